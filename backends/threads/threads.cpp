@@ -1,0 +1,48 @@
+// oneTBB arenas keyed by thread count, and the parallel loop over chunks.
+#include "backends/threads/threads.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
+namespace switchyard::backends::threads {
+namespace {
+
+tbb::task_arena& arena_for(unsigned threads) {
+  static std::mutex mutex;
+  static std::map<unsigned, std::unique_ptr<tbb::task_arena>> arenas;
+  const std::lock_guard lock(mutex);
+  auto& arena = arenas[threads];
+  if (!arena) arena = std::make_unique<tbb::task_arena>(static_cast<int>(threads));
+  return *arena;
+}
+
+}  // namespace
+
+unsigned concurrency(unsigned max_threads) noexcept {
+  const auto all = static_cast<unsigned>(tbb::info::default_concurrency());
+  // More threads than cores is allowed when asked for: it is how tests show
+  // that results do not depend on the thread count.
+  return max_threads == 0 ? all : max_threads;
+}
+
+void for_each(std::size_t count, unsigned max_threads, detail::function_ref<void(std::size_t)> body) {
+  const unsigned threads = concurrency(max_threads);
+  if (threads <= 1 || count <= 1) {
+    for (std::size_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+  arena_for(threads).execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 1),
+                      [&](const tbb::blocked_range<std::size_t>& r) {
+                        for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
+                      });
+  });
+}
+
+}  // namespace switchyard::backends::threads

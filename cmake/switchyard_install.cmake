@@ -1,0 +1,31 @@
+# Install the headers, the libraries, a CMake package (switchyard::switchyard)
+# and a pkg-config file, in the shape of Google Benchmark's and {fmt}'s rules.
+include(CMakePackageConfigHelpers)
+set(SWITCHYARD_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/switchyard")
+
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(FILES "${PROJECT_BINARY_DIR}/include/switchyard/config.h"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/switchyard")
+install(TARGETS switchyard switchyard_core switchyard_kernels_simd
+                switchyard_serial switchyard_simd switchyard_threads
+        EXPORT switchyard-targets
+        ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+        INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(EXPORT switchyard-targets NAMESPACE switchyard::
+        DESTINATION "${SWITCHYARD_CMAKE_DIR}")
+
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/switchyardConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/switchyardConfig.cmake" INSTALL_DESTINATION "${SWITCHYARD_CMAKE_DIR}")
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/switchyardConfigVersion.cmake"
+  COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/switchyardConfig.cmake"
+              "${PROJECT_BINARY_DIR}/switchyardConfigVersion.cmake"
+        DESTINATION "${SWITCHYARD_CMAKE_DIR}")
+
+configure_file("${PROJECT_SOURCE_DIR}/cmake/switchyard.pc.in"
+               "${PROJECT_BINARY_DIR}/switchyard.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/switchyard.pc"
+        DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")

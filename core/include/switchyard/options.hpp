@@ -1,0 +1,47 @@
+// The options every reduction takes: which backend, whether the result must be
+// bitwise reproducible, how floating-point sums are accumulated, and how many
+// threads may be used.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace switchyard {
+
+/// Where a reduction runs. `automatic` lets switchyard choose; the others force
+/// a backend and raise switchyard::error if it is not available here.
+enum class backend : std::uint8_t { automatic, serial, simd, threads, processes, cuda };
+
+/// How floating-point sums (sum, dot, sum_of_squares, norm2) accumulate.
+/// - fast: one running sum per lane; error grows with n / 64.
+/// - pairwise: lane sums of 16-row leaves combined in a binary tree; error
+///   grows with log2(n).
+/// - compensated: Neumaier summation per lane; error independent of n for
+///   sums whose condition number is moderate.
+enum class accuracy : std::uint8_t { fast, pairwise, compensated };
+
+/// The default accuracy: the most accurate mode that costs at most 5% at
+/// memory-bound sizes on the machines measured (docs/PERF.md, "accuracy").
+inline constexpr accuracy default_accuracy = accuracy::compensated;
+
+/// Options for every reduction; designated initializers read well:
+/// `switchyard::sum(v, {.backend = switchyard::backend::simd})`.
+struct options {
+  /// Which backend runs the work.
+  switchyard::backend backend = switchyard::backend::automatic;
+  /// Require bitwise-identical results whatever the backend, thread count and
+  /// SIMD target. The CPU backends always are (it costs them nothing
+  /// measurable); the flag binds backends where it would cost (cuda).
+  bool deterministic = false;
+  /// Summation mode for floating-point sums; ignored for integers (exact).
+  switchyard::accuracy accuracy = default_accuracy;
+  /// Upper bound on worker threads; 0 means all the machine has.
+  unsigned max_threads = 0;
+};
+
+/// "automatic", "serial", ... ; "invalid" for a value outside the enum.
+std::string_view to_string(backend b) noexcept;
+/// "fast", "pairwise", "compensated"; "invalid" for a value outside the enum.
+std::string_view to_string(accuracy a) noexcept;
+
+}  // namespace switchyard

@@ -1,0 +1,11 @@
+// The whole public API of switchyard in one include.
+#pragma once
+
+#include <switchyard/backends.hpp>
+#include <switchyard/config.h>
+#include <switchyard/element.hpp>
+#include <switchyard/error.hpp>
+#include <switchyard/options.hpp>
+#include <switchyard/predicates.hpp>
+#include <switchyard/reduce.hpp>
+#include <switchyard/transform_reduce.hpp>

@@ -1,0 +1,29 @@
+// Which backends this build has and this machine can run.
+#include <switchyard/backends.hpp>
+#include <switchyard/config.h>
+
+#include <string>
+
+namespace switchyard {
+
+backend_status availability(backend b) {
+  switch (b) {
+    case backend::automatic:
+    case backend::serial:
+    case backend::simd:
+    case backend::threads:
+      return {true, {}};
+    case backend::processes:
+      return {false,
+              "the processes backend is not part of this build of switchyard "
+              "(SWITCHYARD_HAS_PROCESSES is 0); use backend::threads for parallel CPU work"};
+    case backend::cuda:
+      return {false,
+              "the cuda backend is not part of this build of switchyard "
+              "(SWITCHYARD_HAS_CUDA is 0); use a CPU backend or rebuild with the CUDA toolkit"};
+  }
+  return {false, "backend value " + std::to_string(static_cast<int>(b)) +
+                     " is not a switchyard::backend; use one of the enum's names"};
+}
+
+}  // namespace switchyard

@@ -1,0 +1,64 @@
+// The chunk engine behind every built-in reduction: split the input into
+// fixed chunks, compute each chunk's partial with the backend's kernel set
+// (sequentially, or across the thread arena), and combine the partials in the
+// fixed tree. Chunk boundaries and the tree depend only on n, so every CPU
+// backend and every thread count produces the same bits.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <switchyard/detail/function_ref.hpp>
+#include <switchyard/detail/tree_reduce.hpp>
+#include <switchyard/error.hpp>
+
+#include "backends/serial/serial.hpp"
+#include "backends/simd/simd.hpp"
+#include "backends/threads/threads.hpp"
+#include "plan.hpp"
+
+namespace switchyard::detail {
+
+/// Elements per chunk. 64 Ki elements (256 KiB of floats) keeps a chunk's
+/// scheduling and combine cost under 1% of its kernel time even in L1, while
+/// still giving 2 GiB of floats 8192 chunks to balance across threads.
+inline constexpr std::size_t chunk_elements = std::size_t{1} << 16;
+
+/// chunk(kernel_set, begin, length) -> P for each chunk, combined by combine.
+/// n must be at least 1.
+template <class P, class Chunk, class Combine>
+P run_chunked(const plan& p, std::size_t n, Chunk&& chunk, Combine&& combine) {
+  const std::size_t count = (n + chunk_elements - 1) / chunk_elements;
+  auto one = [&](auto kernels, std::size_t c) {
+    const std::size_t begin = c * chunk_elements;
+    return chunk(kernels, begin, std::min(chunk_elements, n - begin));
+  };
+  auto sequential = [&](auto kernels) {
+    if (count == 1) return one(kernels, 0);
+    std::vector<P> parts(count);
+    for (std::size_t c = 0; c < count; ++c) parts[c] = one(kernels, c);
+    return tree_reduce(std::span(parts), combine);
+  };
+  switch (p.where) {
+    case backend::serial:
+      return sequential(backends::serial::kernel_set{});
+    case backend::threads: {
+      if (count == 1) return one(backends::simd::kernel_set{}, 0);
+      std::vector<P> parts(count);
+      auto body = [&](std::size_t c) { parts[c] = one(backends::simd::kernel_set{}, c); };
+      backends::threads::for_each(count, p.max_threads, body);
+      return tree_reduce(std::span(parts), combine);
+    }
+    case backend::simd:
+      return sequential(backends::simd::kernel_set{});
+    default:
+      break;
+  }
+  throw error(errc::backend_unavailable,
+              "backend " + std::string(to_string(p.where)) + " has no chunk engine in this build");
+}
+
+}  // namespace switchyard::detail

@@ -1,0 +1,25 @@
+// count_if with a built-in comparison.
+#include <span>
+
+#include <switchyard/reduce.hpp>
+
+#include "engine.hpp"
+#include "instantiate.hpp"
+
+namespace switchyard::detail {
+
+template <element T>
+std::size_t count(std::span<const T> v, compare<T> pred, const options& o) {
+  const plan p = plan_builtin(o, v.size(), sizeof(T));
+  if (v.empty()) return 0;
+  return run_chunked<std::size_t>(
+      p, v.size(), [&](auto k, std::size_t b, std::size_t n) { return k.count(v.data() + b, n, pred); },
+      [](std::size_t l, std::size_t r) { return l + r; });
+}
+
+#define SWITCHYARD_INSTANTIATE(T) \
+  template std::size_t count<T>(std::span<const T>, compare<T>, const options&);
+SWITCHYARD_FOR_EACH_ELEMENT_TYPE(SWITCHYARD_INSTANTIATE)
+#undef SWITCHYARD_INSTANTIATE
+
+}  // namespace switchyard::detail

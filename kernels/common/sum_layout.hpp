@@ -1,0 +1,85 @@
+// The fixed layout of floating-point sums inside one chunk. It is the
+// definition that makes results bitwise identical across backends, thread
+// counts and SIMD targets (SSE4, AVX2, AVX-512, NEON alike):
+//
+// - element i of the chunk belongs to virtual lane i % L, L = 256 bytes of
+//   accumulators (64 floats, 32 doubles), however wide the real vectors are;
+//   a target with N-lane vectors keeps L / N vector accumulators;
+// - rows of L elements are added lane by lane in order; a last partial row is
+//   padded with +0.0, which changes no bit (a lane sum is never -0.0);
+// - fast: one running sum per lane over the chunk;
+//   compensated: a Neumaier (sum, compensation) pair per lane;
+//   pairwise: leaves of 16 rows summed per lane, leaves merged in the fixed
+//   binary-counter tree (left + right, lane by lane);
+// - the L lanes fold in a fixed tree (lane j with lane j + w, for
+//   w = L/2, ..., 1) with Neumaier's combine.
+//
+// 256 bytes: on AVX-512 that is 4 accumulators, on AVX2 8, enough to hide the
+// 4-cycle add latency on two ports at L1/L2 speeds (see docs/PERF.md).
+#pragma once
+
+#include <cstddef>
+
+#include "kernels/common/partials.hpp"
+
+namespace switchyard::kernels {
+
+template <class A>
+inline constexpr std::size_t lanes = 256 / sizeof(A);
+
+inline constexpr std::size_t leaf_rows = 16;
+
+/// Depth of the pairwise stack: 2^40 leaves is more than any chunk.
+inline constexpr std::size_t pairwise_depth = 40;
+
+/// One Neumaier step; written once so the scalar and SIMD kernels agree.
+template <class A>
+constexpr void neumaier_add(A& s, A& c, A x) noexcept {
+  const A t = s + x;
+  const A d = std::abs(s) >= std::abs(x) ? (s - t) + x : (x - t) + s;
+  c = c + d;
+  s = t;
+}
+
+/// Folds L lane pairs (s, c) into one partial in the fixed tree.
+template <class A>
+sum_partial<A> fold_lanes(const A* s, const A* c) noexcept {
+  constexpr std::size_t L = lanes<A>;
+  sum_partial<A> p[L];
+  for (std::size_t j = 0; j < L; ++j) p[j] = {s[j], c[j]};
+  for (std::size_t w = L / 2; w >= 1; w /= 2) {
+    for (std::size_t j = 0; j < w; ++j) p[j] = combine(p[j], p[j + w]);
+  }
+  return p[0];
+}
+
+/// The pairwise leaf stack: push a leaf's L lane sums, merging equal-sized
+/// neighbours (a binary counter), then collapse() into one lane vector.
+template <class A>
+class pairwise_stack {
+ public:
+  void push(const A* leaf) noexcept {
+    A* top = slots_[depth_++];
+    for (std::size_t j = 0; j < lanes<A>; ++j) top[j] = leaf[j];
+    ++leaves_;
+    for (std::size_t k = leaves_; (k & 1) == 0; k >>= 1) merge_top();
+  }
+  /// Merges what is left, right into left; writes the lane sums to out.
+  void collapse(A* out) noexcept {
+    while (depth_ > 1) merge_top();
+    for (std::size_t j = 0; j < lanes<A>; ++j) out[j] = depth_ == 1 ? slots_[0][j] : A(0);
+  }
+
+ private:
+  void merge_top() noexcept {
+    A* left = slots_[depth_ - 2];
+    const A* right = slots_[depth_ - 1];
+    for (std::size_t j = 0; j < lanes<A>; ++j) left[j] = left[j] + right[j];
+    --depth_;
+  }
+  alignas(64) A slots_[pairwise_depth][lanes<A>];
+  std::size_t depth_ = 0;
+  std::size_t leaves_ = 0;
+};
+
+}  // namespace switchyard::kernels

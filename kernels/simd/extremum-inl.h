@@ -1,0 +1,153 @@
+// Per-target Highway kernels for min, max, argmin, argmax and minmax.
+// The chunk is scanned in L1-sized blocks: a block's extreme value comes from
+// plain vector Min/Max (full speed, no index bookkeeping), and only a block
+// that improves on the best so far is searched again, in L1, for the first
+// position of that value. A NaN anywhere ends the scan at the first NaN.
+#if defined(SWITCHYARD_KERNELS_SIMD_EXTREMUM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SWITCHYARD_KERNELS_SIMD_EXTREMUM_INL_H_
+#undef SWITCHYARD_KERNELS_SIMD_EXTREMUM_INL_H_
+#else
+#define SWITCHYARD_KERNELS_SIMD_EXTREMUM_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include <hwy/highway.h>
+
+#include "kernels/common/partials.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace switchyard::kernels::simd::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// 16 KiB: a block stays in L1 (32 KiB or more on every x86 core of the last
+/// decade) for its second, searching pass.
+template <class T>
+inline constexpr std::size_t kBlockElements = 16384 / sizeof(T);
+
+template <class T>
+struct BlockResult {
+  T min;
+  T max;
+  bool nan;
+};
+
+/// The least and greatest value of p[0, n) (n >= 1), and whether any is NaN
+/// (the values are then meaningless).
+template <class T>
+BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  auto lo = hn::Set(d, p[0]);
+  auto hi = lo;
+  auto nan = hn::Zero(d);
+  std::size_t i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    const auto v0 = hn::LoadU(d, p + i);
+    const auto v1 = hn::LoadU(d, p + i + N);
+    const auto v2 = hn::LoadU(d, p + i + 2 * N);
+    const auto v3 = hn::LoadU(d, p + i + 3 * N);
+    lo = hn::Min(lo, hn::Min(hn::Min(v0, v1), hn::Min(v2, v3)));
+    hi = hn::Max(hi, hn::Max(hn::Max(v0, v1), hn::Max(v2, v3)));
+    if constexpr (std::is_floating_point_v<T>) {
+      const auto n01 = hn::Or(hn::VecFromMask(d, hn::IsNaN(v0)), hn::VecFromMask(d, hn::IsNaN(v1)));
+      const auto n23 = hn::Or(hn::VecFromMask(d, hn::IsNaN(v2)), hn::VecFromMask(d, hn::IsNaN(v3)));
+      nan = hn::Or(nan, hn::Or(n01, n23));
+    }
+  }
+  for (; i + N <= n; i += N) {
+    const auto v = hn::LoadU(d, p + i);
+    lo = hn::Min(lo, v);
+    hi = hn::Max(hi, v);
+    if constexpr (std::is_floating_point_v<T>) nan = hn::Or(nan, hn::VecFromMask(d, hn::IsNaN(v)));
+  }
+  // Lane reduction through memory: once per 16 KiB block it costs nothing,
+  // and Highway 1.0 has no MinOfLanes for 8-bit lanes.
+  alignas(64) T lo_lanes[hn::MaxLanes(d)];
+  alignas(64) T hi_lanes[hn::MaxLanes(d)];
+  hn::Store(lo, d, lo_lanes);
+  hn::Store(hi, d, hi_lanes);
+  BlockResult<T> r{lo_lanes[0], hi_lanes[0], !hn::AllFalse(d, hn::MaskFromVec(nan))};
+  for (std::size_t k = 1; k < N; ++k) {
+    r.min = lo_lanes[k] < r.min ? lo_lanes[k] : r.min;
+    r.max = hi_lanes[k] > r.max ? hi_lanes[k] : r.max;
+  }
+  for (; i < n; ++i) {
+    r.nan = r.nan || is_nan(p[i]);
+    r.min = p[i] < r.min ? p[i] : r.min;
+    r.max = p[i] > r.max ? p[i] : r.max;
+  }
+  return r;
+}
+
+/// The first i in [0, n) with p[i] == value (value NaN: the first NaN).
+template <class T>
+std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  const bool want_nan = is_nan(value);
+  const auto v = hn::Set(d, value);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto x = hn::LoadU(d, p + i);
+    intptr_t k;
+    if constexpr (std::is_floating_point_v<T>) {
+      k = hn::FindFirstTrue(d, want_nan ? hn::IsNaN(x) : hn::Eq(x, v));
+    } else {
+      k = hn::FindFirstTrue(d, hn::Eq(x, v));
+    }
+    if (k >= 0) return i + static_cast<std::size_t>(k);
+  }
+  for (; i < n; ++i) {
+    if (want_nan ? is_nan(p[i]) : p[i] == value) return i;
+  }
+  return n;
+}
+
+template <bool kMax, class T>
+extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
+  extremum<T> best{p[0], 0};
+  for (std::size_t b = 0; b < n; b += kBlockElements<T>) {
+    const std::size_t len = std::min(kBlockElements<T>, n - b);
+    const BlockResult<T> r = ScanBlock(p + b, len);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (r.nan) {
+        const std::size_t k = FindFirst(p + b, len, std::numeric_limits<T>::quiet_NaN());
+        return {p[b + k], b + k};
+      }
+    }
+    const T m = kMax ? r.max : r.min;
+    if (kMax ? m > best.value : m < best.value) {
+      const std::size_t k = b + FindFirst(p + b, len, m);
+      best = {p[k], k};  // the element itself: of -0.0 and +0.0, the one that comes first
+    }
+  }
+  return best;
+}
+
+template <class T>
+bounds<T> MinMaxOf(const T* HWY_RESTRICT p, std::size_t n) {
+  bounds<T> best{p[0], p[0]};
+  for (std::size_t b = 0; b < n; b += kBlockElements<T>) {
+    const std::size_t len = std::min(kBlockElements<T>, n - b);
+    const BlockResult<T> r = ScanBlock(p + b, len);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (r.nan) {
+        const T first = p[b + FindFirst(p + b, len, std::numeric_limits<T>::quiet_NaN())];
+        return {first, first};
+      }
+    }
+    if (r.min < best.min) best.min = p[b + FindFirst(p + b, len, r.min)];
+    if (r.max > best.max) best.max = p[b + FindFirst(p + b, len, r.max)];
+  }
+  return best;
+}
+
+}  // namespace switchyard::kernels::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // include guard

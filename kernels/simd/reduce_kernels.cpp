@@ -1,0 +1,93 @@
+// Compiles the per-target kernels once for every Highway target and exports
+// them behind the plain functions of reduce_kernels.hpp (Highway's
+// foreach_target / HWY_EXPORT / HWY_DYNAMIC_DISPATCH pattern).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/simd/reduce_kernels.cpp"
+#include <hwy/foreach_target.h>  // must come before highway.h
+
+#include <hwy/highway.h>
+
+#include "kernels/simd/count-inl.h"
+#include "kernels/simd/extremum-inl.h"
+#include "kernels/simd/sum-inl.h"
+
+// Highway-exported names are PascalCase, one per element type (HWY_EXPORT
+// needs a plain function name, not a template).
+#define SWITCHYARD_FOR_EACH_ELEMENT(X) \
+  X(F32, float) X(F64, double) X(I32, std::int32_t) X(I64, std::int64_t) X(U8, std::uint8_t)
+// The inputs whose squares norm2 sums in double (double itself sums in double).
+#define SWITCHYARD_FOR_EACH_INTEGER_OR_FLOAT(X) \
+  X(F32, float) X(I32, std::int32_t) X(I64, std::int64_t) X(U8, std::uint8_t)
+
+HWY_BEFORE_NAMESPACE();
+namespace switchyard::kernels::simd::HWY_NAMESPACE {
+
+#define SWITCHYARD_SIMD_DEFINE(S, T)                                                           \
+  sum_partial_t<T> Sum##S(const T* x, std::size_t n, accuracy m) { return SumOf(x, n, m); }   \
+  sum_partial_t<T> Dot##S(const T* x, const T* y, std::size_t n, accuracy m) {               \
+    return DotOf(x, y, n, m);                                                                 \
+  }                                                                                           \
+  sum_partial_t<T> Squares##S(const T* x, std::size_t n, accuracy m) {                       \
+    return SquaresOf(x, n, m);                                                                \
+  }                                                                                           \
+  extremum<T> ArgMin##S(const T* x, std::size_t n) { return ArgExtremum<false>(x, n); }      \
+  extremum<T> ArgMax##S(const T* x, std::size_t n) { return ArgExtremum<true>(x, n); }       \
+  bounds<T> MinMax##S(const T* x, std::size_t n) { return MinMaxOf(x, n); }                  \
+  std::size_t Count##S(const T* x, std::size_t n, compare<T> p) { return CountOf(x, n, p); }
+SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_DEFINE)
+#undef SWITCHYARD_SIMD_DEFINE
+
+#define SWITCHYARD_SIMD_DEFINE_WIDE(S, T)                                      \
+  sum_partial<double> WideSquares##S(const T* x, std::size_t n, accuracy m) { \
+    return WideSquaresOf(x, n, m);                                           \
+  }
+SWITCHYARD_FOR_EACH_INTEGER_OR_FLOAT(SWITCHYARD_SIMD_DEFINE_WIDE)
+#undef SWITCHYARD_SIMD_DEFINE_WIDE
+
+std::int64_t Target() { return HWY_TARGET; }
+
+}  // namespace switchyard::kernels::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace switchyard::kernels::simd {
+
+#define SWITCHYARD_SIMD_EXPORT(S, T)                                                      \
+  HWY_EXPORT(Sum##S);                                                                     \
+  HWY_EXPORT(Dot##S);                                                                     \
+  HWY_EXPORT(Squares##S);                                                                 \
+  HWY_EXPORT(ArgMin##S);                                                                  \
+  HWY_EXPORT(ArgMax##S);                                                                  \
+  HWY_EXPORT(MinMax##S);                                                                  \
+  HWY_EXPORT(Count##S);                                                                   \
+  sum_partial_t<T> sum(const T* x, std::size_t n, accuracy m) {                           \
+    return HWY_DYNAMIC_DISPATCH(Sum##S)(x, n, m);                                         \
+  }                                                                                       \
+  sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy m) {               \
+    return HWY_DYNAMIC_DISPATCH(Dot##S)(x, y, n, m);                                      \
+  }                                                                                       \
+  sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy m) {                \
+    return HWY_DYNAMIC_DISPATCH(Squares##S)(x, n, m);                                     \
+  }                                                                                       \
+  extremum<T> argmin(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(ArgMin##S)(x, n); } \
+  extremum<T> argmax(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(ArgMax##S)(x, n); } \
+  bounds<T> minmax(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(MinMax##S)(x, n); }   \
+  std::size_t count(const T* x, std::size_t n, compare<T> p) {                            \
+    return HWY_DYNAMIC_DISPATCH(Count##S)(x, n, p);                                       \
+  }
+SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_EXPORT)
+#undef SWITCHYARD_SIMD_EXPORT
+
+#define SWITCHYARD_SIMD_EXPORT_WIDE(S, T)                                        \
+  HWY_EXPORT(WideSquares##S);                                                  \
+  sum_partial<double> sum_of_squares_wide(const T* x, std::size_t n, accuracy m) { \
+    return HWY_DYNAMIC_DISPATCH(WideSquares##S)(x, n, m);                      \
+  }
+SWITCHYARD_FOR_EACH_INTEGER_OR_FLOAT(SWITCHYARD_SIMD_EXPORT_WIDE)
+#undef SWITCHYARD_SIMD_EXPORT_WIDE
+
+HWY_EXPORT(Target);
+std::string_view target_name() { return hwy::TargetName(HWY_DYNAMIC_DISPATCH(Target)()); }
+
+}  // namespace switchyard::kernels::simd
+#endif  // HWY_ONCE

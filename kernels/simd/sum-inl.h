@@ -1,0 +1,261 @@
+// Per-target Highway kernels for sums: sum, dot, sum_of_squares. Floating-point
+// sums follow kernels/common/sum_layout.hpp (the same bits on every target);
+// integer sums accumulate in 64-bit lanes and wrap. Compiled once per target
+// by reduce_kernels.cpp through hwy/foreach_target.h.
+#if defined(SWITCHYARD_KERNELS_SIMD_SUM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SWITCHYARD_KERNELS_SIMD_SUM_INL_H_
+#undef SWITCHYARD_KERNELS_SIMD_SUM_INL_H_
+#else
+#define SWITCHYARD_KERNELS_SIMD_SUM_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include <hwy/highway.h>
+#include <switchyard/options.hpp>
+
+#include "kernels/common/partials.hpp"
+#include "kernels/common/sum_layout.hpp"
+#include "kernels/scalar/reduce_scalar.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace switchyard::kernels::simd::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// Loads Lanes(d) elements of type In and widens them to d's lane type.
+template <class D, class In>
+HWY_INLINE hn::Vec<D> LoadAs(D d, const In* HWY_RESTRICT p) {
+  if constexpr (std::is_same_v<hn::TFromD<D>, In>) {
+    return hn::LoadU(d, p);
+  } else {
+    return hn::PromoteTo(d, hn::LoadU(hn::Rebind<In, D>(), p));
+  }
+}
+
+// The three element transforms a float sum runs over. Each knows how to point
+// itself at zero-padded copies of a last partial row.
+template <class In>
+struct Plain {
+  const In* a;
+  template <class D>
+  HWY_INLINE hn::Vec<D> operator()(D d, std::size_t i) const { return LoadAs(d, a + i); }
+  Plain Rebased(const In* pa, const In*) const { return {pa}; }
+  static constexpr int kInputs = 1;
+  const In* b = nullptr;
+};
+
+template <class In>
+struct Squares {
+  const In* a;
+  template <class D>
+  HWY_INLINE hn::Vec<D> operator()(D d, std::size_t i) const {
+    const auto v = LoadAs(d, a + i);
+    return hn::Mul(v, v);
+  }
+  Squares Rebased(const In* pa, const In*) const { return {pa}; }
+  static constexpr int kInputs = 1;
+  const In* b = nullptr;
+};
+
+template <class In>
+struct Products {
+  const In* a;
+  const In* b;
+  template <class D>
+  HWY_INLINE hn::Vec<D> operator()(D d, std::size_t i) const {
+    return hn::Mul(LoadAs(d, a + i), LoadAs(d, b + i));
+  }
+  Products Rebased(const In* pa, const In* pb) const { return {pa, pb}; }
+  static constexpr int kInputs = 2;
+};
+
+template <class D, class V>
+HWY_INLINE void NeumaierAdd(D, V& s, V& c, V x) {
+  const V t = hn::Add(s, x);
+  const auto s_bigger = hn::Ge(hn::Abs(s), hn::Abs(x));
+  const V d = hn::IfThenElse(s_bigger, hn::Add(hn::Sub(s, t), x), hn::Add(hn::Sub(x, t), s));
+  c = hn::Add(c, d);
+  s = t;
+}
+
+/// Sums x(i) for i in [0, n) in the fixed lane layout; A is the accumulator
+/// type, In the element type read.
+template <class A, class In, template <class> class X>
+kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) {
+  const hn::ScalableTag<A> d;
+  using V = hn::Vec<decltype(d)>;
+  constexpr std::size_t N = hn::MaxLanes(d);
+  constexpr std::size_t L = lanes<A>;
+  constexpr std::size_t K = L / N;  // vector accumulators per lane set
+  static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
+
+  // The last partial row, copied into zero-padded buffers: reading past the
+  // end is never safe, and +0.0 padding changes no bit (sum_layout.hpp).
+  const std::size_t full = n - n % L;
+  alignas(64) In pad_a[L] = {};
+  alignas(64) In pad_b[L] = {};
+  std::memcpy(pad_a, x.a + full, (n - full) * sizeof(In));
+  if constexpr (X<In>::kInputs == 2) std::memcpy(pad_b, x.b + full, (n - full) * sizeof(In));
+  const X<In> tail = x.Rebased(pad_a, pad_b);
+
+  V s[K];
+  V c[K];
+  for (std::size_t k = 0; k < K; ++k) s[k] = c[k] = hn::Zero(d);
+  alignas(64) A lane_s[L];
+  alignas(64) A lane_c[L] = {};
+
+  if (mode == accuracy::pairwise) {
+    pairwise_stack<A> stack;
+    for (std::size_t leaf = 0; leaf < n; leaf += leaf_rows * L) {
+      V t[K];
+      for (std::size_t k = 0; k < K; ++k) t[k] = hn::Zero(d);
+      const std::size_t end = std::min(n, leaf + leaf_rows * L);
+      std::size_t i = leaf;
+      for (; i + L <= end; i += L) {
+        for (std::size_t k = 0; k < K; ++k) t[k] = hn::Add(t[k], x(d, i + k * N));
+      }
+      if (i < end) {
+        for (std::size_t k = 0; k < K; ++k) t[k] = hn::Add(t[k], tail(d, k * N));
+      }
+      for (std::size_t k = 0; k < K; ++k) hn::Store(t[k], d, lane_s + k * N);
+      stack.push(lane_s);
+    }
+    stack.collapse(lane_s);
+    return fold_lanes(lane_s, lane_c);
+  }
+  if (mode == accuracy::compensated) {
+    for (std::size_t i = 0; i < full; i += L) {
+      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(d, s[k], c[k], x(d, i + k * N));
+    }
+    if (full < n) {
+      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(d, s[k], c[k], tail(d, k * N));
+    }
+  } else {
+    for (std::size_t i = 0; i < full; i += L) {
+      for (std::size_t k = 0; k < K; ++k) s[k] = hn::Add(s[k], x(d, i + k * N));
+    }
+    if (full < n) {
+      for (std::size_t k = 0; k < K; ++k) s[k] = hn::Add(s[k], tail(d, k * N));
+    }
+  }
+  for (std::size_t k = 0; k < K; ++k) {
+    hn::Store(s[k], d, lane_s + k * N);
+    hn::Store(c[k], d, lane_c + k * N);
+  }
+  return fold_lanes(lane_s, lane_c);
+}
+
+// ---- integers: 64-bit lanes, wrapping ----
+
+template <class T>
+std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
+  std::uint64_t total = 0;
+  std::size_t i = 0;
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    const hn::ScalableTag<std::uint8_t> d8;
+    const hn::Repartition<std::uint64_t, decltype(d8)> d64;
+    const std::size_t N = hn::Lanes(d8);
+    auto acc0 = hn::Zero(d64);
+    auto acc1 = hn::Zero(d64);
+    for (; i + 2 * N <= n; i += 2 * N) {
+      acc0 = hn::Add(acc0, hn::SumsOf8(hn::LoadU(d8, x + i)));
+      acc1 = hn::Add(acc1, hn::SumsOf8(hn::LoadU(d8, x + i + N)));
+    }
+    total = hn::GetLane(hn::SumOfLanes(d64, hn::Add(acc0, acc1)));
+  } else {
+    const hn::ScalableTag<std::int64_t> d64;
+    const std::size_t N = hn::Lanes(d64);
+    auto acc0 = hn::Zero(d64);
+    auto acc1 = hn::Zero(d64);
+    for (; i + 2 * N <= n; i += 2 * N) {
+      acc0 = hn::Add(acc0, LoadAs(d64, x + i));
+      acc1 = hn::Add(acc1, LoadAs(d64, x + i + N));
+    }
+    total = static_cast<std::uint64_t>(hn::GetLane(hn::SumOfLanes(d64, hn::Add(acc0, acc1))));
+  }
+  for (; i < n; ++i) total += static_cast<std::uint64_t>(x[i]);
+  return static_cast<std::int64_t>(total);
+}
+
+/// Products of int32 lanes as int64: even lanes by MulEven, odd lanes moved
+/// down a 64-bit half first.
+template <class D32>
+HWY_INLINE auto WideProducts(D32 d32, hn::Vec<D32> a, hn::Vec<D32> b) {
+  const hn::Repartition<std::uint64_t, D32> du64;
+  const auto odd_a = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, a)));
+  const auto odd_b = hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(du64, b)));
+  return hn::Add(hn::MulEven(a, b), hn::MulEven(odd_a, odd_b));
+}
+
+template <class T>
+std::int64_t IntDot(const T* HWY_RESTRICT x, const T* HWY_RESTRICT y, std::size_t n) {
+  std::uint64_t total = 0;
+  std::size_t i = 0;
+  if constexpr (std::is_same_v<T, std::int64_t> || HWY_TARGET == HWY_SCALAR) {
+    // No 64-bit lane multiply before AVX-512DQ (and no lane pairs on the
+    // scalar target): a plain loop the compiler vectorizes where it can.
+    for (; i < n; ++i) total += static_cast<std::uint64_t>(x[i]) * static_cast<std::uint64_t>(y[i]);
+    return static_cast<std::int64_t>(total);
+  } else {
+    const hn::ScalableTag<std::int32_t> d32;
+    const hn::Repartition<std::int64_t, decltype(d32)> d64;
+    const std::size_t N = hn::Lanes(d32);
+    auto acc = hn::Zero(d64);
+    for (; i + N <= n; i += N) {
+      acc = hn::Add(acc, WideProducts(d32, LoadAs(d32, x + i), LoadAs(d32, y + i)));
+    }
+    total = static_cast<std::uint64_t>(hn::GetLane(hn::SumOfLanes(d64, acc)));
+    for (; i < n; ++i) {
+      total += static_cast<std::uint64_t>(x[i]) * static_cast<std::uint64_t>(y[i]);
+    }
+    return static_cast<std::int64_t>(total);
+  }
+}
+
+template <class T>
+kernels::sum_partial_t<T> SumOf(const T* x, std::size_t n, accuracy mode) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return LayoutSum<T>(Plain<T>{x}, n, mode);
+  } else {
+    return IntSum(x, n);
+  }
+}
+
+template <class T>
+kernels::sum_partial_t<T> DotOf(const T* x, const T* y, std::size_t n, accuracy mode) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return LayoutSum<T>(Products<T>{x, y}, n, mode);
+  } else {
+    return IntDot(x, y, n);
+  }
+}
+
+template <class T>
+kernels::sum_partial_t<T> SquaresOf(const T* x, std::size_t n, accuracy mode) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return LayoutSum<T>(Squares<T>{x}, n, mode);
+  } else {
+    return IntDot(x, x, n);
+  }
+}
+
+/// Squares summed in double lanes (norm2). float and int32 widen in vector
+/// registers; uint8 and int64 have no direct widening to double before
+/// AVX-512, so they use the scalar reference loop (the same bits).
+template <class In>
+kernels::sum_partial<double> WideSquaresOf(const In* x, std::size_t n, accuracy mode) {
+  if constexpr (std::is_same_v<In, float> || std::is_same_v<In, std::int32_t>) {
+    return LayoutSum<double>(Squares<In>{x}, n, mode);
+  } else {
+    return scalar::sum_of_squares_wide(x, n, mode);
+  }
+}
+
+}  // namespace switchyard::kernels::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // include guard

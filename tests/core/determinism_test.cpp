@@ -1,0 +1,103 @@
+// deterministic = true: the same bits from every CPU backend, every thread
+// count and every SIMD target compiled in, for every op. The cross-target
+// check is what makes results reproducible from one machine to another.
+#include <gtest/gtest.h>
+
+#include <hwy/targets.h>
+
+#include <cstring>
+#include <vector>
+
+#include <switchyard/switchyard.hpp>
+
+#include "kernels/simd/reduce_kernels.hpp"
+#include "support/reference.hpp"
+
+namespace sy = switchyard;
+namespace st = switchyard::testing;
+
+namespace {
+
+template <class T>
+bool same_bits(const T& a, const T& b) {
+  return std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+/// Every op's result for v and y, as bytes, so results compare bitwise.
+template <class T>
+std::vector<unsigned char> fingerprint(const std::vector<T>& v, const std::vector<T>& y, const sy::options& o) {
+  std::vector<unsigned char> out;
+  auto put = [&](const auto& x) {
+    const auto* p = reinterpret_cast<const unsigned char*>(&x);
+    out.insert(out.end(), p, p + sizeof(x));
+  };
+  put(sy::sum(v, o));
+  put(sy::dot(v, y, o));
+  put(sy::sum_of_squares(v, o));
+  put(sy::norm2(v, o));
+  put(sy::argmin(v, o)->index);
+  put(sy::argmax(v, o)->value);
+  put(sy::minmax(v, o)->min);
+  put(sy::count_if(v, sy::gt(T(0)), o));
+  return out;
+}
+
+template <class T>
+void check_backends_and_threads() {
+  for (std::size_t n : {std::size_t{1}, std::size_t{1000}, (std::size_t{5} << 16) + 3, (std::size_t{1} << 20) + 17}) {
+    const auto v = st::random_values<T>(n, n);
+    const auto y = st::random_values<T>(n, n + 1);
+    for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+      SCOPED_TRACE("n=" + std::to_string(n) + " accuracy=" + std::string(sy::to_string(a)));
+      const auto want = fingerprint(v, y, {.backend = sy::backend::serial, .deterministic = true, .accuracy = a});
+      EXPECT_EQ(fingerprint(v, y, {.backend = sy::backend::simd, .deterministic = true, .accuracy = a}), want);
+      for (unsigned threads = 1; threads <= 4; ++threads) {
+        EXPECT_EQ(fingerprint(v, y, {.backend = sy::backend::threads, .deterministic = true, .accuracy = a,
+                                     .max_threads = threads}),
+                  want)
+            << threads << " threads";
+      }
+    }
+  }
+}
+
+TEST(Determinism, BackendsAndThreadCountsAgreeBitwise) {
+  check_backends_and_threads<float>();
+  check_backends_and_threads<double>();
+  check_backends_and_threads<std::int32_t>();
+  check_backends_and_threads<std::int64_t>();
+  check_backends_and_threads<std::uint8_t>();
+}
+
+template <class T>
+std::vector<unsigned char> simd_fingerprint(const std::vector<T>& v, const std::vector<T>& y) {
+  std::vector<unsigned char> all;
+  for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+    const auto f = fingerprint(v, y, {.backend = sy::backend::simd, .deterministic = true, .accuracy = a});
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  return all;
+}
+
+TEST(Determinism, EverySimdTargetGivesTheSameBits) {
+  const std::size_t n = (std::size_t{3} << 16) + 77;
+  const auto f = st::random_values<float>(n, 1), fy = st::random_values<float>(n, 2);
+  const auto d = st::random_values<double>(n, 3), dy = st::random_values<double>(n, 4);
+  const auto serial_f = fingerprint(f, fy, {.backend = sy::backend::serial});
+  const auto want_f = simd_fingerprint(f, fy);
+  const auto want_d = simd_fingerprint(d, dy);
+  const auto targets = hwy::SupportedAndGeneratedTargets();
+  ASSERT_FALSE(targets.empty());
+  for (const auto target : targets) {
+    SCOPED_TRACE(hwy::TargetName(target));
+    hwy::SetSupportedTargetsForTest(target);
+    EXPECT_EQ(switchyard::kernels::simd::target_name(), hwy::TargetName(target));
+    EXPECT_EQ(simd_fingerprint(f, fy), want_f);
+    EXPECT_EQ(simd_fingerprint(d, dy), want_d);
+    EXPECT_EQ(fingerprint(f, fy, {.backend = sy::backend::simd}), serial_f);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  std::printf("checked %zu SIMD targets\n", targets.size());
+}
+
+}  // namespace

@@ -1,0 +1,146 @@
+// Test support: input patterns, an exact or long-double reference for every
+// op, and the tolerances the floating-point sums are held to.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <switchyard/switchyard.hpp>
+
+namespace switchyard::testing {
+
+enum class pattern { random, all_equal, nan_first, nan_middle, nan_last, infinities, extreme_runs };
+
+inline std::string name(pattern p) {
+  switch (p) {
+    case pattern::random: return "random";
+    case pattern::all_equal: return "all_equal";
+    case pattern::nan_first: return "nan_first";
+    case pattern::nan_middle: return "nan_middle";
+    case pattern::nan_last: return "nan_last";
+    case pattern::infinities: return "infinities";
+    case pattern::extreme_runs: return "extreme_runs";
+  }
+  return "?";
+}
+
+/// The patterns that mean something for T (NaN and inf only for floats).
+template <class T>
+std::vector<pattern> patterns_for() {
+  if constexpr (std::is_floating_point_v<T>) {
+    return {pattern::random, pattern::all_equal, pattern::nan_first, pattern::nan_middle,
+            pattern::nan_last, pattern::infinities};
+  } else {
+    return {pattern::random, pattern::all_equal, pattern::extreme_runs};
+  }
+}
+
+template <class T>
+std::vector<T> random_values(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<T> v(n);
+  if constexpr (std::is_floating_point_v<T>) {
+    std::uniform_real_distribution<T> dist(T(-1), T(1));
+    for (auto& x : v) x = dist(rng);
+  } else if constexpr (std::is_same_v<T, std::uint8_t>) {
+    std::uniform_int_distribution<int> dist(0, 255);
+    for (auto& x : v) x = static_cast<T>(dist(rng));
+  } else {
+    std::uniform_int_distribution<T> dist(std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+    for (auto& x : v) x = dist(rng);
+  }
+  return v;
+}
+
+template <class T>
+std::vector<T> make_pattern(pattern p, std::size_t n, std::uint64_t seed) {
+  std::vector<T> v = random_values<T>(n, seed);
+  if (n == 0) return v;
+  switch (p) {
+    case pattern::random: break;
+    case pattern::all_equal: std::fill(v.begin(), v.end(), v[0]); break;
+    case pattern::nan_first: v[0] = std::numeric_limits<T>::quiet_NaN(); break;
+    case pattern::nan_middle: v[n / 2] = std::numeric_limits<T>::quiet_NaN(); break;
+    case pattern::nan_last: v[n - 1] = std::numeric_limits<T>::quiet_NaN(); break;
+    case pattern::infinities:
+      v[n / 3] = std::numeric_limits<T>::infinity();
+      v[2 * n / 3] = -std::numeric_limits<T>::infinity();  // the same slot when n < 3: only -inf
+      break;
+    case pattern::extreme_runs:
+      // Runs of the largest and the smallest value, 100 long, alternating.
+      for (std::size_t i = 0; i < n; ++i) {
+        v[i] = (i / 100) % 2 == 0 ? std::numeric_limits<T>::max() : std::numeric_limits<T>::min();
+      }
+      break;
+  }
+  return v;
+}
+
+/// Reference sums: Neumaier summation in long double for floats (a plain
+/// long-double loop is not enough: 2^20 equal doubles drift by ~30 double
+/// ulps), wrapping uint64 for integers; with the sum of magnitudes for
+/// tolerances.
+template <class T>
+struct reference_sum {
+  long double value = 0;
+  long double magnitude = 0;
+  std::int64_t exact = 0;
+};
+
+template <class T, class Load>
+reference_sum<T> reference(std::size_t n, Load load) {
+  reference_sum<T> r;
+  std::uint64_t wrapped = 0;
+  long double compensation = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if constexpr (std::is_floating_point_v<T>) {
+      const long double x = load(i);
+      const long double t = r.value + x;
+      compensation += std::fabs(r.value) >= std::fabs(x) ? (r.value - t) + x : (x - t) + r.value;
+      r.value = t;
+      r.magnitude += std::fabs(x);
+    } else {
+      wrapped += load(i);
+    }
+  }
+  if (std::isfinite(r.value)) r.value += compensation;
+  r.exact = static_cast<std::int64_t>(wrapped);
+  return r;
+}
+
+/// The bound on |computed - exact| / (eps * sum |x_i|) for each accuracy mode,
+/// from the layout in kernels/common/sum_layout.hpp: fast adds up to
+/// 65536 / 32 = 2048 terms per lane in sequence; pairwise at most 16 per leaf
+/// then tree levels; compensated a small constant. 64 more covers the lane fold
+/// and the chunk tree for any n below 2^64.
+inline double error_factor(accuracy a) {
+  switch (a) {
+    case accuracy::fast: return 2048 + 64;
+    case accuracy::pairwise: return 16 + 64;
+    case accuracy::compensated: return 4;
+  }
+  return 0;
+}
+
+/// The reference argmin / argmax: first NaN, else the strictly best value,
+/// ties to the lowest index.
+template <bool kMax, class T>
+std::optional<indexed<T>> reference_extremum(std::span<const T> v) {
+  if (v.empty()) return std::nullopt;
+  indexed<T> best{v[0], 0};
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != v[i]) return indexed<T>{v[i], i};
+    if (kMax ? v[i] > best.value : v[i] < best.value) best = {v[i], i};
+  }
+  return best;
+}
+
+}  // namespace switchyard::testing
