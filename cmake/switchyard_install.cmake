@@ -25,6 +25,8 @@ install(FILES "${PROJECT_BINARY_DIR}/switchyardConfig.cmake"
               "${PROJECT_BINARY_DIR}/switchyardConfigVersion.cmake"
         DESTINATION "${SWITCHYARD_CMAKE_DIR}")
 
+# Relative to the .pc file, so that an install moved or made with --prefix works.
+file(RELATIVE_PATH SWITCHYARD_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
 configure_file("${PROJECT_SOURCE_DIR}/cmake/switchyard.pc.in"
                "${PROJECT_BINARY_DIR}/switchyard.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/switchyard.pc"

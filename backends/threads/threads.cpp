@@ -1,6 +1,7 @@
 // oneTBB arenas keyed by thread count, and the parallel loop over chunks.
 #include "backends/threads/threads.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,10 +26,10 @@ tbb::task_arena& arena_for(unsigned threads) {
 }  // namespace
 
 unsigned concurrency(unsigned max_threads) noexcept {
+  // Never more than the cores oneTBB sees: more would only oversubscribe, and
+  // oneTBB warns on stderr when an arena asks for more workers than it has.
   const auto all = static_cast<unsigned>(tbb::info::default_concurrency());
-  // More threads than cores is allowed when asked for: it is how tests show
-  // that results do not depend on the thread count.
-  return max_threads == 0 ? all : max_threads;
+  return max_threads == 0 ? all : std::min(max_threads, all);
 }
 
 void for_each(std::size_t count, unsigned max_threads, detail::function_ref<void(std::size_t)> body) {

@@ -9,7 +9,8 @@
 
 namespace switchyard::backends::threads {
 
-/// The number of threads a call with this max_threads (0 = all) may use.
+/// The number of threads a call with this max_threads (0 = all) may use:
+/// never more than the machine's cores.
 unsigned concurrency(unsigned max_threads) noexcept;
 
 /// Runs body(i) for every i in [0, count) on at most `max_threads` threads

@@ -151,6 +151,17 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
 
 // ---- integers: 64-bit lanes, wrapping ----
 
+/// The wrapping sum of a vector's 64-bit lanes. Not SumOfLanes: on AVX-512 it
+/// adds in signed arithmetic, whose overflow is undefined.
+template <class D>
+HWY_INLINE std::uint64_t WrappingLaneSum(D d, hn::Vec<D> v) {
+  alignas(64) hn::TFromD<D> lanes[hn::MaxLanes(d)];
+  hn::Store(v, d, lanes);
+  std::uint64_t total = 0;
+  for (std::size_t k = 0; k < hn::Lanes(d); ++k) total += static_cast<std::uint64_t>(lanes[k]);
+  return total;
+}
+
 template <class T>
 std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
   std::uint64_t total = 0;
@@ -165,7 +176,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
       acc0 = hn::Add(acc0, hn::SumsOf8(hn::LoadU(d8, x + i)));
       acc1 = hn::Add(acc1, hn::SumsOf8(hn::LoadU(d8, x + i + N)));
     }
-    total = hn::GetLane(hn::SumOfLanes(d64, hn::Add(acc0, acc1)));
+    total = WrappingLaneSum(d64, hn::Add(acc0, acc1));
   } else {
     const hn::ScalableTag<std::int64_t> d64;
     const std::size_t N = hn::Lanes(d64);
@@ -175,7 +186,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
       acc0 = hn::Add(acc0, LoadAs(d64, x + i));
       acc1 = hn::Add(acc1, LoadAs(d64, x + i + N));
     }
-    total = static_cast<std::uint64_t>(hn::GetLane(hn::SumOfLanes(d64, hn::Add(acc0, acc1))));
+    total = WrappingLaneSum(d64, hn::Add(acc0, acc1));
   }
   for (; i < n; ++i) total += static_cast<std::uint64_t>(x[i]);
   return static_cast<std::int64_t>(total);
@@ -208,7 +219,7 @@ std::int64_t IntDot(const T* HWY_RESTRICT x, const T* HWY_RESTRICT y, std::size_
     for (; i + N <= n; i += N) {
       acc = hn::Add(acc, WideProducts(d32, LoadAs(d32, x + i), LoadAs(d32, y + i)));
     }
-    total = static_cast<std::uint64_t>(hn::GetLane(hn::SumOfLanes(d64, acc)));
+    total = WrappingLaneSum(d64, acc);
     for (; i < n; ++i) {
       total += static_cast<std::uint64_t>(x[i]) * static_cast<std::uint64_t>(y[i]);
     }

@@ -1,0 +1,109 @@
+// Figures from the collected runs: each one a ratio of two runs from this
+// process, beside the goal the issue set for it.
+#include "report.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <switchyard/options.hpp>
+
+#include "kernels/simd/reduce_kernels.hpp"
+
+namespace switchyard::bench {
+
+void collecting_reporter::ReportRuns(const std::vector<Run>& runs) {
+  ConsoleReporter::ReportRuns(runs);
+  for (const Run& run : runs) {
+    if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+    seconds_[run.benchmark_name()] = run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+  }
+}
+
+double collecting_reporter::seconds(const std::string& name) const {
+  // UseRealTime() appends "/real_time" to the name.
+  for (const auto& key : {name, name + "/real_time"}) {
+    if (auto it = seconds_.find(key); it != seconds_.end()) return it->second;
+  }
+  return 0;
+}
+
+namespace {
+
+struct figure {
+  std::string what;
+  std::string goal;
+  double value;
+  bool met;
+};
+
+std::string fmt(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", x);
+  return buf;
+}
+
+}  // namespace
+
+void write_report(const collecting_reporter& r, const std::string& path) {
+  std::vector<figure> figures;
+  auto ratio = [&](const std::string& slow, const std::string& fast) {
+    const double a = r.seconds(slow), b = r.seconds(fast);
+    return a > 0 && b > 0 ? a / b : 0.0;
+  };
+  auto add = [&](std::string what, std::string goal, double value, bool met) {
+    if (value > 0) figures.push_back({std::move(what), std::move(goal), value, met});
+  };
+  const double simd_vs_acc = ratio("sum_64KiB/accumulate_O2", "sum_64KiB/simd_compensated");
+  add("float sum 64 KiB: simd (default accuracy) speed-up over std::accumulate -O2", ">= 10", simd_vs_acc,
+      simd_vs_acc >= 10);
+  const double simd_vs_omp = ratio("sum_64KiB/omp_simd_native", "sum_64KiB/simd_compensated");
+  add("float sum 64 KiB: simd (default accuracy) speed-up over omp simd -O3 -march=native", ">= 1.0",
+      simd_vs_omp, simd_vs_omp >= 1.0);
+  const double fast_vs_omp = ratio("sum_64KiB/omp_simd_native", "sum_64KiB/simd_fast");
+  add("float sum 64 KiB: simd (fast) speed-up over omp simd -O3 -march=native", "(for reference)",
+      fast_vs_omp, true);
+  const double bw = ratio("sum_2GiB/read_loop_2_threads", "sum_2GiB/threads");
+  add("float sum 2 GiB: threads bandwidth / plain 2-thread read loop", ">= 0.90", bw, bw >= 0.9);
+  const double vs_std = ratio("sum_2GiB/std_reduce_par_unseq", "sum_2GiB/threads");
+  add("float sum 2 GiB: threads speed-up over std::reduce(par_unseq) on oneTBB", ">= 1.0", vs_std, vs_std >= 1.0);
+  const double autom = ratio("sum_1000/automatic", "sum_1000/simd");
+  add("float sum 1,000: automatic time / forced simd time", "<= 1.3", autom, autom > 0 && autom <= 1.3);
+  for (const char* size : {"512KiB", "262144KiB"}) {
+    for (const char* b : {"simd", "threads"}) {
+      const std::string base = std::string("accuracy_") + size + "/" + b + "_";
+      for (const char* a : {"pairwise", "compensated"}) {
+        const double cost = ratio(base + a, base + "fast");
+        add(std::string("accuracy cost ") + size + " " + b + ": " + a + " time / fast time",
+            "<= 1.05 at DRAM sizes for the default", cost, true);
+      }
+    }
+  }
+  std::string crossover = "not measured";
+  for (int k : {32, 64, 128, 192, 256, 384, 512, 768, 1024, 2048}) {
+    const std::string base = "crossover_" + std::to_string(k) + "KiB/";
+    const double s = r.seconds(base + "simd"), t = r.seconds(base + "threads");
+    if (s > 0 && t > 0 && t < s) {
+      crossover = std::to_string(k) + " KiB (threads " + fmt(s / t) + "x simd there)";
+      break;
+    }
+  }
+
+  std::ostringstream md;
+  md << "# switchyard reduction benchmark\n\n"
+     << "SIMD target: " << kernels::simd::target_name() << ", hardware threads: "
+     << std::thread::hardware_concurrency() << ", default accuracy: " << to_string(default_accuracy)
+     << "\n\nPeers: std::accumulate built -O2; omp simd and std::reduce(par_unseq) built "
+        "-O3 -march=native -fopenmp-simd; the read loop is the omp simd loop on 2 std::threads.\n\n"
+     << "| figure | goal | measured | |\n|---|---|---|---|\n";
+  for (const auto& f : figures) {
+    md << "| " << f.what << " | " << f.goal << " | " << fmt(f.value) << " | " << (f.met ? "met" : "MISSED")
+       << " |\n";
+  }
+  md << "\nFirst size where threads beat simd (float sum): " << crossover << "\n";
+  std::ofstream(path) << md.str();
+  std::printf("\n%s", md.str().c_str());
+}
+
+}  // namespace switchyard::bench

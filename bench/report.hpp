@@ -1,0 +1,28 @@
+// The benchmark report: a console reporter that also keeps every run's time,
+// and the figures the issues name, computed as ratios of runs from this same
+// process and written as Markdown.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+namespace switchyard::bench {
+
+/// Prints as the console reporter does and remembers seconds per iteration
+/// for each benchmark name.
+class collecting_reporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override;
+  /// Seconds per iteration of the named run; 0 when it did not run (filtered).
+  double seconds(const std::string& name) const;
+
+ private:
+  std::map<std::string, double> seconds_;
+};
+
+/// Writes the figures table to `path` and to stdout.
+void write_report(const collecting_reporter& r, const std::string& path);
+
+}  // namespace switchyard::bench
