@@ -2,6 +2,7 @@
 #include "backends/threads/threads.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,12 +39,22 @@ void for_each(std::size_t count, unsigned max_threads, detail::function_ref<void
     for (std::size_t i = 0; i < count; ++i) body(i);
     return;
   }
+  // The hand-offs between the caller and the workers, as C++ atomics: oneTBB
+  // synchronizes them inside libtbb.so, where ThreadSanitizer cannot see it
+  // unless oneTBB itself was built with it (Debian's is not). One acquire and
+  // one release per range of chunks cost nothing next to a chunk's work.
+  std::atomic<bool> published{false};
+  std::atomic<std::size_t> finished{0};
+  published.store(true, std::memory_order_release);
   arena_for(threads).execute([&] {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 1),
                       [&](const tbb::blocked_range<std::size_t>& r) {
+                        (void)published.load(std::memory_order_acquire);
                         for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
+                        finished.fetch_add(r.size(), std::memory_order_release);
                       });
   });
+  (void)finished.load(std::memory_order_acquire);
 }
 
 }  // namespace switchyard::backends::threads
