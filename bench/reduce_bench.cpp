@@ -105,9 +105,11 @@ void register_accuracy() {
   }
 }
 
-// ---- where threads start to beat simd: the threshold automatic uses
+// ---- where threads start to beat simd: the threshold automatic uses. Dense
+// around 256 KiB, one chunk of floats: below it threads has one chunk to run.
 void register_crossover() {
-  for (std::size_t k : {32, 64, 128, 192, 256, 384, 512, 768, 1024, 2048}) {
+  for (const int kib_count : sb::kCrossoverKiB) {
+    const auto k = static_cast<std::size_t>(kib_count);
     for (auto b : {sy::backend::simd, sy::backend::threads}) {
       const std::string name = "crossover_" + std::to_string(k) + "KiB/" + std::string(sy::to_string(b));
       benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) {

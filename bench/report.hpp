@@ -10,8 +10,12 @@
 
 namespace switchyard::bench {
 
+/// Sizes of the crossover runs, in KiB.
+inline constexpr int kCrossoverKiB[] = {128, 256, 272, 288, 320, 384, 512, 768, 1024, 2048};
+
 /// Prints as the console reporter does and remembers seconds per iteration
-/// for each benchmark name.
+/// for each benchmark name: the median when runs are repeated
+/// (--benchmark_repetitions), else the single run.
 class collecting_reporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override;
@@ -20,6 +24,7 @@ class collecting_reporter : public benchmark::ConsoleReporter {
 
  private:
   std::map<std::string, double> seconds_;
+  std::map<std::string, double> medians_;
 };
 
 /// Writes the figures table to `path` and to stdout.

@@ -22,11 +22,6 @@
 
 namespace switchyard::detail {
 
-/// Elements per chunk. 64 Ki elements (256 KiB of floats) keeps a chunk's
-/// scheduling and combine cost under 1% of its kernel time even in L1, while
-/// still giving 2 GiB of floats 8192 chunks to balance across threads.
-inline constexpr std::size_t chunk_elements = std::size_t{1} << 16;
-
 /// chunk(kernel_set, begin, length) -> P for each chunk, combined by combine.
 /// n must be at least 1.
 template <class P, class Chunk, class Combine>

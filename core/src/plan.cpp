@@ -12,8 +12,8 @@
 namespace switchyard::detail {
 namespace {
 
-bool parallel_pays(std::size_t bytes, unsigned max_threads) {
-  return bytes >= threads_threshold_bytes && backends::threads::concurrency(max_threads) > 1;
+bool parallel_pays(std::size_t n, unsigned max_threads) {
+  return n >= threads_threshold_elements && backends::threads::concurrency(max_threads) > 1;
 }
 
 /// Caller callables cost at least a few cycles an element, so threads pay from
@@ -35,11 +35,11 @@ void check_options(const options& o) {
   }
 }
 
-plan plan_builtin(const options& o, std::size_t n, std::size_t element_size) {
+plan plan_builtin(const options& o, std::size_t n) {
   check_options(o);
   backend where = o.backend;
   if (where == backend::automatic) {
-    where = parallel_pays(n * element_size, o.max_threads) ? backend::threads : backend::simd;
+    where = parallel_pays(n, o.max_threads) ? backend::threads : backend::simd;
   }
   return {where, o.accuracy, o.max_threads};
 }

@@ -16,16 +16,23 @@ struct plan {
   unsigned max_threads;
 };
 
-/// Below this many input bytes, automatic runs simd on the caller's thread;
-/// from here on, threads. Measured on the 2-core AMD EPYC (Zen 4) build
-/// machine with bench/reduce_bench (BM_Crossover): threads first beat simd
-/// for a float sum between 256 KiB and 512 KiB (docs/PERF.md, "crossover").
-inline constexpr std::size_t threads_threshold_bytes = std::size_t{384} << 10;
+/// Elements per chunk: the unit of work of every CPU backend, fixed so that
+/// results do not depend on the thread count. 64 Ki elements (256 KiB of
+/// floats) keeps a chunk's lane fold and scheduling under 2% of its kernel
+/// time even in L2, and still gives 2 GiB of floats 8192 chunks to balance.
+inline constexpr std::size_t chunk_elements = std::size_t{1} << 16;
 
-/// Checks `o` and resolves automatic for a built-in op over n elements of
-/// element_size bytes. Throws switchyard::error for a bad enum value or a
+/// From this many elements on, automatic runs threads; below, simd. Threads
+/// can only help from a second chunk on, and only once that chunk is big
+/// enough to pay for waking a worker. Measured on the 2-core AMD EPYC (Zen 4)
+/// build machine with bench/reduce_bench (crossover_*, medians of 3, float
+/// sum): threads 1.03x simd at 272 KiB (1.06 chunks), 1.07x at 288 KiB
+/// (1.125 chunks), 1.42x at 384 KiB (docs/PERF.md, "crossover").
+inline constexpr std::size_t threads_threshold_elements = chunk_elements + chunk_elements / 8;
+
+/// Checks `o` and resolves automatic for a built-in op over n elements. Throws switchyard::error for a bad enum value or a
 /// forced backend that is not available.
-plan plan_builtin(const options& o, std::size_t n, std::size_t element_size);
+plan plan_builtin(const options& o, std::size_t n);
 
 /// Throws switchyard::error (invalid_argument) for enum values outside their
 /// enums, and (backend_unavailable) for a forced backend that is unavailable.

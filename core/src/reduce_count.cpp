@@ -10,7 +10,7 @@ namespace switchyard::detail {
 
 template <element T>
 std::size_t count(std::span<const T> v, compare<T> pred, const options& o) {
-  const plan p = plan_builtin(o, v.size(), sizeof(T));
+  const plan p = plan_builtin(o, v.size());
   if (v.empty()) return 0;
   return run_chunked<std::size_t>(
       p, v.size(), [&](auto k, std::size_t b, std::size_t n) { return k.count(v.data() + b, n, pred); },

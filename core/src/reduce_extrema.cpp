@@ -13,7 +13,7 @@ namespace {
 
 template <bool kMax, class T>
 std::optional<indexed<T>> arg_extremum(std::span<const T> v, const options& o) {
-  const plan p = plan_builtin(o, v.size(), sizeof(T));
+  const plan p = plan_builtin(o, v.size());
   if (v.empty()) return std::nullopt;
   using P = kernels::extremum<T>;
   const P best = run_chunked<P>(
@@ -53,7 +53,7 @@ std::optional<T> max(std::span<const T> v, const options& o) {
 
 template <element T>
 std::optional<min_max<T>> minmax(std::span<const T> v, const options& o) {
-  const plan p = plan_builtin(o, v.size(), sizeof(T));
+  const plan p = plan_builtin(o, v.size());
   if (v.empty()) return std::nullopt;
   using P = kernels::bounds<T>;
   const P b = run_chunked<P>(

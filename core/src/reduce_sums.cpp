@@ -60,7 +60,7 @@ double rescaled_norm(std::span<const double> v, accuracy mode, double max_abs) {
 
 template <element T>
 sum_t<T> sum(std::span<const T> v, const options& o) {
-  const plan p = plan_builtin(o, v.size(), sizeof(T));
+  const plan p = plan_builtin(o, v.size());
   if (v.empty()) return sum_t<T>{0};
   using P = kernels::sum_partial_t<T>;
   return value_of<T>(run_chunked<P>(
@@ -75,7 +75,7 @@ sum_t<T> dot(std::span<const T> x, std::span<const T> y, const options& o) {
                                            std::to_string(y.size()) +
                                            "; pass two inputs of the same length");
   }
-  const plan p = plan_builtin(o, x.size(), 2 * sizeof(T));
+  const plan p = plan_builtin(o, x.size());
   if (x.empty()) return sum_t<T>{0};
   using P = kernels::sum_partial_t<T>;
   return value_of<T>(run_chunked<P>(
@@ -86,7 +86,7 @@ sum_t<T> dot(std::span<const T> x, std::span<const T> y, const options& o) {
 
 template <element T>
 sum_t<T> sum_of_squares(std::span<const T> v, const options& o) {
-  const plan p = plan_builtin(o, v.size(), sizeof(T));
+  const plan p = plan_builtin(o, v.size());
   if (v.empty()) return sum_t<T>{0};
   using P = kernels::sum_partial_t<T>;
   return value_of<T>(run_chunked<P>(
@@ -97,7 +97,7 @@ sum_t<T> sum_of_squares(std::span<const T> v, const options& o) {
 
 template <element T>
 norm_t<T> norm2(std::span<const T> v, const options& o) {
-  const plan p = plan_builtin(o, v.size(), sizeof(T));
+  const plan p = plan_builtin(o, v.size());
   if (v.empty()) return norm_t<T>{0};
   if constexpr (std::is_same_v<T, double>) {
     const double ss = sum_of_squares(v, o);

@@ -37,7 +37,7 @@ sum_partial<A> layout_sum(std::size_t n, accuracy mode, Load load) {
     stack.collapse(s);
   } else if (mode == accuracy::compensated) {
     for (std::size_t i = 0; i < n; i += L) {
-      for (std::size_t j = 0; j < L; ++j) two_sum_add(s[j], c[j], i + j < n ? load(i + j) : A(0));
+      for (std::size_t j = 0; j < L; ++j) neumaier_add(s[j], c[j], i + j < n ? load(i + j) : A(0));
     }
   } else {
     for (std::size_t i = 0; i < n; i += L) row(s, i);

@@ -73,12 +73,12 @@ struct Products {
   static constexpr int kInputs = 2;
 };
 
-/// kernels::two_sum_add on vectors, lane by lane.
+/// kernels::neumaier_add on vectors, lane by lane.
 template <class V>
-HWY_INLINE void TwoSumAdd(V& s, V& c, V x) {
+HWY_INLINE void NeumaierAdd(V& s, V& c, V x) {
   const V t = hn::Add(s, x);
-  const V z = hn::Sub(t, s);
-  const V e = hn::Add(hn::Sub(s, hn::Sub(t, z)), hn::Sub(x, z));
+  const auto s_bigger = hn::Ge(hn::Abs(s), hn::Abs(x));
+  const V e = hn::IfThenElse(s_bigger, hn::Add(hn::Sub(s, t), x), hn::Add(hn::Sub(x, t), s));
   c = hn::Add(c, e);
   s = t;
 }
@@ -130,10 +130,10 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   }
   if (mode == accuracy::compensated) {
     for (std::size_t i = 0; i < full; i += L) {
-      for (std::size_t k = 0; k < K; ++k) TwoSumAdd(s[k], c[k], x(d, i + k * N));
+      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], x(d, i + k * N));
     }
     if (full < n) {
-      for (std::size_t k = 0; k < K; ++k) TwoSumAdd(s[k], c[k], tail(d, k * N));
+      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], tail(d, k * N));
     }
   } else {
     for (std::size_t i = 0; i < full; i += L) {

@@ -16,8 +16,8 @@ enum class backend : std::uint8_t { automatic, serial, simd, threads, processes,
 /// - fast: one running sum per lane; error grows with n / 64.
 /// - pairwise: lane sums of 16-row leaves combined in a binary tree; error
 ///   grows with log2(n).
-/// - compensated: a running rounding-error term per lane (TwoSum), combined
-///   with Neumaier's rule; error about 2 ulp of the result plus n * eps^2.
+/// - compensated: Neumaier summation per lane; error about 2 ulp of the
+///   result plus n * eps^2 * sum |x|.
 enum class accuracy : std::uint8_t { fast, pairwise, compensated };
 
 /// The default accuracy: the most accurate mode that costs at most 5% at
