@@ -21,10 +21,13 @@ class collecting_reporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override;
   /// Seconds per iteration of the named run; 0 when it did not run (filtered).
   double seconds(const std::string& name) const;
+  /// A user counter of the named run ("bench/name" and counter); 0 if absent.
+  double counter(const std::string& name, const std::string& counter) const;
 
  private:
   std::map<std::string, double> seconds_;
   std::map<std::string, double> medians_;
+  std::map<std::string, double> counters_;
 };
 
 /// Writes the figures table to `path` and to stdout.
