@@ -56,16 +56,23 @@ double rescaled_norm(std::span<const double> v, accuracy mode, double max_abs) {
   return std::sqrt(kernels::finish(ss)) / scale;
 }
 
+/// Plans, then sums kernel(kernel_set, begin, length) over n elements' chunks.
+template <class T, class Kernel>
+sum_t<T> chunked_sum(const options& o, std::size_t n, Kernel kernel) {
+  const plan p = plan_builtin(o, n);
+  if (n == 0) return sum_t<T>{0};
+  return value_of<T>(run_chunked<kernels::sum_partial_t<T>>(
+      p, n, [&](auto k, std::size_t b, std::size_t len) { return kernel(k, b, len, p.mode); },
+      add_partials<T>));
+}
+
 }  // namespace
 
 template <element T>
 sum_t<T> sum(std::span<const T> v, const options& o) {
-  const plan p = plan_builtin(o, v.size());
-  if (v.empty()) return sum_t<T>{0};
-  using P = kernels::sum_partial_t<T>;
-  return value_of<T>(run_chunked<P>(
-      p, v.size(), [&](auto k, std::size_t b, std::size_t n) { return k.sum(v.data() + b, n, p.mode); },
-      add_partials<T>));
+  return chunked_sum<T>(o, v.size(), [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
+    return k.sum(v.data() + b, n, mode);
+  });
 }
 
 template <element T>
@@ -75,24 +82,16 @@ sum_t<T> dot(std::span<const T> x, std::span<const T> y, const options& o) {
                                            std::to_string(y.size()) +
                                            "; pass two inputs of the same length");
   }
-  const plan p = plan_builtin(o, x.size());
-  if (x.empty()) return sum_t<T>{0};
-  using P = kernels::sum_partial_t<T>;
-  return value_of<T>(run_chunked<P>(
-      p, x.size(),
-      [&](auto k, std::size_t b, std::size_t n) { return k.dot(x.data() + b, y.data() + b, n, p.mode); },
-      add_partials<T>));
+  return chunked_sum<T>(o, x.size(), [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
+    return k.dot(x.data() + b, y.data() + b, n, mode);
+  });
 }
 
 template <element T>
 sum_t<T> sum_of_squares(std::span<const T> v, const options& o) {
-  const plan p = plan_builtin(o, v.size());
-  if (v.empty()) return sum_t<T>{0};
-  using P = kernels::sum_partial_t<T>;
-  return value_of<T>(run_chunked<P>(
-      p, v.size(),
-      [&](auto k, std::size_t b, std::size_t n) { return k.sum_of_squares(v.data() + b, n, p.mode); },
-      add_partials<T>));
+  return chunked_sum<T>(o, v.size(), [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
+    return k.sum_of_squares(v.data() + b, n, mode);
+  });
 }
 
 template <element T>
