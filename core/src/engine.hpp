@@ -31,24 +31,25 @@ P run_chunked(const plan& p, std::size_t n, Chunk&& chunk, Combine&& combine) {
     const std::size_t begin = c * chunk_elements;
     return chunk(kernels, begin, std::min(chunk_elements, n - begin));
   };
-  auto sequential = [&](auto kernels) {
+  // run_all(body) calls body(c) for every chunk: in order, or on the arena.
+  auto gather = [&](auto kernels, auto run_all) {
     if (count == 1) return one(kernels, 0);
     std::vector<P> parts(count);
-    for (std::size_t c = 0; c < count; ++c) parts[c] = one(kernels, c);
+    auto body = [&](std::size_t c) { parts[c] = one(kernels, c); };
+    run_all(body);
     return tree_reduce(std::span(parts), combine);
+  };
+  auto in_order = [&](auto& body) {
+    for (std::size_t c = 0; c < count; ++c) body(c);
   };
   switch (p.where) {
     case backend::serial:
-      return sequential(backends::serial::kernel_set{});
-    case backend::threads: {
-      if (count == 1) return one(backends::simd::kernel_set{}, 0);
-      std::vector<P> parts(count);
-      auto body = [&](std::size_t c) { parts[c] = one(backends::simd::kernel_set{}, c); };
-      backends::threads::for_each(count, p.max_threads, body);
-      return tree_reduce(std::span(parts), combine);
-    }
+      return gather(backends::serial::kernel_set{}, in_order);
     case backend::simd:
-      return sequential(backends::simd::kernel_set{});
+      return gather(backends::simd::kernel_set{}, in_order);
+    case backend::threads:
+      return gather(backends::simd::kernel_set{},
+                    [&](auto& body) { backends::threads::for_each(count, p.max_threads, body); });
     default:
       break;
   }
