@@ -1,0 +1,49 @@
+// The machine capability report behind `switchyard caps` and
+// `switchyard compare`: facts read from the system, costs and bandwidths
+// measured, and the routing crossovers they imply, as one versioned JSON
+// document (docs/schema/caps.schema.json).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace switchyard::caps {
+
+/// The document's "schema_version"; bump when a field changes meaning.
+inline constexpr int schema_version = 1;
+
+/// One measured quantity, with what it means and how it was measured.
+struct measurement {
+  std::string name;    ///< stable key, e.g. "memory_read_1_thread"
+  std::string group;   ///< "compute", "memory", "os", "io", "gpu"
+  double value;        ///< in `unit`
+  std::string unit;    ///< "GB/s", "us", "ns"
+  bool higher_is_better;
+  std::string method;  ///< how it was measured, in a sentence
+};
+
+/// What the machine is: CPU, caches, SIMD targets, kernel, io_uring, CUDA.
+nlohmann::json probe_facts();
+
+/// What the machine does: measured with switchyard's own kernels and plain
+/// system calls. quick: fewer repetitions (<= 2 s in all), same sizes.
+std::vector<measurement> measure(const nlohmann::json& facts, bool quick);
+
+/// The sizes at which routing changes on this machine, measured where the
+/// backends exist: each {name, bytes (or null: never), detail}.
+nlohmann::json measure_crossovers(const nlohmann::json& facts, bool quick);
+
+/// The whole report: facts, measurements and the crossovers they imply.
+nlohmann::json build_report(bool quick);
+
+/// The report as a human-readable table.
+std::string format_report(const nlohmann::json& report);
+
+/// Reports side by side: values, ratios to the first, grouped, with the
+/// crossovers that change routing pointed out. Throws std::runtime_error for
+/// a document that is not a caps report of this schema version.
+std::string format_comparison(const std::vector<nlohmann::json>& reports, const std::vector<std::string>& labels);
+
+}  // namespace switchyard::caps

@@ -1,0 +1,206 @@
+// Facts about the machine, read from sysfs, /proc, uname, Highway and
+// liburing. Nothing here is measured.
+#include <sys/utsname.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <iterator>
+
+#include <hwy/targets.h>
+#include <liburing.h>
+#include <switchyard/config.h>
+
+#include "bench/caps/caps.hpp"
+#include "kernels/simd/reduce_kernels.hpp"
+
+namespace switchyard::caps {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_line(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+/// "32K" / "1024K" / "32M" as sysfs writes cache sizes, in bytes.
+long long parse_size(const std::string& s) {
+  if (s.empty()) return 0;
+  long long v = std::atoll(s.c_str());
+  switch (s.back()) {
+    case 'K': return v << 10;
+    case 'M': return v << 20;
+    case 'G': return v << 30;
+    default: return v;
+  }
+}
+
+/// CPUs in a sysfs list like "0-3,8,10-11".
+int count_cpu_list(const std::string& list) {
+  int n = 0;
+  std::stringstream ss(list);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    const auto dash = part.find('-');
+    n += dash == std::string::npos ? 1 : std::atoi(part.c_str() + dash + 1) - std::atoi(part.c_str()) + 1;
+  }
+  return n;
+}
+
+nlohmann::json cpu_facts() {
+  nlohmann::json cpu;
+  std::ifstream info("/proc/cpuinfo");
+  for (std::string line; std::getline(info, line);) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model name" && !cpu.contains("model")) cpu["model"] = value;
+    if (key == "vendor_id" && !cpu.contains("vendor")) cpu["vendor"] = value;
+  }
+  std::set<std::string> packages, cores;
+  int threads = 0;
+  for (const auto& e : fs::directory_iterator("/sys/devices/system/cpu")) {
+    const std::string name = e.path().filename();
+    if (name.rfind("cpu", 0) != 0 || name.size() < 4 || !std::isdigit(static_cast<unsigned char>(name[3]))) continue;
+    const auto topo = e.path() / "topology";
+    if (!fs::exists(topo)) continue;
+    ++threads;
+    const std::string pkg = read_line(topo / "physical_package_id");
+    packages.insert(pkg);
+    cores.insert(pkg + ":" + read_line(topo / "core_id"));
+  }
+  cpu["sockets"] = std::max<std::size_t>(1, packages.size());
+  cpu["cores"] = std::max<std::size_t>(1, cores.size());
+  cpu["threads"] = std::max(1, threads);
+  cpu["online_threads"] = std::max(1u, std::thread::hardware_concurrency());
+  int nodes = 0;
+  if (fs::exists("/sys/devices/system/node")) {
+    for (const auto& e : fs::directory_iterator("/sys/devices/system/node")) {
+      const std::string name = e.path().filename();
+      if (name.rfind("node", 0) == 0 && name.size() > 4 && std::isdigit(static_cast<unsigned char>(name[4]))) ++nodes;
+    }
+  }
+  cpu["numa_nodes"] = std::max(1, nodes);
+  nlohmann::json caches = nlohmann::json::array();
+  const fs::path cache_dir = "/sys/devices/system/cpu/cpu0/cache";
+  if (fs::exists(cache_dir)) {
+    for (const auto& e : fs::directory_iterator(cache_dir)) {
+      if (e.path().filename().string().rfind("index", 0) != 0) continue;
+      caches.push_back({{"level", std::atoi(read_line(e.path() / "level").c_str())},
+                        {"type", read_line(e.path() / "type")},
+                        {"size_bytes", parse_size(read_line(e.path() / "size"))},
+                        {"line_bytes", std::atoi(read_line(e.path() / "coherency_line_size").c_str())},
+                        {"shared_by_threads", count_cpu_list(read_line(e.path() / "shared_cpu_list"))}});
+    }
+  }
+  std::sort(caches.begin(), caches.end(), [](const auto& a, const auto& b) {
+    return std::tie(a["level"], a["type"]) < std::tie(b["level"], b["type"]);
+  });
+  cpu["caches"] = caches;
+  return cpu;
+}
+
+nlohmann::json simd_facts() {
+  nlohmann::json supported = nlohmann::json::array(), compiled = nlohmann::json::array();
+  for (const auto t : hwy::SupportedAndGeneratedTargets()) supported.push_back(hwy::TargetName(t));
+  for (std::int64_t bit = 1; bit != 0 && bit <= HWY_TARGETS; bit <<= 1) {
+    if (HWY_TARGETS & bit) compiled.push_back(hwy::TargetName(bit));
+  }
+  return {{"compiled_targets", compiled},
+          {"supported_targets", supported},
+          {"active_target", std::string(kernels::simd::target_name())}};
+}
+
+nlohmann::json kernel_facts() {
+  utsname u{};
+  uname(&u);
+  return {{"system", u.sysname}, {"release", u.release}, {"version", u.version}, {"machine", u.machine}};
+}
+
+constexpr const char* opcode_names[] = {
+    "NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED", "WRITE_FIXED", "POLL_ADD", "POLL_REMOVE",
+    "SYNC_FILE_RANGE", "SENDMSG", "RECVMSG", "TIMEOUT", "TIMEOUT_REMOVE", "ACCEPT", "ASYNC_CANCEL",
+    "LINK_TIMEOUT", "CONNECT", "FALLOCATE", "OPENAT", "CLOSE", "FILES_UPDATE", "STATX", "READ", "WRITE",
+    "FADVISE", "MADVISE", "SEND", "RECV", "OPENAT2", "EPOLL_CTL", "SPLICE", "PROVIDE_BUFFERS",
+    "REMOVE_BUFFERS", "TEE", "SHUTDOWN", "RENAMEAT", "UNLINKAT", "MKDIRAT", "SYMLINKAT", "LINKAT",
+    "MSG_RING", "FSETXATTR", "SETXATTR", "FGETXATTR", "GETXATTR", "SOCKET", "URING_CMD", "SEND_ZC",
+    "SENDMSG_ZC"};
+static_assert(std::size(opcode_names) == IORING_OP_LAST, "one name per opcode liburing knows");
+
+constexpr std::pair<unsigned, const char*> feature_names[] = {
+    {IORING_FEAT_SINGLE_MMAP, "SINGLE_MMAP"}, {IORING_FEAT_NODROP, "NODROP"},
+    {IORING_FEAT_SUBMIT_STABLE, "SUBMIT_STABLE"}, {IORING_FEAT_RW_CUR_POS, "RW_CUR_POS"},
+    {IORING_FEAT_CUR_PERSONALITY, "CUR_PERSONALITY"}, {IORING_FEAT_FAST_POLL, "FAST_POLL"},
+    {IORING_FEAT_POLL_32BITS, "POLL_32BITS"}, {IORING_FEAT_SQPOLL_NONFIXED, "SQPOLL_NONFIXED"},
+    {IORING_FEAT_EXT_ARG, "EXT_ARG"}, {IORING_FEAT_NATIVE_WORKERS, "NATIVE_WORKERS"},
+    {IORING_FEAT_RSRC_TAGS, "RSRC_TAGS"}, {IORING_FEAT_CQE_SKIP, "CQE_SKIP"},
+    {IORING_FEAT_LINKED_FILE, "LINKED_FILE"}};
+
+std::string uring_reason(int err) {
+  switch (err) {
+    case ENOSYS: return "the kernel has no io_uring (ENOSYS): older than 5.1, or built without it";
+    case EPERM: return "io_uring is forbidden here (EPERM): kernel.io_uring_disabled or a seccomp filter";
+    case ENOMEM: return "io_uring could not lock its rings (ENOMEM): raise RLIMIT_MEMLOCK";
+    default: return std::string("io_uring_queue_init failed: ") + std::strerror(err);
+  }
+}
+
+nlohmann::json io_uring_facts() {
+  nlohmann::json f{{"available", false}, {"reason", ""}, {"features", nlohmann::json::array()},
+                   {"opcodes", nlohmann::json::array()}};
+  io_uring ring{};
+  const int rc = io_uring_queue_init(8, &ring, 0);
+  if (rc < 0) {
+    f["reason"] = uring_reason(-rc);
+    return f;
+  }
+  f["available"] = true;
+  for (const auto& [bit, name] : feature_names) {
+    if (ring.features & bit) f["features"].push_back(name);
+  }
+  if (io_uring_probe* probe = io_uring_get_probe_ring(&ring)) {
+    for (int op = 0; op < IORING_OP_LAST; ++op) {
+      if (io_uring_opcode_supported(probe, op)) f["opcodes"].push_back(opcode_names[op]);
+    }
+    io_uring_free_probe(probe);
+  }
+  io_uring_queue_exit(&ring);
+  const std::string disabled = read_line("/proc/sys/kernel/io_uring_disabled");
+  if (!disabled.empty()) f["io_uring_disabled_sysctl"] = std::atoi(disabled.c_str());
+  return f;
+}
+
+nlohmann::json cuda_facts() {
+#if SWITCHYARD_HAS_CUDA
+  return {{"available", true}, {"reason", ""}, {"devices", nlohmann::json::array()}};
+#else
+  return {{"available", false},
+          {"reason", "this build of switchyard has no cuda backend (SWITCHYARD_HAS_CUDA is 0)"},
+          {"devices", nlohmann::json::array()}};
+#endif
+}
+
+}  // namespace
+
+nlohmann::json probe_facts() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return {{"hostname", host}, {"cpu", cpu_facts()},     {"simd", simd_facts()},
+          {"kernel", kernel_facts()}, {"io_uring", io_uring_facts()}, {"cuda", cuda_facts()}};
+}
+
+}  // namespace switchyard::caps

@@ -1,0 +1,309 @@
+// The measured half of the capability report. Each measurement says its unit
+// and method; bandwidths are best-of-n (STREAM's rule), latencies medians.
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include <liburing.h>
+#include <switchyard/switchyard.hpp>
+
+#include "bench/caps/caps.hpp"
+
+namespace switchyard::caps {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+/// A page-touched float array, on huge pages where the kernel grants them.
+class float_array {
+ public:
+  explicit float_array(std::size_t bytes) : n_(bytes / sizeof(float)) {
+    constexpr std::size_t huge = std::size_t{2} << 20;
+    const std::size_t rounded = (bytes + huge - 1) / huge * huge;
+    p_.reset(static_cast<float*>(std::aligned_alloc(huge, rounded)));
+    if (!p_) throw std::bad_alloc();
+    madvise(p_.get(), rounded, MADV_HUGEPAGE);
+    std::fill(p_.get(), p_.get() + n_, 1.0f);
+  }
+  std::span<const float> span() const { return {p_.get(), n_}; }
+
+ private:
+  struct deleter {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float[], deleter> p_;
+  std::size_t n_;
+};
+
+/// Best-of-reps bandwidth of a fast float sum on one backend, in GB/s.
+double sum_bandwidth(std::span<const float> v, backend b, int reps, int inner) {
+  const options o{.backend = b, .accuracy = accuracy::fast};
+  volatile float sink = 0;
+  double best = 0;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = clock_type::now();
+    for (int i = 0; i < inner; ++i) sink = sink + sum(v, o);
+    best = std::max(best, double(v.size_bytes()) * inner / seconds_since(t0) / 1e9);
+  }
+  return best;
+}
+
+long long last_level_cache_bytes(const nlohmann::json& facts) {
+  long long llc = 0;
+  for (const auto& c : facts["cpu"]["caches"]) llc = std::max<long long>(llc, c["size_bytes"].get<long long>());
+  return llc > 0 ? llc : 32ll << 20;
+}
+
+long long cache_bytes(const nlohmann::json& facts, int level, long long fallback) {
+  for (const auto& c : facts["cpu"]["caches"]) {
+    if (c["level"] == level && c["type"] != "Instruction") return c["size_bytes"].get<long long>();
+  }
+  return fallback;
+}
+
+double thread_create_join_us(int n) {
+  std::vector<double> t;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = clock_type::now();
+    std::thread([] {}).join();
+    t.push_back(seconds_since(t0) * 1e6);
+  }
+  return median(t);
+}
+
+double fork_wait_us(int n) {
+  std::vector<double> t;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = clock_type::now();
+    const pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    if (pid < 0) return -1;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    t.push_back(seconds_since(t0) * 1e6);
+  }
+  return median(t);
+}
+
+/// A byte to a forked child and back over pipes: what handing a small job to
+/// a live worker process and hearing back costs.
+double worker_round_trip_us(int n) {
+  int to_child[2], to_parent[2];
+  if (pipe(to_child) != 0) return -1;
+  if (pipe(to_parent) != 0) {
+    close(to_child[0]);
+    close(to_child[1]);
+    return -1;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Only our own ends stay open, or read() would never see the parent's EOF.
+    close(to_child[1]);
+    close(to_parent[0]);
+    char c;
+    while (read(to_child[0], &c, 1) == 1) {
+      if (write(to_parent[1], &c, 1) != 1) break;
+    }
+    _exit(0);
+  }
+  close(to_child[0]);
+  close(to_parent[1]);
+  std::vector<double> t;
+  char c = 'x';
+  for (int i = 0; i < n && pid > 0; ++i) {
+    const auto t0 = clock_type::now();
+    if (write(to_child[1], &c, 1) != 1 || read(to_parent[0], &c, 1) != 1) break;
+    t.push_back(seconds_since(t0) * 1e6);
+  }
+  close(to_child[1]);
+  close(to_parent[0]);
+  if (pid > 0) waitpid(pid, nullptr, 0);
+  return t.empty() ? -1 : median(t);
+}
+
+long futex(std::atomic<int>* word, int op, int value) {
+  return syscall(SYS_futex, reinterpret_cast<int*>(word), op, value, nullptr, nullptr, 0);
+}
+
+/// Two threads pinned to one CPU hand a token back and forth through a futex:
+/// every hand-off is a sleep, a wake-up and a switch.
+double context_switch_ns(int round_trips) {
+  std::atomic<int> token{0};
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  auto pass = [&](int mine, int next, int n) {
+    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    for (int i = 0; i < n; ++i) {
+      while (token.load(std::memory_order_acquire) != mine) futex(&token, FUTEX_WAIT_PRIVATE, 1 - mine);
+      token.store(next, std::memory_order_release);
+      futex(&token, FUTEX_WAKE_PRIVATE, 1);
+    }
+  };
+  cpu_set_t before;
+  pthread_getaffinity_np(pthread_self(), sizeof before, &before);
+  const auto t0 = clock_type::now();
+  std::thread other([&] { pass(1, 0, round_trips); });
+  pass(0, 1, round_trips);
+  other.join();
+  const double s = seconds_since(t0);
+  pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+  return s * 1e9 / (2.0 * round_trips);
+}
+
+struct resumable {
+  struct promise_type {
+    resumable get_return_object() { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> handle;
+};
+
+resumable spinner() {
+  for (;;) co_await std::suspend_always{};
+}
+
+double coroutine_resume_ns(int n) {
+  const resumable r = spinner();
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < n; ++i) r.handle.resume();
+  const double s = seconds_since(t0);
+  r.handle.destroy();
+  return s * 1e9 / n;
+}
+
+/// A NOP submitted and its completion reaped, one at a time.
+double uring_nop_ns(int n) {
+  io_uring ring{};
+  if (io_uring_queue_init(8, &ring, 0) < 0) return -1;
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < n; ++i) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_nop(sqe);
+    io_uring_submit(&ring);
+    io_uring_cqe* cqe = nullptr;
+    io_uring_wait_cqe(&ring, &cqe);
+    io_uring_cqe_seen(&ring, cqe);
+  }
+  const double s = seconds_since(t0);
+  io_uring_queue_exit(&ring);
+  return s * 1e9 / n;
+}
+
+}  // namespace
+
+std::vector<measurement> measure(const nlohmann::json& facts, bool quick) {
+  std::vector<measurement> out;
+  // Memory: STREAM's rule, an array at least 4x the last-level cache.
+  const auto dram_bytes = static_cast<std::size_t>(std::max(4 * last_level_cache_bytes(facts), 64ll << 20));
+  {
+    const float_array big(dram_bytes);
+    const int reps = quick ? 3 : 10;
+    const std::string how = "best of " + std::to_string(reps) + " float sums (switchyard, accuracy fast) over " +
+                            std::to_string(dram_bytes >> 20) + " MiB, at least 4x the last-level cache";
+    out.push_back({"memory_read_1_thread", "memory", sum_bandwidth(big.span(), backend::simd, reps, 1), "GB/s",
+                   true, how + ", simd backend on one thread"});
+    out.push_back({"memory_read_all_threads", "memory", sum_bandwidth(big.span(), backend::threads, reps, 1),
+                   "GB/s", true, how + ", threads backend on all threads"});
+  }
+  // Compute: the SIMD sum with its data in L1, then in L2 (half of each cache).
+  for (const int level : {1, 2}) {
+    const auto bytes = static_cast<std::size_t>(cache_bytes(facts, level, level == 1 ? 32 << 10 : 1 << 20) / 2);
+    const float_array a(bytes);
+    const int inner = static_cast<int>(std::max<std::size_t>(1, (std::size_t{64} << 20) / bytes));
+    out.push_back({"simd_sum_l" + std::to_string(level), "compute",
+                   sum_bandwidth(a.span(), backend::simd, quick ? 3 : 7, inner), "GB/s", true,
+                   "best of repeated float sums (simd, accuracy fast) over " + std::to_string(bytes >> 10) +
+                       " KiB, half the L" + std::to_string(level) + " data cache, call overhead included"});
+  }
+  // A latency that could not be measured (a failed fork, say) is left out
+  // rather than reported as a number.
+  auto latency = [&](std::string name, std::string group, double value, std::string unit, std::string method) {
+    if (value > 0) out.push_back({std::move(name), std::move(group), value, std::move(unit), false, std::move(method)});
+  };
+  const int scale = quick ? 1 : 5;
+  latency("thread_create_join", "os", thread_create_join_us(40 * scale), "us",
+          "median of std::thread creation and join of an empty function");
+  latency("fork_wait", "os", fork_wait_us(10 * scale), "us",
+          "median of fork(), _exit(0) in the child, waitpid() in the parent");
+  latency("worker_round_trip", "os", worker_round_trip_us(400 * scale), "us",
+          "median round trip of one byte to a forked child and back over two pipes");
+  latency("context_switch", "os", context_switch_ns(4000 * scale), "ns",
+          "two threads pinned to one CPU passing a token through a futex; time per hand-off");
+  latency("coroutine_resume", "compute", coroutine_resume_ns(2'000'000 * scale), "ns",
+          "resume of a C++20 coroutine that suspends again at once, averaged");
+  if (facts["io_uring"]["available"].get<bool>()) {
+    latency("io_uring_nop_round_trip", "io", uring_nop_ns(4000 * scale), "ns",
+            "one IORING_OP_NOP submitted and its completion reaped, averaged");
+  }
+  return out;
+}
+
+nlohmann::json measure_crossovers(const nlohmann::json& facts, bool quick) {
+  nlohmann::json out = nlohmann::json::array();
+  // threads over simd: the smallest size, doubling from 64 KiB, at which the
+  // threads backend sums floats (default accuracy) 5% faster than simd.
+  nlohmann::json threads{{"name", "threads_over_simd"}, {"bytes", nullptr}};
+  if (facts["cpu"]["online_threads"].get<int>() < 2) {
+    threads["detail"] = "never: one hardware thread";
+  } else {
+    const std::size_t top = std::size_t{16} << 20;
+    const float_array a(top);
+    for (std::size_t bytes = std::size_t{64} << 10; bytes <= top; bytes *= 2) {
+      const auto v = a.span().first(bytes / sizeof(float));
+      const int inner = static_cast<int>(std::max<std::size_t>(1, (std::size_t{32} << 20) / bytes));
+      auto bw = [&](backend b) {
+        const options o{.backend = b};
+        volatile float sink = 0;
+        std::vector<double> t;
+        for (int r = 0; r < (quick ? 3 : 7); ++r) {
+          const auto t0 = clock_type::now();
+          for (int i = 0; i < inner; ++i) sink = sink + sum(v, o);
+          t.push_back(seconds_since(t0));
+        }
+        return median(t);
+      };
+      const double simd_s = bw(backend::simd), threads_s = bw(backend::threads);
+      if (simd_s >= 1.05 * threads_s) {
+        threads["bytes"] = bytes;
+        threads["detail"] = "threads " + std::to_string(simd_s / threads_s).substr(0, 4) + "x simd there";
+        break;
+      }
+    }
+    if (threads["bytes"].is_null()) threads["detail"] = "threads never 5% faster up to 16 MiB";
+  }
+  threads["method"] = "float sum, default accuracy, sizes doubling from 64 KiB to 16 MiB, medians";
+  out.push_back(threads);
+  nlohmann::json gpu{{"name", "gpu_over_cpu"}, {"bytes", nullptr}, {"method", "needs the cuda backend"}};
+  gpu["detail"] = facts["cuda"]["available"].get<bool>() ? "not measured in this version"
+                                                          : "never: " + facts["cuda"]["reason"].get<std::string>();
+  out.push_back(gpu);
+  return out;
+}
+
+}  // namespace switchyard::caps

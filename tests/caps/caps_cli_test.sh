@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The switchyard command as a user runs it: `caps --quick` writes a report
+# that its schema accepts; `compare` reads it beside the stored report of the
+# build machine; a file that is not a report is refused with a clear message.
+# usage: caps_cli_test.sh SWITCHYARD_BINARY SOURCE_DIR
+set -euo pipefail
+cli=$1 src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$cli" caps --quick --json "$work/now.json" > "$work/table.txt"
+grep -q '^crossovers' "$work/table.txt"
+grep -q 'memory_read_1_thread' "$work/table.txt"
+/usr/bin/python3 "$src/tests/caps/validate_report.py" "$work/now.json" "$src/docs/schema/caps.schema.json"
+/usr/bin/python3 "$src/tests/caps/validate_report.py" "$src/docs/machines/build-machine.json" \
+  "$src/docs/schema/caps.schema.json"
+
+"$cli" compare "$src/docs/machines/build-machine.json" "$work/now.json" > "$work/compare.txt"
+cat "$work/compare.txt"
+for want in '^memory' '^os' 'B vs A' 'threads_over_simd:' 'gpu_over_cpu: never on A, never on B'; do
+  grep -q -- "$want" "$work/compare.txt" || { echo "compare output lacks '$want'" >&2; exit 1; }
+done
+
+if "$cli" compare "$src/docs/schema/caps.schema.json" "$work/now.json" 2> "$work/err.txt"; then
+  echo "compare accepted a file that is not a report" >&2
+  exit 1
+fi
+grep -q 'is not a switchyard caps report' "$work/err.txt"
+echo "caps CLI: ok"
