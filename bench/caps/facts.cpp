@@ -199,8 +199,12 @@ nlohmann::json cuda_facts() {
 nlohmann::json probe_facts() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  return {{"hostname", host}, {"cpu", cpu_facts()},     {"simd", simd_facts()},
-          {"kernel", kernel_facts()}, {"io_uring", io_uring_facts()}, {"cuda", cuda_facts()}};
+  // Other work on the machine skews every measurement; the report says how much there was.
+  double load = 0;
+  std::ifstream("/proc/loadavg") >> load;
+  return {{"hostname", host},         {"load_average_1min", load}, {"cpu", cpu_facts()},
+          {"simd", simd_facts()},     {"kernel", kernel_facts()},  {"io_uring", io_uring_facts()},
+          {"cuda", cuda_facts()}};
 }
 
 }  // namespace switchyard::caps

@@ -57,7 +57,12 @@ std::string format_report(const nlohmann::json& r) {
   out += fmt::format("{:<10}{} {} ({})\n", "kernel", f["kernel"]["system"].get<std::string>(),
                      f["kernel"]["release"].get<std::string>(), f["kernel"]["machine"].get<std::string>());
   out += fmt::format("{:<10}{}\n", "io_uring", describe_uring(f["io_uring"]));
-  out += fmt::format("{:<10}{}\n\n", "CUDA", describe_cuda(f["cuda"]));
+  out += fmt::format("{:<10}{}\n", "CUDA", describe_cuda(f["cuda"]));
+  const double load = f["load_average_1min"].get<double>();
+  out += fmt::format("{:<10}{:.2f}{}\n\n", "load", load,
+                     load >= 0.5 * cpu["online_threads"].get<double>()
+                         ? "  (busy: other work skews these measurements; measure on an idle machine)"
+                         : "");
   out += fmt::format("{:<9}{:<26}{:>12} {:<6} {}\n", "group", "measurement", "value", "unit", "method");
   for (const auto& m : r["measurements"]) {
     out += fmt::format("{:<9}{:<26}{:>12} {:<6} {}\n", m["group"].get<std::string>(), m["name"].get<std::string>(),
