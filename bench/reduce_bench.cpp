@@ -4,16 +4,12 @@
 // backend::automatic's threshold. Run through `./sy bench`.
 #include <benchmark/benchmark.h>
 
-#include <sys/mman.h>
-
-#include <cstdlib>
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
-#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +18,7 @@
 
 #include "peers/peers.hpp"
 #include "report.hpp"
+#include "support/huge_array.hpp"
 
 namespace sy = switchyard;
 namespace sb = switchyard::bench;
@@ -33,37 +30,14 @@ constexpr std::size_t l2_bytes = 64 * kib;          // the issue's "L2-resident"
 constexpr std::size_t dram_bytes = std::size_t{2} << 30;  // 2 GiB
 constexpr std::size_t accuracy_dram_bytes = std::size_t{256} << 20;
 
-/// A float buffer on transparent huge pages where the kernel grants them
-/// (THP "madvise" mode, the Debian default, gives none without asking): with
-/// 4 KiB pages, page walks for a 2 GiB array cost a share of bandwidth that
-/// varies from run to run, as khugepaged collapses pages behind the run.
-class huge_buffer {
- public:
-  explicit huge_buffer(std::size_t bytes) : size_(bytes / sizeof(float)) {
-    constexpr std::size_t huge = std::size_t{2} << 20;
-    const std::size_t rounded = (bytes + huge - 1) / huge * huge;
-    data_.reset(static_cast<float*>(std::aligned_alloc(huge, rounded)));
-    if (!data_) throw std::bad_alloc();
-    madvise(data_.get(), rounded, MADV_HUGEPAGE);  // a hint: ignored where THP is off
-    for (std::size_t i = 0; i < size_; ++i) data_.get()[i] = static_cast<float>(i % 7) * 0.25f;
-  }
-  const float* data() const { return data_.get(); }
-  std::size_t size() const { return size_; }
-
- private:
-  struct deleter {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float[], deleter> data_;
-  std::size_t size_;
-};
-
 /// Page-touched buffers of each size, made once and shared by all runs.
 std::span<const float> floats(std::size_t bytes) {
-  static std::map<std::size_t, std::unique_ptr<huge_buffer>> cache;
+  static std::map<std::size_t, std::unique_ptr<sb::huge_array>> cache;
   auto& slot = cache[bytes];
-  if (!slot) slot = std::make_unique<huge_buffer>(bytes);
-  return {slot->data(), slot->size()};
+  if (!slot) {
+    slot = std::make_unique<sb::huge_array>(bytes, [](std::size_t i) { return static_cast<float>(i % 7) * 0.25f; });
+  }
+  return slot->span();
 }
 
 void set_bytes(benchmark::State& state, std::size_t bytes) {

@@ -2,7 +2,6 @@
 // and method; bandwidths are best-of-n (STREAM's rule), latencies medians.
 #include <linux/futex.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "bench/caps/caps.hpp"
+#include "bench/support/huge_array.hpp"
 
 namespace switchyard::caps {
 namespace {
@@ -36,26 +36,10 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-/// A page-touched float array, on huge pages where the kernel grants them.
-class float_array {
- public:
-  explicit float_array(std::size_t bytes) : n_(bytes / sizeof(float)) {
-    constexpr std::size_t huge = std::size_t{2} << 20;
-    const std::size_t rounded = (bytes + huge - 1) / huge * huge;
-    p_.reset(static_cast<float*>(std::aligned_alloc(huge, rounded)));
-    if (!p_) throw std::bad_alloc();
-    madvise(p_.get(), rounded, MADV_HUGEPAGE);
-    std::fill(p_.get(), p_.get() + n_, 1.0f);
-  }
-  std::span<const float> span() const { return {p_.get(), n_}; }
-
- private:
-  struct deleter {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float[], deleter> p_;
-  std::size_t n_;
-};
+/// A page-touched array of ones, on huge pages where the kernel grants them.
+bench::huge_array ones(std::size_t bytes) {
+  return bench::huge_array(bytes, [](std::size_t) { return 1.0f; });
+}
 
 /// Best-of-reps bandwidth of a fast float sum on one backend, in GB/s.
 double sum_bandwidth(std::span<const float> v, backend b, int reps, int inner) {
@@ -222,7 +206,7 @@ std::vector<measurement> measure(const nlohmann::json& facts, bool quick) {
   // Memory: STREAM's rule, an array at least 4x the last-level cache.
   const auto dram_bytes = static_cast<std::size_t>(std::max(4 * last_level_cache_bytes(facts), 64ll << 20));
   {
-    const float_array big(dram_bytes);
+    const auto big = ones(dram_bytes);
     const int reps = quick ? 3 : 10;
     const std::string how = "best of " + std::to_string(reps) + " float sums (switchyard, accuracy fast) over " +
                             std::to_string(dram_bytes >> 20) + " MiB, at least 4x the last-level cache";
@@ -234,7 +218,7 @@ std::vector<measurement> measure(const nlohmann::json& facts, bool quick) {
   // Compute: the SIMD sum with its data in L1, then in L2 (half of each cache).
   for (const int level : {1, 2}) {
     const auto bytes = static_cast<std::size_t>(cache_bytes(facts, level, level == 1 ? 32 << 10 : 1 << 20) / 2);
-    const float_array a(bytes);
+    const auto a = ones(bytes);
     const int inner = static_cast<int>(std::max<std::size_t>(1, (std::size_t{64} << 20) / bytes));
     out.push_back({"simd_sum_l" + std::to_string(level), "compute",
                    sum_bandwidth(a.span(), backend::simd, quick ? 3 : 7, inner), "GB/s", true,
@@ -273,7 +257,7 @@ nlohmann::json measure_crossovers(const nlohmann::json& facts, bool quick) {
     threads["detail"] = "never: one hardware thread";
   } else {
     const std::size_t top = std::size_t{16} << 20;
-    const float_array a(top);
+    const auto a = ones(top);
     for (std::size_t bytes = std::size_t{64} << 10; bytes <= top; bytes *= 2) {
       const auto v = a.span().first(bytes / sizeof(float));
       const int inner = static_cast<int>(std::max<std::size_t>(1, (std::size_t{32} << 20) / bytes));

@@ -1,6 +1,9 @@
 // Built-in comparison predicates for count_if. Unlike a lambda, a
 // switchyard::compare is something the SIMD kernels understand, so
-// `count_if(v, switchyard::gt(0.0f))` runs vectorized.
+// `count_if(v, switchyard::gt(0.0f))` runs vectorized. The value's type must
+// be the element type: over uint8_t write `gt(std::uint8_t{5})`; `gt(5)` is a
+// compare<int>, which count_if treats as any other callable (serial or
+// threads), since converting 300 to uint8_t would change the answer.
 #pragma once
 
 #include <cstdint>
