@@ -19,6 +19,7 @@
 #include "peers/peers.hpp"
 #include "report.hpp"
 #include "support/huge_array.hpp"
+#include "support/median.hpp"
 
 namespace sy = switchyard;
 namespace sb = switchyard::bench;
@@ -98,10 +99,6 @@ void register_dram() {
       state.SetIterationTime(total);
       ++round;
     }
-    auto median = [](std::vector<double> x) {
-      std::sort(x.begin(), x.end());
-      return x[x.size() / 2];
-    };
     auto index = [&](const std::string& name) {
       for (std::size_t j = 0; j < variants.size(); ++j) {
         if (variants[j].first == name) return j;
@@ -112,10 +109,10 @@ void register_dram() {
     auto ratio = [&](const std::string& slow, const std::string& fast) {
       std::vector<double> r;
       for (std::size_t i = 0; i < round; ++i) r.push_back(seconds[index(slow)][i] / seconds[index(fast)][i]);
-      return median(r);
+      return sb::median(r);
     };
     for (std::size_t j = 0; j < variants.size(); ++j) {
-      state.counters[variants[j].first + "_GBps"] = double(dram_bytes) / median(seconds[j]) / 1e9;
+      state.counters[variants[j].first + "_GBps"] = double(dram_bytes) / sb::median(seconds[j]) / 1e9;
     }
     state.counters["threads_vs_read_loop"] = ratio("read_loop_2_threads", "threads");
     state.counters["threads_fast_vs_read_loop"] = ratio("read_loop_2_threads", "threads_fast");

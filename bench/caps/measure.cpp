@@ -21,6 +21,7 @@
 
 #include "bench/caps/caps.hpp"
 #include "bench/support/huge_array.hpp"
+#include "bench/support/median.hpp"
 
 namespace switchyard::caps {
 namespace {
@@ -31,27 +32,29 @@ double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::median;
 
 /// A page-touched array of ones, on huge pages where the kernel grants them.
 bench::huge_array ones(std::size_t bytes) {
   return bench::huge_array(bytes, [](std::size_t) { return 1.0f; });
 }
 
-/// Best-of-reps bandwidth of a fast float sum on one backend, in GB/s.
-double sum_bandwidth(std::span<const float> v, backend b, int reps, int inner) {
-  const options o{.backend = b, .accuracy = accuracy::fast};
+/// Seconds for each of `reps` runs of `inner` back-to-back sums of v.
+std::vector<double> time_sums(std::span<const float> v, const options& o, int reps, int inner) {
   volatile float sink = 0;
-  double best = 0;
+  std::vector<double> t;
   for (int r = 0; r < reps; ++r) {
     const auto t0 = clock_type::now();
     for (int i = 0; i < inner; ++i) sink = sink + sum(v, o);
-    best = std::max(best, double(v.size_bytes()) * inner / seconds_since(t0) / 1e9);
+    t.push_back(seconds_since(t0));
   }
-  return best;
+  return t;
+}
+
+/// Best-of-reps bandwidth of a fast float sum on one backend, in GB/s.
+double sum_bandwidth(std::span<const float> v, backend b, int reps, int inner) {
+  const auto t = time_sums(v, {.backend = b, .accuracy = accuracy::fast}, reps, inner);
+  return double(v.size_bytes()) * inner / *std::min_element(t.begin(), t.end()) / 1e9;
 }
 
 long long last_level_cache_bytes(const nlohmann::json& facts) {
@@ -261,18 +264,8 @@ nlohmann::json measure_crossovers(const nlohmann::json& facts, bool quick) {
     for (std::size_t bytes = std::size_t{64} << 10; bytes <= top; bytes *= 2) {
       const auto v = a.span().first(bytes / sizeof(float));
       const int inner = static_cast<int>(std::max<std::size_t>(1, (std::size_t{32} << 20) / bytes));
-      auto bw = [&](backend b) {
-        const options o{.backend = b};
-        volatile float sink = 0;
-        std::vector<double> t;
-        for (int r = 0; r < (quick ? 3 : 7); ++r) {
-          const auto t0 = clock_type::now();
-          for (int i = 0; i < inner; ++i) sink = sink + sum(v, o);
-          t.push_back(seconds_since(t0));
-        }
-        return median(t);
-      };
-      const double simd_s = bw(backend::simd), threads_s = bw(backend::threads);
+      auto seconds = [&](backend b) { return median(time_sums(v, {.backend = b}, quick ? 3 : 7, inner)); };
+      const double simd_s = seconds(backend::simd), threads_s = seconds(backend::threads);
       if (simd_s >= 1.05 * threads_s) {
         threads["bytes"] = bytes;
         threads["detail"] = "threads " + std::to_string(simd_s / threads_s).substr(0, 4) + "x simd there";

@@ -30,8 +30,9 @@ inline constexpr std::size_t chunk_elements = std::size_t{1} << 16;
 /// (1.125 chunks), 1.42x at 384 KiB (docs/PERF.md, "crossover").
 inline constexpr std::size_t threads_threshold_elements = chunk_elements + chunk_elements / 8;
 
-/// Checks `o` and resolves automatic for a built-in op over n elements. Throws switchyard::error for a bad enum value or a
-/// forced backend that is not available.
+/// Checks `o` and resolves automatic for a built-in op over n elements.
+/// Throws switchyard::error for a bad enum value or a forced backend that is
+/// not available.
 plan plan_builtin(const options& o, std::size_t n);
 
 /// Throws switchyard::error (invalid_argument) for enum values outside their
