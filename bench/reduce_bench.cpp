@@ -1,7 +1,8 @@
 // The reduction benchmark: switchyard's backends beside the peers a user
 // would otherwise pick, on the sizes the foundation issue names, plus the
-// accuracy modes' cost and the simd/threads crossover that sets
-// backend::automatic's threshold. Run through `./sy bench`.
+// accuracy modes' cost, the simd/threads crossover that sets
+// backend::automatic's threshold, and the processes backend
+// (processes_cases.cpp). Run through `./sy bench`.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -17,8 +18,10 @@
 #include <switchyard/switchyard.hpp>
 
 #include "peers/peers.hpp"
+#include "processes_cases.hpp"
 #include "report.hpp"
 #include "support/huge_array.hpp"
+#include "support/interleaved.hpp"
 #include "support/median.hpp"
 
 namespace sy = switchyard;
@@ -69,11 +72,8 @@ void register_l2() {
 }
 
 // ---- float sum at 2 GiB: threads against a plain 2-thread read loop and
-// std::reduce(par_unseq). Interleaved: each round runs every variant once, in
-// an order that rotates, and the figures are medians of per-round ratios. On
-// a shared host the bandwidth two threads get swings by more than 1.5x from
-// one second to the next, and timing each variant in its own block of runs
-// turned that swing into the ratios.
+// std::reduce(par_unseq), in interleaved rounds (support/interleaved.hpp);
+// the figures are medians of per-round ratios.
 void register_dram() {
   benchmark::RegisterBenchmark("sum_2GiB/interleaved", [](benchmark::State& state) {
     const auto v = floats(dram_bytes);
@@ -84,32 +84,17 @@ void register_dram() {
         {"threads", [&] { return sy::sum(v, {.backend = sy::backend::threads}); }},
         {"simd", [&] { return sy::sum(v, {.backend = sy::backend::simd}); }},
     };
-    std::vector<std::vector<double>> seconds(variants.size());
-    std::size_t round = 0;
-    for (auto _ : state) {
-      double total = 0;
-      for (std::size_t k = 0; k < variants.size(); ++k) {
-        const std::size_t j = (k + round) % variants.size();
-        const auto t0 = std::chrono::steady_clock::now();
-        benchmark::DoNotOptimize(variants[j].second());
-        const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-        seconds[j].push_back(dt.count());
-        total += dt.count();
-      }
-      state.SetIterationTime(total);
-      ++round;
-    }
+    std::vector<std::function<void()>> runs;
+    for (const auto& [name, f] : variants) runs.emplace_back([&f] { benchmark::DoNotOptimize(f()); });
+    const auto seconds = sb::time_interleaved(state, runs);
     auto index = [&](const std::string& name) {
       for (std::size_t j = 0; j < variants.size(); ++j) {
         if (variants[j].first == name) return j;
       }
       return std::size_t{0};
     };
-    // Per-round ratio slow/fast: > 1 means `fast` is faster.
     auto ratio = [&](const std::string& slow, const std::string& fast) {
-      std::vector<double> r;
-      for (std::size_t i = 0; i < round; ++i) r.push_back(seconds[index(slow)][i] / seconds[index(fast)][i]);
-      return sb::median(r);
+      return sb::median_ratio(seconds[index(slow)], seconds[index(fast)]);
     };
     for (std::size_t j = 0; j < variants.size(); ++j) {
       state.counters[variants[j].first + "_GBps"] = double(dram_bytes) / sb::median(seconds[j]) / 1e9;
@@ -199,6 +184,7 @@ int main(int argc, char** argv) {
   register_accuracy();
   register_ops();
   register_dram();
+  sb::register_processes();
   sb::collecting_reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   sb::write_report(reporter, report_path);

@@ -121,6 +121,20 @@ void write_report(const collecting_reporter& r, const std::string& path) {
       }
     }
   }
+  const double call = r.seconds("processes_4KiB/shared_array") * 1e6;
+  add("processes: per-call time, sum of a 4 KiB shared_array (us, median)", "<= 50", call, call <= 50);
+  const double call_vector = r.seconds("processes_4KiB/vector") * 1e6;
+  add("processes: per-call time, sum of a 4 KiB std::vector (us, median)", "(no goal)", call_vector, true);
+  const std::string gib = "processes_1GiB/interleaved";
+  const double vs_threads = r.counter(gib, "processes_vs_threads");
+  add("processes: float sum 1 GiB shared_array, time / threads time", "<= 1.10", vs_threads, vs_threads <= 1.10);
+  const double vector_path = r.counter(gib, "processes_vector_vs_threads");
+  add("processes: float sum 1 GiB std::vector (staged copy), time / threads time", "(no goal)", vector_path, true);
+  const double readv = r.counter(gib, "vm_readv_vs_threads");
+  add("process_vm_readv option: float sum 1 GiB std::vector, time / threads time", "(no goal)", readv, true);
+  const double mp = r.counter("processes_64MiB/vs_multiprocessing", "speedup_over_multiprocessing");
+  add("processes: float sum 64 MiB, speed-up over multiprocessing.Pool (same chunks)", "(no goal)", mp, true);
+
   std::string crossover = "not measured";
   // "Beat" means by 5% or more, more than run-to-run noise.
   for (int k : kCrossoverKiB) {
@@ -151,6 +165,13 @@ void write_report(const collecting_reporter& r, const std::string& path) {
        << fmt(r.counter(dram, "std_reduce_par_unseq_GBps")) << ", threads (fast) "
        << fmt(r.counter(dram, "threads_fast_GBps")) << ", threads " << fmt(r.counter(dram, "threads_GBps"))
        << ", simd (one thread) " << fmt(r.counter(dram, "simd_GBps")) << "\n";
+  }
+  if (r.counter(gib, "threads_GBps") > 0) {
+    md << "\n1 GiB float sum, GB/s (medians of interleaved rounds): threads " << fmt(r.counter(gib, "threads_GBps"))
+       << ", processes " << fmt(r.counter(gib, "processes_GBps")) << "; std::vector input: threads "
+       << fmt(r.counter(gib, "threads_vector_GBps")) << ", processes (staged copy) "
+       << fmt(r.counter(gib, "processes_vector_GBps")) << ", process_vm_readv readers "
+       << fmt(r.counter(gib, "vm_readv_GBps")) << "\n";
   }
   std::ofstream(path) << md.str();
   std::printf("\n%s", md.str().c_str());

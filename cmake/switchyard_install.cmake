@@ -8,12 +8,15 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
 install(FILES "${PROJECT_BINARY_DIR}/include/switchyard/config.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/switchyard")
 install(TARGETS switchyard switchyard_core switchyard_kernels_simd
-                switchyard_serial switchyard_simd switchyard_threads
+                switchyard_serial switchyard_simd switchyard_threads switchyard_processes
         EXPORT switchyard-targets
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
         INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+# The worker is also linked into the library; this copy is for systems that
+# forbid executing memory files (vm.memfd_noexec=2): point SWITCHYARD_WORKER at it.
+install(TARGETS switchyard_worker RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/switchyard")
 install(EXPORT switchyard-targets NAMESPACE switchyard::
         DESTINATION "${SWITCHYARD_CMAKE_DIR}")
 

@@ -1,5 +1,6 @@
 # Warnings every switchyard target compiles with; -Werror only on request.
 function(switchyard_set_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
-                         -Wno-sign-conversion $<$<BOOL:${SWITCHYARD_WERROR}>:-Werror>)
+  set(flags -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+            $<$<BOOL:${SWITCHYARD_WERROR}>:-Werror>)
+  target_compile_options(${target} PRIVATE "$<$<COMPILE_LANGUAGE:CXX>:${flags}>")
 endfunction()

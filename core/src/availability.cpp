@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "backends/processes/pool.hpp"
+
 namespace switchyard {
 
 backend_status availability(backend b) {
@@ -13,10 +15,11 @@ backend_status availability(backend b) {
     case backend::simd:
     case backend::threads:
       return {true, {}};
-    case backend::processes:
-      return {false,
-              "the processes backend is not part of this build of switchyard "
-              "(SWITCHYARD_HAS_PROCESSES is 0); use backend::threads for parallel CPU work"};
+    case backend::processes: {
+      static const std::string reason = backends::processes::unavailable_reason();
+      if (reason.empty()) return {true, {}};
+      return {false, reason + "; use backend::threads for parallel CPU work"};
+    }
     case backend::cuda:
       return {false,
               "the cuda backend is not part of this build of switchyard "

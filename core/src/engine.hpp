@@ -1,8 +1,8 @@
 // The chunk engine behind every built-in reduction: split the input into
 // fixed chunks, compute each chunk's partial with the backend's kernel set
-// (sequentially, or across the thread arena), and combine the partials in the
-// fixed tree. Chunk boundaries and the tree depend only on n, so every CPU
-// backend and every thread count produces the same bits.
+// (sequentially, across the thread arena, or in worker processes), and
+// combine the partials in the fixed tree. Chunk boundaries and the tree depend
+// only on n, so every CPU backend and every thread count produces the same bits.
 #pragma once
 
 #include <algorithm>
@@ -16,16 +16,28 @@
 #include <switchyard/error.hpp>
 
 #include "backends/serial/serial.hpp"
+#include "backends/processes/pool.hpp"
 #include "backends/simd/simd.hpp"
 #include "backends/threads/threads.hpp"
 #include "plan.hpp"
 
 namespace switchyard::detail {
 
-/// chunk(kernel_set, begin, length) -> P for each chunk, combined by combine.
-/// n must be at least 1.
+using backends::processes::op_kind;
+using backends::processes::reduction;
+
+/// A call's description for the processes backend, whose workers cannot run
+/// a lambda of this process: the op, the element type and the inputs.
+template <class T>
+reduction describe(op_kind op, std::span<const T> x, accuracy mode, const T* y = nullptr) {
+  return {op, backends::processes::kind_of<T>(), mode, comparison::equal, 0, x.data(), y, x.size()};
+}
+
+/// chunk(kernel_set, begin, length) -> P for each chunk of the call `r`
+/// describes, combined by combine. r.n must be at least 1.
 template <class P, class Chunk, class Combine>
-P run_chunked(const plan& p, std::size_t n, Chunk&& chunk, Combine&& combine) {
+P run_chunked(const plan& p, const reduction& r, Chunk&& chunk, Combine&& combine) {
+  const std::size_t n = r.n;
   const std::size_t count = (n + chunk_elements - 1) / chunk_elements;
   auto one = [&](auto kernels, std::size_t c) {
     const std::size_t begin = c * chunk_elements;
@@ -50,6 +62,11 @@ P run_chunked(const plan& p, std::size_t n, Chunk&& chunk, Combine&& combine) {
     case backend::threads:
       return gather(backends::simd::kernel_set{},
                     [&](auto& body) { backends::threads::for_each(count, p.max_threads, body); });
+    case backend::processes: {
+      std::vector<P> parts(count);
+      backends::processes::chunk_partials(r, chunk_elements, parts.data(), sizeof(P), p.max_threads);
+      return tree_reduce(std::span(parts), combine);
+    }
     default:
       break;
   }

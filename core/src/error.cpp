@@ -15,6 +15,8 @@ class category final : public std::error_category {
       case errc::length_mismatch: return "inputs of different lengths";
       case errc::backend_unavailable: return "backend not available";
       case errc::unsupported_operation: return "operation not supported by this backend";
+      case errc::resource_exhausted: return "system resources exhausted";
+      case errc::worker_failed: return "a worker process died";
     }
     return "unknown switchyard error";
   }

@@ -1,4 +1,5 @@
 // count_if with a built-in comparison.
+#include <cstring>
 #include <span>
 
 #include <switchyard/reduce.hpp>
@@ -12,8 +13,11 @@ template <element T>
 std::size_t count(std::span<const T> v, compare<T> pred, const options& o) {
   const plan p = plan_builtin(o, v.size());
   if (v.empty()) return 0;
+  reduction call = describe(op_kind::count, v, p.mode);
+  call.pred_op = pred.op;
+  std::memcpy(&call.pred_bits, &pred.value, sizeof(T));
   return run_chunked<std::size_t>(
-      p, v.size(), [&](auto k, std::size_t b, std::size_t n) { return k.count(v.data() + b, n, pred); },
+      p, call, [&](auto k, std::size_t b, std::size_t n) { return k.count(v.data() + b, n, pred); },
       [](std::size_t l, std::size_t r) { return l + r; });
 }
 

@@ -17,7 +17,7 @@ std::optional<indexed<T>> arg_extremum(std::span<const T> v, const options& o) {
   if (v.empty()) return std::nullopt;
   using P = kernels::extremum<T>;
   const P best = run_chunked<P>(
-      p, v.size(),
+      p, describe(kMax ? op_kind::argmax : op_kind::argmin, v, p.mode),
       [&](auto k, std::size_t b, std::size_t n) {
         P e = kMax ? k.argmax(v.data() + b, n) : k.argmin(v.data() + b, n);
         e.index += b;
@@ -57,7 +57,7 @@ std::optional<min_max<T>> minmax(std::span<const T> v, const options& o) {
   if (v.empty()) return std::nullopt;
   using P = kernels::bounds<T>;
   const P b = run_chunked<P>(
-      p, v.size(), [&](auto k, std::size_t begin, std::size_t n) { return k.minmax(v.data() + begin, n); },
+      p, describe(op_kind::minmax, v, p.mode), [&](auto k, std::size_t begin, std::size_t n) { return k.minmax(v.data() + begin, n); },
       kernels::combine_bounds<T>);
   return min_max<T>{b.min, b.max};
 }

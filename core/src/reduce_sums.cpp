@@ -39,7 +39,7 @@ template <class T>
 double wide_squares(const plan& p, std::span<const T> v) {
   using P = kernels::sum_partial<double>;
   return kernels::finish(run_chunked<P>(
-      p, v.size(),
+      p, describe(op_kind::sum_of_squares_wide, v, p.mode),
       [&](auto k, std::size_t b, std::size_t n) { return k.sum_of_squares_wide(v.data() + b, n, p.mode); },
       [](const P& l, const P& r) { return kernels::combine(l, r); }));
 }
@@ -56,13 +56,14 @@ double rescaled_norm(std::span<const double> v, accuracy mode, double max_abs) {
   return std::sqrt(kernels::finish(ss)) / scale;
 }
 
-/// Plans, then sums kernel(kernel_set, begin, length) over n elements' chunks.
+/// Plans, then sums kernel(kernel_set, begin, length) over the chunks of x
+/// (and y).
 template <class T, class Kernel>
-sum_t<T> chunked_sum(const options& o, std::size_t n, Kernel kernel) {
-  const plan p = plan_builtin(o, n);
-  if (n == 0) return sum_t<T>{0};
+sum_t<T> chunked_sum(const options& o, op_kind op, std::span<const T> x, const T* y, Kernel kernel) {
+  const plan p = plan_builtin(o, x.size());
+  if (x.empty()) return sum_t<T>{0};
   return value_of<T>(run_chunked<kernels::sum_partial_t<T>>(
-      p, n, [&](auto k, std::size_t b, std::size_t len) { return kernel(k, b, len, p.mode); },
+      p, describe(op, x, p.mode, y), [&](auto k, std::size_t b, std::size_t len) { return kernel(k, b, len, p.mode); },
       add_partials<T>));
 }
 
@@ -70,7 +71,7 @@ sum_t<T> chunked_sum(const options& o, std::size_t n, Kernel kernel) {
 
 template <element T>
 sum_t<T> sum(std::span<const T> v, const options& o) {
-  return chunked_sum<T>(o, v.size(), [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
+  return chunked_sum<T>(o, op_kind::sum, v, nullptr, [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
     return k.sum(v.data() + b, n, mode);
   });
 }
@@ -82,14 +83,14 @@ sum_t<T> dot(std::span<const T> x, std::span<const T> y, const options& o) {
                                            std::to_string(y.size()) +
                                            "; pass two inputs of the same length");
   }
-  return chunked_sum<T>(o, x.size(), [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
+  return chunked_sum<T>(o, op_kind::dot, x, y.data(), [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
     return k.dot(x.data() + b, y.data() + b, n, mode);
   });
 }
 
 template <element T>
 sum_t<T> sum_of_squares(std::span<const T> v, const options& o) {
-  return chunked_sum<T>(o, v.size(), [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
+  return chunked_sum<T>(o, op_kind::sum_of_squares, v, nullptr, [&](auto k, std::size_t b, std::size_t n, accuracy mode) {
     return k.sum_of_squares(v.data() + b, n, mode);
   });
 }

@@ -140,6 +140,23 @@ void check_count(std::span<const T> v, sy::backend b) {
   }
 }
 
+/// Test input in a std::vector or in a shared_array.
+template <class T>
+struct buffer {
+  buffer(std::size_t n, bool shared) {
+    if (shared) {
+      in_shared = sy::shared_array<T>(n);
+      data = in_shared.data();
+    } else {
+      in_vector.resize(n);
+      data = in_vector.data();
+    }
+  }
+  std::vector<T> in_vector;
+  sy::shared_array<T> in_shared;
+  T* data;
+};
+
 template <class T>
 void check_all(sy::backend b) {
   for (std::size_t n : sizes<T>()) {
@@ -147,15 +164,18 @@ void check_all(sy::backend b) {
       for (st::pattern p : st::patterns_for<T>()) {
         SCOPED_TRACE("n=" + std::to_string(n) + " offset=" + std::to_string(offset) + " pattern=" + st::name(p));
         // The buffer starts 64-byte aligned (std::vector's allocation of these
-        // sizes is); offset elements into it, the span is misaligned.
-        std::vector<T> buffer(n + 3);
-        std::vector<T> other(n + 3);
+        // sizes is, a shared_array's always); offset elements into it, the
+        // span is misaligned. processes reads a shared_array in place and
+        // copies a vector: even offsets test the one, odd the other.
+        const bool shared = b == sy::backend::processes && offset % 2 == 0;
+        buffer<T> x_buffer(n + 3, shared);
+        buffer<T> y_buffer(n + 3, shared);
         const auto values = st::make_pattern<T>(p, n, n * 31 + offset);
         const auto second = st::random_values<T>(n, n * 17 + offset + 1);
-        std::copy(values.begin(), values.end(), buffer.begin() + static_cast<std::ptrdiff_t>(offset));
-        std::copy(second.begin(), second.end(), other.begin() + static_cast<std::ptrdiff_t>(offset));
-        const std::span<const T> v(buffer.data() + offset, n);
-        const std::span<const T> y(other.data() + offset, n);
+        std::copy(values.begin(), values.end(), x_buffer.data + offset);
+        std::copy(second.begin(), second.end(), y_buffer.data + offset);
+        const std::span<const T> v(x_buffer.data + offset, n);
+        const std::span<const T> y(y_buffer.data + offset, n);
         check_sums<T>(v, y, b);
         check_extrema<T>(v, b);
         check_count<T>(v, b);

@@ -15,6 +15,8 @@ enum class errc {
   length_mismatch,         ///< two inputs that must have the same length do not
   backend_unavailable,     ///< a forced backend is not built or not usable here
   unsupported_operation,   ///< the backend cannot run this operation (a user lambda on simd)
+  resource_exhausted,      ///< the system could not provide memory, processes or descriptors
+  worker_failed,           ///< a worker process died twice on the same shard
 };
 
 /// The std::error_category of switchyard::errc.

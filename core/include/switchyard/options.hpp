@@ -35,7 +35,8 @@ struct options {
   bool deterministic = false;
   /// Summation mode for floating-point sums; ignored for integers (exact).
   switchyard::accuracy accuracy = default_accuracy;
-  /// Upper bound on worker threads; 0 means all the machine has.
+  /// Upper bound on worker threads (threads) or worker processes (processes);
+  /// 0 means one per core.
   unsigned max_threads = 0;
 };
 

@@ -8,4 +8,5 @@
 #include <switchyard/options.hpp>
 #include <switchyard/predicates.hpp>
 #include <switchyard/reduce.hpp>
+#include <switchyard/shared_array.hpp>
 #include <switchyard/transform_reduce.hpp>

@@ -1,0 +1,136 @@
+// shared_region: memfd-backed memory, and the registry that maps addresses
+// back to regions. memfd rather than shm_open: it has no name in /dev/shm to
+// leak when a process dies, and it is freed with its last descriptor/mapping.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include <switchyard/error.hpp>
+#include <switchyard/shared_array.hpp>
+
+#include "backends/processes/pool.hpp"
+#include "backends/processes/regions.hpp"
+
+namespace switchyard {
+namespace backends::processes {
+namespace {
+
+struct entry {
+  std::uint64_t id;
+  int fd;
+  std::size_t bytes;
+};
+
+struct registry {
+  std::mutex m;
+  std::map<std::uintptr_t, entry> by_address;  // keyed by the region's first byte
+  std::uint64_t next_id = 1;
+};
+
+registry& regions() {
+  static registry* r = new registry;  // leaked: regions may outlive static destructors
+  return *r;
+}
+
+}  // namespace
+
+std::optional<located_region> locate(const void* p, std::size_t bytes) {
+  if (p == nullptr) return std::nullopt;
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  registry& r = regions();
+  std::lock_guard lock(r.m);
+  auto it = r.by_address.upper_bound(a);
+  if (it == r.by_address.begin()) return std::nullopt;
+  --it;
+  const std::uintptr_t base = it->first;
+  const entry& e = it->second;
+  if (a - base > e.bytes || bytes > e.bytes - (a - base)) return std::nullopt;
+  return located_region{e.id, e.fd, e.bytes, a - base};
+}
+
+}  // namespace backends::processes
+
+namespace detail {
+
+shared_region::shared_region(std::size_t bytes, const char* name) {
+  if (bytes == 0) return;
+  if (bytes > (std::size_t{1} << 47)) {
+    throw error(errc::invalid_argument,
+                "shared_array of " + std::to_string(bytes) + " bytes is larger than this machine can address");
+  }
+  const int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) {
+    throw error(errc::resource_exhausted, std::string("shared_array: memfd_create failed: ") + std::strerror(errno));
+  }
+  if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    const int e = errno;
+    close(fd);
+    throw error(errc::resource_exhausted, "shared_array: cannot size a memory file to " + std::to_string(bytes) +
+                                              " bytes: " + std::strerror(e));
+  }
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    const int e = errno;
+    close(fd);
+    throw error(errc::resource_exhausted,
+                "shared_array: cannot map " + std::to_string(bytes) + " bytes: " + std::strerror(e));
+  }
+  auto& r = backends::processes::regions();
+  std::lock_guard lock(r.m);
+  id_ = r.next_id++;
+  r.by_address[reinterpret_cast<std::uintptr_t>(p)] = {id_, fd, bytes};
+  data_ = p;
+  bytes_ = bytes;
+}
+
+shared_region::shared_region(shared_region&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      bytes_(std::exchange(other.bytes_, 0)),
+      id_(std::exchange(other.id_, 0)) {}
+
+shared_region& shared_region::operator=(shared_region&& other) noexcept {
+  if (this != &other) {
+    release();
+    data_ = std::exchange(other.data_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+    id_ = std::exchange(other.id_, 0);
+  }
+  return *this;
+}
+
+shared_region::~shared_region() { release(); }
+
+void shared_region::release() noexcept {
+  if (data_ == nullptr) return;
+  int fd = -1;
+  {
+    auto& r = backends::processes::regions();
+    std::lock_guard lock(r.m);
+    auto it = r.by_address.find(reinterpret_cast<std::uintptr_t>(data_));
+    if (it != r.by_address.end()) {
+      fd = it->second.fd;
+      r.by_address.erase(it);
+    }
+  }
+  // Workers that mapped the region unmap it, so its memory is freed now.
+  backends::processes::forget_region(id_);
+  munmap(data_, bytes_);
+  if (fd >= 0) close(fd);
+  data_ = nullptr;
+  bytes_ = 0;
+  id_ = 0;
+}
+
+void throw_shared_array_too_large(std::size_t n, std::size_t element_bytes) {
+  throw error(errc::invalid_argument, "shared_array of " + std::to_string(n) + " elements of " +
+                                          std::to_string(element_bytes) + " bytes does not fit in size_t");
+}
+
+}  // namespace detail
+}  // namespace switchyard

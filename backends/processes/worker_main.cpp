@@ -1,0 +1,198 @@
+// switchyard-worker: the program each processes-backend worker runs. It maps
+// the memory files its parent sends, waits for jobs on its "go" eventfd, runs
+// the SIMD kernels over its chunks and signals "done". It exits when its
+// parent exits (a pidfd of the parent is in its poll set) or closes the socket.
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "backends/processes/protocol.hpp"
+#include "kernels/simd/reduce_kernels.hpp"
+
+namespace sp = switchyard::backends::processes;
+namespace sk = switchyard::kernels::simd;
+
+namespace {
+
+struct mapping {
+  const unsigned char* base;
+  std::size_t bytes;
+};
+
+std::map<std::uint64_t, mapping> regions;
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "switchyard-worker: %s: %s\n", what, std::strerror(errno));
+  _exit(2);
+}
+
+/// Reads one message from the parent; false when the parent hung up.
+bool handle_message() {
+  sp::region_message m{};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  iovec iov{&m, sizeof m};
+  msghdr h{};
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  h.msg_control = control;
+  h.msg_controllen = sizeof control;
+  ssize_t got;
+  do got = recvmsg(sp::worker_socket_fd, &h, MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  if (got <= 0) return false;
+  if (m.kind == sp::region_message::map) {
+    const cmsghdr* c = CMSG_FIRSTHDR(&h);
+    if (c == nullptr || c->cmsg_type != SCM_RIGHTS) die("map message without a descriptor");
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    void* p = m.bytes == 0 ? nullptr : mmap(nullptr, m.bytes, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) die("mmap of a shared region");
+    regions[m.region] = {static_cast<const unsigned char*>(p), m.bytes};
+  } else if (m.kind == sp::region_message::unmap) {
+    if (auto it = regions.find(m.region); it != regions.end()) {
+      if (it->second.base) munmap(const_cast<unsigned char*>(it->second.base), it->second.bytes);
+      regions.erase(it);
+    }
+  }
+  return true;
+}
+
+/// The address of an input; waits for its map message if it is still queued
+/// (the parent sends it before posting the job).
+const unsigned char* resolve(const sp::input_ref& in) {
+  if (in.region == 0) return nullptr;
+  for (;;) {
+    if (auto it = regions.find(in.region); it != regions.end()) return it->second.base + in.offset;
+    if (!handle_message()) _exit(0);
+  }
+}
+
+template <class T, class P>
+P chunk_partial(const sp::job& j, const T* x, const T* y, std::size_t begin, std::size_t len) {
+  if constexpr (std::is_same_v<P, std::size_t>) {
+    switchyard::compare<T> pred{j.pred_op, {}};
+    std::memcpy(&pred.value, &j.pred_bits, sizeof(T));
+    return sk::count(x, len, pred);
+  } else {
+    switch (j.op) {
+      case sp::op_kind::sum: if constexpr (std::is_same_v<P, switchyard::kernels::sum_partial_t<T>>) return sk::sum(x, len, j.mode); break;
+      case sp::op_kind::dot: if constexpr (std::is_same_v<P, switchyard::kernels::sum_partial_t<T>>) return sk::dot(x, y, len, j.mode); break;
+      case sp::op_kind::sum_of_squares: if constexpr (std::is_same_v<P, switchyard::kernels::sum_partial_t<T>>) return sk::sum_of_squares(x, len, j.mode); break;
+      case sp::op_kind::sum_of_squares_wide:
+        if constexpr (std::is_same_v<P, switchyard::kernels::sum_partial<double>> && !std::is_same_v<T, double>) return sk::sum_of_squares_wide(x, len, j.mode);
+        break;
+      case sp::op_kind::argmin:
+      case sp::op_kind::argmax:
+        if constexpr (std::is_same_v<P, switchyard::kernels::extremum<T>>) {
+          P e = j.op == sp::op_kind::argmin ? sk::argmin(x, len) : sk::argmax(x, len);
+          e.index += begin;
+          return e;
+        }
+        break;
+      case sp::op_kind::minmax: if constexpr (std::is_same_v<P, switchyard::kernels::bounds<T>>) return sk::minmax(x, len); break;
+      case sp::op_kind::count: break;
+    }
+  }
+  std::fprintf(stderr, "switchyard-worker: op %d does not fit its partial type\n", static_cast<int>(j.op));
+  _exit(2);
+}
+
+void run(sp::control_header& ctl, unsigned char* results) {
+  const sp::job j = ctl.work;
+  if (j.flags & sp::job_flag_die) raise(SIGKILL);
+  const unsigned char* xb = resolve(j.x);
+  const unsigned char* yb = resolve(j.y);
+  sp::with_element(j.type, [&](auto t) {
+    using T = decltype(t);
+    sp::with_partial<T>(j.op, [&](auto partial) {
+      using P = decltype(partial);
+      const T* x = reinterpret_cast<const T*>(xb);
+      const T* y = reinterpret_cast<const T*>(yb);
+      for (std::uint64_t i = 0; i < j.chunks; ++i) {
+        const std::size_t begin = (j.first_chunk + i) * j.chunk_elements;
+        const std::size_t len = std::min<std::size_t>(j.chunk_elements, j.n - begin);
+        const std::size_t local = i * j.chunk_elements;
+        const P p = chunk_partial<T, P>(j, x + local, y ? y + local : nullptr, begin, len);
+        std::memcpy(results + i * sizeof(P), &p, sizeof(P));
+      }
+    });
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "switchyard-worker is started by the switchyard library, not by hand\n");
+    return 2;
+  }
+  const pid_t parent = static_cast<pid_t>(std::strtol(argv[1], nullptr, 10));
+  if (std::strtoul(argv[2], nullptr, 10) != sp::protocol_version) {
+    std::fprintf(stderr, "switchyard-worker: protocol %s, this worker speaks %u\n", argv[2], sp::protocol_version);
+    return 3;
+  }
+  close(sp::worker_image_fd);  // open only when started from the library's image
+  prctl(PR_SET_NAME, "switchyard-wkr");
+  // A pidfd polls readable when the whole parent process has exited (unlike
+  // PR_SET_PDEATHSIG, which fires when the spawning *thread* exits).
+  const int parent_fd = static_cast<int>(syscall(SYS_pidfd_open, parent, 0));
+  if (parent_fd < 0) die("pidfd_open of the parent");
+  if (getppid() != parent) return 0;  // the parent is already gone
+
+  void* mem = mmap(nullptr, sp::control_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, sp::worker_control_fd, 0);
+  if (mem == MAP_FAILED) die("mmap of the control block");
+  close(sp::worker_control_fd);
+  auto& ctl = *static_cast<sp::control_header*>(mem);
+  unsigned char* results = static_cast<unsigned char*>(mem) + sp::results_offset;
+
+  const std::uint64_t one = 1;
+  ctl.ready_version = sp::protocol_version;
+  if (write(sp::worker_done_fd, &one, sizeof one) != sizeof one) die("write to the done eventfd");
+
+  pollfd fds[3] = {{sp::worker_go_fd, POLLIN, 0}, {sp::worker_socket_fd, POLLIN, 0}, {parent_fd, POLLIN, 0}};
+  std::uint32_t seen = 0;
+  for (;;) {
+    std::uint32_t posted = ctl.posted.load(std::memory_order_acquire);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(sp::spin_ns);
+    for (unsigned i = 1; posted == seen; ++i) {
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
+      sp::spin_pause();
+      posted = ctl.posted.load(std::memory_order_acquire);
+    }
+    if (posted == seen) {
+      ctl.worker_sleeping.store(1);
+      if (ctl.posted.load() == seen) {
+        if (poll(fds, 3, -1) < 0 && errno != EINTR) die("poll");
+        if (fds[2].revents) return 0;
+        if (fds[1].revents && !handle_message()) return 0;
+        std::uint64_t wakes;
+        if ((fds[0].revents & POLLIN) && read(sp::worker_go_fd, &wakes, sizeof wakes) != sizeof wakes) {
+          die("read of the go eventfd");
+        }
+      }
+      ctl.worker_sleeping.store(0);
+      continue;
+    }
+    seen = posted;
+    run(ctl, results);
+    ctl.completed.store(seen);
+    if (ctl.parent_sleeping.load() && write(sp::worker_done_fd, &one, sizeof one) != sizeof one) {
+      die("write to the done eventfd");
+    }
+  }
+}

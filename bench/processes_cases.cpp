@@ -1,0 +1,171 @@
+// The processes backend beside threads and beside the tools a user would
+// otherwise reach for: multiprocessing.Pool, and reading the parent's memory
+// with process_vm_readv (the option not built for std::vector input).
+#include "processes_cases.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <switchyard/switchyard.hpp>
+
+#include "support/huge_array.hpp"
+#include "support/interleaved.hpp"
+#include "support/median.hpp"
+
+extern char** environ;
+
+namespace switchyard::bench {
+namespace {
+
+namespace sy = switchyard;
+constexpr sy::options on_processes{.backend = sy::backend::processes};
+constexpr sy::options on_threads{.backend = sy::backend::threads};
+
+float value_at(std::size_t i) { return static_cast<float>(i % 7) * 0.25f; }
+
+sy::shared_array<float>& shared_floats(std::size_t n) {
+  static std::unique_ptr<sy::shared_array<float>> a;
+  if (!a || a->size() != n) {
+    a = std::make_unique<sy::shared_array<float>>(n);
+    for (std::size_t i = 0; i < n; ++i) (*a)[i] = value_at(i);
+  }
+  return *a;
+}
+
+/// Runs argv to completion and returns its standard output.
+std::string output_of(std::vector<std::string> args) {
+  int out[2];
+  if (pipe(out) != 0) return {};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  std::string text;
+  char buf[256];
+  for (ssize_t n; rc == 0 && (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  close(out[0]);
+  if (rc == 0) waitpid(pid, nullptr, 0);
+  return text;
+}
+
+/// The process_vm_readv option: `workers` reader processes, each over its
+/// share of v, run at once; the time of the slowest reader's pass (its own
+/// clock, so process start-up is left out, as a pool would leave it out).
+double vm_readv_seconds(std::span<const float> v, unsigned workers) {
+  std::vector<std::thread> readers;
+  std::vector<double> seconds(workers, 0);
+  for (unsigned w = 0; w < workers; ++w) {
+    readers.emplace_back([&, w] {
+      char address[32];
+      std::snprintf(address, sizeof address, "%lx", reinterpret_cast<unsigned long>(v.data()));
+      const std::string text = output_of({VM_READV_READER, std::to_string(getpid()), address,
+                                          std::to_string(w * v.size() / workers),
+                                          std::to_string((w + 1) * v.size() / workers), "1"});
+      double sum = 0, t = 0;
+      if (std::sscanf(text.c_str(), "%lf %lf", &sum, &t) == 2) seconds[w] = t;
+    });
+  }
+  for (auto& r : readers) r.join();
+  double slowest = 0;
+  for (double s : seconds) slowest = s > 0 && slowest >= 0 ? std::max(slowest, s) : -1;
+  return slowest;
+}
+
+void register_overhead() {
+  for (const char* input : {"shared_array", "vector"}) {
+    const std::string name = std::string("processes_4KiB/") + input;
+    const bool shared = std::string(input) == "shared_array";
+    benchmark::RegisterBenchmark(name.c_str(), [shared](benchmark::State& state) {
+      const auto& a = shared_floats(1024);
+      const std::vector<float> v(a.begin(), a.end());
+      const std::span<const float> in = shared ? std::span<const float>(a) : std::span<const float>(v);
+      for (auto _ : state) benchmark::DoNotOptimize(sy::sum(in, on_processes));
+    })->UseRealTime()->Unit(benchmark::kMicrosecond);
+  }
+}
+
+// Interleaved rounds, as for the 2 GiB threads figures (support/interleaved.hpp).
+void register_gib() {
+  benchmark::RegisterBenchmark("processes_1GiB/interleaved", [](benchmark::State& state) {
+    constexpr std::size_t n = (std::size_t{1} << 30) / sizeof(float);
+    const auto& shared = shared_floats(n);
+    static huge_array vector_input(n * sizeof(float), value_at);
+    const auto vec = vector_input.span();
+    auto sum_on = [](std::span<const float> in, const sy::options& o) {
+      return [in, o] { benchmark::DoNotOptimize(sy::sum(in, o)); };
+    };
+    const std::vector<std::string> names{"threads", "processes", "threads_vector", "processes_vector"};
+    const std::vector<std::function<void()>> variants{sum_on(shared, on_threads), sum_on(shared, on_processes),
+                                                      sum_on(vec, on_threads), sum_on(vec, on_processes)};
+    std::vector<double> readv;
+    const auto seconds = time_interleaved(state, variants, [&] {
+      if (const double t = vm_readv_seconds(vec, std::thread::hardware_concurrency()); t > 0) readv.push_back(t);
+    });
+    const double gib = double(n * sizeof(float)) / 1e9;
+    for (std::size_t j = 0; j < names.size(); ++j) state.counters[names[j] + "_GBps"] = gib / median(seconds[j]);
+    state.counters["processes_vs_threads"] = median_ratio(seconds[1], seconds[0]);
+    state.counters["processes_vector_vs_threads"] = median_ratio(seconds[3], seconds[2]);
+    if (!readv.empty()) {
+      state.counters["vm_readv_GBps"] = gib / median(readv);
+      state.counters["vm_readv_vs_threads"] = median_ratio(readv, seconds[2]);
+    }
+  })->Iterations(9)->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
+void register_multiprocessing() {
+  benchmark::RegisterBenchmark("processes_64MiB/vs_multiprocessing", [](benchmark::State& state) {
+    constexpr std::size_t n = (std::size_t{64} << 20) / sizeof(float);
+    const auto& a = shared_floats(n);
+    const unsigned workers = std::thread::hardware_concurrency();
+    std::vector<double> ours;
+    double python = 0, python_sum = 0, our_sum = 0;
+    for (auto _ : state) {
+      const std::string text = output_of({"python3", MULTIPROCESSING_PEER, std::to_string(n), std::to_string(workers),
+                                          std::to_string(workers), "5"});
+      if (std::sscanf(text.c_str(), "%lf %lf", &python_sum, &python) != 2) {
+        state.SkipWithError(("the multiprocessing peer printed: " + text).c_str());
+        return;
+      }
+      for (int i = 0; i < 20; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        our_sum = sy::sum(a, on_processes);
+        ours.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      state.SetIterationTime(median(ours));
+    }
+    state.counters["multiprocessing_ms"] = python * 1e3;
+    state.counters["processes_ms"] = median(ours) * 1e3;
+    state.counters["speedup_over_multiprocessing"] = python / median(ours);
+    state.counters["multiprocessing_sum"] = python_sum;
+    state.counters["processes_sum"] = our_sum;
+  })->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+void register_processes() {
+  if (!sy::availability(sy::backend::processes).available) return;
+  register_overhead();
+  register_gib();
+  register_multiprocessing();
+}
+
+}  // namespace switchyard::bench

@@ -1,0 +1,352 @@
+// What the processes backend promises beyond the conformance suite: shared
+// arrays, workers that die (killed from outside or failed on purpose), a
+// parent that dies, concurrent callers, and nothing leaked: no zombie, no
+// descriptor, no file in /dev/shm, no mapping left in a worker.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <switchyard/switchyard.hpp>
+
+#include "backends/processes/pool.hpp"
+
+extern char** environ;
+
+namespace sy = switchyard;
+namespace hooks = switchyard::backends::processes::testing;
+
+namespace {
+
+constexpr sy::options on_processes{.backend = sy::backend::processes};
+constexpr sy::options on_threads{.backend = sy::backend::threads};
+
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n - 1;  // opendir's own
+}
+
+std::set<std::string> dev_shm() {
+  std::set<std::string> names;
+  if (DIR* d = opendir("/dev/shm")) {
+    while (dirent* e = readdir(d)) names.insert(e->d_name);
+    closedir(d);
+  }
+  return names;
+}
+
+/// A process's state letter from /proc/<pid>/stat ('Z' for a zombie), or 0
+/// when there is no such process.
+char state_of(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return 0;
+  const auto close_paren = line.rfind(')');
+  return close_paren == std::string::npos || close_paren + 2 >= line.size() ? 0 : line[close_paren + 2];
+}
+
+/// Children of this process that have exited and were never reaped.
+std::vector<pid_t> zombie_children() {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  while (dirent* e = readdir(d)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    const auto p = line.rfind(')');
+    if (p == std::string::npos) continue;
+    std::istringstream rest(line.substr(p + 2));
+    char state;
+    pid_t ppid;
+    rest >> state >> ppid;
+    if (ppid == getpid() && state == 'Z') out.push_back(pid);
+  }
+  closedir(d);
+  return out;
+}
+
+bool maps_contain(pid_t pid, const std::string& what) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.find(what) != std::string::npos) return true;
+  }
+  return false;
+}
+
+template <class Pred>
+bool eventually(Pred done, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+sy::shared_array<float> ramp(std::size_t n) {
+  sy::shared_array<float> a(n);
+  for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<float>(i % 1000) * 0.25f - 100.0f;
+  return a;
+}
+
+class Processes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!sy::availability(sy::backend::processes).available) {
+      GTEST_SKIP() << sy::availability(sy::backend::processes).reason;
+    }
+    // Start the pool first, so the baseline counts its own descriptors.
+    {
+      const sy::shared_array<float> warm(1 << 18);
+      (void)sy::sum(warm, on_processes);
+      const std::vector<float> warm_vector(1 << 18);
+      (void)sy::sum(warm_vector, on_processes);
+    }
+    fds_before_ = open_descriptors();
+    shm_before_ = dev_shm();
+  }
+  void TearDown() override {
+    hooks::fail_first_shard(0);
+    if (IsSkipped()) return;
+    EXPECT_TRUE(zombie_children().empty()) << "a worker was left a zombie";
+    EXPECT_EQ(open_descriptors(), fds_before_) << "descriptors leaked";
+    EXPECT_EQ(dev_shm(), shm_before_) << "something was left in /dev/shm";
+  }
+  std::size_t fds_before_ = 0;
+  std::set<std::string> shm_before_;
+};
+
+TEST_F(Processes, SharedArrayIsZeroFilledAndBehavesAsARange) {
+  sy::shared_array<double> a(1000);
+  EXPECT_EQ(a.size(), 1000u);
+  EXPECT_EQ(std::accumulate(a.begin(), a.end(), 0.0), 0.0);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.data()) % 4096, 0u) << "page aligned";
+  std::iota(a.begin(), a.end(), 1.0);
+  EXPECT_EQ(sy::sum(a, on_processes), 500500.0);
+  const std::vector<std::int32_t> values{5, -3, 9, 9, -7};
+  const sy::shared_array<std::int32_t> copy{std::span<const std::int32_t>(values)};
+  EXPECT_EQ(sy::argmax(copy, on_processes)->index, 2u);
+  sy::shared_array<double> moved = std::move(a);
+  EXPECT_EQ(moved.size(), 1000u);
+  EXPECT_EQ(a.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_TRUE(a.empty());
+  const sy::shared_array<float> none;
+  EXPECT_EQ(sy::sum(none, on_processes), 0.0f);
+  EXPECT_FALSE(sy::min(none, on_processes).has_value());
+}
+
+TEST_F(Processes, TooLargeASharedArrayIsAnInvalidArgument) {
+  try {
+    sy::shared_array<double> a(SIZE_MAX / 4);
+    FAIL() << "allocated " << a.size() << " doubles";
+  } catch (const sy::error& e) {
+    EXPECT_EQ(e.code(), sy::errc::invalid_argument);
+  }
+  try {
+    sy::shared_array<float> a(std::size_t{1} << 50);
+    FAIL() << "allocated " << a.size() << " floats";
+  } catch (const sy::error& e) {
+    EXPECT_EQ(e.code(), sy::errc::invalid_argument) << e.what();
+  }
+}
+
+TEST_F(Processes, SubspansOfASharedArrayAndVectorsGiveTheSameBitsAsThreads) {
+  const auto a = ramp((std::size_t{5} << 16) + 123);
+  const std::vector<float> copy(a.begin(), a.end());
+  for (std::size_t offset : {0u, 1u, 4097u}) {
+    const std::span<const float> s = std::span<const float>(a).subspan(offset);
+    const std::span<const float> v = std::span<const float>(copy).subspan(offset);
+    EXPECT_EQ(sy::sum(s, on_processes), sy::sum(v, on_threads));
+    EXPECT_EQ(sy::sum(v, on_processes), sy::sum(v, on_threads));
+    EXPECT_EQ(sy::dot(s, v, on_processes), sy::dot(v, v, on_threads)) << "one shared input, one not";
+    EXPECT_EQ(sy::argmin(s, on_processes)->index, sy::argmin(v, on_threads)->index);
+  }
+}
+
+TEST_F(Processes, AShardWhoseWorkerDiesIsRerunOnce) {
+  const auto a = ramp(std::size_t{8} << 16);
+  const std::vector<float> copy(a.begin(), a.end());
+  const float want = sy::sum(copy, on_threads);
+  hooks::fail_first_shard(1);
+  EXPECT_EQ(sy::sum(a, on_processes), want) << "zero-copy path";
+  hooks::fail_first_shard(1);
+  EXPECT_EQ(sy::sum(copy, on_processes), want) << "copying path";
+}
+
+TEST_F(Processes, AShardThatKillsTwoWorkersIsAnError) {
+  const auto a = ramp(std::size_t{8} << 16);
+  hooks::fail_first_shard(2);
+  try {
+    (void)sy::sum(a, on_processes);
+    FAIL() << "the reduction succeeded although its first shard died twice";
+  } catch (const sy::error& e) {
+    EXPECT_EQ(e.code(), sy::errc::worker_failed);
+    EXPECT_NE(std::string(e.what()).find("chunks [0,"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("SIGKILL"), std::string::npos) << e.what();
+  }
+  // The pool has recovered: the next call works.
+  const std::vector<float> copy(a.begin(), a.end());
+  EXPECT_EQ(sy::sum(a, on_processes), sy::sum(copy, on_threads));
+}
+
+TEST_F(Processes, WorkersKilledFromOutsideAreReplaced) {
+  const auto a = ramp(std::size_t{1} << 24);  // 64 MiB: long enough to kill mid-call
+  const std::vector<float> copy(a.begin(), a.end());
+  const double want = sy::sum(copy, on_threads);
+  // Killed while idle.
+  for (pid_t pid : hooks::worker_pids()) kill(pid, SIGKILL);
+  EXPECT_EQ(sy::sum(a, on_processes), want);
+  // Killed during the call, from another thread.
+  for (int round = 0; round < 3; ++round) {
+    const auto victims = hooks::worker_pids();
+    ASSERT_FALSE(victims.empty());
+    std::thread killer([&] {
+      std::this_thread::sleep_for(std::chrono::microseconds(500 + 1000 * round));
+      kill(victims[static_cast<std::size_t>(round) % victims.size()], SIGKILL);
+    });
+    const double got = sy::sum(a, on_processes);
+    killer.join();
+    EXPECT_EQ(got, want) << "round " << round;
+  }
+  // A worker killed after the call ended is reaped by the next call.
+  EXPECT_EQ(sy::sum(std::span<const float>(a).first(1000), on_processes), sy::sum(std::span<const float>(copy).first(1000), on_threads));
+}
+
+TEST_F(Processes, WorkersUnmapASharedArrayWhenItIsDestroyed) {
+  const auto pids = [] {
+    sy::shared_array<std::int64_t> a(std::size_t{4} << 16);
+    (void)sy::sum(a, on_processes);
+    const auto live = hooks::worker_pids();
+    for (pid_t pid : live) EXPECT_TRUE(maps_contain(pid, "switchyard-shared-array")) << pid;
+    return live;
+  }();
+  // The staging memory of the copying path is not a shared array; only the
+  // warm-up arrays of SetUp, destroyed too, and this one could show.
+  for (pid_t pid : pids) {
+    EXPECT_TRUE(eventually([&] { return !maps_contain(pid, "switchyard-shared-array"); }))
+        << "worker " << pid << " still maps a destroyed shared_array";
+  }
+}
+
+TEST_F(Processes, SeveralThreadsReduceAtOnce) {
+  const auto a = ramp((std::size_t{3} << 16) + 5);
+  const std::vector<float> copy(a.begin(), a.end());
+  const float want_sum = sy::sum(copy, on_threads);
+  const auto want_min = *sy::argmin(copy, on_threads);
+  std::vector<std::thread> callers;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        const bool shared = (i + t) % 2 == 0;
+        const std::span<const float> in = shared ? std::span<const float>(a) : std::span<const float>(copy);
+        if (sy::sum(in, on_processes) != want_sum) ++wrong;
+        if (sy::argmin(in, on_processes)->index != want_min.index) ++wrong;
+        sy::shared_array<float> mine(1000 + static_cast<std::size_t>(t));
+        if (sy::sum(mine, on_processes) != 0.0f) ++wrong;
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+/// Starts the probe program with `mode`, extra environment `env` (NAME=value
+/// or empty); returns its pid and a pipe from its stdout.
+std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {}) {
+  int out[2];
+  if (pipe(out) != 0) return {-1, -1};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::vector<std::string> vars;
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "SWITCHYARD_WORKER=", 18) != 0) vars.emplace_back(*e);
+  }
+  if (!env.empty()) vars.push_back(env);
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::string name = "processes_parent_probe", m = mode;
+  char* argv[] = {name.data(), m.data(), nullptr};
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, PARENT_PROBE, &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  if (rc != 0) {
+    close(out[0]);
+    return {-1, -1};
+  }
+  return {pid, out[0]};
+}
+
+std::string read_line(int fd) {
+  std::string line;
+  char c;
+  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
+  close(fd);
+  return line;
+}
+
+TEST_F(Processes, ADeadParentTakesItsWorkersWithIt) {
+  const auto [parent, out] = start_probe("wait");
+  ASSERT_GT(parent, 0);
+  const std::string line = read_line(out);
+  std::istringstream in(line);
+  std::vector<pid_t> workers;
+  for (pid_t p; in >> p;) workers.push_back(p);
+  ASSERT_FALSE(workers.empty()) << "the probe printed no worker pids: '" << line << "'";
+  for (pid_t w : workers) EXPECT_NE(state_of(w), 0) << "worker " << w << " is not running";
+  kill(parent, SIGKILL);
+  int status;
+  ASSERT_EQ(waitpid(parent, &status, 0), parent);
+  for (pid_t w : workers) {
+    // Gone, or a zombie waiting for whichever process adopted it.
+    EXPECT_TRUE(eventually([&] { const char s = state_of(w); return s == 0 || s == 'Z'; }))
+        << "worker " << w << " outlived its parent";
+  }
+}
+
+TEST_F(Processes, AWorkerProgramThatCannotStartIsABackendUnavailableError) {
+  const auto [pid, out] = start_probe("once", "SWITCHYARD_WORKER=/nonexistent/switchyard-worker");
+  ASSERT_GT(pid, 0);
+  const std::string line = read_line(out);
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << line;
+  EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::backend_unavailable))), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("/nonexistent/switchyard-worker"), std::string::npos) << line;
+}
+
+TEST_F(Processes, SwitchyardWorkerPointsAtAnInstalledWorkerProgram) {
+  const auto [pid, out] = start_probe("once", "SWITCHYARD_WORKER=" WORKER_PROGRAM);
+  ASSERT_GT(pid, 0);
+  const std::string line = read_line(out);
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << line;
+  EXPECT_EQ(line, "ok");
+}
+
+}  // namespace
