@@ -1,11 +1,12 @@
 // deterministic = true: the same bits from every CPU backend, every thread
-// count and every SIMD target compiled in, for every op. The cross-target
+// or worker-process count and every SIMD target compiled in, for every op. The cross-target
 // check is what makes results reproducible from one machine to another.
 #include <gtest/gtest.h>
 
 #include <hwy/targets.h>
 
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include <switchyard/switchyard.hpp>
@@ -25,7 +26,7 @@ bool same_bits(const T& a, const T& b) {
 
 /// Every op's result for v and y, as bytes, so results compare bitwise.
 template <class T>
-std::vector<unsigned char> fingerprint(const std::vector<T>& v, const std::vector<T>& y, const sy::options& o) {
+std::vector<unsigned char> fingerprint(std::span<const T> v, std::span<const T> y, const sy::options& o) {
   std::vector<unsigned char> out;
   auto put = [&](const auto& x) {
     const auto* p = reinterpret_cast<const unsigned char*>(&x);
@@ -43,7 +44,13 @@ std::vector<unsigned char> fingerprint(const std::vector<T>& v, const std::vecto
 }
 
 template <class T>
+std::vector<unsigned char> fingerprint(const std::vector<T>& v, const std::vector<T>& y, const sy::options& o) {
+  return fingerprint(std::span<const T>(v), std::span<const T>(y), o);
+}
+
+template <class T>
 void check_backends_and_threads() {
+  const bool with_processes = sy::availability(sy::backend::processes).available;
   for (std::size_t n : {std::size_t{1}, std::size_t{1000}, (std::size_t{5} << 16) + 3, (std::size_t{1} << 20) + 17}) {
     const auto v = st::random_values<T>(n, n);
     const auto y = st::random_values<T>(n, n + 1);
@@ -56,6 +63,16 @@ void check_backends_and_threads() {
                                      .max_threads = threads}),
                   want)
             << threads << " threads";
+      }
+      if (!with_processes) continue;
+      // Worker processes, over a std::vector (copied) and a shared_array (in place).
+      const sy::shared_array<T> sv{std::span<const T>(v)}, sy_{std::span<const T>(y)};
+      for (unsigned workers = 1; workers <= 3; ++workers) {
+        const sy::options o{.backend = sy::backend::processes, .deterministic = true, .accuracy = a,
+                            .max_threads = workers};
+        EXPECT_EQ(fingerprint(v, y, o), want) << workers << " workers, vector input";
+        EXPECT_EQ(fingerprint(std::span<const T>(sv), std::span<const T>(sy_), o), want)
+            << workers << " workers, shared_array input";
       }
     }
   }
