@@ -9,6 +9,7 @@ install(FILES "${PROJECT_BINARY_DIR}/include/switchyard/config.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/switchyard")
 install(TARGETS switchyard switchyard_core switchyard_kernels_simd
                 switchyard_serial switchyard_simd switchyard_threads switchyard_processes
+                switchyard_io_uring
         EXPORT switchyard-targets
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
@@ -26,6 +27,7 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/switchyardConfigVersion.
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/switchyardConfig.cmake"
               "${PROJECT_BINARY_DIR}/switchyardConfigVersion.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/Findliburing.cmake"
         DESTINATION "${SWITCHYARD_CMAKE_DIR}")
 
 # Relative to the .pc file, so that an install moved or made with --prefix works.

@@ -58,3 +58,14 @@ void for_each(std::size_t count, unsigned max_threads, detail::function_ref<void
 }
 
 }  // namespace switchyard::backends::threads
+
+namespace switchyard::backends::threads {
+
+void enqueue(std::function<void()> job) {
+  // No slot reserved for a caller, so the job runs on a worker although no
+  // thread ever joins this arena; as many workers as oneTBB has (cores - 1).
+  static tbb::task_arena arena(static_cast<int>(std::max(1u, concurrency(0) - 1)), 0);
+  arena.enqueue(std::move(job));
+}
+
+}  // namespace switchyard::backends::threads

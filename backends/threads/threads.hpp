@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 
 #include <switchyard/detail/function_ref.hpp>
 
@@ -17,5 +18,9 @@ unsigned concurrency(unsigned max_threads) noexcept;
 /// (0 = all). The caller's thread takes part. Exceptions from body propagate.
 void for_each(std::size_t count, unsigned max_threads,
               detail::function_ref<void(std::size_t)> body);
+
+/// Runs job once, soon, on a worker thread of the arena (fire and forget):
+/// how the I/O layer's offload reaches the compute side.
+void enqueue(std::function<void()> job);
 
 }  // namespace switchyard::backends::threads

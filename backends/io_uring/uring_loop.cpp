@@ -1,0 +1,217 @@
+// io_uring loop: user operations carry their op_record's address as
+// user_data; the loop's own requests (cancels, linked timeouts, the wake-up
+// read) carry small tags that can never be a record's address, so an
+// internal completion is never taken for a user operation.
+#include "backends/io_uring/uring_loop.hpp"
+
+#include <fcntl.h>
+#include <liburing.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace switchyard::backends::io_uring {
+namespace {
+
+using io::detail::op_kind;
+using io::detail::op_record;
+using io::detail::op_request;
+
+constexpr std::uint64_t tag_internal = 1;  // cancels and linked timeouts: nothing to resume
+constexpr std::uint64_t tag_wake = 2;      // the eventfd read that post() completes
+
+__kernel_timespec to_timespec(std::chrono::nanoseconds d) {
+  const auto ns = std::max<std::int64_t>(d.count(), 0);
+  return {ns / 1'000'000'000, ns % 1'000'000'000};
+}
+
+class uring_loop final : public io::detail::loop {
+ public:
+  uring_loop(::io_uring ring, int wake_fd) : ring_(ring), wake_fd_(wake_fd) {}
+  ~uring_loop() override {
+    if (wake_armed_) {
+      ::io_uring_sqe* sqe = sqe_for(1);
+      ::io_uring_prep_cancel64(sqe, tag_wake, 0);
+      ::io_uring_sqe_set_data64(sqe, tag_internal);
+      ++internal_;
+      // Drain every internal request, so no buffer of ours is written after.
+      while (internal_ > 0 && reap(true)) {
+      }
+    }
+    ::io_uring_queue_exit(&ring_);
+    ::close(wake_fd_);
+  }
+
+  void start(op_record& rec, const op_request& r) override {
+    const bool linked = r.timeout.count() > 0 && r.kind != op_kind::sleep;
+    ::io_uring_sqe* sqe = sqe_for(linked ? 2 : 1);
+    switch (r.kind) {
+      case op_kind::read: ::io_uring_prep_read(sqe, r.fd, r.buffer, static_cast<unsigned>(r.length), r.offset); break;
+      case op_kind::write: ::io_uring_prep_write(sqe, r.fd, r.buffer, static_cast<unsigned>(r.length), r.offset); break;
+      case op_kind::fsync: ::io_uring_prep_fsync(sqe, r.fd, 0); break;
+      case op_kind::open: ::io_uring_prep_openat(sqe, AT_FDCWD, r.path, r.flags | O_CLOEXEC, r.mode); break;
+      case op_kind::close: ::io_uring_prep_close(sqe, r.fd); break;
+      case op_kind::accept: ::io_uring_prep_accept(sqe, r.fd, nullptr, nullptr, SOCK_CLOEXEC); break;
+      case op_kind::connect: ::io_uring_prep_connect(sqe, r.fd, r.address, r.address_length); break;
+      case op_kind::send: ::io_uring_prep_send(sqe, r.fd, r.buffer, r.length, MSG_NOSIGNAL); break;
+      case op_kind::recv: ::io_uring_prep_recv(sqe, r.fd, r.buffer, r.length, 0); break;
+      case op_kind::shutdown: ::io_uring_prep_shutdown(sqe, r.fd, r.flags); break;
+      case op_kind::sleep: {
+        auto* ts = reinterpret_cast<__kernel_timespec*>(rec.scratch);
+        *ts = to_timespec(r.duration);
+        ::io_uring_prep_timeout(sqe, ts, 0, 0);
+        break;
+      }
+    }
+    ::io_uring_sqe_set_data(sqe, &rec);
+    ++in_flight_;
+    if (linked) {
+      sqe->flags |= IOSQE_IO_LINK;
+      auto* ts = reinterpret_cast<__kernel_timespec*>(rec.scratch + 2);
+      *ts = to_timespec(r.timeout);
+      ::io_uring_sqe* t = ::io_uring_get_sqe(&ring_);  // sqe_for(2) left room for it
+      ::io_uring_prep_link_timeout(t, ts, 0);
+      ::io_uring_sqe_set_data64(t, tag_internal);
+      ++internal_;
+    }
+  }
+
+  void cancel(op_record& rec) override {
+    ::io_uring_sqe* sqe = sqe_for(1);
+    ::io_uring_prep_cancel(sqe, &rec, 0);
+    ::io_uring_sqe_set_data64(sqe, tag_internal);
+    ++internal_;
+  }
+
+  void post(std::function<void()> fn) override {
+    {
+      std::lock_guard lock(posted_m_);
+      posted_.push_back(std::move(fn));
+    }
+    const std::uint64_t one = 1;
+    // Fails only when the counter would overflow, and then a wake-up is pending anyway.
+    [[maybe_unused]] const auto ignored = ::write(wake_fd_, &one, sizeof one);
+  }
+
+  void run_until(const std::function<bool()>& done) override {
+    owner_ = std::this_thread::get_id();
+    for (;;) {
+      run_posted();
+      const bool ran = run_ready();
+      if (done()) return;
+      if (ran) continue;
+      if (!wake_armed_) arm_wake();
+      reap(true);
+    }
+  }
+
+  std::size_t in_flight() const noexcept override { return in_flight_; }
+  std::string_view name() const noexcept override { return "io_uring"; }
+  std::string_view reason() const noexcept override { return reason_; }
+  bool on_loop_thread() const noexcept override { return std::this_thread::get_id() == owner_; }
+
+  std::string reason_;
+
+ private:
+  /// An SQE with room for `count` in a row (a linked pair must go in together).
+  ::io_uring_sqe* sqe_for(unsigned count) {
+    if (::io_uring_sq_space_left(&ring_) < count) submit();
+    ::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) throw std::system_error(EBUSY, std::generic_category(), "io_uring: submission queue full");
+    return sqe;
+  }
+
+  void submit() {
+    int rc;
+    do rc = ::io_uring_submit(&ring_);
+    while (rc == -EINTR);
+    if (rc < 0 && rc != -EBUSY) throw std::system_error(-rc, std::generic_category(), "io_uring_submit");
+  }
+
+  void arm_wake() {
+    ::io_uring_sqe* sqe = sqe_for(1);
+    ::io_uring_prep_read(sqe, wake_fd_, &wake_count_, sizeof wake_count_, 0);
+    ::io_uring_sqe_set_data64(sqe, tag_wake);
+    ++internal_;
+    wake_armed_ = true;
+  }
+
+  void run_posted() {
+    std::vector<std::function<void()>> now;
+    {
+      std::lock_guard lock(posted_m_);
+      now.swap(posted_);
+    }
+    for (auto& fn : now) fn();  // offload completions resume their coroutines here
+  }
+
+  /// Submits, waits for at least one completion (when `wait`), and handles
+  /// every completion there is. False when nothing could be waited for.
+  bool reap(bool wait) {
+    int rc;
+    do rc = ::io_uring_submit_and_wait(&ring_, wait ? 1 : 0);
+    while (rc == -EINTR);
+    if (rc < 0 && rc != -EBUSY && rc != -ETIME) {
+      throw std::system_error(-rc, std::generic_category(), "io_uring_submit_and_wait");
+    }
+    ::io_uring_cqe* cqe;
+    while (::io_uring_peek_cqe(&ring_, &cqe) == 0) {
+      const std::uint64_t data = ::io_uring_cqe_get_data64(cqe);
+      const int res = cqe->res;
+      ::io_uring_cqe_seen(&ring_, cqe);
+      if (data == tag_internal) {
+        --internal_;
+      } else if (data == tag_wake) {
+        --internal_;
+        wake_armed_ = false;
+      } else {
+        auto* rec = reinterpret_cast<op_record*>(data);
+        rec->result = res;
+        --in_flight_;
+        resume_watched(rec->waiter);
+      }
+    }
+    return true;
+  }
+
+  ::io_uring ring_;
+  int wake_fd_;
+  std::uint64_t wake_count_ = 0;
+  bool wake_armed_ = false;
+  std::size_t in_flight_ = 0;
+  std::size_t internal_ = 0;
+  std::thread::id owner_;
+  std::mutex posted_m_;
+  std::vector<std::function<void()>> posted_;
+};
+
+}  // namespace
+
+std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
+  ::io_uring ring;
+  ::io_uring_params params{};
+  params.flags = IORING_SETUP_CQSIZE;
+  params.cq_entries = 4096;
+  const int rc = ::io_uring_queue_init_params(256, &ring, &params);
+  if (rc < 0) {
+    why_not = std::string("io_uring_setup failed: ") + std::strerror(-rc);
+    return nullptr;
+  }
+  const int wake = ::eventfd(0, EFD_CLOEXEC);
+  if (wake < 0) {
+    ::io_uring_queue_exit(&ring);
+    throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  auto loop = std::make_unique<uring_loop>(ring, wake);
+  loop->reason_ = (params.features & IORING_FEAT_NODROP) ? "io_uring is available (completions never dropped)"
+                                                         : "io_uring is available";
+  return loop;
+}
+
+}  // namespace switchyard::backends::io_uring

@@ -1,0 +1,129 @@
+// switchyard::io::context: one event loop (an io_uring ring) driven by the
+// thread that calls run(). Tasks run on that thread; I/O operations complete
+// there; offload() hands CPU work to the compute side and comes back there.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string_view>
+#include <utility>
+
+#include <switchyard/io/detail/loop.hpp>
+#include <switchyard/task.hpp>
+
+namespace switchyard::io {
+
+namespace detail {
+
+/// A coroutine that drives one task to its end and records the outcome; the
+/// owner destroys it once `done` is set.
+struct driver {
+  struct promise_type : switchyard::detail::promise_base {
+    driver get_return_object() noexcept { return driver{std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    void return_void() const noexcept {}
+  };
+  explicit driver(std::coroutine_handle<promise_type> handle) noexcept : h(handle) {}
+  driver(driver&& o) noexcept : h(std::exchange(o.h, {})) {}
+  driver& operator=(driver&&) = delete;
+  ~driver() {
+    if (h) h.destroy();
+  }
+  std::coroutine_handle<promise_type> h;
+};
+
+template <class T>
+struct outcome {
+  std::optional<T> value;
+  std::exception_ptr error;
+  bool done = false;
+  template <class U>
+  void set(U&& v) { value.emplace(std::forward<U>(v)); }
+  T take() {
+    if (error) std::rethrow_exception(error);
+    return std::move(*value);
+  }
+};
+template <>
+struct outcome<void> {
+  std::exception_ptr error;
+  bool done = false;
+  void take() const {
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+template <class T>
+driver drive(task<T> t, outcome<T>& out) {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(t);
+    } else {
+      out.set(co_await std::move(t));
+    }
+  } catch (...) {
+    out.error = std::current_exception();
+  }
+  out.done = true;
+}
+
+}  // namespace detail
+
+class context {
+ public:
+  /// A context on io_uring. Throws switchyard::error (backend_unavailable)
+  /// with the reason when io_uring cannot be used here.
+  context();
+  /// Cancels the spawned tasks still running and waits for them to finish.
+  ~context();
+  context(const context&) = delete;
+  context& operator=(const context&) = delete;
+
+  /// Runs `t` (and whatever it spawns or awaits) on this thread until it
+  /// finishes; returns its value or rethrows its exception.
+  template <class T>
+  T run(task<T> t) {
+    detail::outcome<T> out;
+    detail::driver d = detail::drive(std::move(t), out);
+    d.h.resume();
+    loop_->run_until([&] { return out.done; });
+    return out.take();
+  }
+
+  /// Starts `t` in the background, detached. It runs when the loop next
+  /// runs; when the context is destroyed, spawned tasks still running are
+  /// cancelled (their operations fail with cancelled_error) and awaited. An
+  /// exception that ends a spawned task goes to the spawn error handler.
+  void spawn(task<void> t);
+  /// Where exceptions of spawned tasks go; by default, a line on stderr.
+  void on_spawn_error(std::function<void(std::exception_ptr)> handler) { spawn_error_ = std::move(handler); }
+
+  /// Calls report(how long) when one resumption keeps the loop busy longer
+  /// than threshold (asyncio's debug-mode warning). threshold 0 turns it off.
+  /// The default: 100 ms, reported on stderr.
+  void detect_stalls(std::chrono::nanoseconds threshold, std::function<void(std::chrono::nanoseconds)> report);
+
+  /// "io_uring" (or, with a fallback backend, "fallback"), and why.
+  std::string_view backend_name() const noexcept { return loop_->name(); }
+  std::string_view backend_reason() const noexcept { return loop_->reason(); }
+
+  detail::loop& loop() noexcept { return *loop_; }
+
+ private:
+  struct spawned {
+    std::stop_source stop;
+    detail::outcome<void> out;
+    std::optional<detail::driver> d;
+  };
+  void sweep();
+
+  std::unique_ptr<detail::loop> loop_;
+  std::list<spawned> spawned_;
+  std::function<void(std::exception_ptr)> spawn_error_;
+};
+
+}  // namespace switchyard::io

@@ -1,0 +1,100 @@
+// What an I/O backend implements: start an operation, cancel it, run
+// callbacks posted from other threads, and drive completions until a
+// condition holds. io_uring implements it in backends/io_uring; a fallback
+// (epoll and a thread pool) can implement the same interface.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace switchyard::io::detail {
+
+enum class op_kind : std::uint8_t {
+  read, write, fsync, open, close, accept, connect, send, recv, shutdown, sleep
+};
+
+/// One operation's parameters. Which fields count depends on kind.
+struct op_request {
+  op_kind kind;
+  int fd = -1;
+  void* buffer = nullptr;        ///< read, recv: into; write, send: from (const)
+  std::size_t length = 0;
+  std::uint64_t offset = 0;      ///< read, write: file offset
+  int flags = 0;                 ///< open: O_ flags; shutdown: SHUT_ how
+  unsigned mode = 0;             ///< open
+  const char* path = nullptr;    ///< open
+  const sockaddr* address = nullptr;  ///< connect
+  socklen_t address_length = 0;
+  std::chrono::nanoseconds duration{0};  ///< sleep: how long
+  std::chrono::nanoseconds timeout{0};   ///< any: 0 = none; else the op ends with -ETIME after it
+};
+
+/// One operation in flight. It lives in the awaiting coroutine's frame, which
+/// stays suspended until the operation's final completion (a cancelled one
+/// included), so the record and the buffer outlive the kernel's use of them.
+struct op_record {
+  std::coroutine_handle<> waiter;
+  long result = 0;        ///< >= 0: the op's result; < 0: -errno (-ECANCELED, -ETIME)
+  std::uint64_t scratch[4] = {};  ///< backend storage (a timespec, a statx) kept with the op
+};
+
+class loop {
+ public:
+  virtual ~loop() = default;
+  /// Starts `r`; when it completes, rec.result is set and rec.waiter resumed
+  /// on the loop's thread. Throws std::system_error when it cannot start.
+  virtual void start(op_record& rec, const op_request& r) = 0;
+  /// Asks for `rec` to finish early (with -ECANCELED). Loop thread only.
+  virtual void cancel(op_record& rec) = 0;
+  /// Runs fn on the loop's thread soon. Any thread.
+  virtual void post(std::function<void()> fn) = 0;
+  /// Processes completions and posted callbacks until done() is true.
+  virtual void run_until(const std::function<bool()>& done) = 0;
+  /// Operations started and not yet completed.
+  virtual std::size_t in_flight() const noexcept = 0;
+  /// "io_uring" or "fallback", and why this one.
+  virtual std::string_view name() const noexcept = 0;
+  virtual std::string_view reason() const noexcept = 0;
+  /// True on the thread that drives the loop.
+  virtual bool on_loop_thread() const noexcept = 0;
+
+  /// Resumes h on the loop's next turn. Loop thread only (no system call).
+  void schedule(std::coroutine_handle<> h) { ready_.push_back(h); }
+
+  /// The stall detector: a resumption that keeps the loop busy longer than
+  /// stall_threshold is reported to on_stall (0 or no callback: off).
+  std::chrono::nanoseconds stall_threshold = std::chrono::milliseconds(100);
+  std::function<void(std::chrono::nanoseconds)> on_stall;
+
+ protected:
+  /// Resumes what schedule() queued; false when there was nothing.
+  bool run_ready() {
+    if (ready_.empty()) return false;
+    std::vector<std::coroutine_handle<>> now;
+    now.swap(ready_);
+    for (auto h : now) resume_watched(h);
+    return true;
+  }
+
+  /// Resumes h and reports it when it ran longer than the threshold.
+  void resume_watched(std::coroutine_handle<> h) {
+    if (!on_stall || stall_threshold.count() <= 0) return h.resume();
+    const auto t0 = std::chrono::steady_clock::now();
+    h.resume();
+    const auto busy = std::chrono::steady_clock::now() - t0;
+    if (busy > stall_threshold) on_stall(std::chrono::duration_cast<std::chrono::nanoseconds>(busy));
+  }
+
+ private:
+  std::vector<std::coroutine_handle<>> ready_;
+};
+
+}  // namespace switchyard::io::detail

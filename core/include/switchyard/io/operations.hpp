@@ -1,0 +1,113 @@
+// Timers, files and TCP sockets. Each operation is an awaitable that runs on
+// the context's loop; the helpers (read_exact_at, send_all, recv_exact) loop
+// over short counts. A timeout bounds one operation, or a whole helper, and
+// a helper's timeout_error says how many bytes were done.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include <switchyard/io/context.hpp>
+#include <switchyard/io/errors.hpp>
+#include <switchyard/io/operation.hpp>
+#include <switchyard/task.hpp>
+
+namespace switchyard::io {
+
+using std::chrono::nanoseconds;
+
+/// An operation whose result is a byte count.
+class sized_operation : public detail::operation {
+ public:
+  using operation::operation;
+  std::size_t await_resume() { return static_cast<std::size_t>(operation::await_resume()); }
+};
+
+/// An operation with no result.
+class void_operation : public detail::operation {
+ public:
+  using operation::operation;
+  void await_resume() { operation::await_resume(); }
+};
+
+/// Completes after d (a cancelled sleep throws cancelled_error).
+void_operation sleep_for(context& ctx, nanoseconds d);
+void_operation sleep_until(context& ctx, std::chrono::steady_clock::time_point t);
+
+/// A file opened through the context. Closed by close(), or by the
+/// destructor (synchronously) if still open.
+class file {
+ public:
+  file() noexcept = default;
+  file(context& ctx, int fd) noexcept : ctx_(&ctx), fd_(fd) {}
+  file(file&& o) noexcept;
+  file& operator=(file&& o) noexcept;
+  file(const file&) = delete;
+  file& operator=(const file&) = delete;
+  ~file();
+
+  /// Opens path with open(2) flags (O_CLOEXEC is added) and mode.
+  static task<file> open(context& ctx, std::string path, int flags, unsigned mode = 0644);
+
+  sized_operation read_at(std::span<std::byte> into, std::uint64_t offset, nanoseconds timeout = {});
+  sized_operation write_at(std::span<const std::byte> from, std::uint64_t offset, nanoseconds timeout = {});
+  /// Reads exactly into.size() bytes; reaching the end of the file first is a
+  /// std::system_error (ENODATA) that says how many bytes were read.
+  task<void> read_exact_at(std::span<std::byte> into, std::uint64_t offset, nanoseconds timeout = {});
+  task<void> write_all_at(std::span<const std::byte> from, std::uint64_t offset, nanoseconds timeout = {});
+  void_operation fsync();
+  /// The size in bytes (fstat).
+  std::uint64_t size() const;
+  task<void> close();
+
+  bool is_open() const noexcept { return fd_ >= 0; }
+  int native_handle() const noexcept { return fd_; }
+
+ private:
+  context* ctx_ = nullptr;
+  int fd_ = -1;
+};
+
+/// A TCP socket (IPv4). Closed by close(), or by the destructor.
+class socket {
+ public:
+  socket() noexcept = default;
+  socket(context& ctx, int fd) noexcept : ctx_(&ctx), fd_(fd) {}
+  socket(socket&& o) noexcept;
+  socket& operator=(socket&& o) noexcept;
+  socket(const socket&) = delete;
+  socket& operator=(const socket&) = delete;
+  ~socket();
+
+  /// A listening socket on address:port (port 0: any free port).
+  static socket listen(context& ctx, const std::string& address = "127.0.0.1", std::uint16_t port = 0,
+                       int backlog = 512);
+  static task<socket> connect(context& ctx, std::string address, std::uint16_t port, nanoseconds timeout = {});
+  task<socket> accept();
+
+  sized_operation send(std::span<const std::byte> from, nanoseconds timeout = {});
+  /// 0 means the peer closed its side.
+  sized_operation recv(std::span<std::byte> into, nanoseconds timeout = {});
+  task<void> send_all(std::span<const std::byte> from, nanoseconds timeout = {});
+  /// Receives exactly into.size() bytes; the peer closing first is a
+  /// std::system_error (EPIPE) that says how many bytes came.
+  task<void> recv_exact(std::span<std::byte> into, nanoseconds timeout = {});
+  void_operation shutdown(int how = SHUT_WR);
+  task<void> close();
+
+  std::uint16_t local_port() const;
+  bool is_open() const noexcept { return fd_ >= 0; }
+  int native_handle() const noexcept { return fd_; }
+
+ private:
+  context* ctx_ = nullptr;
+  int fd_ = -1;
+};
+
+}  // namespace switchyard::io

@@ -1,0 +1,84 @@
+// io::context: the loop it owns, spawned tasks, the stall detector.
+#include <switchyard/error.hpp>
+#include <switchyard/io/context.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "backends/io_uring/uring_loop.hpp"
+
+namespace switchyard::io {
+namespace {
+
+void report_spawn_error(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    std::fprintf(stderr, "switchyard: a spawned task ended with an exception: %s\n", x.what());
+  } catch (...) {
+    std::fprintf(stderr, "switchyard: a spawned task ended with an exception\n");
+  }
+}
+
+void report_stall(std::chrono::nanoseconds busy) {
+  std::fprintf(stderr, "switchyard: one resumption kept the I/O loop busy for %.1f ms\n",
+               static_cast<double>(busy.count()) / 1e6);
+}
+
+}  // namespace
+
+context::context() : spawn_error_(report_spawn_error) {
+  std::string why_not;
+  loop_ = backends::io_uring::make_loop(why_not);
+  if (!loop_) {
+    throw error(errc::backend_unavailable, "io::context: " + why_not);
+  }
+  loop_->on_stall = report_stall;
+}
+
+context::~context() {
+  for (spawned& s : spawned_) s.stop.request_stop();
+  try {
+    loop_->run_until([&] {
+      for (const spawned& s : spawned_) {
+        if (!s.out.done) return false;
+      }
+      return true;
+    });
+  } catch (...) {
+    // A loop that fails while draining cannot be driven further.
+  }
+  sweep();
+}
+
+void context::spawn(task<void> t) {
+  sweep();
+  spawned& s = spawned_.emplace_back();
+  s.d.emplace(detail::drive(std::move(t), s.out));
+  s.d->h.promise().stop = s.stop.get_token();
+  // It starts on the loop's next turn, not inside the caller.
+  const std::coroutine_handle<> h = s.d->h;
+  if (loop_->on_loop_thread()) {
+    loop_->schedule(h);
+  } else {
+    loop_->post([h] { h.resume(); });
+  }
+}
+
+void context::sweep() {
+  for (auto it = spawned_.begin(); it != spawned_.end();) {
+    if (!it->out.done) {
+      ++it;
+      continue;
+    }
+    if (it->out.error && spawn_error_) spawn_error_(it->out.error);
+    it = spawned_.erase(it);
+  }
+}
+
+void context::detect_stalls(std::chrono::nanoseconds threshold, std::function<void(std::chrono::nanoseconds)> report) {
+  loop_->stall_threshold = threshold;
+  loop_->on_stall = std::move(report);
+}
+
+}  // namespace switchyard::io

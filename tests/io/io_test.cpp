@@ -1,0 +1,401 @@
+// The I/O layer on a real io_uring: tasks, files, TCP on loopback, timers,
+// timeouts, cancellation, when_all / when_any, spawn, offload and the stall
+// detector. Every test also checks that no descriptor leaked.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <switchyard/io.hpp>
+
+namespace io = switchyard::io;
+using switchyard::task;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n - 1;
+}
+
+class Io : public ::testing::Test {
+ protected:
+  void SetUp() override { fds_ = open_descriptors(); }
+  void TearDown() override { EXPECT_EQ(open_descriptors(), fds_) << "descriptors leaked"; }
+  std::size_t fds_ = 0;
+};
+
+std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s)); }
+
+task<int> value(int x) { co_return x; }
+task<void> nap(io::context& ctx, std::chrono::nanoseconds d) { co_await io::sleep_for(ctx, d); }
+task<int> fail_with(const char* what) {
+  throw std::runtime_error(what);
+  co_return 0;
+}
+
+TEST_F(Io, TasksReturnValuesAndPropagateExceptions) {
+  io::context ctx;
+  EXPECT_EQ(ctx.backend_name(), "io_uring") << ctx.backend_reason();
+  EXPECT_EQ(ctx.run(value(42)), 42);
+  EXPECT_THROW(ctx.run(fail_with("boom")), std::runtime_error);
+  auto outer = [&]() -> task<std::string> {
+    try {
+      co_await fail_with("inner");
+    } catch (const std::runtime_error& e) {
+      co_return std::string("caught ") + e.what();
+    }
+    co_return "not caught";
+  };
+  EXPECT_EQ(ctx.run(outer()), "caught inner");
+}
+
+TEST_F(Io, LongChainsOfSynchronousCompletionsDoNotGrowTheStack) {
+  io::context ctx;
+  // Without symmetric transfer each of these would nest a resume() frame.
+  auto sum = [&]() -> task<long> {
+    long s = 0;
+    for (int i = 0; i < 1'000'000; ++i) s += co_await value(1);
+    co_return s;
+  };
+  EXPECT_EQ(ctx.run(sum()), 1'000'000);
+}
+
+TEST_F(Io, FilesReadWriteAtOffsetsAndShortReads) {
+  io::context ctx;
+  char path[] = "/tmp/switchyard-io-test-XXXXXX";
+  const int tmp = mkstemp(path);
+  ASSERT_GE(tmp, 0);
+  ::close(tmp);
+  auto body = [&]() -> task<void> {
+    io::file f = co_await io::file::open(ctx, path, O_RDWR | O_TRUNC);
+    const std::string text = "hello, io_uring";
+    co_await f.write_all_at(bytes_of(text), 100);
+    co_await f.fsync();
+    EXPECT_EQ(f.size(), 100 + text.size());
+    std::string back(text.size(), '\0');
+    co_await f.read_exact_at(std::as_writable_bytes(std::span(back)), 100);
+    EXPECT_EQ(back, text);
+    // A read past the end is short, not an error; read_exact_at's is.
+    std::vector<std::byte> big(64);
+    EXPECT_EQ(co_await f.read_at(big, 105), text.size() - 5);
+    EXPECT_EQ(co_await f.read_at(big, 10'000), 0u);
+    try {
+      co_await f.read_exact_at(big, 105);
+      ADD_FAILURE() << "read_exact_at past the end succeeded";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code().value(), ENODATA);
+      EXPECT_NE(std::string(e.what()).find("after 10 of 64 bytes"), std::string::npos) << e.what();
+    }
+    co_await f.close();
+    EXPECT_FALSE(f.is_open());
+  };
+  ctx.run(body());
+  try {
+    ctx.run(io::file::open(ctx, "/nonexistent/dir/file", O_RDONLY));
+    ADD_FAILURE() << "opened a file that does not exist";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOENT);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/file"), std::string::npos) << e.what();
+  }
+  ::unlink(path);
+}
+
+TEST_F(Io, SleepWaitsAndManyMoreOperationsThanQueueEntriesComplete) {
+  io::context ctx;
+  const auto t0 = std::chrono::steady_clock::now();
+  ctx.run(nap(ctx, 20ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 20ms);
+  // 10,000 timers in flight: far more than the 256 submission and 4096
+  // completion entries of the ring.
+  auto many = [&]() -> task<std::size_t> {
+    std::vector<task<void>> sleeps;
+    for (int i = 0; i < 10'000; ++i) {
+      sleeps.push_back([](io::context& c, int k) -> task<void> { co_await io::sleep_for(c, std::chrono::microseconds(k % 50)); }(ctx, i));
+    }
+    co_return (co_await io::when_all(std::move(sleeps))).size();
+  };
+  EXPECT_EQ(ctx.run(many()), 10'000u);
+}
+
+task<void> echo_once(io::socket listener) {
+  io::socket peer = co_await listener.accept();
+  std::vector<std::byte> buf(4096);
+  for (;;) {
+    const std::size_t n = co_await peer.recv(buf);
+    if (n == 0) break;
+    co_await peer.send_all(std::span(buf).first(n));
+  }
+  co_await peer.close();
+}
+
+TEST_F(Io, TcpEchoOverLoopback) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  ctx.spawn(echo_once(std::move(listener)));
+  auto client = [&]() -> task<std::string> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    std::string message(100'000, 'x');
+    for (std::size_t i = 0; i < message.size(); ++i) message[i] = static_cast<char>('a' + i % 26);
+    // Send and receive at once, so that neither side's buffer fills up.
+    std::string back(message.size(), '\0');
+    co_await io::when_all(s.send_all(bytes_of(message)), s.recv_exact(std::as_writable_bytes(std::span(back))));
+    co_await s.shutdown();
+    std::byte extra[1];
+    EXPECT_EQ(co_await s.recv(extra), 0u) << "the echo server closes after our shutdown";
+    co_await s.close();
+    co_return back == message ? "same" : "different";
+  };
+  EXPECT_EQ(ctx.run(client()), "same");
+}
+
+TEST_F(Io, ARefusedConnectAndAResetPeerAreClearErrors) {
+  io::context ctx;
+  std::uint16_t closed_port;
+  {
+    io::socket l = io::socket::listen(ctx);
+    closed_port = l.local_port();
+  }
+  try {
+    ctx.run(io::socket::connect(ctx, "127.0.0.1", closed_port));
+    ADD_FAILURE() << "connected to a closed port";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::connection_refused);
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(closed_port)), std::string::npos) << e.what();
+  }
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  auto resetting_server = [](io::socket l) -> task<void> {
+    io::socket peer = co_await l.accept();
+    const linger abort{1, 0};  // close sends RST
+    ::setsockopt(peer.native_handle(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  };
+  ctx.spawn(resetting_server(std::move(listener)));
+  auto client = [&]() -> task<void> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    std::byte buf[16];
+    (void)co_await s.recv(buf);
+  };
+  try {
+    ctx.run(client());
+    ADD_FAILURE() << "recv from a reset connection succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::connection_reset) << e.what();
+  }
+}
+
+TEST_F(Io, ATimeoutEndsAnOperationAndReportsTheBytesDone) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  auto trickle = [](io::socket l) -> task<void> {
+    io::socket peer = co_await l.accept();
+    const std::string part = "12345";
+    co_await peer.send_all(bytes_of(part));
+    std::byte buf[1];
+    (void)co_await peer.recv(buf);  // until the client closes
+  };
+  ctx.spawn(trickle(std::move(listener)));
+  auto client = [&]() -> task<void> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    std::vector<std::byte> want(10);
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      co_await s.recv_exact(want, 50ms);
+      ADD_FAILURE() << "recv_exact got 10 bytes from a peer that sent 5";
+    } catch (const io::timeout_error& e) {
+      EXPECT_EQ(e.bytes_transferred(), 5u) << e.what();
+      EXPECT_EQ(e.code(), std::errc::timed_out);
+    }
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(waited, 45ms);
+    EXPECT_LT(waited, 2s);
+  };
+  ctx.run(client());
+}
+
+TEST_F(Io, WhenAllCancelsTheOthersWhenOneFailsThenRethrowsTheFirstError) {
+  io::context ctx;
+  std::atomic<int> cancelled{0};
+  auto sleeper = [&]() -> task<int> {
+    try {
+      co_await io::sleep_for(ctx, 10s);
+    } catch (const io::cancelled_error&) {
+      ++cancelled;
+      throw;
+    }
+    co_return 1;
+  };
+  auto failer = [&]() -> task<int> {
+    co_await io::sleep_for(ctx, 5ms);
+    throw std::logic_error("first failure");
+  };
+  auto group = [&]() -> task<void> { (void)co_await io::when_all(sleeper(), failer(), sleeper()); };
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    ctx.run(group());
+    ADD_FAILURE() << "when_all succeeded";
+  } catch (const std::logic_error& e) {
+    EXPECT_STREQ(e.what(), "first failure");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "the sleepers were not cancelled";
+  EXPECT_EQ(cancelled.load(), 2);
+}
+
+TEST_F(Io, WhenAllGivesResultsInOrderAndWhenAnyTheFirstToFinish) {
+  io::context ctx;
+  auto after = [&](std::chrono::milliseconds d, int v) -> task<int> {
+    co_await io::sleep_for(ctx, d);
+    co_return v;
+  };
+  auto nothing_after = [&](std::chrono::milliseconds d) -> task<void> { co_await io::sleep_for(ctx, d); };
+  auto all = [&]() -> task<int> {
+    auto [a, b, c] = co_await io::when_all(after(20ms, 1), nothing_after(1ms), after(1ms, 3));
+    (void)b;
+    std::vector<task<int>> v;
+    for (int i = 0; i < 5; ++i) v.push_back(after(std::chrono::milliseconds(5 - i), i));
+    const auto r = co_await io::when_all(std::move(v));
+    co_return a * 100 + c * 10 + std::accumulate(r.begin(), r.end(), 0);
+  };
+  EXPECT_EQ(ctx.run(all()), 100 + 30 + 10);
+  auto any = [&]() -> task<std::pair<std::size_t, int>> {
+    std::vector<task<int>> v;
+    v.push_back(after(5s, 0));
+    v.push_back(after(2ms, 1));
+    v.push_back(after(5s, 2));
+    co_return co_await io::when_any(std::move(v));
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto [index, v] = ctx.run(any());
+  EXPECT_EQ(index, 1u);
+  EXPECT_EQ(v, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "the losers were not cancelled";
+}
+
+TEST_F(Io, DestroyingAContextCancelsAndDrainsSpawnedTasks) {
+  std::atomic<int> cancelled{0}, finished{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    io::context ctx;
+    for (int i = 0; i < 100; ++i) {
+      ctx.spawn([](io::context& c, std::atomic<int>& seen, std::atomic<int>& done) -> task<void> {
+        try {
+          co_await io::sleep_for(c, 30s);
+        } catch (const io::cancelled_error&) {
+          ++seen;
+        }
+        ++done;
+      }(ctx, cancelled, finished));
+    }
+    ctx.run(nap(ctx, 1ms));  // the spawned tasks start and block
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(cancelled.load(), 100);
+  EXPECT_EQ(finished.load(), 100);
+}
+
+TEST_F(Io, SpawnedTasksErrorsGoToTheHandler) {
+  std::vector<std::string> errors;
+  {
+    io::context ctx;
+    ctx.on_spawn_error([&](std::exception_ptr e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        errors.emplace_back(x.what());
+      }
+    });
+    ctx.spawn([]() -> task<void> {
+      throw std::runtime_error("spawned failure");
+      co_return;
+    }());
+    ctx.run(nap(ctx, 1ms));
+  }
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "spawned failure");
+}
+
+TEST_F(Io, OffloadRunsOnTheComputeSideAndResumesOnTheLoopThread) {
+  io::context ctx;
+  const auto loop_thread = std::this_thread::get_id();
+  auto body = [&]() -> task<long> {
+    std::thread::id ran_on;
+    const long s = co_await io::offload(ctx, [&] {
+      ran_on = std::this_thread::get_id();
+      long acc = 0;
+      for (long i = 1; i <= 1000; ++i) acc += i;
+      return acc;
+    });
+    EXPECT_NE(ran_on, loop_thread) << "the function ran on the loop's thread";
+    EXPECT_EQ(std::this_thread::get_id(), loop_thread) << "resumed elsewhere";
+    try {
+      co_await io::offload(ctx, [] { throw std::domain_error("from the compute side"); });
+      ADD_FAILURE() << "no exception";
+    } catch (const std::domain_error& e) {
+      EXPECT_STREQ(e.what(), "from the compute side");
+    }
+    co_return s;
+  };
+  EXPECT_EQ(ctx.run(body()), 500500);
+}
+
+TEST_F(Io, TheStallDetectorReportsALongResumption) {
+  io::context ctx;
+  std::vector<std::chrono::nanoseconds> stalls;
+  ctx.detect_stalls(50ms, [&](std::chrono::nanoseconds d) { stalls.push_back(d); });
+  auto body = [&]() -> task<void> {
+    co_await io::sleep_for(ctx, 1ms);
+    const auto until = std::chrono::steady_clock::now() + 80ms;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    co_await io::sleep_for(ctx, 1ms);  // short: not a stall
+  };
+  ctx.run(body());
+  ASSERT_EQ(stalls.size(), 1u);
+  EXPECT_GE(stalls[0], 80ms);
+  ctx.detect_stalls(0ns, [&](std::chrono::nanoseconds d) { stalls.push_back(d); });
+  ctx.run(body());
+  EXPECT_EQ(stalls.size(), 1u) << "threshold 0 turns the detector off";
+}
+
+TEST_F(Io, AStopRequestedFromAnotherThreadCancelsAnOperation) {
+  io::context ctx;
+  std::stop_source stop;
+  auto body = [&]() -> task<bool> {
+    try {
+      co_await io::sleep_for(ctx, 30s);
+    } catch (const io::cancelled_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  auto guarded = [&]() -> task<bool> {
+    auto t = body();
+    t.handle().promise().stop = stop.get_token();
+    co_return co_await std::move(t);
+  };
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(20ms);
+    stop.request_stop();
+  });
+  EXPECT_TRUE(ctx.run(guarded()));
+  stopper.join();
+}
+
+}  // namespace
