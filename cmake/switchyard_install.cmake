@@ -9,7 +9,7 @@ install(FILES "${PROJECT_BINARY_DIR}/include/switchyard/config.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/switchyard")
 install(TARGETS switchyard switchyard_core switchyard_kernels_simd
                 switchyard_serial switchyard_simd switchyard_threads switchyard_processes
-                switchyard_io_uring
+                switchyard_io_uring switchyard_io_fallback
         EXPORT switchyard-targets
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"

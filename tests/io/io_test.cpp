@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <numeric>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include <switchyard/error.hpp>
 #include <switchyard/io.hpp>
 
 namespace io = switchyard::io;
@@ -51,7 +53,10 @@ task<int> fail_with(const char* what) {
 
 TEST_F(Io, TasksReturnValuesAndPropagateExceptions) {
   io::context ctx;
-  EXPECT_EQ(ctx.backend_name(), "io_uring") << ctx.backend_reason();
+  const char* forced = std::getenv("SWITCHYARD_IO_BACKEND");
+  const std::string want = forced && std::string(forced) == "fallback" ? "fallback" : "io_uring";
+  EXPECT_EQ(ctx.backend_name(), want) << ctx.backend_reason();
+  EXPECT_FALSE(ctx.backend_reason().empty());
   EXPECT_EQ(ctx.run(value(42)), 42);
   EXPECT_THROW(ctx.run(fail_with("boom")), std::runtime_error);
   auto outer = [&]() -> task<std::string> {
@@ -63,6 +68,24 @@ TEST_F(Io, TasksReturnValuesAndPropagateExceptions) {
     co_return "not caught";
   };
   EXPECT_EQ(ctx.run(outer()), "caught inner");
+}
+
+TEST_F(Io, AnUnknownBackendNameIsAnInvalidArgument) {
+  const char* old = std::getenv("SWITCHYARD_IO_BACKEND");
+  const std::string saved = old ? old : "";
+  ::setenv("SWITCHYARD_IO_BACKEND", "kqueue", 1);
+  try {
+    io::context ctx;
+    ADD_FAILURE() << "a context on backend " << ctx.backend_name();
+  } catch (const switchyard::error& e) {
+    EXPECT_EQ(e.code(), switchyard::errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("kqueue"), std::string::npos) << e.what();
+  }
+  if (old) {
+    ::setenv("SWITCHYARD_IO_BACKEND", saved.c_str(), 1);
+  } else {
+    ::unsetenv("SWITCHYARD_IO_BACKEND");
+  }
 }
 
 TEST_F(Io, LongChainsOfSynchronousCompletionsDoNotGrowTheStack) {
@@ -286,6 +309,42 @@ TEST_F(Io, WhenAllGivesResultsInOrderAndWhenAnyTheFirstToFinish) {
   EXPECT_EQ(index, 1u);
   EXPECT_EQ(v, 1);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "the losers were not cancelled";
+}
+
+TEST_F(Io, ALimiterKeepsAtMostNInFlight) {
+  io::context ctx;
+  io::limiter limit(ctx, 3);
+  int now = 0, most = 0;
+  auto job = [&](int i) -> task<int> {
+    ++now;
+    most = std::max(most, now);
+    co_await io::sleep_for(ctx, std::chrono::milliseconds(1 + i % 3));
+    --now;
+    co_return i;
+  };
+  auto all = [&]() -> task<int> {
+    std::vector<task<int>> v;
+    for (int i = 0; i < 30; ++i) v.push_back(limit.run(job(i)));
+    const auto r = co_await io::when_all(std::move(v));
+    co_return std::accumulate(r.begin(), r.end(), 0);
+  };
+  EXPECT_EQ(ctx.run(all()), 435);
+  EXPECT_EQ(most, 3);
+  EXPECT_EQ(limit.available(), 3u);
+  // A waiter cancelled by its group leaves the queue.
+  auto hold_then_fail = [&]() -> task<int> {
+    auto p = co_await limit.acquire();
+    co_await io::sleep_for(ctx, 2ms);
+    throw std::runtime_error("stop the group");
+  };
+  auto group = [&]() -> task<void> {
+    std::vector<task<int>> v;
+    v.push_back(hold_then_fail());
+    for (int i = 0; i < 5; ++i) v.push_back(limit.run(job(i)));
+    (void)co_await io::when_all(std::move(v));
+  };
+  EXPECT_THROW(ctx.run(group()), std::runtime_error);
+  EXPECT_EQ(limit.available(), 3u) << "every place came back";
 }
 
 TEST_F(Io, DestroyingAContextCancelsAndDrainsSpawnedTasks) {

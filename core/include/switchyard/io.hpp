@@ -4,6 +4,7 @@
 
 #include <switchyard/io/context.hpp>
 #include <switchyard/io/errors.hpp>
+#include <switchyard/io/limiter.hpp>
 #include <switchyard/io/operations.hpp>
 #include <switchyard/io/offload.hpp>
 #include <switchyard/io/when_all.hpp>

@@ -3,8 +3,10 @@
 #include <switchyard/io/context.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
+#include "backends/io_fallback/fallback_loop.hpp"
 #include "backends/io_uring/uring_loop.hpp"
 
 namespace switchyard::io {
@@ -28,10 +30,21 @@ void report_stall(std::chrono::nanoseconds busy) {
 }  // namespace
 
 context::context() : spawn_error_(report_spawn_error) {
-  std::string why_not;
-  loop_ = backends::io_uring::make_loop(why_not);
-  if (!loop_) {
-    throw error(errc::backend_unavailable, "io::context: " + why_not);
+  const char* env = std::getenv("SWITCHYARD_IO_BACKEND");
+  const std::string forced = env ? env : "";
+  if (!forced.empty() && forced != "uring" && forced != "fallback") {
+    throw error(errc::invalid_argument,
+                "SWITCHYARD_IO_BACKEND is '" + forced + "'; use uring, fallback, or leave it unset");
+  }
+  if (forced == "fallback") {
+    loop_ = backends::io_fallback::make_loop("SWITCHYARD_IO_BACKEND=fallback asked for it");
+  } else {
+    std::string why_not;
+    loop_ = backends::io_uring::make_loop(why_not);
+    if (!loop_ && forced == "uring") {
+      throw error(errc::backend_unavailable, "io::context: SWITCHYARD_IO_BACKEND=uring, but " + why_not);
+    }
+    if (!loop_) loop_ = backends::io_fallback::make_loop(why_not + "; using epoll and a thread pool instead");
   }
   loop_->on_stall = report_stall;
 }

@@ -1,0 +1,364 @@
+// epoll + thread pool + timer heap behind the io::detail::loop interface.
+#include "backends/io_fallback/fallback_loop.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace switchyard::backends::io_fallback {
+namespace {
+
+using io::detail::op_kind;
+using io::detail::op_record;
+using io::detail::op_request;
+using clock = std::chrono::steady_clock;
+
+/// The blocking file calls, on a few threads.
+class file_pool {
+ public:
+  explicit file_pool(unsigned threads) {
+    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~file_pool() {
+    {
+      std::lock_guard lock(m_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void submit(std::function<void()> job) {
+    {
+      std::lock_guard lock(m_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(m_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+class fallback_loop final : public io::detail::loop {
+ public:
+  explicit fallback_loop(std::string why) : why_(std::move(why)), pool_(4) {
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epoll_ < 0 || wake_ < 0) throw std::system_error(errno, std::generic_category(), "fallback loop");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+  }
+  ~fallback_loop() override {
+    // File jobs still running post to us: wait for them before closing.
+    while (files_in_flight_ > 0) {
+      run_posted_blocking();
+    }
+    ::close(epoll_);
+    ::close(wake_);
+  }
+
+  void start(op_record& rec, const op_request& r) override {
+    ++in_flight_;
+    switch (r.kind) {
+      case op_kind::read:
+      case op_kind::write:
+      case op_kind::fsync:
+      case op_kind::open:
+      case op_kind::close:
+        return start_file(rec, r);
+      case op_kind::sleep:
+        timers_.emplace(clock::now() + r.duration, &rec);
+        return;
+      case op_kind::shutdown:
+        return complete(rec, ::shutdown(r.fd, r.flags) == 0 ? 0 : -errno);
+      case op_kind::connect: {
+        set_nonblocking(r.fd);
+        if (::connect(r.fd, r.address, r.address_length) == 0) return complete(rec, 0);
+        if (errno != EINPROGRESS) return complete(rec, -errno);
+        return wait_for(rec, r, EPOLLOUT);
+      }
+      case op_kind::accept:
+      case op_kind::send:
+      case op_kind::recv:
+        set_nonblocking(r.fd);
+        if (const long res = attempt(r); res != -EAGAIN) return complete(rec, res);
+        return wait_for(rec, r, r.kind == op_kind::send ? EPOLLOUT : EPOLLIN);
+    }
+  }
+
+  void cancel(op_record& rec) override {
+    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+      if (it->second == &rec) {
+        timers_.erase(it);
+        return complete(rec, -ECANCELED);
+      }
+    }
+    for (auto& [fd, w] : waiting_) {
+      for (auto it = w.begin(); it != w.end(); ++it) {
+        if (it->rec == &rec) {
+          w.erase(it);
+          update_interest(fd);
+          return complete(rec, -ECANCELED);
+        }
+      }
+    }
+    // A file call already on a thread cannot be interrupted; it completes.
+  }
+
+  void post(std::function<void()> fn) override {
+    {
+      std::lock_guard lock(posted_m_);
+      posted_.push_back(std::move(fn));
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto ignored = ::write(wake_, &one, sizeof one);
+  }
+
+  void run_until(const std::function<bool()>& done) override {
+    owner_ = std::this_thread::get_id();
+    for (;;) {
+      run_posted();
+      const bool ran = run_ready();
+      expire_timers();
+      if (done()) return;
+      if (ran) continue;
+      wait_events();
+    }
+  }
+
+  std::size_t in_flight() const noexcept override { return in_flight_; }
+  std::string_view name() const noexcept override { return "fallback"; }
+  std::string_view reason() const noexcept override { return why_; }
+  bool on_loop_thread() const noexcept override { return std::this_thread::get_id() == owner_; }
+
+ private:
+  struct waiter {
+    op_record* rec;
+    op_request req;
+    std::uint32_t events;
+    clock::time_point deadline;  // max(): none
+  };
+
+  static void set_nonblocking(int fd) {
+    const int fl = ::fcntl(fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_NONBLOCK)) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  }
+
+  static long attempt(const op_request& r) {
+    long res;
+    switch (r.kind) {
+      case op_kind::accept: res = ::accept4(r.fd, nullptr, nullptr, SOCK_CLOEXEC); break;
+      case op_kind::send: res = ::send(r.fd, r.buffer, r.length, MSG_NOSIGNAL | MSG_DONTWAIT); break;
+      case op_kind::recv: res = ::recv(r.fd, r.buffer, r.length, MSG_DONTWAIT); break;
+      case op_kind::connect: {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(r.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        return -err;
+      }
+      default: return -EINVAL;
+    }
+    if (res >= 0) return res;
+    return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+  }
+
+  void start_file(op_record& rec, const op_request& r) {
+    ++files_in_flight_;
+    pool_.submit([this, &rec, r] {
+      long res = 0;
+      switch (r.kind) {
+        case op_kind::read: res = ::pread(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset)); break;
+        case op_kind::write: res = ::pwrite(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset)); break;
+        case op_kind::fsync: res = ::fsync(r.fd); break;
+        case op_kind::open: res = ::open(r.path, r.flags | O_CLOEXEC, r.mode); break;
+        case op_kind::close: res = ::close(r.fd); break;
+        default: res = -EINVAL; errno = EINVAL; break;
+      }
+      if (res < 0) res = -errno;
+      post([this, &rec, res] {
+        --files_in_flight_;
+        complete(rec, res);
+      });
+    });
+  }
+
+  void wait_for(op_record& rec, const op_request& r, std::uint32_t events) {
+    const auto deadline = r.timeout.count() > 0 ? clock::now() + r.timeout : clock::time_point::max();
+    waiting_[r.fd].push_back({&rec, r, events, deadline});
+    update_interest(r.fd);
+  }
+
+  void update_interest(int fd) {
+    auto it = waiting_.find(fd);
+    std::uint32_t events = 0;
+    if (it != waiting_.end()) {
+      for (const waiter& w : it->second) events |= w.events;
+    }
+    const bool registered = registered_.count(fd) > 0;
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    if (events == 0) {
+      if (registered) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+      registered_.erase(fd);
+      if (it != waiting_.end()) waiting_.erase(it);
+    } else if (registered) {
+      ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
+    } else {
+      ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+      registered_.insert({fd, true});
+    }
+  }
+
+  void complete(op_record& rec, long res) {
+    rec.result = res;
+    --in_flight_;
+    resume_watched(rec.waiter);
+  }
+
+  void run_posted() {
+    std::vector<std::function<void()>> now;
+    {
+      std::lock_guard lock(posted_m_);
+      now.swap(posted_);
+    }
+    for (auto& fn : now) fn();
+  }
+
+  void run_posted_blocking() {
+    pollfd p{wake_, POLLIN, 0};
+    ::poll(&p, 1, 10);
+    std::uint64_t n;
+    [[maybe_unused]] const auto ignored = ::read(wake_, &n, sizeof n);
+    run_posted();
+  }
+
+  /// The earliest deadline among timers and timed socket waits.
+  clock::time_point next_deadline() const {
+    clock::time_point t = timers_.empty() ? clock::time_point::max() : timers_.begin()->first;
+    for (const auto& [fd, ws] : waiting_) {
+      for (const waiter& w : ws) t = std::min(t, w.deadline);
+    }
+    return t;
+  }
+
+  void expire_timers() {
+    const auto now = clock::now();
+    while (!timers_.empty() && timers_.begin()->first <= now) {
+      op_record* rec = timers_.begin()->second;
+      timers_.erase(timers_.begin());
+      complete(*rec, -ETIME);
+    }
+    std::vector<std::pair<int, op_record*>> expired;
+    for (auto& [fd, ws] : waiting_) {
+      for (const waiter& w : ws) {
+        if (w.deadline <= now) expired.emplace_back(fd, w.rec);
+      }
+    }
+    for (auto [fd, rec] : expired) {
+      // Completing one may have cancelled another (when_all): check it still waits.
+      auto it = waiting_.find(fd);
+      if (it == waiting_.end()) continue;
+      auto& ws = it->second;
+      const auto w = std::find_if(ws.begin(), ws.end(), [&](const waiter& x) { return x.rec == rec; });
+      if (w == ws.end()) continue;
+      ws.erase(w);
+      update_interest(fd);
+      complete(*rec, -ECANCELED);  // with a timeout set and no cancel: a timeout_error
+    }
+  }
+
+  void wait_events() {
+    const auto deadline = next_deadline();
+    int timeout_ms = -1;
+    if (deadline != clock::time_point::max()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count() + 1;
+      timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, 1'000'000));
+    }
+    epoll_event events[64];
+    int n;
+    do n = ::epoll_wait(epoll_, events, 64, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_) {
+        std::uint64_t count;
+        [[maybe_unused]] const auto ignored = ::read(wake_, &count, sizeof count);
+        continue;
+      }
+      retry(fd, events[i].events);
+    }
+  }
+
+  /// fd is ready: retry the operations waiting on it; complete those that
+  /// no longer would block.
+  void retry(int fd, std::uint32_t ready) {
+    auto it = waiting_.find(fd);
+    if (it == waiting_.end()) return;
+    std::vector<std::pair<op_record*, long>> finished;
+    auto& ws = it->second;
+    for (auto w = ws.begin(); w != ws.end();) {
+      const bool relevant = (w->events & ready) || (ready & (EPOLLERR | EPOLLHUP));
+      const long res = relevant ? attempt(w->req) : -EAGAIN;
+      if (res == -EAGAIN) {
+        ++w;
+        continue;
+      }
+      finished.emplace_back(w->rec, res);
+      w = ws.erase(w);
+    }
+    update_interest(fd);
+    for (auto [rec, res] : finished) complete(*rec, res);
+  }
+
+  std::string why_;
+  int epoll_ = -1;
+  int wake_ = -1;
+  std::size_t in_flight_ = 0;
+  std::size_t files_in_flight_ = 0;
+  std::thread::id owner_;
+  std::mutex posted_m_;
+  std::vector<std::function<void()>> posted_;
+  std::multimap<clock::time_point, op_record*> timers_;
+  std::map<int, std::vector<waiter>> waiting_;
+  std::map<int, bool> registered_;
+  file_pool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<io::detail::loop> make_loop(std::string why) { return std::make_unique<fallback_loop>(std::move(why)); }
+
+}  // namespace switchyard::backends::io_fallback

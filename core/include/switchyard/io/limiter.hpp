@@ -1,0 +1,139 @@
+// io::limiter: at most N tasks past it at once ("at most K requests in
+// flight"). acquire() waits for a permit; the permit frees its place when
+// destroyed, and the longest waiter gets it next (first come, first served).
+// A waiter whose task is cancelled leaves the queue with cancelled_error.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <list>
+#include <optional>
+#include <stop_token>
+#include <utility>
+
+#include <switchyard/io/context.hpp>
+#include <switchyard/io/errors.hpp>
+#include <switchyard/task.hpp>
+
+namespace switchyard::io {
+
+class limiter {
+ public:
+  limiter(context& ctx, std::size_t limit) : ctx_(&ctx), free_(limit) {}
+  limiter(const limiter&) = delete;
+  limiter& operator=(const limiter&) = delete;
+
+  /// A place; given back when destroyed.
+  class permit {
+   public:
+    permit() noexcept = default;
+    explicit permit(limiter* l) noexcept : l_(l) {}
+    permit(permit&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
+    permit& operator=(permit&& o) noexcept {
+      if (this != &o) {
+        reset();
+        l_ = std::exchange(o.l_, nullptr);
+      }
+      return *this;
+    }
+    ~permit() { reset(); }
+    void reset() noexcept {
+      if (l_) std::exchange(l_, nullptr)->release();
+    }
+
+   private:
+    limiter* l_ = nullptr;
+  };
+
+ private:
+  struct waiter {
+    std::coroutine_handle<> h;
+    bool granted = false;
+    bool cancelled = false;
+  };
+
+ public:
+  class acquire_awaiter {
+   public:
+    explicit acquire_awaiter(limiter& l) : l_(&l) {}
+    bool await_ready() noexcept {
+      if (l_->free_ == 0) return false;
+      --l_->free_;
+      ready_ = true;
+      return true;
+    }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      it_ = l_->queue_.insert(l_->queue_.end(), waiter{h});
+      const std::stop_token stop = switchyard::detail::stop_token_of(h);
+      if (stop.stop_possible()) on_stop_.emplace(stop, leave{this});
+    }
+    permit await_resume() {
+      on_stop_.reset();
+      if (ready_) return permit(l_);
+      const waiter w = *it_;
+      l_->queue_.erase(it_);
+      if (!w.granted) throw cancelled_error("limiter: cancelled while waiting");
+      return permit(l_);
+    }
+
+   private:
+    struct leave {
+      acquire_awaiter* a;
+      void operator()() const noexcept {
+        limiter* l = a->l_;
+        const waiter* target = &*a->it_;
+        // Posted from another thread, this may run after the waiter got its
+        // place and left: look it up rather than trust the address.
+        auto resume = [l, target] {
+          for (waiter& w : l->queue_) {
+            if (&w != target || w.granted || w.cancelled) continue;
+            w.cancelled = true;
+            l->ctx_->loop().schedule(w.h);
+          }
+        };
+        if (l->ctx_->loop().on_loop_thread()) {
+          resume();
+        } else {
+          try {
+            l->ctx_->loop().post(resume);
+          } catch (...) {
+          }
+        }
+      }
+    };
+    limiter* l_;
+    bool ready_ = false;
+    std::list<waiter>::iterator it_;
+    std::optional<std::stop_callback<leave>> on_stop_;
+  };
+
+  /// co_await acquire() -> permit.
+  acquire_awaiter acquire() { return acquire_awaiter(*this); }
+
+  /// Runs t once a place is free.
+  template <class T>
+  task<T> run(task<T> t) {
+    permit p = co_await acquire();
+    co_return co_await std::move(t);
+  }
+
+  std::size_t available() const noexcept { return free_; }
+
+ private:
+  void release() {
+    for (waiter& w : queue_) {
+      if (w.granted || w.cancelled) continue;
+      w.granted = true;  // the place passes straight to the first waiter
+      ctx_->loop().schedule(w.h);
+      return;
+    }
+    ++free_;
+  }
+
+  context* ctx_;
+  std::size_t free_;
+  std::list<waiter> queue_;
+};
+
+}  // namespace switchyard::io
