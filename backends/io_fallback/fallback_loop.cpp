@@ -102,18 +102,18 @@ class fallback_loop final : public io::detail::loop {
         timers_.emplace(clock::now() + r.duration, &rec);
         return;
       case op_kind::shutdown:
-        return complete(rec, ::shutdown(r.fd, r.flags) == 0 ? 0 : -errno);
+        return complete_soon(rec, ::shutdown(r.fd, r.flags) == 0 ? 0 : -errno);
       case op_kind::connect: {
         set_nonblocking(r.fd);
-        if (::connect(r.fd, r.address, r.address_length) == 0) return complete(rec, 0);
-        if (errno != EINPROGRESS) return complete(rec, -errno);
+        if (::connect(r.fd, r.address, r.address_length) == 0) return complete_soon(rec, 0);
+        if (errno != EINPROGRESS) return complete_soon(rec, -errno);
         return wait_for(rec, r, EPOLLOUT);
       }
       case op_kind::accept:
       case op_kind::send:
       case op_kind::recv:
         set_nonblocking(r.fd);
-        if (const long res = attempt(r); res != -EAGAIN) return complete(rec, res);
+        if (const long res = attempt(r); res != -EAGAIN) return complete_soon(rec, res);
         return wait_for(rec, r, r.kind == op_kind::send ? EPOLLOUT : EPOLLIN);
     }
   }
@@ -246,6 +246,14 @@ class fallback_loop final : public io::detail::loop {
     rec.result = res;
     --in_flight_;
     resume_watched(rec.waiter);
+  }
+
+  /// For a call that finished inside start(): its coroutine is still in
+  /// await_suspend, so it resumes on the loop's next turn, not in there.
+  void complete_soon(op_record& rec, long res) {
+    rec.result = res;
+    --in_flight_;
+    schedule(rec.waiter);
   }
 
   void run_posted() {

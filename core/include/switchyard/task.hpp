@@ -1,13 +1,18 @@
 // switchyard::task<T>: the coroutine type of the I/O layer. Lazy (it starts
-// when awaited), move-only, and it resumes its awaiter by symmetric transfer,
-// so a long chain of tasks that complete synchronously does not grow the
-// stack. An exception thrown in a task reaches whoever awaits it.
+// when awaited), move-only; an exception thrown in a task reaches whoever
+// awaits it. A long chain of tasks that complete synchronously does not grow
+// the stack: a task that finishes inside the awaiter's start of it returns
+// there and the awaiter goes on without suspending; one that finishes later
+// resumes its awaiter by symmetric transfer. (Symmetric transfer alone
+// relies on the compiler turning it into a tail call, which GCC does not do
+// under AddressSanitizer.)
 //
 // Each task carries a stop_token, inherited from the task that awaits it (or
 // set by when_all, spawn and io::context::run): every I/O operation the task
 // awaits is cancelled when that token is stopped.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <exception>
 #include <optional>
@@ -26,13 +31,19 @@ struct promise_base {
   std::coroutine_handle<> continuation = std::noop_coroutine();
   std::exception_ptr error;
   std::stop_token stop;
+  /// Set by whichever comes second of "the task finished" and "its awaiter
+  /// suspended"; the second one knows the other already happened.
+  std::atomic<bool> rendezvous{false};
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
   struct final_awaiter {
     bool await_ready() const noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) const noexcept {
-      return h.promise().continuation;
+      promise_base& p = h.promise();
+      // The awaiter already suspended: resume it. Otherwise it is still in
+      // its await_suspend, below us on the stack, and goes on by itself.
+      return p.rendezvous.exchange(true, std::memory_order_acq_rel) ? p.continuation : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
@@ -104,10 +115,12 @@ class [[nodiscard]] task {
     std::coroutine_handle<promise_type> h;
     bool await_ready() const noexcept { return !h || h.done(); }
     template <class P>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
+    bool await_suspend(std::coroutine_handle<P> caller) noexcept {
       h.promise().continuation = caller;
       if (!h.promise().stop.stop_possible()) h.promise().stop = detail::stop_token_of(caller);
-      return h;
+      h.resume();
+      // False: the task already finished, so the caller goes on now.
+      return !h.promise().rendezvous.exchange(true, std::memory_order_acq_rel);
     }
     T await_resume() { return h.promise().take(); }
   };

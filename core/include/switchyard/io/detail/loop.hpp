@@ -50,7 +50,8 @@ class loop {
  public:
   virtual ~loop() = default;
   /// Starts `r`; when it completes, rec.result is set and rec.waiter resumed
-  /// on the loop's thread. Throws std::system_error when it cannot start.
+  /// on the loop's thread, never inside start() itself (the waiter is still
+  /// in its await_suspend). Throws std::system_error when it cannot start.
   virtual void start(op_record& rec, const op_request& r) = 0;
   /// Asks for `rec` to finish early (with -ECANCELED). Loop thread only.
   virtual void cancel(op_record& rec) = 0;
