@@ -71,7 +71,7 @@ class file_pool {
 
 class fallback_loop final : public io::detail::loop {
  public:
-  explicit fallback_loop(std::string why) : why_(std::move(why)), pool_(4) {
+  explicit fallback_loop(std::string why) : why_(std::move(why)), pool_(std::make_unique<file_pool>(4)) {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (epoll_ < 0 || wake_ < 0) throw std::system_error(errno, std::generic_category(), "fallback loop");
@@ -85,6 +85,8 @@ class fallback_loop final : public io::detail::loop {
     while (files_in_flight_ > 0) {
       run_posted_blocking();
     }
+    pool_.reset();  // joins its threads
+    std::lock_guard lock(posted_m_);
     ::close(epoll_);
     ::close(wake_);
   }
@@ -138,16 +140,16 @@ class fallback_loop final : public io::detail::loop {
   }
 
   void post(std::function<void()> fn) override {
-    {
-      std::lock_guard lock(posted_m_);
-      posted_.push_back(std::move(fn));
-    }
+    // The eventfd is written under the lock, so that once the loop has run
+    // this callback (and may be destroyed), no poster still touches it.
+    std::lock_guard lock(posted_m_);
+    posted_.push_back(std::move(fn));
     const std::uint64_t one = 1;
     [[maybe_unused]] const auto ignored = ::write(wake_, &one, sizeof one);
   }
 
   void run_until(const std::function<bool()>& done) override {
-    owner_ = std::this_thread::get_id();
+    claim_thread();
     for (;;) {
       run_posted();
       const bool ran = run_ready();
@@ -161,7 +163,6 @@ class fallback_loop final : public io::detail::loop {
   std::size_t in_flight() const noexcept override { return in_flight_; }
   std::string_view name() const noexcept override { return "fallback"; }
   std::string_view reason() const noexcept override { return why_; }
-  bool on_loop_thread() const noexcept override { return std::this_thread::get_id() == owner_; }
 
  private:
   struct waiter {
@@ -196,7 +197,7 @@ class fallback_loop final : public io::detail::loop {
 
   void start_file(op_record& rec, const op_request& r) {
     ++files_in_flight_;
-    pool_.submit([this, &rec, r] {
+    pool_->submit([this, &rec, r] {
       long res = 0;
       switch (r.kind) {
         case op_kind::read: res = ::pread(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset)); break;
@@ -356,13 +357,12 @@ class fallback_loop final : public io::detail::loop {
   int wake_ = -1;
   std::size_t in_flight_ = 0;
   std::size_t files_in_flight_ = 0;
-  std::thread::id owner_;
   std::mutex posted_m_;
   std::vector<std::function<void()>> posted_;
   std::multimap<clock::time_point, op_record*> timers_;
   std::map<int, std::vector<waiter>> waiting_;
   std::map<int, bool> registered_;
-  file_pool pool_;
+  std::unique_ptr<file_pool> pool_;
 };
 
 }  // namespace

@@ -45,6 +45,7 @@ class uring_loop final : public io::detail::loop {
       }
     }
     ::io_uring_queue_exit(&ring_);
+    std::lock_guard lock(posted_m_);  // no post() is between its push and its write
     ::close(wake_fd_);
   }
 
@@ -90,17 +91,17 @@ class uring_loop final : public io::detail::loop {
   }
 
   void post(std::function<void()> fn) override {
-    {
-      std::lock_guard lock(posted_m_);
-      posted_.push_back(std::move(fn));
-    }
+    // The eventfd is written under the lock, so that once the loop has run
+    // this callback (and may be destroyed), no poster still touches it.
+    std::lock_guard lock(posted_m_);
+    posted_.push_back(std::move(fn));
     const std::uint64_t one = 1;
     // Fails only when the counter would overflow, and then a wake-up is pending anyway.
     [[maybe_unused]] const auto ignored = ::write(wake_fd_, &one, sizeof one);
   }
 
   void run_until(const std::function<bool()>& done) override {
-    owner_ = std::this_thread::get_id();
+    claim_thread();
     for (;;) {
       run_posted();
       const bool ran = run_ready();
@@ -114,7 +115,6 @@ class uring_loop final : public io::detail::loop {
   std::size_t in_flight() const noexcept override { return in_flight_; }
   std::string_view name() const noexcept override { return "io_uring"; }
   std::string_view reason() const noexcept override { return reason_; }
-  bool on_loop_thread() const noexcept override { return std::this_thread::get_id() == owner_; }
 
   std::string reason_;
 
@@ -186,7 +186,6 @@ class uring_loop final : public io::detail::loop {
   bool wake_armed_ = false;
   std::size_t in_flight_ = 0;
   std::size_t internal_ = 0;
-  std::thread::id owner_;
   std::mutex posted_m_;
   std::vector<std::function<void()>> posted_;
 };

@@ -4,6 +4,7 @@
 // propagates to the coroutine.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <exception>
 #include <functional>
@@ -27,7 +28,11 @@ class offload_awaiter {
   offload_awaiter(context& ctx, F fn) : loop_(&ctx.loop()), fn_(std::move(fn)) {}
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
+    // The hand-off to the compute thread as a C++ release/acquire pair:
+    // oneTBB's own is inside libtbb, which ThreadSanitizer does not see.
+    handed_over_.store(true, std::memory_order_release);
     run_on_compute([this, h] {
+      (void)handed_over_.load(std::memory_order_acquire);
       try {
         if constexpr (std::is_void_v<R>) {
           fn_();
@@ -47,6 +52,7 @@ class offload_awaiter {
 
  private:
   loop* loop_;
+  std::atomic<bool> handed_over_{false};
   F fn_;
   std::conditional_t<std::is_void_v<R>, char, std::optional<R>> value_{};
   std::exception_ptr error_;

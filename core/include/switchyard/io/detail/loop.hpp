@@ -7,12 +7,14 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace switchyard::io::detail {
@@ -64,8 +66,8 @@ class loop {
   /// "io_uring" or "fallback", and why this one.
   virtual std::string_view name() const noexcept = 0;
   virtual std::string_view reason() const noexcept = 0;
-  /// True on the thread that drives the loop.
-  virtual bool on_loop_thread() const noexcept = 0;
+  /// True on the thread that drives the loop (the last to call run_until).
+  bool on_loop_thread() const noexcept { return std::this_thread::get_id() == owner_.load(); }
 
   /// Resumes h on the loop's next turn. Loop thread only (no system call).
   void schedule(std::coroutine_handle<> h) { ready_.push_back(h); }
@@ -76,6 +78,9 @@ class loop {
   std::function<void(std::chrono::nanoseconds)> on_stall;
 
  protected:
+  /// run_until's first step: this thread now drives the loop.
+  void claim_thread() noexcept { owner_.store(std::this_thread::get_id()); }
+
   /// Resumes what schedule() queued; false when there was nothing.
   bool run_ready() {
     if (ready_.empty()) return false;
@@ -96,6 +101,7 @@ class loop {
 
  private:
   std::vector<std::coroutine_handle<>> ready_;
+  std::atomic<std::thread::id> owner_{};
 };
 
 }  // namespace switchyard::io::detail
