@@ -1,0 +1,54 @@
+// A small, strict HTTP/1.1 client over switchyard::io sockets: GET on a
+// keep-alive connection, and a response parser that accepts exactly the
+// grammar (status line, headers, Content-Length or chunked body) and throws
+// http::malformed_response, saying what was wrong, for anything else.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <switchyard/io.hpp>
+
+namespace http {
+
+class malformed_response : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct response {
+  int status = 0;
+  std::string reason;
+  std::map<std::string, std::string> headers;  ///< names in lower case
+  std::string body;
+  bool keep_alive = true;
+};
+
+/// Reads responses from one connection, keeping bytes that arrived early.
+class connection {
+ public:
+  explicit connection(switchyard::io::socket s) : socket_(std::move(s)) {}
+  /// Sends "GET target" and reads the whole response.
+  switchyard::task<response> get(std::string host, std::string target);
+  switchyard::io::socket& socket() noexcept { return socket_; }
+
+  /// The parser's source: up to CRLF (removed), and exactly n bytes.
+  switchyard::task<std::string> line();
+  switchyard::task<std::string> take(std::size_t n);
+
+ private:
+  switchyard::task<void> fill();
+  switchyard::io::socket socket_;
+  std::string buffer_;
+  std::size_t start_ = 0;
+};
+
+/// Parses a whole response held in `raw` (for tests and for callers that
+/// already have the bytes). Throws malformed_response.
+response parse(std::string_view raw);
+
+}  // namespace http
