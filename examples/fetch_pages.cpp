@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,42 +31,20 @@ std::string page_content(std::size_t i, std::size_t size) {
 
 std::string page_name(std::size_t i) { return "page-" + std::to_string(i) + ".html"; }
 
-/// Connections not in use; at most K exist because at most K fetches run.
-class connection_pool {
- public:
-  connection_pool(io::context& ctx, std::uint16_t port) : ctx_(ctx), port_(port) {}
-  task<std::unique_ptr<http::connection>> take() {
-    if (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
-      co_return c;
-    }
-    ++opened_;
-    co_return std::make_unique<http::connection>(co_await io::socket::connect(ctx_, "127.0.0.1", port_));
-  }
-  void give_back(std::unique_ptr<http::connection> c) { idle_.push_back(std::move(c)); }
-  std::size_t opened() const { return opened_; }
-
- private:
-  io::context& ctx_;
-  std::uint16_t port_;
-  std::vector<std::unique_ptr<http::connection>> idle_;
-  std::size_t opened_ = 0;
-};
-
-task<std::string> fetch_one(connection_pool& pool, std::size_t i, std::uint16_t port) {
+task<std::string> fetch_one(http::connection_pool& pool, std::size_t i, std::string host) {
   auto c = co_await pool.take();
-  http::response r = co_await c->get("127.0.0.1:" + std::to_string(port), "/" + page_name(i));
+  http::response r = co_await c->get(std::move(host), "/" + page_name(i));
   if (r.status != 200) throw std::runtime_error(page_name(i) + ": HTTP status " + std::to_string(r.status));
   if (r.keep_alive) pool.give_back(std::move(c));
   co_return std::move(r.body);
 }
 
 task<std::string> fetch_all(io::context& ctx, std::uint16_t port, std::size_t n, std::size_t k, std::size_t& opened) {
-  connection_pool pool(ctx, port);
+  http::connection_pool pool(ctx, port);
   io::limiter in_flight(ctx, k);
   std::vector<task<std::string>> fetches;
-  for (std::size_t i = 0; i < n; ++i) fetches.push_back(in_flight.run(fetch_one(pool, i, port)));
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  for (std::size_t i = 0; i < n; ++i) fetches.push_back(in_flight.run(fetch_one(pool, i, host)));
   const std::vector<std::string> pages = co_await io::when_all(std::move(fetches));
   std::string all;
   for (const auto& p : pages) all += p;

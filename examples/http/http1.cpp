@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <memory>
 #include <span>
 
 namespace http {
@@ -195,6 +196,16 @@ switchyard::task<response> connection::get(std::string host, std::string target)
   const std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: keep-alive\r\n\r\n";
   co_await socket_.send_all(std::as_bytes(std::span(request)));
   co_return co_await read_response(*this);
+}
+
+switchyard::task<std::unique_ptr<connection>> connection_pool::take() {
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    co_return c;
+  }
+  ++opened_;
+  co_return std::make_unique<connection>(co_await switchyard::io::socket::connect(ctx_, "127.0.0.1", port_));
 }
 
 response parse(std::string_view raw) {

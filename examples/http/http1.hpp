@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -45,6 +47,22 @@ class connection {
   switchyard::io::socket socket_;
   std::string buffer_;
   std::size_t start_ = 0;
+};
+
+/// Keep-alive connections to 127.0.0.1:port not in use; a new one is opened
+/// when none is idle, so at most as many exist as requests run at once.
+class connection_pool {
+ public:
+  connection_pool(switchyard::io::context& ctx, std::uint16_t port) : ctx_(ctx), port_(port) {}
+  switchyard::task<std::unique_ptr<connection>> take();
+  void give_back(std::unique_ptr<connection> c) { idle_.push_back(std::move(c)); }
+  std::size_t opened() const noexcept { return opened_; }
+
+ private:
+  switchyard::io::context& ctx_;
+  std::uint16_t port_;
+  std::vector<std::unique_ptr<connection>> idle_;
+  std::size_t opened_ = 0;
 };
 
 /// Parses a whole response held in `raw` (for tests and for callers that

@@ -433,6 +433,65 @@ TEST_F(Io, TheStallDetectorReportsALongResumption) {
   EXPECT_EQ(stalls.size(), 1u) << "threshold 0 turns the detector off";
 }
 
+TEST_F(Io, CancellingAReceiveKeepsItsBufferUntilItEndsAndOthersGetTheirOwnResults) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  auto server = [](io::socket l) -> task<void> {
+    io::socket peer = co_await l.accept();
+    std::byte buf[1];
+    (void)co_await peer.recv(buf);  // until the client goes
+  };
+  ctx.spawn(server(std::move(listener)));
+  char path[] = "/tmp/switchyard-io-internal-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string content(64 * 1024, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7 + i / 251);
+  ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  ::close(fd);
+  // (Coroutine lambdas that capture must outlive their tasks: these are named.)
+  auto receive_forever = [](io::socket& sock) -> task<int> {
+    std::vector<std::byte> buf(512);
+    (void)co_await sock.recv(buf);
+    co_return -1;
+  };
+  auto read_and_check = [&](io::file& f, int at) -> task<int> {
+    std::vector<std::byte> got(1024);
+    co_await f.read_exact_at(got, static_cast<std::uint64_t>(at) * 1024);
+    co_await io::sleep_for(ctx, std::chrono::microseconds(at * 10));
+    const int from_offload = co_await io::offload(ctx, [at] { return at; });
+    const bool same = std::memcmp(got.data(), content.data() + at * 1024, 1024) == 0 && from_offload == at;
+    co_return same ? 0 : 1;
+  };
+  auto eight_reads = [&](io::file& f, int round) -> task<int> {
+    std::vector<task<int>> reads;
+    for (int k = 0; k < 8; ++k) reads.push_back(read_and_check(f, (round * 8 + k) % 64));
+    const auto bad = co_await io::when_all(std::move(reads));
+    co_return std::accumulate(bad.begin(), bad.end(), 0);
+  };
+  auto body = [&]() -> task<int> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    io::file f = co_await io::file::open(ctx, path, O_RDONLY);
+    int wrong = 0;
+    for (int round = 0; round < 50; ++round) {
+      // A receive that never completes, cancelled when the reads win; beside
+      // it reads, timers, offload wake-ups and cancels, all in flight at once.
+      std::vector<task<int>> race;
+      race.push_back(receive_forever(s));
+      race.push_back(eight_reads(f, round));
+      const auto [winner, result] = co_await io::when_any(std::move(race));
+      if (winner != 1) ++wrong;
+      wrong += result;
+    }
+    co_await f.close();
+    co_await s.close();
+    co_return wrong;
+  };
+  EXPECT_EQ(ctx.run(body()), 0);
+  ::unlink(path);
+}
+
 TEST_F(Io, AStopRequestedFromAnotherThreadCancelsAnOperation) {
   io::context ctx;
   std::stop_source stop;
