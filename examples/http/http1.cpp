@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <memory>
+#include <optional>
 #include <span>
 
 namespace http {
@@ -107,8 +108,8 @@ void settle_keep_alive(response& r) {
 }  // namespace
 
 switchyard::task<void> connection::fill() {
-  if (start_ > 0 && start_ == buffer_.size()) {
-    buffer_.clear();
+  if (start_ > 0) {
+    buffer_.erase(0, start_);
     start_ = 0;
   }
   char chunk[16384];
@@ -117,85 +118,100 @@ switchyard::task<void> connection::fill() {
   buffer_.append(chunk, n);
 }
 
-switchyard::task<std::string> connection::line() {
-  for (;;) {
-    const auto end = buffer_.find("\r\n", start_);
-    if (end != std::string::npos) {
-      std::string l = buffer_.substr(start_, end - start_);
-      start_ = end + 2;
-      co_return l;
+namespace {
+
+/// Bytes in memory. `partial`: running out means "more may come" (ran_out
+/// is set, and the parse stops) rather than a malformed response. Not an
+/// exception: a response split over two segments is common, and a throw per
+/// response cost more than the rest of the parse.
+struct memory_source {
+  std::string_view raw;
+  bool partial = false;
+  std::size_t pos = 0;
+  bool ran_out = false;
+  std::string_view line() {
+    const auto end = raw.find("\r\n", pos);
+    if (end == std::string_view::npos) {
+      if (raw.size() - pos > max_line) throw malformed_response("a line longer than 8192 bytes");
+      if (!partial) throw malformed_response("response ends in the middle of a line");
+      ran_out = true;
+      return {};
     }
-    if (buffer_.size() - start_ > max_line) throw malformed_response("a line longer than 8192 bytes");
-    co_await fill();
+    const std::string_view l = raw.substr(pos, end - pos);
+    pos = end + 2;
+    return l;
   }
-}
+  std::string_view take(std::size_t n) {
+    if (raw.size() - pos < n) {
+      if (!partial) throw malformed_response("body shorter than announced");
+      ran_out = true;
+      return {};
+    }
+    const std::string_view t = raw.substr(pos, n);
+    pos += n;
+    return t;
+  }
+};
 
-switchyard::task<std::string> connection::take(std::size_t n) {
-  while (buffer_.size() - start_ < n) co_await fill();
-  std::string out = buffer_.substr(start_, n);
-  start_ += n;
-  co_return out;
-}
-
-/// The response grammar once, over any source with line() and take(n).
-template <class Source>
-switchyard::task<response> read_response(Source& src) {
+/// The response grammar: status line, headers, then a Content-Length or
+/// chunked body. Empty when a partial source ran out; src.pos ends where the
+/// response ends.
+std::optional<response> read_response(memory_source& src) {
   response r;
-  parse_status_line(co_await src.line(), r);
+  std::string_view l = src.line();
+  if (src.ran_out) return std::nullopt;
+  parse_status_line(l, r);
   for (;;) {
-    const std::string h = co_await src.line();
-    if (h.empty()) break;
-    parse_header(h, r);
+    l = src.line();
+    if (src.ran_out) return std::nullopt;
+    if (l.empty()) break;
+    parse_header(l, r);
   }
   settle_keep_alive(r);
   const framing f = body_framing(r);
   if (!f.chunked) {
-    r.body = co_await src.take(f.length);
-    co_return r;
+    const std::string_view body = src.take(f.length);
+    if (src.ran_out) return std::nullopt;
+    r.body = std::string(body);
+    return r;
   }
   for (;;) {
-    const std::string size_line = co_await src.line();
-    const std::string_view digits = std::string_view(size_line).substr(0, size_line.find(';'));
-    const std::size_t size = parse_size(trim(digits), 16, "chunk size");
+    const std::string_view size_line = src.line();
+    if (src.ran_out) return std::nullopt;
+    const std::size_t size = parse_size(trim(size_line.substr(0, size_line.find(';'))), 16, "chunk size");
     if (size == 0) break;
-    r.body += co_await src.take(size);
-    const std::string after = co_await src.line();
+    r.body += src.take(size);
+    const std::string_view after = src.line();
+    if (src.ran_out) return std::nullopt;
     if (!after.empty()) throw malformed_response("chunk data not followed by CRLF");
   }
   for (;;) {  // trailer fields: read and dropped
-    const std::string trailer = co_await src.line();
-    if (trailer.empty()) break;
+    l = src.line();
+    if (src.ran_out) return std::nullopt;
+    if (l.empty()) break;
   }
-  co_return r;
+  return r;
 }
-
-namespace {
-
-/// Bytes already in memory, as a source that never suspends.
-struct memory_source {
-  std::string_view raw;
-  std::size_t pos = 0;
-  switchyard::task<std::string> line() {
-    const auto end = raw.find("\r\n", pos);
-    if (end == std::string_view::npos) throw malformed_response("response ends in the middle of a line");
-    std::string l(raw.substr(pos, end - pos));
-    pos = end + 2;
-    co_return l;
-  }
-  switchyard::task<std::string> take(std::size_t n) {
-    if (raw.size() - pos < n) throw malformed_response("body shorter than announced");
-    std::string t(raw.substr(pos, n));
-    pos += n;
-    co_return t;
-  }
-};
 
 }  // namespace
 
 switchyard::task<response> connection::get(std::string host, std::string target) {
   const std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: keep-alive\r\n\r\n";
-  co_await socket_.send_all(std::as_bytes(std::span(request)));
-  co_return co_await read_response(*this);
+  const auto bytes = std::as_bytes(std::span(request));
+  // One send nearly always takes a request this small; send_all the rest.
+  const std::size_t sent = co_await socket_.send(bytes);
+  if (sent < bytes.size()) co_await socket_.send_all(bytes.subspan(sent));
+  // Parse what has arrived; when it is not a whole response yet, receive
+  // more and parse again. A response usually arrives whole, and parsing it
+  // in memory costs no suspension per line.
+  for (;;) {
+    memory_source src{std::string_view(buffer_).substr(start_), true};
+    if (auto r = read_response(src)) {
+      start_ += src.pos;
+      co_return std::move(*r);
+    }
+    co_await fill();
+  }
 }
 
 switchyard::task<std::unique_ptr<connection>> connection_pool::take() {
@@ -210,10 +226,7 @@ switchyard::task<std::unique_ptr<connection>> connection_pool::take() {
 
 response parse(std::string_view raw) {
   memory_source src{raw};
-  switchyard::io::detail::outcome<response> out;
-  auto d = switchyard::io::detail::drive(read_response(src), out);
-  d.h.resume();  // a memory source never suspends: it runs to the end here
-  response r = out.take();
+  response r = *read_response(src);  // a whole source never runs out: it throws
   if (src.pos != raw.size()) throw malformed_response("bytes after the end of the response");
   return r;
 }

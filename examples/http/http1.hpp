@@ -38,12 +38,8 @@ class connection {
   switchyard::task<response> get(std::string host, std::string target);
   switchyard::io::socket& socket() noexcept { return socket_; }
 
-  /// The parser's source: up to CRLF (removed), and exactly n bytes.
-  switchyard::task<std::string> line();
-  switchyard::task<std::string> take(std::size_t n);
-
  private:
-  switchyard::task<void> fill();
+  switchyard::task<void> fill();  // more bytes into buffer_
   switchyard::io::socket socket_;
   std::string buffer_;
   std::size_t start_ = 0;

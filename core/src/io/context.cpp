@@ -65,7 +65,9 @@ context::~context() {
 }
 
 void context::spawn(task<void> t) {
-  sweep();
+  // Sweeping walks the list: do it when the list has doubled since the last
+  // sweep, so that a spawn costs O(1) amortized.
+  if (spawned_.size() >= 2 * swept_size_ + 16) sweep();
   spawned& s = spawned_.emplace_back();
   s.d.emplace(detail::drive(std::move(t), s.out));
   s.d->h.promise().stop = s.stop.get_token();
@@ -87,6 +89,7 @@ void context::sweep() {
     if (it->out.error && spawn_error_) spawn_error_(it->out.error);
     it = spawned_.erase(it);
   }
+  swept_size_ = spawned_.size();
 }
 
 void context::detect_stalls(std::chrono::nanoseconds threshold, std::function<void(std::chrono::nanoseconds)> report) {

@@ -97,7 +97,8 @@ class context {
   /// Starts `t` in the background, detached. It runs when the loop next
   /// runs; when the context is destroyed, spawned tasks still running are
   /// cancelled (their operations fail with cancelled_error) and awaited. An
-  /// exception that ends a spawned task goes to the spawn error handler.
+  /// exception that ends a spawned task goes to the spawn error handler, at
+  /// a later spawn or at the latest when the context is destroyed.
   void spawn(task<void> t);
   /// Where exceptions of spawned tasks go; by default, a line on stderr.
   void on_spawn_error(std::function<void(std::exception_ptr)> handler) { spawn_error_ = std::move(handler); }
@@ -123,6 +124,7 @@ class context {
 
   std::unique_ptr<detail::loop> loop_;
   std::list<spawned> spawned_;
+  std::size_t swept_size_ = 0;
   std::function<void(std::exception_ptr)> spawn_error_;
 };
 
