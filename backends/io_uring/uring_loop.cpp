@@ -211,14 +211,45 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
     why_not = std::string("io_uring_setup failed: ") + std::strerror(-rc);
     return nullptr;
   }
+  // Every opcode the loop issues must be there (IORING_OP_SHUTDOWN, say, is
+  // Linux 5.11); otherwise the fallback serves the whole context.
+  const std::pair<int, const char*> needed[] = {
+      {IORING_OP_READ, "READ"},       {IORING_OP_WRITE, "WRITE"},     {IORING_OP_FSYNC, "FSYNC"},
+      {IORING_OP_OPENAT, "OPENAT"},   {IORING_OP_CLOSE, "CLOSE"},     {IORING_OP_ACCEPT, "ACCEPT"},
+      {IORING_OP_CONNECT, "CONNECT"}, {IORING_OP_SEND, "SEND"},       {IORING_OP_RECV, "RECV"},
+      {IORING_OP_SHUTDOWN, "SHUTDOWN"}, {IORING_OP_TIMEOUT, "TIMEOUT"}, {IORING_OP_LINK_TIMEOUT, "LINK_TIMEOUT"},
+      {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"}};
+  ::io_uring_probe* probe = ::io_uring_get_probe_ring(&ring);
+  if (probe == nullptr) {
+    ::io_uring_queue_exit(&ring);
+    why_not = "io_uring cannot be probed for its operations (Linux 5.6 or later is needed)";
+    return nullptr;
+  }
+  std::string missing;
+  for (const auto& [op, name] : needed) {
+    if (!::io_uring_opcode_supported(probe, op)) missing += std::string(missing.empty() ? "" : ", ") + "IORING_OP_" + name;
+  }
+  ::io_uring_free_probe(probe);
+  if (!missing.empty()) {
+    ::io_uring_queue_exit(&ring);
+    why_not = "this kernel's io_uring lacks " + missing;
+    return nullptr;
+  }
   const int wake = ::eventfd(0, EFD_CLOEXEC);
   if (wake < 0) {
     ::io_uring_queue_exit(&ring);
     throw std::system_error(errno, std::generic_category(), "eventfd");
   }
   auto loop = std::make_unique<uring_loop>(ring, wake);
-  loop->reason_ = (params.features & IORING_FEAT_NODROP) ? "io_uring is available (completions never dropped)"
-                                                         : "io_uring is available";
+  std::string features;
+  auto note = [&](bool has, const char* what) {
+    if (has) features += std::string(features.empty() ? "" : ", ") + what;
+  };
+  note(params.features & IORING_FEAT_NODROP, "no dropped completions");
+  note(params.flags & IORING_SETUP_COOP_TASKRUN, "cooperative task running");
+  note(params.features & IORING_FEAT_FAST_POLL, "fast poll");
+  note(params.features & IORING_FEAT_SUBMIT_STABLE, "stable submissions");
+  loop->reason_ = "io_uring is available (" + features + ")";
   return loop;
 }
 
