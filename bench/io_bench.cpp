@@ -34,8 +34,7 @@
 #include "http/http1.hpp"
 #include "report.hpp"
 #include "support/median.hpp"
-
-extern char** environ;
+#include "support/run_program.hpp"
 
 namespace io = switchyard::io;
 namespace sb = switchyard::bench;
@@ -55,28 +54,6 @@ std::uint16_t nginx_port = 0;
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-std::string output_of(std::vector<std::string> args) {
-  int out[2];
-  if (pipe(out) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; rc == 0 && (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
-  close(out[0]);
-  if (rc == 0) waitpid(pid, nullptr, 0);
-  return text;
 }
 
 // ---- random reads
@@ -150,7 +127,7 @@ void random_reads_fio(benchmark::State& state) {
   auto& file = the_file();
   double iops = 0;
   for (auto _ : state) {
-    const std::string text = output_of({"fio", "--name=randread", "--filename=" + file.path, "--rw=randread", "--bs=4k",
+    const std::string text = sb::output_of({"fio", "--name=randread", "--filename=" + file.path, "--rw=randread", "--bs=4k",
                                         "--ioengine=io_uring", "--iodepth=64", "--size=1G", "--invalidate=0", "--time_based",
                                         "--runtime=3", "--output-format=json"});
     try {
@@ -271,7 +248,7 @@ void http_thread_pool(benchmark::State& state) {
 void http_wrk(benchmark::State& state) {
   double rps = 0;
   for (auto _ : state) {
-    const std::string text = output_of({"wrk", "-t2", "-c64", "-d3s",
+    const std::string text = sb::output_of({"wrk", "-t2", "-c64", "-d3s",
                                         "http://127.0.0.1:" + std::to_string(nginx_port) + page_target(0)});
     const auto at = text.find("Requests/sec:");
     if (at == std::string::npos) {

@@ -22,8 +22,7 @@
 #include "support/huge_array.hpp"
 #include "support/interleaved.hpp"
 #include "support/median.hpp"
-
-extern char** environ;
+#include "support/run_program.hpp"
 
 namespace switchyard::bench {
 namespace {
@@ -41,29 +40,6 @@ sy::shared_array<float>& shared_floats(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) (*a)[i] = value_at(i);
   }
   return *a;
-}
-
-/// Runs argv to completion and returns its standard output.
-std::string output_of(std::vector<std::string> args) {
-  int out[2];
-  if (pipe(out) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  std::string text;
-  char buf[256];
-  for (ssize_t n; rc == 0 && (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
-  close(out[0]);
-  if (rc == 0) waitpid(pid, nullptr, 0);
-  return text;
 }
 
 /// The process_vm_readv option: `workers` reader processes, each over its

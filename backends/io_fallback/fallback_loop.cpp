@@ -86,7 +86,7 @@ class fallback_loop final : public io::detail::loop {
       run_posted_blocking();
     }
     pool_.reset();  // joins its threads
-    std::lock_guard lock(posted_m_);
+    const auto quiet = no_posts_in_progress();
     ::close(epoll_);
     ::close(wake_);
   }
@@ -139,12 +139,9 @@ class fallback_loop final : public io::detail::loop {
     // A file call already on a thread cannot be interrupted; it completes.
   }
 
-  void post(std::function<void()> fn) override {
-    // The eventfd is written under the lock, so that once the loop has run
-    // this callback (and may be destroyed), no poster still touches it.
-    std::lock_guard lock(posted_m_);
-    posted_.push_back(std::move(fn));
+  void wake() noexcept override {
     const std::uint64_t one = 1;
+    // Fails only when the counter would overflow, and then a wake-up is pending anyway.
     [[maybe_unused]] const auto ignored = ::write(wake_, &one, sizeof one);
   }
 
@@ -257,14 +254,6 @@ class fallback_loop final : public io::detail::loop {
     schedule(rec.waiter);
   }
 
-  void run_posted() {
-    std::vector<std::function<void()>> now;
-    {
-      std::lock_guard lock(posted_m_);
-      now.swap(posted_);
-    }
-    for (auto& fn : now) fn();
-  }
 
   void run_posted_blocking() {
     pollfd p{wake_, POLLIN, 0};
@@ -357,8 +346,6 @@ class fallback_loop final : public io::detail::loop {
   int wake_ = -1;
   std::size_t in_flight_ = 0;
   std::size_t files_in_flight_ = 0;
-  std::mutex posted_m_;
-  std::vector<std::function<void()>> posted_;
   std::multimap<clock::time_point, op_record*> timers_;
   std::map<int, std::vector<waiter>> waiting_;
   std::map<int, bool> registered_;

@@ -45,7 +45,7 @@ class uring_loop final : public io::detail::loop {
       }
     }
     ::io_uring_queue_exit(&ring_);
-    std::lock_guard lock(posted_m_);  // no post() is between its push and its write
+    const auto quiet = no_posts_in_progress();
     ::close(wake_fd_);
   }
 
@@ -90,11 +90,7 @@ class uring_loop final : public io::detail::loop {
     ++internal_;
   }
 
-  void post(std::function<void()> fn) override {
-    // The eventfd is written under the lock, so that once the loop has run
-    // this callback (and may be destroyed), no poster still touches it.
-    std::lock_guard lock(posted_m_);
-    posted_.push_back(std::move(fn));
+  void wake() noexcept override {
     const std::uint64_t one = 1;
     // Fails only when the counter would overflow, and then a wake-up is pending anyway.
     [[maybe_unused]] const auto ignored = ::write(wake_fd_, &one, sizeof one);
@@ -142,14 +138,6 @@ class uring_loop final : public io::detail::loop {
     wake_armed_ = true;
   }
 
-  void run_posted() {
-    std::vector<std::function<void()>> now;
-    {
-      std::lock_guard lock(posted_m_);
-      now.swap(posted_);
-    }
-    for (auto& fn : now) fn();  // offload completions resume their coroutines here
-  }
 
   /// Submits, waits for at least one completion (when `wait`), and handles
   /// every completion there is. False when nothing could be waited for.
@@ -186,8 +174,6 @@ class uring_loop final : public io::detail::loop {
   bool wake_armed_ = false;
   std::size_t in_flight_ = 0;
   std::size_t internal_ = 0;
-  std::mutex posted_m_;
-  std::vector<std::function<void()>> posted_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -58,7 +59,13 @@ class loop {
   /// Asks for `rec` to finish early (with -ECANCELED). Loop thread only.
   virtual void cancel(op_record& rec) = 0;
   /// Runs fn on the loop's thread soon. Any thread.
-  virtual void post(std::function<void()> fn) = 0;
+  void post(std::function<void()> fn) {
+    // The wake-up is sent under the lock, so that once the loop has run this
+    // callback (and may be destroyed), no poster still touches its eventfd.
+    std::lock_guard lock(posted_m_);
+    posted_.push_back(std::move(fn));
+    wake();
+  }
   /// Processes completions and posted callbacks until done() is true.
   virtual void run_until(const std::function<bool()>& done) = 0;
   /// Operations started and not yet completed.
@@ -78,6 +85,23 @@ class loop {
   std::function<void(std::chrono::nanoseconds)> on_stall;
 
  protected:
+  /// Makes a blocked run_until look at posted callbacks (an eventfd write).
+  /// Called with the post lock held.
+  virtual void wake() noexcept = 0;
+
+  /// Runs the callbacks post() queued.
+  void run_posted() {
+    std::vector<std::function<void()>> now;
+    {
+      std::lock_guard lock(posted_m_);
+      now.swap(posted_);
+    }
+    for (auto& fn : now) fn();  // offload completions resume their coroutines here
+  }
+
+  /// Held while closing what wake() uses: no post() is half done then.
+  std::unique_lock<std::mutex> no_posts_in_progress() { return std::unique_lock(posted_m_); }
+
   /// run_until's first step: this thread now drives the loop.
   void claim_thread() noexcept { owner_.store(std::this_thread::get_id()); }
 
@@ -100,6 +124,8 @@ class loop {
   }
 
  private:
+  std::mutex posted_m_;
+  std::vector<std::function<void()>> posted_;
   std::vector<std::coroutine_handle<>> ready_;
   std::atomic<std::thread::id> owner_{};
 };
