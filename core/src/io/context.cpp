@@ -50,11 +50,11 @@ context::context() : spawn_error_(report_spawn_error) {
 }
 
 context::~context() {
-  for (spawned& s : spawned_) s.stop.request_stop();
+  spawned_stop_.request_stop();
   try {
     loop_->run_until([&] {
-      for (const spawned& s : spawned_) {
-        if (!s.out.done) return false;
+      for (const task<void>& t : spawned_) {
+        if (!t.handle().done()) return false;
       }
       return true;
     });
@@ -65,14 +65,14 @@ context::~context() {
 }
 
 void context::spawn(task<void> t) {
+  if (!t.valid()) throw error(errc::invalid_argument, "io::context::spawn: the task is empty (moved from?)");
   // Sweeping walks the list: do it when the list has doubled since the last
   // sweep, so that a spawn costs O(1) amortized.
   if (spawned_.size() >= 2 * swept_size_ + 16) sweep();
-  spawned& s = spawned_.emplace_back();
-  s.d.emplace(detail::drive(std::move(t), s.out));
-  s.d->h.promise().stop = s.stop.get_token();
+  const std::coroutine_handle<> h = t.handle();
+  t.handle().promise().stop = spawned_stop_.get_token();
+  spawned_.push_back(std::move(t));
   // It starts on the loop's next turn, not inside the caller.
-  const std::coroutine_handle<> h = s.d->h;
   if (loop_->on_loop_thread()) {
     loop_->schedule(h);
   } else {
@@ -81,15 +81,16 @@ void context::spawn(task<void> t) {
 }
 
 void context::sweep() {
-  for (auto it = spawned_.begin(); it != spawned_.end();) {
-    if (!it->out.done) {
-      ++it;
+  std::size_t kept = 0;
+  for (task<void>& t : spawned_) {
+    if (!t.handle().done()) {
+      spawned_[kept++] = std::move(t);
       continue;
     }
-    if (it->out.error && spawn_error_) spawn_error_(it->out.error);
-    it = spawned_.erase(it);
+    if (t.handle().promise().error && spawn_error_) spawn_error_(t.handle().promise().error);
   }
-  swept_size_ = spawned_.size();
+  spawned_.resize(kept);
+  swept_size_ = kept;
 }
 
 void context::detect_stalls(std::chrono::nanoseconds threshold, std::function<void(std::chrono::nanoseconds)> report) {

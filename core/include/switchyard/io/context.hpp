@@ -6,12 +6,12 @@
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <list>
 #include <memory>
 #include <optional>
 #include <stop_token>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <switchyard/io/detail/loop.hpp>
 #include <switchyard/task.hpp>
@@ -115,15 +115,14 @@ class context {
   detail::loop& loop() noexcept { return *loop_; }
 
  private:
-  struct spawned {
-    std::stop_source stop;
-    detail::outcome<void> out;
-    std::optional<detail::driver> d;
-  };
   void sweep();
 
   std::unique_ptr<detail::loop> loop_;
-  std::list<spawned> spawned_;
+  // Spawned tasks run as they are: nobody awaits them, so each stops at its
+  // final suspend point, done() tells it has ended, and its promise holds
+  // its exception. One stop source cancels them all.
+  std::vector<task<void>> spawned_;
+  std::stop_source spawned_stop_;
   std::size_t swept_size_ = 0;
   std::function<void(std::exception_ptr)> spawn_error_;
 };
