@@ -1,7 +1,11 @@
 // Timers, files and TCP sockets. Each operation is an awaitable that runs on
 // the context's loop; the helpers (read_exact_at, send_all, recv_exact) loop
 // over short counts. A timeout bounds one operation, or a whole helper, and
-// a helper's timeout_error says how many bytes were done.
+// a helper's timeout_error says how many bytes were done. On the fallback
+// backend a file operation runs as a blocking call on a pool thread, which
+// neither a timeout nor a cancel can interrupt: it ends when the call does
+// (its buffer is in use until then). Files and sockets must not outlive
+// their context.
 #pragma once
 
 #include <netinet/in.h>
