@@ -88,6 +88,20 @@ TEST_F(Io, AnUnknownBackendNameIsAnInvalidArgument) {
   }
 }
 
+TEST_F(Io, AnEmptyTaskIsAnInvalidArgument) {
+  io::context ctx;
+  task<int> t = value(1);
+  task<int> moved = std::move(t);
+  try {
+    ctx.run(std::move(t));
+    ADD_FAILURE() << "ran a moved-from task";
+  } catch (const switchyard::error& e) {
+    EXPECT_EQ(e.code(), switchyard::errc::invalid_argument);
+  }
+  EXPECT_THROW(ctx.spawn(task<void>{}), switchyard::error);
+  EXPECT_EQ(ctx.run(std::move(moved)), 1);
+}
+
 TEST_F(Io, LongChainsOfSynchronousCompletionsDoNotGrowTheStack) {
   io::context ctx;
   // Without symmetric transfer each of these would nest a resume() frame.

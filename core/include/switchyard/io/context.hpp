@@ -5,73 +5,19 @@
 
 #include <chrono>
 #include <exception>
+#include <coroutine>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <stop_token>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <switchyard/error.hpp>
 #include <switchyard/io/detail/loop.hpp>
 #include <switchyard/task.hpp>
 
 namespace switchyard::io {
-
-namespace detail {
-
-/// A coroutine that drives one task to its end and records the outcome; the
-/// owner destroys it once `done` is set.
-struct driver {
-  struct promise_type : switchyard::detail::promise_base {
-    driver get_return_object() noexcept { return driver{std::coroutine_handle<promise_type>::from_promise(*this)}; }
-    void return_void() const noexcept {}
-  };
-  explicit driver(std::coroutine_handle<promise_type> handle) noexcept : h(handle) {}
-  driver(driver&& o) noexcept : h(std::exchange(o.h, {})) {}
-  driver& operator=(driver&&) = delete;
-  ~driver() {
-    if (h) h.destroy();
-  }
-  std::coroutine_handle<promise_type> h;
-};
-
-template <class T>
-struct outcome {
-  std::optional<T> value;
-  std::exception_ptr error;
-  bool done = false;
-  template <class U>
-  void set(U&& v) { value.emplace(std::forward<U>(v)); }
-  T take() {
-    if (error) std::rethrow_exception(error);
-    return std::move(*value);
-  }
-};
-template <>
-struct outcome<void> {
-  std::exception_ptr error;
-  bool done = false;
-  void take() const {
-    if (error) std::rethrow_exception(error);
-  }
-};
-
-template <class T>
-driver drive(task<T> t, outcome<T>& out) {
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await std::move(t);
-    } else {
-      out.set(co_await std::move(t));
-    }
-  } catch (...) {
-    out.error = std::current_exception();
-  }
-  out.done = true;
-}
-
-}  // namespace detail
 
 class context {
  public:
@@ -87,11 +33,13 @@ class context {
   /// finishes; returns its value or rethrows its exception.
   template <class T>
   T run(task<T> t) {
-    detail::outcome<T> out;
-    detail::driver d = detail::drive(std::move(t), out);
-    d.h.resume();
-    loop_->run_until([&] { return out.done; });
-    return out.take();
+    // Nobody awaits t: it stops at its final suspend point, where done()
+    // turns true and its promise holds the value or the exception.
+    const auto h = t.handle();
+    if (!h) throw error(errc::invalid_argument, "io::context::run: the task is empty (moved from?)");
+    h.resume();
+    loop_->run_until([h] { return h.done(); });
+    return h.promise().take();
   }
 
   /// Starts `t` in the background, detached. It runs when the loop next
