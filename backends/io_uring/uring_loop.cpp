@@ -11,6 +11,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -35,14 +39,11 @@ class uring_loop final : public io::detail::loop {
  public:
   uring_loop(::io_uring ring, int wake_fd) : ring_(ring), wake_fd_(wake_fd) {}
   ~uring_loop() override {
-    if (wake_armed_) {
-      ::io_uring_sqe* sqe = sqe_for(1);
-      ::io_uring_prep_cancel64(sqe, tag_wake, 0);
-      ::io_uring_sqe_set_data64(sqe, tag_internal);
-      ++internal_;
-      // Drain every internal request, so no buffer of ours is written after.
-      while (internal_ > 0 && reap(true)) {
-      }
+    if (wake_armed_) cancel_internal(tag_wake);
+    for (auto& [fd, a] : acceptors_) retire(*a);
+    acceptors_.clear();
+    // Drain every internal request, so that no buffer of ours is written after.
+    while (internal_ > 0 && reap(true)) {
     }
     ::io_uring_queue_exit(&ring_);
     const auto quiet = no_posts_in_progress();
@@ -50,6 +51,7 @@ class uring_loop final : public io::detail::loop {
   }
 
   void start(op_record& rec, const op_request& r) override {
+    if (r.kind == op_kind::accept && r.timeout.count() == 0 && multishot_accept_) return start_accept(rec, r.fd);
     const bool linked = r.timeout.count() > 0 && r.kind != op_kind::sleep;
     ::io_uring_sqe* sqe = sqe_for(linked ? 2 : 1);
     switch (r.kind) {
@@ -84,6 +86,12 @@ class uring_loop final : public io::detail::loop {
   }
 
   void cancel(op_record& rec) override {
+    for (auto& [fd, a] : acceptors_) {
+      const auto it = std::find(a->waiters.begin(), a->waiters.end(), &rec);
+      if (it == a->waiters.end()) continue;
+      a->waiters.erase(it);
+      return finish_soon(rec, -ECANCELED);
+    }
     ::io_uring_sqe* sqe = sqe_for(1);
     ::io_uring_prep_cancel(sqe, &rec, 0);
     ::io_uring_sqe_set_data64(sqe, tag_internal);
@@ -112,9 +120,124 @@ class uring_loop final : public io::detail::loop {
   std::string_view name() const noexcept override { return "io_uring"; }
   std::string_view reason() const noexcept override { return reason_; }
 
+  void forget_fd(int fd) noexcept override {
+    const auto it = acceptors_.find(fd);
+    if (it == acceptors_.end()) return;
+    try {
+      retire(*it->second);
+    } catch (...) {
+      // No room to cancel: its final completion still retires it.
+    }
+    acceptors_.erase(it);
+  }
+
   std::string reason_;
+  bool multishot_accept_ = false;
 
  private:
+  /// One listening socket's multishot accept: connections the kernel has
+  /// accepted that no accept() took yet, and accept()s waiting for one.
+  struct acceptor {
+    int fd = -1;
+    bool armed = false;    // its multishot request is in the kernel
+    bool retired = false;  // the socket is closing: close what still arrives
+    std::deque<int> ready;
+    std::deque<op_record*> waiters;
+  };
+
+  static std::uint64_t tag_of(acceptor* a) { return reinterpret_cast<std::uint64_t>(a) | 1; }
+
+  void start_accept(op_record& rec, int fd) {
+    auto& slot = acceptors_[fd];
+    if (!slot) {
+      slot = std::make_unique<acceptor>();
+      slot->fd = fd;
+    }
+    acceptor& a = *slot;
+    ++in_flight_;
+    if (!a.ready.empty()) {
+      const int got = a.ready.front();
+      a.ready.pop_front();
+      return finish_soon(rec, got);
+    }
+    a.waiters.push_back(&rec);
+    if (!a.armed) arm(a);
+  }
+
+  void arm(acceptor& a) {
+    ::io_uring_sqe* sqe = sqe_for(1);
+    ::io_uring_prep_multishot_accept(sqe, a.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    ::io_uring_sqe_set_data64(sqe, tag_of(&a));
+    ++internal_;
+    a.armed = true;
+  }
+
+  /// The socket is closing: its waiters end cancelled, connections not yet
+  /// taken are closed, and the multishot request is cancelled; the acceptor
+  /// lives on (in retired_) until the kernel's last completion for it.
+  void retire(acceptor& a) {
+    a.retired = true;
+    for (int fd : a.ready) ::close(fd);
+    a.ready.clear();
+    for (op_record* w : a.waiters) finish_soon(*w, -ECANCELED);
+    a.waiters.clear();
+    if (a.armed) cancel_internal(tag_of(&a));
+    for (auto& [fd, owned] : acceptors_) {
+      if (owned.get() == &a) retired_.push_back(std::move(owned));
+    }
+    if (!a.armed) std::erase_if(retired_, [&](const auto& r) { return r.get() == &a; });
+  }
+
+  void cancel_internal(std::uint64_t target) {
+    ::io_uring_sqe* sqe = sqe_for(1);
+    ::io_uring_prep_cancel64(sqe, target, 0);
+    ::io_uring_sqe_set_data64(sqe, tag_internal);
+    ++internal_;
+  }
+
+  /// Ends a started operation on the loop's next turn, not inside the caller.
+  void finish_soon(op_record& rec, long result) {
+    rec.result = result;
+    --in_flight_;
+    schedule(rec.waiter);
+  }
+
+  /// A completion of acceptor a's multishot accept.
+  void on_accepted(acceptor& a, int res, bool more) {
+    if (!more) {
+      a.armed = false;
+      --internal_;
+    }
+    op_record* taker = nullptr;
+    if (a.retired) {
+      if (res >= 0) ::close(res);
+    } else if (res == -EINVAL && !more && a.ready.empty()) {
+      // This kernel has no multishot accept after all: plain accepts from now on.
+      multishot_accept_ = false;
+      for (op_record* w : a.waiters) {
+        --in_flight_;
+        op_request r{op_kind::accept, a.fd};
+        start(*w, r);
+      }
+      a.waiters.clear();
+    } else if (!a.waiters.empty()) {
+      taker = a.waiters.front();
+      a.waiters.pop_front();
+    } else if (res >= 0) {
+      a.ready.push_back(res);
+    }
+    if (a.retired && !a.armed) {
+      std::erase_if(retired_, [&](const auto& r) { return r.get() == &a; });
+    } else if (!a.retired && !a.armed && !a.waiters.empty()) {
+      arm(a);
+    }
+    if (taker) {
+      taker->result = res;
+      --in_flight_;
+      resume_watched(taker->waiter);
+    }
+  }
+
   /// An SQE with room for `count` in a row (a linked pair must go in together).
   ::io_uring_sqe* sqe_for(unsigned count) {
     if (::io_uring_sq_space_left(&ring_) < count) submit();
@@ -152,12 +275,15 @@ class uring_loop final : public io::detail::loop {
     while (::io_uring_peek_cqe(&ring_, &cqe) == 0) {
       const std::uint64_t data = ::io_uring_cqe_get_data64(cqe);
       const int res = cqe->res;
+      const bool cqe_more = (cqe->flags & IORING_CQE_F_MORE) != 0;
       ::io_uring_cqe_seen(&ring_, cqe);
       if (data == tag_internal) {
         --internal_;
       } else if (data == tag_wake) {
         --internal_;
         wake_armed_ = false;
+      } else if (data & 1) {
+        on_accepted(*reinterpret_cast<acceptor*>(data & ~std::uint64_t{1}), res, cqe_more);
       } else {
         auto* rec = reinterpret_cast<op_record*>(data);
         rec->result = res;
@@ -174,6 +300,8 @@ class uring_loop final : public io::detail::loop {
   bool wake_armed_ = false;
   std::size_t in_flight_ = 0;
   std::size_t internal_ = 0;
+  std::map<int, std::unique_ptr<acceptor>> acceptors_;  // by listening descriptor
+  std::vector<std::unique_ptr<acceptor>> retired_;      // closed, awaiting their last completion
 };
 
 }  // namespace
@@ -215,6 +343,10 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
   for (const auto& [op, name] : needed) {
     if (!::io_uring_opcode_supported(probe, op)) missing += std::string(missing.empty() ? "" : ", ") + "IORING_OP_" + name;
   }
+  // Multishot accept came with Linux 5.19, as IORING_OP_SOCKET did; the probe
+  // lists opcodes, not flags, so the one stands for the other (and an EINVAL
+  // from the kernel turns it off again).
+  const bool multishot_accept = ::io_uring_opcode_supported(probe, IORING_OP_SOCKET);
   ::io_uring_free_probe(probe);
   if (!missing.empty()) {
     ::io_uring_queue_exit(&ring);
@@ -227,6 +359,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
     throw std::system_error(errno, std::generic_category(), "eventfd");
   }
   auto loop = std::make_unique<uring_loop>(ring, wake);
+  loop->multishot_accept_ = multishot_accept;
   std::string features;
   auto note = [&](bool has, const char* what) {
     if (has) features += std::string(features.empty() ? "" : ", ") + what;
@@ -235,6 +368,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
   note(params.flags & IORING_SETUP_COOP_TASKRUN, "cooperative task running");
   note(params.features & IORING_FEAT_FAST_POLL, "fast poll");
   note(params.features & IORING_FEAT_SUBMIT_STABLE, "stable submissions");
+  note(multishot_accept, "multishot accept");
   loop->reason_ = "io_uring is available (" + features + ")";
   return loop;
 }

@@ -142,14 +142,18 @@ task<void> file::close() {
 socket::socket(socket&& o) noexcept : ctx_(o.ctx_), fd_(std::exchange(o.fd_, -1)) {}
 socket& socket::operator=(socket&& o) noexcept {
   if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
+    close_now();
     ctx_ = o.ctx_;
     fd_ = std::exchange(o.fd_, -1);
   }
   return *this;
 }
-socket::~socket() {
-  if (fd_ >= 0) ::close(fd_);
+socket::~socket() { close_now(); }
+
+void socket::close_now() noexcept {
+  if (fd_ < 0) return;
+  if (ctx_) ctx_->loop().forget_fd(fd_);
+  ::close(std::exchange(fd_, -1));
 }
 
 namespace {
@@ -239,8 +243,9 @@ void_operation socket::shutdown(int how) {
 }
 
 task<void> socket::close() {
+  if (fd_ < 0) co_return;
+  ctx_->loop().forget_fd(fd_);
   const int fd = std::exchange(fd_, -1);
-  if (fd < 0) co_return;
   co_await void_operation(ctx_->loop(), op_request{op_kind::close, fd}, "close");
 }
 

@@ -110,6 +110,7 @@ class socket {
   int native_handle() const noexcept { return fd_; }
 
  private:
+  void close_now() noexcept;
   context* ctx_ = nullptr;
   int fd_ = -1;
 };

@@ -66,6 +66,9 @@ class loop {
     posted_.push_back(std::move(fn));
     wake();
   }
+  /// The descriptor is about to be closed: drop what the loop keeps for it
+  /// (a listening socket's multishot accept). Loop thread only.
+  virtual void forget_fd(int fd) noexcept { (void)fd; }
   /// Processes completions and posted callbacks until done() is true.
   virtual void run_until(const std::function<bool()>& done) = 0;
   /// Operations started and not yet completed.
