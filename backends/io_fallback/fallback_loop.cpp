@@ -14,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -91,8 +92,7 @@ class fallback_loop final : public io::detail::loop {
     ::close(wake_);
   }
 
-  void start(op_record& rec, const op_request& r) override {
-    ++in_flight_;
+  void begin(op_record& rec, const op_request& r) override {
     switch (r.kind) {
       case op_kind::read:
       case op_kind::write:
@@ -157,7 +157,6 @@ class fallback_loop final : public io::detail::loop {
     }
   }
 
-  std::size_t in_flight() const noexcept override { return in_flight_; }
   std::string_view name() const noexcept override { return "fallback"; }
   std::string_view reason() const noexcept override { return why_; }
 
@@ -224,7 +223,7 @@ class fallback_loop final : public io::detail::loop {
     if (it != waiting_.end()) {
       for (const waiter& w : it->second) events |= w.events;
     }
-    const bool registered = registered_.count(fd) > 0;
+    const bool registered = registered_.contains(fd);
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
@@ -236,24 +235,9 @@ class fallback_loop final : public io::detail::loop {
       ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
     } else {
       ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-      registered_.insert({fd, true});
+      registered_.insert(fd);
     }
   }
-
-  void complete(op_record& rec, long res) {
-    rec.result = res;
-    --in_flight_;
-    resume_watched(rec.waiter);
-  }
-
-  /// For a call that finished inside start(): its coroutine is still in
-  /// await_suspend, so it resumes on the loop's next turn, not in there.
-  void complete_soon(op_record& rec, long res) {
-    rec.result = res;
-    --in_flight_;
-    schedule(rec.waiter);
-  }
-
 
   void run_posted_blocking() {
     pollfd p{wake_, POLLIN, 0};
@@ -344,11 +328,10 @@ class fallback_loop final : public io::detail::loop {
   std::string why_;
   int epoll_ = -1;
   int wake_ = -1;
-  std::size_t in_flight_ = 0;
   std::size_t files_in_flight_ = 0;
   std::multimap<clock::time_point, op_record*> timers_;
   std::map<int, std::vector<waiter>> waiting_;
-  std::map<int, bool> registered_;
+  std::set<int> registered_;  // in the epoll set
   std::unique_ptr<file_pool> pool_;
 };
 

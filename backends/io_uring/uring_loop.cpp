@@ -43,14 +43,13 @@ class uring_loop final : public io::detail::loop {
     for (auto& [fd, a] : acceptors_) retire(*a);
     acceptors_.clear();
     // Drain every internal request, so that no buffer of ours is written after.
-    while (internal_ > 0 && reap(true)) {
-    }
+    while (internal_ > 0) reap();
     ::io_uring_queue_exit(&ring_);
     const auto quiet = no_posts_in_progress();
     ::close(wake_fd_);
   }
 
-  void start(op_record& rec, const op_request& r) override {
+  void begin(op_record& rec, const op_request& r) override {
     if (r.kind == op_kind::accept && r.timeout.count() == 0 && multishot_accept_) return start_accept(rec, r.fd);
     const bool linked = r.timeout.count() > 0 && r.kind != op_kind::sleep;
     ::io_uring_sqe* sqe = sqe_for(linked ? 2 : 1);
@@ -73,7 +72,6 @@ class uring_loop final : public io::detail::loop {
       }
     }
     ::io_uring_sqe_set_data(sqe, &rec);
-    ++in_flight_;
     if (linked) {
       sqe->flags |= IOSQE_IO_LINK;
       auto* ts = reinterpret_cast<__kernel_timespec*>(rec.scratch + 2);
@@ -90,7 +88,7 @@ class uring_loop final : public io::detail::loop {
       const auto it = std::find(a->waiters.begin(), a->waiters.end(), &rec);
       if (it == a->waiters.end()) continue;
       a->waiters.erase(it);
-      return finish_soon(rec, -ECANCELED);
+      return complete_soon(rec, -ECANCELED);
     }
     ::io_uring_sqe* sqe = sqe_for(1);
     ::io_uring_prep_cancel(sqe, &rec, 0);
@@ -112,11 +110,10 @@ class uring_loop final : public io::detail::loop {
       if (done()) return;
       if (ran) continue;
       if (!wake_armed_) arm_wake();
-      reap(true);
+      reap();
     }
   }
 
-  std::size_t in_flight() const noexcept override { return in_flight_; }
   std::string_view name() const noexcept override { return "io_uring"; }
   std::string_view reason() const noexcept override { return reason_; }
 
@@ -154,11 +151,10 @@ class uring_loop final : public io::detail::loop {
       slot->fd = fd;
     }
     acceptor& a = *slot;
-    ++in_flight_;
     if (!a.ready.empty()) {
       const int got = a.ready.front();
       a.ready.pop_front();
-      return finish_soon(rec, got);
+      return complete_soon(rec, got);
     }
     a.waiters.push_back(&rec);
     if (!a.armed) arm(a);
@@ -179,7 +175,7 @@ class uring_loop final : public io::detail::loop {
     a.retired = true;
     for (int fd : a.ready) ::close(fd);
     a.ready.clear();
-    for (op_record* w : a.waiters) finish_soon(*w, -ECANCELED);
+    for (op_record* w : a.waiters) complete_soon(*w, -ECANCELED);
     a.waiters.clear();
     if (a.armed) cancel_internal(tag_of(&a));
     for (auto& [fd, owned] : acceptors_) {
@@ -195,13 +191,6 @@ class uring_loop final : public io::detail::loop {
     ++internal_;
   }
 
-  /// Ends a started operation on the loop's next turn, not inside the caller.
-  void finish_soon(op_record& rec, long result) {
-    rec.result = result;
-    --in_flight_;
-    schedule(rec.waiter);
-  }
-
   /// A completion of acceptor a's multishot accept.
   void on_accepted(acceptor& a, int res, bool more) {
     if (!more) {
@@ -214,11 +203,7 @@ class uring_loop final : public io::detail::loop {
     } else if (res == -EINVAL && !more && a.ready.empty()) {
       // This kernel has no multishot accept after all: plain accepts from now on.
       multishot_accept_ = false;
-      for (op_record* w : a.waiters) {
-        --in_flight_;
-        op_request r{op_kind::accept, a.fd};
-        start(*w, r);
-      }
+      for (op_record* w : a.waiters) begin(*w, op_request{op_kind::accept, a.fd});
       a.waiters.clear();
     } else if (!a.waiters.empty()) {
       taker = a.waiters.front();
@@ -231,11 +216,7 @@ class uring_loop final : public io::detail::loop {
     } else if (!a.retired && !a.armed && !a.waiters.empty()) {
       arm(a);
     }
-    if (taker) {
-      taker->result = res;
-      --in_flight_;
-      resume_watched(taker->waiter);
-    }
+    if (taker) complete(*taker, res);
   }
 
   /// An SQE with room for `count` in a row (a linked pair must go in together).
@@ -262,11 +243,11 @@ class uring_loop final : public io::detail::loop {
   }
 
 
-  /// Submits, waits for at least one completion (when `wait`), and handles
-  /// every completion there is. False when nothing could be waited for.
-  bool reap(bool wait) {
+  /// Submits, waits for at least one completion, and handles every
+  /// completion there is.
+  void reap() {
     int rc;
-    do rc = ::io_uring_submit_and_wait(&ring_, wait ? 1 : 0);
+    do rc = ::io_uring_submit_and_wait(&ring_, 1);
     while (rc == -EINTR);
     if (rc < 0 && rc != -EBUSY && rc != -ETIME) {
       throw std::system_error(-rc, std::generic_category(), "io_uring_submit_and_wait");
@@ -285,20 +266,15 @@ class uring_loop final : public io::detail::loop {
       } else if (data & 1) {
         on_accepted(*reinterpret_cast<acceptor*>(data & ~std::uint64_t{1}), res, cqe_more);
       } else {
-        auto* rec = reinterpret_cast<op_record*>(data);
-        rec->result = res;
-        --in_flight_;
-        resume_watched(rec->waiter);
+        complete(*reinterpret_cast<op_record*>(data), res);
       }
     }
-    return true;
   }
 
   ::io_uring ring_;
   int wake_fd_;
   std::uint64_t wake_count_ = 0;
   bool wake_armed_ = false;
-  std::size_t in_flight_ = 0;
   std::size_t internal_ = 0;
   std::map<int, std::unique_ptr<acceptor>> acceptors_;  // by listening descriptor
   std::vector<std::unique_ptr<acceptor>> retired_;      // closed, awaiting their last completion

@@ -55,7 +55,15 @@ class loop {
   /// Starts `r`; when it completes, rec.result is set and rec.waiter resumed
   /// on the loop's thread, never inside start() itself (the waiter is still
   /// in its await_suspend). Throws std::system_error when it cannot start.
-  virtual void start(op_record& rec, const op_request& r) = 0;
+  void start(op_record& rec, const op_request& r) {
+    ++in_flight_;
+    try {
+      begin(rec, r);
+    } catch (...) {
+      --in_flight_;
+      throw;
+    }
+  }
   /// Asks for `rec` to finish early (with -ECANCELED). Loop thread only.
   virtual void cancel(op_record& rec) = 0;
   /// Runs fn on the loop's thread soon. Any thread.
@@ -72,7 +80,7 @@ class loop {
   /// Processes completions and posted callbacks until done() is true.
   virtual void run_until(const std::function<bool()>& done) = 0;
   /// Operations started and not yet completed.
-  virtual std::size_t in_flight() const noexcept = 0;
+  std::size_t in_flight() const noexcept { return in_flight_; }
   /// "io_uring" or "fallback", and why this one.
   virtual std::string_view name() const noexcept = 0;
   virtual std::string_view reason() const noexcept = 0;
@@ -88,6 +96,24 @@ class loop {
   std::function<void(std::chrono::nanoseconds)> on_stall;
 
  protected:
+  /// The backend's part of start(): hand `r` to the kernel (or wherever);
+  /// it ends with complete() or complete_soon().
+  virtual void begin(op_record& rec, const op_request& r) = 0;
+
+  /// A started operation has its result: resume its waiter now.
+  void complete(op_record& rec, long result) {
+    rec.result = result;
+    --in_flight_;
+    resume_watched(rec.waiter);
+  }
+  /// The same, for a result known inside begin() or a caller's frame: the
+  /// waiter resumes on the loop's next turn.
+  void complete_soon(op_record& rec, long result) {
+    rec.result = result;
+    --in_flight_;
+    schedule(rec.waiter);
+  }
+
   /// Makes a blocked run_until look at posted callbacks (an eventfd write).
   /// Called with the post lock held.
   virtual void wake() noexcept = 0;
@@ -127,6 +153,7 @@ class loop {
   }
 
  private:
+  std::size_t in_flight_ = 0;
   std::mutex posted_m_;
   std::vector<std::function<void()>> posted_;
   std::vector<std::coroutine_handle<>> ready_;
