@@ -68,20 +68,39 @@ void_operation sleep_until(context& ctx, clock::time_point t) {
   return sleep_for(ctx, std::chrono::duration_cast<nanoseconds>(t - clock::now()));
 }
 
-// ---- file
+// ---- descriptors owned by a file or a socket
 
-file::file(file&& o) noexcept : ctx_(o.ctx_), fd_(std::exchange(o.fd_, -1)) {}
-file& file::operator=(file&& o) noexcept {
+namespace detail {
+
+owned_descriptor::owned_descriptor(owned_descriptor&& o) noexcept : ctx_(o.ctx_), fd_(std::exchange(o.fd_, -1)) {}
+
+owned_descriptor& owned_descriptor::operator=(owned_descriptor&& o) noexcept {
   if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
+    close_now();
     ctx_ = o.ctx_;
     fd_ = std::exchange(o.fd_, -1);
   }
   return *this;
 }
-file::~file() {
-  if (fd_ >= 0) ::close(fd_);
+
+owned_descriptor::~owned_descriptor() { close_now(); }
+
+void owned_descriptor::close_now() noexcept {
+  if (fd_ < 0) return;
+  if (ctx_) ctx_->loop().forget_fd(fd_);
+  ::close(std::exchange(fd_, -1));
 }
+
+task<void> owned_descriptor::close() {
+  if (fd_ < 0) co_return;
+  ctx_->loop().forget_fd(fd_);
+  const int fd = std::exchange(fd_, -1);
+  co_await void_operation(ctx_->loop(), op_request{op_kind::close, fd}, "close");
+}
+
+}  // namespace detail
+
+// ---- file
 
 task<file> file::open(context& ctx, std::string path, int flags, unsigned mode) {
   op_request r{op_kind::open};
@@ -131,30 +150,7 @@ std::uint64_t file::size() const {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
-task<void> file::close() {
-  const int fd = std::exchange(fd_, -1);
-  if (fd < 0) co_return;
-  co_await void_operation(ctx_->loop(), op_request{op_kind::close, fd}, "close");
-}
-
 // ---- socket
-
-socket::socket(socket&& o) noexcept : ctx_(o.ctx_), fd_(std::exchange(o.fd_, -1)) {}
-socket& socket::operator=(socket&& o) noexcept {
-  if (this != &o) {
-    close_now();
-    ctx_ = o.ctx_;
-    fd_ = std::exchange(o.fd_, -1);
-  }
-  return *this;
-}
-socket::~socket() { close_now(); }
-
-void socket::close_now() noexcept {
-  if (fd_ < 0) return;
-  if (ctx_) ctx_->loop().forget_fd(fd_);
-  ::close(std::exchange(fd_, -1));
-}
 
 namespace {
 sockaddr_in ipv4(const std::string& address, std::uint16_t port) {
@@ -240,13 +236,6 @@ void_operation socket::shutdown(int how) {
   op_request r{op_kind::shutdown, fd_};
   r.flags = how;
   return void_operation(ctx_->loop(), r, "shutdown");
-}
-
-task<void> socket::close() {
-  if (fd_ < 0) co_return;
-  ctx_->loop().forget_fd(fd_);
-  const int fd = std::exchange(fd_, -1);
-  co_await void_operation(ctx_->loop(), op_request{op_kind::close, fd}, "close");
 }
 
 std::uint16_t socket::local_port() const {

@@ -44,17 +44,40 @@ class void_operation : public detail::operation {
 void_operation sleep_for(context& ctx, nanoseconds d);
 void_operation sleep_until(context& ctx, std::chrono::steady_clock::time_point t);
 
-/// A file opened through the context. Closed by close(), or by the
-/// destructor (synchronously) if still open.
-class file {
+namespace detail {
+
+/// A descriptor that belongs to an object of one context (a file, a socket):
+/// moved, never copied; closed by close(), or synchronously by the
+/// destructor (and a move onto it) while still open. Either way the loop
+/// hears of it first (loop::forget_fd).
+class owned_descriptor {
  public:
-  file() noexcept = default;
-  file(context& ctx, int fd) noexcept : ctx_(&ctx), fd_(fd) {}
-  file(file&& o) noexcept;
-  file& operator=(file&& o) noexcept;
-  file(const file&) = delete;
-  file& operator=(const file&) = delete;
-  ~file();
+  owned_descriptor() noexcept = default;
+  owned_descriptor(context& ctx, int fd) noexcept : ctx_(&ctx), fd_(fd) {}
+  owned_descriptor(owned_descriptor&& o) noexcept;
+  owned_descriptor& operator=(owned_descriptor&& o) noexcept;
+  owned_descriptor(const owned_descriptor&) = delete;
+  owned_descriptor& operator=(const owned_descriptor&) = delete;
+  ~owned_descriptor();
+
+  task<void> close();
+  bool is_open() const noexcept { return fd_ >= 0; }
+  int native_handle() const noexcept { return fd_; }
+
+ protected:
+  context* ctx_ = nullptr;
+  int fd_ = -1;
+
+ private:
+  void close_now() noexcept;
+};
+
+}  // namespace detail
+
+/// A file opened through the context.
+class file : public detail::owned_descriptor {
+ public:
+  using owned_descriptor::owned_descriptor;
 
   /// Opens path with open(2) flags (O_CLOEXEC is added) and mode.
   static task<file> open(context& ctx, std::string path, int flags, unsigned mode = 0644);
@@ -68,26 +91,12 @@ class file {
   void_operation fsync();
   /// The size in bytes (fstat).
   std::uint64_t size() const;
-  task<void> close();
-
-  bool is_open() const noexcept { return fd_ >= 0; }
-  int native_handle() const noexcept { return fd_; }
-
- private:
-  context* ctx_ = nullptr;
-  int fd_ = -1;
 };
 
-/// A TCP socket (IPv4). Closed by close(), or by the destructor.
-class socket {
+/// A TCP socket (IPv4).
+class socket : public detail::owned_descriptor {
  public:
-  socket() noexcept = default;
-  socket(context& ctx, int fd) noexcept : ctx_(&ctx), fd_(fd) {}
-  socket(socket&& o) noexcept;
-  socket& operator=(socket&& o) noexcept;
-  socket(const socket&) = delete;
-  socket& operator=(const socket&) = delete;
-  ~socket();
+  using owned_descriptor::owned_descriptor;
 
   /// A listening socket on address:port (port 0: any free port).
   static socket listen(context& ctx, const std::string& address = "127.0.0.1", std::uint16_t port = 0,
@@ -103,16 +112,7 @@ class socket {
   /// std::system_error (EPIPE) that says how many bytes came.
   task<void> recv_exact(std::span<std::byte> into, nanoseconds timeout = {});
   void_operation shutdown(int how = SHUT_WR);
-  task<void> close();
-
   std::uint16_t local_port() const;
-  bool is_open() const noexcept { return fd_ >= 0; }
-  int native_handle() const noexcept { return fd_; }
-
- private:
-  void close_now() noexcept;
-  context* ctx_ = nullptr;
-  int fd_ = -1;
 };
 
 }  // namespace switchyard::io
