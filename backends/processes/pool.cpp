@@ -223,6 +223,7 @@ struct pool::lane {
   std::vector<std::pair<std::size_t, std::size_t>> jobs;  // (first chunk, chunks)
   std::size_t current = 0;
   std::size_t staged = 0;  // jobs [0, staged) have their input in staging memory
+  std::optional<located_region> staging{};  // the slot's staging memory, when copying
   int deaths = 0;
   bool finished = false;
 };
@@ -248,7 +249,10 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     lane l{held.held[i], {}};
     const std::size_t end = (i + 1) * count / k;
     for (std::size_t c = i * count / k; c < end; c += per_job) l.jobs.emplace_back(c, std::min(per_job, end - c));
-    if (copying && !l.s->staging) l.s->staging = std::make_unique<detail::shared_region>(4 * piece_bytes, "switchyard-staging");
+    if (copying) {
+      if (!l.s->staging) l.s->staging = std::make_unique<detail::shared_region>(4 * piece_bytes, "switchyard-staging");
+      l.staging = locate(l.s->staging->data(), l.s->staging->bytes());
+    }
     lanes.push_back(std::move(l));
   }
 
@@ -259,8 +263,7 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     if (data == nullptr) return {};
     const std::size_t first = l.jobs[j].first;
     if (!copying) return {where->id, where->offset + first * chunk_elements * esize};
-    const auto region = locate(l.s->staging->data(), l.s->staging->bytes());
-    return {region->id, ((j % 2) * 2 + slot_in_half) * piece_bytes};
+    return {l.staging->id, ((j % 2) * 2 + slot_in_half) * piece_bytes};
   };
   auto stage = [&](lane& l, std::size_t j) {
     const auto [first, chunks] = l.jobs[j];
@@ -277,7 +280,7 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     const std::size_t j = l.current;
     if (copying) {
       if (l.staged <= j) stage(l, l.staged++);
-      map(*l.s, *locate(l.s->staging->data(), l.s->staging->bytes()));
+      map(*l.s, *l.staging);
     } else {
       map(*l.s, *xr);
       if (yr) map(*l.s, *yr);
