@@ -149,8 +149,10 @@ class fallback_loop final : public io::detail::loop {
     claim_thread();
     for (;;) {
       run_posted();
-      const bool ran = run_ready();
+      // Timers first: a timer's waiter may schedule others (a limiter passing
+      // its place on), and run_ready must see them before the loop blocks.
       expire_timers();
+      const bool ran = run_ready();
       if (done()) return;
       if (ran) continue;
       wait_events();

@@ -407,6 +407,28 @@ TEST_F(Io, ALimiterKeepsAtMostNInFlight) {
   EXPECT_EQ(limit.available(), 3u) << "every place came back";
 }
 
+// The last timer's completion hands a place to a waiting task: the loop must
+// run that task rather than block with nothing left to wait for (the
+// fallback once slept forever here).
+TEST_F(Io, WorkThatATimerWakesRunsBeforeTheLoopBlocks) {
+  io::context ctx;
+  io::limiter limit(ctx, 1);
+  auto holder = [&]() -> task<int> {
+    auto p = co_await limit.acquire();
+    co_await io::sleep_for(ctx, 2ms);
+    co_return 1;
+  };
+  auto follower = [&]() -> task<int> {
+    auto p = co_await limit.acquire();
+    co_return 2;
+  };
+  auto both = [&]() -> task<int> {
+    const auto [a, b] = co_await io::when_all(holder(), follower());
+    co_return a + b;
+  };
+  for (int round = 0; round < 20; ++round) EXPECT_EQ(ctx.run(both()), 3);
+}
+
 TEST_F(Io, DestroyingAContextCancelsAndDrainsSpawnedTasks) {
   std::atomic<int> cancelled{0}, finished{0};
   const auto t0 = std::chrono::steady_clock::now();
