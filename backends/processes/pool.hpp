@@ -18,17 +18,7 @@
 
 namespace switchyard::backends::processes {
 
-/// One built-in reduction, described so that another process can run it.
-struct reduction {
-  op_kind op;
-  element_kind type;
-  accuracy mode;
-  comparison pred_op = comparison::equal;
-  std::uint64_t pred_bits = 0;
-  const void* x;
-  const void* y = nullptr;  ///< dot's second input
-  std::size_t n;
-};
+using kernels::reduction;
 
 /// Writes the partial of every chunk of `r` (chunk_elements each, the last
 /// shorter) to `out`, partial_bytes apart, using at most max_workers workers

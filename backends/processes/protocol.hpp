@@ -19,6 +19,7 @@
 #include <switchyard/predicates.hpp>
 
 #include "kernels/common/partials.hpp"
+#include "kernels/common/reduction.hpp"
 
 namespace switchyard::backends::processes {
 
@@ -33,45 +34,11 @@ inline constexpr int worker_done_fd = 6;
 /// and the worker closes at start-up.
 inline constexpr int worker_image_fd = 7;
 
-enum class op_kind : std::uint8_t { sum, dot, sum_of_squares, sum_of_squares_wide, argmin, argmax, minmax, count };
-enum class element_kind : std::uint8_t { f32, f64, i32, i64, u8 };
-
-template <class T> constexpr element_kind kind_of();
-template <> constexpr element_kind kind_of<float>() { return element_kind::f32; }
-template <> constexpr element_kind kind_of<double>() { return element_kind::f64; }
-template <> constexpr element_kind kind_of<std::int32_t>() { return element_kind::i32; }
-template <> constexpr element_kind kind_of<std::int64_t>() { return element_kind::i64; }
-template <> constexpr element_kind kind_of<std::uint8_t>() { return element_kind::u8; }
-
-/// Calls f(T{}) with the element type `k` names.
-template <class F>
-decltype(auto) with_element(element_kind k, F&& f) {
-  switch (k) {
-    case element_kind::f32: return f(float{});
-    case element_kind::f64: return f(double{});
-    case element_kind::i32: return f(std::int32_t{});
-    case element_kind::i64: return f(std::int64_t{});
-    case element_kind::u8: break;
-  }
-  return f(std::uint8_t{});
-}
-
-/// The partial one chunk of `op` over T yields (the same types the other
-/// CPU backends combine).
-template <class T, class F>
-decltype(auto) with_partial(op_kind op, F&& f) {
-  switch (op) {
-    case op_kind::sum:
-    case op_kind::dot:
-    case op_kind::sum_of_squares: return f(kernels::sum_partial_t<T>{});
-    case op_kind::sum_of_squares_wide: return f(kernels::sum_partial<double>{});
-    case op_kind::argmin:
-    case op_kind::argmax: return f(kernels::extremum<T>{});
-    case op_kind::minmax: return f(kernels::bounds<T>{});
-    case op_kind::count: break;
-  }
-  return f(std::size_t{});
-}
+using kernels::element_kind;
+using kernels::kind_of;
+using kernels::op_kind;
+using kernels::with_element;
+using kernels::with_partial;
 
 inline std::size_t element_bytes(element_kind k) {
   return with_element(k, [](auto t) { return sizeof(t); });

@@ -3,7 +3,6 @@
 // detector. Every test also checks that no descriptor leaked.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -21,25 +21,19 @@
 #include <switchyard/error.hpp>
 #include <switchyard/io.hpp>
 
+#include "support/descriptors.hpp"
+
 namespace io = switchyard::io;
 using switchyard::task;
 using namespace std::chrono_literals;
 
 namespace {
 
-std::size_t open_descriptors() {
-  std::size_t n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
-  closedir(d);
-  return n - 1;
-}
-
 class Io : public ::testing::Test {
  protected:
-  void SetUp() override { fds_ = open_descriptors(); }
-  void TearDown() override { EXPECT_EQ(open_descriptors(), fds_) << "descriptors leaked"; }
-  std::size_t fds_ = 0;
+  void SetUp() override { before_ = switchyard::testing::open_descriptors(); }
+  void TearDown() override { EXPECT_EQ(switchyard::testing::leaked_since(before_), "") << "descriptors leaked"; }
+  std::multiset<std::string> before_;
 };
 
 std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s)); }

@@ -23,6 +23,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "backends/processes/pool.hpp"
+#include "support/descriptors.hpp"
 
 extern char** environ;
 
@@ -33,14 +34,6 @@ namespace {
 
 constexpr sy::options on_processes{.backend = sy::backend::processes};
 constexpr sy::options on_threads{.backend = sy::backend::threads};
-
-std::size_t open_descriptors() {
-  std::size_t n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
-  closedir(d);
-  return n - 1;  // opendir's own
-}
 
 std::set<std::string> dev_shm() {
   std::set<std::string> names;
@@ -121,17 +114,17 @@ class Processes : public ::testing::Test {
       const std::vector<float> warm_vector(1 << 18);
       (void)sy::sum(warm_vector, on_processes);
     }
-    fds_before_ = open_descriptors();
+    fds_before_ = sy::testing::open_descriptors();
     shm_before_ = dev_shm();
   }
   void TearDown() override {
     hooks::fail_first_shard(0);
     if (IsSkipped()) return;
     EXPECT_TRUE(zombie_children().empty()) << "a worker was left a zombie";
-    EXPECT_EQ(open_descriptors(), fds_before_) << "descriptors leaked";
+    EXPECT_EQ(sy::testing::leaked_since(fds_before_), "") << "descriptors leaked";
     EXPECT_EQ(dev_shm(), shm_before_) << "something was left in /dev/shm";
   }
-  std::size_t fds_before_ = 0;
+  std::multiset<std::string> fds_before_;
   std::set<std::string> shm_before_;
 };
 
