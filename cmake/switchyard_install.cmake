@@ -8,7 +8,7 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
 install(FILES "${PROJECT_BINARY_DIR}/include/switchyard/config.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/switchyard")
 install(TARGETS switchyard switchyard_core switchyard_kernels_simd
-                switchyard_serial switchyard_simd switchyard_threads switchyard_processes
+                switchyard_serial switchyard_simd switchyard_threads switchyard_processes switchyard_cuda
                 switchyard_io_uring switchyard_io_fallback
         EXPORT switchyard-targets
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
@@ -31,6 +31,11 @@ install(FILES "${PROJECT_BINARY_DIR}/switchyardConfig.cmake"
         DESTINATION "${SWITCHYARD_CMAKE_DIR}")
 
 # Relative to the .pc file, so that an install moved or made with --prefix works.
+# The cuda backend links CUDA's static runtime, which needs libdl and librt.
+set(SWITCHYARD_PC_CUDA_LIBS "")
+if(SWITCHYARD_HAS_CUDA)
+  set(SWITCHYARD_PC_CUDA_LIBS " -L${CUDAToolkit_LIBRARY_DIR} -lcudart_static -ldl -lrt")
+endif()
 file(RELATIVE_PATH SWITCHYARD_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
 configure_file("${PROJECT_SOURCE_DIR}/cmake/switchyard.pc.in"
                "${PROJECT_BINARY_DIR}/switchyard.pc" @ONLY)

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "backends/cuda/cuda_backend.hpp"
 #include "backends/processes/pool.hpp"
 
 namespace switchyard {
@@ -20,10 +21,11 @@ backend_status availability(backend b) {
       if (reason.empty()) return {true, {}};
       return {false, reason + "; use backend::threads for parallel CPU work"};
     }
-    case backend::cuda:
-      return {false,
-              "the cuda backend is not part of this build of switchyard "
-              "(SWITCHYARD_HAS_CUDA is 0); use a CPU backend or rebuild with the CUDA toolkit"};
+    case backend::cuda: {
+      static const std::string reason = backends::cuda::unavailable_reason();
+      if (reason.empty()) return {true, {}};
+      return {false, reason};
+    }
   }
   return {false, "backend value " + std::to_string(static_cast<int>(b)) +
                      " is not a switchyard::backend; use one of the enum's names"};

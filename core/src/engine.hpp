@@ -1,6 +1,7 @@
 // The chunk engine behind every built-in reduction: split the input into
 // fixed chunks, compute each chunk's partial with the backend's kernel set
-// (sequentially, across the thread arena, or in worker processes), and
+// (sequentially, across the thread arena, or in worker processes; the GPU
+// has chunks of its own), and
 // combine the partials in the fixed tree. Chunk boundaries and the tree depend
 // only on n, so every CPU backend and every thread count produces the same bits.
 #pragma once
@@ -15,6 +16,7 @@
 #include <switchyard/detail/tree_reduce.hpp>
 #include <switchyard/error.hpp>
 
+#include "backends/cuda/cuda_backend.hpp"
 #include "backends/serial/serial.hpp"
 #include "backends/processes/pool.hpp"
 #include "backends/simd/simd.hpp"
@@ -23,14 +25,14 @@
 
 namespace switchyard::detail {
 
-using backends::processes::op_kind;
-using backends::processes::reduction;
+using kernels::op_kind;
+using kernels::reduction;
 
-/// A call's description for the processes backend, whose workers cannot run
-/// a lambda of this process: the op, the element type and the inputs.
+/// A call's description for the backends that cannot run a lambda of this
+/// process (worker processes, the GPU): the op, the element type, the inputs.
 template <class T>
-reduction describe(op_kind op, std::span<const T> x, accuracy mode, const T* y = nullptr) {
-  return {op, backends::processes::kind_of<T>(), mode, comparison::equal, 0, x.data(), y, x.size()};
+reduction describe(op_kind op, std::span<const T> x, const plan& p, const T* y = nullptr) {
+  return {op, kernels::kind_of<T>(), p.mode, comparison::equal, 0, x.data(), y, x.size(), p.input, p.deterministic};
 }
 
 /// chunk(kernel_set, begin, length) -> P for each chunk of the call `r`
@@ -65,6 +67,11 @@ P run_chunked(const plan& p, const reduction& r, Chunk&& chunk, Combine&& combin
     case backend::processes: {
       std::vector<P> parts(count);
       backends::processes::chunk_partials(r, chunk_elements, parts.data(), sizeof(P), p.max_threads);
+      return tree_reduce(std::span(parts), combine);
+    }
+    case backend::cuda: {
+      std::vector<P> parts(backends::cuda::chunk_count(r));
+      backends::cuda::reduce_chunks(r, parts.data());
       return tree_reduce(std::span(parts), combine);
     }
     default:

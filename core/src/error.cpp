@@ -17,6 +17,7 @@ class category final : public std::error_category {
       case errc::unsupported_operation: return "operation not supported by this backend";
       case errc::resource_exhausted: return "system resources exhausted";
       case errc::worker_failed: return "a worker process died";
+      case errc::device_failed: return "a GPU call failed";
     }
     return "unknown switchyard error";
   }

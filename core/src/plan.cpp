@@ -35,13 +35,22 @@ void check_options(const options& o) {
   }
 }
 
-plan plan_builtin(const options& o, std::size_t n) {
+plan plan_builtin(const options& o, std::size_t n, memory input) {
   check_options(o);
   backend where = o.backend;
-  if (where == backend::automatic) {
+  if (input == memory::device) {
+    if (where != backend::automatic && where != backend::cuda) {
+      throw error(errc::unsupported_operation,
+                  "backend " + std::string(to_string(where)) +
+                      " reads host memory, and this input is a device_array in GPU memory; "
+                      "use backend::cuda or backend::automatic, or download() the array first");
+    }
+    where = backend::cuda;
+    check_options({.backend = where, .accuracy = o.accuracy});
+  } else if (where == backend::automatic) {
     where = parallel_pays(n, o.max_threads) ? backend::threads : backend::simd;
   }
-  return {where, o.accuracy, o.max_threads};
+  return {where, o.accuracy, o.max_threads, o.deterministic, input};
 }
 
 backend resolve_for_callables(const options& o, std::size_t n) {

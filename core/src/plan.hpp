@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include <switchyard/detail/memory.hpp>
 #include <switchyard/options.hpp>
 
 namespace switchyard::detail {
@@ -14,6 +15,8 @@ struct plan {
   backend where;
   accuracy mode;
   unsigned max_threads;
+  bool deterministic = false;
+  memory input = memory::host;  ///< where the call's data lives
 };
 
 /// Elements per chunk: the unit of work of every CPU backend, fixed so that
@@ -31,9 +34,10 @@ inline constexpr std::size_t chunk_elements = std::size_t{1} << 16;
 inline constexpr std::size_t threads_threshold_elements = chunk_elements + chunk_elements / 8;
 
 /// Checks `o` and resolves automatic for a built-in op over n elements.
-/// Throws switchyard::error for a bad enum value or a forced backend that is
-/// not available.
-plan plan_builtin(const options& o, std::size_t n);
+/// Data in device memory runs on cuda, the one backend that reads it.
+/// Throws switchyard::error for a bad enum value, a forced backend that is
+/// not available, or one that cannot read device memory.
+plan plan_builtin(const options& o, std::size_t n, memory input = memory::host);
 
 /// Throws switchyard::error (invalid_argument) for enum values outside their
 /// enums, and (backend_unavailable) for a forced backend that is unavailable.

@@ -10,10 +10,10 @@
 namespace switchyard::detail {
 
 template <element T>
-std::size_t count(std::span<const T> v, compare<T> pred, const options& o) {
-  const plan p = plan_builtin(o, v.size());
+std::size_t count(std::span<const T> v, compare<T> pred, const options& o, memory where) {
+  const plan p = plan_builtin(o, v.size(), where);
   if (v.empty()) return 0;
-  reduction call = describe(op_kind::count, v, p.mode);
+  reduction call = describe(op_kind::count, v, p);
   call.pred_op = pred.op;
   std::memcpy(&call.pred_bits, &pred.value, sizeof(T));
   return run_chunked<std::size_t>(
@@ -22,7 +22,7 @@ std::size_t count(std::span<const T> v, compare<T> pred, const options& o) {
 }
 
 #define SWITCHYARD_INSTANTIATE(T) \
-  template std::size_t count<T>(std::span<const T>, compare<T>, const options&);
+  template std::size_t count<T>(std::span<const T>, compare<T>, const options&, memory);
 SWITCHYARD_FOR_EACH_ELEMENT_TYPE(SWITCHYARD_INSTANTIATE)
 #undef SWITCHYARD_INSTANTIATE
 

@@ -8,6 +8,13 @@
 #include <cstdint>
 #include <type_traits>
 
+// These combines run in the CUDA kernels too: callable from device code there.
+#if defined(__CUDACC__)
+#define SWITCHYARD_HOST_DEVICE __host__ __device__
+#else
+#define SWITCHYARD_HOST_DEVICE
+#endif
+
 namespace switchyard::kernels {
 
 /// A floating-point sum as an unevaluated pair hi + lo; lo carries the
@@ -21,7 +28,7 @@ struct sum_partial {
 
 /// Neumaier's two-sum: the rounding error of hi_l + hi_r joins the lo parts.
 template <class A>
-constexpr sum_partial<A> combine(const sum_partial<A>& l, const sum_partial<A>& r) noexcept {
+SWITCHYARD_HOST_DEVICE constexpr sum_partial<A> combine(const sum_partial<A>& l, const sum_partial<A>& r) noexcept {
   const A t = l.hi + r.hi;
   const A err = std::abs(l.hi) >= std::abs(r.hi) ? (l.hi - t) + r.hi : (r.hi - t) + l.hi;
   return {t, (l.lo + r.lo) + err};
@@ -30,12 +37,12 @@ constexpr sum_partial<A> combine(const sum_partial<A>& l, const sum_partial<A>& 
 /// The value of a partial. Once hi is infinite or NaN, lo holds inf - inf
 /// artefacts, so hi alone is the answer.
 template <class A>
-constexpr A finish(const sum_partial<A>& p) noexcept {
+SWITCHYARD_HOST_DEVICE constexpr A finish(const sum_partial<A>& p) noexcept {
   return std::isfinite(p.hi) ? p.hi + p.lo : p.hi;
 }
 
 template <class T>
-constexpr bool is_nan(T x) noexcept {
+SWITCHYARD_HOST_DEVICE constexpr bool is_nan(T x) noexcept {
   if constexpr (std::is_floating_point_v<T>) {
     return x != x;
   } else {
@@ -50,14 +57,19 @@ struct extremum {
   std::size_t index = 0;
 };
 
-/// Left and right are adjacent chunks in index order: the first NaN wins,
-/// then the strictly better value, and ties keep the left (lower index).
+/// The first NaN wins, then the strictly better value; among equal values
+/// (-0.0 and +0.0 are equal) and among NaNs the lower index wins. Decided by
+/// index, not by which side is which, so the GPU's interleaved partials
+/// combine in any order; on the CPU l always holds the lower indices.
 template <bool kMax, class T>
-constexpr extremum<T> combine_extremum(const extremum<T>& l, const extremum<T>& r) noexcept {
-  if (is_nan(l.value)) return l;
-  if (is_nan(r.value)) return r;
-  const bool better = kMax ? r.value > l.value : r.value < l.value;
-  return better ? r : l;
+SWITCHYARD_HOST_DEVICE constexpr extremum<T> combine_extremum(const extremum<T>& l, const extremum<T>& r) noexcept {
+  const bool l_nan = is_nan(l.value), r_nan = is_nan(r.value);
+  if (l_nan != r_nan) return l_nan ? l : r;
+  if (!l_nan) {
+    if (kMax ? r.value > l.value : r.value < l.value) return r;
+    if (kMax ? l.value > r.value : l.value < r.value) return l;
+  }
+  return r.index < l.index ? r : l;
 }
 
 /// The least and greatest element of a chunk (both the first NaN if any).
@@ -68,7 +80,7 @@ struct bounds {
 };
 
 template <class T>
-constexpr bounds<T> combine_bounds(const bounds<T>& l, const bounds<T>& r) noexcept {
+SWITCHYARD_HOST_DEVICE constexpr bounds<T> combine_bounds(const bounds<T>& l, const bounds<T>& r) noexcept {
   if (is_nan(l.min)) return l;
   if (is_nan(r.min)) return r;
   return {r.min < l.min ? r.min : l.min, r.max > l.max ? r.max : l.max};

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <switchyard/detail/memory.hpp>
 #include <switchyard/options.hpp>
 #include <switchyard/predicates.hpp>
 
@@ -63,6 +64,8 @@ struct reduction {
   const void* x;
   const void* y = nullptr;  ///< dot's second input
   std::size_t n;
+  detail::memory where = detail::memory::host;  ///< where x and y are
+  bool deterministic = false;                   ///< options::deterministic
 };
 
 }  // namespace switchyard::kernels

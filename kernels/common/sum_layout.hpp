@@ -38,7 +38,7 @@ inline constexpr std::size_t pairwise_depth = 40;
 /// Both find the same exact error, so the choice changes no bit. Written
 /// once so the scalar and SIMD kernels agree.
 template <class A>
-constexpr void neumaier_add(A& s, A& c, A x) noexcept {
+SWITCHYARD_HOST_DEVICE constexpr void neumaier_add(A& s, A& c, A x) noexcept {
   const A t = s + x;
   const A e = std::abs(s) >= std::abs(x) ? (s - t) + x : (x - t) + s;
   c = c + e;

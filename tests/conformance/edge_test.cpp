@@ -25,7 +25,7 @@ namespace st = switchyard::testing;
 
 namespace {
 
-class Edges : public ::testing::TestWithParam<sy::backend> {
+class Edges : public st::backend_suite {
  protected:
   sy::options opts() const { return {.backend = GetParam()}; }
 };
@@ -198,7 +198,7 @@ TEST_P(Edges, CallerCallablesRunOrRefuseClearly) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, Edges, ::testing::ValuesIn(st::available_backends()),
+INSTANTIATE_TEST_SUITE_P(EveryBackend, Edges, ::testing::ValuesIn(st::every_backend()),
                          st::backend_name);
 
 TEST(Backends, UnavailableOnesAreRefusedWithTheReasonAndNeverChosen) {
@@ -216,6 +216,15 @@ TEST(Backends, UnavailableOnesAreRefusedWithTheReasonAndNeverChosen) {
     }
     // Forced but unavailable is refused even when there is nothing to compute.
     EXPECT_THROW((void)sy::sum(std::vector<float>{}, {.backend = b}), sy::error);
+    if (b == sy::backend::cuda) {
+      try {
+        const sy::device_array<float> d(16);
+        FAIL() << "a device_array was made without a usable GPU";
+      } catch (const sy::error& e) {
+        EXPECT_EQ(e.code(), sy::errc::backend_unavailable);
+        EXPECT_NE(std::string(e.what()).find(s.reason), std::string::npos) << e.what();
+      }
+    }
   }
   EXPECT_EQ(sy::sum(v), float(1 << 20));
   EXPECT_TRUE(sy::availability(sy::backend::automatic).available);

@@ -185,7 +185,7 @@ void check_all(sy::backend b) {
   }
 }
 
-class Conformance : public ::testing::TestWithParam<sy::backend> {};
+class Conformance : public st::backend_suite {};
 
 TEST_P(Conformance, Float) { check_all<float>(GetParam()); }
 TEST_P(Conformance, Double) { check_all<double>(GetParam()); }
@@ -193,7 +193,7 @@ TEST_P(Conformance, Int32) { check_all<std::int32_t>(GetParam()); }
 TEST_P(Conformance, Int64) { check_all<std::int64_t>(GetParam()); }
 TEST_P(Conformance, Uint8) { check_all<std::uint8_t>(GetParam()); }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, Conformance, ::testing::ValuesIn(st::available_backends()),
+INSTANTIATE_TEST_SUITE_P(EveryBackend, Conformance, ::testing::ValuesIn(st::every_backend()),
                          st::backend_name);
 
 }  // namespace

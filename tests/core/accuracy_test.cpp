@@ -15,7 +15,7 @@ namespace st = switchyard::testing;
 
 namespace {
 
-class Accuracy : public ::testing::TestWithParam<sy::backend> {};
+class Accuracy : public st::backend_suite {};
 
 // 1e8f then a million 1.0f: the exact sum, 101'000'000, is a float (a
 // multiple of 8, the spacing there). A naive float loop adds nothing after the
@@ -64,7 +64,7 @@ TEST(Accuracy, DefaultIsCompensated) {
   EXPECT_EQ(sy::options{}.accuracy, sy::accuracy::compensated);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, Accuracy, ::testing::ValuesIn(st::available_backends()),
+INSTANTIATE_TEST_SUITE_P(EveryBackend, Accuracy, ::testing::ValuesIn(st::every_backend()),
                          st::backend_name);
 
 }  // namespace

@@ -1,4 +1,5 @@
-// The backends a conformance suite is instantiated for: every one available here.
+// The backends a conformance suite is instantiated for: every one, skipped
+// with the reason where this machine cannot run it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,13 +11,21 @@
 
 namespace switchyard::testing {
 
-inline std::vector<backend> available_backends() {
-  std::vector<backend> out;
-  for (backend b : {backend::serial, backend::simd, backend::threads, backend::processes, backend::cuda}) {
-    if (availability(b).available) out.push_back(b);
-  }
-  return out;
+/// Every backend this library names. A suite instantiated over them all runs
+/// on those this machine has and skips, saying why, on the others.
+inline std::vector<backend> every_backend() {
+  return {backend::serial, backend::simd, backend::threads, backend::processes, backend::cuda};
 }
+
+/// The fixture of such a suite: GetParam() is the backend.
+class backend_suite : public ::testing::TestWithParam<backend> {
+ protected:
+  void SetUp() override {
+    if (const backend_status s = availability(GetParam()); !s.available) {
+      GTEST_SKIP() << "backend " << to_string(GetParam()) << " is not available here: " << s.reason;
+    }
+  }
+};
 
 /// Names the instantiations of a suite over backends: EveryBackend/X.Y/simd.
 inline std::string backend_name(const ::testing::TestParamInfo<backend>& p) {

@@ -17,6 +17,7 @@ enum class errc {
   unsupported_operation,   ///< the backend cannot run this operation (a user lambda on simd)
   resource_exhausted,      ///< the system could not provide memory, processes or descriptors
   worker_failed,           ///< a worker process died twice on the same shard
+  device_failed,           ///< a GPU call failed (a CUDA error other than running out of memory)
 };
 
 /// The std::error_category of switchyard::errc.

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 
+#include <switchyard/detail/memory.hpp>
 #include <switchyard/detail/range.hpp>
 #include <switchyard/element.hpp>
 #include <switchyard/options.hpp>
@@ -23,17 +24,18 @@
 namespace switchyard {
 
 namespace detail {
-// Defined in the library for the five element types.
-template <element T> sum_t<T> sum(std::span<const T> v, const options& o);
-template <element T> sum_t<T> dot(std::span<const T> x, std::span<const T> y, const options& o);
-template <element T> sum_t<T> sum_of_squares(std::span<const T> v, const options& o);
-template <element T> norm_t<T> norm2(std::span<const T> v, const options& o);
-template <element T> std::optional<T> min(std::span<const T> v, const options& o);
-template <element T> std::optional<T> max(std::span<const T> v, const options& o);
-template <element T> std::optional<indexed<T>> argmin(std::span<const T> v, const options& o);
-template <element T> std::optional<indexed<T>> argmax(std::span<const T> v, const options& o);
-template <element T> std::optional<min_max<T>> minmax(std::span<const T> v, const options& o);
-template <element T> std::size_t count(std::span<const T> v, compare<T> pred, const options& o);
+// Defined in the library for the five element types; `where` says whether
+// the spans are host memory or a device_array's GPU memory.
+template <element T> sum_t<T> sum(std::span<const T> v, const options& o, memory where = memory::host);
+template <element T> sum_t<T> dot(std::span<const T> x, std::span<const T> y, const options& o, memory where = memory::host);
+template <element T> sum_t<T> sum_of_squares(std::span<const T> v, const options& o, memory where = memory::host);
+template <element T> norm_t<T> norm2(std::span<const T> v, const options& o, memory where = memory::host);
+template <element T> std::optional<T> min(std::span<const T> v, const options& o, memory where = memory::host);
+template <element T> std::optional<T> max(std::span<const T> v, const options& o, memory where = memory::host);
+template <element T> std::optional<indexed<T>> argmin(std::span<const T> v, const options& o, memory where = memory::host);
+template <element T> std::optional<indexed<T>> argmax(std::span<const T> v, const options& o, memory where = memory::host);
+template <element T> std::optional<min_max<T>> minmax(std::span<const T> v, const options& o, memory where = memory::host);
+template <element T> std::size_t count(std::span<const T> v, compare<T> pred, const options& o, memory where = memory::host);
 }  // namespace detail
 
 /// The sum of all elements (0 for an empty input).

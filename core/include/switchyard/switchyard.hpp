@@ -3,6 +3,7 @@
 
 #include <switchyard/backends.hpp>
 #include <switchyard/config.h>
+#include <switchyard/device_array.hpp>
 #include <switchyard/element.hpp>
 #include <switchyard/error.hpp>
 #include <switchyard/options.hpp>

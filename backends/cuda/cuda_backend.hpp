@@ -1,0 +1,59 @@
+// The cuda backend's interface to the rest of switchyard. It names no CUDA
+// type, so the core and everything else build without nvcc; without it,
+// backends/cuda/not_built.cpp implements this header and says why.
+//
+// Layering (after NVIDIA CUB): this facade -> dispatch (dispatch_reduce.cuh:
+// grid size, scratch, one or two passes, launches; stream_host.cu: pinned
+// staging for host input) -> thin __global__ kernels (kernels.cuh) -> the
+// agent's tile loop (agent_reduce.cuh) -> block collectives (cub::BlockReduce
+// over warp shuffles) with the ops' combines (device_ops.cuh).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "kernels/common/reduction.hpp"
+
+namespace switchyard::backends::cuda {
+
+/// Empty when a CUDA device can run the kernels here, else why not (not
+/// built, no driver, driver too old, no device, architecture not built).
+std::string unavailable_reason();
+
+/// How a reduction over the device combines its blocks' partials: in the
+/// last block to finish (one kernel) or in a second one-block kernel.
+enum class finish_pass { last_block, second_kernel };
+
+struct launch_config {
+  finish_pass finish = finish_pass::last_block;
+};
+
+/// Host input is streamed in chunks of this many bytes (per input).
+inline constexpr std::size_t stream_chunk_bytes = std::size_t{32} << 20;
+
+/// How many partials reduce_chunks writes for `r`: one for device input, one
+/// per stream chunk of host input.
+std::size_t chunk_count(const kernels::reduction& r);
+
+/// Writes the partial of each chunk of `r` (the type kernels::with_partial
+/// names for r.op and r.type, indices counted from the start of the whole
+/// input) to out[0, chunk_count(r)); the caller combines them in its fixed
+/// tree. Device input (r.where == memory::device) is read in place, in one
+/// chunk. Host input goes through pinned staging buffers filled by the
+/// thread arena, on several streams, so that each chunk's copy overlaps the
+/// reduction of the one before; host memory that is already page-locked is
+/// copied from directly. Results are the same bits run to run (a grid that
+/// depends only on n, fixed trees, no atomics on values); with
+/// r.deterministic the grid does not depend on the device either.
+/// Throws switchyard::error: backend_unavailable, resource_exhausted (out of
+/// GPU or pinned memory), device_failed (any other CUDA failure).
+void reduce_chunks(const kernels::reduction& r, void* out, const launch_config& config = {});
+
+/// Device memory for device_array: zero-filled `bytes`, released by release().
+void* allocate(std::size_t bytes);
+void release(void* device) noexcept;
+/// Synchronous copies between host memory and device memory.
+void copy_to_device(void* device, const void* host, std::size_t bytes);
+void copy_to_host(void* host, const void* device, std::size_t bytes);
+
+}  // namespace switchyard::backends::cuda

@@ -1,0 +1,89 @@
+// Every CUDA call is checked: a failure becomes a switchyard::error that names
+// the call and CUDA's reason. And the handles the backend holds (device and
+// pinned memory, streams, events) are owned, so an error on any path leaks
+// nothing.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include <switchyard/error.hpp>
+
+namespace switchyard::backends::cuda {
+
+/// Throws for anything but cudaSuccess: resource_exhausted for running out of
+/// memory, device_failed otherwise. `what` names the call.
+void check(cudaError_t e, const std::string& what);
+
+/// The launch just made failed to start (a bad configuration, no kernel image).
+inline void check_launch(const char* kernel) { check(cudaGetLastError(), std::string("launching ") + kernel); }
+
+/// Device memory from cudaMalloc (or stream-ordered cudaMallocAsync).
+class device_buffer {
+ public:
+  device_buffer() noexcept = default;
+  explicit device_buffer(std::size_t bytes);
+  device_buffer(std::size_t bytes, cudaStream_t stream);  // stream-ordered
+  device_buffer(device_buffer&& o) noexcept
+      : p_(std::exchange(o.p_, nullptr)), bytes_(o.bytes_), stream_(o.stream_), async_(o.async_) {}
+  device_buffer& operator=(device_buffer&&) = delete;
+  ~device_buffer();
+  void* get() const noexcept { return p_; }
+  template <class T>
+  T* as() const noexcept { return static_cast<T*>(p_); }
+  std::size_t bytes() const noexcept { return bytes_; }
+
+ private:
+  void* p_ = nullptr;
+  std::size_t bytes_ = 0;
+  cudaStream_t stream_ = nullptr;
+  bool async_ = false;
+};
+
+/// Page-locked host memory (cudaMallocHost): what the copy engines read at
+/// full PCIe speed.
+class pinned_buffer {
+ public:
+  explicit pinned_buffer(std::size_t bytes);
+  pinned_buffer(pinned_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), bytes_(o.bytes_) {}
+  pinned_buffer& operator=(pinned_buffer&&) = delete;
+  ~pinned_buffer();
+  template <class T>
+  T* as() const noexcept { return static_cast<T*>(p_); }
+
+ private:
+  void* p_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+class stream {
+ public:
+  stream();
+  stream(stream&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  stream& operator=(stream&&) = delete;
+  ~stream();
+  cudaStream_t get() const noexcept { return s_; }
+
+ private:
+  cudaStream_t s_ = nullptr;
+};
+
+class event {
+ public:
+  event();
+  event(event&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
+  event& operator=(event&&) = delete;
+  ~event();
+  cudaEvent_t get() const noexcept { return e_; }
+
+ private:
+  cudaEvent_t e_ = nullptr;
+};
+
+/// The current device's multiprocessor count.
+int multiprocessors();
+
+}  // namespace switchyard::backends::cuda

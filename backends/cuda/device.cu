@@ -1,0 +1,143 @@
+// The device side of the backend that is not a kernel: whether a GPU can run
+// here, error checking, owned handles, and device_array's memory.
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "backends/cuda/cuda_backend.hpp"
+#include "backends/cuda/cuda_check.cuh"
+
+namespace switchyard::backends::cuda {
+namespace {
+
+std::string version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
+
+std::string gib(std::size_t bytes) { return std::to_string(static_cast<double>(bytes) / (1 << 30)).substr(0, 5) + " GiB"; }
+
+std::string probe() {
+  int driver = 0;
+  (void)cudaDriverGetVersion(&driver);
+  if (driver == 0) {
+    return "no NVIDIA driver is installed (libcuda.so.1 was not found); install the driver to use the GPU";
+  }
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  (void)cudaGetLastError();
+  if (e == cudaErrorInsufficientDriver) {
+    return "the NVIDIA driver supports CUDA " + version_text(driver) + ", older than the CUDA " +
+           version_text(CUDART_VERSION) + " runtime this build links; update the driver";
+  }
+  if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) {
+    return "no CUDA device is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)";
+  }
+  if (e != cudaSuccess) {
+    return std::string("the CUDA runtime could not start: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e);
+  }
+  int device = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return "the CUDA runtime could not describe device 0";
+  }
+  if (major * 10 + minor < SWITCHYARD_CUDA_MIN_ARCH) {
+    return "CUDA device " + std::to_string(device) + " has compute capability " + std::to_string(major) + "." +
+           std::to_string(minor) + "; this build has kernels for " SWITCHYARD_CUDA_ARCHS
+           " (CMAKE_CUDA_ARCHITECTURES): rebuild with that device's architecture";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string unavailable_reason() {
+  static const std::string reason = probe();
+  return reason;
+}
+
+void check(cudaError_t e, const std::string& what) {
+  if (e == cudaSuccess) return;
+  (void)cudaGetLastError();  // a non-sticky error must not fail the next call
+  if (e == cudaErrorMemoryAllocation) {
+    std::size_t free = 0, total = 0;
+    (void)cudaMemGetInfo(&free, &total);
+    (void)cudaGetLastError();
+    throw error(errc::resource_exhausted, "cuda: " + what + ": out of memory (" + gib(free) + " free of " +
+                                              gib(total) + " on the GPU); use smaller inputs or free device arrays");
+  }
+  throw error(errc::device_failed,
+              "cuda: " + what + " failed: " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
+}
+
+device_buffer::device_buffer(std::size_t bytes) : bytes_(bytes) {
+  if (bytes == 0) return;
+  check(cudaMalloc(&p_, bytes), "cudaMalloc of " + std::to_string(bytes) + " bytes");
+}
+
+device_buffer::device_buffer(std::size_t bytes, cudaStream_t s) : bytes_(bytes), stream_(s), async_(true) {
+  if (bytes == 0) return;
+  check(cudaMallocAsync(&p_, bytes, s), "cudaMallocAsync of " + std::to_string(bytes) + " bytes");
+}
+
+device_buffer::~device_buffer() {
+  if (!p_) return;
+  // Errors here would come from an earlier failure that is already reported.
+  if (async_) {
+    (void)cudaFreeAsync(p_, stream_);
+  } else {
+    (void)cudaFree(p_);
+  }
+}
+
+pinned_buffer::pinned_buffer(std::size_t bytes) : bytes_(bytes) {
+  check(cudaMallocHost(&p_, bytes), "cudaMallocHost of " + std::to_string(bytes) + " pinned bytes");
+}
+
+pinned_buffer::~pinned_buffer() {
+  if (p_) (void)cudaFreeHost(p_);
+}
+
+stream::stream() { check(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreate"); }
+stream::~stream() {
+  if (s_) (void)cudaStreamDestroy(s_);
+}
+
+event::event() { check(cudaEventCreateWithFlags(&e_, cudaEventDisableTiming), "cudaEventCreate"); }
+event::~event() {
+  if (e_) (void)cudaEventDestroy(e_);
+}
+
+int multiprocessors() {
+  int device = 0, count = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
+  return count;
+}
+
+void* allocate(std::size_t bytes) {
+  if (const std::string why = unavailable_reason(); !why.empty()) {
+    throw error(errc::backend_unavailable, "device_array needs the cuda backend, which cannot run here: " + why);
+  }
+  if (bytes == 0) return nullptr;
+  void* p = nullptr;
+  check(cudaMalloc(&p, bytes), "cudaMalloc of " + std::to_string(bytes) + " bytes for a device_array");
+  if (const cudaError_t e = cudaMemset(p, 0, bytes); e != cudaSuccess) {
+    (void)cudaFree(p);
+    check(e, "cudaMemset");
+  }
+  return p;
+}
+
+void release(void* device) noexcept {
+  if (device) (void)cudaFree(device);
+}
+
+void copy_to_device(void* device, const void* host, std::size_t bytes) {
+  if (bytes) check(cudaMemcpy(device, host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to the device");
+}
+
+void copy_to_host(void* host, const void* device, std::size_t bytes) {
+  if (bytes) check(cudaMemcpy(host, device, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to the host");
+}
+
+}  // namespace switchyard::backends::cuda

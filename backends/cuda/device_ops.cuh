@@ -1,0 +1,149 @@
+// What each built-in op is on the GPU: the partial a thread accumulates, how
+// one element joins it, how two partials combine (the same combines the CPU
+// backends use, from kernels/common/partials.hpp), and what the finished
+// partial hands back to the core (the CPU backends' partial type).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include <switchyard/options.hpp>
+#include <switchyard/predicates.hpp>
+
+#include "kernels/common/partials.hpp"
+#include "kernels/common/reduction.hpp"
+#include "kernels/common/sum_layout.hpp"
+
+namespace switchyard::backends::cuda {
+
+using kernels::op_kind;
+
+/// The value an element contributes to a sum-like op, in the accumulator type.
+template <op_kind Op, class T, class A>
+__device__ __forceinline__ A term(T x, T y) {
+  if constexpr (std::is_floating_point_v<A>) {
+    if constexpr (Op == op_kind::sum) return A(x);
+    if constexpr (Op == op_kind::dot) return A(x) * A(y);
+    return A(x) * A(x);  // sum_of_squares, sum_of_squares_wide (double squares: exact for float)
+  } else {
+    // Integers wrap modulo 2^64: unsigned arithmetic throughout.
+    const auto ux = static_cast<std::uint64_t>(static_cast<std::int64_t>(x));
+    if constexpr (Op == op_kind::sum) return ux;
+    if constexpr (Op == op_kind::dot) return ux * static_cast<std::uint64_t>(static_cast<std::int64_t>(y));
+    return ux * ux;
+  }
+}
+
+/// sum, dot, sum_of_squares (A = T for floats, uint64 for integers) and
+/// sum_of_squares_wide (A = double). kCompensated: Neumaier summation in each
+/// thread; otherwise a plain running sum per thread. Partials always combine
+/// with two-sum.
+template <op_kind Op, class T, class A, bool kCompensated>
+struct sum_op {
+  static constexpr bool floating = std::is_floating_point_v<A>;
+  using partial = std::conditional_t<floating, kernels::sum_partial<A>, std::uint64_t>;
+  using result = std::conditional_t<floating, kernels::sum_partial<A>, std::int64_t>;
+  static constexpr bool two_inputs = Op == op_kind::dot;
+  const T* x;
+  const T* y;
+
+  __device__ static partial identity() { return partial{}; }
+  __device__ __forceinline__ void add(partial& p, T xi, T yi, std::size_t) const {
+    const A v = term<Op, T, A>(xi, yi);
+    if constexpr (!floating) {
+      p += v;
+    } else if constexpr (kCompensated) {
+      kernels::neumaier_add(p.hi, p.lo, v);
+    } else {
+      p.hi += v;
+    }
+  }
+  __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
+    if constexpr (floating) {
+      return kernels::combine(l, r);
+    } else {
+      return l + r;
+    }
+  }
+  __host__ __device__ static result to_result(const partial& p) {
+    if constexpr (floating) {
+      return p;
+    } else {
+      return static_cast<std::int64_t>(p);
+    }
+  }
+};
+
+/// The identity of argmin (kMax false) or argmax: a value every element ties
+/// or beats, at an index past any input, so a real element always wins.
+template <bool kMax, class T>
+__device__ __forceinline__ kernels::extremum<T> no_extremum() {
+  if constexpr (std::is_floating_point_v<T>) {
+    return {kMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity(), SIZE_MAX};
+  } else {
+    return {kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max(), SIZE_MAX};
+  }
+}
+
+/// argmin / argmax. Threads see interleaved indices, so the combine decides
+/// ties and NaNs by index (kernels::combine_extremum does).
+template <bool kMax, class T>
+struct extremum_op {
+  using partial = kernels::extremum<T>;
+  using result = partial;
+  static constexpr bool two_inputs = false;
+  const T* x;
+  const T* y;
+
+  __device__ static partial identity() { return no_extremum<kMax, T>(); }
+  __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t i) const {
+    p = kernels::combine_extremum<kMax, T>(p, partial{xi, i});
+  }
+  __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
+    return kernels::combine_extremum<kMax, T>(l, r);
+  }
+  __host__ __device__ static result to_result(const partial& p) { return p; }
+};
+
+/// minmax as an argmin and an argmax together, so that the first NaN (by
+/// index) becomes both bounds as on the CPU backends.
+template <class T>
+struct minmax_op {
+  struct partial {
+    kernels::extremum<T> lo, hi;
+  };
+  using result = kernels::bounds<T>;
+  static constexpr bool two_inputs = false;
+  const T* x;
+  const T* y;
+
+  __device__ static partial identity() { return {no_extremum<false, T>(), no_extremum<true, T>()}; }
+  __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t i) const {
+    p.lo = kernels::combine_extremum<false, T>(p.lo, {xi, i});
+    p.hi = kernels::combine_extremum<true, T>(p.hi, {xi, i});
+  }
+  __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
+    return {kernels::combine_extremum<false, T>(l.lo, r.lo), kernels::combine_extremum<true, T>(l.hi, r.hi)};
+  }
+  __host__ __device__ static result to_result(const partial& p) { return {p.lo.value, p.hi.value}; }
+};
+
+/// count_if with a built-in comparison.
+template <class T>
+struct count_op {
+  using partial = unsigned long long;
+  using result = std::size_t;
+  static constexpr bool two_inputs = false;
+  const T* x;
+  const T* y;
+  compare<T> pred;
+
+  __device__ static partial identity() { return 0; }
+  __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t) const { p += pred(xi) ? 1 : 0; }
+  __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const { return l + r; }
+  __host__ __device__ static result to_result(const partial& p) { return static_cast<std::size_t>(p); }
+};
+
+}  // namespace switchyard::backends::cuda

@@ -1,0 +1,69 @@
+// Dispatch: how many blocks a reduction gets, the scratch they share, and
+// the launches of the one-pass or two-pass finish.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstddef>
+
+#include "backends/cuda/cuda_backend.hpp"
+#include "backends/cuda/cuda_check.cuh"
+#include "backends/cuda/kernels.cuh"
+
+namespace switchyard::backends::cuda {
+
+/// The most blocks in deterministic mode, the same on every GPU so that the
+/// combine tree is too: 1024 blocks of 256 threads is one full wave on an
+/// A100 (108 SMs x 8 resident blocks = 864, so 1.2 waves) and on an H100
+/// (132 x 8 = 1056), and each extra block costs only one partial.
+inline constexpr unsigned deterministic_max_blocks = 1024;
+
+/// Blocks for n elements: one per tile, at most one full wave of the device
+/// (or deterministic_max_blocks). Either way it depends only on n and the
+/// device, so a result is the same bits run to run.
+template <class Op, class T>
+unsigned blocks_for(std::size_t n, bool deterministic) {
+  const std::size_t wanted = std::max<std::size_t>(1, (n + tile_elements<T> - 1) / tile_elements<T>);
+  std::size_t most = deterministic_max_blocks;
+  if (!deterministic) {
+    int per_multiprocessor = 0;
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_multiprocessor, reduce_single_pass<Op, T>,
+                                                        block_threads, 0),
+          "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+    most = static_cast<std::size_t>(std::max(1, per_multiprocessor)) * static_cast<std::size_t>(multiprocessors());
+  }
+  return static_cast<unsigned>(std::min(wanted, most));
+}
+
+/// What the launches on one stream share: room for `blocks` block partials
+/// and the single pass's counter, zeroed (the last block leaves it at 0).
+template <class Op>
+struct reduce_scratch {
+  reduce_scratch(unsigned blocks, cudaStream_t s)
+      : partials(blocks * sizeof(typename Op::partial), s), counter(sizeof(unsigned), s) {
+    check(cudaMemsetAsync(counter.get(), 0, sizeof(unsigned), s), "cudaMemsetAsync");
+  }
+  device_buffer partials;
+  device_buffer counter;
+};
+
+/// Queues the reduction of op over its n elements (device memory) on s; the
+/// result lands in *out (device memory). first_index numbers element 0.
+template <class Op, class T>
+void launch_reduce(const Op& op, std::size_t n, std::size_t first_index, unsigned blocks,
+                   reduce_scratch<Op>& scratch, typename Op::result* out, finish_pass finish, cudaStream_t s) {
+  auto* partials = scratch.partials.template as<typename Op::partial>();
+  if (finish == finish_pass::last_block) {
+    reduce_single_pass<Op, T><<<blocks, block_threads, 0, s>>>(op, n, first_index, partials,
+                                                               scratch.counter.template as<unsigned>(), out);
+    check_launch("reduce_single_pass");
+  } else {
+    reduce_blocks<Op, T><<<blocks, block_threads, 0, s>>>(op, n, first_index, partials);
+    check_launch("reduce_blocks");
+    reduce_block_partials<Op><<<1, block_threads, 0, s>>>(op, partials, blocks, out);
+    check_launch("reduce_block_partials");
+  }
+}
+
+}  // namespace switchyard::backends::cuda

@@ -1,0 +1,30 @@
+// The facade's entry points: chunk_count and reduce_chunks, by element type.
+#include <string>
+
+#include <switchyard/error.hpp>
+
+#include "backends/cuda/cuda_backend.hpp"
+
+namespace switchyard::backends::cuda {
+
+// Defined in reduce_<type>.cu, one file per element type so they compile in parallel.
+template <class T>
+void reduce_typed(const kernels::reduction& r, void* out, const launch_config& config);
+
+std::size_t chunk_count(const kernels::reduction& r) {
+  if (r.where == switchyard::detail::memory::device || r.n == 0) return 1;
+  return kernels::with_element(r.type, [&](auto t) {
+    constexpr std::size_t chunk = stream_chunk_bytes / sizeof(t);
+    return (r.n + chunk - 1) / chunk;
+  });
+}
+
+void reduce_chunks(const kernels::reduction& r, void* out, const launch_config& config) {
+  if (const std::string why = unavailable_reason(); !why.empty()) {
+    throw error(errc::backend_unavailable, "backend cuda cannot run here: " + why);
+  }
+  if (r.n == 0) throw error(errc::invalid_argument, "cuda: reduce_chunks needs at least one element");
+  kernels::with_element(r.type, [&](auto t) { reduce_typed<decltype(t)>(r, out, config); });
+}
+
+}  // namespace switchyard::backends::cuda

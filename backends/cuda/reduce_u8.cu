@@ -1,0 +1,8 @@
+// The kernels and dispatch of every op over std::uint8_t.
+#include <cstdint>
+
+#include "backends/cuda/reduce_typed.cuh"
+
+namespace switchyard::backends::cuda {
+template void reduce_typed<std::uint8_t>(const kernels::reduction&, void*, const launch_config&);
+}  // namespace switchyard::backends::cuda

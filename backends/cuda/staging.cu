@@ -1,0 +1,71 @@
+#include "backends/cuda/staging.cuh"
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "backends/cuda/cuda_backend.hpp"
+#include "backends/threads/threads.hpp"
+
+namespace switchyard::backends::cuda {
+namespace {
+
+/// At most this many idle buffers stay pinned (3 slots x 2 inputs, plus a
+/// second caller's).
+constexpr std::size_t kept_buffers = 8;
+
+struct staging_pool {
+  std::mutex m;
+  std::vector<std::unique_ptr<pinned_buffer>> idle;
+};
+
+staging_pool& pool() {
+  static staging_pool p;
+  return p;
+}
+
+}  // namespace
+
+staging_lease::staging_lease() {
+  auto& p = pool();
+  {
+    std::lock_guard lock(p.m);
+    if (!p.idle.empty()) {
+      buffer_ = p.idle.back().release();
+      p.idle.pop_back();
+      return;
+    }
+  }
+  buffer_ = std::make_unique<pinned_buffer>(stream_chunk_bytes).release();
+}
+
+staging_lease::~staging_lease() {
+  if (!buffer_) return;
+  std::unique_ptr<pinned_buffer> owned(buffer_);
+  auto& p = pool();
+  std::lock_guard lock(p.m);
+  if (p.idle.size() < kept_buffers) p.idle.push_back(std::move(owned));
+}
+
+void parallel_copy(void* pinned, const void* host, std::size_t bytes) {
+  constexpr std::size_t piece = std::size_t{1} << 20;
+  const std::size_t pieces = (bytes + piece - 1) / piece;
+  auto copy_piece = [&](std::size_t i) {
+    const std::size_t begin = i * piece;
+    std::memcpy(static_cast<char*>(pinned) + begin, static_cast<const char*>(host) + begin,
+                std::min(piece, bytes - begin));
+  };
+  threads::for_each(pieces, 0, copy_piece);
+}
+
+bool page_locked(const void* host) {
+  cudaPointerAttributes a{};
+  if (cudaPointerGetAttributes(&a, host) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return a.type == cudaMemoryTypeHost;
+}
+
+}  // namespace switchyard::backends::cuda

@@ -1,0 +1,34 @@
+// Pinned staging buffers for host input, kept between calls: page-locking
+// 32 MiB costs milliseconds, as long as streaming it.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+
+#include "backends/cuda/cuda_check.cuh"
+
+namespace switchyard::backends::cuda {
+
+/// A pinned buffer of stream_chunk_bytes, back to the pool when destroyed.
+class staging_lease {
+ public:
+  staging_lease();
+  staging_lease(staging_lease&& o) noexcept : buffer_(std::exchange(o.buffer_, nullptr)) {}
+  staging_lease& operator=(staging_lease&&) = delete;
+  ~staging_lease();
+  template <class T>
+  T* as() const noexcept { return buffer_->as<T>(); }
+
+ private:
+  pinned_buffer* buffer_;
+};
+
+/// Copies bytes from pageable host memory into pinned memory on the thread
+/// arena: one core's memcpy is slower than PCIe.
+void parallel_copy(void* pinned, const void* host, std::size_t bytes);
+
+/// True for host memory that is already page-locked (cudaMallocHost,
+/// cudaHostRegister): the copy engines read it directly.
+bool page_locked(const void* host);
+
+}  // namespace switchyard::backends::cuda

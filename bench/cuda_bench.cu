@@ -1,0 +1,281 @@
+// The cuda backend against the GPU's own limits and CUB, in one run (Google
+// Benchmark, manual time from CUDA events):
+//   - float sum of 1 GiB on the device: bandwidth over the device-to-device
+//     copy's (bytes read + written), time over cub::DeviceReduce::Sum's; the
+//     one-pass (last block) and two-pass finishes side by side;
+//   - argmin of 1 GiB floats over cub::DeviceReduce::ArgMin;
+//   - 1 GiB float sum of host memory: staged through pinned buffers (what a
+//     std::vector gets), already pinned, and cudaHostRegister first; over the
+//     pinned host-to-device copy bandwidth.
+// usage: cuda_bench [--report=FILE] [Google Benchmark flags]
+#include <cuda_runtime.h>
+
+#include <cub/device/device_reduce.cuh>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <switchyard/switchyard.hpp>
+
+#include "backends/cuda/cuda_backend.hpp"
+#include "report.hpp"
+
+namespace sy = switchyard;
+namespace sb = switchyard::bench;
+namespace syc = switchyard::backends::cuda;
+
+namespace {
+
+constexpr std::size_t gib = std::size_t{1} << 30;
+constexpr std::size_t n = gib / sizeof(float);
+
+void must(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) {
+    std::fprintf(stderr, "cuda_bench: %s: %s\n", what, cudaGetErrorString(e));
+    std::exit(1);
+  }
+}
+
+/// The inputs, made once: 1 GiB of floats on the device, in a std::vector
+/// and in pinned host memory, the same values in each.
+struct inputs {
+  std::vector<float> host;
+  float* pinned = nullptr;
+  sy::device_array<float> device;
+  float* copy_target = nullptr;
+  inputs() : host(n) {
+    std::mt19937 gen(42);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (auto& x : host) x = dist(gen);
+    device = sy::device_array<float>(host);
+    must(cudaMallocHost(&pinned, gib), "cudaMallocHost");
+    std::memcpy(pinned, host.data(), gib);
+    must(cudaMalloc(&copy_target, gib), "cudaMalloc");
+  }
+};
+
+inputs& data() {
+  static inputs in;
+  return in;
+}
+
+/// Times body() per iteration with CUDA events on the per-thread stream;
+/// body is synchronous or queues its work on that stream.
+template <class Body>
+void time_with_events(benchmark::State& state, std::size_t bytes, Body&& body) {
+  cudaEvent_t start, stop;
+  must(cudaEventCreate(&start), "cudaEventCreate");
+  must(cudaEventCreate(&stop), "cudaEventCreate");
+  for (auto _ : state) {
+    must(cudaEventRecord(start, cudaStreamPerThread), "cudaEventRecord");
+    body();
+    must(cudaEventRecord(stop, cudaStreamPerThread), "cudaEventRecord");
+    must(cudaEventSynchronize(stop), "cudaEventSynchronize");
+    float ms = 0;
+    must(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    state.SetIterationTime(ms / 1e3);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+}
+
+void device_copy(benchmark::State& state) {
+  auto& in = data();
+  // A copy reads and writes every byte: 2 GiB of traffic.
+  time_with_events(state, 2 * gib, [&] {
+    must(cudaMemcpyAsync(in.copy_target, in.device.device_data(), gib, cudaMemcpyDeviceToDevice, cudaStreamPerThread),
+         "cudaMemcpyAsync");
+  });
+}
+
+void sum_device(benchmark::State& state) {
+  auto& in = data();
+  float s = 0;
+  time_with_events(state, gib, [&] { s = sy::sum(in.device); });
+  benchmark::DoNotOptimize(s);
+}
+
+/// The backend directly, to compare its two finishes.
+void sum_device_finish(benchmark::State& state, syc::finish_pass finish) {
+  auto& in = data();
+  const sy::kernels::reduction r{.op = sy::kernels::op_kind::sum,
+                                 .type = sy::kernels::element_kind::f32,
+                                 .mode = sy::default_accuracy,
+                                 .x = in.device.device_data(),
+                                 .n = n,
+                                 .where = sy::detail::memory::device};
+  sy::kernels::sum_partial<float> out{};
+  time_with_events(state, gib, [&] { syc::reduce_chunks(r, &out, {.finish = finish}); });
+  benchmark::DoNotOptimize(out);
+}
+
+void cub_sum(benchmark::State& state) {
+  auto& in = data();
+  float* out = nullptr;
+  must(cudaMalloc(&out, sizeof(float)), "cudaMalloc");
+  std::size_t temp_bytes = 0;
+  must(cub::DeviceReduce::Sum(nullptr, temp_bytes, in.device.device_data(), out, n, cudaStreamPerThread), "cub");
+  void* temp = nullptr;
+  must(cudaMalloc(&temp, temp_bytes), "cudaMalloc");
+  float host = 0;
+  // Like switchyard's call, each iteration brings the result back to the host.
+  time_with_events(state, gib, [&] {
+    must(cub::DeviceReduce::Sum(temp, temp_bytes, in.device.device_data(), out, n, cudaStreamPerThread), "cub");
+    must(cudaMemcpyAsync(&host, out, sizeof host, cudaMemcpyDeviceToHost, cudaStreamPerThread), "cudaMemcpyAsync");
+  });
+  must(cudaStreamSynchronize(cudaStreamPerThread), "sync");
+  cudaFree(temp);
+  cudaFree(out);
+}
+
+void argmin_device(benchmark::State& state) {
+  auto& in = data();
+  std::size_t index = 0;
+  time_with_events(state, gib, [&] { index = sy::argmin(in.device)->index; });
+  benchmark::DoNotOptimize(index);
+}
+
+void cub_argmin(benchmark::State& state) {
+  auto& in = data();
+  float* value = nullptr;
+  std::int64_t* index = nullptr;
+  must(cudaMalloc(&value, sizeof(float)), "cudaMalloc");
+  must(cudaMalloc(&index, sizeof(std::int64_t)), "cudaMalloc");
+  std::size_t temp_bytes = 0;
+  must(cub::DeviceReduce::ArgMin(nullptr, temp_bytes, in.device.device_data(), value, index,
+                                 static_cast<std::int64_t>(n), cudaStreamPerThread),
+       "cub");
+  void* temp = nullptr;
+  must(cudaMalloc(&temp, temp_bytes), "cudaMalloc");
+  std::int64_t host = 0;
+  time_with_events(state, gib, [&] {
+    must(cub::DeviceReduce::ArgMin(temp, temp_bytes, in.device.device_data(), value, index,
+                                   static_cast<std::int64_t>(n), cudaStreamPerThread),
+         "cub");
+    must(cudaMemcpyAsync(&host, index, sizeof host, cudaMemcpyDeviceToHost, cudaStreamPerThread), "cudaMemcpyAsync");
+  });
+  must(cudaStreamSynchronize(cudaStreamPerThread), "sync");
+  cudaFree(temp);
+  cudaFree(value);
+  cudaFree(index);
+}
+
+void pinned_host_to_device(benchmark::State& state) {
+  auto& in = data();
+  time_with_events(state, gib, [&] {
+    must(cudaMemcpyAsync(in.copy_target, in.pinned, gib, cudaMemcpyHostToDevice, cudaStreamPerThread),
+         "cudaMemcpyAsync");
+  });
+}
+
+void sum_host_staged(benchmark::State& state) {
+  auto& in = data();
+  float s = 0;
+  time_with_events(state, gib, [&] { s = sy::sum(in.host, {.backend = sy::backend::cuda}); });
+  benchmark::DoNotOptimize(s);
+}
+
+void sum_host_pinned(benchmark::State& state) {
+  auto& in = data();
+  float s = 0;
+  time_with_events(state, gib, [&] { s = sy::sum(std::span<const float>(in.pinned, n), {.backend = sy::backend::cuda}); });
+  benchmark::DoNotOptimize(s);
+}
+
+/// The alternative to staging: page-lock the caller's memory for the call.
+void sum_host_registered(benchmark::State& state) {
+  auto& in = data();
+  float s = 0;
+  time_with_events(state, gib, [&] {
+    must(cudaHostRegister(in.host.data(), gib, cudaHostRegisterDefault), "cudaHostRegister");
+    s = sy::sum(in.host, {.backend = sy::backend::cuda});
+    must(cudaHostUnregister(in.host.data()), "cudaHostUnregister");
+  });
+  benchmark::DoNotOptimize(s);
+}
+
+std::string device_name() {
+  int device = 0;
+  cudaDeviceProp p{};
+  if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&p, device) != cudaSuccess) return "?";
+  return p.name;
+}
+
+void write_cuda_report(const sb::collecting_reporter& r, const std::string& path) {
+  std::ostringstream md;
+  md << "# switchyard cuda benchmark (" << device_name() << ")\n\n| figure | goal | measured | |\n|---|---|---|---|\n";
+  auto row = [&](const std::string& what, const std::string& goal, double v, bool met) {
+    if (v <= 0) return;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    md << "| " << what << " | " << goal << " | " << buf << " | " << (goal.empty() ? "" : met ? "met" : "MISSED") << " |\n";
+  };
+  auto t = [&](const char* name) { return r.seconds(name); };
+  const double copy_bw = 2.0 * gib / t("device_copy");
+  const double sum_bw = gib / t("sum/device");
+  row("1 GiB float sum on the device: bandwidth / device-to-device copy bandwidth", ">= 0.9", sum_bw / copy_bw,
+      sum_bw >= 0.9 * copy_bw);
+  row("the same: time / cub::DeviceReduce::Sum time", "<= 1.0", t("sum/device") / t("sum/cub"),
+      t("sum/device") <= t("sum/cub"));
+  row("the same, two-pass finish: time / one-pass (last block) time", "", t("sum/device_two_pass") / t("sum/device_one_pass"), true);
+  row("argmin of 1 GiB floats: time / cub::DeviceReduce::ArgMin time", "<= 1.1", t("argmin/device") / t("argmin/cub"),
+      t("argmin/device") <= 1.1 * t("argmin/cub"));
+  const double h2d_bw = gib / t("pinned_host_to_device");
+  row("1 GiB float sum from a std::vector (pinned staging): bandwidth / pinned H2D bandwidth", ">= 0.8",
+      gib / t("sum/host_staged") / h2d_bw, gib / t("sum/host_staged") >= 0.8 * h2d_bw);
+  row("the same from pinned memory: bandwidth / pinned H2D bandwidth", "", gib / t("sum/host_pinned") / h2d_bw, true);
+  row("the same with cudaHostRegister for the call: time / staged time", "", t("sum/host_registered") / t("sum/host_staged"), true);
+  md << "\nAbsolute (GB/s): device copy " << copy_bw / 1e9 << ", device sum " << sum_bw / 1e9 << ", pinned H2D "
+     << h2d_bw / 1e9 << ", staged host sum " << gib / t("sum/host_staged") / 1e9 << "\n";
+  std::ofstream(path) << md.str();
+  std::printf("\n%s", md.str().c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string report = "cuda-bench-report.md";
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--report=", 9) == 0) {
+      report = argv[i] + 9;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  if (const auto s = sy::availability(sy::backend::cuda); !s.available) {
+    const std::string why = "# switchyard cuda benchmark\n\nNot run: " + s.reason + "\n";
+    std::ofstream(report) << why;
+    std::printf("%s", why.c_str());
+    return 0;
+  }
+  int argn = static_cast<int>(args.size());
+  benchmark::Initialize(&argn, args.data());
+  auto add = [](const char* name, auto fn) {
+    benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.05);
+  };
+  add("device_copy", device_copy);
+  add("sum/device", sum_device);
+  add("sum/cub", cub_sum);
+  add("sum/device_one_pass", [](benchmark::State& s) { sum_device_finish(s, syc::finish_pass::last_block); });
+  add("sum/device_two_pass", [](benchmark::State& s) { sum_device_finish(s, syc::finish_pass::second_kernel); });
+  add("argmin/device", argmin_device);
+  add("argmin/cub", cub_argmin);
+  add("pinned_host_to_device", pinned_host_to_device);
+  add("sum/host_staged", sum_host_staged);
+  add("sum/host_pinned", sum_host_pinned);
+  add("sum/host_registered", sum_host_registered);
+  sb::collecting_reporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  write_cuda_report(reporter, report);
+  benchmark::Shutdown();
+  return 0;
+}
