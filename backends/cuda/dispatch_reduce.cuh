@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 #include "backends/cuda/cuda_backend.hpp"
 #include "backends/cuda/cuda_check.cuh"
@@ -53,6 +54,11 @@ struct reduce_scratch {
 template <class Op, class T>
 void launch_reduce(const Op& op, std::size_t n, std::size_t first_index, unsigned blocks,
                    reduce_scratch<Op>& scratch, typename Op::result* out, finish_pass finish, cudaStream_t s) {
+  // The agent's 16-byte loads: device_array and staging memory start 256-byte aligned.
+  const auto misaligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 != 0; };
+  if (misaligned(op.x) || (Op::two_inputs && misaligned(op.y))) {
+    throw error(errc::invalid_argument, "cuda: device input must start 16-byte aligned");
+  }
   auto* partials = scratch.partials.template as<typename Op::partial>();
   if (finish == finish_pass::last_block) {
     reduce_single_pass<Op, T><<<blocks, block_threads, 0, s>>>(op, n, first_index, partials,
