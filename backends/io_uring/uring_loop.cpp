@@ -4,9 +4,12 @@
 // internal completion is never taken for a user operation.
 #include "backends/io_uring/uring_loop.hpp"
 
+#include "backends/io_uring/provided_buffers.hpp"
+
 #include <fcntl.h>
 #include <liburing.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,6 +47,7 @@ class uring_loop final : public io::detail::loop {
     acceptors_.clear();
     // Drain every internal request, so that no buffer of ours is written after.
     while (internal_ > 0) reap();
+    buffers_.reset();  // the kernel lets go of them before their memory goes
     ::io_uring_queue_exit(&ring_);
     const auto quiet = no_posts_in_progress();
     ::close(wake_fd_);
@@ -62,7 +66,7 @@ class uring_loop final : public io::detail::loop {
       case op_kind::accept: ::io_uring_prep_accept(sqe, r.fd, nullptr, nullptr, SOCK_CLOEXEC); break;
       case op_kind::connect: ::io_uring_prep_connect(sqe, r.fd, r.address, r.address_length); break;
       case op_kind::send: ::io_uring_prep_send(sqe, r.fd, r.buffer, r.length, MSG_NOSIGNAL); break;
-      case op_kind::recv: ::io_uring_prep_recv(sqe, r.fd, r.buffer, r.length, 0); break;
+      case op_kind::recv: prep_recv(sqe, rec, r); break;
       case op_kind::shutdown: ::io_uring_prep_shutdown(sqe, r.fd, r.flags); break;
       case op_kind::sleep: {
         auto* ts = reinterpret_cast<__kernel_timespec*>(rec.scratch);
@@ -72,14 +76,11 @@ class uring_loop final : public io::detail::loop {
       }
     }
     ::io_uring_sqe_set_data(sqe, &rec);
+    use_fixed_file(sqe, r);
     if (linked) {
-      sqe->flags |= IOSQE_IO_LINK;
       auto* ts = reinterpret_cast<__kernel_timespec*>(rec.scratch + 2);
       *ts = to_timespec(r.timeout);
-      ::io_uring_sqe* t = ::io_uring_get_sqe(&ring_);  // sqe_for(2) left room for it
-      ::io_uring_prep_link_timeout(t, ts, 0);
-      ::io_uring_sqe_set_data64(t, tag_internal);
-      ++internal_;
+      link_timeout(sqe, ts);
     }
   }
 
@@ -118,6 +119,11 @@ class uring_loop final : public io::detail::loop {
   std::string_view reason() const noexcept override { return reason_; }
 
   void forget_fd(int fd) noexcept override {
+    if (fd >= 0 && static_cast<std::size_t>(fd) < fixed_.size() && fixed_[fd]) {
+      // The kernel's table holds a reference: without this the close would not close.
+      int none = -1;
+      if (::io_uring_register_files_update(&ring_, static_cast<unsigned>(fd), &none, 1) == 1) fixed_[fd] = false;
+    }
     const auto it = acceptors_.find(fd);
     if (it == acceptors_.end()) return;
     try {
@@ -131,7 +137,86 @@ class uring_loop final : public io::detail::loop {
   std::string reason_;
   bool multishot_accept_ = false;
 
+  /// Registers what this kernel has: a provided buffer ring for receives and
+  /// a sparse table of registered files. Says which, for reason_.
+  std::string register_resources() {
+    std::string have;
+    buffers_ = provided_buffers::try_register(ring_);
+    if (buffers_) have = "provided buffer ring for recv";
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    const auto slots = static_cast<unsigned>(std::min<rlim_t>(files.rlim_cur, fixed_file_slots));
+    if (slots > 0 && ::io_uring_register_files_sparse(&ring_, slots) == 0) {
+      fixed_.assign(slots, false);
+      have += std::string(have.empty() ? "" : ", ") + "registered files";
+    }
+    return have;
+  }
+
  private:
+  /// Descriptors below this are registered in the kernel's file table on
+  /// their first operation, in the slot of their own number: the kernel then
+  /// skips looking the descriptor up and counting references per operation.
+  static constexpr unsigned fixed_file_slots = 4096;
+
+  /// sqe uses r.fd from the registered table, registering it first if need be.
+  void use_fixed_file(::io_uring_sqe* sqe, const op_request& r) {
+    if (r.kind == op_kind::open || r.kind == op_kind::close || r.kind == op_kind::sleep) return;
+    if (r.fd < 0 || static_cast<std::size_t>(r.fd) >= fixed_.size()) return;
+    if (!fixed_[r.fd]) {
+      int fd = r.fd;
+      if (::io_uring_register_files_update(&ring_, static_cast<unsigned>(fd), &fd, 1) != 1) return;
+      fixed_[r.fd] = true;
+    }
+    sqe->flags |= IOSQE_FIXED_FILE;  // sqe->fd is the slot: the same number
+  }
+
+  void link_timeout(::io_uring_sqe* sqe, __kernel_timespec* ts) {
+    sqe->flags |= IOSQE_IO_LINK;
+    ::io_uring_sqe* t = ::io_uring_get_sqe(&ring_);  // sqe_for(2) left room for it
+    ::io_uring_prep_link_timeout(t, ts, 0);
+    ::io_uring_sqe_set_data64(t, tag_internal);
+    ++internal_;
+  }
+
+  /// A recv takes a provided buffer when the ring has them; where its bytes
+  /// go (and the fd, for a retry) wait in rec.scratch[0..1].
+  void prep_recv(::io_uring_sqe* sqe, op_record& rec, const op_request& r) {
+    const auto length = static_cast<unsigned>(std::min<std::size_t>(r.length, 1u << 30));
+    if (!buffers_ || length == 0) return ::io_uring_prep_recv(sqe, r.fd, r.buffer, length, 0);
+    ::io_uring_prep_recv(sqe, r.fd, nullptr, std::min(length, provided_buffers::bytes), 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = provided_buffers::group;
+    rec.scratch[0] = reinterpret_cast<std::uint64_t>(r.buffer);
+    rec.scratch[1] = (std::uint64_t{length} << 32) | static_cast<std::uint32_t>(r.fd);
+  }
+
+  /// The ring ran out of buffers under this recv (-ENOBUFS): receive into the
+  /// caller's buffer instead, with the same timeout if it had one.
+  void retry_recv_in_place(op_record& rec) {
+    const bool timed = rec.scratch[2] != 0 || rec.scratch[3] != 0;
+    ::io_uring_sqe* sqe = sqe_for(timed ? 2 : 1);
+    op_request r{op_kind::recv, static_cast<int>(rec.scratch[1] & 0xffffffffu)};
+    ::io_uring_prep_recv(sqe, r.fd, reinterpret_cast<void*>(rec.scratch[0]), static_cast<unsigned>(rec.scratch[1] >> 32), 0);
+    ::io_uring_sqe_set_data(sqe, &rec);
+    use_fixed_file(sqe, r);
+    if (timed) link_timeout(sqe, reinterpret_cast<__kernel_timespec*>(rec.scratch + 2));
+  }
+
+  /// A user operation's completion: copies a provided buffer's bytes out and
+  /// returns the buffer, or retries a recv the ring had no buffer for.
+  void finish(op_record& rec, int res, std::uint32_t flags) {
+    if (flags & IORING_CQE_F_BUFFER) {
+      const unsigned id = flags >> IORING_CQE_BUFFER_SHIFT;
+      if (res > 0) std::memcpy(reinterpret_cast<void*>(rec.scratch[0]), buffers_->data(id), static_cast<std::size_t>(res));
+      buffers_->give_back(id);
+    } else if (res == -ENOBUFS && buffers_) {
+      return retry_recv_in_place(rec);
+    }
+    complete(rec, res);
+  }
+
+
   /// One listening socket's multishot accept: connections the kernel has
   /// accepted that no accept() took yet, and accept()s waiting for one.
   struct acceptor {
@@ -164,6 +249,7 @@ class uring_loop final : public io::detail::loop {
     ::io_uring_sqe* sqe = sqe_for(1);
     ::io_uring_prep_multishot_accept(sqe, a.fd, nullptr, nullptr, SOCK_CLOEXEC);
     ::io_uring_sqe_set_data64(sqe, tag_of(&a));
+    use_fixed_file(sqe, op_request{op_kind::accept, a.fd});
     ++internal_;
     a.armed = true;
   }
@@ -256,7 +342,8 @@ class uring_loop final : public io::detail::loop {
     while (::io_uring_peek_cqe(&ring_, &cqe) == 0) {
       const std::uint64_t data = ::io_uring_cqe_get_data64(cqe);
       const int res = cqe->res;
-      const bool cqe_more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+      const std::uint32_t flags = cqe->flags;
+      const bool cqe_more = (flags & IORING_CQE_F_MORE) != 0;
       ::io_uring_cqe_seen(&ring_, cqe);
       if (data == tag_internal) {
         --internal_;
@@ -266,7 +353,7 @@ class uring_loop final : public io::detail::loop {
       } else if (data & 1) {
         on_accepted(*reinterpret_cast<acceptor*>(data & ~std::uint64_t{1}), res, cqe_more);
       } else {
-        complete(*reinterpret_cast<op_record*>(data), res);
+        finish(*reinterpret_cast<op_record*>(data), res, flags);
       }
     }
   }
@@ -276,6 +363,8 @@ class uring_loop final : public io::detail::loop {
   std::uint64_t wake_count_ = 0;
   bool wake_armed_ = false;
   std::size_t internal_ = 0;
+  std::unique_ptr<provided_buffers> buffers_;  // null: plain receives
+  std::vector<bool> fixed_;                   // by descriptor: registered in the kernel's table
   std::map<int, std::unique_ptr<acceptor>> acceptors_;  // by listening descriptor
   std::vector<std::unique_ptr<acceptor>> retired_;      // closed, awaiting their last completion
 };
@@ -336,6 +425,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
   }
   auto loop = std::make_unique<uring_loop>(ring, wake);
   loop->multishot_accept_ = multishot_accept;
+  const std::string registered = loop->register_resources();
   std::string features;
   auto note = [&](bool has, const char* what) {
     if (has) features += std::string(features.empty() ? "" : ", ") + what;
@@ -345,6 +435,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
   note(params.features & IORING_FEAT_FAST_POLL, "fast poll");
   note(params.features & IORING_FEAT_SUBMIT_STABLE, "stable submissions");
   note(multishot_accept, "multishot accept");
+  note(!registered.empty(), registered.c_str());
   loop->reason_ = "io_uring is available (" + features + ")";
   return loop;
 }

@@ -5,9 +5,11 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <chrono>
 #include <cstring>
@@ -240,6 +242,85 @@ TEST_F(Io, AListenerAcceptsManyConnectionsAndClosingItLeaksNothing) {
     co_await listener.close();
   };
   ctx.run(connect_only());
+}
+
+// More receives completing at once than the provided buffer ring holds (64):
+// those the kernel has no buffer for receive into their caller's buffer, and
+// every byte arrives, in order, where it belongs.
+TEST_F(Io, MoreReceivesAtOnceThanProvidedBuffersAllGetTheirBytes) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  constexpr int pairs = 100;
+  constexpr std::size_t bytes = 40 * 1024;  // more than one 16 KiB buffer each
+  auto pattern = [](int who) {
+    std::vector<std::byte> v(bytes);
+    for (std::size_t i = 0; i < bytes; ++i) v[i] = static_cast<std::byte>((i * 7 + who) & 0xff);
+    return v;
+  };
+  auto run = [&]() -> task<int> {
+    std::vector<io::socket> clients, servers;
+    for (int i = 0; i < pairs; ++i) {
+      clients.push_back(co_await io::socket::connect(ctx, "127.0.0.1", port));
+      servers.push_back(co_await listener.accept());
+    }
+    auto receive = [&](int i) -> task<int> {
+      std::vector<std::byte> got(bytes);
+      co_await servers[i].recv_exact(got);
+      co_return got == pattern(i) ? 1 : 0;
+    };
+    auto send = [&](int i) -> task<int> {
+      const auto out = pattern(i);
+      co_await clients[i].send_all(out);
+      co_return 0;
+    };
+    std::vector<task<int>> all;
+    for (int i = 0; i < pairs; ++i) all.push_back(receive(i));  // every receive waits first
+    for (int i = 0; i < pairs; ++i) all.push_back(send(i));
+    const auto ok = co_await io::when_all(std::move(all));
+    co_return std::accumulate(ok.begin(), ok.end(), 0);
+  };
+  EXPECT_EQ(ctx.run(run()), pairs);
+}
+
+// A socket the loop registered with the kernel (its first operation does)
+// really closes: its peer reads end-of-file, by close() and by destruction.
+TEST_F(Io, ASocketClosesForItsPeerAfterItsOperations) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  for (bool by_destructor : {false, true}) {
+    auto run = [&]() -> task<std::size_t> {
+      io::socket client = co_await io::socket::connect(ctx, "127.0.0.1", port);
+      {
+        io::socket server = co_await listener.accept();
+        std::byte b[3]{};
+        co_await client.send_all(b);
+        co_await server.recv_exact(b);
+        co_await server.send_all(b);
+        if (!by_destructor) co_await server.close();
+      }
+      std::byte back[3];
+      co_await client.recv_exact(back, 2s);
+      std::byte more[1];
+      co_return co_await client.recv(more, 2s);  // 0: end of file; a timeout_error if still open
+    };
+    EXPECT_EQ(ctx.run(run()), 0u) << (by_destructor ? "destroyed" : "closed");
+  }
+}
+
+// On io_uring from Linux 5.19 the context receives through a provided buffer
+// ring and registers its descriptors, and says so; elsewhere it claims neither.
+TEST_F(Io, TheContextUsesProvidedBuffersAndRegisteredFilesWhereTheKernelHasThem) {
+  io::context ctx;
+  utsname u{};
+  ASSERT_EQ(uname(&u), 0);
+  int major = 0, minor = 0;
+  std::sscanf(u.release, "%d.%d", &major, &minor);
+  const bool has_them = ctx.backend_name() == "io_uring" && major * 100 + minor >= 519;
+  const std::string why(ctx.backend_reason());
+  EXPECT_EQ(why.find("provided buffer ring") != std::string::npos, has_them) << why;
+  EXPECT_EQ(why.find("registered files") != std::string::npos, has_them) << why;
 }
 
 TEST_F(Io, ARefusedConnectAndAResetPeerAreClearErrors) {
