@@ -243,14 +243,7 @@ void write_cuda_report(const sb::collecting_reporter& r, const std::string& path
 
 int main(int argc, char** argv) {
   std::string report = "cuda-bench-report.md";
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--report=", 9) == 0) {
-      report = argv[i] + 9;
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
+  std::vector<char*> args = sb::take_flags(argc, argv, {{"--report=", &report}});
   if (const auto s = sy::availability(sy::backend::cuda); !s.available) {
     const std::string why = "# switchyard cuda benchmark\n\nNot run: " + s.reason + "\n";
     std::ofstream(report) << why;

@@ -345,17 +345,9 @@ void write_io_report(const sb::collecting_reporter& r, const std::string& path) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string report = "io-bench-report.md";
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--nginx-port=", 13) == 0) {
-      nginx_port = static_cast<std::uint16_t>(std::stoul(argv[i] + 13));
-    } else if (std::strncmp(argv[i], "--report=", 9) == 0) {
-      report = argv[i] + 9;
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
+  std::string report = "io-bench-report.md", port;
+  std::vector<char*> args = sb::take_flags(argc, argv, {{"--report=", &report}, {"--nginx-port=", &port}});
+  if (!port.empty()) nginx_port = static_cast<std::uint16_t>(std::stoul(port));
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   // fio right after ours, as the figure asks.

@@ -168,14 +168,7 @@ void register_ops() {
 
 int main(int argc, char** argv) {
   std::string report_path = "bench-report.md";
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--report=", 9) == 0) {
-      report_path = argv[i] + 9;
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
+  std::vector<char*> args = sb::take_flags(argc, argv, {{"--report=", &report_path}});
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   register_l2();

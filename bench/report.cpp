@@ -13,6 +13,22 @@
 
 namespace switchyard::bench {
 
+std::vector<char*> take_flags(int argc, char** argv, const std::vector<std::pair<std::string, std::string*>>& ours) {
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    bool taken = false;
+    for (const auto& [prefix, value] : ours) {
+      if (arg.rfind(prefix, 0) == 0) {
+        *value = arg.substr(prefix.size());
+        taken = true;
+      }
+    }
+    if (!taken) rest.push_back(argv[i]);
+  }
+  return rest;
+}
+
 void collecting_reporter::ReportRuns(const std::vector<Run>& runs) {
   ConsoleReporter::ReportRuns(runs);
   for (const Run& run : runs) {

@@ -5,6 +5,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -29,6 +31,10 @@ class collecting_reporter : public benchmark::ConsoleReporter {
   std::map<std::string, double> medians_;
   std::map<std::string, double> counters_;
 };
+
+/// Takes each `--NAME=value` flag of ours (a prefix "--NAME=" in `ours`) out
+/// of argv, storing its value; returns the rest, for benchmark::Initialize.
+std::vector<char*> take_flags(int argc, char** argv, const std::vector<std::pair<std::string, std::string*>>& ours);
 
 /// Writes the figures table to `path` and to stdout.
 void write_report(const collecting_reporter& r, const std::string& path);
