@@ -7,6 +7,13 @@
 #include <cstddef>
 #include <cstring>
 
+// Unrolled on the device; the host (a test's replay) needs no hint.
+#ifdef __CUDA_ARCH__
+#define SWITCHYARD_UNROLL _Pragma("unroll")
+#else
+#define SWITCHYARD_UNROLL
+#endif
+
 namespace switchyard::backends::cuda {
 
 /// Threads per block. 256 lets 8 blocks share an SM (2048 threads on 8.0 and
@@ -24,10 +31,16 @@ inline constexpr int vector_elements = 16 / static_cast<int>(sizeof(T));
 template <class T>
 inline constexpr std::size_t tile_elements = std::size_t{block_threads} * loads_per_thread * vector_elements<T>;
 
-/// The v-th 16-byte vector of `base` (16-byte aligned), through the read-only path.
+/// The v-th 16-byte vector of `base` (16-byte aligned), through the
+/// read-only path. (On the host, for tests that replay a grid there.)
 template <class T>
-__device__ __forceinline__ void load_vector(const T* base, std::size_t v, T (&out)[vector_elements<T>]) {
+__host__ __device__ __forceinline__ void load_vector(const T* base, std::size_t v, T (&out)[vector_elements<T>]) {
+#ifdef __CUDA_ARCH__
   const uint4 raw = __ldg(reinterpret_cast<const uint4*>(base) + v);
+#else
+  uint4 raw;
+  std::memcpy(&raw, reinterpret_cast<const char*>(base) + v * sizeof raw, sizeof raw);
+#endif
   std::memcpy(out, &raw, sizeof raw);
 }
 
@@ -35,41 +48,45 @@ __device__ __forceinline__ void load_vector(const T* base, std::size_t v, T (&ou
 /// every load of a tile issued before the first is used; then the vectors
 /// and elements past the last whole tile, spread over the grid. The set of
 /// elements a thread sees and their order depend only on n and the grid.
-/// `first_index` is the index of element 0 in the caller's whole input.
+/// `first_index` is the index of element 0 in the caller's whole input;
+/// block, blocks and thread are blockIdx.x, gridDim.x and threadIdx.x, given
+/// as arguments so that a test can replay the grid on the host.
 template <class Op, class T>
-__device__ __forceinline__ typename Op::partial thread_partial(const Op& op, std::size_t n, std::size_t first_index) {
+__host__ __device__ __forceinline__ typename Op::partial thread_partial(const Op& op, std::size_t n,
+                                                                        std::size_t first_index, unsigned block,
+                                                                        unsigned blocks, unsigned thread) {
   constexpr int V = vector_elements<T>;
   typename Op::partial acc = Op::identity();
   const std::size_t vectors = n / V;
   const std::size_t tile_vectors = std::size_t{block_threads} * loads_per_thread;
   const std::size_t tiles = vectors / tile_vectors;
-  for (std::size_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-    const std::size_t first = tile * tile_vectors + threadIdx.x;
+  for (std::size_t tile = block; tile < tiles; tile += blocks) {
+    const std::size_t first = tile * tile_vectors + thread;
     T xs[loads_per_thread][V];
     T ys[loads_per_thread][V];
-#pragma unroll
+SWITCHYARD_UNROLL
     for (int u = 0; u < loads_per_thread; ++u) {
       load_vector(op.x, first + std::size_t{block_threads} * u, xs[u]);
       if constexpr (Op::two_inputs) load_vector(op.y, first + std::size_t{block_threads} * u, ys[u]);
     }
-#pragma unroll
+SWITCHYARD_UNROLL
     for (int u = 0; u < loads_per_thread; ++u) {
       const std::size_t index = first_index + (first + std::size_t{block_threads} * u) * V;
-#pragma unroll
+SWITCHYARD_UNROLL
       for (int j = 0; j < V; ++j) op.add(acc, xs[u][j], Op::two_inputs ? ys[u][j] : T{}, index + j);
     }
   }
-  const std::size_t thread = std::size_t{blockIdx.x} * block_threads + threadIdx.x;
-  const std::size_t threads = std::size_t{gridDim.x} * block_threads;
-  for (std::size_t v = tiles * tile_vectors + thread; v < vectors; v += threads) {
+  const std::size_t global = std::size_t{block} * block_threads + thread;
+  const std::size_t threads = std::size_t{blocks} * block_threads;
+  for (std::size_t v = tiles * tile_vectors + global; v < vectors; v += threads) {
     T xv[V];
     T yv[V];
     load_vector(op.x, v, xv);
     if constexpr (Op::two_inputs) load_vector(op.y, v, yv);
-#pragma unroll
+SWITCHYARD_UNROLL
     for (int j = 0; j < V; ++j) op.add(acc, xv[j], Op::two_inputs ? yv[j] : T{}, first_index + v * V + j);
   }
-  for (std::size_t i = vectors * V + thread; i < n; i += threads) {
+  for (std::size_t i = vectors * V + global; i < n; i += threads) {
     op.add(acc, op.x[i], Op::two_inputs ? op.y[i] : T{}, first_index + i);
   }
   return acc;
@@ -91,7 +108,7 @@ __device__ __forceinline__ P load_from_other_block(const P* p) {
   P out;
   unsigned words[sizeof(P) / sizeof(unsigned)];
   const auto* src = reinterpret_cast<const unsigned*>(p);
-#pragma unroll
+SWITCHYARD_UNROLL
   for (std::size_t k = 0; k < sizeof(P) / sizeof(unsigned); ++k) words[k] = __ldcg(src + k);
   std::memcpy(&out, words, sizeof(P));
   return out;

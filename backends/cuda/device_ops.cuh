@@ -1,7 +1,8 @@
 // What each built-in op is on the GPU: the partial a thread accumulates, how
 // one element joins it, how two partials combine (the same combines the CPU
 // backends use, from kernels/common/partials.hpp), and what the finished
-// partial hands back to the core (the CPU backends' partial type).
+// partial hands back to the core (the CPU backends' partial type). Host and
+// device both: tests replay a grid on the host with them.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +23,7 @@ using kernels::op_kind;
 
 /// The value an element contributes to a sum-like op, in the accumulator type.
 template <op_kind Op, class T, class A>
-__device__ __forceinline__ A term(T x, T y) {
+__host__ __device__ __forceinline__ A term(T x, T y) {
   if constexpr (std::is_floating_point_v<A>) {
     if constexpr (Op == op_kind::sum) return A(x);
     if constexpr (Op == op_kind::dot) return A(x) * A(y);
@@ -49,8 +50,8 @@ struct sum_op {
   const T* x;
   const T* y;
 
-  __device__ static partial identity() { return partial{}; }
-  __device__ __forceinline__ void add(partial& p, T xi, T yi, std::size_t) const {
+  __host__ __device__ static partial identity() { return partial{}; }
+  __host__ __device__ __forceinline__ void add(partial& p, T xi, T yi, std::size_t) const {
     const A v = term<Op, T, A>(xi, yi);
     if constexpr (!floating) {
       p += v;
@@ -60,7 +61,7 @@ struct sum_op {
       p.hi += v;
     }
   }
-  __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
+  __host__ __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
     if constexpr (floating) {
       return kernels::combine(l, r);
     } else {
@@ -79,7 +80,7 @@ struct sum_op {
 /// The identity of argmin (kMax false) or argmax: a value every element ties
 /// or beats, at an index past any input, so a real element always wins.
 template <bool kMax, class T>
-__device__ __forceinline__ kernels::extremum<T> no_extremum() {
+__host__ __device__ __forceinline__ kernels::extremum<T> no_extremum() {
   if constexpr (std::is_floating_point_v<T>) {
     return {kMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity(), SIZE_MAX};
   } else {
@@ -97,11 +98,11 @@ struct extremum_op {
   const T* x;
   const T* y;
 
-  __device__ static partial identity() { return no_extremum<kMax, T>(); }
-  __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t i) const {
+  __host__ __device__ static partial identity() { return no_extremum<kMax, T>(); }
+  __host__ __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t i) const {
     p = kernels::combine_extremum<kMax, T>(p, partial{xi, i});
   }
-  __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
+  __host__ __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
     return kernels::combine_extremum<kMax, T>(l, r);
   }
   __host__ __device__ static result to_result(const partial& p) { return p; }
@@ -119,12 +120,12 @@ struct minmax_op {
   const T* x;
   const T* y;
 
-  __device__ static partial identity() { return {no_extremum<false, T>(), no_extremum<true, T>()}; }
-  __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t i) const {
+  __host__ __device__ static partial identity() { return {no_extremum<false, T>(), no_extremum<true, T>()}; }
+  __host__ __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t i) const {
     p.lo = kernels::combine_extremum<false, T>(p.lo, {xi, i});
     p.hi = kernels::combine_extremum<true, T>(p.hi, {xi, i});
   }
-  __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
+  __host__ __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
     return {kernels::combine_extremum<false, T>(l.lo, r.lo), kernels::combine_extremum<true, T>(l.hi, r.hi)};
   }
   __host__ __device__ static result to_result(const partial& p) { return {p.lo.value, p.hi.value}; }
@@ -140,9 +141,9 @@ struct count_op {
   const T* y;
   compare<T> pred;
 
-  __device__ static partial identity() { return 0; }
-  __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t) const { p += pred(xi) ? 1 : 0; }
-  __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const { return l + r; }
+  __host__ __device__ static partial identity() { return 0; }
+  __host__ __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t) const { p += pred(xi) ? 1 : 0; }
+  __host__ __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const { return l + r; }
   __host__ __device__ static result to_result(const partial& p) { return static_cast<std::size_t>(p); }
 };
 

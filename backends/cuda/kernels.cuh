@@ -15,7 +15,7 @@ template <class Op, class T>
 __global__ void __launch_bounds__(block_threads)
     reduce_single_pass(Op op, std::size_t n, std::size_t first_index, typename Op::partial* block_partials,
                        unsigned* blocks_done, typename Op::result* out) {
-  const typename Op::partial p = block_partial(op, thread_partial<Op, T>(op, n, first_index));
+  const typename Op::partial p = block_partial(op, thread_partial<Op, T>(op, n, first_index, blockIdx.x, gridDim.x, threadIdx.x));
   __shared__ bool last;
   if (threadIdx.x == 0) {
     block_partials[blockIdx.x] = p;
@@ -33,7 +33,7 @@ __global__ void __launch_bounds__(block_threads)
 template <class Op, class T>
 __global__ void __launch_bounds__(block_threads)
     reduce_blocks(Op op, std::size_t n, std::size_t first_index, typename Op::partial* block_partials) {
-  const typename Op::partial p = block_partial(op, thread_partial<Op, T>(op, n, first_index));
+  const typename Op::partial p = block_partial(op, thread_partial<Op, T>(op, n, first_index, blockIdx.x, gridDim.x, threadIdx.x));
   if (threadIdx.x == 0) block_partials[blockIdx.x] = p;
 }
 
