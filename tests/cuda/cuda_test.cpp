@@ -20,10 +20,13 @@
 #include <cuda_runtime.h>
 #endif
 
+#include "support/gpu_results.hpp"
 #include "support/reference.hpp"
 
 namespace sy = switchyard;
 namespace st = switchyard::testing;
+using st::expect_close;
+using st::same;
 
 namespace {
 
@@ -38,30 +41,6 @@ class Cuda : public ::testing::Test {
     }
   }
 };
-
-/// Equal, or both NaN.
-template <class T>
-bool same(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a) && std::isnan(b)) return true;
-  }
-  return a == b;
-}
-
-/// A GPU sum is not the CPU's bits: held to a relative bound.
-template <class S>
-void expect_close(S got, S want, const char* what) {
-  if constexpr (std::is_floating_point_v<S>) {
-    if (std::isnan(want) || std::isinf(want)) {
-      EXPECT_TRUE(same(got, want)) << what << ": " << got << " vs " << want;
-    } else {
-      const double tolerance = (sizeof(S) == 4 ? 1e-5 : 1e-12) * std::max(1.0, std::abs(double(want)));
-      EXPECT_NEAR(double(got), double(want), tolerance) << what;
-    }
-  } else {
-    EXPECT_EQ(got, want) << what;
-  }
-}
 
 /// Every op over `values`, on the GPU (from a device_array, and from host
 /// memory) against serial on the host.

@@ -15,10 +15,13 @@
 #include <switchyard/switchyard.hpp>
 
 #include "backends/cuda/reduce_typed.cuh"
+#include "support/gpu_results.hpp"
 #include "support/reference.hpp"
 
 namespace sy = switchyard;
 namespace st = switchyard::testing;
+using st::expect_close;
+using st::same;
 namespace cu = switchyard::backends::cuda;
 namespace k = switchyard::kernels;
 
@@ -62,28 +65,6 @@ template <class T>
 k::reduction call(k::op_kind op, const std::vector<T>& x, std::type_identity_t<const T*> y = nullptr,
                   sy::accuracy mode = sy::accuracy::compensated) {
   return {.op = op, .type = k::kind_of<T>(), .mode = mode, .x = x.data(), .y = y, .n = x.size()};
-}
-
-template <class T>
-bool same(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a) && std::isnan(b)) return true;
-  }
-  return a == b;
-}
-
-template <class S>
-void expect_close(S got, S want, const std::string& what) {
-  if constexpr (std::is_floating_point_v<S>) {
-    if (!std::isfinite(want)) {
-      EXPECT_TRUE(same(got, want)) << what << ": " << got << " vs " << want;
-      return;
-    }
-    const double tolerance = (sizeof(S) == 4 ? 1e-5 : 1e-12) * std::max(1.0, std::abs(double(want)));
-    EXPECT_NEAR(double(got), double(want), tolerance) << what;
-  } else {
-    EXPECT_EQ(got, want) << what;
-  }
 }
 
 template <class T>
