@@ -72,14 +72,14 @@ class file_pool {
 
 class fallback_loop final : public io::detail::loop {
  public:
-  explicit fallback_loop(std::string why) : why_(std::move(why)), pool_(std::make_unique<file_pool>(4)) {
+  explicit fallback_loop(std::string why)
+      : loop(EFD_NONBLOCK), why_(std::move(why)), pool_(std::make_unique<file_pool>(4)) {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
-    wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (epoll_ < 0 || wake_ < 0) throw std::system_error(errno, std::generic_category(), "fallback loop");
+    if (epoll_ < 0) throw std::system_error(errno, std::generic_category(), "fallback loop");
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = wake_;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+    ev.data.fd = wake_fd();
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd(), &ev);
   }
   ~fallback_loop() override {
     // File jobs still running post to us: wait for them before closing.
@@ -87,9 +87,7 @@ class fallback_loop final : public io::detail::loop {
       run_posted_blocking();
     }
     pool_.reset();  // joins its threads
-    const auto quiet = no_posts_in_progress();
     ::close(epoll_);
-    ::close(wake_);
   }
 
   void begin(op_record& rec, const op_request& r) override {
@@ -137,26 +135,6 @@ class fallback_loop final : public io::detail::loop {
       }
     }
     // A file call already on a thread cannot be interrupted; it completes.
-  }
-
-  void wake() noexcept override {
-    const std::uint64_t one = 1;
-    // Fails only when the counter would overflow, and then a wake-up is pending anyway.
-    [[maybe_unused]] const auto ignored = ::write(wake_, &one, sizeof one);
-  }
-
-  void run_until(const std::function<bool()>& done) override {
-    claim_thread();
-    for (;;) {
-      run_posted();
-      // Timers first: a timer's waiter may schedule others (a limiter passing
-      // its place on), and run_ready must see them before the loop blocks.
-      expire_timers();
-      const bool ran = run_ready();
-      if (done()) return;
-      if (ran) continue;
-      wait_events();
-    }
   }
 
   std::string_view name() const noexcept override { return "fallback"; }
@@ -242,10 +220,10 @@ class fallback_loop final : public io::detail::loop {
   }
 
   void run_posted_blocking() {
-    pollfd p{wake_, POLLIN, 0};
+    pollfd p{wake_fd(), POLLIN, 0};
     ::poll(&p, 1, 10);
     std::uint64_t n;
-    [[maybe_unused]] const auto ignored = ::read(wake_, &n, sizeof n);
+    [[maybe_unused]] const auto ignored = ::read(wake_fd(), &n, sizeof n);
     run_posted();
   }
 
@@ -258,7 +236,7 @@ class fallback_loop final : public io::detail::loop {
     return t;
   }
 
-  void expire_timers() {
+  void expire_timers() override {
     const auto now = clock::now();
     while (!timers_.empty() && timers_.begin()->first <= now) {
       op_record* rec = timers_.begin()->second;
@@ -284,7 +262,7 @@ class fallback_loop final : public io::detail::loop {
     }
   }
 
-  void wait_events() {
+  void wait() override {
     const auto deadline = next_deadline();
     int timeout_ms = -1;
     if (deadline != clock::time_point::max()) {
@@ -297,9 +275,9 @@ class fallback_loop final : public io::detail::loop {
     while (n < 0 && errno == EINTR);
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
-      if (fd == wake_) {
+      if (fd == wake_fd()) {
         std::uint64_t count;
-        [[maybe_unused]] const auto ignored = ::read(wake_, &count, sizeof count);
+        [[maybe_unused]] const auto ignored = ::read(wake_fd(), &count, sizeof count);
         continue;
       }
       retry(fd, events[i].events);
@@ -329,7 +307,6 @@ class fallback_loop final : public io::detail::loop {
 
   std::string why_;
   int epoll_ = -1;
-  int wake_ = -1;
   std::size_t files_in_flight_ = 0;
   std::multimap<clock::time_point, op_record*> timers_;
   std::map<int, std::vector<waiter>> waiting_;

@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <liburing.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -40,7 +39,7 @@ __kernel_timespec to_timespec(std::chrono::nanoseconds d) {
 
 class uring_loop final : public io::detail::loop {
  public:
-  uring_loop(::io_uring ring, int wake_fd) : ring_(ring), wake_fd_(wake_fd) {}
+  explicit uring_loop(::io_uring ring) : loop(0), ring_(ring) {}
   ~uring_loop() override {
     if (wake_armed_) cancel_internal(tag_wake);
     for (auto& [fd, a] : acceptors_) retire(*a);
@@ -49,8 +48,6 @@ class uring_loop final : public io::detail::loop {
     while (internal_ > 0) reap();
     buffers_.reset();  // the kernel lets go of them before their memory goes
     ::io_uring_queue_exit(&ring_);
-    const auto quiet = no_posts_in_progress();
-    ::close(wake_fd_);
   }
 
   void begin(op_record& rec, const op_request& r) override {
@@ -97,24 +94,6 @@ class uring_loop final : public io::detail::loop {
     ++internal_;
   }
 
-  void wake() noexcept override {
-    const std::uint64_t one = 1;
-    // Fails only when the counter would overflow, and then a wake-up is pending anyway.
-    [[maybe_unused]] const auto ignored = ::write(wake_fd_, &one, sizeof one);
-  }
-
-  void run_until(const std::function<bool()>& done) override {
-    claim_thread();
-    for (;;) {
-      run_posted();
-      const bool ran = run_ready();
-      if (done()) return;
-      if (ran) continue;
-      if (!wake_armed_) arm_wake();
-      reap();
-    }
-  }
-
   std::string_view name() const noexcept override { return "io_uring"; }
   std::string_view reason() const noexcept override { return reason_; }
 
@@ -154,6 +133,11 @@ class uring_loop final : public io::detail::loop {
   }
 
  private:
+  void wait() override {
+    if (!wake_armed_) arm_wake();
+    reap();
+  }
+
   /// Descriptors below this are registered in the kernel's file table on
   /// their first operation, in the slot of their own number: the kernel then
   /// skips looking the descriptor up and counting references per operation.
@@ -322,7 +306,7 @@ class uring_loop final : public io::detail::loop {
 
   void arm_wake() {
     ::io_uring_sqe* sqe = sqe_for(1);
-    ::io_uring_prep_read(sqe, wake_fd_, &wake_count_, sizeof wake_count_, 0);
+    ::io_uring_prep_read(sqe, wake_fd(), &wake_count_, sizeof wake_count_, 0);
     ::io_uring_sqe_set_data64(sqe, tag_wake);
     ++internal_;
     wake_armed_ = true;
@@ -359,7 +343,6 @@ class uring_loop final : public io::detail::loop {
   }
 
   ::io_uring ring_;
-  int wake_fd_;
   std::uint64_t wake_count_ = 0;
   bool wake_armed_ = false;
   std::size_t internal_ = 0;
@@ -418,12 +401,13 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
     why_not = "this kernel's io_uring lacks " + missing;
     return nullptr;
   }
-  const int wake = ::eventfd(0, EFD_CLOEXEC);
-  if (wake < 0) {
-    ::io_uring_queue_exit(&ring);
-    throw std::system_error(errno, std::generic_category(), "eventfd");
+  std::unique_ptr<uring_loop> loop;
+  try {
+    loop = std::make_unique<uring_loop>(ring);
+  } catch (...) {
+    ::io_uring_queue_exit(&ring);  // the loop did not come to own it
+    throw;
   }
-  auto loop = std::make_unique<uring_loop>(ring, wake);
   loop->multishot_accept_ = multishot_accept;
   const std::string registered = loop->register_resources();
   std::string features;

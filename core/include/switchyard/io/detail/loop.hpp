@@ -51,7 +51,8 @@ struct op_record {
 
 class loop {
  public:
-  virtual ~loop() = default;
+  /// Closes the wake-up eventfd, once no post() is half done.
+  virtual ~loop();
   /// Starts `r`; when it completes, rec.result is set and rec.waiter resumed
   /// on the loop's thread, never inside start() itself (the waiter is still
   /// in its await_suspend). Throws std::system_error when it cannot start.
@@ -77,8 +78,20 @@ class loop {
   /// The descriptor is about to be closed: drop what the loop keeps for it
   /// (a listening socket's multishot accept). Loop thread only.
   virtual void forget_fd(int fd) noexcept { (void)fd; }
-  /// Processes completions and posted callbacks until done() is true.
-  virtual void run_until(const std::function<bool()>& done) = 0;
+  /// Processes posted callbacks, due timers, ready coroutines and completions
+  /// until done() is true; the calling thread becomes the loop's thread.
+  void run_until(const std::function<bool()>& done) {
+    owner_.store(std::this_thread::get_id());
+    for (;;) {
+      run_posted();
+      // Timers before ready work: a timer's waiter may schedule others (a
+      // limiter passing its place on), which must run before the loop blocks.
+      expire_timers();
+      const bool ran = run_ready();
+      if (done()) return;
+      if (!ran) wait();
+    }
+  }
   /// Operations started and not yet completed.
   std::size_t in_flight() const noexcept { return in_flight_; }
   /// "io_uring" or "fallback", and why this one.
@@ -96,6 +109,18 @@ class loop {
   std::function<void(std::chrono::nanoseconds)> on_stall;
 
  protected:
+  /// `wake_flags`: the wake-up eventfd's flags (EFD_NONBLOCK where the
+  /// backend reads it itself). Throws std::system_error without one.
+  explicit loop(int wake_flags);
+  /// The eventfd post() writes to; the backend waits on it with the rest.
+  int wake_fd() const noexcept { return wake_fd_; }
+
+  /// Blocks until a completion or a post() arrives, and handles what came.
+  virtual void wait() = 0;
+  /// Completes the timers that are due, for a backend that keeps its own
+  /// (io_uring's are completions like any other).
+  virtual void expire_timers() {}
+
   /// The backend's part of start(): hand `r` to the kernel (or wherever);
   /// it ends with complete() or complete_soon().
   virtual void begin(op_record& rec, const op_request& r) = 0;
@@ -114,10 +139,6 @@ class loop {
     schedule(rec.waiter);
   }
 
-  /// Makes a blocked run_until look at posted callbacks (an eventfd write).
-  /// Called with the post lock held.
-  virtual void wake() noexcept = 0;
-
   /// Runs the callbacks post() queued.
   void run_posted() {
     std::vector<std::function<void()>> now;
@@ -127,12 +148,6 @@ class loop {
     }
     for (auto& fn : now) fn();  // offload completions resume their coroutines here
   }
-
-  /// Held while closing what wake() uses: no post() is half done then.
-  std::unique_lock<std::mutex> no_posts_in_progress() { return std::unique_lock(posted_m_); }
-
-  /// run_until's first step: this thread now drives the loop.
-  void claim_thread() noexcept { owner_.store(std::this_thread::get_id()); }
 
   /// Resumes what schedule() queued; false when there was nothing.
   bool run_ready() {
@@ -153,6 +168,11 @@ class loop {
   }
 
  private:
+  /// Makes a blocked wait() look at posted callbacks (an eventfd write).
+  /// Called with the post lock held.
+  void wake() noexcept;
+
+  int wake_fd_;
   std::size_t in_flight_ = 0;
   std::mutex posted_m_;
   std::vector<std::function<void()>> posted_;
