@@ -1,0 +1,397 @@
+// The I/O layer's operations on each backend: files, TCP on loopback,
+// timers and timeouts, cancelling an operation in flight, and the io_uring
+// features the context uses where the kernel has them.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <switchyard/error.hpp>
+#include <switchyard/io.hpp>
+
+#include "io/io_support.hpp"
+
+namespace io = switchyard::io;
+using switchyard::task;
+using switchyard::testing::bytes_of;
+using switchyard::testing::Io;
+using switchyard::testing::nap;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Accepts one connection, sends it `first`, then holds it open until the
+/// peer closes it.
+task<void> serve_one_and_hold(io::socket listener, std::string first) {
+  io::socket peer = co_await listener.accept();
+  if (!first.empty()) co_await peer.send_all(bytes_of(first));
+  std::byte buf[1];
+  (void)co_await peer.recv(buf);
+}
+
+TEST_F(Io, FilesReadWriteAtOffsetsAndShortReads) {
+  io::context ctx;
+  char path[] = "/tmp/switchyard-io-test-XXXXXX";
+  const int tmp = mkstemp(path);
+  ASSERT_GE(tmp, 0);
+  ::close(tmp);
+  auto body = [&]() -> task<void> {
+    io::file f = co_await io::file::open(ctx, path, O_RDWR | O_TRUNC);
+    const std::string text = "hello, io_uring";
+    co_await f.write_all_at(bytes_of(text), 100);
+    co_await f.fsync();
+    EXPECT_EQ(f.size(), 100 + text.size());
+    std::string back(text.size(), '\0');
+    co_await f.read_exact_at(std::as_writable_bytes(std::span(back)), 100);
+    EXPECT_EQ(back, text);
+    // A read past the end is short, not an error; read_exact_at's is.
+    std::vector<std::byte> big(64);
+    EXPECT_EQ(co_await f.read_at(big, 105), text.size() - 5);
+    EXPECT_EQ(co_await f.read_at(big, 10'000), 0u);
+    try {
+      co_await f.read_exact_at(big, 105);
+      ADD_FAILURE() << "read_exact_at past the end succeeded";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code().value(), ENODATA);
+      EXPECT_NE(std::string(e.what()).find("after 10 of 64 bytes"), std::string::npos) << e.what();
+    }
+    co_await f.close();
+    EXPECT_FALSE(f.is_open());
+  };
+  ctx.run(body());
+  try {
+    ctx.run(io::file::open(ctx, "/nonexistent/dir/file", O_RDONLY));
+    ADD_FAILURE() << "opened a file that does not exist";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOENT);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/file"), std::string::npos) << e.what();
+  }
+  ::unlink(path);
+}
+
+TEST_F(Io, SleepWaitsAndManyMoreOperationsThanQueueEntriesComplete) {
+  io::context ctx;
+  const auto t0 = std::chrono::steady_clock::now();
+  ctx.run(nap(ctx, 20ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 20ms);
+  // 10,000 timers in flight: far more than the 256 submission and 4096
+  // completion entries of the ring.
+  auto many = [&]() -> task<std::size_t> {
+    std::vector<task<void>> sleeps;
+    for (int i = 0; i < 10'000; ++i) {
+      sleeps.push_back([](io::context& c, int k) -> task<void> { co_await io::sleep_for(c, std::chrono::microseconds(k % 50)); }(ctx, i));
+    }
+    co_return (co_await io::when_all(std::move(sleeps))).size();
+  };
+  EXPECT_EQ(ctx.run(many()), 10'000u);
+}
+
+task<void> echo_once(io::socket listener) {
+  io::socket peer = co_await listener.accept();
+  std::vector<std::byte> buf(4096);
+  for (;;) {
+    const std::size_t n = co_await peer.recv(buf);
+    if (n == 0) break;
+    co_await peer.send_all(std::span(buf).first(n));
+  }
+  co_await peer.close();
+}
+
+TEST_F(Io, TcpEchoOverLoopback) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  ctx.spawn(echo_once(std::move(listener)));
+  auto client = [&]() -> task<std::string> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    std::string message(100'000, 'x');
+    for (std::size_t i = 0; i < message.size(); ++i) message[i] = static_cast<char>('a' + i % 26);
+    // Send and receive at once, so that neither side's buffer fills up.
+    std::string back(message.size(), '\0');
+    co_await io::when_all(s.send_all(bytes_of(message)), s.recv_exact(std::as_writable_bytes(std::span(back))));
+    co_await s.shutdown();
+    std::byte extra[1];
+    EXPECT_EQ(co_await s.recv(extra), 0u) << "the echo server closes after our shutdown";
+    co_await s.close();
+    co_return back == message ? "same" : "different";
+  };
+  EXPECT_EQ(ctx.run(client()), "same");
+}
+
+TEST_F(Io, AListenerAcceptsManyConnectionsAndClosingItLeaksNothing) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  auto server = [&](int n) -> task<int> {
+    int served = 0;
+    for (int i = 0; i < n; ++i) {
+      io::socket peer = co_await listener.accept();
+      std::byte b[1];
+      co_await peer.recv_exact(b);
+      co_await peer.send_all(b);
+      ++served;
+    }
+    co_return served;
+  };
+  auto client = [&](int i) -> task<int> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    std::byte b[1]{static_cast<std::byte>(i)};
+    co_await s.send_all(b);
+    std::byte back[1];
+    co_await s.recv_exact(back);
+    co_return back[0] == b[0] ? 1 : 0;
+  };
+  auto clients = [&](int n) -> task<int> {
+    std::vector<task<int>> each;
+    for (int i = 0; i < n; ++i) each.push_back(client(i));
+    const auto ok = co_await io::when_all(std::move(each));
+    co_return std::accumulate(ok.begin(), ok.end(), 0);
+  };
+  auto all = [&]() -> task<int> {
+    const auto [served, ok] = co_await io::when_all(server(200), clients(200));
+    co_return served + ok;
+  };
+  EXPECT_EQ(ctx.run(all()), 400);
+  // Connections the kernel accepted that nobody took are closed with the
+  // listener (the fixture counts descriptors).
+  auto connect_only = [&]() -> task<void> {
+    std::vector<io::socket> held;
+    for (int i = 0; i < 5; ++i) held.push_back(co_await io::socket::connect(ctx, "127.0.0.1", port));
+    auto one = co_await listener.accept();
+    co_await io::sleep_for(ctx, 5ms);  // the others arrive in the acceptor's queue
+    co_await listener.close();
+  };
+  ctx.run(connect_only());
+}
+
+// More receives completing at once than the provided buffer ring holds (64):
+// those the kernel has no buffer for receive into their caller's buffer, and
+// every byte arrives, in order, where it belongs.
+TEST_F(Io, MoreReceivesAtOnceThanProvidedBuffersAllGetTheirBytes) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  constexpr int pairs = 100;
+  constexpr std::size_t bytes = 40 * 1024;  // more than one 16 KiB buffer each
+  auto pattern = [](int who) {
+    std::vector<std::byte> v(bytes);
+    for (std::size_t i = 0; i < bytes; ++i) v[i] = static_cast<std::byte>((i * 7 + who) & 0xff);
+    return v;
+  };
+  auto run = [&]() -> task<int> {
+    std::vector<io::socket> clients, servers;
+    for (int i = 0; i < pairs; ++i) {
+      clients.push_back(co_await io::socket::connect(ctx, "127.0.0.1", port));
+      servers.push_back(co_await listener.accept());
+    }
+    auto receive = [&](int i) -> task<int> {
+      std::vector<std::byte> got(bytes);
+      co_await servers[i].recv_exact(got);
+      co_return got == pattern(i) ? 1 : 0;
+    };
+    auto send = [&](int i) -> task<int> {
+      const auto out = pattern(i);
+      co_await clients[i].send_all(out);
+      co_return 0;
+    };
+    std::vector<task<int>> all;
+    for (int i = 0; i < pairs; ++i) all.push_back(receive(i));  // every receive waits first
+    for (int i = 0; i < pairs; ++i) all.push_back(send(i));
+    const auto ok = co_await io::when_all(std::move(all));
+    co_return std::accumulate(ok.begin(), ok.end(), 0);
+  };
+  EXPECT_EQ(ctx.run(run()), pairs);
+}
+
+// A socket the loop registered with the kernel (its first operation does)
+// really closes: its peer reads end-of-file, by close() and by destruction.
+TEST_F(Io, ASocketClosesForItsPeerAfterItsOperations) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  for (bool by_destructor : {false, true}) {
+    auto run = [&]() -> task<std::size_t> {
+      io::socket client = co_await io::socket::connect(ctx, "127.0.0.1", port);
+      {
+        io::socket server = co_await listener.accept();
+        std::byte b[3]{};
+        co_await client.send_all(b);
+        co_await server.recv_exact(b);
+        co_await server.send_all(b);
+        if (!by_destructor) co_await server.close();
+      }
+      std::byte back[3];
+      co_await client.recv_exact(back, 2s);
+      std::byte more[1];
+      co_return co_await client.recv(more, 2s);  // 0: end of file; a timeout_error if still open
+    };
+    EXPECT_EQ(ctx.run(run()), 0u) << (by_destructor ? "destroyed" : "closed");
+  }
+}
+
+// On io_uring from Linux 5.19 the context receives through a provided buffer
+// ring and registers its descriptors, and says so; elsewhere it claims neither.
+TEST_F(Io, TheContextUsesProvidedBuffersAndRegisteredFilesWhereTheKernelHasThem) {
+  io::context ctx;
+  utsname u{};
+  ASSERT_EQ(uname(&u), 0);
+  int major = 0, minor = 0;
+  std::sscanf(u.release, "%d.%d", &major, &minor);
+  const bool has_them = ctx.backend_name() == "io_uring" && major * 100 + minor >= 519;
+  const std::string why(ctx.backend_reason());
+  EXPECT_EQ(why.find("provided buffer ring") != std::string::npos, has_them) << why;
+  EXPECT_EQ(why.find("registered files") != std::string::npos, has_them) << why;
+}
+
+TEST_F(Io, ARefusedConnectAndAResetPeerAreClearErrors) {
+  io::context ctx;
+  std::uint16_t closed_port;
+  {
+    io::socket l = io::socket::listen(ctx);
+    closed_port = l.local_port();
+  }
+  try {
+    ctx.run(io::socket::connect(ctx, "127.0.0.1", closed_port));
+    ADD_FAILURE() << "connected to a closed port";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::connection_refused);
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(closed_port)), std::string::npos) << e.what();
+  }
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  auto resetting_server = [](io::socket l) -> task<void> {
+    io::socket peer = co_await l.accept();
+    const linger abort{1, 0};  // close sends RST
+    ::setsockopt(peer.native_handle(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  };
+  ctx.spawn(resetting_server(std::move(listener)));
+  auto client = [&]() -> task<void> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    std::byte buf[16];
+    (void)co_await s.recv(buf);
+  };
+  try {
+    ctx.run(client());
+    ADD_FAILURE() << "recv from a reset connection succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::connection_reset) << e.what();
+  }
+}
+
+TEST_F(Io, ATimeoutEndsAnOperationAndReportsTheBytesDone) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  ctx.spawn(serve_one_and_hold(std::move(listener), "12345"));
+  auto client = [&]() -> task<void> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    std::vector<std::byte> want(10);
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      co_await s.recv_exact(want, 50ms);
+      ADD_FAILURE() << "recv_exact got 10 bytes from a peer that sent 5";
+    } catch (const io::timeout_error& e) {
+      EXPECT_EQ(e.bytes_transferred(), 5u) << e.what();
+      EXPECT_EQ(e.code(), std::errc::timed_out);
+    }
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(waited, 45ms);
+    EXPECT_LT(waited, 2s);
+  };
+  ctx.run(client());
+}
+
+TEST_F(Io, CancellingAReceiveKeepsItsBufferUntilItEndsAndOthersGetTheirOwnResults) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  ctx.spawn(serve_one_and_hold(std::move(listener), ""));
+  char path[] = "/tmp/switchyard-io-internal-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string content(64 * 1024, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7 + i / 251);
+  ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  ::close(fd);
+  // (Coroutine lambdas that capture must outlive their tasks: these are named.)
+  auto receive_forever = [](io::socket& sock) -> task<int> {
+    std::vector<std::byte> buf(512);
+    (void)co_await sock.recv(buf);
+    co_return -1;
+  };
+  auto read_and_check = [&](io::file& f, int at) -> task<int> {
+    std::vector<std::byte> got(1024);
+    co_await f.read_exact_at(got, static_cast<std::uint64_t>(at) * 1024);
+    co_await io::sleep_for(ctx, std::chrono::microseconds(at * 10));
+    const int from_offload = co_await io::offload(ctx, [at] { return at; });
+    const bool same = std::memcmp(got.data(), content.data() + at * 1024, 1024) == 0 && from_offload == at;
+    co_return same ? 0 : 1;
+  };
+  auto eight_reads = [&](io::file& f, int round) -> task<int> {
+    std::vector<task<int>> reads;
+    for (int k = 0; k < 8; ++k) reads.push_back(read_and_check(f, (round * 8 + k) % 64));
+    const auto bad = co_await io::when_all(std::move(reads));
+    co_return std::accumulate(bad.begin(), bad.end(), 0);
+  };
+  auto body = [&]() -> task<int> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    io::file f = co_await io::file::open(ctx, path, O_RDONLY);
+    int wrong = 0;
+    for (int round = 0; round < 50; ++round) {
+      // A receive that never completes, cancelled when the reads win; beside
+      // it reads, timers, offload wake-ups and cancels, all in flight at once.
+      std::vector<task<int>> race;
+      race.push_back(receive_forever(s));
+      race.push_back(eight_reads(f, round));
+      const auto [winner, result] = co_await io::when_any(std::move(race));
+      if (winner != 1) ++wrong;
+      wrong += result;
+    }
+    co_await f.close();
+    co_await s.close();
+    co_return wrong;
+  };
+  EXPECT_EQ(ctx.run(body()), 0);
+  ::unlink(path);
+}
+
+TEST_F(Io, AStopRequestedFromAnotherThreadCancelsAnOperation) {
+  io::context ctx;
+  std::stop_source stop;
+  auto body = [&]() -> task<bool> {
+    try {
+      co_await io::sleep_for(ctx, 30s);
+    } catch (const io::cancelled_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  auto guarded = [&]() -> task<bool> {
+    auto t = body();
+    t.handle().promise().stop = stop.get_token();
+    co_return co_await std::move(t);
+  };
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(20ms);
+    stop.request_stop();
+  });
+  EXPECT_TRUE(ctx.run(guarded()));
+  stopper.join();
+}
+
+
+
+}  // namespace

@@ -1,0 +1,306 @@
+// The I/O layer's loop and what runs on it, on each backend: tasks, the
+// context (backend choice, spawn, draining), when_all / when_any, the
+// limiter, offload and the stall detector.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <switchyard/error.hpp>
+#include <switchyard/io.hpp>
+
+#include "io/io_support.hpp"
+
+namespace io = switchyard::io;
+using switchyard::task;
+using switchyard::testing::bytes_of;
+using switchyard::testing::Io;
+using switchyard::testing::nap;
+using namespace std::chrono_literals;
+
+namespace {
+
+task<int> value(int x) { co_return x; }
+task<int> fail_with(const char* what) {
+  throw std::runtime_error(what);
+  co_return 0;
+}
+
+TEST_F(Io, TasksReturnValuesAndPropagateExceptions) {
+  io::context ctx;
+  const char* forced = std::getenv("SWITCHYARD_IO_BACKEND");
+  const std::string want = forced && std::string(forced) == "fallback" ? "fallback" : "io_uring";
+  EXPECT_EQ(ctx.backend_name(), want) << ctx.backend_reason();
+  EXPECT_FALSE(ctx.backend_reason().empty());
+  EXPECT_EQ(ctx.run(value(42)), 42);
+  EXPECT_THROW(ctx.run(fail_with("boom")), std::runtime_error);
+  auto outer = [&]() -> task<std::string> {
+    try {
+      co_await fail_with("inner");
+    } catch (const std::runtime_error& e) {
+      co_return std::string("caught ") + e.what();
+    }
+    co_return "not caught";
+  };
+  EXPECT_EQ(ctx.run(outer()), "caught inner");
+}
+
+TEST_F(Io, AnUnknownBackendNameIsAnInvalidArgument) {
+  const char* old = std::getenv("SWITCHYARD_IO_BACKEND");
+  const std::string saved = old ? old : "";
+  ::setenv("SWITCHYARD_IO_BACKEND", "kqueue", 1);
+  try {
+    io::context ctx;
+    ADD_FAILURE() << "a context on backend " << ctx.backend_name();
+  } catch (const switchyard::error& e) {
+    EXPECT_EQ(e.code(), switchyard::errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("kqueue"), std::string::npos) << e.what();
+  }
+  if (old) {
+    ::setenv("SWITCHYARD_IO_BACKEND", saved.c_str(), 1);
+  } else {
+    ::unsetenv("SWITCHYARD_IO_BACKEND");
+  }
+}
+
+TEST_F(Io, AnEmptyTaskIsAnInvalidArgument) {
+  io::context ctx;
+  task<int> t = value(1);
+  task<int> moved = std::move(t);
+  try {
+    ctx.run(std::move(t));
+    ADD_FAILURE() << "ran a moved-from task";
+  } catch (const switchyard::error& e) {
+    EXPECT_EQ(e.code(), switchyard::errc::invalid_argument);
+  }
+  EXPECT_THROW(ctx.spawn(task<void>{}), switchyard::error);
+  EXPECT_EQ(ctx.run(std::move(moved)), 1);
+}
+
+TEST_F(Io, LongChainsOfSynchronousCompletionsDoNotGrowTheStack) {
+  io::context ctx;
+  // Without symmetric transfer each of these would nest a resume() frame.
+  auto sum = [&]() -> task<long> {
+    long s = 0;
+    for (int i = 0; i < 1'000'000; ++i) s += co_await value(1);
+    co_return s;
+  };
+  EXPECT_EQ(ctx.run(sum()), 1'000'000);
+}
+
+TEST_F(Io, WhenAllCancelsTheOthersWhenOneFailsThenRethrowsTheFirstError) {
+  io::context ctx;
+  std::atomic<int> cancelled{0};
+  auto sleeper = [&]() -> task<int> {
+    try {
+      co_await io::sleep_for(ctx, 10s);
+    } catch (const io::cancelled_error&) {
+      ++cancelled;
+      throw;
+    }
+    co_return 1;
+  };
+  auto failer = [&]() -> task<int> {
+    co_await io::sleep_for(ctx, 5ms);
+    throw std::logic_error("first failure");
+  };
+  auto group = [&]() -> task<void> { (void)co_await io::when_all(sleeper(), failer(), sleeper()); };
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    ctx.run(group());
+    ADD_FAILURE() << "when_all succeeded";
+  } catch (const std::logic_error& e) {
+    EXPECT_STREQ(e.what(), "first failure");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "the sleepers were not cancelled";
+  EXPECT_EQ(cancelled.load(), 2);
+}
+
+TEST_F(Io, WhenAllGivesResultsInOrderAndWhenAnyTheFirstToFinish) {
+  io::context ctx;
+  auto after = [&](std::chrono::milliseconds d, int v) -> task<int> {
+    co_await io::sleep_for(ctx, d);
+    co_return v;
+  };
+  auto nothing_after = [&](std::chrono::milliseconds d) -> task<void> { co_await io::sleep_for(ctx, d); };
+  auto all = [&]() -> task<int> {
+    auto [a, b, c] = co_await io::when_all(after(20ms, 1), nothing_after(1ms), after(1ms, 3));
+    (void)b;
+    std::vector<task<int>> v;
+    for (int i = 0; i < 5; ++i) v.push_back(after(std::chrono::milliseconds(5 - i), i));
+    const auto r = co_await io::when_all(std::move(v));
+    co_return a * 100 + c * 10 + std::accumulate(r.begin(), r.end(), 0);
+  };
+  EXPECT_EQ(ctx.run(all()), 100 + 30 + 10);
+  auto any = [&]() -> task<std::pair<std::size_t, int>> {
+    std::vector<task<int>> v;
+    v.push_back(after(5s, 0));
+    v.push_back(after(2ms, 1));
+    v.push_back(after(5s, 2));
+    co_return co_await io::when_any(std::move(v));
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto [index, v] = ctx.run(any());
+  EXPECT_EQ(index, 1u);
+  EXPECT_EQ(v, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "the losers were not cancelled";
+}
+
+TEST_F(Io, ALimiterKeepsAtMostNInFlight) {
+  io::context ctx;
+  io::limiter limit(ctx, 3);
+  int now = 0, most = 0;
+  auto job = [&](int i) -> task<int> {
+    ++now;
+    most = std::max(most, now);
+    co_await io::sleep_for(ctx, std::chrono::milliseconds(1 + i % 3));
+    --now;
+    co_return i;
+  };
+  auto all = [&]() -> task<int> {
+    std::vector<task<int>> v;
+    for (int i = 0; i < 30; ++i) v.push_back(limit.run(job(i)));
+    const auto r = co_await io::when_all(std::move(v));
+    co_return std::accumulate(r.begin(), r.end(), 0);
+  };
+  EXPECT_EQ(ctx.run(all()), 435);
+  EXPECT_EQ(most, 3);
+  EXPECT_EQ(limit.available(), 3u);
+  // A waiter cancelled by its group leaves the queue.
+  auto hold_then_fail = [&]() -> task<int> {
+    auto p = co_await limit.acquire();
+    co_await io::sleep_for(ctx, 2ms);
+    throw std::runtime_error("stop the group");
+  };
+  auto group = [&]() -> task<void> {
+    std::vector<task<int>> v;
+    v.push_back(hold_then_fail());
+    for (int i = 0; i < 5; ++i) v.push_back(limit.run(job(i)));
+    (void)co_await io::when_all(std::move(v));
+  };
+  EXPECT_THROW(ctx.run(group()), std::runtime_error);
+  EXPECT_EQ(limit.available(), 3u) << "every place came back";
+}
+
+// The last timer's completion hands a place to a waiting task: the loop must
+// run that task rather than block with nothing left to wait for (the
+// fallback once slept forever here).
+TEST_F(Io, WorkThatATimerWakesRunsBeforeTheLoopBlocks) {
+  io::context ctx;
+  io::limiter limit(ctx, 1);
+  auto holder = [&]() -> task<int> {
+    auto p = co_await limit.acquire();
+    co_await io::sleep_for(ctx, 2ms);
+    co_return 1;
+  };
+  auto follower = [&]() -> task<int> {
+    auto p = co_await limit.acquire();
+    co_return 2;
+  };
+  auto both = [&]() -> task<int> {
+    const auto [a, b] = co_await io::when_all(holder(), follower());
+    co_return a + b;
+  };
+  for (int round = 0; round < 20; ++round) EXPECT_EQ(ctx.run(both()), 3);
+}
+
+TEST_F(Io, DestroyingAContextCancelsAndDrainsSpawnedTasks) {
+  std::atomic<int> cancelled{0}, finished{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    io::context ctx;
+    for (int i = 0; i < 100; ++i) {
+      ctx.spawn([](io::context& c, std::atomic<int>& seen, std::atomic<int>& done) -> task<void> {
+        try {
+          co_await io::sleep_for(c, 30s);
+        } catch (const io::cancelled_error&) {
+          ++seen;
+        }
+        ++done;
+      }(ctx, cancelled, finished));
+    }
+    ctx.run(nap(ctx, 1ms));  // the spawned tasks start and block
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(cancelled.load(), 100);
+  EXPECT_EQ(finished.load(), 100);
+}
+
+TEST_F(Io, SpawnedTasksErrorsGoToTheHandler) {
+  std::vector<std::string> errors;
+  {
+    io::context ctx;
+    ctx.on_spawn_error([&](std::exception_ptr e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        errors.emplace_back(x.what());
+      }
+    });
+    ctx.spawn([]() -> task<void> {
+      throw std::runtime_error("spawned failure");
+      co_return;
+    }());
+    ctx.run(nap(ctx, 1ms));
+  }
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "spawned failure");
+}
+
+TEST_F(Io, OffloadRunsOnTheComputeSideAndResumesOnTheLoopThread) {
+  io::context ctx;
+  const auto loop_thread = std::this_thread::get_id();
+  auto body = [&]() -> task<long> {
+    std::thread::id ran_on;
+    const long s = co_await io::offload(ctx, [&] {
+      ran_on = std::this_thread::get_id();
+      long acc = 0;
+      for (long i = 1; i <= 1000; ++i) acc += i;
+      return acc;
+    });
+    EXPECT_NE(ran_on, loop_thread) << "the function ran on the loop's thread";
+    EXPECT_EQ(std::this_thread::get_id(), loop_thread) << "resumed elsewhere";
+    try {
+      co_await io::offload(ctx, [] { throw std::domain_error("from the compute side"); });
+      ADD_FAILURE() << "no exception";
+    } catch (const std::domain_error& e) {
+      EXPECT_STREQ(e.what(), "from the compute side");
+    }
+    co_return s;
+  };
+  EXPECT_EQ(ctx.run(body()), 500500);
+}
+
+TEST_F(Io, TheStallDetectorReportsALongResumption) {
+  io::context ctx;
+  std::vector<std::chrono::nanoseconds> stalls;
+  ctx.detect_stalls(50ms, [&](std::chrono::nanoseconds d) { stalls.push_back(d); });
+  auto body = [&]() -> task<void> {
+    co_await io::sleep_for(ctx, 1ms);
+    const auto until = std::chrono::steady_clock::now() + 80ms;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    co_await io::sleep_for(ctx, 1ms);  // short: not a stall
+  };
+  ctx.run(body());
+  ASSERT_EQ(stalls.size(), 1u);
+  EXPECT_GE(stalls[0], 80ms);
+  ctx.detect_stalls(0ns, [&](std::chrono::nanoseconds d) { stalls.push_back(d); });
+  ctx.run(body());
+  EXPECT_EQ(stalls.size(), 1u) << "threshold 0 turns the detector off";
+}
+
+}  // namespace
