@@ -28,17 +28,15 @@ class device_buffer {
   explicit device_buffer(std::size_t bytes);
   device_buffer(std::size_t bytes, cudaStream_t stream);  // stream-ordered
   device_buffer(device_buffer&& o) noexcept
-      : p_(std::exchange(o.p_, nullptr)), bytes_(o.bytes_), stream_(o.stream_), async_(o.async_) {}
+      : p_(std::exchange(o.p_, nullptr)), stream_(o.stream_), async_(o.async_) {}
   device_buffer& operator=(device_buffer&&) = delete;
   ~device_buffer();
   void* get() const noexcept { return p_; }
   template <class T>
   T* as() const noexcept { return static_cast<T*>(p_); }
-  std::size_t bytes() const noexcept { return bytes_; }
 
  private:
   void* p_ = nullptr;
-  std::size_t bytes_ = 0;
   cudaStream_t stream_ = nullptr;
   bool async_ = false;
 };
@@ -48,7 +46,7 @@ class device_buffer {
 class pinned_buffer {
  public:
   explicit pinned_buffer(std::size_t bytes);
-  pinned_buffer(pinned_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), bytes_(o.bytes_) {}
+  pinned_buffer(pinned_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
   pinned_buffer& operator=(pinned_buffer&&) = delete;
   ~pinned_buffer();
   template <class T>
@@ -56,7 +54,6 @@ class pinned_buffer {
 
  private:
   void* p_ = nullptr;
-  std::size_t bytes_ = 0;
 };
 
 class stream {

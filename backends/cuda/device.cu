@@ -69,12 +69,12 @@ void check(cudaError_t e, const std::string& what) {
               "cuda: " + what + " failed: " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
 }
 
-device_buffer::device_buffer(std::size_t bytes) : bytes_(bytes) {
+device_buffer::device_buffer(std::size_t bytes) {
   if (bytes == 0) return;
   check(cudaMalloc(&p_, bytes), "cudaMalloc of " + std::to_string(bytes) + " bytes");
 }
 
-device_buffer::device_buffer(std::size_t bytes, cudaStream_t s) : bytes_(bytes), stream_(s), async_(true) {
+device_buffer::device_buffer(std::size_t bytes, cudaStream_t s) : stream_(s), async_(true) {
   if (bytes == 0) return;
   check(cudaMallocAsync(&p_, bytes, s), "cudaMallocAsync of " + std::to_string(bytes) + " bytes");
 }
@@ -89,7 +89,7 @@ device_buffer::~device_buffer() {
   }
 }
 
-pinned_buffer::pinned_buffer(std::size_t bytes) : bytes_(bytes) {
+pinned_buffer::pinned_buffer(std::size_t bytes) {
   check(cudaMallocHost(&p_, bytes), "cudaMallocHost of " + std::to_string(bytes) + " pinned bytes");
 }
 

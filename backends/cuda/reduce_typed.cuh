@@ -102,7 +102,7 @@ template <class T, class Op>
 void stream_from_host(Op op, const kernels::reduction& r, typename Op::result* out, const launch_config& config) {
   using R = typename Op::result;
   constexpr std::size_t chunk = stream_chunk_bytes / sizeof(T);
-  const std::size_t count = (r.n + chunk - 1) / chunk;
+  const std::size_t count = chunk_count(r);
   const bool staged = !(page_locked(r.x) && (!Op::two_inputs || page_locked(r.y)));
   const std::size_t first_chunk = std::min(r.n, chunk);
   const unsigned blocks = blocks_for<Op, T>(first_chunk, r.deterministic);
