@@ -110,10 +110,10 @@ void sum_device_finish(benchmark::State& state, syc::finish_pass finish) {
                                  .type = sy::kernels::element_kind::f32,
                                  .mode = sy::default_accuracy,
                                  .x = in.device.device_data(),
-                                 .n = n,
-                                 .where = sy::detail::memory::device};
+                                 .n = n};
+  const sy::detail::placement on_device{.where = sy::detail::memory::device};
   sy::kernels::sum_partial<float> out{};
-  time_with_events(state, gib, [&] { syc::reduce_chunks(r, &out, {.finish = finish}); });
+  time_with_events(state, gib, [&] { syc::reduce_chunks(r, on_device, &out, {.finish = finish}); });
   benchmark::DoNotOptimize(out);
 }
 

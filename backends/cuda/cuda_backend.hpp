@@ -3,7 +3,7 @@
 // backends/cuda/not_built.cpp implements this header and says why.
 //
 // Layering (after NVIDIA CUB): this facade -> dispatch (dispatch_reduce.cuh:
-// grid size, scratch, one or two passes, launches; stream_host.cu: pinned
+// grid size, scratch, one or two passes, launches; staging.cu: pinned
 // staging for host input) -> thin __global__ kernels (kernels.cuh) -> the
 // agent's tile loop (agent_reduce.cuh) -> block collectives (cub::BlockReduce
 // over warp shuffles) with the ops' combines (device_ops.cuh).
@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <string>
 
+#include "core/src/compute_backend.hpp"
 #include "kernels/common/reduction.hpp"
 
 namespace switchyard::backends::cuda {
@@ -33,21 +34,22 @@ inline constexpr std::size_t stream_chunk_bytes = std::size_t{32} << 20;
 
 /// How many partials reduce_chunks writes for `r`: one for device input, one
 /// per stream chunk of host input.
-std::size_t chunk_count(const kernels::reduction& r);
+std::size_t chunk_count(const kernels::reduction& r, switchyard::detail::memory where);
 
 /// Writes the partial of each chunk of `r` (the type kernels::with_partial
 /// names for r.op and r.type, indices counted from the start of the whole
 /// input) to out[0, chunk_count(r)); the caller combines them in its fixed
-/// tree. Device input (r.where == memory::device) is read in place, in one
+/// tree. Device input (p.where == memory::device) is read in place, in one
 /// chunk. Host input goes through pinned staging buffers filled by the
-/// thread arena, on several streams, so that each chunk's copy overlaps the
+/// engine's threads (p.threads), on several streams, so that each chunk's copy overlaps the
 /// reduction of the one before; host memory that is already page-locked is
 /// copied from directly. Results are the same bits run to run (a grid that
 /// depends only on n, fixed trees, no atomics on values); with
-/// r.deterministic the grid does not depend on the device either.
+/// p.deterministic the grid does not depend on the device either.
 /// Throws switchyard::error: backend_unavailable, resource_exhausted (out of
 /// GPU or pinned memory), device_failed (any other CUDA failure).
-void reduce_chunks(const kernels::reduction& r, void* out, const launch_config& config = {});
+void reduce_chunks(const kernels::reduction& r, const switchyard::detail::placement& p, void* out,
+                   const launch_config& config = {});
 
 /// Device memory for device_array: zero-filled `bytes`, released by release().
 void* allocate(std::size_t bytes);

@@ -9,22 +9,24 @@ namespace switchyard::backends::cuda {
 
 // Defined in reduce_<type>.cu, one file per element type so they compile in parallel.
 template <class T>
-void reduce_typed(const kernels::reduction& r, void* out, const launch_config& config);
+void reduce_typed(const kernels::reduction& r, const switchyard::detail::placement& p, void* out,
+                  const launch_config& config);
 
-std::size_t chunk_count(const kernels::reduction& r) {
-  if (r.where == switchyard::detail::memory::device || r.n == 0) return 1;
+std::size_t chunk_count(const kernels::reduction& r, switchyard::detail::memory where) {
+  if (where == switchyard::detail::memory::device || r.n == 0) return 1;
   return kernels::with_element(r.type, [&](auto t) {
     constexpr std::size_t chunk = stream_chunk_bytes / sizeof(t);
     return (r.n + chunk - 1) / chunk;
   });
 }
 
-void reduce_chunks(const kernels::reduction& r, void* out, const launch_config& config) {
+void reduce_chunks(const kernels::reduction& r, const switchyard::detail::placement& p, void* out,
+                   const launch_config& config) {
   if (const std::string why = unavailable_reason(); !why.empty()) {
     throw error(errc::backend_unavailable, "backend cuda cannot run here: " + why);
   }
   if (r.n == 0) throw error(errc::invalid_argument, "cuda: reduce_chunks needs at least one element");
-  kernels::with_element(r.type, [&](auto t) { reduce_typed<decltype(t)>(r, out, config); });
+  kernels::with_element(r.type, [&](auto t) { reduce_typed<decltype(t)>(r, p, out, config); });
 }
 
 }  // namespace switchyard::backends::cuda

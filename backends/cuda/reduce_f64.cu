@@ -4,5 +4,6 @@
 #include "backends/cuda/reduce_typed.cuh"
 
 namespace switchyard::backends::cuda {
-template void reduce_typed<double>(const kernels::reduction&, void*, const launch_config&);
+template void reduce_typed<double>(const kernels::reduction&, const switchyard::detail::placement&, void*,
+                                   const launch_config&);
 }  // namespace switchyard::backends::cuda

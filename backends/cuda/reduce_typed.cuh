@@ -22,7 +22,8 @@
 namespace switchyard::backends::cuda {
 
 template <class T>
-void reduce_typed(const kernels::reduction& r, void* out, const launch_config& config);
+void reduce_typed(const kernels::reduction& r, const switchyard::detail::placement& p, void* out,
+                  const launch_config& config);
 
 namespace detail {
 
@@ -64,10 +65,10 @@ void with_device_op(const kernels::reduction& r, F&& f) {
 
 /// Input already in device memory: one chunk, reduced in place.
 template <class T, class Op>
-void reduce_in_place(const Op& op, const kernels::reduction& r, typename Op::result* out,
-                     const launch_config& config) {
+void reduce_in_place(const Op& op, const kernels::reduction& r, const switchyard::detail::placement& p,
+                     typename Op::result* out, const launch_config& config) {
   const cudaStream_t s = cudaStreamPerThread;
-  const unsigned blocks = blocks_for<Op, T>(r.n, r.deterministic);
+  const unsigned blocks = blocks_for<Op, T>(r.n, p.deterministic);
   reduce_scratch<Op> scratch(blocks, s);
   device_buffer result(sizeof(typename Op::result), s);
   launch_reduce<Op, T>(op, r.n, 0, blocks, scratch, result.as<typename Op::result>(), config.finish, s);
@@ -99,20 +100,23 @@ struct stream_slot {
 /// Host input: chunk k is staged (pinned), copied on slot k % slots' stream
 /// and reduced there, while the arena stages chunk k + 1.
 template <class T, class Op>
-void stream_from_host(Op op, const kernels::reduction& r, typename Op::result* out, const launch_config& config) {
+void stream_from_host(Op op, const kernels::reduction& r, const switchyard::detail::placement& p,
+                      typename Op::result* out, const launch_config& config) {
   using R = typename Op::result;
   constexpr std::size_t chunk = stream_chunk_bytes / sizeof(T);
-  const std::size_t count = chunk_count(r);
+  const std::size_t count = chunk_count(r, p.where);
   const bool staged = !(page_locked(r.x) && (!Op::two_inputs || page_locked(r.y)));
   const std::size_t first_chunk = std::min(r.n, chunk);
-  const unsigned blocks = blocks_for<Op, T>(first_chunk, r.deterministic);
+  const unsigned blocks = blocks_for<Op, T>(first_chunk, p.deterministic);
+  // Declared before the slots, so it is freed after their destructors have
+  // synchronized the streams whose kernels write into it.
+  device_buffer results(count * sizeof(R));
   // Three lanes: one filling, one copying, one reducing.
   std::vector<stream_slot<Op>> slots;
   slots.reserve(3);
   for (std::size_t i = 0; i < std::min<std::size_t>(3, count); ++i) {
     slots.emplace_back(first_chunk * sizeof(T), Op::two_inputs, staged, blocks);
   }
-  device_buffer results(count * sizeof(R));
   for (std::size_t k = 0; k < count; ++k) {
     stream_slot<Op>& slot = slots[k % slots.size()];
     const cudaStream_t s = slot.s.get();
@@ -123,7 +127,7 @@ void stream_from_host(Op op, const kernels::reduction& r, typename Op::result* o
     auto send = [&](const void* input, std::optional<staging_lease>& host, device_buffer& device) {
       const void* from = static_cast<const T*>(input) + begin;
       if (host) {
-        parallel_copy(host->template as<T>(), from, bytes);
+        parallel_copy(host->template as<T>(), from, bytes, p.threads);
         from = host->template as<T>();
       }
       check(cudaMemcpyAsync(device.get(), from, bytes, cudaMemcpyHostToDevice, s), "cudaMemcpyAsync of a chunk");
@@ -143,14 +147,15 @@ void stream_from_host(Op op, const kernels::reduction& r, typename Op::result* o
 }  // namespace detail
 
 template <class T>
-void reduce_typed(const kernels::reduction& r, void* out, const launch_config& config) {
+void reduce_typed(const kernels::reduction& r, const switchyard::detail::placement& p, void* out,
+                  const launch_config& config) {
   detail::with_device_op<T>(r, [&](auto op) {
     using Op = decltype(op);
     auto* results = static_cast<typename Op::result*>(out);
-    if (r.where == switchyard::detail::memory::device) {
-      detail::reduce_in_place<T>(op, r, results, config);
+    if (p.where == switchyard::detail::memory::device) {
+      detail::reduce_in_place<T>(op, r, p, results, config);
     } else {
-      detail::stream_from_host<T>(op, r, results, config);
+      detail::stream_from_host<T>(op, r, p, results, config);
     }
   });
 }

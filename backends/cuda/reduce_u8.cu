@@ -4,5 +4,6 @@
 #include "backends/cuda/reduce_typed.cuh"
 
 namespace switchyard::backends::cuda {
-template void reduce_typed<std::uint8_t>(const kernels::reduction&, void*, const launch_config&);
+template void reduce_typed<std::uint8_t>(const kernels::reduction&, const switchyard::detail::placement&, void*,
+                                   const launch_config&);
 }  // namespace switchyard::backends::cuda

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "backends/cuda/cuda_backend.hpp"
-#include "backends/threads/threads.hpp"
 
 namespace switchyard::backends::cuda {
 namespace {
@@ -48,7 +47,7 @@ staging_lease::~staging_lease() {
   if (p.idle.size() < kept_buffers) p.idle.push_back(std::move(owned));
 }
 
-void parallel_copy(void* pinned, const void* host, std::size_t bytes) {
+void parallel_copy(void* pinned, const void* host, std::size_t bytes, switchyard::detail::compute_backend* threads) {
   constexpr std::size_t piece = std::size_t{1} << 20;
   const std::size_t pieces = (bytes + piece - 1) / piece;
   auto copy_piece = [&](std::size_t i) {
@@ -56,7 +55,12 @@ void parallel_copy(void* pinned, const void* host, std::size_t bytes) {
     std::memcpy(static_cast<char*>(pinned) + begin, static_cast<const char*>(host) + begin,
                 std::min(piece, bytes - begin));
   };
-  threads::for_each(pieces, 0, copy_piece);
+  if (threads != nullptr) {
+    const switchyard::detail::status s = threads->run_chunks(pieces, ~0u, copy_piece);
+    if (!s.ok()) throw error(s.code, s.message);
+  } else {
+    for (std::size_t i = 0; i < pieces; ++i) copy_piece(i);
+  }
 }
 
 bool page_locked(const void* host) {

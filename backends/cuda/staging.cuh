@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "backends/cuda/cuda_check.cuh"
+#include "core/src/compute_backend.hpp"
 
 namespace switchyard::backends::cuda {
 
@@ -23,9 +24,9 @@ class staging_lease {
   pinned_buffer* buffer_;
 };
 
-/// Copies bytes from pageable host memory into pinned memory on the thread
-/// arena: one core's memcpy is slower than PCIe.
-void parallel_copy(void* pinned, const void* host, std::size_t bytes);
+/// Copies bytes from pageable host memory into pinned memory on the engine's
+/// threads (one core's memcpy is slower than PCIe), or on this one.
+void parallel_copy(void* pinned, const void* host, std::size_t bytes, switchyard::detail::compute_backend* threads);
 
 /// True for host memory that is already page-locked (cudaMallocHost,
 /// cudaHostRegister): the copy engines read it directly.

@@ -1,6 +1,9 @@
-// The worker pool and the per-call protocol: lease workers, hand each a
+// The processes backend: a pool of worker processes, started on first use and
+// owned by the engine, and the per-call protocol: lease workers, hand each a
 // contiguous shard of chunks as jobs in its control block, collect the
 // partials, and re-run a shard once in a fresh worker when its worker dies.
+// The partials combine in the same fixed tree as every CPU backend, so the
+// bits match serial, simd and threads.
 #include "backends/processes/pool.hpp"
 
 #include <fcntl.h>
@@ -22,12 +25,16 @@
 #include <string>
 #include <vector>
 
+#include <switchyard/detail/tree_reduce.hpp>
+#include <switchyard/engine.hpp>
 #include <switchyard/error.hpp>
 #include <switchyard/shared_array.hpp>
 
-#include "backends/processes/regions.hpp"
 #include "backends/processes/worker_process.hpp"
-#include "backends/threads/threads.hpp"
+#include "core/src/engine_state.hpp"
+#include "core/src/shared_regions.hpp"
+#include "kernels/common/chunk_kernel.hpp"
+#include "kernels/common/chunking.hpp"
 
 // The worker program, linked into the library (worker_image.S), so that an
 // application needs no installed helper and can never start a worker from
@@ -36,6 +43,11 @@ extern "C" const unsigned char switchyard_worker_image[];
 extern "C" const unsigned char switchyard_worker_image_end[];
 
 namespace switchyard::backends::processes {
+
+using detail::located_region;
+using kernels::reduction;
+using detail::locate_shared;
+
 namespace {
 
 /// Chunks per job on the copying path: each job's input is copied into one
@@ -52,7 +64,7 @@ struct slot {
 
 class pool {
  public:
-  static pool& get();
+  explicit pool(unsigned workers) : workers_(workers) {}
   void run(const reduction& r, std::size_t chunk_elements, void* out, std::size_t partial_bytes,
            unsigned max_workers);
   void forget(std::uint64_t id);
@@ -65,7 +77,9 @@ class pool {
   void start(std::vector<slot*>& slots);
   void respawn(slot& s);
   void map(slot& s, const located_region& r);
+  void start_over_if_forked();
 
+  unsigned workers_;
   std::mutex m_;
   std::condition_variable freed_;
   std::vector<slot> slots_;
@@ -110,24 +124,25 @@ class pool::lease {
   pool& p_;
 };
 
-pool& pool::get() {
-  // Leaked on purpose: shared arrays may be destroyed during static
-  // destruction and still call forget(); workers end when this process does.
-  static pool* p = new pool;
-  std::lock_guard lock(p->m_);
-  if (p->owner_ != getpid()) {
+void pool::start_over_if_forked() {
+  std::vector<slot> inherited;
+  {
+    std::lock_guard lock(m_);
+    if (owner_ == getpid()) return;
     // First use, or a fork() copied this pool into a child: the workers
     // belong to the parent. Drop the copies of its descriptors and start over.
-    for (slot& s : p->slots_) {
+    for (slot& s : slots_) {
       for (int fd : {s.w.pidfd, s.w.socket, s.w.go, s.w.done}) {
         if (fd >= 0) close(fd);
       }
       if (s.w.control) munmap(s.w.control, control_bytes);
+      s.w = {};
     }
-    p->slots_ = std::vector<slot>(threads::concurrency(0));
-    p->owner_ = getpid();
+    inherited = std::exchange(slots_, std::vector<slot>(workers_));
+    owner_ = getpid();
   }
-  return *p;
+  // The inherited staging regions are freed here, outside the lock: freeing
+  // one tells every pool to forget it, this one included.
 }
 
 const std::string& pool::program() {
@@ -232,13 +247,14 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
                unsigned max_workers) {
   const std::size_t count = (r.n + chunk_elements - 1) / chunk_elements;
   const std::size_t esize = element_bytes(r.type);
-  const auto xr = locate(r.x, r.n * esize);
-  const auto yr = r.y ? locate(r.y, r.n * esize) : std::nullopt;
+  const auto xr = locate_shared(r.x, r.n * esize);
+  const auto yr = r.y ? locate_shared(r.y, r.n * esize) : std::nullopt;
   const bool copying = !xr || (r.y != nullptr && !yr);
   const std::size_t per_job = copying ? staging_chunks : result_capacity(partial_bytes);
   const std::size_t piece_bytes = staging_chunks * chunk_elements * sizeof(std::uint64_t);
 
-  const unsigned workers = threads::concurrency(max_workers);
+  start_over_if_forked();
+  const unsigned workers = std::clamp(max_workers, 1u, workers_);
   lease held(*this, static_cast<unsigned>(std::min<std::size_t>(count, workers)));
   start(held.held);
 
@@ -251,7 +267,7 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     for (std::size_t c = i * count / k; c < end; c += per_job) l.jobs.emplace_back(c, std::min(per_job, end - c));
     if (copying) {
       if (!l.s->staging) l.s->staging = std::make_unique<detail::shared_region>(4 * piece_bytes, "switchyard-staging");
-      l.staging = locate(l.s->staging->data(), l.s->staging->bytes());
+      l.staging = locate_shared(l.s->staging->data(), l.s->staging->bytes());
     }
     lanes.push_back(std::move(l));
   }
@@ -410,34 +426,58 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
   if (!failure.empty()) throw error(errc::worker_failed, failure);
 }
 
+class processes_backend final : public detail::compute_backend, detail::region_listener {
+ public:
+  explicit processes_backend(unsigned workers) : pool_(workers) { detail::add_region_listener(this); }
+  ~processes_backend() override { detail::remove_region_listener(this); }
+
+  std::string unavailable_reason() noexcept override {
+    const long fd = syscall(SYS_pidfd_open, getpid(), 0);
+    if (fd < 0) {
+      return std::string("this kernel lacks pidfd_open (Linux 5.3 or later is needed to watch workers): ") +
+             std::strerror(errno) + "; use backend::threads for parallel CPU work";
+    }
+    close(static_cast<int>(fd));
+    return {};
+  }
+
+  detail::status reduce(const kernels::reduction& r, const detail::placement& p, void* partial) noexcept override {
+    return detail::guarded([&] {
+      kernels::with_types(r, [&]<class T, class P>() {
+        std::vector<P> parts(kernels::chunk_count(r.n));
+        pool_.run(r, kernels::chunk_elements, parts.data(), sizeof(P), p.max_threads);
+        *static_cast<P*>(partial) = detail::tree_reduce(
+            std::span(parts), [&](const P& l, const P& rr) { return kernels::combine_partials(r.op, l, rr); });
+      });
+    });
+  }
+
+  void forget(std::uint64_t id) noexcept override {
+    try {
+      pool_.forget(id);
+    } catch (...) {
+      // Unmapping in the workers is best effort; they unmap everything on exit.
+    }
+  }
+
+  pool& workers() noexcept { return pool_; }
+
+ private:
+  pool pool_;
+};
+
 }  // namespace
 
-void chunk_partials(const reduction& r, std::size_t chunk_elements, void* out, std::size_t partial_bytes,
-                    unsigned max_workers) {
-  pool::get().run(r, chunk_elements, out, partial_bytes, max_workers);
-}
-
-std::string unavailable_reason() {
-  const long fd = syscall(SYS_pidfd_open, getpid(), 0);
-  if (fd < 0) {
-    return std::string("this kernel lacks pidfd_open (Linux 5.3 or later is needed to watch workers): ") +
-           std::strerror(errno);
-  }
-  close(static_cast<int>(fd));
-  return {};
-}
-
-void forget_region(std::uint64_t id) noexcept {
-  try {
-    pool::get().forget(id);
-  } catch (...) {
-    // Unmapping in the workers is best effort; they unmap everything on exit.
-  }
+std::unique_ptr<detail::compute_backend> make(const engine_config& config) {
+  return std::make_unique<processes_backend>(config.max_threads);
 }
 
 namespace testing {
 void fail_first_shard(int times) { first_shard_failures.store(times); }
-std::vector<pid_t> worker_pids() { return pool::get().pids(); }
+std::vector<pid_t> worker_pids() {
+  auto& b = dynamic_cast<processes_backend&>(default_engine().state().backend_for(backend::processes));
+  return b.workers().pids();
+}
 }  // namespace testing
 
 }  // namespace switchyard::backends::processes

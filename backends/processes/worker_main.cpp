@@ -21,10 +21,11 @@
 #include <string>
 
 #include "backends/processes/protocol.hpp"
-#include "kernels/simd/reduce_kernels.hpp"
+#include "backends/simd/simd_kernels.hpp"
+#include "kernels/common/chunk_kernel.hpp"
 
 namespace sp = switchyard::backends::processes;
-namespace sk = switchyard::kernels::simd;
+using switchyard::backends::simd::simd_kernels;
 
 namespace {
 
@@ -82,55 +83,22 @@ const unsigned char* resolve(const sp::input_ref& in) {
   }
 }
 
-template <class T, class P>
-P chunk_partial(const sp::job& j, const T* x, const T* y, std::size_t begin, std::size_t len) {
-  if constexpr (std::is_same_v<P, std::size_t>) {
-    switchyard::compare<T> pred{j.pred_op, {}};
-    std::memcpy(&pred.value, &j.pred_bits, sizeof(T));
-    return sk::count(x, len, pred);
-  } else {
-    switch (j.op) {
-      case sp::op_kind::sum: if constexpr (std::is_same_v<P, switchyard::kernels::sum_partial_t<T>>) return sk::sum(x, len, j.mode); break;
-      case sp::op_kind::dot: if constexpr (std::is_same_v<P, switchyard::kernels::sum_partial_t<T>>) return sk::dot(x, y, len, j.mode); break;
-      case sp::op_kind::sum_of_squares: if constexpr (std::is_same_v<P, switchyard::kernels::sum_partial_t<T>>) return sk::sum_of_squares(x, len, j.mode); break;
-      case sp::op_kind::sum_of_squares_wide:
-        if constexpr (std::is_same_v<P, switchyard::kernels::sum_partial<double>> && !std::is_same_v<T, double>) return sk::sum_of_squares_wide(x, len, j.mode);
-        break;
-      case sp::op_kind::argmin:
-      case sp::op_kind::argmax:
-        if constexpr (std::is_same_v<P, switchyard::kernels::extremum<T>>) {
-          P e = j.op == sp::op_kind::argmin ? sk::argmin(x, len) : sk::argmax(x, len);
-          e.index += begin;
-          return e;
-        }
-        break;
-      case sp::op_kind::minmax: if constexpr (std::is_same_v<P, switchyard::kernels::bounds<T>>) return sk::minmax(x, len); break;
-      case sp::op_kind::count: break;
-    }
-  }
-  std::fprintf(stderr, "switchyard-worker: op %d does not fit its partial type\n", static_cast<int>(j.op));
-  _exit(2);
-}
-
 void run(sp::control_header& ctl, unsigned char* results) {
   const sp::job j = ctl.work;
   if (j.flags & sp::job_flag_die) raise(SIGKILL);
   const unsigned char* xb = resolve(j.x);
   const unsigned char* yb = resolve(j.y);
-  sp::with_element(j.type, [&](auto t) {
-    using T = decltype(t);
-    sp::with_partial<T>(j.op, [&](auto partial) {
-      using P = decltype(partial);
-      const T* x = reinterpret_cast<const T*>(xb);
-      const T* y = reinterpret_cast<const T*>(yb);
-      for (std::uint64_t i = 0; i < j.chunks; ++i) {
-        const std::size_t begin = (j.first_chunk + i) * j.chunk_elements;
-        const std::size_t len = std::min<std::size_t>(j.chunk_elements, j.n - begin);
-        const std::size_t local = i * j.chunk_elements;
-        const P p = chunk_partial<T, P>(j, x + local, y ? y + local : nullptr, begin, len);
-        std::memcpy(results + i * sizeof(P), &p, sizeof(P));
-      }
-    });
+  const switchyard::kernels::reduction r{j.op, j.type, j.mode, j.pred_op, j.pred_bits, xb, yb, j.n};
+  switchyard::kernels::with_types(r, [&]<class T, class P>() {
+    const T* x = reinterpret_cast<const T*>(xb);
+    const T* y = reinterpret_cast<const T*>(yb);
+    for (std::uint64_t i = 0; i < j.chunks; ++i) {
+      const std::size_t begin = (j.first_chunk + i) * j.chunk_elements;
+      const std::size_t len = std::min<std::size_t>(j.chunk_elements, j.n - begin);
+      const std::size_t local = i * j.chunk_elements;
+      const P p = switchyard::kernels::run_chunk<simd_kernels, T, P>(r, x + local, y ? y + local : nullptr, begin, len);
+      std::memcpy(results + i * sizeof(P), &p, sizeof(P));
+    }
   });
 }
 

@@ -18,7 +18,10 @@
 #include <iterator>
 
 #include <hwy/targets.h>
+#include <switchyard/config.h>
+#if SWITCHYARD_HAS_IO_URING
 #include <liburing.h>
+#endif
 #include <switchyard/config.h>
 
 #include "bench/caps/caps.hpp"
@@ -131,6 +134,7 @@ nlohmann::json kernel_facts() {
   return {{"system", u.sysname}, {"release", u.release}, {"version", u.version}, {"machine", u.machine}};
 }
 
+#if SWITCHYARD_HAS_IO_URING
 constexpr const char* opcode_names[] = {
     "NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED", "WRITE_FIXED", "POLL_ADD", "POLL_REMOVE",
     "SYNC_FILE_RANGE", "SENDMSG", "RECVMSG", "TIMEOUT", "TIMEOUT_REMOVE", "ACCEPT", "ASYNC_CANCEL",
@@ -183,6 +187,14 @@ nlohmann::json io_uring_facts() {
   if (!disabled.empty()) f["io_uring_disabled_sysctl"] = std::atoi(disabled.c_str());
   return f;
 }
+#else
+nlohmann::json io_uring_facts() {
+  return {{"available", false},
+          {"reason", "this build of switchyard has no io_uring loop (liburing was not found)"},
+          {"features", nlohmann::json::array()},
+          {"opcodes", nlohmann::json::array()}};
+}
+#endif
 
 nlohmann::json cuda_facts() {
 #if SWITCHYARD_HAS_CUDA

@@ -1,17 +1,33 @@
-// device_array's memory, through the cuda backend.
+// device_array's memory, through the default engine's backend that holds GPU
+// memory (cuda).
 #include <switchyard/device_array.hpp>
+#include <switchyard/engine.hpp>
 #include <switchyard/error.hpp>
 
 #include <string>
 
-#include "backends/cuda/cuda_backend.hpp"
+#include "compute_backend.hpp"
+#include "engine_state.hpp"
 
 namespace switchyard::detail {
+namespace {
 
-device_region::device_region(std::size_t bytes) : data_(backends::cuda::allocate(bytes)), bytes_(bytes) {}
+device_memory& gpu_memory() {
+  device_memory* m = default_engine().state().backend_for(backend::cuda).memory_on_device();
+  if (m == nullptr) throw error(errc::backend_unavailable, "no backend of this build holds GPU memory");
+  return *m;
+}
+
+void check(const status& s) {
+  if (!s.ok()) throw error(s.code, s.message);
+}
+
+}  // namespace
+
+device_region::device_region(std::size_t bytes) : bytes_(bytes) { check(gpu_memory().allocate(bytes, &data_)); }
 
 void device_region::release() noexcept {
-  backends::cuda::release(data_);
+  if (data_ != nullptr) gpu_memory().release(data_);
   data_ = nullptr;
   bytes_ = 0;
 }
@@ -27,12 +43,12 @@ void device_region::check_range(std::size_t offset, std::size_t bytes) const {
 
 void device_region::upload(std::size_t offset, const void* host, std::size_t bytes) {
   check_range(offset, bytes);
-  backends::cuda::copy_to_device(static_cast<char*>(data_) + offset, host, bytes);
+  if (bytes != 0) check(gpu_memory().copy_to_device(static_cast<char*>(data_) + offset, host, bytes));
 }
 
 void device_region::download(std::size_t offset, void* host, std::size_t bytes) const {
   check_range(offset, bytes);
-  backends::cuda::copy_to_host(host, static_cast<const char*>(data_) + offset, bytes);
+  if (bytes != 0) check(gpu_memory().copy_to_host(host, static_cast<const char*>(data_) + offset, bytes));
 }
 
 [[noreturn]] void throw_device_array_too_large(std::size_t n, std::size_t element_bytes) {

@@ -1,17 +1,16 @@
-// Names of the option enums, for messages and reports.
+// Names of the option enums, the ops and what decided a call, for messages and
+// reports. The backends' names come from the registry, their one list.
+#include <switchyard/backends.hpp>
+#include <switchyard/op.hpp>
 #include <switchyard/options.hpp>
+
+#include "registry.hpp"
 
 namespace switchyard {
 
 std::string_view to_string(backend b) noexcept {
-  switch (b) {
-    case backend::automatic: return "automatic";
-    case backend::serial: return "serial";
-    case backend::simd: return "simd";
-    case backend::threads: return "threads";
-    case backend::processes: return "processes";
-    case backend::cuda: return "cuda";
-  }
+  if (b == backend::automatic) return "automatic";
+  if (const detail::backend_entry* e = detail::find_backend(b)) return e->name;
   return "invalid";
 }
 
@@ -20,6 +19,34 @@ std::string_view to_string(accuracy a) noexcept {
     case accuracy::fast: return "fast";
     case accuracy::pairwise: return "pairwise";
     case accuracy::compensated: return "compensated";
+  }
+  return "invalid";
+}
+
+std::string_view to_string(op o) noexcept {
+  switch (o) {
+    case op::sum: return "sum";
+    case op::dot: return "dot";
+    case op::sum_of_squares: return "sum_of_squares";
+    case op::norm2: return "norm2";
+    case op::min: return "min";
+    case op::max: return "max";
+    case op::argmin: return "argmin";
+    case op::argmax: return "argmax";
+    case op::minmax: return "minmax";
+    case op::count_if: return "count_if";
+    case op::transform_reduce: return "transform_reduce";
+  }
+  return "invalid";
+}
+
+std::string_view to_string(decided_by d) noexcept {
+  switch (d) {
+    case decided_by::caller: return "caller";
+    case decided_by::environment: return "environment";
+    case decided_by::data: return "data";
+    case decided_by::callables: return "callables";
+    case decided_by::size: return "size";
   }
   return "invalid";
 }

@@ -1,12 +1,13 @@
-// A built-in reduction described as data: which op, over which element type,
-// in which accuracy mode, over which inputs. A backend that cannot run a
-// lambda of the caller (a worker process, a GPU) receives this instead.
+// A built-in reduction as the kernels see it: which kernel op, over which
+// element type, in which accuracy mode, over which inputs. Nothing here knows
+// where the data lives or which backend runs it; a worker process or a GPU
+// receives this and nothing more.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-#include <switchyard/detail/memory.hpp>
+#include <switchyard/detail/call.hpp>
 #include <switchyard/options.hpp>
 #include <switchyard/predicates.hpp>
 
@@ -14,15 +15,14 @@
 
 namespace switchyard::kernels {
 
+/// The loops a chunk can run. The public ops map onto these (min and max are
+/// argmin and argmax without the index; norm2 is the wide sum of squares).
 enum class op_kind : std::uint8_t { sum, dot, sum_of_squares, sum_of_squares_wide, argmin, argmax, minmax, count };
-enum class element_kind : std::uint8_t { f32, f64, i32, i64, u8 };
 
-template <class T> constexpr element_kind kind_of();
-template <> constexpr element_kind kind_of<float>() { return element_kind::f32; }
-template <> constexpr element_kind kind_of<double>() { return element_kind::f64; }
-template <> constexpr element_kind kind_of<std::int32_t>() { return element_kind::i32; }
-template <> constexpr element_kind kind_of<std::int64_t>() { return element_kind::i64; }
-template <> constexpr element_kind kind_of<std::uint8_t>() { return element_kind::u8; }
+using element_kind = detail::element_type;
+
+template <class T>
+constexpr element_kind kind_of() { return detail::element_type_of<T>(); }
 
 /// Calls f(T{}) with the element type `k` names.
 template <class F>
@@ -32,13 +32,14 @@ decltype(auto) with_element(element_kind k, F&& f) {
     case element_kind::f64: return f(double{});
     case element_kind::i32: return f(std::int32_t{});
     case element_kind::i64: return f(std::int64_t{});
-    case element_kind::u8: break;
+    case element_kind::u8:
+    case element_kind::other: break;
   }
   return f(std::uint8_t{});
 }
 
-/// The partial one chunk of `op` over T yields (the same types the other
-/// CPU backends combine).
+/// The partial one chunk of `op` over T yields (the same types every backend
+/// combines).
 template <class T, class F>
 decltype(auto) with_partial(op_kind op, F&& f) {
   switch (op) {
@@ -54,7 +55,7 @@ decltype(auto) with_partial(op_kind op, F&& f) {
   return f(std::size_t{});
 }
 
-/// One built-in reduction, described so that another process or a GPU can run it.
+/// One built-in reduction, described so that any backend can run it.
 struct reduction {
   op_kind op;
   element_kind type;
@@ -64,8 +65,22 @@ struct reduction {
   const void* x;
   const void* y = nullptr;  ///< dot's second input
   std::size_t n;
-  detail::memory where = detail::memory::host;  ///< where x and y are
-  bool deterministic = false;                   ///< options::deterministic
 };
+
+/// Two adjacent partials of `op` combined (l holds the lower indices).
+template <class P>
+SWITCHYARD_HOST_DEVICE P combine_partials(op_kind op, const P& l, const P& r) noexcept {
+  if constexpr (std::is_same_v<P, std::size_t>) {
+    return l + r;
+  } else if constexpr (std::is_same_v<P, std::int64_t>) {  // integer sums wrap modulo 2^64
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(l) + static_cast<std::uint64_t>(r));
+  } else if constexpr (requires { l.hi; }) {
+    return combine(l, r);
+  } else if constexpr (requires { l.index; }) {
+    return op == op_kind::argmax ? combine_extremum<true>(l, r) : combine_extremum<false>(l, r);
+  } else {
+    return combine_bounds(l, r);
+  }
+}
 
 }  // namespace switchyard::kernels

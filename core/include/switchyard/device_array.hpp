@@ -10,17 +10,19 @@
 #include <utility>
 #include <vector>
 
-#include <switchyard/detail/memory.hpp>
+#include <switchyard/detail/call.hpp>
+#include <switchyard/detail/export.hpp>
 #include <switchyard/element.hpp>
 #include <switchyard/options.hpp>
 #include <switchyard/predicates.hpp>
+#include <switchyard/backends.hpp>
 #include <switchyard/reduce.hpp>
 
 namespace switchyard {
 namespace detail {
 
 /// Zero-filled GPU memory, freed when destroyed. Move-only.
-class device_region {
+class SWITCHYARD_API device_region {
  public:
   device_region() noexcept = default;
   /// Throws switchyard::error: backend_unavailable without a usable GPU,
@@ -54,7 +56,7 @@ class device_region {
 };
 
 /// Throws switchyard::error (invalid_argument) naming the element count.
-[[noreturn]] void throw_device_array_too_large(std::size_t n, std::size_t element_bytes);
+[[noreturn]] SWITCHYARD_API void throw_device_array_too_large(std::size_t n, std::size_t element_bytes);
 
 }  // namespace detail
 
@@ -112,45 +114,54 @@ class device_array {
 
 template <element T>
 sum_t<T> sum(const device_array<T>& v, const options& o = {}) {
-  return detail::sum(device_span(v), o, detail::memory::device);
+  return detail::run_op<sum_t<T>>(op::sum, device_span(v), o, detail::memory::device);
 }
 /// Throws switchyard::error (length_mismatch) when the lengths differ.
 template <element T>
 sum_t<T> dot(const device_array<T>& x, const device_array<T>& y, const options& o = {}) {
-  return detail::dot(device_span(x), device_span(y), o, detail::memory::device);
+  return detail::run_op<sum_t<T>>(op::dot, device_span(x), o, detail::memory::device, device_span(y));
 }
 template <element T>
 sum_t<T> sum_of_squares(const device_array<T>& v, const options& o = {}) {
-  return detail::sum_of_squares(device_span(v), o, detail::memory::device);
+  return detail::run_op<sum_t<T>>(op::sum_of_squares, device_span(v), o, detail::memory::device);
 }
 template <element T>
 norm_t<T> norm2(const device_array<T>& v, const options& o = {}) {
-  return detail::norm2(device_span(v), o, detail::memory::device);
+  return detail::run_op<norm_t<T>>(op::norm2, device_span(v), o, detail::memory::device);
 }
 template <element T>
 std::optional<T> min(const device_array<T>& v, const options& o = {}) {
-  return detail::min(device_span(v), o, detail::memory::device);
+  return detail::run_op<std::optional<T>>(op::min, device_span(v), o, detail::memory::device);
 }
 template <element T>
 std::optional<T> max(const device_array<T>& v, const options& o = {}) {
-  return detail::max(device_span(v), o, detail::memory::device);
+  return detail::run_op<std::optional<T>>(op::max, device_span(v), o, detail::memory::device);
 }
 template <element T>
 std::optional<indexed<T>> argmin(const device_array<T>& v, const options& o = {}) {
-  return detail::argmin(device_span(v), o, detail::memory::device);
+  return detail::run_op<std::optional<indexed<T>>>(op::argmin, device_span(v), o, detail::memory::device);
 }
 template <element T>
 std::optional<indexed<T>> argmax(const device_array<T>& v, const options& o = {}) {
-  return detail::argmax(device_span(v), o, detail::memory::device);
+  return detail::run_op<std::optional<indexed<T>>>(op::argmax, device_span(v), o, detail::memory::device);
 }
 template <element T>
 std::optional<min_max<T>> minmax(const device_array<T>& v, const options& o = {}) {
-  return detail::minmax(device_span(v), o, detail::memory::device);
+  return detail::run_op<std::optional<min_max<T>>>(op::minmax, device_span(v), o, detail::memory::device);
 }
-/// Only the built-in comparisons (switchyard::gt(0.0f), ...) run on the GPU.
+/// Only the built-in comparisons (switchyard::gt(0.0f), ...) run on the GPU,
+/// with a value of the element type.
 template <element T>
 std::size_t count_if(const device_array<T>& v, compare<T> pred, const options& o = {}) {
-  return detail::count(device_span(v), pred, o, detail::memory::device);
+  std::size_t count = 0;
+  detail::run(detail::describe_count(device_span(v), pred, o, detail::memory::device), &count);
+  return count;
+}
+
+/// Which backend a call over device memory would run on, and why.
+template <element T>
+decision explain(op o, const device_array<T>& data, const options& opts = {}) {
+  return detail::explain(detail::describe(o, device_span(data), opts, detail::memory::device));
 }
 
 }  // namespace switchyard

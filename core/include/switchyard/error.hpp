@@ -7,6 +7,8 @@
 #include <string>
 #include <system_error>
 
+#include <switchyard/detail/export.hpp>
+
 namespace switchyard {
 
 /// The kinds of failure, in switchyard's own error category.
@@ -21,7 +23,7 @@ enum class errc {
 };
 
 /// The std::error_category of switchyard::errc.
-const std::error_category& error_category() noexcept;
+SWITCHYARD_API const std::error_category& error_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
@@ -29,7 +31,7 @@ inline std::error_code make_error_code(errc e) noexcept {
 
 /// Thrown by every public function on failure; nothing is computed or changed
 /// when it is thrown.
-class error : public std::runtime_error {
+class SWITCHYARD_API error : public std::runtime_error {
  public:
   error(errc code, const std::string& message)
       : std::runtime_error(message), code_(make_error_code(code)) {}

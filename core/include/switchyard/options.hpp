@@ -6,7 +6,11 @@
 #include <cstdint>
 #include <string_view>
 
+#include <switchyard/detail/export.hpp>
+
 namespace switchyard {
+
+class engine;
 
 /// Where a reduction runs. `automatic` lets switchyard choose; the others force
 /// a backend and raise switchyard::error if it is not available here.
@@ -38,11 +42,14 @@ struct options {
   /// Upper bound on worker threads (threads) or worker processes (processes);
   /// 0 means one per core.
   unsigned max_threads = 0;
+  /// The engine whose threads, worker processes and GPU state run the call;
+  /// nullptr: the default engine (switchyard::default_engine()).
+  switchyard::engine* engine = nullptr;
 };
 
 /// "automatic", "serial", ... ; "invalid" for a value outside the enum.
-std::string_view to_string(backend b) noexcept;
+SWITCHYARD_API std::string_view to_string(backend b) noexcept;
 /// "fast", "pairwise", "compensated"; "invalid" for a value outside the enum.
-std::string_view to_string(accuracy a) noexcept;
+SWITCHYARD_API std::string_view to_string(accuracy a) noexcept;
 
 }  // namespace switchyard

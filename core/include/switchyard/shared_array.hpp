@@ -10,6 +10,7 @@
 #include <span>
 #include <utility>
 
+#include <switchyard/detail/export.hpp>
 #include <switchyard/element.hpp>
 
 namespace switchyard {
@@ -17,7 +18,7 @@ namespace detail {
 
 /// Page-aligned, zero-filled memory backed by an anonymous memory file
 /// (memfd) that worker processes can map. Move-only.
-class shared_region {
+class SWITCHYARD_API shared_region {
  public:
   shared_region() noexcept = default;
   /// Throws switchyard::error: invalid_argument when `bytes` is too large to
@@ -86,7 +87,7 @@ class shared_array {
 
 namespace detail {
 /// Throws switchyard::error (invalid_argument) naming the element count.
-[[noreturn]] void throw_shared_array_too_large(std::size_t n, std::size_t element_bytes);
+[[noreturn]] SWITCHYARD_API void throw_shared_array_too_large(std::size_t n, std::size_t element_bytes);
 }  // namespace detail
 
 template <element T>

@@ -5,7 +5,10 @@
 #include <switchyard/config.h>
 #include <switchyard/device_array.hpp>
 #include <switchyard/element.hpp>
+#include <switchyard/engine.hpp>
 #include <switchyard/error.hpp>
+#include <switchyard/log.hpp>
+#include <switchyard/op.hpp>
 #include <switchyard/options.hpp>
 #include <switchyard/predicates.hpp>
 #include <switchyard/reduce.hpp>

@@ -13,22 +13,22 @@
 #include <type_traits>
 #include <vector>
 
-#include <switchyard/detail/chunk_runner.hpp>
+#include <switchyard/detail/call.hpp>
 #include <switchyard/detail/range.hpp>
 #include <switchyard/detail/tree_reduce.hpp>
+#include <switchyard/op.hpp>
 #include <switchyard/options.hpp>
 
 namespace switchyard {
 
-/// combine(init, combine(transform(x0), combine(transform(x1), ...))) with a
-/// fixed bracketing; `init` is used exactly once, and an empty input gives it.
-template <detail::contiguous_input R, class T, class Combine, class Transform>
-T transform_reduce(const R& values, T init, Combine combine, Transform transform,
-                   const options& o = {}) {
-  const auto v = detail::as_span(values);
-  const backend b = detail::resolve_for_callables(o, v.size());
-  if (v.empty()) return init;
-  constexpr std::size_t chunk = detail::generic_chunk_elements;
+namespace detail {
+/// transform_reduce, described as `o` (transform_reduce, or count_if with a
+/// caller's predicate).
+template <contiguous_input R, class T, class Combine, class Transform>
+T transform_reduce_as(switchyard::op o, const R& values, T init, Combine combine, Transform transform,
+                      const options& opts) {
+  const auto v = as_span(values);
+  constexpr std::size_t chunk = generic_chunk_elements;
   const std::size_t count = (v.size() + chunk - 1) / chunk;
   std::vector<std::optional<T>> parts(count);
   auto body = [&](std::size_t c) {
@@ -40,11 +40,21 @@ T transform_reduce(const R& values, T init, Combine combine, Transform transform
     }
     parts[c].emplace(std::move(acc));
   };
-  detail::run_chunks(b, count, o.max_threads, body);
-  auto total = detail::tree_reduce(std::span(parts), [&](std::optional<T> l, std::optional<T> r) {
+  run_callable(describe(o, v, opts), count, body);
+  if (v.empty()) return init;
+  auto total = tree_reduce(std::span(parts), [&](std::optional<T> l, std::optional<T> r) {
     return std::optional<T>(std::invoke(combine, std::move(*l), std::move(*r)));
   });
   return static_cast<T>(std::invoke(combine, std::move(init), std::move(*total)));
+}
+}  // namespace detail
+
+/// combine(init, combine(transform(x0), combine(transform(x1), ...))) with a
+/// fixed bracketing; `init` is used exactly once, and an empty input gives it.
+template <detail::contiguous_input R, class T, class Combine, class Transform>
+T transform_reduce(const R& values, T init, Combine combine, Transform transform, const options& o = {}) {
+  return detail::transform_reduce_as(op::transform_reduce, values, std::move(init), std::move(combine),
+                                     std::move(transform), o);
 }
 
 }  // namespace switchyard

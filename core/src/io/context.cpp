@@ -1,4 +1,5 @@
 // io::context: the loop it owns, spawned tasks, the stall detector.
+#include <switchyard/config.h>
 #include <switchyard/error.hpp>
 #include <switchyard/io/context.hpp>
 
@@ -7,7 +8,10 @@
 #include <string>
 
 #include "backends/io_fallback/fallback_loop.hpp"
+#if SWITCHYARD_HAS_IO_URING
 #include "backends/io_uring/uring_loop.hpp"
+#endif
+#include "log_sink.hpp"
 
 namespace switchyard::io {
 namespace {
@@ -16,15 +20,17 @@ void report_spawn_error(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& x) {
-    std::fprintf(stderr, "switchyard: a spawned task ended with an exception: %s\n", x.what());
+    switchyard::detail::log_line(log_level::warning, std::string("a spawned task ended with an exception: ") + x.what());
   } catch (...) {
-    std::fprintf(stderr, "switchyard: a spawned task ended with an exception\n");
+    switchyard::detail::log_line(log_level::warning, "a spawned task ended with an exception");
   }
 }
 
 void report_stall(std::chrono::nanoseconds busy) {
-  std::fprintf(stderr, "switchyard: one resumption kept the I/O loop busy for %.1f ms\n",
-               static_cast<double>(busy.count()) / 1e6);
+  char text[96];
+  std::snprintf(text, sizeof text, "one resumption kept the I/O loop busy for %.1f ms",
+                static_cast<double>(busy.count()) / 1e6);
+  switchyard::detail::log_line(log_level::warning, text);
 }
 
 }  // namespace
@@ -39,8 +45,10 @@ context::context() : spawn_error_(report_spawn_error) {
   if (forced == "fallback") {
     loop_ = backends::io_fallback::make_loop("SWITCHYARD_IO_BACKEND=fallback asked for it");
   } else {
-    std::string why_not;
+    std::string why_not = "this build of switchyard has no io_uring loop (liburing was not found)";
+#if SWITCHYARD_HAS_IO_URING
     loop_ = backends::io_uring::make_loop(why_not);
+#endif
     if (!loop_ && forced == "uring") {
       throw error(errc::backend_unavailable, "io::context: SWITCHYARD_IO_BACKEND=uring, but " + why_not);
     }

@@ -1,10 +1,15 @@
-// offload's way onto the compute side.
+// offload's way onto the compute side: the default engine's threads.
+#include <switchyard/engine.hpp>
+#include <switchyard/error.hpp>
 #include <switchyard/io/offload.hpp>
 
-#include "backends/threads/threads.hpp"
+#include "engine_state.hpp"
 
 namespace switchyard::io::detail {
 
-void run_on_compute(std::function<void()> job) { backends::threads::enqueue(std::move(job)); }
+void run_on_compute(std::function<void()> job) {
+  const switchyard::detail::status s = default_engine().state().backend_for(backend::threads).post(std::move(job));
+  if (!s.ok()) throw error(s.code, s.message);
+}
 
 }  // namespace switchyard::io::detail

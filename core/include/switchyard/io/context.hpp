@@ -3,6 +3,7 @@
 // there; offload() hands CPU work to the compute side and comes back there.
 #pragma once
 
+#include <switchyard/detail/export.hpp>
 #include <chrono>
 #include <exception>
 #include <coroutine>
@@ -19,7 +20,7 @@
 
 namespace switchyard::io {
 
-class context {
+class SWITCHYARD_API context {
  public:
   /// A context on io_uring. Throws switchyard::error (backend_unavailable)
   /// with the reason when io_uring cannot be used here.

@@ -4,6 +4,7 @@
 // these two subclasses mark the failures a program usually handles apart.
 #pragma once
 
+#include <switchyard/detail/export.hpp>
 #include <cerrno>
 #include <cstddef>
 #include <string>
@@ -12,7 +13,7 @@
 namespace switchyard::io {
 
 /// The operation was cancelled through its task's stop_token.
-class cancelled_error : public std::system_error {
+class SWITCHYARD_API cancelled_error : public std::system_error {
  public:
   explicit cancelled_error(const std::string& what)
       : std::system_error(ECANCELED, std::generic_category(), what) {}
@@ -20,7 +21,7 @@ class cancelled_error : public std::system_error {
 
 /// The operation's timeout expired; bytes_transferred() says how much of a
 /// send_all / recv_exact / read_exact_at had been done by then.
-class timeout_error : public std::system_error {
+class SWITCHYARD_API timeout_error : public std::system_error {
  public:
   timeout_error(const std::string& what, std::size_t bytes)
       : std::system_error(ETIMEDOUT, std::generic_category(), what), bytes_(bytes) {}

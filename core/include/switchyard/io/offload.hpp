@@ -4,6 +4,7 @@
 // propagates to the coroutine.
 #pragma once
 
+#include <switchyard/detail/export.hpp>
 #include <atomic>
 #include <coroutine>
 #include <exception>
@@ -19,7 +20,7 @@ namespace switchyard::io {
 namespace detail {
 
 /// Runs job on the compute side's thread arena.
-void run_on_compute(std::function<void()> job);
+SWITCHYARD_API void run_on_compute(std::function<void()> job);
 
 template <class F>
 class offload_awaiter {

@@ -3,6 +3,7 @@
 // cancels the request when the awaiting task's stop_token is stopped.
 #pragma once
 
+#include <switchyard/detail/export.hpp>
 #include <atomic>
 #include <coroutine>
 #include <optional>
@@ -14,7 +15,7 @@
 
 namespace switchyard::io::detail {
 
-class operation {
+class SWITCHYARD_API operation {
  public:
   operation(loop& l, const op_request& r, std::string_view what) noexcept : loop_(&l), req_(r), what_(what) {}
   operation(operation&&) = delete;

@@ -8,6 +8,7 @@
 // their context.
 #pragma once
 
+#include <switchyard/detail/export.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -27,22 +28,22 @@ namespace switchyard::io {
 using std::chrono::nanoseconds;
 
 /// An operation whose result is a byte count.
-class sized_operation : public detail::operation {
+class SWITCHYARD_API sized_operation : public detail::operation {
  public:
   using operation::operation;
   std::size_t await_resume() { return static_cast<std::size_t>(operation::await_resume()); }
 };
 
 /// An operation with no result.
-class void_operation : public detail::operation {
+class SWITCHYARD_API void_operation : public detail::operation {
  public:
   using operation::operation;
   void await_resume() { operation::await_resume(); }
 };
 
 /// Completes after d (a cancelled sleep throws cancelled_error).
-void_operation sleep_for(context& ctx, nanoseconds d);
-void_operation sleep_until(context& ctx, std::chrono::steady_clock::time_point t);
+SWITCHYARD_API void_operation sleep_for(context& ctx, nanoseconds d);
+SWITCHYARD_API void_operation sleep_until(context& ctx, std::chrono::steady_clock::time_point t);
 
 namespace detail {
 
@@ -50,7 +51,7 @@ namespace detail {
 /// moved, never copied; closed by close(), or synchronously by the
 /// destructor (and a move onto it) while still open. Either way the loop
 /// hears of it first (loop::forget_fd).
-class owned_descriptor {
+class SWITCHYARD_API owned_descriptor {
  public:
   owned_descriptor() noexcept = default;
   owned_descriptor(context& ctx, int fd) noexcept : ctx_(&ctx), fd_(fd) {}
@@ -75,7 +76,7 @@ class owned_descriptor {
 }  // namespace detail
 
 /// A file opened through the context.
-class file : public detail::owned_descriptor {
+class SWITCHYARD_API file : public detail::owned_descriptor {
  public:
   using owned_descriptor::owned_descriptor;
 
@@ -94,7 +95,7 @@ class file : public detail::owned_descriptor {
 };
 
 /// A TCP socket (IPv4).
-class socket : public detail::owned_descriptor {
+class SWITCHYARD_API socket : public detail::owned_descriptor {
  public:
   using owned_descriptor::owned_descriptor;
 

@@ -4,6 +4,7 @@
 // (epoll and a thread pool) can implement the same interface.
 #pragma once
 
+#include <switchyard/detail/export.hpp>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -49,7 +50,7 @@ struct op_record {
   std::uint64_t scratch[4] = {};  ///< backend storage (a timespec, a statx) kept with the op
 };
 
-class loop {
+class SWITCHYARD_API loop {
  public:
   /// Closes the wake-up eventfd, once no post() is half done.
   virtual ~loop();

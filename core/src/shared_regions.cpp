@@ -6,19 +6,19 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <switchyard/error.hpp>
 #include <switchyard/shared_array.hpp>
 
-#include "backends/processes/pool.hpp"
-#include "backends/processes/regions.hpp"
+#include "shared_regions.hpp"
 
-namespace switchyard {
-namespace backends::processes {
+namespace switchyard::detail {
 namespace {
 
 struct entry {
@@ -31,6 +31,10 @@ struct registry {
   std::mutex m;
   std::map<std::uintptr_t, entry> by_address;  // keyed by the region's first byte
   std::uint64_t next_id = 1;
+  // Its own lock, held while listeners run: a listener may take its pool's
+  // lock, and a pool never asks for this one while holding its own.
+  std::mutex listeners_m;
+  std::vector<region_listener*> listeners;
 };
 
 registry& regions() {
@@ -38,9 +42,27 @@ registry& regions() {
   return *r;
 }
 
+void tell_listeners(std::uint64_t id) noexcept {
+  registry& r = regions();
+  std::lock_guard lock(r.listeners_m);
+  for (region_listener* l : r.listeners) l->forget(id);
+}
+
 }  // namespace
 
-std::optional<located_region> locate(const void* p, std::size_t bytes) {
+void add_region_listener(region_listener* l) {
+  registry& r = regions();
+  std::lock_guard lock(r.listeners_m);
+  r.listeners.push_back(l);
+}
+
+void remove_region_listener(region_listener* l) {
+  registry& r = regions();
+  std::lock_guard lock(r.listeners_m);
+  std::erase(r.listeners, l);
+}
+
+std::optional<located_region> locate_shared(const void* p, std::size_t bytes) {
   if (p == nullptr) return std::nullopt;
   const auto a = reinterpret_cast<std::uintptr_t>(p);
   registry& r = regions();
@@ -53,10 +75,6 @@ std::optional<located_region> locate(const void* p, std::size_t bytes) {
   if (a - base > e.bytes || bytes > e.bytes - (a - base)) return std::nullopt;
   return located_region{e.id, e.fd, e.bytes, a - base};
 }
-
-}  // namespace backends::processes
-
-namespace detail {
 
 shared_region::shared_region(std::size_t bytes, const char* name) {
   if (bytes == 0) return;
@@ -81,7 +99,7 @@ shared_region::shared_region(std::size_t bytes, const char* name) {
     throw error(errc::resource_exhausted,
                 "shared_array: cannot map " + std::to_string(bytes) + " bytes: " + std::strerror(e));
   }
-  auto& r = backends::processes::regions();
+  auto& r = regions();
   std::lock_guard lock(r.m);
   id_ = r.next_id++;
   r.by_address[reinterpret_cast<std::uintptr_t>(p)] = {id_, fd, bytes};
@@ -110,7 +128,7 @@ void shared_region::release() noexcept {
   if (data_ == nullptr) return;
   int fd = -1;
   {
-    auto& r = backends::processes::regions();
+    auto& r = regions();
     std::lock_guard lock(r.m);
     auto it = r.by_address.find(reinterpret_cast<std::uintptr_t>(data_));
     if (it != r.by_address.end()) {
@@ -119,7 +137,7 @@ void shared_region::release() noexcept {
     }
   }
   // Workers that mapped the region unmap it, so its memory is freed now.
-  backends::processes::forget_region(id_);
+  tell_listeners(id_);
   munmap(data_, bytes_);
   if (fd >= 0) close(fd);
   data_ = nullptr;
@@ -132,5 +150,4 @@ void throw_shared_array_too_large(std::size_t n, std::size_t element_bytes) {
                                           std::to_string(element_bytes) + " bytes does not fit in size_t");
 }
 
-}  // namespace detail
-}  // namespace switchyard
+}  // namespace switchyard::detail

@@ -1,0 +1,22 @@
+// The simd backend: every chunk runs on the caller's thread, one after
+// another, through the Highway kernels dispatched to this CPU's best target.
+#include <memory>
+
+#include <switchyard/engine.hpp>
+
+#include "backends/chunked/chunked_backend.hpp"
+#include "backends/simd/simd_kernels.hpp"
+
+namespace switchyard::backends::simd {
+namespace {
+
+class simd_backend final : public chunked_backend<simd_kernels> {
+ public:
+  std::string unavailable_reason() noexcept override { return {}; }
+};
+
+}  // namespace
+
+std::unique_ptr<detail::compute_backend> make(const engine_config&) { return std::make_unique<simd_backend>(); }
+
+}  // namespace switchyard::backends::simd

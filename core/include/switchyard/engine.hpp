@@ -1,0 +1,57 @@
+// switchyard::engine owns what the backends run on: the thread arenas, the
+// pool of worker processes, the GPU state, and which backend the environment
+// forces. A default engine serves every call whose options name none; a
+// program can make its own, for example limited to 4 threads:
+//
+//   switchyard::engine four({.max_threads = 4});
+//   float s = switchyard::sum(v, {.engine = &four});
+//
+// Destroying an engine stops its worker threads and processes and frees their
+// memory; it must outlive every call that names it.
+#pragma once
+
+#include <memory>
+
+#include <switchyard/backends.hpp>
+#include <switchyard/detail/export.hpp>
+#include <switchyard/options.hpp>
+
+namespace switchyard {
+
+namespace detail {
+class engine_state;
+}
+
+/// How an engine is set up.
+struct engine_config {
+  /// At most this many threads (threads) or worker processes (processes);
+  /// 0: one per core the process may run on. options.max_threads can only
+  /// lower it.
+  unsigned max_threads = 0;
+};
+
+class SWITCHYARD_API engine {
+ public:
+  engine();
+  explicit engine(const engine_config& config);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// Whether backend b can run in this engine, and if not, why.
+  backend_status availability(backend b) const;
+  /// The threads (or worker processes) a call may use at most: the config's
+  /// bound, or the cores this process may run on.
+  unsigned max_threads() const noexcept;
+
+  detail::engine_state& state() const noexcept { return *state_; }
+
+ private:
+  std::unique_ptr<detail::engine_state> state_;
+};
+
+/// The engine the free functions use when options.engine is null. Made on
+/// first use and never destroyed (worker processes end with the program).
+SWITCHYARD_API engine& default_engine();
+
+}  // namespace switchyard

@@ -1,0 +1,98 @@
+// The one interface every compute backend implements, after simdjson's
+// implementation interface: small, noexcept, failures returned as a status
+// that the public edge turns into switchyard::error. Backends live in
+// backends/<name>/, each with a make() that registry.cpp lists; nothing
+// registers itself. A backend decides how a call is split and where the
+// pieces run; the kernels it runs on each piece live in kernels/.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <switchyard/detail/call.hpp>
+#include <switchyard/detail/function_ref.hpp>
+#include <switchyard/error.hpp>
+
+#include "kernels/common/reduction.hpp"
+
+namespace switchyard::detail {
+
+/// What went wrong inside a backend, as data. `thrown` carries an exception of
+/// the caller's own code (a transform_reduce callable), rethrown as it was.
+struct status {
+  errc code{};
+  std::string message;
+  std::exception_ptr thrown;
+
+  bool ok() const noexcept { return code == errc{} && !thrown; }
+  static status failure(errc c, std::string why) { return {c, std::move(why), {}}; }
+  /// The status of the exception in flight (inside a catch block).
+  static status current_exception() noexcept;
+};
+
+/// Runs f() and returns its failure as a status: the noexcept edge of a
+/// backend whose insides report failure by throwing.
+template <class F>
+status guarded(F&& f) noexcept {
+  try {
+    f();
+    return {};
+  } catch (...) {
+    return status::current_exception();
+  }
+}
+
+class compute_backend;
+
+/// What the engine lends a backend for one call.
+struct placement {
+  memory where = memory::host;  ///< where the call's data lives
+  bool deterministic = false;   ///< options::deterministic
+  unsigned max_threads = 1;     ///< threads or worker processes the call may use (at least 1)
+  compute_backend* threads = nullptr;  ///< the engine's threads, for a backend's host-side copies
+};
+
+/// GPU memory a backend owns (device_array's storage).
+class device_memory {
+ public:
+  virtual status allocate(std::size_t bytes, void** device) noexcept = 0;  ///< zero-filled
+  virtual void release(void* device) noexcept = 0;
+  virtual status copy_to_device(void* device, const void* host, std::size_t bytes) noexcept = 0;
+  virtual status copy_to_host(void* host, const void* device, std::size_t bytes) noexcept = 0;
+
+ protected:
+  ~device_memory() = default;
+};
+
+class compute_backend {
+ public:
+  virtual ~compute_backend() = default;
+
+  /// Empty when this backend can run here, else why not and what to do.
+  /// The engine asks once.
+  virtual std::string unavailable_reason() noexcept = 0;
+  /// Whether it reads data that lives in `m`.
+  virtual bool reads(memory m) const noexcept { return m == memory::host; }
+  /// Whether it runs a caller's callables (run_chunks).
+  virtual bool runs_callables() const noexcept { return false; }
+
+  /// Splits r, runs the pieces, combines their partials in switchyard's fixed
+  /// tree and writes the whole input's partial (kernels::with_partial's type
+  /// for r) to `partial`. r.n is at least 1.
+  virtual status reduce(const kernels::reduction& r, const placement& p, void* partial) noexcept = 0;
+
+  /// Runs body(i) for every i in [0, count) on at most max_threads threads.
+  virtual status run_chunks(std::size_t count, unsigned max_threads,
+                            function_ref<void(std::size_t)> body) noexcept;
+
+  /// Runs job once, soon, on one of the backend's threads (io::offload).
+  virtual status post(std::function<void()> job) noexcept;
+
+  /// The backend's GPU memory, if it has any.
+  virtual device_memory* memory_on_device() noexcept { return nullptr; }
+};
+
+}  // namespace switchyard::detail

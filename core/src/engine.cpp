@@ -1,0 +1,100 @@
+// switchyard::engine and the default engine.
+#include <sched.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include <switchyard/engine.hpp>
+#include <switchyard/error.hpp>
+
+#include "engine_state.hpp"
+
+namespace switchyard {
+namespace detail {
+namespace {
+
+/// The cores this process may run on (its CPU affinity), as oneTBB counts them.
+unsigned usable_cores() noexcept {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    if (const int n = CPU_COUNT(&set); n > 0) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+engine_state::engine_state(const engine_config& config) {
+  const unsigned cores = usable_cores();
+  max_threads_ = config.max_threads == 0 || config.max_threads > cores ? cores : config.max_threads;
+  const engine_config resolved{.max_threads = max_threads_};
+  for (const backend_entry& e : registry()) {
+    slot& s = slot_of(e.id);
+    s.entry = &e;
+    s.impl = e.make(resolved);
+  }
+  if (const char* env = std::getenv("SWITCHYARD_BACKEND")) environment_ = env;
+}
+
+// Backends go in reverse registry order: serial first, the threads (which the
+// cuda backend borrows for its copies) after the ones that borrow them.
+engine_state::~engine_state() {
+  for (auto it = registry().rbegin(); it != registry().rend(); ++it) slot_of(it->id).impl.reset();
+}
+
+const backend_status& engine_state::status(backend b) const {
+  static const backend_status automatic{true, {}};
+  if (b == backend::automatic) return automatic;
+  slot& s = slot_of(b);
+  std::call_once(s.probed, [&] {
+    s.status.reason = s.impl->unavailable_reason();
+    s.status.available = s.status.reason.empty();
+  });
+  return s.status;
+}
+
+std::optional<backend> engine_state::forced_by_environment() const {
+  if (environment_.empty() || environment_ == "automatic") return std::nullopt;
+  for (const backend_entry& e : registry()) {
+    if (e.name != environment_) continue;
+    if (const backend_status& s = status(e.id); !s.available) {
+      throw error(errc::backend_unavailable,
+                  "SWITCHYARD_BACKEND=" + environment_ + ", but backend " + environment_ + " cannot run here: " + s.reason +
+                      "; unset the variable or name another backend");
+    }
+    return e.id;
+  }
+  std::string names;
+  for (const backend_entry& e : registry()) names += (names.empty() ? "" : ", ") + std::string(e.name);
+  throw error(errc::invalid_argument,
+              "SWITCHYARD_BACKEND=" + environment_ + " names no backend; use automatic or one of " + names);
+}
+
+engine_state& state_of(const options& o) { return o.engine ? o.engine->state() : default_engine().state(); }
+
+}  // namespace detail
+
+engine::engine() : engine(engine_config{}) {}
+engine::engine(const engine_config& config) : state_(std::make_unique<detail::engine_state>(config)) {}
+engine::~engine() = default;
+
+backend_status engine::availability(backend b) const {
+  if (b != backend::automatic && detail::find_backend(b) == nullptr) {
+    return {false, "backend value " + std::to_string(static_cast<int>(b)) +
+                       " is not a switchyard::backend; use one of the enum's names"};
+  }
+  return state_->status(b);
+}
+
+unsigned engine::max_threads() const noexcept { return state_->max_threads(); }
+
+engine& default_engine() {
+  // Never destroyed: shared arrays may be freed during static destruction and
+  // still tell the pool; worker processes end when this process does.
+  static engine* e = new engine;
+  return *e;
+}
+
+backend_status availability(backend b) { return default_engine().availability(b); }
+
+}  // namespace switchyard

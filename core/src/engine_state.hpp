@@ -1,0 +1,62 @@
+// What an engine holds: one instance of every backend in the registry (each
+// owning its threads, worker processes or GPU state), each backend's
+// availability (probed once, on first need), and the backend that
+// SWITCHYARD_BACKEND forces. Nothing on a call's path takes a lock: the
+// probes are std::call_once, and the backends' own state is lock-free to
+// read once made.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <switchyard/backends.hpp>
+#include <switchyard/engine.hpp>
+
+#include "compute_backend.hpp"
+#include "registry.hpp"
+
+namespace switchyard::detail {
+
+class engine_state {
+ public:
+  explicit engine_state(const engine_config& config);
+  ~engine_state();
+
+  /// The threads or processes a call may use: at least 1.
+  unsigned max_threads() const noexcept { return max_threads_; }
+  unsigned threads_for(const options& o) const noexcept {
+    return o.max_threads == 0 || o.max_threads > max_threads_ ? max_threads_ : o.max_threads;
+  }
+
+  /// The backend b names (b must be a registry entry's id).
+  compute_backend& backend_for(backend b) const noexcept { return *slot_of(b).impl; }
+  /// Whether b can run here; probed once.
+  const backend_status& status(backend b) const;
+
+  /// SWITCHYARD_BACKEND as read when the engine was made: nullopt when unset
+  /// (or "automatic"); throws switchyard::error when it names no backend or
+  /// one that cannot run here.
+  std::optional<backend> forced_by_environment() const;
+
+ private:
+  struct slot {
+    const backend_entry* entry = nullptr;
+    std::unique_ptr<compute_backend> impl;
+    mutable std::once_flag probed;
+    mutable backend_status status;
+  };
+  slot& slot_of(backend b) const noexcept { return slots_[static_cast<std::size_t>(b)]; }
+
+  unsigned max_threads_;
+  // Indexed by the backend's enum value; automatic's slot stays empty.
+  mutable std::array<slot, 8> slots_;
+  std::string environment_;  ///< SWITCHYARD_BACKEND's value
+};
+
+/// The engine a call's options name, or the default one.
+engine_state& state_of(const options& o);
+
+}  // namespace switchyard::detail

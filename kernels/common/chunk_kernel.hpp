@@ -1,0 +1,54 @@
+// The op -> kernel mapping of the CPU kernels, written once: the serial,
+// simd and threads backends and the worker process all run a chunk through
+// run_chunk with their kernel set (kernels/scalar or kernels/simd).
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/common/reduction.hpp"
+
+namespace switchyard::kernels {
+
+/// The partial of elements [begin, begin + len) of r, computed by KernelSet
+/// over x and y, which point at element `begin` (indices in the partial count
+/// from the start of the whole input). P is with_partial<T>(r.op)'s type.
+template <class KernelSet, class T, class P>
+P run_chunk(const reduction& r, const T* x, const T* y, std::size_t begin, std::size_t len) {
+  if constexpr (std::is_same_v<P, std::size_t>) {
+    compare<T> pred{r.pred_op, {}};
+    std::memcpy(&pred.value, &r.pred_bits, sizeof(T));
+    return KernelSet::count(x, len, pred);
+  } else if constexpr (std::is_same_v<P, extremum<T>>) {
+    P e = r.op == op_kind::argmax ? KernelSet::argmax(x, len) : KernelSet::argmin(x, len);
+    e.index += begin;
+    return e;
+  } else if constexpr (std::is_same_v<P, bounds<T>>) {
+    return KernelSet::minmax(x, len);
+  } else if constexpr (std::is_same_v<P, sum_partial<double>> && !std::is_same_v<T, double>) {
+    return KernelSet::sum_of_squares_wide(x, len, r.mode);  // the only double partial of a non-double input
+  } else {
+    switch (r.op) {
+      case op_kind::dot: return KernelSet::dot(x, y, len, r.mode);
+      case op_kind::sum_of_squares: return KernelSet::sum_of_squares(x, len, r.mode);
+      case op_kind::sum_of_squares_wide:
+        if constexpr (std::is_same_v<T, double>) return KernelSet::sum_of_squares(x, len, r.mode);
+        [[fallthrough]];
+      default: return KernelSet::sum(x, len, r.mode);
+    }
+  }
+}
+
+/// Calls f.template operator()<T, P>() with r's element and partial types.
+template <class F>
+decltype(auto) with_types(const reduction& r, F&& f) {
+  return with_element(r.type, [&](auto t) -> decltype(auto) {
+    using T = decltype(t);
+    return with_partial<T>(r.op, [&](auto p) -> decltype(auto) {
+      return f.template operator()<T, decltype(p)>();
+    });
+  });
+}
+
+}  // namespace switchyard::kernels
