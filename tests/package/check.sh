@@ -1,18 +1,106 @@
 #!/usr/bin/env bash
-# Installs this build into a temporary prefix, then builds and runs a consumer
-# project against it twice: with find_package(switchyard) and with pkg-config.
-# usage: check.sh BUILD_DIR SOURCE_DIR CXX "CXX_FLAGS"
+# The package test, as a user would try it. Installs this build into a
+# temporary prefix and, against it:
+#  - builds the consumer (every reduction on every element type) with g++ and
+#    with clang++, -Wall -Wextra -Werror, through find_package, and runs both;
+#  - runs the README's pkg-config line exactly as written, and compiles and
+#    links every C++ block of the README with it;
+#  - with the CUDA toolkit hidden (a mount namespace over /usr/local/cuda),
+#    configures, builds and runs the consumer, and checks that the program
+#    carries no CUDA runtime.
+# With OTHER_KIND=1 it then builds the library the other way (shared if this
+# build is static), without liburing, and runs the same consumers against it;
+# of the shared library it checks the SONAME and that only the public API is
+# exported.
+# usage: check.sh BUILD_DIR SOURCE_DIR CXX "CXX_FLAGS" SHARED(0|1) OTHER_KIND(0|1)
 set -euo pipefail
-build=$1 src=$2 cxx=$3 flags=$4
+build=$1 src=$2 cxx=$3 flags=$4 shared=$5 other=$6
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+step() { echo "== $*"; }
+
+consumers() {  # PREFIX LABEL
+  local prefix=$1 label=$2 pcdir
+  pcdir=$(find "$prefix" -name switchyard.pc -printf '%h\n')
+  for compiler in g++ clang++; do
+    step "$label: the consumer with $compiler, through find_package"
+    cmake -S "$src/tests/package/consumer" -B "$work/$label-$compiler" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
+      -DCMAKE_CXX_COMPILER="$compiler" -DCMAKE_CXX_FLAGS="$flags" >/dev/null
+    cmake --build "$work/$label-$compiler" >/dev/null
+    "$work/$label-$compiler/consumer"
+  done
+
+  step "$label: the README's pkg-config line, as written"
+  local line
+  line=$(grep -m1 -E '^g\+\+ .*pkg-config --cflags --libs switchyard' "$src/README.md")
+  mkdir -p "$work/$label-pc"
+  cp "$src/tests/package/consumer/main.cpp" "$work/$label-pc/app.cpp"
+  (cd "$work/$label-pc" && PKG_CONFIG_PATH="$pcdir" eval "$line $flags" && LD_LIBRARY_PATH="$prefix/lib" ./app)
+
+  step "$label: every C++ block of the README compiles and links"
+  python3 - "$src/README.md" "$work/$label-pc" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+for i, block in enumerate(re.findall(r"```cpp\n(.*?)```", text, re.S)):
+    open(f"{sys.argv[2]}/readme_{i}.cpp", "w").write(block)
+PY
+  for f in "$work/$label-pc"/readme_*.cpp; do
+    (cd "$work/$label-pc" && PKG_CONFIG_PATH="$pcdir" eval "${line//app.cpp -o app/$(basename "$f") -o ${f%.cpp}} $flags")
+    echo "   $(basename "$f"): ok"
+  done
+}
+
+step "install this build"
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
-cmake -S "$src/tests/package/consumer" -B "$work/cmake-build" -G Ninja \
-  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$flags" >/dev/null
-cmake --build "$work/cmake-build" >/dev/null
-"$work/cmake-build/consumer"
-libdir=$(find "$work/prefix" -name switchyard.pc -printf '%h\n')
-# shellcheck disable=SC2046  # pkg-config's output is meant to be split into words
-"$cxx" $flags "$src/tests/package/consumer/main.cpp" -o "$work/pc-consumer" \
-  $(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs --static switchyard)
-"$work/pc-consumer"
+consumers "$work/prefix" this
+
+if (( EUID == 0 )) && command -v unshare >/dev/null; then
+  step "the consumer with the CUDA toolkit hidden"
+  unshare -m bash -euo pipefail -c '
+    if [[ -d /usr/local/cuda ]]; then mount -t tmpfs none "$(readlink -f /usr/local/cuda)"; fi
+    # Folders on PATH that still hold an nvcc (a wrapper in /usr/local/bin) go too.
+    PATH=$(tr : "\n" <<<"$PATH" | while read -r d; do [[ -e $d/nvcc ]] || echo "$d"; done | paste -sd:)
+    if command -v nvcc >/dev/null; then echo "nvcc is still visible" >&2; exit 1; fi
+    cmake -S "$1/tests/package/consumer" -B "$2/no-cuda" -G Ninja -DCMAKE_PREFIX_PATH="$2/prefix" \
+      -DCMAKE_CXX_FLAGS="$3" >/dev/null
+    cmake --build "$2/no-cuda" >/dev/null
+    "$2/no-cuda/consumer"' _ "$src" "$work" "$flags"
+  if nm -C "$work/no-cuda/consumer" | grep -E -q 'cudaMalloc|cudaLaunch|__cudaRegister'; then
+    echo "the CPU-only consumer carries CUDA's runtime" >&2
+    exit 1
+  fi
+  echo "   no CUDA runtime in it ($(stat -c %s "$work/no-cuda/consumer") bytes)"
+else
+  echo "== skipped: hiding the CUDA toolkit needs root and unshare"
+fi
+
+check_shared() {  # PREFIX
+  local so
+  so=$(find "$1" -name 'libswitchyard.so.*.*.*')
+  step "the shared library: SONAME and exported symbols"
+  readelf -d "$so" | grep -q 'SONAME.*libswitchyard\.so\.[0-9]*\.[0-9]*\]' || { readelf -d "$so" | grep SONAME; exit 1; }
+  if nm -DC --defined-only "$so" | grep -E 'switchyard::(backends|kernels)|tbb::|hwy::'; then
+    echo "the shared library exports internals (above)" >&2
+    exit 1
+  fi
+  echo "   $(nm -DC --defined-only "$so" | grep -c 'switchyard::') switchyard symbols exported, none internal"
+}
+if (( shared )); then check_shared "$work/prefix"; fi
+
+if (( other )); then
+  kind=$(( shared ? 0 : 1 ))
+  step "build the library with BUILD_SHARED_LIBS=$kind, without liburing"
+  cmake -S "$src" -B "$work/other" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=$kind \
+    -DSWITCHYARD_BUILD_TESTS=OFF -DSWITCHYARD_BUILD_BENCH=OFF -DSWITCHYARD_BUILD_EXAMPLES=OFF \
+    -DSWITCHYARD_BUILD_CLI=OFF -DSWITCHYARD_ENABLE_CUDA=OFF -DCMAKE_DISABLE_FIND_PACKAGE_liburing=ON \
+    -DCMAKE_CXX_FLAGS="$flags" >"$work/other.log"
+  grep -q "define SWITCHYARD_HAS_IO_URING 0" "$work/other/include/switchyard/config.h" ||
+    { echo "liburing was used" >&2; exit 1; }
+  grep -A3 "features have been disabled" "$work/other.log" | grep -q "io_uring" ||
+    { echo "the configure summary does not say io_uring is off" >&2; exit 1; }
+  cmake --build "$work/other" --parallel "$(nproc)" >/dev/null
+  cmake --install "$work/other" --prefix "$work/other-prefix" >/dev/null
+  consumers "$work/other-prefix" other
+  if (( kind )); then check_shared "$work/other-prefix"; fi
+fi
+echo "package: ok"
