@@ -65,6 +65,24 @@ struct slot {
 class pool {
  public:
   explicit pool(unsigned workers) : workers_(workers) {}
+  pool(const pool&) = delete;
+  pool& operator=(const pool&) = delete;
+  /// Stops the workers (this process's: a forked child only lets go of the
+  /// parent's) and frees their memory: what destroying an engine promises.
+  ~pool() {
+    std::lock_guard lock(m_);
+    for (slot& s : slots_) {
+      if (owner_ == getpid()) {
+        if (s.w.alive()) reap(s.w);
+      } else {
+        for (int fd : {s.w.pidfd, s.w.socket, s.w.go, s.w.done}) {
+          if (fd >= 0) close(fd);
+        }
+        if (s.w.control) munmap(s.w.control, control_bytes);
+      }
+    }
+    if (image_fd_ >= 0) close(image_fd_);
+  }
   void run(const reduction& r, std::size_t chunk_elements, void* out, std::size_t partial_bytes,
            unsigned max_workers);
   void forget(std::uint64_t id);
@@ -474,8 +492,8 @@ std::unique_ptr<detail::compute_backend> make(const engine_config& config) {
 
 namespace testing {
 void fail_first_shard(int times) { first_shard_failures.store(times); }
-std::vector<pid_t> worker_pids() {
-  auto& b = dynamic_cast<processes_backend&>(default_engine().state().backend_for(backend::processes));
+std::vector<pid_t> worker_pids(const engine& e) {
+  auto& b = dynamic_cast<processes_backend&>(e.state().backend_for(backend::processes));
   return b.workers().pids();
 }
 }  // namespace testing

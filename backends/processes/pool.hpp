@@ -9,14 +9,16 @@
 
 #include <vector>
 
+#include <switchyard/engine.hpp>
+
 namespace switchyard::backends::processes {
 
-/// Hooks for the fault tests (the default engine's pool).
+/// Hooks for the fault tests.
 namespace testing {
 /// The next `times` jobs that start at chunk 0 kill their worker before running.
 void fail_first_shard(int times);
-/// The pids of the live workers.
-std::vector<pid_t> worker_pids();
+/// The pids of the live workers of an engine's pool.
+std::vector<pid_t> worker_pids(const engine& e = default_engine());
 }  // namespace testing
 
 }  // namespace switchyard::backends::processes

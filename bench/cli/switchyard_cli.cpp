@@ -20,7 +20,13 @@ int main(int argc, char** argv) {
   auto* caps_cmd = app.add_subcommand("caps", "what this machine has and what it measures");
   std::string json_path;
   bool quick = false;
-  caps_cmd->add_option("--json", json_path, "also write the report as JSON to this file ('-': stdout, no table)");
+  // A value that starts with '-' is an option the user forgot a value for
+  // (`caps --json --quick`), not a file to create.
+  const auto not_an_option = [](const std::string& v) -> std::string {
+    return v.size() > 1 && v[0] == '-' ? "expects a file name (or - for stdout), not the option " + v : "";
+  };
+  caps_cmd->add_option("--json", json_path, "also write the report as JSON to this file ('-': stdout, no table)")
+      ->check(not_an_option);
   caps_cmd->add_flag("--quick", quick, "measure less (about 2 s instead of about 10 s)");
 
   auto* compare_cmd = app.add_subcommand("compare", "two or more caps reports side by side, with ratios");

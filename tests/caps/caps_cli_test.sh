@@ -26,4 +26,12 @@ if "$cli" compare "$src/docs/schema/caps.schema.json" "$work/now.json" 2> "$work
   exit 1
 fi
 grep -q 'is not a switchyard caps report' "$work/err.txt"
+
+# An option where a file name belongs is refused, and no file is made.
+if (cd "$work" && "$cli" caps --json --quick 2> "$work/err.txt"); then
+  echo "caps took --quick as the JSON file's name" >&2
+  exit 1
+fi
+grep -q 'not the option --quick' "$work/err.txt" || { cat "$work/err.txt"; exit 1; }
+[[ ! -e "$work/--quick" ]] || { echo "caps wrote a file named --quick" >&2; exit 1; }
 echo "caps CLI: ok"
