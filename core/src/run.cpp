@@ -147,6 +147,10 @@ void run(const call& c, void* result) {
   if (c.type == element_type::other) {
     throw error(errc::invalid_argument, "a built-in reduction over a type that is not an element type");
   }
+  if (c.op == op::count_if && c.pred_op > comparison::greater) {
+    throw error(errc::invalid_argument, "count_if: the comparison holds " + std::to_string(static_cast<int>(c.pred_op)) +
+                                            ", which is not a switchyard::comparison; use lt, le, eq, ne, ge or gt");
+  }
   engine_state& e = state_of(c.opts);
   const choice ch = choose(e, c, false);
   log_choice(e, c, ch);

@@ -30,6 +30,21 @@ consumers() {  # PREFIX LABEL
     "$work/$label-$compiler/consumer"
   done
 
+  step "$label: find_package(switchyard COMPONENTS cuda) as the install has it or not"
+  mkdir -p "$work/$label-component"
+  printf 'cmake_minimum_required(VERSION 3.25)\nproject(c LANGUAGES CXX)\nfind_package(switchyard REQUIRED COMPONENTS cuda)\n' \
+    > "$work/$label-component/CMakeLists.txt"
+  local found=0
+  cmake -S "$work/$label-component" -B "$work/$label-component/build" -DCMAKE_PREFIX_PATH="$prefix" \
+    >/dev/null 2>&1 && found=1
+  if grep -q "define SWITCHYARD_HAS_CUDA 1" "$prefix/include/switchyard/config.h"; then
+    (( found )) || { echo "the cuda component was not found in an install that has it" >&2; exit 1; }
+    [[ -n $(find "$prefix" -name 'libswitchyard_cuda.so.*') ]] || { echo "no cuda module installed" >&2; exit 1; }
+  else
+    (( ! found )) || { echo "the cuda component was found in an install without it" >&2; exit 1; }
+  fi
+  echo "   cuda component found: $found"
+
   step "$label: the README's pkg-config line, as written"
   local line
   line=$(grep -m1 -E '^g\+\+ .*pkg-config --cflags --libs switchyard' "$src/README.md")

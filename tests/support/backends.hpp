@@ -9,12 +9,16 @@
 
 #include <switchyard/switchyard.hpp>
 
+#include "core/src/registry.hpp"
+
 namespace switchyard::testing {
 
-/// Every backend this library names. A suite instantiated over them all runs
-/// on those this machine has and skips, saying why, on the others.
+/// Every backend in the registry, in its order. A suite instantiated over
+/// them all runs on those this machine has and skips, saying why, on the others.
 inline std::vector<backend> every_backend() {
-  return {backend::serial, backend::simd, backend::threads, backend::processes, backend::cuda};
+  std::vector<backend> all;
+  for (const auto& e : detail::registry()) all.push_back(e.id);
+  return all;
 }
 
 /// The fixture of such a suite: GetParam() is the backend.
