@@ -51,8 +51,7 @@ class chunked_backend : public detail::compute_backend {
     if (count == 1) return one(0);
     std::vector<P> parts(count);
     auto body = [&](std::size_t c) { parts[c] = one(c); };
-    const detail::status s = run_chunks(count, p.max_threads, body);
-    if (!s.ok()) throw error(s.code, s.message);
+    detail::throw_if_failed(run_chunks(count, p.max_threads, body));
     return detail::tree_reduce(std::span(parts),
                                [&](const P& l, const P& rr) { return kernels::combine_partials(r.op, l, rr); });
   }

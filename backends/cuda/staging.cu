@@ -56,8 +56,7 @@ void parallel_copy(void* pinned, const void* host, std::size_t bytes, switchyard
                 std::min(piece, bytes - begin));
   };
   if (threads != nullptr) {
-    const switchyard::detail::status s = threads->run_chunks(pieces, ~0u, copy_piece);
-    if (!s.ok()) throw error(s.code, s.message);
+    switchyard::detail::throw_if_failed(threads->run_chunks(pieces, ~0u, copy_piece));
   } else {
     for (std::size_t i = 0; i < pieces; ++i) copy_piece(i);
   }

@@ -24,13 +24,13 @@ constexpr std::size_t callable_threads_threshold = 2 * generic_chunk_elements;
 
 std::string name_of(backend b) { return std::string(to_string(b)); }
 
-void check_enums(const call& c) {
-  if (to_string(c.opts.accuracy) == "invalid") {
+void check_enums(const engine_state& e, const call& c) {
+  if (c.opts.accuracy > accuracy::compensated) {
     throw error(errc::invalid_argument,
                 "options.accuracy holds " + std::to_string(static_cast<int>(c.opts.accuracy)) +
                     ", which is not a switchyard::accuracy; use fast, pairwise or compensated");
   }
-  if (c.opts.backend != backend::automatic && find_backend(c.opts.backend) == nullptr) {
+  if (c.opts.backend != backend::automatic && !e.knows(c.opts.backend)) {
     throw error(errc::invalid_argument, "backend invalid cannot run here: backend value " +
                                             std::to_string(static_cast<int>(c.opts.backend)) +
                                             " is not a switchyard::backend; use one of the enum's names");
@@ -46,7 +46,7 @@ void require_available(const engine_state& e, backend b) {
 }  // namespace
 
 choice choose(const engine_state& e, const call& c, bool callables) {
-  check_enums(c);
+  check_enums(e, c);
   const backend forced = c.opts.backend;
   if (forced != backend::automatic) require_available(e, forced);
 

@@ -20,18 +20,30 @@
 
 namespace switchyard::detail {
 
-/// What went wrong inside a backend, as data. `thrown` carries an exception of
-/// the caller's own code (a transform_reduce callable), rethrown as it was.
+/// What went wrong inside a backend, as data: nothing (one null pointer, as
+/// cheap to return as a bool) or the details. `thrown` carries an exception
+/// of the caller's own code (a transform_reduce callable), rethrown as it was.
 struct status {
-  errc code{};
-  std::string message;
-  std::exception_ptr thrown;
+  struct details {
+    errc code;
+    std::string message;
+    std::exception_ptr thrown;
+  };
+  std::unique_ptr<details> failed;
 
-  bool ok() const noexcept { return code == errc{} && !thrown; }
-  static status failure(errc c, std::string why) { return {c, std::move(why), {}}; }
+  bool ok() const noexcept { return !failed; }
+  static status failure(errc c, std::string why);
   /// The status of the exception in flight (inside a catch block).
   static status current_exception() noexcept;
+  /// Throws what a failed status holds: the caller's exception as it was,
+  /// else a switchyard::error.
+  [[noreturn]] void raise() const;
 };
+
+/// The public edge of a backend call: nothing, or the failure thrown.
+inline void throw_if_failed(const status& s) {
+  if (!s.ok()) [[unlikely]] s.raise();
+}
 
 /// Runs f() and returns its failure as a status: the noexcept edge of a
 /// backend whose insides report failure by throwing.

@@ -18,13 +18,11 @@ device_memory& gpu_memory() {
   return *m;
 }
 
-void check(const status& s) {
-  if (!s.ok()) throw error(s.code, s.message);
-}
+
 
 }  // namespace
 
-device_region::device_region(std::size_t bytes) : bytes_(bytes) { check(gpu_memory().allocate(bytes, &data_)); }
+device_region::device_region(std::size_t bytes) : bytes_(bytes) { throw_if_failed(gpu_memory().allocate(bytes, &data_)); }
 
 void device_region::release() noexcept {
   if (data_ != nullptr) gpu_memory().release(data_);
@@ -43,12 +41,12 @@ void device_region::check_range(std::size_t offset, std::size_t bytes) const {
 
 void device_region::upload(std::size_t offset, const void* host, std::size_t bytes) {
   check_range(offset, bytes);
-  if (bytes != 0) check(gpu_memory().copy_to_device(static_cast<char*>(data_) + offset, host, bytes));
+  if (bytes != 0) throw_if_failed(gpu_memory().copy_to_device(static_cast<char*>(data_) + offset, host, bytes));
 }
 
 void device_region::download(std::size_t offset, void* host, std::size_t bytes) const {
   check_range(offset, bytes);
-  if (bytes != 0) check(gpu_memory().copy_to_host(host, static_cast<const char*>(data_) + offset, bytes));
+  if (bytes != 0) throw_if_failed(gpu_memory().copy_to_host(host, static_cast<const char*>(data_) + offset, bytes));
 }
 
 [[noreturn]] void throw_device_array_too_large(std::size_t n, std::size_t element_bytes) {

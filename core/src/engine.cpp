@@ -42,13 +42,14 @@ engine_state::~engine_state() {
   for (auto it = registry().rbegin(); it != registry().rend(); ++it) slot_of(it->id).impl.reset();
 }
 
-const backend_status& engine_state::status(backend b) const {
+const backend_status& engine_state::probe(backend b) const {
   static const backend_status automatic{true, {}};
   if (b == backend::automatic) return automatic;
   slot& s = slot_of(b);
   std::call_once(s.probed, [&] {
     s.status.reason = s.impl->unavailable_reason();
     s.status.available = s.status.reason.empty();
+    s.ready.store(true, std::memory_order_release);
   });
   return s.status;
 }
@@ -79,7 +80,7 @@ engine::engine(const engine_config& config) : state_(std::make_unique<detail::en
 engine::~engine() = default;
 
 backend_status engine::availability(backend b) const {
-  if (b != backend::automatic && detail::find_backend(b) == nullptr) {
+  if (b != backend::automatic && !state_->knows(b)) {
     return {false, "backend value " + std::to_string(static_cast<int>(b)) +
                        " is not a switchyard::backend; use one of the enum's names"};
   }

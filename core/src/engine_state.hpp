@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,10 +32,18 @@ class engine_state {
     return o.max_threads == 0 || o.max_threads > max_threads_ ? max_threads_ : o.max_threads;
   }
 
+  /// Whether b names a backend of the registry.
+  bool knows(backend b) const noexcept {
+    return static_cast<std::size_t>(b) < slots_.size() && slots_[static_cast<std::size_t>(b)].impl != nullptr;
+  }
   /// The backend b names (b must be a registry entry's id).
   compute_backend& backend_for(backend b) const noexcept { return *slot_of(b).impl; }
-  /// Whether b can run here; probed once.
-  const backend_status& status(backend b) const;
+  /// Whether b can run here; probed once, then one atomic load.
+  const backend_status& status(backend b) const {
+    const slot& s = slot_of(b);
+    if (s.ready.load(std::memory_order_acquire)) return s.status;
+    return probe(b);
+  }
 
   /// SWITCHYARD_BACKEND as read when the engine was made: nullopt when unset
   /// (or "automatic"); throws switchyard::error when it names no backend or
@@ -46,8 +55,10 @@ class engine_state {
     const backend_entry* entry = nullptr;
     std::unique_ptr<compute_backend> impl;
     mutable std::once_flag probed;
+    mutable std::atomic<bool> ready{false};
     mutable backend_status status;
   };
+  const backend_status& probe(backend b) const;
   slot& slot_of(backend b) const noexcept { return slots_[static_cast<std::size_t>(b)]; }
 
   unsigned max_threads_;

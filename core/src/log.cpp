@@ -30,9 +30,13 @@ sink& the_sink() {
   return *s;
 }
 
-std::atomic<int> decisions{-1};  // -1: not read from the environment yet
-
 }  // namespace
+
+namespace detail {
+std::atomic<int> decisions_wanted{-1};  // -1: not read from the environment yet
+}  // namespace detail
+
+using detail::decisions_wanted;
 
 void set_log_handler(log_handler handler) {
   sink& s = the_sink();
@@ -41,18 +45,18 @@ void set_log_handler(log_handler handler) {
 }
 
 bool log_decisions() noexcept {
-  int on = decisions.load(std::memory_order_relaxed);
+  int on = decisions_wanted.load(std::memory_order_relaxed);
   if (on < 0) {
     const char* env = std::getenv("SWITCHYARD_LOG");
     on = env != nullptr && std::strstr(env, "decisions") != nullptr ? 1 : 0;
     int expected = -1;
-    decisions.compare_exchange_strong(expected, on, std::memory_order_relaxed);
-    on = decisions.load(std::memory_order_relaxed);
+    decisions_wanted.compare_exchange_strong(expected, on, std::memory_order_relaxed);
+    on = decisions_wanted.load(std::memory_order_relaxed);
   }
   return on == 1;
 }
 
-void set_log_decisions(bool on) noexcept { decisions.store(on ? 1 : 0, std::memory_order_relaxed); }
+void set_log_decisions(bool on) noexcept { decisions_wanted.store(on ? 1 : 0, std::memory_order_relaxed); }
 
 namespace detail {
 

@@ -24,10 +24,7 @@ namespace {
 
 using kernels::op_kind;
 
-void rethrow(const status& s) {
-  if (s.thrown) std::rethrow_exception(s.thrown);
-  if (!s.ok()) throw error(s.code, s.message);
-}
+
 
 /// One call as the backends and kernels see it.
 class reduction_run {
@@ -36,14 +33,14 @@ class reduction_run {
       : c_(c),
         backend_(e.backend_for(ch.where)),
         placement_{c.where, c.opts.deterministic, e.threads_for(c.opts), &e.backend_for(backend::threads)},
-        device_(e.backend_for(backend::cuda).memory_on_device()) {}
+        engine_(e) {}
 
   /// The whole input's partial of kernel op k.
   template <class P>
   P reduce(op_kind k) const {
     const kernels::reduction r{k, c_.type, c_.opts.accuracy, c_.pred_op, c_.pred_bits, c_.x, c_.y, c_.n};
     P partial{};
-    rethrow(backend_.reduce(r, placement_, &partial));
+    throw_if_failed(backend_.reduce(r, placement_, &partial));
     return partial;
   }
 
@@ -113,8 +110,9 @@ class reduction_run {
     const double* v = static_cast<const double*>(c_.x);
     if (c_.where == memory::device) {
       copy.resize(c_.n);
-      if (device_ == nullptr) throw error(errc::backend_unavailable, "no backend holds GPU memory here");
-      rethrow(device_->copy_to_host(copy.data(), v, c_.n * sizeof(double)));
+      device_memory* device = engine_.backend_for(backend::cuda).memory_on_device();
+      if (device == nullptr) throw error(errc::backend_unavailable, "no backend holds GPU memory here");
+      throw_if_failed(device->copy_to_host(copy.data(), v, c_.n * sizeof(double)));
       v = copy.data();
     }
     const int e = std::ilogb(max_abs);
@@ -128,11 +126,10 @@ class reduction_run {
   const call& c_;
   compute_backend& backend_;
   placement placement_;
-  device_memory* device_;
+  engine_state& engine_;
 };
 
 void log_choice(const engine_state& e, const call& c, choice ch) {
-  if (!log_decisions()) return;
   log_line(log_level::decision, std::string(to_string(c.op)) + " of " + std::to_string(c.n) + " elements on " +
                                     std::string(to_string(ch.where)) + ": " + describe_choice(e, c, ch));
 }
@@ -153,7 +150,7 @@ void run(const call& c, void* result) {
   }
   engine_state& e = state_of(c.opts);
   const choice ch = choose(e, c, false);
-  log_choice(e, c, ch);
+  if (decisions_on()) [[unlikely]] log_choice(e, c, ch);
   if (c.n == 0) return;  // the caller's result is value-initialized: 0 or nullopt
   const reduction_run r(e, c, ch);
   kernels::with_element(c.type, [&](auto t) { r.finish<decltype(t)>(result); });
@@ -162,9 +159,9 @@ void run(const call& c, void* result) {
 void run_callable(const call& c, std::size_t chunks, function_ref<void(std::size_t)> body) {
   engine_state& e = state_of(c.opts);
   const choice ch = choose(e, c, true);
-  log_choice(e, c, ch);
+  if (decisions_on()) [[unlikely]] log_choice(e, c, ch);
   if (chunks == 0) return;
-  rethrow(e.backend_for(ch.where).run_chunks(chunks, e.threads_for(c.opts), body));
+  throw_if_failed(e.backend_for(ch.where).run_chunks(chunks, e.threads_for(c.opts), body));
 }
 
 decision explain(const call& c) {

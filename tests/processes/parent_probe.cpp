@@ -4,7 +4,14 @@
 //   processes_parent_probe once   one reduction on processes; prints "ok", or
 //                                 "error <code>: <message>" and exits 3 (a
 //                                 worker program that cannot start)
+//   processes_parent_probe fork   a reduction of a std::vector on processes,
+//                                 then fork: the child reduces on processes
+//                                 again (a pool of its own) and the probe
+//                                 prints "child ok" when it did, within 20 s
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include <cstdio>
 #include <cstring>
@@ -16,6 +23,19 @@
 int main(int argc, char** argv) {
   namespace sy = switchyard;
   const bool wait = argc > 1 && std::strcmp(argv[1], "wait") == 0;
+  if (argc > 1 && std::strcmp(argv[1], "fork") == 0) {
+    const std::vector<float> v(1 << 20, 1.0f);  // a std::vector: copied through staging memory
+    if (sy::sum(v, {.backend = sy::backend::processes}) != float(1 << 20)) return 1;
+    const pid_t child = fork();
+    if (child == 0) {
+      alarm(20);  // a hang fails the probe instead of the test suite
+      _exit(sy::sum(v, {.backend = sy::backend::processes}) == float(1 << 20) ? 0 : 1);
+    }
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child) return 1;
+    std::printf("%s\n", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "child ok" : "child failed");
+    return 0;
+  }
   try {
     sy::shared_array<float> a(1 << 20);
     a[7] = 2.5f;

@@ -320,6 +320,15 @@ TEST_F(Processes, ADeadParentTakesItsWorkersWithIt) {
   }
 }
 
+TEST_F(Processes, AForkedChildGetsAPoolOfItsOwn) {
+  const auto [pid, out] = start_probe("fork");
+  ASSERT_GT(pid, 0);
+  const std::string line = read_line(out);
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(line, "child ok");
+}
+
 TEST_F(Processes, AWorkerProgramThatCannotStartIsABackendUnavailableError) {
   const auto [pid, out] = start_probe("once", "SWITCHYARD_WORKER=/nonexistent/switchyard-worker");
   ASSERT_GT(pid, 0);

@@ -8,8 +8,7 @@
 namespace switchyard::io::detail {
 
 void run_on_compute(std::function<void()> job) {
-  const switchyard::detail::status s = default_engine().state().backend_for(backend::threads).post(std::move(job));
-  if (!s.ok()) throw error(s.code, s.message);
+  switchyard::detail::throw_if_failed(default_engine().state().backend_for(backend::threads).post(std::move(job)));
 }
 
 }  // namespace switchyard::io::detail
