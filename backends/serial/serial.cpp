@@ -11,16 +11,7 @@
 namespace switchyard::backends::serial {
 namespace {
 
-struct scalar_kernels {
-  template <class T, class... A> static auto sum(const T* x, A... a) { return kernels::scalar::sum(x, a...); }
-  template <class T, class... A> static auto dot(const T* x, A... a) { return kernels::scalar::dot(x, a...); }
-  template <class T, class... A> static auto sum_of_squares(const T* x, A... a) { return kernels::scalar::sum_of_squares(x, a...); }
-  template <class T, class... A> static auto sum_of_squares_wide(const T* x, A... a) { return kernels::scalar::sum_of_squares_wide(x, a...); }
-  template <class T, class... A> static auto argmin(const T* x, A... a) { return kernels::scalar::argmin(x, a...); }
-  template <class T, class... A> static auto argmax(const T* x, A... a) { return kernels::scalar::argmax(x, a...); }
-  template <class T, class... A> static auto minmax(const T* x, A... a) { return kernels::scalar::minmax(x, a...); }
-  template <class T, class... A> static auto count(const T* x, A... a) { return kernels::scalar::count(x, a...); }
-};
+SWITCHYARD_KERNEL_SET(scalar_kernels, kernels::scalar);
 
 class serial_backend final : public chunked_backend<scalar_kernels> {
  public:

@@ -9,6 +9,22 @@
 
 #include "kernels/common/reduction.hpp"
 
+/// A kernel set: the loops of one kernel namespace (kernels::scalar,
+/// kernels::simd) under the names run_chunk calls.
+#define SWITCHYARD_KERNEL_SET(set, ns)                                                                           \
+  struct set {                                                                                                   \
+    template <class T, class... A> static auto sum(const T* x, A... a) { return ns::sum(x, a...); }             \
+    template <class T, class... A> static auto dot(const T* x, A... a) { return ns::dot(x, a...); }             \
+    template <class T, class... A> static auto sum_of_squares(const T* x, A... a) { return ns::sum_of_squares(x, a...); } \
+    template <class T, class... A> static auto sum_of_squares_wide(const T* x, A... a) {                         \
+      return ns::sum_of_squares_wide(x, a...);                                                                   \
+    }                                                                                                            \
+    template <class T, class... A> static auto argmin(const T* x, A... a) { return ns::argmin(x, a...); }       \
+    template <class T, class... A> static auto argmax(const T* x, A... a) { return ns::argmax(x, a...); }       \
+    template <class T, class... A> static auto minmax(const T* x, A... a) { return ns::minmax(x, a...); }       \
+    template <class T, class... A> static auto count(const T* x, A... a) { return ns::count(x, a...); }         \
+  }
+
 namespace switchyard::kernels {
 
 /// The partial of elements [begin, begin + len) of r, computed by KernelSet
