@@ -21,11 +21,9 @@
 #include <string>
 
 #include "backends/processes/protocol.hpp"
-#include "backends/simd/simd_kernels.hpp"
-#include "kernels/common/chunk_kernel.hpp"
+#include "kernels/simd/kernel_set.hpp"
 
 namespace sp = switchyard::backends::processes;
-using switchyard::backends::simd::simd_kernels;
 
 namespace {
 
@@ -96,7 +94,7 @@ void run(sp::control_header& ctl, unsigned char* results) {
       const std::size_t begin = (j.first_chunk + i) * j.chunk_elements;
       const std::size_t len = std::min<std::size_t>(j.chunk_elements, j.n - begin);
       const std::size_t local = i * j.chunk_elements;
-      const P p = switchyard::kernels::run_chunk<simd_kernels, T, P>(r, x + local, y ? y + local : nullptr, begin, len);
+      const P p = switchyard::kernels::run_chunk<switchyard::kernels::simd::kernel_set, T, P>(r, x + local, y ? y + local : nullptr, begin, len);
       std::memcpy(results + i * sizeof(P), &p, sizeof(P));
     }
   });

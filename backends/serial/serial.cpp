@@ -6,14 +6,12 @@
 #include <switchyard/engine.hpp>
 
 #include "backends/chunked/chunked_backend.hpp"
-#include "kernels/scalar/reduce_scalar.hpp"
+#include "kernels/scalar/kernel_set.hpp"
 
 namespace switchyard::backends::serial {
 namespace {
 
-SWITCHYARD_KERNEL_SET(scalar_kernels, kernels::scalar);
-
-class serial_backend final : public chunked_backend<scalar_kernels> {
+class serial_backend final : public chunked_backend<kernels::scalar::kernel_set> {
  public:
   std::string unavailable_reason() noexcept override { return {}; }
   bool runs_callables() const noexcept override { return true; }

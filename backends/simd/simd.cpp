@@ -5,12 +5,12 @@
 #include <switchyard/engine.hpp>
 
 #include "backends/chunked/chunked_backend.hpp"
-#include "backends/simd/simd_kernels.hpp"
+#include "kernels/simd/kernel_set.hpp"
 
 namespace switchyard::backends::simd {
 namespace {
 
-class simd_backend final : public chunked_backend<simd_kernels> {
+class simd_backend final : public chunked_backend<kernels::simd::kernel_set> {
  public:
   std::string unavailable_reason() noexcept override { return {}; }
 };

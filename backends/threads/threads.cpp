@@ -15,12 +15,12 @@
 #include <switchyard/engine.hpp>
 
 #include "backends/chunked/chunked_backend.hpp"
-#include "backends/simd/simd_kernels.hpp"
+#include "kernels/simd/kernel_set.hpp"
 
 namespace switchyard::backends::threads {
 namespace {
 
-class threads_backend final : public chunked_backend<simd::simd_kernels> {
+class threads_backend final : public chunked_backend<kernels::simd::kernel_set> {
  public:
   explicit threads_backend(unsigned max_threads) : arenas_(max_threads + 1) {}
   ~threads_backend() override {

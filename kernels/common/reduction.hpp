@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <switchyard/detail/call.hpp>
+#include <switchyard/element.hpp>
 #include <switchyard/options.hpp>
 #include <switchyard/predicates.hpp>
 

@@ -32,6 +32,23 @@ struct indexed {
   friend bool operator==(const indexed&, const indexed&) = default;
 };
 
+namespace detail {
+
+/// The element types, as data (`other`: a caller's type, for transform_reduce).
+enum class element_type : std::uint8_t { f32, f64, i32, i64, u8, other };
+
+template <class T>
+constexpr element_type element_type_of() noexcept {
+  if constexpr (std::is_same_v<T, float>) return element_type::f32;
+  else if constexpr (std::is_same_v<T, double>) return element_type::f64;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return element_type::i32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return element_type::i64;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return element_type::u8;
+  else return element_type::other;
+}
+
+}  // namespace detail
+
 /// The least and the greatest element, as minmax returns them.
 template <class T>
 struct min_max {

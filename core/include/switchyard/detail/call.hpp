@@ -26,19 +26,6 @@ struct decision;
 
 namespace switchyard::detail {
 
-/// The element types, as data.
-enum class element_type : std::uint8_t { f32, f64, i32, i64, u8, other };
-
-template <class T>
-constexpr element_type element_type_of() noexcept {
-  if constexpr (std::is_same_v<T, float>) return element_type::f32;
-  else if constexpr (std::is_same_v<T, double>) return element_type::f64;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return element_type::i32;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return element_type::i64;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return element_type::u8;
-  else return element_type::other;
-}
-
 /// Where a call's data lives: host memory (any contiguous range) or GPU memory
 /// (a device_array), which only the cuda backend reads.
 enum class memory : std::uint8_t { host, device };
