@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <mutex>
 #include <set>
@@ -218,6 +219,17 @@ TEST(CountIf, AValueOfAnotherTypeComparesAsNumpyDoes) {
   }
   const std::vector<std::int64_t> big{std::int64_t{1} << 60, 3};
   EXPECT_EQ(sy::count_if(big, sy::gt(2)), 2u);
+}
+
+TEST(Norm2, DoublesBelowTheSmallestNormalAreRescaledNotNaN) {
+  const std::vector<double> one{1e-310}, ten(10, 1.1e-308), least{4.9e-324};
+  for (sy::backend b : st::every_backend()) {
+    if (!sy::availability(b).available) continue;
+    const sy::options o{.backend = b};
+    EXPECT_DOUBLE_EQ(sy::norm2(one, o), 1e-310) << sy::to_string(b);
+    EXPECT_NEAR(sy::norm2(ten, o), 1.1e-308 * std::sqrt(10.0), 1e-15 * 1.1e-308 * std::sqrt(10.0)) << sy::to_string(b);
+    EXPECT_EQ(sy::norm2(least, o), 4.9e-324) << sy::to_string(b);
+  }
 }
 
 }  // namespace
