@@ -12,20 +12,25 @@
 namespace switchyard::detail {
 namespace {
 
+device_memory* gpu_memory_if_any() noexcept {
+  return default_engine().state().backend_for(backend::cuda).memory_on_device();
+}
+
 device_memory& gpu_memory() {
-  device_memory* m = default_engine().state().backend_for(backend::cuda).memory_on_device();
+  device_memory* m = gpu_memory_if_any();
   if (m == nullptr) throw error(errc::backend_unavailable, "no backend of this build holds GPU memory");
   return *m;
 }
-
-
 
 }  // namespace
 
 device_region::device_region(std::size_t bytes) : bytes_(bytes) { throw_if_failed(gpu_memory().allocate(bytes, &data_)); }
 
 void device_region::release() noexcept {
-  if (data_ != nullptr) gpu_memory().release(data_);
+  // Memory was allocated, so the engine and its GPU memory exist: nothing here throws.
+  if (data_ != nullptr) {
+    if (device_memory* m = gpu_memory_if_any()) m->release(data_);
+  }
   data_ = nullptr;
   bytes_ = 0;
 }

@@ -24,8 +24,6 @@ namespace {
 
 using kernels::op_kind;
 
-
-
 /// One call as the backends and kernels see it.
 class reduction_run {
  public:
