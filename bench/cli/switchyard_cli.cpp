@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <switchyard/log.hpp>
+
 #include "bench/caps/caps.hpp"
 
 namespace caps = switchyard::caps;
@@ -37,6 +39,13 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
 
   CLI11_PARSE(app, argc, argv);
+
+  // The library writes nothing itself; the command prints its warnings (and
+  // the decision lines SWITCHYARD_LOG=decisions asks for).
+  switchyard::set_log_handler([](switchyard::log_level level, std::string_view message) {
+    std::fprintf(stderr, "switchyard: %s%.*s\n", level == switchyard::log_level::warning ? "warning: " : "",
+                 static_cast<int>(message.size()), message.data());
+  });
 
   try {
     if (*caps_cmd) {

@@ -1,6 +1,5 @@
 // The log handler and whether decision lines are wanted.
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -14,15 +13,11 @@
 namespace switchyard {
 namespace {
 
-// Decision lines reach stderr only because the user asked for them
-// (SWITCHYARD_LOG=decisions); warnings are dropped until a handler is set.
-void default_handler(log_level level, std::string_view message) {
-  if (level == log_level::decision) std::fprintf(stderr, "switchyard: %.*s\n", static_cast<int>(message.size()), message.data());
-}
-
+// No handler until the program sets one: the library writes nothing on its
+// own, not even the decision lines SWITCHYARD_LOG=decisions asks for.
 struct sink {
   std::mutex m;
-  log_handler handler = default_handler;
+  log_handler handler;
 };
 
 sink& the_sink() {

@@ -19,9 +19,9 @@ enum class log_level : unsigned char {
 /// Receives every message; may be called from any thread, one call at a time.
 using log_handler = std::function<void(log_level, std::string_view message)>;
 
-/// Replaces the handler; an empty handler drops every message. The default
-/// drops warnings and writes decision lines to stderr, which happens only when
-/// the user asked for them with SWITCHYARD_LOG=decisions.
+/// Replaces the handler; an empty handler, the default, drops every message
+/// (the library never writes to stderr itself). The switchyard command sets
+/// one that prints to stderr.
 SWITCHYARD_API void set_log_handler(log_handler handler);
 
 /// Whether decision lines are wanted (SWITCHYARD_LOG contains "decisions", or
