@@ -29,12 +29,9 @@ class chunked_backend : public detail::compute_backend {
 
   /// In order, on the caller's thread; the threads backend spreads them.
   detail::status run_chunks(std::size_t count, unsigned, detail::function_ref<void(std::size_t)> body) noexcept override {
-    try {
+    return detail::guarded([&] {
       for (std::size_t i = 0; i < count; ++i) body(i);
-      return {};
-    } catch (...) {
-      return detail::status::current_exception();
-    }
+    });
   }
 
  private:

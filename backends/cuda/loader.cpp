@@ -39,6 +39,8 @@ std::vector<std::string> module_candidates() {
   return out;
 }
 
+constexpr const char* for_device_array = "device_array needs the cuda backend, which cannot run here: ";
+
 class cuda_loader final : public detail::compute_backend, public detail::device_memory {
  public:
   std::string unavailable_reason() noexcept override {
@@ -54,18 +56,18 @@ class cuda_loader final : public detail::compute_backend, public detail::device_
 
   detail::device_memory* memory_on_device() noexcept override { return this; }
   detail::status allocate(std::size_t bytes, void** device) noexcept override {
-    if (!usable()) return unusable("device_array needs the cuda backend, which cannot run here: ");
+    if (!usable()) return unusable(for_device_array);
     return module_->memory_on_device()->allocate(bytes, device);
   }
   void release(void* device) noexcept override {
     if (device != nullptr && usable()) module_->memory_on_device()->release(device);
   }
   detail::status copy_to_device(void* device, const void* host, std::size_t bytes) noexcept override {
-    if (!usable()) return unusable("device_array needs the cuda backend, which cannot run here: ");
+    if (!usable()) return unusable(for_device_array);
     return module_->memory_on_device()->copy_to_device(device, host, bytes);
   }
   detail::status copy_to_host(void* host, const void* device, std::size_t bytes) noexcept override {
-    if (!usable()) return unusable("device_array needs the cuda backend, which cannot run here: ");
+    if (!usable()) return unusable(for_device_array);
     return module_->memory_on_device()->copy_to_host(host, device, bytes);
   }
 

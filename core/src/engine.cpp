@@ -33,7 +33,12 @@ engine_state::engine_state(const engine_config& config) {
     s.entry = &e;
     s.impl = e.make(resolved);
   }
+  // The variable's name is looked up once, here; a call only checks the result.
   if (const char* env = std::getenv("SWITCHYARD_BACKEND")) environment_ = env;
+  if (environment_.empty() || environment_ == "automatic") return;
+  for (const backend_entry& e : registry()) {
+    if (e.name == environment_) environment_backend_ = e.id;
+  }
 }
 
 // Backends go in reverse registry order: serial first, the threads (which the
@@ -56,14 +61,13 @@ const backend_status& engine_state::probe(backend b) const {
 
 std::optional<backend> engine_state::forced_by_environment() const {
   if (environment_.empty() || environment_ == "automatic") return std::nullopt;
-  for (const backend_entry& e : registry()) {
-    if (e.name != environment_) continue;
-    if (const backend_status& s = status(e.id); !s.available) {
+  if (environment_backend_) {
+    if (const backend_status& s = status(*environment_backend_); !s.available) {
       throw error(errc::backend_unavailable,
                   "SWITCHYARD_BACKEND=" + environment_ + ", but backend " + environment_ + " cannot run here: " + s.reason +
                       "; unset the variable or name another backend");
     }
-    return e.id;
+    return environment_backend_;
   }
   std::string names;
   for (const backend_entry& e : registry()) names += (names.empty() ? "" : ", ") + std::string(e.name);

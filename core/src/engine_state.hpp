@@ -64,7 +64,8 @@ class engine_state {
   unsigned max_threads_;
   // Indexed by the backend's enum value; automatic's slot stays empty.
   mutable std::array<slot, 8> slots_;
-  std::string environment_;  ///< SWITCHYARD_BACKEND's value
+  std::string environment_;                   ///< SWITCHYARD_BACKEND's value
+  std::optional<backend> environment_backend_;  ///< the backend it names, if it names one
 };
 
 /// The engine a call's options name, or the default one.
