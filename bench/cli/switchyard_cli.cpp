@@ -1,6 +1,7 @@
 // The `switchyard` command: `caps` reports what this machine has and
-// measures; `compare` puts reports side by side. Later issues add `bench`,
-// `calibrate` and `explain` as further subcommands.
+// measures; `compare` puts reports side by side; `calibrate` measures the
+// machine for the dispatcher; `explain` shows which backend a call would run
+// on and the model's numbers behind it.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -9,11 +10,57 @@
 
 #include <CLI/CLI.hpp>
 
+#include <switchyard/backends.hpp>
+#include <switchyard/calibrate.hpp>
 #include <switchyard/log.hpp>
 
 #include "bench/caps/caps.hpp"
 
 namespace caps = switchyard::caps;
+
+namespace {
+
+/// explain() for a call described on the command line: no data is read, so
+/// none is made.
+switchyard::decision explain_call(const std::string& op_name, const std::string& type_name, std::size_t n,
+                                  const std::string& location, const std::string& accuracy_name, bool deterministic,
+                                  unsigned max_threads) {
+  namespace sd = switchyard::detail;
+  using switchyard::op;
+  const std::pair<const char*, op> ops[] = {{"sum", op::sum},       {"dot", op::dot},       {"sum_of_squares", op::sum_of_squares},
+                                            {"norm2", op::norm2},   {"min", op::min},       {"max", op::max},
+                                            {"argmin", op::argmin}, {"argmax", op::argmax}, {"minmax", op::minmax},
+                                            {"count_if", op::count_if}};
+  const std::pair<const char*, sd::element_type> types[] = {{"f32", sd::element_type::f32}, {"f64", sd::element_type::f64},
+                                                            {"i32", sd::element_type::i32}, {"i64", sd::element_type::i64},
+                                                            {"u8", sd::element_type::u8}};
+  const std::pair<const char*, sd::memory> locations[] = {{"vector", sd::memory::host}, {"shared", sd::memory::shared},
+                                                          {"pinned", sd::memory::pinned}, {"device", sd::memory::device}};
+  const std::pair<const char*, switchyard::accuracy> accuracies[] = {{"fast", switchyard::accuracy::fast},
+                                                                     {"pairwise", switchyard::accuracy::pairwise},
+                                                                     {"compensated", switchyard::accuracy::compensated}};
+  const auto find = [](const auto& table, const std::string& name, const char* what) {
+    std::string names;
+    for (const auto& [k, v] : table) {
+      if (name == k) return v;
+      names += (names.empty() ? "" : ", ") + std::string(k);
+    }
+    throw std::runtime_error(std::string(what) + " " + name + " is not one of " + names);
+  };
+  sd::call c{};
+  c.op = find(ops, op_name, "--op");
+  c.type = find(types, type_name, "--type");
+  c.where = find(locations, location, "--location");
+  c.n = c.n_y = n;
+  c.element_bytes = type_name == "f64" || type_name == "i64" ? 8 : type_name == "u8" ? 1 : 4;
+  c.pred_op = switchyard::comparison::greater;
+  c.opts.accuracy = find(accuracies, accuracy_name, "--accuracy");
+  c.opts.deterministic = deterministic;
+  c.opts.max_threads = max_threads;
+  return sd::explain(c);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"switchyard: which backend suits this machine, by measurement"};
@@ -38,6 +85,24 @@ int main(int argc, char** argv) {
       ->expected(2, -1)
       ->check(CLI::ExistingFile);
 
+  auto* calibrate_cmd = app.add_subcommand("calibrate", "measure this machine for the dispatcher and keep the profile");
+  bool calibrate_quick = false;
+  calibrate_cmd->add_flag("--quick", calibrate_quick, "measure less (at most 2 s instead of at most 10 s)");
+
+  auto* explain_cmd = app.add_subcommand("explain", "which backend a call would run on, and the model's numbers");
+  std::string op_name = "sum", type_name = "f32", location = "vector", accuracy_name = "compensated";
+  std::size_t n = 0;
+  bool deterministic = false;
+  unsigned max_threads = 0;
+  explain_cmd->add_option("--op", op_name, "sum, dot, sum_of_squares, norm2, min, max, argmin, argmax, minmax, count_if")
+      ->capture_default_str();
+  explain_cmd->add_option("--type", type_name, "f32, f64, i32, i64 or u8")->capture_default_str();
+  explain_cmd->add_option("--n", n, "number of elements")->required();
+  explain_cmd->add_option("--location", location, "vector, shared, pinned or device")->capture_default_str();
+  explain_cmd->add_option("--accuracy", accuracy_name, "fast, pairwise or compensated")->capture_default_str();
+  explain_cmd->add_option("--max-threads", max_threads, "at most this many threads or worker processes (0: all)");
+  explain_cmd->add_flag("--deterministic", deterministic, "require the same bits whatever the backend");
+
   CLI11_PARSE(app, argc, argv);
 
   // The library writes nothing itself; the command prints its warnings (and
@@ -60,6 +125,13 @@ int main(int argc, char** argv) {
         out << report.dump(2) << "\n";
         if (!out) throw std::runtime_error("cannot write " + json_path);
       }
+    } else if (*calibrate_cmd) {
+      const auto r = switchyard::calibrate({.quick = calibrate_quick});
+      std::printf("calibrated in %.2f s; profile: %s\n%s", r.seconds,
+                  r.profile_path.empty() ? ("not kept: " + r.warning).c_str() : r.profile_path.c_str(), r.summary.c_str());
+    } else if (*explain_cmd) {
+      std::cout << switchyard::to_string(explain_call(op_name, type_name, n, location, accuracy_name, deterministic,
+                                                      max_threads));
     } else if (*compare_cmd) {
       std::vector<nlohmann::json> reports;
       for (const auto& f : files) {

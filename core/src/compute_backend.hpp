@@ -87,7 +87,7 @@ class compute_backend {
   /// The engine asks once.
   virtual std::string unavailable_reason() noexcept = 0;
   /// Whether it reads data that lives in `m`.
-  virtual bool reads(memory m) const noexcept { return m == memory::host; }
+  virtual bool reads(memory m) const noexcept { return m != memory::device; }
   /// Whether it runs a caller's callables (run_chunks).
   virtual bool runs_callables() const noexcept { return false; }
 

@@ -28,6 +28,7 @@ engine_state::engine_state(const engine_config& config) {
   const unsigned cores = usable_cores();
   max_threads_ = config.max_threads == 0 || config.max_threads > cores ? cores : config.max_threads;
   const engine_config resolved{.max_threads = max_threads_};
+  dispatcher_ = std::make_unique<dispatch::dispatcher>(*this);
   for (const backend_entry& e : registry()) {
     slot& s = slot_of(e.id);
     s.entry = &e;
@@ -44,6 +45,7 @@ engine_state::engine_state(const engine_config& config) {
 // Backends go in reverse registry order: serial first, the threads (which the
 // cuda backend borrows for its copies) after the ones that borrow them.
 engine_state::~engine_state() {
+  dispatcher_.reset();
   for (auto it = registry().rbegin(); it != registry().rend(); ++it) slot_of(it->id).impl.reset();
 }
 

@@ -17,6 +17,7 @@
 #include <switchyard/engine.hpp>
 
 #include "compute_backend.hpp"
+#include "dispatch/dispatcher.hpp"
 #include "registry.hpp"
 
 namespace switchyard::detail {
@@ -50,6 +51,9 @@ class engine_state {
   /// one that cannot run here.
   std::optional<backend> forced_by_environment() const;
 
+  /// The calibrated cost model automatic decides by.
+  dispatch::dispatcher& dispatch() const noexcept { return *dispatcher_; }
+
  private:
   struct slot {
     const backend_entry* entry = nullptr;
@@ -66,6 +70,7 @@ class engine_state {
   mutable std::array<slot, 8> slots_;
   std::string environment_;                   ///< SWITCHYARD_BACKEND's value
   std::optional<backend> environment_backend_;  ///< the backend it names, if it names one
+  std::unique_ptr<dispatch::dispatcher> dispatcher_;
 };
 
 /// The engine a call's options name, or the default one.

@@ -1,5 +1,8 @@
 // Names of the option enums, the ops and what decided a call, for messages and
 // reports. The backends' names come from the registry, their one list.
+#include <cstdio>
+#include <string>
+
 #include <switchyard/backends.hpp>
 #include <switchyard/op.hpp>
 #include <switchyard/options.hpp>
@@ -46,9 +49,31 @@ std::string_view to_string(decided_by d) noexcept {
     case decided_by::environment: return "environment";
     case decided_by::data: return "data";
     case decided_by::callables: return "callables";
-    case decided_by::size: return "size";
+    case decided_by::determinism: return "determinism";
+    case decided_by::model: return "model";
   }
   return "invalid";
+}
+
+std::string to_string(const decision& d) {
+  std::string out = std::string(to_string(d.backend)) + " (decided by " + std::string(to_string(d.by)) + "): " + d.reason + "\n";
+  if (!d.candidates.empty()) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-10s %14s %14s %14s %14s\n", "backend", "predicted ns", "fixed ns", "bytes ns",
+                  "transfer ns");
+    out += line;
+    for (const predicted_cost& c : d.candidates) {
+      std::snprintf(line, sizeof line, "  %-10s %14.0f %14.0f %14.0f %14.0f%s\n", std::string(to_string(c.backend)).c_str(),
+                    c.total_ns(), c.fixed_ns, c.bytes_ns, c.transfer_ns, c.backend == d.backend ? "  <- chosen" : "");
+      out += line;
+    }
+    std::snprintf(line, sizeof line, "  margin to the runner-up: %.2fx; size %s the calibrated range\n", d.margin,
+                  d.in_calibrated_range ? "inside" : "outside");
+    out += line;
+  }
+  for (const excluded_backend& l : d.left_out) out += "  left out " + std::string(to_string(l.backend)) + ": " + l.reason + "\n";
+  out += "  numbers from " + d.profile + (d.from_defaults ? " (defaults)" : "") + "\n";
+  return out;
 }
 
 }  // namespace switchyard

@@ -166,7 +166,7 @@ decision explain(const call& c) {
   engine_state& e = state_of(c.opts);
   const bool callables = c.op == op::transform_reduce || (c.type == element_type::other);
   const choice ch = choose(e, c, callables);
-  return {ch.where, ch.by, describe_choice(e, c, ch)};
+  return explain_choice(e, c, ch, callables);
 }
 
 }  // namespace switchyard::detail

@@ -123,7 +123,7 @@ TEST(DefaultEngine, FollowsTheEnvironment) {
   const std::vector<double> v(100, 0.5);
   const sy::decision d = sy::explain(sy::op::sum, v);
   if (env == nullptr || *env == '\0') {
-    EXPECT_EQ(d.by, sy::decided_by::size);
+    EXPECT_EQ(d.by, sy::decided_by::model);
     return;
   }
   EXPECT_EQ(sy::to_string(d.backend), env);
@@ -158,7 +158,7 @@ TEST(Explain, SaysWhatDecidedAndWhy) {
   const std::vector<float> small(1000, 1.0f), large(1 << 21, 1.0f);
   const sy::decision s = sy::explain(sy::op::sum, small);
   EXPECT_EQ(s.backend, sy::backend::simd);
-  EXPECT_EQ(s.by, sy::decided_by::size);
+  EXPECT_EQ(s.by, sy::decided_by::model);
   EXPECT_NE(s.reason.find("1000 elements"), std::string::npos) << s.reason;
   if (sy::default_engine().max_threads() > 1) {
     const sy::decision l = sy::explain(sy::op::argmin, large);

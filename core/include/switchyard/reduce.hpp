@@ -41,7 +41,7 @@ Result run_op(switchyard::op o, std::span<const T> x, const options& opts, memor
 template <detail::contiguous_elements R>
 auto sum(const R& values, const options& o = {}) {
   using T = detail::element_of<R>;
-  return detail::run_op<sum_t<T>>(op::sum, detail::as_span(values), o);
+  return detail::run_op<sum_t<T>>(op::sum, detail::as_span(values), o, detail::location_of<R>);
 }
 
 /// The inner product. Throws switchyard::error (length_mismatch), computing
@@ -50,14 +50,17 @@ template <detail::contiguous_elements R1, detail::contiguous_elements R2>
   requires std::same_as<detail::element_of<R1>, detail::element_of<R2>>
 auto dot(const R1& x, const R2& y, const options& o = {}) {
   using T = detail::element_of<R1>;
-  return detail::run_op<sum_t<T>>(op::dot, detail::as_span(x), o, detail::memory::host, detail::as_span(y));
+  return detail::run_op<sum_t<T>>(op::dot, detail::as_span(x), o,
+                                  detail::location_of<R1> == detail::location_of<R2> ? detail::location_of<R1>
+                                                                                     : detail::memory::host,
+                                  detail::as_span(y));
 }
 
 /// The sum of the squares of the elements.
 template <detail::contiguous_elements R>
 auto sum_of_squares(const R& values, const options& o = {}) {
   using T = detail::element_of<R>;
-  return detail::run_op<sum_t<T>>(op::sum_of_squares, detail::as_span(values), o);
+  return detail::run_op<sum_t<T>>(op::sum_of_squares, detail::as_span(values), o, detail::location_of<R>);
 }
 
 /// The Euclidean norm. Floats accumulate their squares in double (exact
@@ -66,21 +69,21 @@ auto sum_of_squares(const R& values, const options& o = {}) {
 template <detail::contiguous_elements R>
 auto norm2(const R& values, const options& o = {}) {
   using T = detail::element_of<R>;
-  return detail::run_op<norm_t<T>>(op::norm2, detail::as_span(values), o);
+  return detail::run_op<norm_t<T>>(op::norm2, detail::as_span(values), o, detail::location_of<R>);
 }
 
 /// The least element, or std::nullopt for an empty input.
 template <detail::contiguous_elements R>
 auto min(const R& values, const options& o = {}) {
   using T = detail::element_of<R>;
-  return detail::run_op<std::optional<T>>(op::min, detail::as_span(values), o);
+  return detail::run_op<std::optional<T>>(op::min, detail::as_span(values), o, detail::location_of<R>);
 }
 
 /// The greatest element, or std::nullopt for an empty input.
 template <detail::contiguous_elements R>
 auto max(const R& values, const options& o = {}) {
   using T = detail::element_of<R>;
-  return detail::run_op<std::optional<T>>(op::max, detail::as_span(values), o);
+  return detail::run_op<std::optional<T>>(op::max, detail::as_span(values), o, detail::location_of<R>);
 }
 
 /// The least element and its index (the lowest index among ties):
@@ -88,21 +91,21 @@ auto max(const R& values, const options& o = {}) {
 template <detail::contiguous_elements R>
 auto argmin(const R& values, const options& o = {}) {
   using T = detail::element_of<R>;
-  return detail::run_op<std::optional<indexed<T>>>(op::argmin, detail::as_span(values), o);
+  return detail::run_op<std::optional<indexed<T>>>(op::argmin, detail::as_span(values), o, detail::location_of<R>);
 }
 
 /// The greatest element and its index (the lowest index among ties).
 template <detail::contiguous_elements R>
 auto argmax(const R& values, const options& o = {}) {
   using T = detail::element_of<R>;
-  return detail::run_op<std::optional<indexed<T>>>(op::argmax, detail::as_span(values), o);
+  return detail::run_op<std::optional<indexed<T>>>(op::argmax, detail::as_span(values), o, detail::location_of<R>);
 }
 
 /// The least and the greatest element in one pass: `m->min`, `m->max`.
 template <detail::contiguous_elements R>
 auto minmax(const R& values, const options& o = {}) {
   using T = detail::element_of<R>;
-  return detail::run_op<std::optional<min_max<T>>>(op::minmax, detail::as_span(values), o);
+  return detail::run_op<std::optional<min_max<T>>>(op::minmax, detail::as_span(values), o, detail::location_of<R>);
 }
 
 namespace detail {
@@ -139,7 +142,7 @@ std::size_t count_if(const R& values, Pred pred, const options& o = {}) {
           [wide](T x) -> std::size_t { return wide(static_cast<C>(x)) ? 1 : 0; }, o);
     } else {
       std::size_t count = 0;
-      detail::run(detail::describe_count(detail::as_span(values), pred, o), &count);
+      detail::run(detail::describe_count(detail::as_span(values), pred, o, detail::location_of<R>), &count);
       return count;
     }
   } else {

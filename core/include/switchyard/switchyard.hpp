@@ -2,6 +2,7 @@
 #pragma once
 
 #include <switchyard/backends.hpp>
+#include <switchyard/calibrate.hpp>
 #include <switchyard/config.h>
 #include <switchyard/device_array.hpp>
 #include <switchyard/element.hpp>

@@ -26,9 +26,11 @@ struct decision;
 
 namespace switchyard::detail {
 
-/// Where a call's data lives: host memory (any contiguous range) or GPU memory
-/// (a device_array), which only the cuda backend reads.
-enum class memory : std::uint8_t { host, device };
+/// Where a call's data lives: pageable host memory (a std::vector, any
+/// contiguous range), a shared_array (which worker processes map without a
+/// copy), page-locked host memory (which the GPU reads without staging), or
+/// GPU memory (a device_array, which only the cuda backend reads).
+enum class memory : std::uint8_t { host, shared, pinned, device };
 
 struct call {
   switchyard::op op;

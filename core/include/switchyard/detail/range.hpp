@@ -6,9 +6,15 @@
 #include <span>
 #include <type_traits>
 
+#include <switchyard/detail/call.hpp>
 #include <switchyard/element.hpp>
 
-namespace switchyard::detail {
+namespace switchyard {
+
+template <element T>
+class shared_array;
+
+namespace detail {
 
 template <class R>
 using element_of = std::remove_cv_t<std::ranges::range_value_t<R>>;
@@ -24,4 +30,13 @@ std::span<const element_of<R>> as_span(const R& r) noexcept {
   return {std::ranges::data(r), std::ranges::size(r)};
 }
 
-}  // namespace switchyard::detail
+/// Where a range's elements live, as the dispatcher prices them: a
+/// shared_array's in memory the worker processes map; any other range's in
+/// ordinary host memory.
+template <class R>
+inline constexpr memory location_of = memory::host;
+template <class T>
+inline constexpr memory location_of<shared_array<T>> = memory::shared;
+
+}  // namespace detail
+}  // namespace switchyard

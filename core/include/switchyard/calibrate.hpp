@@ -1,0 +1,35 @@
+// Measuring this machine for the dispatcher. automatic measures on its own
+// at the first call when no profile exists (at most 2 s, once); `switchyard
+// calibrate` or this function measures on purpose, more thoroughly, and keeps
+// the profile under $XDG_CACHE_HOME/switchyard/ (else ~/.cache/switchyard/).
+// SWITCHYARD_CALIBRATE=0 turns the automatic measurement off: the dispatcher
+// then runs on built-in defaults, and explain() says so.
+#pragma once
+
+#include <string>
+
+#include <switchyard/detail/export.hpp>
+
+namespace switchyard {
+
+class engine;
+
+struct calibration_options {
+  /// About 2 s instead of about 10 s: fewer repetitions, smaller sizes.
+  bool quick = false;
+  /// The engine to calibrate; nullptr: the default engine.
+  switchyard::engine* engine = nullptr;
+};
+
+struct calibration_result {
+  double seconds = 0;
+  std::string profile_path;  ///< where it was kept (empty when it could not be)
+  std::string warning;       ///< why it could not be kept, if it could not
+  std::string summary;       ///< the crossovers it gives, as text
+};
+
+/// Measures every available backend now, keeps the profile and puts it in
+/// use. Throws switchyard::error only if measuring itself fails.
+SWITCHYARD_API calibration_result calibrate(const calibration_options& options = {});
+
+}  // namespace switchyard

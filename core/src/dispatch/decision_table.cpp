@@ -1,0 +1,63 @@
+// Building the crossover rows: sample the model's choice on a geometric grid
+// of sizes (every chunk count up to a few rounds, where the parallel
+// backends' cost steps, and 8 sizes per octave beyond), then bisect each
+// change of choice down to the exact element count.
+#include "decision_table.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/common/chunking.hpp"
+
+namespace switchyard::detail::dispatch {
+namespace {
+
+constexpr std::uint64_t largest_n = std::uint64_t{1} << 44;
+
+std::vector<std::uint64_t> sample_sizes(unsigned workers) {
+  std::vector<std::uint64_t> n = {0};
+  for (std::uint64_t x = 1; x < largest_n; x += std::max<std::uint64_t>(1, x / 8)) n.push_back(x);
+  for (std::uint64_t c = 1; c <= 4u * workers + 4; ++c) {
+    n.push_back(c * kernels::chunk_elements);
+    n.push_back(c * kernels::chunk_elements + 1);
+  }
+  std::sort(n.begin(), n.end());
+  n.erase(std::unique(n.begin(), n.end()), n.end());
+  return n;
+}
+
+}  // namespace
+
+decision_table::decision_table(const profile& p, std::span<const backend> candidates, unsigned workers)
+    : workers_(workers) {
+  const std::vector<std::uint64_t> sizes = sample_sizes(workers);
+  for (std::size_t k = 0; k < key_count; ++k) {
+    if (!is_canonical(k)) continue;
+    for (std::size_t w = 0; w < location_count; ++w) {
+      row& r = rows_[k * location_count + w];
+      auto choice_at = [&](std::uint64_t n) {
+        return cheapest(p, candidates, {key_at(k), static_cast<memory>(w), static_cast<std::size_t>(n), workers});
+      };
+      r.count = 0;
+      backend current = choice_at(sizes.front());
+      std::uint64_t last = sizes.front();
+      for (const std::uint64_t n : sizes) {
+        // The choice changes in (last, n]: find the first size of the new one.
+        while (choice_at(n) != current) {
+          std::uint64_t lo = last, hi = n;
+          while (hi - lo > 1) {
+            const std::uint64_t mid = lo + (hi - lo) / 2;
+            (choice_at(mid) == current ? lo : hi) = mid;
+          }
+          if (r.count + 1u < max_breakpoints) r.points[r.count++] = {hi, current};
+          current = choice_at(hi);
+          last = hi;
+        }
+        last = n;
+      }
+      r.points[r.count++] = {largest_n, current};
+    }
+  }
+}
+
+}  // namespace switchyard::detail::dispatch

@@ -1,0 +1,24 @@
+// The built-in profile (profile.hpp): a full calibration of a build machine,
+// kept as data in default_profile.json and compiled in.
+#include <nlohmann/json.hpp>
+
+#include "default_profile_json.hpp"
+#include "profile_store.hpp"
+
+namespace switchyard::detail::dispatch {
+
+profile default_profile(const fingerprint& here) {
+  static const profile built_in = [] {
+    profile p = profile_from_json(nlohmann::json::parse(default_profile_json), {}, false);
+    for (auto* rates : {&p.serial, &p.simd}) {
+      for (kernel_rate& r : *rates) r.measured = false;
+    }
+    return p;
+  }();
+  profile p = built_in;
+  p.machine = here;
+  p.defaults = true;
+  return p;
+}
+
+}  // namespace switchyard::detail::dispatch

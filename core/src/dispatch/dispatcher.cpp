@@ -1,0 +1,92 @@
+// Loading, measuring and publishing the model (dispatcher.hpp).
+#include "dispatcher.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/src/engine_state.hpp"
+#include "core/src/log_sink.hpp"
+#include "fingerprint.hpp"
+#include "profile_store.hpp"
+
+namespace switchyard::detail::dispatch {
+namespace {
+
+/// The automatic calibration at a first call is bounded: a program that
+/// never ran `switchyard calibrate` waits at most this long, once.
+constexpr double automatic_budget_seconds = 2.0;
+
+bool calibration_disabled() {
+  const char* v = std::getenv("SWITCHYARD_CALIBRATE");
+  return v != nullptr && std::strcmp(v, "0") == 0;
+}
+
+std::string describe_calibration(const profile& p, const std::string& where) {
+  return std::string(p.quick ? "a quick calibration" : "a calibration") + " of this machine (" +
+         std::to_string(p.calibration_seconds).substr(0, 4) + " s), kept in " + where;
+}
+
+}  // namespace
+
+std::unique_ptr<model_state> dispatcher::make_state(const profile& p, std::string source) const {
+  std::vector<backend> candidates;
+  for (const backend b : {backend::serial, backend::simd, backend::threads, backend::processes, backend::cuda}) {
+    if (e_.knows(b) && e_.status(b).available) candidates.push_back(b);
+  }
+  decision_table table(p, candidates, e_.max_threads());
+  return std::unique_ptr<model_state>(new model_state{p, std::move(candidates), table, std::move(source)});
+}
+
+const model_state& dispatcher::publish(std::unique_ptr<model_state> m) {
+  std::lock_guard lock(replaced_m_);
+  kept_.push_back(std::move(m));
+  current_.store(kept_.back().get(), std::memory_order_release);
+  return *kept_.back();
+}
+
+const model_state& dispatcher::use(const profile& p, std::string source) {
+  return publish(make_state(p, std::move(source)));
+}
+
+const model_state& dispatcher::load() {
+  std::call_once(loaded_, [&] {
+    const fingerprint here = fingerprint_here(e_);
+    if (calibration_disabled()) {
+      use(default_profile(here), "the built-in defaults (SWITCHYARD_CALIBRATE=0), not measured on this machine");
+      return;
+    }
+    const std::filesystem::path path = profile_path(here);
+    loaded_profile found = load_profile(path, here);
+    if (found.value) {
+      use(*found.value, describe_calibration(*found.value, path.string()));
+      return;
+    }
+    if (!found.problem.empty()) {
+      log_line(log_level::warning, found.problem);
+      use(default_profile(here), "the built-in defaults, not measured on this machine: " + found.problem);
+      return;
+    }
+    profile measured = calibrate(e_, here, {.quick = true, .budget_seconds = automatic_budget_seconds});
+    std::string source = describe_calibration(measured, path.string());
+    if (const std::string why = save_profile(measured, path); !why.empty()) {
+      log_line(log_level::warning, why);
+      source = describe_calibration(measured, "memory only: " + why);
+    }
+    use(measured, std::move(source));
+  });
+  return *current_.load(std::memory_order_acquire);
+}
+
+std::pair<const model_state*, std::string> dispatcher::recalibrate(const calibration_plan& plan) {
+  const fingerprint here = fingerprint_here(e_);
+  const std::filesystem::path path = profile_path(here);
+  const profile measured = calibrate(e_, here, plan);
+  const std::string why = save_profile(measured, path);
+  const model_state& m =
+      use(measured, describe_calibration(measured, why.empty() ? path.string() : "memory only: " + why));
+  // A later first call must not load over what was measured here.
+  std::call_once(loaded_, [] {});
+  return {&m, why};
+}
+
+}  // namespace switchyard::detail::dispatch

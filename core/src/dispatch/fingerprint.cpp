@@ -1,0 +1,123 @@
+// The fingerprint (fingerprint.hpp): what a profile is only valid for.
+#include "fingerprint.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+
+#include <switchyard/config.h>
+
+#include "core/src/engine_state.hpp"
+#include "kernels/simd/reduce_kernels.hpp"
+
+namespace switchyard::detail::dispatch {
+namespace {
+
+/// "AMD EPYC (family 25 model 1 stepping 1)": the model name alone does not
+/// tell a VM's CPU generation.
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, name, family, model, stepping;
+  const auto value = [&](const char* key, std::string& out) {
+    if (out.empty() && line.rfind(key, 0) == 0) {
+      if (const auto colon = line.find(':'); colon != std::string::npos && colon + 2 <= line.size()) {
+        out = line.substr(colon + 2);
+      }
+    }
+  };
+  while (std::getline(in, line) && line.find_first_not_of(" \t") != std::string::npos) {
+    value("model name", name);
+    value("cpu family", family);
+    value("model\t", model);
+    value("stepping", stepping);
+  }
+  if (name.empty()) name = "unknown CPU";
+  return name + " (family " + family + " model " + model + " stepping " + stepping + ")";
+}
+
+std::size_t cache(int name) {
+  const long v = sysconf(name);
+  return v > 0 ? static_cast<std::size_t>(v) : 0;
+}
+
+/// The GPU's model and driver from NVIDIA's driver files, without a CUDA call.
+std::string gpu_of(const engine_state& e) {
+  const backend_status& s = e.status(backend::cuda);
+  if (!s.available) return "none";
+  std::string gpu = "cuda";
+  std::error_code ec;
+  for (const auto& d : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
+    std::ifstream in(d.path() / "information");
+    std::string line;
+    if (std::getline(in, line)) gpu += "; " + line;
+  }
+  std::ifstream version("/proc/driver/nvidia/version");
+  std::string line;
+  if (std::getline(version, line)) gpu += "; " + line;
+  return gpu;
+}
+
+std::string build_of() {
+  std::ostringstream b;
+  b << "switchyard " << SWITCHYARD_VERSION_MAJOR << '.' << SWITCHYARD_VERSION_MINOR << '.'
+    << SWITCHYARD_VERSION_PATCH << ", " << __VERSION__;
+#ifdef NDEBUG
+  b << ", optimized";
+#else
+  b << ", debug";
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+  b << ", asan";
+#endif
+#if defined(__SANITIZE_THREAD__)
+  b << ", tsan";
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  b << ", asan";
+#endif
+#if __has_feature(thread_sanitizer)
+  b << ", tsan";
+#endif
+#endif
+  return b.str();
+}
+
+}  // namespace
+
+std::string fingerprint::hash() const {
+  // FNV-1a: stable across runs and builds, unlike std::hash.
+  std::uint64_t h = 1469598103934665603ull;
+  const auto mix = [&](const std::string& s) {
+    for (const unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  };
+  mix(cpu);
+  mix(simd_target);
+  mix(std::to_string(cores));
+  mix(std::to_string(l1) + "/" + std::to_string(l2) + "/" + std::to_string(l3));
+  mix(gpu);
+  mix(build);
+  std::ostringstream out;
+  out << std::hex << h;
+  return out.str();
+}
+
+fingerprint fingerprint_here(const engine_state& e) {
+  fingerprint f;
+  f.cpu = cpu_model();
+  f.simd_target = std::string(kernels::simd::target_name());
+  f.cores = e.max_threads();
+  f.l1 = cache(_SC_LEVEL1_DCACHE_SIZE);
+  f.l2 = cache(_SC_LEVEL2_CACHE_SIZE);
+  f.l3 = cache(_SC_LEVEL3_CACHE_SIZE);
+  f.gpu = gpu_of(e);
+  f.build = build_of();
+  return f;
+}
+
+}  // namespace switchyard::detail::dispatch

@@ -1,0 +1,204 @@
+// Reading and writing profiles (profile_store.hpp).
+#include "profile_store.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+namespace switchyard::detail::dispatch {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* location_names[location_count] = {"host", "shared", "pinned", "device"};
+
+json fingerprint_json(const fingerprint& f) {
+  return {{"cpu", f.cpu}, {"simd_target", f.simd_target}, {"cores", f.cores}, {"l1", f.l1}, {"l2", f.l2},
+          {"l3", f.l3},   {"gpu", f.gpu},                 {"build", f.build}};
+}
+
+fingerprint fingerprint_from(const json& j) {
+  fingerprint f;
+  f.cpu = j.at("cpu").get<std::string>();
+  f.simd_target = j.at("simd_target").get<std::string>();
+  f.cores = j.at("cores").get<unsigned>();
+  f.l1 = j.at("l1").get<std::size_t>();
+  f.l2 = j.at("l2").get<std::size_t>();
+  f.l3 = j.at("l3").get<std::size_t>();
+  f.gpu = j.at("gpu").get<std::string>();
+  f.build = j.at("build").get<std::string>();
+  return f;
+}
+
+/// A number the model can divide by or add: finite, and positive for rates.
+double checked(const json& j, const char* what, bool rate) {
+  const double v = j.get<double>();
+  if (!std::isfinite(v) || v < 0 || (rate && v <= 0)) {
+    throw std::runtime_error(std::string(what) + " holds " + j.dump() + ", which no measurement gives");
+  }
+  return v;
+}
+
+template <std::size_t N>
+std::array<double, N> rates_from(const json& j, const char* what) {
+  if (!j.is_array() || j.size() != N) throw std::runtime_error(std::string(what) + " is not " + std::to_string(N) + " numbers");
+  std::array<double, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = checked(j[i], what, true);
+  return out;
+}
+
+/// Speeds where 0 means "not measured for this location" (the model then
+/// never chooses the backend there).
+template <std::size_t N>
+std::array<double, N> speeds_from(const json& j, const char* what) {
+  if (!j.is_array() || j.size() != N) throw std::runtime_error(std::string(what) + " is not " + std::to_string(N) + " numbers");
+  std::array<double, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = checked(j[i], what, false);
+  return out;
+}
+
+json parallel_json(const parallel_rates& r) {
+  json j = {{"measured", r.measured}};
+  for (std::size_t m = 0; m < location_count; ++m) {
+    j[location_names[m]] = {{"fixed_ns", r.fixed_ns[m]}, {"gbs", r.gbs[m]}};
+  }
+  return j;
+}
+
+void parallel_from(const json& j, parallel_rates& r, const char* what) {
+  r.measured = j.at("measured").get<bool>();
+  if (!r.measured) return;
+  for (std::size_t m = 0; m < location_count; ++m) {
+    const json& at = j.at(location_names[m]);
+    r.fixed_ns[m] = checked(at.at("fixed_ns"), what, false);
+    r.gbs[m] = speeds_from<level_count>(at.at("gbs"), what);
+  }
+}
+
+json kernels_json(const std::array<kernel_rate, key_count>& rates) {
+  json j = json::object();
+  for (std::size_t i = 0; i < key_count; ++i) {
+    if (!is_canonical(i)) continue;
+    j[key_name(key_at(i))] = {{"fixed_ns", rates[i].fixed_ns}, {"gbs", rates[i].gbs}, {"measured", rates[i].measured}};
+  }
+  return j;
+}
+
+void kernels_from(const json& j, std::array<kernel_rate, key_count>& rates) {
+  for (std::size_t i = 0; i < key_count; ++i) {
+    if (!is_canonical(i)) continue;
+    const std::string name = key_name(key_at(i));
+    const json& k = j.at(name);
+    rates[i] = {checked(k.at("fixed_ns"), name.c_str(), false), checked(k.at("gbs"), name.c_str(), true),
+                k.at("measured").get<bool>()};
+  }
+}
+
+}  // namespace
+
+std::filesystem::path profile_path(const fingerprint& f) {
+  std::filesystem::path dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
+    dir = xdg;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    dir = std::filesystem::path(home) / ".cache";
+  } else {
+    return {};
+  }
+  return dir / "switchyard" / ("profile-" + f.hash() + ".json");
+}
+
+json to_json(const profile& p) {
+  return {{"format_version", profile::format_version},
+          {"fingerprint", fingerprint_json(p.machine)},
+          {"quick", p.quick},
+          {"calibration_seconds", p.calibration_seconds},
+          {"workers", p.workers},
+          {"points_bytes", p.points.bytes},
+          {"stream_gbs", p.stream_gbs},
+          {"serial", kernels_json(p.serial)},
+          {"simd", kernels_json(p.simd)},
+          {"threads", parallel_json(p.threads)},
+          {"processes", parallel_json(p.processes)},
+          {"cuda", parallel_json(p.cuda)},
+          {"callable_ns_per_element", p.callable_ns_per_element},
+          {"callable_threads_fixed_ns", p.callable_threads_fixed_ns}};
+}
+
+profile profile_from_json(const json& j, const fingerprint& here, bool same_machine) {
+  const int version = j.at("format_version").get<int>();
+  if (version != profile::format_version) {
+    throw std::runtime_error("it has format version " + std::to_string(version) + " and this switchyard reads version " +
+                             std::to_string(profile::format_version));
+  }
+  profile p;
+  p.machine = fingerprint_from(j.at("fingerprint"));
+  if (same_machine && !(p.machine == here)) {
+    throw std::runtime_error("it was measured on another machine or build (" + p.machine.cpu + ", " + p.machine.build +
+                             ")");
+  }
+  p.quick = j.at("quick").get<bool>();
+  p.calibration_seconds = checked(j.at("calibration_seconds"), "calibration_seconds", false);
+  p.workers = j.at("workers").get<unsigned>();
+  if (p.workers == 0) throw std::runtime_error("workers is 0");
+  p.points.bytes = rates_from<level_count>(j.at("points_bytes"), "points_bytes");
+  p.stream_gbs = rates_from<level_count>(j.at("stream_gbs"), "stream_gbs");
+  kernels_from(j.at("serial"), p.serial);
+  kernels_from(j.at("simd"), p.simd);
+  parallel_from(j.at("threads"), p.threads, "threads");
+  parallel_from(j.at("processes"), p.processes, "processes");
+  parallel_from(j.at("cuda"), p.cuda, "cuda");
+  p.callable_ns_per_element = checked(j.at("callable_ns_per_element"), "callable_ns_per_element", true);
+  p.callable_threads_fixed_ns = checked(j.at("callable_threads_fixed_ns"), "callable_threads_fixed_ns", false);
+  return p;
+}
+
+loaded_profile load_profile(const std::filesystem::path& path, const fingerprint& here) noexcept {
+  try {
+    std::ifstream in(path);
+    if (!in) return {};
+    return {profile_from_json(json::parse(in), here), {}};
+  } catch (const std::exception& e) {
+    return {std::nullopt, "the profile " + path.string() + " cannot be trusted: " + e.what() +
+                              "; running on the built-in defaults until it is measured again (switchyard calibrate)"};
+  } catch (...) {
+    return {std::nullopt, "the profile " + path.string() + " cannot be read; running on the built-in defaults"};
+  }
+}
+
+std::string save_profile(const profile& p, const std::filesystem::path& path) noexcept {
+  try {
+    if (path.empty()) return "neither XDG_CACHE_HOME nor HOME is set, so the profile is not kept";
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    // A name of its own per writer, renamed over the profile in one step: a
+    // reader sees the old file or the new one, never half of either.
+    std::random_device rd;
+    const std::filesystem::path tmp =
+        path.string() + ".tmp." + std::to_string(getpid()) + "." + std::to_string(rd());
+    {
+      std::ofstream out(tmp);
+      out << to_json(p).dump(1) << "\n";
+      out.close();
+      if (!out) {
+        std::filesystem::remove(tmp, ec);
+        return "cannot write the profile to " + path.parent_path().string() +
+               " (not writable?); the measurement is used but not kept";
+      }
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+      std::filesystem::remove(tmp, ec);
+      return "cannot put the profile at " + path.string() + ": " + ec.message();
+    }
+    return {};
+  } catch (const std::exception& e) {
+    return std::string("cannot keep the profile: ") + e.what();
+  }
+}
+
+}  // namespace switchyard::detail::dispatch

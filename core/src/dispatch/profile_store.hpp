@@ -1,0 +1,39 @@
+// The profile on disk: versioned JSON under $XDG_CACHE_HOME/switchyard/ (else
+// ~/.cache/switchyard/), one file per fingerprint, written atomically
+// (a temporary file renamed over the old one), so two processes calibrating
+// at once leave one whole profile. Nothing here throws: a file that cannot be
+// read or trusted comes back as a reason, which the caller logs as a warning
+// and answers with the defaults.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "profile.hpp"
+
+namespace switchyard::detail::dispatch {
+
+/// Where the profile for `f` lives; empty when neither XDG_CACHE_HOME nor
+/// HOME is set.
+std::filesystem::path profile_path(const fingerprint& f);
+
+struct loaded_profile {
+  std::optional<profile> value;
+  std::string problem;  ///< why a file that exists was not trusted; empty otherwise
+};
+
+/// The profile at `path`, if it exists and can be trusted on this machine.
+loaded_profile load_profile(const std::filesystem::path& path, const fingerprint& here) noexcept;
+
+/// Writes p to `path`; returns why it could not (empty on success).
+std::string save_profile(const profile& p, const std::filesystem::path& path) noexcept;
+
+nlohmann::json to_json(const profile& p);
+/// Throws std::exception (nlohmann's or std::runtime_error) naming what is
+/// wrong; with `same_machine`, a fingerprint other than `here` is wrong too.
+profile profile_from_json(const nlohmann::json& j, const fingerprint& here, bool same_machine = true);
+
+}  // namespace switchyard::detail::dispatch

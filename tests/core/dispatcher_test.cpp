@@ -1,0 +1,428 @@
+// The calibrated dispatcher: the chooser on a synthetic profile (the cheaper
+// candidate wins, near-ties go to the simpler backend, deterministic = true
+// leaves out backends with other bits, an unavailable backend is never
+// chosen), the decision table against the model it was built from, profiles
+// that cannot be trusted (corrupt, truncated, foreign, future, an unwritable
+// cache), SWITCHYARD_CALIBRATE=0, explain()'s fields, and the timing's
+// robustness to one wild sample.
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <switchyard/switchyard.hpp>
+
+#include "core/src/dispatch/cost_model.hpp"
+#include "core/src/dispatch/decision_table.hpp"
+#include "core/src/dispatch/dispatcher.hpp"
+#include "core/src/dispatch/fingerprint.hpp"
+#include "core/src/dispatch/profile_store.hpp"
+#include "core/src/dispatch/timing.hpp"
+#include "core/src/engine_state.hpp"
+
+namespace sy = switchyard;
+namespace sd = switchyard::detail;
+namespace dp = switchyard::detail::dispatch;
+
+namespace {
+
+/// An environment variable set while this lives.
+class scoped_env {
+ public:
+  scoped_env(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    had_ = std::getenv(name) != nullptr;
+    setenv(name, value.c_str(), 1);
+  }
+  ~scoped_env() {
+    if (had_) {
+      setenv(name_, old_.c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+/// A fresh, empty cache directory for one test.
+std::filesystem::path fresh_cache(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("switchyard-test-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+/// The warnings logged while this lives.
+class captured_warnings {
+ public:
+  captured_warnings() {
+    sy::set_log_handler([this](sy::log_level level, std::string_view m) {
+      if (level != sy::log_level::warning) return;
+      std::lock_guard lock(m_);
+      lines_.emplace_back(m);
+    });
+  }
+  ~captured_warnings() { sy::set_log_handler({}); }
+  std::vector<std::string> lines() {
+    std::lock_guard lock(m_);
+    return lines_;
+  }
+
+ private:
+  std::mutex m_;
+  std::vector<std::string> lines_;
+};
+
+/// A profile where every kernel reads at 10 GB/s alone, serial at 1 GB/s,
+/// threads costs `threads_fixed_ns` and its workers share 20 GB/s.
+dp::profile synthetic(double threads_fixed_ns) {
+  dp::profile p = dp::default_profile({});
+  p.defaults = false;
+  p.workers = 2;
+  p.stream_gbs = {100, 100, 100, 100};
+  for (std::size_t i = 0; i < dp::key_count; ++i) {
+    p.simd[i] = {50, 10, true};
+    p.serial[i] = {40, 1, true};
+  }
+  p.threads.fixed_ns.fill(threads_fixed_ns);
+  for (auto& g : p.threads.gbs) g = {20, 20, 20, 20};
+  p.threads.measured = true;
+  p.processes.measured = false;
+  p.cuda.measured = false;
+  return p;
+}
+
+const dp::kernel_key float_sum{switchyard::kernels::op_kind::sum, sd::element_type::f32, sy::accuracy::compensated};
+
+dp::query host_query(dp::kernel_key k, std::size_t n) { return {k, sd::memory::host, n, 2}; }
+
+}  // namespace
+
+TEST(CostModel, PicksTheCheaperCandidate) {
+  const std::vector<sy::backend> all = {sy::backend::serial, sy::backend::simd, sy::backend::threads};
+  const dp::profile cheap_threads = synthetic(1'000);
+  const dp::profile dear_threads = synthetic(1e9);
+  const std::size_t n = std::size_t{1} << 24;  // 64 MiB of floats: 256 chunks
+  EXPECT_EQ(dp::cheapest(cheap_threads, all, host_query(float_sum, n)), sy::backend::threads);
+  EXPECT_EQ(dp::cheapest(dear_threads, all, host_query(float_sum, n)), sy::backend::simd);
+  // One chunk never pays a parallel backend: threads runs it inline, as simd.
+  EXPECT_EQ(dp::cheapest(cheap_threads, all, host_query(float_sum, 1000)), sy::backend::simd);
+  // The prediction is its parts.
+  const auto c = dp::predict(cheap_threads, sy::backend::threads, host_query(float_sum, n));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_DOUBLE_EQ(c->fixed_ns, 1'000);
+  EXPECT_NEAR(c->bytes_ns, 4.0 * static_cast<double>(n) / 20, 1);
+}
+
+TEST(CostModel, NearTiesGoToTheSimplerBackend) {
+  dp::profile p = synthetic(0);
+  // threads made 3% faster than simd at this size: within the 5% tie margin.
+  const std::size_t n = std::size_t{1} << 24;
+  for (auto& g : p.threads.gbs) g = {10.3, 10.3, 10.3, 10.3};
+  for (std::size_t i = 0; i < dp::key_count; ++i) p.simd[i].fixed_ns = 0;
+  const std::vector<sy::backend> all = {sy::backend::serial, sy::backend::simd, sy::backend::threads};
+  const auto simd = dp::predict(p, sy::backend::simd, host_query(float_sum, n))->total();
+  const auto threads = dp::predict(p, sy::backend::threads, host_query(float_sum, n))->total();
+  ASSERT_LT(threads, simd);
+  ASSERT_GT(threads * dp::near_tie, simd);
+  EXPECT_EQ(dp::cheapest(p, all, host_query(float_sum, n)), sy::backend::simd);
+  // Beyond the margin, the faster one.
+  for (auto& g : p.threads.gbs) g = {12, 12, 12, 12};
+  EXPECT_EQ(dp::cheapest(p, all, host_query(float_sum, n)), sy::backend::threads);
+}
+
+TEST(CostModel, DeterminismLeavesOutBackendsWithOtherBits) {
+  // cuda's float sums take another tree than the CPU backends': other bits.
+  EXPECT_FALSE(dp::same_bits_as_reference(sy::backend::cuda, float_sum));
+  EXPECT_TRUE(dp::same_bits_as_reference(sy::backend::threads, float_sum));
+  // Counts and extrema are exact: the same on any backend.
+  EXPECT_TRUE(dp::same_bits_as_reference(
+      sy::backend::cuda, {switchyard::kernels::op_kind::count, sd::element_type::f32, sy::accuracy::fast}));
+  EXPECT_TRUE(dp::same_bits_as_reference(
+      sy::backend::cuda, {switchyard::kernels::op_kind::argmin, sd::element_type::f64, sy::accuracy::fast}));
+  EXPECT_TRUE(dp::same_bits_as_reference(
+      sy::backend::cuda, {switchyard::kernels::op_kind::sum, sd::element_type::i64, sy::accuracy::fast}));
+}
+
+TEST(CostModel, HostDataPaysTheStagingCopy) {
+  dp::profile p = synthetic(1'000);
+  p.processes.measured = true;
+  p.processes.fixed_ns.fill(50'000);
+  for (auto& g : p.processes.gbs) g = {20, 20, 20, 20};
+  p.processes.gbs[static_cast<std::size_t>(sd::memory::host)] = {5, 5, 5, 5};  // through the staging copy
+  const std::size_t n = std::size_t{1} << 24;
+  const auto shared = dp::predict(p, sy::backend::processes, {float_sum, sd::memory::shared, n, 2});
+  const auto vector = dp::predict(p, sy::backend::processes, {float_sum, sd::memory::host, n, 2});
+  ASSERT_TRUE(shared && vector);
+  EXPECT_EQ(shared->transfer_ns, 0);
+  EXPECT_GT(vector->transfer_ns, 0);
+  EXPECT_NEAR(vector->total(), 50'000 + 4.0 * static_cast<double>(n) / 5, 1);
+  // Neither serial nor processes reads GPU memory.
+  EXPECT_FALSE(dp::predict(p, sy::backend::serial, {float_sum, sd::memory::device, n, 2}).has_value());
+}
+
+TEST(DecisionTable, AgreesWithTheModelItWasBuiltFrom) {
+  const std::vector<sy::backend> all = {sy::backend::serial, sy::backend::simd, sy::backend::threads};
+  for (const double fixed : {0.0, 3'000.0, 40'000.0}) {
+    const dp::profile p = synthetic(fixed);
+    const dp::decision_table table(p, all, 2);
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 20'000; ++i) {
+      std::size_t k = rng() % dp::key_count;
+      while (!dp::is_canonical(k)) k = rng() % dp::key_count;
+      const std::size_t n = rng() >> (rng() % 60 + 4);
+      const auto where = static_cast<sd::memory>(rng() % 3);
+      EXPECT_EQ(table.pick(dp::key_at(k), where, n), dp::cheapest(p, all, {dp::key_at(k), where, n, 2}))
+          << dp::key_name(dp::key_at(k)) << " n=" << n << " threads fixed " << fixed;
+    }
+  }
+}
+
+TEST(Dispatcher, NeverChoosesAnUnavailableBackend) {
+  sy::engine e({.max_threads = 2});
+  dp::profile p = synthetic(1'000);
+  // cuda and processes priced as the cheapest by far.
+  for (auto* r : {&p.cuda, &p.processes}) {
+    r->measured = true;
+    r->fixed_ns.fill(0);
+    for (auto& g : r->gbs) g = {1e6, 1e6, 1e6, 1e6};
+  }
+  e.state().dispatch().use(p, "a synthetic profile");
+  const std::vector<float> v(1 << 20, 1.0f);
+  const sy::decision d = sy::explain(sy::op::sum, v, {.engine = &e});
+  EXPECT_TRUE(e.availability(d.backend).available) << sy::to_string(d);
+  if (!sy::availability(sy::backend::cuda).available) {
+    EXPECT_NE(d.backend, sy::backend::cuda);
+    bool cuda_left_out = false;
+    for (const auto& l : d.left_out) cuda_left_out |= l.backend == sy::backend::cuda && !l.reason.empty();
+    EXPECT_TRUE(cuda_left_out) << sy::to_string(d);
+  }
+  EXPECT_EQ(sy::sum(v, {.engine = &e}), float(1 << 20));
+}
+
+TEST(Dispatcher, MaxThreadsOneRunsOnOneThread) {
+  sy::engine e({.max_threads = 2});
+  e.state().dispatch().use(synthetic(1'000), "a synthetic profile");
+  const std::vector<float> v(1 << 22, 1.0f);
+  EXPECT_EQ(sy::explain(sy::op::sum, v, {.engine = &e}).backend, sy::backend::threads);
+  EXPECT_EQ(sy::explain(sy::op::sum, v, {.max_threads = 1, .engine = &e}).backend, sy::backend::simd);
+}
+
+TEST(Explain, ShowsTheModelsNumbers) {
+  sy::engine e({.max_threads = 2});
+  e.state().dispatch().use(synthetic(1'000), "a synthetic profile");
+  const std::vector<float> v(1 << 22, 1.0f);
+  const sy::decision d = sy::explain(sy::op::sum, v, {.engine = &e});
+  EXPECT_EQ(d.by, sy::decided_by::model);
+  ASSERT_GE(d.candidates.size(), 3u);
+  for (std::size_t i = 1; i < d.candidates.size(); ++i) {
+    EXPECT_LE(d.candidates[i - 1].total_ns(), d.candidates[i].total_ns());
+  }
+  EXPECT_EQ(d.candidates.front().backend, d.backend);
+  EXPECT_GE(d.margin, 1.0);
+  EXPECT_FALSE(d.from_defaults);
+  EXPECT_EQ(d.profile, "a synthetic profile");
+  EXPECT_TRUE(d.in_calibrated_range);
+  for (const auto& c : d.candidates) {
+    EXPECT_NEAR(c.total_ns(), c.fixed_ns + c.bytes_ns + c.transfer_ns, 1e-6);
+    EXPECT_GE(c.fixed_ns, 0);
+  }
+  const std::string table = sy::to_string(d);
+  EXPECT_NE(table.find("<- chosen"), std::string::npos) << table;
+  EXPECT_NE(table.find("predicted ns"), std::string::npos) << table;
+  EXPECT_NE(d.reason.find("ahead of"), std::string::npos) << d.reason;
+
+  // Far beyond what calibration measured: the model extrapolates, and says so.
+  sd::call huge = sd::describe(sy::op::sum, std::span<const float>(v), {.engine = &e});
+  huge.n = std::size_t{1} << 40;
+  EXPECT_FALSE(sd::explain(huge).in_calibrated_range);
+
+  // Forced: the choice is the caller's, the numbers are still shown.
+  const sy::decision f = sy::explain(sy::op::sum, v, {.backend = sy::backend::serial, .engine = &e});
+  EXPECT_EQ(f.by, sy::decided_by::caller);
+  EXPECT_EQ(f.backend, sy::backend::serial);
+  EXPECT_FALSE(f.candidates.empty());
+
+  // A caller's callable: serial or threads, by the callable model.
+  const sy::decision c = sy::explain(sy::op::transform_reduce, v, {.engine = &e});
+  EXPECT_EQ(c.by, sy::decided_by::callables);
+  for (const auto& k : c.candidates) {
+    EXPECT_TRUE(k.backend == sy::backend::serial || k.backend == sy::backend::threads) << sy::to_string(c);
+  }
+}
+
+TEST(Explain, SaysWhereShareArraysLive) {
+  sy::engine e({.max_threads = 2});
+  dp::profile p = synthetic(1'000);
+  p.processes.measured = true;
+  p.processes.fixed_ns.fill(10'000);
+  p.processes.gbs.fill(std::array<double, dp::level_count>{20, 20, 20, 20});
+  p.processes.gbs[static_cast<std::size_t>(sd::memory::host)] = {2, 2, 2, 2};
+  e.state().dispatch().use(p, "a synthetic profile");
+  const sy::shared_array<float> a(1 << 20);
+  const std::vector<float> v(1 << 20);
+  const auto transfer_of = [](const sy::decision& d) {
+    for (const auto& c : d.candidates) {
+      if (c.backend == sy::backend::processes) return c.transfer_ns;
+    }
+    return -1.0;
+  };
+  if (!sy::availability(sy::backend::processes).available) GTEST_SKIP() << "no processes backend here";
+  EXPECT_EQ(transfer_of(sy::explain(sy::op::sum, a, {.engine = &e})), 0.0);
+  EXPECT_GT(transfer_of(sy::explain(sy::op::sum, v, {.engine = &e})), 0.0);
+}
+
+// ---- Profiles that cannot be trusted: the call runs on defaults, warns, never throws.
+
+class UntrustedProfile : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(UntrustedProfile, RunsOnDefaultsAndWarns) {
+  const std::string kind = GetParam();
+  const auto dir = fresh_cache(kind);
+  scoped_env cache("XDG_CACHE_HOME", dir.string());
+  sy::engine e({.max_threads = 2});
+  const dp::fingerprint here = dp::fingerprint_here(e.state());
+  const auto path = dp::profile_path(here);
+  std::filesystem::create_directories(path.parent_path());
+  nlohmann::json good = dp::to_json(dp::default_profile(here));
+  std::string text = good.dump();
+  if (kind == std::string("corrupt")) {
+    text = "{\"format_version\": 1, \"fingerprint\": [not json";
+  } else if (kind == std::string("truncated")) {
+    text = text.substr(0, text.size() / 2);
+  } else if (kind == std::string("foreign")) {
+    good["fingerprint"]["cpu"] = "a machine far away";
+    text = good.dump();
+  } else if (kind == std::string("future")) {
+    good["format_version"] = 99;
+    text = good.dump();
+  } else if (kind == std::string("negative")) {
+    good["simd"]["sum/f32/compensated"]["gbs"] = -3.0;
+    text = good.dump();
+  }
+  std::ofstream(path) << text;
+
+  captured_warnings warnings;
+  const std::vector<float> v(1 << 20, 1.0f);
+  float s = 0;
+  EXPECT_NO_THROW(s = sy::sum(v, {.engine = &e}));
+  EXPECT_EQ(s, float(1 << 20));
+  const sy::decision d = sy::explain(sy::op::sum, v, {.engine = &e});
+  EXPECT_TRUE(d.from_defaults) << sy::to_string(d);
+  EXPECT_NE(d.profile.find("cannot be trusted"), std::string::npos) << d.profile;
+  const auto lines = warnings.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find(path.string()), std::string::npos) << lines[0];
+  std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, UntrustedProfile,
+                         ::testing::Values("corrupt", "truncated", "foreign", "future", "negative"));
+
+TEST(Profile, RoundTripsThroughJson) {
+  const dp::fingerprint here{"cpu", "AVX2", 2, 1, 2, 3, "none", "build"};
+  dp::profile p = synthetic(1234);
+  p.machine = here;
+  p.defaults = false;
+  const dp::profile back = dp::profile_from_json(dp::to_json(p), here);
+  EXPECT_EQ(back.threads.fixed_ns, p.threads.fixed_ns);
+  EXPECT_EQ(back.stream_gbs, p.stream_gbs);
+  for (std::size_t i = 0; i < dp::key_count; ++i) {
+    if (!dp::is_canonical(i)) continue;
+    EXPECT_EQ(back.simd[i].gbs, p.simd[i].gbs) << dp::key_name(dp::key_at(i));
+  }
+  // The built-in profile is one too.
+  EXPECT_NO_THROW((void)dp::default_profile(here));
+}
+
+TEST(Profile, AnUnwritableCacheStillRuns) {
+  // A regular file where the cache directory should be: nothing can be
+  // created under it, not even by root.
+  const auto dir = fresh_cache("unwritable");
+  const auto blocker = dir / "not-a-directory";
+  std::ofstream(blocker) << "x";
+  scoped_env cache("XDG_CACHE_HOME", blocker.string());
+  captured_warnings warnings;
+  sy::engine e({.max_threads = 2});
+  const std::vector<float> v(1 << 16, 1.0f);
+  float s = 0;
+  EXPECT_NO_THROW(s = sy::sum(v, {.engine = &e}));
+  EXPECT_EQ(s, float(1 << 16));
+  const auto lines = warnings.lines();
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find("not kept"), std::string::npos) << lines[0];
+  const sy::decision d = sy::explain(sy::op::sum, v, {.engine = &e});
+  EXPECT_FALSE(d.from_defaults);
+  EXPECT_NE(d.profile.find("memory only"), std::string::npos) << d.profile;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Profile, CalibrateZeroRunsOnDefaults) {
+  const auto dir = fresh_cache("calibrate-zero");
+  scoped_env cache("XDG_CACHE_HOME", dir.string());
+  scoped_env off("SWITCHYARD_CALIBRATE", "0");
+  sy::engine e({.max_threads = 2});
+  const std::vector<double> v(1000, 0.5);
+  EXPECT_EQ(sy::sum(v, {.engine = &e}), 500.0);
+  const sy::decision d = sy::explain(sy::op::sum, v, {.engine = &e});
+  EXPECT_TRUE(d.from_defaults);
+  EXPECT_NE(d.profile.find("SWITCHYARD_CALIBRATE=0"), std::string::npos) << d.profile;
+  EXPECT_NE(sy::to_string(d).find("(defaults)"), std::string::npos);
+  // Nothing was measured, so nothing was written.
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Profile, AFirstAutomaticCallMeasuresAndKeepsIt) {
+  const auto dir = fresh_cache("first-call");
+  scoped_env cache("XDG_CACHE_HOME", dir.string());
+  sy::engine e({.max_threads = 2});
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<float> v(1 << 16, 1.0f);
+  EXPECT_EQ(sy::sum(v, {.engine = &e}), float(1 << 16));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto path = dp::profile_path(dp::fingerprint_here(e.state()));
+  ASSERT_TRUE(std::filesystem::exists(path)) << path;
+  const auto loaded = dp::load_profile(path, dp::fingerprint_here(e.state()));
+  ASSERT_TRUE(loaded.value.has_value()) << loaded.problem;
+  EXPECT_TRUE(loaded.value->quick);
+  // Bounded: 2 s of measuring, plus what the last measurement in flight takes.
+  EXPECT_LT(seconds, 10.0);
+  // A second engine loads it instead of measuring again.
+  sy::engine again({.max_threads = 2});
+  const sy::decision d = sy::explain(sy::op::sum, v, {.engine = &again});
+  EXPECT_FALSE(d.from_defaults);
+  EXPECT_NE(d.profile.find(path.string()), std::string::npos) << d.profile;
+  std::filesystem::remove_all(dir);
+}
+
+// ---- Timing: one wild sample moves no median.
+
+TEST(Timing, OneSlowSampleMovesNoMedian) {
+  int calls = 0;
+  auto steady = [&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    if (++calls == 6) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // 100x
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  };
+  const auto t = dp::time_interleaved({steady}, {.repetitions = 5, .min_sample_ns = 100'000});
+  ASSERT_GE(calls, 6);
+  EXPECT_LT(t[0], 1.5 * 200'000) << "the median moved with one 100x sample";
+  EXPECT_GT(t[0], 190'000);
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# `switchyard calibrate` and `switchyard explain` as a user runs them: two
+# calibrations at once leave one valid profile and no temporary file behind;
+# explain prints the model's table, says when it runs on defaults, and
+# refuses a bad option with a message that names it.
+set -eu
+cli="$1"
+cache=$(mktemp -d)
+trap 'rm -rf "$cache"' EXIT
+export XDG_CACHE_HOME="$cache"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$cli" calibrate --quick >"$cache/a.out" 2>&1 &
+a=$!
+"$cli" calibrate --quick >"$cache/b.out" 2>&1 &
+b=$!
+wait $a || fail "first calibrate: $(cat "$cache/a.out")"
+wait $b || fail "second calibrate: $(cat "$cache/b.out")"
+grep -q "crossovers" "$cache/a.out" || fail "calibrate printed no crossovers: $(cat "$cache/a.out")"
+profiles=$(ls "$cache/switchyard" | grep -c '^profile-.*\.json$' || true)
+[ "$profiles" = 1 ] || fail "expected one profile, found: $(ls "$cache/switchyard")"
+leftovers=$(ls "$cache/switchyard" | grep -c '\.tmp\.' || true)
+[ "$leftovers" = 0 ] || fail "temporary files left: $(ls "$cache/switchyard")"
+python3 -c "import json,sys; p=json.load(open(sys.argv[1])); assert p['format_version']==1, p" \
+  "$cache"/switchyard/profile-*.json || fail "the profile is not valid JSON of format 1"
+
+out=$("$cli" explain --op sum --type f32 --n 100000000)
+echo "$out" | grep -q "decided by model" || fail "explain: $out"
+echo "$out" | grep -q "predicted ns" || fail "explain has no table: $out"
+echo "$out" | grep -q "<- chosen" || fail "explain marks no choice: $out"
+echo "$out" | grep -q "$cache/switchyard/profile-" || fail "explain does not name the profile: $out"
+
+out=$("$cli" explain --op argmin --type u8 --n 1000 --location shared --deterministic)
+echo "$out" | grep -q "decided by" || fail "explain --location shared: $out"
+
+out=$(SWITCHYARD_CALIBRATE=0 XDG_CACHE_HOME="$cache/elsewhere" "$cli" explain --op dot --type f64 --n 5000)
+echo "$out" | grep -q "(defaults)" || fail "SWITCHYARD_CALIBRATE=0 does not say defaults: $out"
+
+if "$cli" explain --op sum --type f16 --n 10 >"$cache/bad.out" 2>&1; then fail "--type f16 was accepted"; fi
+grep -q "f16 is not one of" "$cache/bad.out" || fail "bad --type message: $(cat "$cache/bad.out")"
+
+echo "dispatch CLI: calibrate (twice at once) and explain as expected"
