@@ -426,3 +426,30 @@ TEST(Timing, OneSlowSampleMovesNoMedian) {
   EXPECT_LT(t[0], 1.5 * 200'000) << "the median moved with one 100x sample";
   EXPECT_GT(t[0], 190'000);
 }
+
+// ---- Drift: an entry whose times keep departing from the model is measured again.
+
+TEST(Drift, AKernelThatKeepsMissingItsPredictionIsMeasuredAgain) {
+  sy::engine e({.max_threads = 2});
+  dp::profile p = synthetic(1e9);  // threads never pays: simd runs every call
+  const std::size_t k = dp::index_of(float_sum);
+  p.simd[k].gbs = 5'000;  // 5 TB/s: no machine reads that fast
+  p.stream_gbs = {5'000, 5'000, 5'000, 5'000};
+  e.state().dispatch().use(p, "a synthetic profile");
+  captured_warnings warnings;
+  const std::vector<float> v(1 << 18, 1.0f);  // 1 MiB: sampled
+  for (unsigned i = 0; i < dp::dispatcher::drift_sample_every * (dp::dispatcher::drift_limit + 2); ++i) {
+    ASSERT_EQ(sy::sum(v, {.engine = &e}), float(1 << 18));
+  }
+  const dp::model_state& m = e.state().dispatch().model();
+  EXPECT_LT(m.p.simd[k].gbs, 1'000) << "sum/f32/compensated was not measured again";
+  EXPECT_NE(m.source.find("re-measured"), std::string::npos) << m.source;
+  ASSERT_FALSE(warnings.lines().empty());
+  EXPECT_NE(warnings.lines()[0].find("measured again"), std::string::npos) << warnings.lines()[0];
+  // An entry the model predicts well is left alone.
+  const double gbs = m.p.simd[k].gbs;
+  for (unsigned i = 0; i < dp::dispatcher::drift_sample_every * (dp::dispatcher::drift_limit + 2); ++i) {
+    ASSERT_EQ(sy::sum(v, {.engine = &e}), float(1 << 18));
+  }
+  EXPECT_EQ(e.state().dispatch().model().p.simd[k].gbs, gbs);
+}

@@ -65,6 +65,19 @@ class calibrator {
     p_.points.bytes = {l1 / 2, l2 / 2, std::min(l3 / 2, 8.0 * (1 << 20)), dram};
   }
 
+  /// Starts from `p` (drift recovery re-measures parts of it).
+  calibrator(engine_state& e, const profile& p)
+      : e_(e), plan_{false, 1e9}, p_(p), start_(clock::now()), timing_{9, 100'000} {}
+
+  /// One kernel's rates on serial and simd, and, when `b` spreads chunks,
+  /// its fixed cost for host data: what drift recovery re-measures.
+  profile remeasure(kernel_key k, backend b) {
+    buffers buf(static_cast<std::size_t>(std::max(p_.points.bytes[0], 4.0 * kernels::chunk_elements * p_.workers)));
+    measure_kernel(buf, index_of(k));
+    if (b == backend::threads && usable(b)) p_.threads.fixed_ns.fill(parallel_fixed(buf, b, memory::host));
+    return p_;
+  }
+
   profile run() {
     buffers b(static_cast<std::size_t>(p_.points.bytes[3]));
     measure_kernels(b);
@@ -132,25 +145,28 @@ class calibrator {
   /// fixed cost and speed, fitted by Theil-Sen.
   void measure_kernels(const buffers& buf) {
     for (std::size_t i = 0; i < key_count && !over_budget(); ++i) {
-      if (!is_canonical(i)) continue;
-      const kernel_key k = key_at(i);
-      const std::size_t unit = element_bytes(k.type) * (k.op == op_kind::dot ? 2 : 1);
-      const std::size_t l1 = static_cast<std::size_t>(p_.points.bytes[0]) / unit * unit;
-      // Two small sizes, where serial and simd are close, and two in L1.
-      const std::vector<std::size_t> sizes = {calibration_tiny_elements * unit, 4 * calibration_tiny_elements * unit,
-                                              l1 / 4 / unit * unit, l1};
-      auto s0 = reducer(backend::serial, k, buf, memory::host, sizes[0]);
-      auto s1 = reducer(backend::serial, k, buf, memory::host, sizes[1]);
-      auto s2 = reducer(backend::serial, k, buf, memory::host, sizes[2]);
-      auto s3 = reducer(backend::serial, k, buf, memory::host, sizes[3]);
-      auto v0 = reducer(backend::simd, k, buf, memory::host, sizes[0]);
-      auto v1 = reducer(backend::simd, k, buf, memory::host, sizes[1]);
-      auto v2 = reducer(backend::simd, k, buf, memory::host, sizes[2]);
-      auto v3 = reducer(backend::simd, k, buf, memory::host, sizes[3]);
-      const auto t = time_interleaved({s0, s1, s2, s3, v0, v1, v2, v3}, timing_);
-      p_.serial[i] = fit(sizes, {t[0], t[1], t[2], t[3]});
-      p_.simd[i] = fit(sizes, {t[4], t[5], t[6], t[7]});
+      if (is_canonical(i)) measure_kernel(buf, i);
     }
+  }
+
+  void measure_kernel(const buffers& buf, std::size_t i) {
+    const kernel_key k = key_at(i);
+    const std::size_t unit = element_bytes(k.type) * (k.op == op_kind::dot ? 2 : 1);
+    const std::size_t l1 = static_cast<std::size_t>(p_.points.bytes[0]) / unit * unit;
+    // Two small sizes, where serial and simd are close, and two in L1.
+    const std::vector<std::size_t> sizes = {calibration_tiny_elements * unit, 4 * calibration_tiny_elements * unit,
+                                            l1 / 4 / unit * unit, l1};
+    auto s0 = reducer(backend::serial, k, buf, memory::host, sizes[0]);
+    auto s1 = reducer(backend::serial, k, buf, memory::host, sizes[1]);
+    auto s2 = reducer(backend::serial, k, buf, memory::host, sizes[2]);
+    auto s3 = reducer(backend::serial, k, buf, memory::host, sizes[3]);
+    auto v0 = reducer(backend::simd, k, buf, memory::host, sizes[0]);
+    auto v1 = reducer(backend::simd, k, buf, memory::host, sizes[1]);
+    auto v2 = reducer(backend::simd, k, buf, memory::host, sizes[2]);
+    auto v3 = reducer(backend::simd, k, buf, memory::host, sizes[3]);
+    const auto t = time_interleaved({s0, s1, s2, s3, v0, v1, v2, v3}, timing_);
+    p_.serial[i] = fit(sizes, {t[0], t[1], t[2], t[3]});
+    p_.simd[i] = fit(sizes, {t[4], t[5], t[6], t[7]});
   }
 
   /// {intercept, slope} of t over x by Theil-Sen: the median of pairwise
@@ -196,6 +212,19 @@ class calibrator {
     }
   }
 
+  /// Byte chunks are the smallest: four rounds of them stay in each
+  /// worker's L2, where time grows in a straight line whose intercept is the
+  /// fixed cost.
+  double parallel_fixed(const buffers& buf, backend b, memory m) {
+    const kernel_key small{op_kind::sum, element_type::u8, accuracy::fast};
+    const std::size_t small_round = kernels::chunk_elements * p_.workers;
+    auto r1 = reducer(b, small, buf, m, small_round);
+    auto r2 = reducer(b, small, buf, m, 2 * small_round);
+    auto r3 = reducer(b, small, buf, m, 3 * small_round);
+    auto r4 = reducer(b, small, buf, m, 4 * small_round);
+    return std::max(0.0, theil_sen({1, 2, 3, 4}, time_interleaved({r1, r2, r3, r4}, timing_)).first);
+  }
+
   /// A chunked (or GPU) backend, per data location. Its fixed cost: the
   /// intercept of 1 to 4 rounds of byte chunks (Theil-Sen).
   /// In L3 and DRAM, the bandwidth its workers share: the slope between half
@@ -204,18 +233,9 @@ class calibrator {
     parallel_rates r;
     const kernel_key k = probe_key();
     const std::size_t round = kernels::chunk_elements * element_bytes(k.type) * p_.workers;
-    // Byte chunks are the smallest: four rounds of them stay in each
-    // worker's L2, where time grows in a straight line whose intercept is
-    // the fixed cost.
-    const kernel_key small{op_kind::sum, element_type::u8, accuracy::fast};
-    const std::size_t small_round = kernels::chunk_elements * p_.workers;
     for (const memory m : locations) {
       const std::size_t i = static_cast<std::size_t>(m);
-      auto r1 = reducer(b, small, buf, m, small_round);
-      auto r2 = reducer(b, small, buf, m, 2 * small_round);
-      auto r3 = reducer(b, small, buf, m, 3 * small_round);
-      auto r4 = reducer(b, small, buf, m, 4 * small_round);
-      r.fixed_ns[i] = std::max(0.0, theil_sen({1, 2, 3, 4}, time_interleaved({r1, r2, r3, r4}, timing_)).first);
+      r.fixed_ns[i] = parallel_fixed(buf, b, m);
       // L1 and L2 are each core's own: the workers do not share them.
       r.gbs[i][0] = p_.workers * p_.stream_gbs[0];
       r.gbs[i][1] = p_.workers * p_.stream_gbs[1];
@@ -270,6 +290,10 @@ class calibrator {
 
 profile calibrate(engine_state& e, const fingerprint& here, const calibration_plan& plan) {
   return calibrator(e, here, plan).run();
+}
+
+profile remeasure(engine_state& e, const profile& p, kernel_key k, backend b) {
+  return calibrator(e, p).remeasure(k, b);
 }
 
 }  // namespace switchyard::detail::dispatch

@@ -21,4 +21,8 @@ struct calibration_plan {
 /// A profile of this machine, measured with the engine's backends.
 profile calibrate(engine_state& e, const fingerprint& here, const calibration_plan& plan);
 
+/// p with kernel k's rates measured again (and b's fixed cost, if b spreads
+/// chunks over threads): drift recovery, a few milliseconds.
+profile remeasure(engine_state& e, const profile& p, kernel_key k, backend b);
+
 }  // namespace switchyard::detail::dispatch

@@ -77,6 +77,33 @@ const model_state& dispatcher::load() {
   return *current_.load(std::memory_order_acquire);
 }
 
+void dispatcher::observe(const query& q, backend b, double observed_ns) noexcept {
+  try {
+    const model_state& m = model();
+    const auto predicted = predict(m.p, b, q);
+    if (!predicted || predicted->total() <= 0) return;
+    const double ratio = observed_ns / predicted->total();
+    std::atomic<int>& departures = departures_[index_of(q.key)];
+    if (ratio < drift_factor && ratio > 1 / drift_factor) {
+      departures.store(0, std::memory_order_relaxed);
+      return;
+    }
+    if (departures.fetch_add(1, std::memory_order_relaxed) + 1 < drift_limit) return;
+    std::unique_lock lock(remeasure_m_, std::try_to_lock);
+    if (!lock.owns_lock()) return;  // another call is re-measuring
+    departures.store(0, std::memory_order_relaxed);
+    const model_state& now = model();
+    profile p = remeasure(e_, now.p, q.key, b);
+    const std::string note = "; " + key_name(q.key) + " re-measured after " + std::to_string(drift_limit) +
+                             " calls departed from the model by more than " + std::to_string(drift_factor).substr(0, 3) + "x";
+    log_line(log_level::warning, "the times of " + key_name(q.key) + " on " + std::string(to_string(b)) +
+                                     " departed from the model's; it was measured again");
+    use(p, now.source.find(note) == std::string::npos ? now.source + note : now.source);
+  } catch (...) {
+    // Drift recovery is best effort: the call it samples has its answer.
+  }
+}
+
 std::pair<const model_state*, std::string> dispatcher::recalibrate(const calibration_plan& plan) {
   const fingerprint here = fingerprint_here(e_);
   const std::filesystem::path path = profile_path(here);

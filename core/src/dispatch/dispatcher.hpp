@@ -5,6 +5,7 @@
 // atomic pointer and scans a table row.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,21 @@ class dispatcher {
   /// Puts p in use as it is (tests: a synthetic profile).
   const model_state& use(const profile& p, std::string source);
 
+  /// Drift recovery. Calls the model chose that read at least
+  /// drift_sample_bytes are timed one in drift_sample_every; wants_sample()
+  /// says whether this one is. observe() compares its time with the model's:
+  /// drift_limit consecutive departures of more than drift_factor either
+  /// way re-measure that kernel (and threads' fixed cost), and the tables
+  /// are rebuilt. One re-measurement at a time; calls go on meanwhile.
+  static constexpr double drift_sample_bytes = 256 * 1024;
+  static constexpr unsigned drift_sample_every = 16;
+  static constexpr double drift_factor = 1.5;
+  static constexpr int drift_limit = 8;
+  bool wants_sample() noexcept {
+    return samples_.fetch_add(1, std::memory_order_relaxed) % drift_sample_every == 0;
+  }
+  void observe(const query& q, backend b, double observed_ns) noexcept;
+
  private:
   const model_state& load();
   const model_state& publish(std::unique_ptr<model_state> m);
@@ -52,6 +68,9 @@ class dispatcher {
   engine_state& e_;
   std::once_flag loaded_;
   std::atomic<const model_state*> current_{nullptr};
+  std::atomic<unsigned> samples_{0};
+  std::array<std::atomic<int>, key_count> departures_{};
+  std::mutex remeasure_m_;
   std::mutex replaced_m_;
   // Every model ever published stays alive until the engine goes: a call may
   // still be reading the one a recalibration replaced.
