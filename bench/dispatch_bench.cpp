@@ -6,7 +6,7 @@
 // grain size), scored on the same measurements. Also: calibration time (full
 // and quick), the time of one decision, and how often two calibrations agree.
 //
-//   dispatch_bench [--quick] [--largest-bytes N] [--json FILE]
+//   dispatch_bench [--quick] [--largest-bytes N] [--filter 'OP TYPE'] [--json FILE]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -156,7 +156,7 @@ double agreement(sd::engine_state& e, const sd::dispatch::profile& a, const sd::
 int main(int argc, char** argv) {
   bool quick = false;
   std::size_t largest = std::size_t{2} << 30;
-  std::string json_path;
+  std::string json_path, filter;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") {
@@ -166,8 +166,10 @@ int main(int argc, char** argv) {
       largest = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--json" && i + 1 < argc) {
       json_path = argv[++i];
+    } else if (a == "--filter" && i + 1 < argc) {
+      filter = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: dispatch_bench [--quick] [--largest-bytes N] [--json FILE]\n");
+      std::fprintf(stderr, "usage: dispatch_bench [--quick] [--largest-bytes N] [--filter 'OP TYPE'] [--json FILE]\n");
       return 2;
     }
   }
@@ -239,6 +241,7 @@ int main(int argc, char** argv) {
   const int reps = quick ? 5 : 7;
   for (const auto& t : types) {
     for (const auto& oc : t.ops) {
+      if (!filter.empty() && (oc.name + " " + t.name).find(filter) == std::string::npos) continue;
       for (const bool shared : {false, true}) {
         for (const std::size_t bytes : sizes) {
           const std::size_t n = bytes / t.bytes;
@@ -336,8 +339,9 @@ int main(int argc, char** argv) {
                     {"end_to_end", p.ns.back() / best}});
   }
   std::printf("## Dispatcher regret (dispatch_bench%s)\n\n", quick ? " --quick" : "");
-  std::printf("%zu points: 5 ops x 4 types x %zu sizes (256 B to %zu MiB, every power of 2) x {std::vector, shared_array}\n\n",
-              points.size(), sizes.size(), largest >> 20);
+  std::printf("%zu points: {sum, argmin, dot, minmax, count_if(gt)} x {float, double, int32, uint8}%s x %zu sizes (256 B "
+              "to %zu MiB, every power of 2) x {std::vector, shared_array}\n\n",
+              points.size(), filter.empty() ? "" : (" matching '" + filter + "'").c_str(), sizes.size(), largest >> 20);
   std::printf("| policy | max regret | geometric mean | points within 1.10 |\n|---|--:|--:|--:|\n");
   const auto row = [&](const char* name, const std::vector<double>& r) {
     const auto within = std::count_if(r.begin(), r.end(), [](double v) { return v <= 1.10; });
