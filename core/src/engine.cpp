@@ -37,6 +37,7 @@ engine_state::engine_state(const engine_config& config) {
   // The variable's name is looked up once, here; a call only checks the result.
   if (const char* env = std::getenv("SWITCHYARD_BACKEND")) environment_ = env;
   if (environment_.empty() || environment_ == "automatic") return;
+  environment_forces_ = true;
   for (const backend_entry& e : registry()) {
     if (e.name == environment_) environment_backend_ = e.id;
   }
@@ -61,8 +62,7 @@ const backend_status& engine_state::probe(backend b) const {
   return s.status;
 }
 
-std::optional<backend> engine_state::forced_by_environment() const {
-  if (environment_.empty() || environment_ == "automatic") return std::nullopt;
+std::optional<backend> engine_state::environment_backend() const {
   if (environment_backend_) {
     if (const backend_status& s = status(*environment_backend_); !s.available) {
       throw error(errc::backend_unavailable,

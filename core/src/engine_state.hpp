@@ -49,7 +49,10 @@ class engine_state {
   /// SWITCHYARD_BACKEND as read when the engine was made: nullopt when unset
   /// (or "automatic"); throws switchyard::error when it names no backend or
   /// one that cannot run here.
-  std::optional<backend> forced_by_environment() const;
+  std::optional<backend> forced_by_environment() const {
+    if (!environment_forces_) [[likely]] return std::nullopt;
+    return environment_backend();
+  }
 
   /// The calibrated cost model automatic decides by.
   dispatch::dispatcher& dispatch() const noexcept { return *dispatcher_; }
@@ -63,12 +66,14 @@ class engine_state {
     mutable backend_status status;
   };
   const backend_status& probe(backend b) const;
+  std::optional<backend> environment_backend() const;
   slot& slot_of(backend b) const noexcept { return slots_[static_cast<std::size_t>(b)]; }
 
   unsigned max_threads_;
   // Indexed by the backend's enum value; automatic's slot stays empty.
   mutable std::array<slot, 8> slots_;
   std::string environment_;                   ///< SWITCHYARD_BACKEND's value
+  bool environment_forces_ = false;           ///< it is set to something other than automatic
   std::optional<backend> environment_backend_;  ///< the backend it names, if it names one
   std::unique_ptr<dispatch::dispatcher> dispatcher_;
 };
