@@ -339,11 +339,13 @@ int main(int argc, char** argv) {
                     {"end_to_end", p.ns.back() / best}});
   }
   std::printf("## Dispatcher regret (dispatch_bench%s)\n\n", quick ? " --quick" : "");
+  if (points.empty()) std::printf("no grid point matches --filter '%s'\n\n", filter.c_str());
   std::printf("%zu points: {sum, argmin, dot, minmax, count_if(gt)} x {float, double, int32, uint8}%s x %zu sizes (256 B "
               "to %zu MiB, every power of 2) x {std::vector, shared_array}\n\n",
               points.size(), filter.empty() ? "" : (" matching '" + filter + "'").c_str(), sizes.size(), largest >> 20);
-  std::printf("| policy | max regret | geometric mean | points within 1.10 |\n|---|--:|--:|--:|\n");
+  if (!points.empty()) std::printf("| policy | max regret | geometric mean | points within 1.10 |\n|---|--:|--:|--:|\n");
   const auto row = [&](const char* name, const std::vector<double>& r) {
+    if (r.empty()) return;
     const auto within = std::count_if(r.begin(), r.end(), [](double v) { return v <= 1.10; });
     std::printf("| %s | %.2f | %.3f | %ld / %zu |\n", name, *std::max_element(r.begin(), r.end()), geomean(r),
                 static_cast<long>(within), r.size());
@@ -380,7 +382,9 @@ int main(int argc, char** argv) {
   std::printf("\n| figure | value |\n|---|--:|\n");
   std::printf("| full calibration | %.2f s |\n| quick calibration | %.2f s |\n", full_s, quick_s);
   std::printf("| one decision (choose(), warm) | %.1f ns |\n", decision_ns);
-  std::printf("| automatic / its choice forced, median over the grid | %.3f |\n", switchyard::bench::median(overhead));
+  if (!overhead.empty()) {
+    std::printf("| automatic / its choice forced, median over the grid | %.3f |\n", switchyard::bench::median(overhead));
+  }
   std::printf("| two full calibrations agree | %.1f%% of %zu grid points outside near-ties |\n", 100 * agree, compared);
   std::printf("| full and quick calibrations agree | %.1f%% of %zu grid points outside near-ties |\n", 100 * agree_quick,
               compared_quick);
