@@ -152,11 +152,11 @@ void run(const call& c, void* result) {
   if (decisions_on()) [[unlikely]] log_choice(e, c, ch);
   if (c.n == 0) return;  // the caller's result is value-initialized: 0 or nullopt
   const reduction_run r(e, c, ch);
-  const dispatch::query q{dispatch::key_of(c), c.where, c.n, e.threads_for(c.opts)};
-  if (ch.by == decided_by::model && dispatch::bytes_read(q.key.op, q.key.type, c.n) >= dispatch::dispatcher::drift_sample_bytes &&
+  if (ch.by == decided_by::model && static_cast<double>(c.n * c.element_bytes) >= dispatch::dispatcher::drift_sample_bytes &&
       e.dispatch().wants_sample()) [[unlikely]] {
     const auto t0 = std::chrono::steady_clock::now();
     kernels::with_element(c.type, [&](auto t) { r.finish<decltype(t)>(result); });
+    const dispatch::query q{dispatch::key_of(c), c.where, c.n, e.threads_for(c.opts)};
     e.dispatch().observe(q, ch.where, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
     return;
   }

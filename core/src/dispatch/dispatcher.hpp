@@ -45,7 +45,7 @@ class dispatcher {
   /// Puts p in use as it is (tests: a synthetic profile).
   const model_state& use(const profile& p, std::string source);
 
-  /// Drift recovery. Calls the model chose that read at least
+  /// Drift recovery. Calls the model chose whose input holds at least
   /// drift_sample_bytes are timed one in drift_sample_every; wants_sample()
   /// says whether this one is. observe() compares its time with the model's:
   /// drift_limit consecutive departures of more than drift_factor either

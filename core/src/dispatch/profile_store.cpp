@@ -43,21 +43,12 @@ double checked(const json& j, const char* what, bool rate) {
   return v;
 }
 
+/// N numbers; `rate`: each positive, else each at least 0.
 template <std::size_t N>
-std::array<double, N> rates_from(const json& j, const char* what) {
+std::array<double, N> numbers_from(const json& j, const char* what, bool rate) {
   if (!j.is_array() || j.size() != N) throw std::runtime_error(std::string(what) + " is not " + std::to_string(N) + " numbers");
   std::array<double, N> out{};
-  for (std::size_t i = 0; i < N; ++i) out[i] = checked(j[i], what, true);
-  return out;
-}
-
-/// Speeds where 0 means "not measured for this location" (the model then
-/// never chooses the backend there).
-template <std::size_t N>
-std::array<double, N> speeds_from(const json& j, const char* what) {
-  if (!j.is_array() || j.size() != N) throw std::runtime_error(std::string(what) + " is not " + std::to_string(N) + " numbers");
-  std::array<double, N> out{};
-  for (std::size_t i = 0; i < N; ++i) out[i] = checked(j[i], what, false);
+  for (std::size_t i = 0; i < N; ++i) out[i] = checked(j[i], what, rate);
   return out;
 }
 
@@ -75,7 +66,8 @@ void parallel_from(const json& j, parallel_rates& r, const char* what) {
   for (std::size_t m = 0; m < location_count; ++m) {
     const json& at = j.at(location_names[m]);
     r.fixed_ns[m] = checked(at.at("fixed_ns"), what, false);
-    r.gbs[m] = speeds_from<level_count>(at.at("gbs"), what);
+    // 0: not measured at this location (the model never chooses it there).
+    r.gbs[m] = numbers_from<level_count>(at.at("gbs"), what, false);
   }
 }
 
@@ -145,8 +137,8 @@ profile profile_from_json(const json& j, const fingerprint& here, bool same_mach
   p.calibration_seconds = checked(j.at("calibration_seconds"), "calibration_seconds", false);
   p.workers = j.at("workers").get<unsigned>();
   if (p.workers == 0) throw std::runtime_error("workers is 0");
-  p.points.bytes = rates_from<level_count>(j.at("points_bytes"), "points_bytes");
-  p.stream_gbs = rates_from<level_count>(j.at("stream_gbs"), "stream_gbs");
+  p.points.bytes = numbers_from<level_count>(j.at("points_bytes"), "points_bytes", true);
+  p.stream_gbs = numbers_from<level_count>(j.at("stream_gbs"), "stream_gbs", true);
   kernels_from(j.at("serial"), p.serial);
   kernels_from(j.at("simd"), p.simd);
   parallel_from(j.at("threads"), p.threads, "threads");
