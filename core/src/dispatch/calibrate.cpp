@@ -247,6 +247,9 @@ class calibrator {
         const auto th = time_interleaved({half, all}, timing_);
         r.gbs[i][l] = static_cast<double>(whole / 2) / std::max(1.0, th[1] - th[0]);
       }
+      // A GPU has no use for the host's per-core caches: below the L3 point
+      // it reads as fast as there.
+      if (b == backend::cuda) r.gbs[i][0] = r.gbs[i][1] = r.gbs[i][2];
     }
     // Memory the backend reads the same way shares the figures measured.
     const auto copy = [&](memory to, memory from) {
