@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -452,4 +453,26 @@ TEST(Drift, AKernelThatKeepsMissingItsPredictionIsMeasuredAgain) {
     ASSERT_EQ(sy::sum(v, {.engine = &e}), float(1 << 18));
   }
   EXPECT_EQ(e.state().dispatch().model().p.simd[k].gbs, gbs);
+}
+
+TEST(Drift, CallsFromManyThreadsWhileItReMeasures) {
+  sy::engine e({.max_threads = 2});
+  dp::profile p = synthetic(1e9);
+  p.simd[dp::index_of(float_sum)].gbs = 5'000;
+  p.stream_gbs = {5'000, 5'000, 5'000, 5'000};
+  e.state().dispatch().use(p, "a synthetic profile");
+  const std::vector<float> v(1 << 18, 1.0f);
+  std::vector<std::thread> callers;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        if (sy::sum(v, {.engine = &e}) != float(1 << 18)) ++wrong;
+        (void)sy::explain(sy::op::sum, v, {.engine = &e});
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_LT(e.state().dispatch().model().p.simd[dp::index_of(float_sum)].gbs, 1'000);
 }
