@@ -27,6 +27,15 @@ namespace {
 
 using io::detail::op_kind;
 using io::detail::op_record;
+
+/// A submission's length field has 32 bits: a longer transfer is submitted
+/// as Linux's read, write and send would do it, at most MAX_RW_COUNT
+/// (2 GiB less a page) at once, and completes short; read_exact_at,
+/// write_all_at and send_all go on from there, as on the fallback.
+constexpr std::size_t max_transfer = 0x7ffff000;
+unsigned transfer_length(std::size_t length) noexcept {
+  return static_cast<unsigned>(std::min(length, max_transfer));
+}
 using io::detail::op_request;
 
 constexpr std::uint64_t tag_internal = 1;  // cancels and linked timeouts: nothing to resume
@@ -55,14 +64,14 @@ class uring_loop final : public io::detail::loop {
     const bool linked = r.timeout.count() > 0 && r.kind != op_kind::sleep;
     ::io_uring_sqe* sqe = sqe_for(linked ? 2 : 1);
     switch (r.kind) {
-      case op_kind::read: ::io_uring_prep_read(sqe, r.fd, r.buffer, static_cast<unsigned>(r.length), r.offset); break;
-      case op_kind::write: ::io_uring_prep_write(sqe, r.fd, r.buffer, static_cast<unsigned>(r.length), r.offset); break;
+      case op_kind::read: ::io_uring_prep_read(sqe, r.fd, r.buffer, transfer_length(r.length), r.offset); break;
+      case op_kind::write: ::io_uring_prep_write(sqe, r.fd, r.buffer, transfer_length(r.length), r.offset); break;
       case op_kind::fsync: ::io_uring_prep_fsync(sqe, r.fd, 0); break;
       case op_kind::open: ::io_uring_prep_openat(sqe, AT_FDCWD, r.path, r.flags | O_CLOEXEC, r.mode); break;
       case op_kind::close: ::io_uring_prep_close(sqe, r.fd); break;
       case op_kind::accept: ::io_uring_prep_accept(sqe, r.fd, nullptr, nullptr, SOCK_CLOEXEC); break;
       case op_kind::connect: ::io_uring_prep_connect(sqe, r.fd, r.address, r.address_length); break;
-      case op_kind::send: ::io_uring_prep_send(sqe, r.fd, r.buffer, r.length, MSG_NOSIGNAL); break;
+      case op_kind::send: ::io_uring_prep_send(sqe, r.fd, r.buffer, transfer_length(r.length), MSG_NOSIGNAL); break;
       case op_kind::recv: prep_recv(sqe, rec, r); break;
       case op_kind::shutdown: ::io_uring_prep_shutdown(sqe, r.fd, r.flags); break;
       case op_kind::sleep: {

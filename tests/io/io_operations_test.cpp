@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -40,6 +41,38 @@ task<void> serve_one_and_hold(io::socket listener, std::string first) {
   if (!first.empty()) co_await peer.send_all(bytes_of(first));
   std::byte buf[1];
   (void)co_await peer.recv(buf);
+}
+
+// io_uring's submissions carry 32-bit lengths: a read into a buffer of 2^32
+// bytes was submitted as a read of 0 and came back empty. Into such a buffer
+// (reserved, never touched) from a file of 10 bytes, both backends read 10.
+TEST_F(Io, ABufferOfFourGibibytesIsNotCutToItsLow32Bits) {
+  constexpr std::size_t size = std::size_t{1} << 32;
+  char path[] = "/tmp/switchyard-io-big-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "0123456789", 10), 10);
+  ::close(fd);
+  void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  const std::span<std::byte> buffer(static_cast<std::byte*>(mem), size);
+  io::context ctx;
+  auto body = [&]() -> task<void> {
+    io::file f = co_await io::file::open(ctx, path, O_RDONLY);
+    EXPECT_EQ(co_await f.read_at(buffer, 0), 10u);
+    EXPECT_EQ(std::memcmp(buffer.data(), "0123456789", 10), 0);
+    try {
+      co_await f.read_exact_at(buffer, 0);
+      ADD_FAILURE() << "read_exact_at of 4 GiB from 10 bytes succeeded";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code().value(), ENODATA);
+      EXPECT_NE(std::string(e.what()).find("after 10 of 4294967296 bytes"), std::string::npos) << e.what();
+    }
+    co_await f.close();
+  };
+  ctx.run(body());
+  ::munmap(mem, size);
+  ::unlink(path);
 }
 
 TEST_F(Io, FilesReadWriteAtOffsetsAndShortReads) {
