@@ -239,6 +239,38 @@ TEST_F(Io, DestroyingAContextCancelsAndDrainsSpawnedTasks) {
   EXPECT_EQ(finished.load(), 100);
 }
 
+// spawn from other threads while the loop's own thread spawns too: every
+// task runs once, nothing is lost (this raced on the spawned-task list).
+TEST_F(Io, SpawnFromManyThreadsAtOnce) {
+  constexpr int per_thread = 2000;
+  std::atomic<int> ran{0};
+  {
+    io::context ctx;
+    auto count = [](std::atomic<int>& n) -> task<void> {
+      ++n;
+      co_return;
+    };
+    std::atomic<bool> go{false};
+    std::vector<std::thread> spawners;
+    for (int t = 0; t < 2; ++t) {
+      spawners.emplace_back([&] {
+        while (!go.load()) std::this_thread::yield();
+        for (int i = 0; i < per_thread; ++i) ctx.spawn(count(ran));
+      });
+    }
+    ctx.run([](io::context& c, std::atomic<bool>& start, std::atomic<int>& n, auto make) -> task<void> {
+      start = true;
+      for (int i = 0; i < per_thread; ++i) {
+        c.spawn(make(n));
+        if (i % 64 == 0) co_await io::sleep_for(c, std::chrono::microseconds(10));
+      }
+      while (n.load() < 3 * per_thread) co_await io::sleep_for(c, std::chrono::milliseconds(1));
+    }(ctx, go, ran, count));
+    for (auto& s : spawners) s.join();
+  }
+  EXPECT_EQ(ran.load(), 3 * per_thread);
+}
+
 TEST_F(Io, SpawnedTasksErrorsGoToTheHandler) {
   std::vector<std::string> errors;
   {

@@ -61,6 +61,10 @@ context::~context() {
   spawned_stop_.request_stop();
   try {
     loop_->run_until([&] {
+      {
+        std::lock_guard lock(incoming_m_);
+        if (!incoming_.empty()) return false;  // posted, adopted on the next turn
+      }
       for (const task<void>& t : spawned_) {
         if (!t.handle().done()) return false;
       }
@@ -74,18 +78,33 @@ context::~context() {
 
 void context::spawn(task<void> t) {
   if (!t.valid()) throw error(errc::invalid_argument, "io::context::spawn: the task is empty (moved from?)");
+  if (loop_->on_loop_thread()) return adopt(std::move(t));
+  // Another thread: only the loop's thread touches the spawned tasks, so the
+  // task waits here until a posted turn of the loop adopts it.
+  {
+    std::lock_guard lock(incoming_m_);
+    incoming_.push_back(std::move(t));
+  }
+  loop_->post([this] { adopt_incoming(); });
+}
+
+void context::adopt(task<void> t) {
   // Sweeping walks the list: do it when the list has doubled since the last
   // sweep, so that a spawn costs O(1) amortized.
   if (spawned_.size() >= 2 * swept_size_ + 16) sweep();
   const std::coroutine_handle<> h = t.handle();
   t.handle().promise().stop = spawned_stop_.get_token();
   spawned_.push_back(std::move(t));
-  // It starts on the loop's next turn, not inside the caller.
-  if (loop_->on_loop_thread()) {
-    loop_->schedule(h);
-  } else {
-    loop_->post([h] { h.resume(); });
+  loop_->schedule(h);  // it starts on the loop's next turn, not inside the caller
+}
+
+void context::adopt_incoming() {
+  std::vector<task<void>> arrived;
+  {
+    std::lock_guard lock(incoming_m_);
+    arrived.swap(incoming_);
   }
+  for (task<void>& t : arrived) adopt(std::move(t));
 }
 
 void context::sweep() {

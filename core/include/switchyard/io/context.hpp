@@ -9,6 +9,7 @@
 #include <coroutine>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 #include <string_view>
 #include <utility>
@@ -43,8 +44,8 @@ class SWITCHYARD_API context {
     return h.promise().take();
   }
 
-  /// Starts `t` in the background, detached. It runs when the loop next
-  /// runs; when the context is destroyed, spawned tasks still running are
+  /// Starts `t` in the background, detached; any thread may call it. It
+  /// runs when the loop next runs; when the context is destroyed, spawned tasks still running are
   /// cancelled (their operations fail with cancelled_error) and awaited. An
   /// exception that ends a spawned task goes to the spawn error handler, at
   /// a later spawn or at the latest when the context is destroyed.
@@ -65,6 +66,8 @@ class SWITCHYARD_API context {
 
  private:
   void sweep();
+  void adopt(task<void> t);
+  void adopt_incoming();
 
   std::unique_ptr<detail::loop> loop_;
   // Spawned tasks run as they are: nobody awaits them, so each stops at its
@@ -73,6 +76,9 @@ class SWITCHYARD_API context {
   std::vector<task<void>> spawned_;
   std::stop_source spawned_stop_;
   std::size_t swept_size_ = 0;
+  // Tasks spawned from other threads, until the loop's thread adopts them.
+  std::mutex incoming_m_;
+  std::vector<task<void>> incoming_;
   std::function<void(std::exception_ptr)> spawn_error_;
 };
 
