@@ -157,6 +157,15 @@ TEST_F(Io, WhenAllGivesResultsInOrderAndWhenAnyTheFirstToFinish) {
   EXPECT_EQ(index, 1u);
   EXPECT_EQ(v, 1);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "the losers were not cancelled";
+  // No tasks, no winner: a clear error, not a crash.
+  auto none = []() -> task<void> { (void)co_await io::when_any(std::vector<task<int>>{}); };
+  try {
+    ctx.run(none());
+    ADD_FAILURE() << "when_any of no tasks returned";
+  } catch (const switchyard::error& e) {
+    EXPECT_EQ(e.code(), switchyard::errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("when_any"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(Io, ALimiterKeepsAtMostNInFlight) {

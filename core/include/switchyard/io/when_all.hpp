@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include <switchyard/error.hpp>
 #include <switchyard/task.hpp>
 
 namespace switchyard::io {
@@ -199,9 +200,13 @@ detail::all_of_vector<T> when_all(std::vector<task<T>> tasks) {
 }
 
 /// co_await when_any(std::move(tasks)) -> {index, result} of the first to
-/// finish. With no tasks there is no winner: do not call it empty.
+/// finish. With no tasks there is no winner: switchyard::error
+/// (invalid_argument).
 template <class T>
 detail::any_of_vector<T> when_any(std::vector<task<T>> tasks) {
+  if (tasks.empty()) {
+    throw error(errc::invalid_argument, "io::when_any: no tasks, so no first to finish; pass at least one");
+  }
   return detail::any_of_vector<T>(std::move(tasks));
 }
 
