@@ -46,26 +46,25 @@ dispatch::query query_of(const engine_state& e, const call& c) {
   return {dispatch::key_of(c), c.where, c.n, e.threads_for(c.opts)};
 }
 
-/// The candidates whose bits equal the reference tree's for this call.
-std::vector<backend> same_bits(const model_state& m, const call& c) {
+/// The candidates whose bits equal the reference tree's for kernel k.
+std::vector<backend> same_bits(const model_state& m, dispatch::kernel_key k) {
   std::vector<backend> kept;
   for (const backend b : m.candidates) {
-    if (dispatch::same_bits_as_reference(b, dispatch::key_of(c))) kept.push_back(b);
+    if (dispatch::same_bits_as_reference(b, k)) kept.push_back(b);
   }
   return kept;
 }
 
-bool determinism_restricts(const model_state& m, const call& c) {
-  return c.opts.deterministic &&
-         std::any_of(m.candidates.begin(), m.candidates.end(),
-                     [&](backend b) { return !dispatch::same_bits_as_reference(b, dispatch::key_of(c)); });
+/// Whether deterministic = true leaves some candidate out of this call.
+bool determinism_restricts(const model_state& m, const call& c, dispatch::kernel_key k) {
+  return c.opts.deterministic && same_bits(m, k).size() < m.candidates.size();
 }
 
 choice by_model(const engine_state& e, const call& c) {
   const model_state& m = e.dispatch().model();
   const dispatch::query q = query_of(e, c);
-  if (determinism_restricts(m, c)) [[unlikely]] {
-    const backend kept = dispatch::cheapest(m.p, same_bits(m, c), q);
+  if (determinism_restricts(m, c, q.key)) [[unlikely]] {
+    const backend kept = dispatch::cheapest(m.p, same_bits(m, q.key), q);
     const backend any = dispatch::cheapest(m.p, m.candidates, q);
     return {kept, kept == any ? decided_by::model : decided_by::determinism};
   }
@@ -150,7 +149,7 @@ decision explain_choice(const engine_state& e, const call& c, choice ch, bool ca
   const double smallest = dispatch::bytes_read(q.key.op, q.key.type, dispatch::calibration_tiny_elements);
   d.in_calibrated_range = !m.p.defaults && bytes >= 0.9 * smallest && bytes <= 1.1 * m.p.points.bytes.back();
 
-  const bool restricted = !callables && determinism_restricts(m, c);
+  const bool restricted = !callables && determinism_restricts(m, c, q.key);
   for (const backend_entry& entry : registry()) {
     const backend b = entry.id;
     if (const backend_status& s = e.status(b); !s.available) {
