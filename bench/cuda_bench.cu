@@ -7,7 +7,8 @@
 //   - 1 GiB float sum of host memory: staged through pinned buffers (what a
 //     std::vector gets), already pinned, and cudaHostRegister first; over the
 //     pinned host-to-device copy bandwidth.
-// usage: cuda_bench [--report=FILE] [Google Benchmark flags]
+// `switchyard bench` runs it (suite `cuda`); alone:
+//   cuda_bench [Google Benchmark flags]   (exits 77, saying why, without a GPU)
 #include <cuda_runtime.h>
 
 #include <cub/device/device_reduce.cuh>
@@ -25,7 +26,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "backends/cuda/cuda_backend.hpp"
-#include "report.hpp"
+#include "support/suite_main.hpp"
 
 namespace sy = switchyard;
 namespace sb = switchyard::bench;
@@ -209,66 +210,32 @@ std::string device_name() {
   return p.name;
 }
 
-void write_cuda_report(const sb::collecting_reporter& r, const std::string& path) {
-  std::ostringstream md;
-  md << "# switchyard cuda benchmark (" << device_name() << ")\n\n| figure | goal | measured | |\n|---|---|---|---|\n";
-  auto row = [&](const std::string& what, const std::string& goal, double v, bool met) {
-    if (v <= 0) return;
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    md << "| " << what << " | " << goal << " | " << buf << " | " << (goal.empty() ? "" : met ? "met" : "MISSED") << " |\n";
-  };
-  auto t = [&](const char* name) { return r.seconds(name); };
-  const double copy_bw = 2.0 * gib / t("device_copy");
-  const double sum_bw = gib / t("sum/device");
-  row("1 GiB float sum on the device: bandwidth / device-to-device copy bandwidth", ">= 0.9", sum_bw / copy_bw,
-      sum_bw >= 0.9 * copy_bw);
-  row("the same: time / cub::DeviceReduce::Sum time", "<= 1.0", t("sum/device") / t("sum/cub"),
-      t("sum/device") <= t("sum/cub"));
-  row("the same, two-pass finish: time / one-pass (last block) time", "", t("sum/device_two_pass") / t("sum/device_one_pass"), true);
-  row("argmin of 1 GiB floats: time / cub::DeviceReduce::ArgMin time", "<= 1.1", t("argmin/device") / t("argmin/cub"),
-      t("argmin/device") <= 1.1 * t("argmin/cub"));
-  const double h2d_bw = gib / t("pinned_host_to_device");
-  row("1 GiB float sum from a std::vector (pinned staging): bandwidth / pinned H2D bandwidth", ">= 0.8",
-      gib / t("sum/host_staged") / h2d_bw, gib / t("sum/host_staged") >= 0.8 * h2d_bw);
-  row("the same from pinned memory: bandwidth / pinned H2D bandwidth", "", gib / t("sum/host_pinned") / h2d_bw, true);
-  row("the same with cudaHostRegister for the call: time / staged time", "", t("sum/host_registered") / t("sum/host_staged"), true);
-  md << "\nAbsolute (GB/s): device copy " << copy_bw / 1e9 << ", device sum " << sum_bw / 1e9 << ", pinned H2D "
-     << h2d_bw / 1e9 << ", staged host sum " << gib / t("sum/host_staged") / 1e9 << "\n";
-  std::ofstream(path) << md.str();
-  std::printf("\n%s", md.str().c_str());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string report = "cuda-bench-report.md";
-  std::vector<char*> args = sb::take_flags(argc, argv, {{"--report=", &report}});
-  if (const auto s = sy::availability(sy::backend::cuda); !s.available) {
-    const std::string why = "# switchyard cuda benchmark\n\nNot run: " + s.reason + "\n";
-    std::ofstream(report) << why;
-    std::printf("%s", why.c_str());
+  return sb::suite_main(argc, argv, "cuda_bench: the cuda backend beside the copy bandwidths and CUB", {},
+                        [](const sb::suite_settings&) {
+    if (const auto s = sy::availability(sy::backend::cuda); !s.available) {
+      std::fprintf(stderr, "cuda_bench: not run: %s\n", s.reason.c_str());
+      return sb::suite_skipped;
+    }
+    auto add = [](const char* name, auto fn) {
+      benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.05);
+    };
+    add("device_copy", [](benchmark::State& s) {
+      device_copy(s);
+      s.SetLabel(device_name());
+    });
+    add("sum/device", sum_device);
+    add("sum/cub", cub_sum);
+    add("sum/device_one_pass", [](benchmark::State& s) { sum_device_finish(s, syc::finish_pass::last_block); });
+    add("sum/device_two_pass", [](benchmark::State& s) { sum_device_finish(s, syc::finish_pass::second_kernel); });
+    add("argmin/device", argmin_device);
+    add("argmin/cub", cub_argmin);
+    add("pinned_host_to_device", pinned_host_to_device);
+    add("sum/host_staged", sum_host_staged);
+    add("sum/host_pinned", sum_host_pinned);
+    add("sum/host_registered", sum_host_registered);
     return 0;
-  }
-  int argn = static_cast<int>(args.size());
-  benchmark::Initialize(&argn, args.data());
-  auto add = [](const char* name, auto fn) {
-    benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.05);
-  };
-  add("device_copy", device_copy);
-  add("sum/device", sum_device);
-  add("sum/cub", cub_sum);
-  add("sum/device_one_pass", [](benchmark::State& s) { sum_device_finish(s, syc::finish_pass::last_block); });
-  add("sum/device_two_pass", [](benchmark::State& s) { sum_device_finish(s, syc::finish_pass::second_kernel); });
-  add("argmin/device", argmin_device);
-  add("argmin/cub", cub_argmin);
-  add("pinned_host_to_device", pinned_host_to_device);
-  add("sum/host_staged", sum_host_staged);
-  add("sum/host_pinned", sum_host_pinned);
-  add("sum/host_registered", sum_host_registered);
-  sb::collecting_reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  write_cuda_report(reporter, report);
-  benchmark::Shutdown();
-  return 0;
+  });
 }

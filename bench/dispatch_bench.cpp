@@ -6,7 +6,9 @@
 // grain size), scored on the same measurements. Also: calibration time (full
 // and quick), the time of one decision, and how often two calibrations agree.
 //
-//   dispatch_bench [--quick] [--largest-bytes N] [--filter 'OP TYPE'] [--json FILE]
+// `switchyard bench` runs it (suite `dispatch`) and draws the regret as a heat
+// map from its JSON; alone:
+//   dispatch_bench [--quick] [--largest-bytes N] [--sizes-every 2|4|8] [--filter 'OP TYPE'] [--json FILE]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -20,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <switchyard/switchyard.hpp>
@@ -156,23 +159,16 @@ double agreement(sd::engine_state& e, const sd::dispatch::profile& a, const sd::
 int main(int argc, char** argv) {
   bool quick = false;
   std::size_t largest = std::size_t{2} << 30;
+  std::size_t step = 2;
   std::string json_path, filter;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick") {
-      quick = true;
-      largest = std::size_t{64} << 20;
-    } else if (a == "--largest-bytes" && i + 1 < argc) {
-      largest = std::strtoull(argv[++i], nullptr, 10);
-    } else if (a == "--json" && i + 1 < argc) {
-      json_path = argv[++i];
-    } else if (a == "--filter" && i + 1 < argc) {
-      filter = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: dispatch_bench [--quick] [--largest-bytes N] [--filter 'OP TYPE'] [--json FILE]\n");
-      return 2;
-    }
-  }
+  CLI::App app{"dispatch_bench: the dispatcher's regret against every backend, on a grid"};
+  app.add_flag("--quick", quick, "quick calibrations' repetitions, sizes up to 64 MiB");
+  auto* largest_opt = app.add_option("--largest-bytes", largest, "the grid's largest size in bytes");
+  app.add_option("--sizes-every", step, "ratio of neighbouring sizes on the grid")->check(CLI::IsMember({2, 4, 8}))->capture_default_str();
+  app.add_option("--json", json_path, "also write the points and figures to this file as JSON");
+  app.add_option("--filter", filter, "only the grid points whose 'OP TYPE' contains this, e.g. 'sum float'");
+  CLI11_PARSE(app, argc, argv);
+  if (quick && largest_opt->count() == 0) largest = std::size_t{64} << 20;
   sd::engine_state& e = sy::default_engine().state();
 
   // Calibration: full and quick, timed; two full ones compared.
@@ -217,7 +213,7 @@ int main(int argc, char** argv) {
 
   // The grid.
   std::vector<std::size_t> sizes;
-  for (std::size_t b = 256; b <= largest; b *= 2) sizes.push_back(b);
+  for (std::size_t b = 256; b <= largest; b *= step) sizes.push_back(b);
   std::unique_ptr<unsigned char[]> hx(new unsigned char[largest]), hy(new unsigned char[largest]);
   for (std::size_t i = 0; i < largest; ++i) hx[i] = hy[i] = static_cast<unsigned char>(0x20 + (i * 37 + i / 4096) % 32);
 
@@ -344,9 +340,15 @@ int main(int argc, char** argv) {
               "to %zu MiB, every power of 2) x {std::vector, shared_array}\n\n",
               points.size(), filter.empty() ? "" : (" matching '" + filter + "'").c_str(), sizes.size(), largest >> 20);
   if (!points.empty()) std::printf("| policy | max regret | geometric mean | points within 1.10 |\n|---|--:|--:|--:|\n");
+  nlohmann::json policies = nlohmann::json::array();
   const auto row = [&](const char* name, const std::vector<double>& r) {
     if (r.empty()) return;
     const auto within = std::count_if(r.begin(), r.end(), [](double v) { return v <= 1.10; });
+    policies.push_back({{"policy", name},
+                        {"max_regret", *std::max_element(r.begin(), r.end())},
+                        {"geomean_regret", geomean(r)},
+                        {"within_1_10", within},
+                        {"points", r.size()}});
     std::printf("| %s | %.2f | %.3f | %ld / %zu |\n", name, *std::max_element(r.begin(), r.end()), geomean(r),
                 static_cast<long>(within), r.size());
   };
@@ -395,6 +397,11 @@ int main(int argc, char** argv) {
                           {"quick_calibration_s", quick_s},
                           {"decision_ns", decision_ns},
                           {"agreement", agree},
+                          {"agreement_points", compared},
+                          {"quick_agreement", agree_quick},
+                          {"automatic_over_choice_median", overhead.empty() ? 0.0 : switchyard::bench::median(overhead)},
+                          {"policies", policies},
+                          {"quick", quick},
                           {"profile", sd::dispatch::to_json(full_a)}}
                .dump(1);
   }

@@ -1,11 +1,12 @@
-// The I/O layer's benchmark: random 4 KiB reads from a file in the page
-// cache (against a 64-thread pread pool and fio's io_uring engine), HTTP
-// requests to a local nginx (against one thread per request, a 64-thread
-// pool and wrk), and the cost of spawning a task and of an offload round
-// trip. Ratios come from runs in this one process.
-//   io_bench [--nginx-port=P] [--report=FILE] [Google Benchmark flags]
-// Without a port the HTTP cases are skipped; examples/run_with_nginx.sh
-// starts nginx and passes one (./sy bench does).
+// The I/O suite: random 4 KiB reads from a file in the page cache (against a
+// 64-thread pread pool and fio's io_uring engine), HTTP requests to a local
+// nginx (against one thread per request, a 64-thread pool and wrk), HTTP
+// throughput against the number of requests in flight (the io_uring context,
+// the fallback, a thread pool and wrk), and the cost of spawning a task and
+// of an offload round trip. `switchyard bench` runs it (suite `io`) with an
+// nginx of its own; alone:
+//   io_bench [--quick] [--nginx-port P] [Google Benchmark flags]
+// Without a port the HTTP cases are left out.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -32,9 +33,9 @@
 #include <switchyard/io.hpp>
 
 #include "http/http1.hpp"
-#include "report.hpp"
 #include "support/median.hpp"
 #include "support/run_program.hpp"
+#include "support/suite_main.hpp"
 
 namespace io = switchyard::io;
 namespace sb = switchyard::bench;
@@ -43,12 +44,16 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::size_t file_bytes = std::size_t{1} << 30;
 constexpr std::size_t block = 4096;
 constexpr std::size_t depth = 64;
-constexpr std::size_t reads_per_run = 200'000;
 constexpr std::size_t pages = 10'000;
 constexpr std::size_t connections = 64;
+
+// --quick shrinks these.
+std::size_t file_bytes = std::size_t{1} << 30;
+std::size_t reads_per_run = 200'000;
+std::size_t sweep_requests = 10'000;
+int peer_seconds = 3;
 
 std::uint16_t nginx_port = 0;
 
@@ -128,8 +133,9 @@ void random_reads_fio(benchmark::State& state) {
   double iops = 0;
   for (auto _ : state) {
     const std::string text = sb::output_of({"fio", "--name=randread", "--filename=" + file.path, "--rw=randread", "--bs=4k",
-                                        "--ioengine=io_uring", "--iodepth=64", "--size=1G", "--invalidate=0", "--time_based",
-                                        "--runtime=3", "--output-format=json"});
+                                        "--ioengine=io_uring", "--iodepth=64", "--size=" + std::to_string(file_bytes >> 20) + "M",
+                                        "--invalidate=0", "--time_based", "--runtime=" + std::to_string(peer_seconds),
+                                        "--output-format=json"});
     try {
       iops = nlohmann::json::parse(text)["jobs"][0]["read"]["iops"].get<double>();
     } catch (const std::exception& e) {
@@ -248,7 +254,7 @@ void http_thread_pool(benchmark::State& state) {
 void http_wrk(benchmark::State& state) {
   double rps = 0;
   for (auto _ : state) {
-    const std::string text = sb::output_of({"wrk", "-t2", "-c64", "-d3s",
+    const std::string text = sb::output_of({"wrk", "-t2", "-c64", "-d" + std::to_string(peer_seconds) + "s",
                                         "http://127.0.0.1:" + std::to_string(nginx_port) + page_target(0)});
     const auto at = text.find("Requests/sec:");
     if (at == std::string::npos) {
@@ -308,64 +314,129 @@ void offload_round_trip(benchmark::State& state) {
   state.counters["median_us"] = sb::median(each) * 1e6;
 }
 
-void write_io_report(const sb::collecting_reporter& r, const std::string& path) {
-  auto rate = [&](const std::string& name, const char* counter) { return r.counter(name, counter); };
-  std::ostringstream md;
-  md << "# switchyard I/O benchmark\n\n| figure | goal | measured | |\n|---|---|---|---|\n";
-  auto row = [&](const std::string& what, const std::string& goal, double v, bool met, bool has_goal = true) {
-    if (v <= 0) return;
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    md << "| " << what << " | " << goal << " | " << buf << " | " << (has_goal ? (met ? "met" : "MISSED") : "") << " |\n";
+// ---- throughput against the number of requests in flight
+
+/// sweep_requests pages over `in_flight` keep-alive connections on a
+/// context (io_uring, or the fallback where SWITCHYARD_IO_BACKEND says so);
+/// every body's size checked.
+void http_in_flight_context(benchmark::State& state, bool fallback) {
+  const auto in_flight = static_cast<std::size_t>(state.range(0));
+  if (fallback) ::setenv("SWITCHYARD_IO_BACKEND", "fallback", 1);
+  io::context ctx;
+  if (fallback) ::unsetenv("SWITCHYARD_IO_BACKEND");
+  for (auto _ : state) {
+    auto run = [&]() -> task<std::size_t> {
+      http::connection_pool pool(ctx, nginx_port);
+      io::limiter limit(ctx, in_flight);
+      auto one = [&](std::size_t i) -> task<std::size_t> {
+        auto c = co_await pool.take();
+        const http::response r = co_await c->get("127.0.0.1", page_target(i % pages));
+        pool.give_back(std::move(c));
+        co_return r.body.size();
+      };
+      std::vector<task<std::size_t>> all;
+      for (std::size_t i = 0; i < sweep_requests; ++i) all.push_back(limit.run(one(i)));
+      std::size_t bytes = 0;
+      for (auto s : co_await io::when_all(std::move(all))) bytes += s;
+      co_return bytes;
+    };
+    const auto t0 = clock_type::now();
+    const std::size_t bytes = ctx.run(run());
+    state.SetIterationTime(seconds_since(t0));
+    if (bytes != sweep_requests * 4096) state.SkipWithError("wrong number of bytes");
+  }
+  state.counters["req_per_s"] = benchmark::Counter(double(sweep_requests) * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(ctx.backend_name()));
+}
+
+/// The same over `in_flight` threads, one blocking connection each.
+void http_in_flight_threads(benchmark::State& state) {
+  const auto in_flight = static_cast<std::size_t>(state.range(0));
+  for (auto _ : state) {
+    const auto t0 = clock_type::now();
+    std::atomic<std::size_t> next{0}, bytes{0};
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < in_flight; ++w) {
+      pool.emplace_back([&] {
+        const int fd = blocking_connect();
+        std::string pending;
+        for (std::size_t i; (i = next.fetch_add(1)) < sweep_requests;) bytes += blocking_get(fd, page_target(i % pages), pending);
+        ::close(fd);
+      });
+    }
+    for (auto& t : pool) t.join();
+    state.SetIterationTime(seconds_since(t0));
+    if (bytes != sweep_requests * 4096) state.SkipWithError("wrong number of bytes");
+  }
+  state.counters["req_per_s"] = benchmark::Counter(double(sweep_requests) * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+/// wrk with `in_flight` connections (and as many threads, up to the cores).
+void http_in_flight_wrk(benchmark::State& state) {
+  const auto in_flight = static_cast<unsigned>(state.range(0));
+  const unsigned threads = std::min(in_flight, std::max(1u, std::thread::hardware_concurrency()));
+  double rps = 0;
+  for (auto _ : state) {
+    const std::string text = sb::output_of({"wrk", "-t" + std::to_string(threads), "-c" + std::to_string(in_flight),
+                                            "-d" + std::to_string(peer_seconds) + "s",
+                                            "http://127.0.0.1:" + std::to_string(nginx_port) + page_target(0)});
+    const auto at = text.find("Requests/sec:");
+    if (at == std::string::npos) {
+      state.SkipWithError(("wrk did not run: " + text).c_str());
+      return;
+    }
+    rps = std::stod(text.substr(at + 13));
+    state.SetIterationTime(double(sweep_requests) / rps);
+  }
+  state.counters["req_per_s"] = rps;
+}
+
+void register_http(bool quick) {
+  const int rounds = quick ? 1 : 3;
+  benchmark::RegisterBenchmark("http/switchyard", http_switchyard)->Iterations(rounds)->UseManualTime();
+  benchmark::RegisterBenchmark("http/wrk", http_wrk)->Iterations(1)->UseManualTime();
+  benchmark::RegisterBenchmark("http/thread_pool_64", http_thread_pool)->Iterations(rounds)->UseManualTime();
+  benchmark::RegisterBenchmark("http/thread_per_request", http_thread_per_request)->Iterations(1)->UseManualTime();
+  const auto in_flight = [quick](benchmark::internal::Benchmark* b) {
+    b->ArgName("in_flight")->UseManualTime()->Iterations(1);
+    for (int k = 1; k <= 256; k *= quick ? 4 : 2) b->Arg(k);
+    return b;
   };
-  const double ours = rate("io_random_read/switchyard", "IOPS");
-  const double pool = rate("io_random_read/pread_pool_64", "IOPS");
-  const double fio = rate("io_random_read/fio", "IOPS");
-  row("4 KiB random reads, 1 GiB cached file, depth 64: IOPS / 64-thread pread pool", ">= 2", pool > 0 ? ours / pool : 0, ours >= 2 * pool);
-  row("4 KiB random reads: IOPS / fio io_uring engine (depth 64)", ">= 0.9", fio > 0 ? ours / fio : 0, ours >= 0.9 * fio);
-  const double h = rate("http/switchyard", "req_per_s");
-  const double tpr = rate("http/thread_per_request", "req_per_s");
-  const double tp = rate("http/thread_pool_64", "req_per_s");
-  const double wrk = rate("http/wrk", "req_per_s");
-  row("10,000 4 KiB pages from nginx, 64 keep-alive connections: req/s / thread per request", ">= 3", tpr > 0 ? h / tpr : 0, h >= 3 * tpr);
-  row("the same: req/s / 64-thread pool", ">= 1.5", tp > 0 ? h / tp : 0, h >= 1.5 * tp);
-  row("the same: req/s / wrk (-t2 -c64)", ">= 0.8", wrk > 0 ? h / wrk : 0, h >= 0.8 * wrk);
-  const double spawn_ns = r.counter("task/await_empty", "ns_per_task");
-  row("spawn and await an empty task (ns)", "<= 100", spawn_ns, spawn_ns <= 100);
-  const double detached_ns = r.counter("task/spawn_detached_empty", "ns_per_task");
-  row("spawn a detached empty task and let it run (ns)", "(no goal)", detached_ns, true, false);
-  const double off = rate("offload/round_trip", "median_us");
-  row("offload round trip of an empty function (us, median)", "<= 20", off, off <= 20);
-  md << "\nAbsolute: reads " << ours << " IOPS (pread pool " << pool << ", fio " << fio << "); HTTP " << h
-     << " req/s (thread per request " << tpr << ", pool " << tp << ", wrk " << wrk << ")\n";
-  std::ofstream(path) << md.str();
-  std::printf("\n%s", md.str().c_str());
+  in_flight(benchmark::RegisterBenchmark("http_in_flight/io_uring", [](benchmark::State& s) { http_in_flight_context(s, false); }));
+  in_flight(benchmark::RegisterBenchmark("http_in_flight/fallback", [](benchmark::State& s) { http_in_flight_context(s, true); }));
+  in_flight(benchmark::RegisterBenchmark("http_in_flight/thread_pool", http_in_flight_threads));
+  // wrk runs for whole seconds: one repetition of each point in a quick run.
+  auto* wrk = in_flight(benchmark::RegisterBenchmark("http_in_flight/wrk", http_in_flight_wrk));
+  if (quick) wrk->Repetitions(1);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string report = "io-bench-report.md", port;
-  std::vector<char*> args = sb::take_flags(argc, argv, {{"--report=", &report}, {"--nginx-port=", &port}});
-  if (!port.empty()) nginx_port = static_cast<std::uint16_t>(std::stoul(port));
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  // fio right after ours, as the figure asks.
-  benchmark::RegisterBenchmark("io_random_read/switchyard", random_reads_switchyard)->Iterations(3)->UseManualTime();
-  benchmark::RegisterBenchmark("io_random_read/fio", random_reads_fio)->Iterations(1)->UseManualTime();
-  benchmark::RegisterBenchmark("io_random_read/pread_pool_64", random_reads_pread_pool)->Iterations(3)->UseManualTime();
-  if (nginx_port != 0) {
-    benchmark::RegisterBenchmark("http/switchyard", http_switchyard)->Iterations(3)->UseManualTime();
-    benchmark::RegisterBenchmark("http/wrk", http_wrk)->Iterations(1)->UseManualTime();
-    benchmark::RegisterBenchmark("http/thread_pool_64", http_thread_pool)->Iterations(3)->UseManualTime();
-    benchmark::RegisterBenchmark("http/thread_per_request", http_thread_per_request)->Iterations(1)->UseManualTime();
-  }
-  benchmark::RegisterBenchmark("task/await_empty", spawn_and_await)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
-  benchmark::RegisterBenchmark("task/spawn_detached_empty", spawn_detached)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
-  benchmark::RegisterBenchmark("offload/round_trip", offload_round_trip)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
-  sb::collecting_reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  write_io_report(reporter, report);
-  benchmark::Shutdown();
-  return 0;
+  unsigned port = 0;
+  return sb::suite_main(
+      argc, argv, "io_bench: the I/O layer beside a pread pool, fio, threads and wrk",
+      [&](CLI::App& app) {
+        app.add_option("--nginx-port", port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)")
+            ->check(CLI::Range(1, 65535));
+      },
+      [&](const sb::suite_settings& settings) {
+        nginx_port = static_cast<std::uint16_t>(port);
+        if (settings.quick) {
+          file_bytes = std::size_t{256} << 20;
+          reads_per_run = 50'000;
+          sweep_requests = 2'000;
+          peer_seconds = 1;
+        }
+        // fio right after ours, as the figure asks.
+        benchmark::RegisterBenchmark("io_random_read/switchyard", random_reads_switchyard)->Iterations(3)->UseManualTime();
+        auto* fio = benchmark::RegisterBenchmark("io_random_read/fio", random_reads_fio)->Iterations(1)->UseManualTime();
+        if (settings.quick) fio->Repetitions(1);
+        benchmark::RegisterBenchmark("io_random_read/pread_pool_64", random_reads_pread_pool)->Iterations(3)->UseManualTime();
+        if (nginx_port != 0) register_http(settings.quick);
+        benchmark::RegisterBenchmark("task/await_empty", spawn_and_await)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
+        benchmark::RegisterBenchmark("task/spawn_detached_empty", spawn_detached)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
+        benchmark::RegisterBenchmark("offload/round_trip", offload_round_trip)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
+        return 0;
+      });
 }

@@ -1,6 +1,6 @@
-// The processes backend beside threads and beside the tools a user would
-// otherwise reach for: multiprocessing.Pool, and reading the parent's memory
-// with process_vm_readv (the option not built for std::vector input).
+// The processes suite: the backend beside threads and beside the tools a user
+// would otherwise reach for: multiprocessing.Pool, and reading the parent's
+// memory with process_vm_readv (the option not built for std::vector input).
 #include "processes_cases.hpp"
 
 #include <spawn.h>
@@ -23,6 +23,7 @@
 #include "support/interleaved.hpp"
 #include "support/median.hpp"
 #include "support/run_program.hpp"
+#include "support/suite_main.hpp"
 
 namespace switchyard::bench {
 namespace {
@@ -78,10 +79,10 @@ void register_overhead() {
   }
 }
 
-// Interleaved rounds, as for the 2 GiB threads figures (support/interleaved.hpp).
-void register_gib() {
-  benchmark::RegisterBenchmark("processes_1GiB/interleaved", [](benchmark::State& state) {
-    constexpr std::size_t n = (std::size_t{1} << 30) / sizeof(float);
+// Interleaved rounds, as for the threads figures in DRAM (support/interleaved.hpp).
+void register_dram(std::size_t bytes, int rounds) {
+  benchmark::RegisterBenchmark("processes_dram/interleaved", [bytes](benchmark::State& state) {
+    const std::size_t n = bytes / sizeof(float);
     const auto& shared = shared_floats(n);
     static huge_array vector_input(n * sizeof(float), value_at);
     const auto vec = vector_input.span();
@@ -96,6 +97,7 @@ void register_gib() {
       if (const double t = vm_readv_seconds(vec, std::thread::hardware_concurrency()); t > 0) readv.push_back(t);
     });
     const double gib = double(n * sizeof(float)) / 1e9;
+    state.counters["bytes"] = double(bytes);
     for (std::size_t j = 0; j < names.size(); ++j) state.counters[names[j] + "_GBps"] = gib / median(seconds[j]);
     state.counters["processes_vs_threads"] = median_ratio(seconds[1], seconds[0]);
     state.counters["processes_vector_vs_threads"] = median_ratio(seconds[3], seconds[2]);
@@ -103,7 +105,7 @@ void register_gib() {
       state.counters["vm_readv_GBps"] = gib / median(readv);
       state.counters["vm_readv_vs_threads"] = median_ratio(readv, seconds[2]);
     }
-  })->Iterations(9)->UseManualTime()->Unit(benchmark::kMillisecond);
+  })->Iterations(rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
 void register_multiprocessing() {
@@ -137,11 +139,15 @@ void register_multiprocessing() {
 
 }  // namespace
 
-void register_processes() {
-  if (!sy::availability(sy::backend::processes).available) return;
+int register_processes(bool quick) {
+  if (const auto a = sy::availability(sy::backend::processes); !a.available) {
+    std::fprintf(stderr, "processes_bench: the processes backend is not available here: %s\n", a.reason.c_str());
+    return suite_skipped;
+  }
   register_overhead();
-  register_gib();
+  register_dram(quick ? std::size_t{256} << 20 : std::size_t{1} << 30, quick ? 5 : 9);
   register_multiprocessing();
+  return 0;
 }
 
 }  // namespace switchyard::bench

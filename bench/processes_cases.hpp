@@ -1,11 +1,12 @@
-// The processes backend's benchmarks (registered by reduce_bench's main).
+// The processes suite's benchmarks (registered by processes_bench's main).
 #pragma once
 
 namespace switchyard::bench {
 
-/// Per-call overhead at 4 KiB, 1 GiB against threads (shared_array and
-/// std::vector input, and the process_vm_readv option), and the
-/// multiprocessing.Pool peer.
-void register_processes();
+/// Per-call overhead at 4 KiB, a DRAM-sized sum against threads
+/// (shared_array and std::vector input, and the process_vm_readv option), and
+/// the multiprocessing.Pool peer. Returns suite_skipped (having said why)
+/// where the backend is not available.
+int register_processes(bool quick);
 
 }  // namespace switchyard::bench

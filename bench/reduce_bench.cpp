@@ -1,8 +1,11 @@
-// The reduction benchmark: switchyard's backends beside the peers a user
-// would otherwise pick, on the sizes the foundation issue names, plus the
-// accuracy modes' cost, the simd/threads crossover that sets
-// backend::automatic's threshold, and the processes backend
-// (processes_cases.cpp). Run through `./sy bench`.
+// The reduction suite: switchyard's backends beside the peers a user would
+// otherwise pick. A sweep of every op over sizes from the L1 cache to DRAM
+// (the throughput plots), and the cases the goals name: the float sum at
+// 64 KiB against std::accumulate and omp simd, automatic at 1,000 elements,
+// the accuracy modes' cost, where threads start to beat simd, and the sum in
+// DRAM against a plain read loop on every core and std::reduce(par_unseq).
+// `switchyard bench` runs it (suite `reduce`); alone:
+//   reduce_bench [--quick] [Google Benchmark flags]
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -13,16 +16,16 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <switchyard/switchyard.hpp>
 
 #include "peers/peers.hpp"
-#include "processes_cases.hpp"
-#include "report.hpp"
 #include "support/huge_array.hpp"
 #include "support/interleaved.hpp"
 #include "support/median.hpp"
+#include "support/suite_main.hpp"
 
 namespace sy = switchyard;
 namespace sb = switchyard::bench;
@@ -30,9 +33,31 @@ namespace sb = switchyard::bench;
 namespace {
 
 constexpr std::size_t kib = 1024;
-constexpr std::size_t l2_bytes = 64 * kib;          // the issue's "L2-resident" size
-constexpr std::size_t dram_bytes = std::size_t{2} << 30;  // 2 GiB
-constexpr std::size_t accuracy_dram_bytes = std::size_t{256} << 20;
+constexpr std::size_t mib = kib * kib;
+constexpr std::size_t l2_bytes = 64 * kib;  // the issue's "L2-resident" size
+
+/// Sizes of the crossover runs, in KiB: dense around 256 KiB, one chunk of floats.
+constexpr int crossover_kib[] = {128, 256, 272, 288, 320, 384, 512, 768, 1024, 2048};
+
+/// Sizes that --quick shrinks: DRAM-resident still (over 4x the last-level
+/// cache of the machines we run on), a quarter of the time.
+struct sizes {
+  std::size_t dram;           // the bandwidth figures
+  std::size_t accuracy_dram;  // the accuracy modes' cost in DRAM
+  std::size_t sweep_largest;  // the throughput plots' last size
+  std::size_t sweep_step;     // ratio of neighbouring sizes in the sweep
+  double sweep_min_seconds;   // each sweep case's minimum time
+  int dram_rounds;
+};
+
+sizes sizes_for(bool quick) {
+  if (quick) return {512 * mib, 64 * mib, 256 * mib, 4, 0.02, 7};
+  return {2048 * mib, 256 * mib, 1024 * mib, 2, 0.2, 15};
+}
+
+std::string size_name(std::size_t bytes) {
+  return bytes >= mib && bytes % mib == 0 ? std::to_string(bytes / mib) + "MiB" : std::to_string(bytes / kib) + "KiB";
+}
 
 /// Page-touched buffers of each size, made once and shared by all runs.
 std::span<const float> floats(std::size_t bytes) {
@@ -71,14 +96,16 @@ void register_l2() {
   }
 }
 
-// ---- float sum at 2 GiB: threads against a plain 2-thread read loop and
+// ---- float sum in DRAM: threads against a plain read loop on every core and
 // std::reduce(par_unseq), in interleaved rounds (support/interleaved.hpp);
 // the figures are medians of per-round ratios.
-void register_dram() {
-  benchmark::RegisterBenchmark("sum_2GiB/interleaved", [](benchmark::State& state) {
+void register_dram(const sizes& z) {
+  const std::size_t dram_bytes = z.dram;
+  benchmark::RegisterBenchmark("sum_dram/interleaved", [dram_bytes](benchmark::State& state) {
     const auto v = floats(dram_bytes);
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const std::vector<std::pair<std::string, std::function<float()>>> variants{
-        {"read_loop_2_threads", [&] { return sb::read_loop_threads(v.data(), v.size(), 2); }},
+        {"read_loop_all_cores", [&] { return sb::read_loop_threads(v.data(), v.size(), cores); }},
         {"std_reduce_par_unseq", [&] { return sb::std_reduce_par_unseq(v.data(), v.size()); }},
         {"threads_fast", [&] { return sy::sum(v, {.backend = sy::backend::threads, .accuracy = sy::accuracy::fast}); }},
         {"threads", [&] { return sy::sum(v, {.backend = sy::backend::threads}); }},
@@ -99,11 +126,12 @@ void register_dram() {
     for (std::size_t j = 0; j < variants.size(); ++j) {
       state.counters[variants[j].first + "_GBps"] = double(dram_bytes) / sb::median(seconds[j]) / 1e9;
     }
-    state.counters["threads_vs_read_loop"] = ratio("read_loop_2_threads", "threads");
-    state.counters["threads_fast_vs_read_loop"] = ratio("read_loop_2_threads", "threads_fast");
+    state.counters["bytes"] = double(dram_bytes);
+    state.counters["threads_vs_read_loop"] = ratio("read_loop_all_cores", "threads");
+    state.counters["threads_fast_vs_read_loop"] = ratio("read_loop_all_cores", "threads_fast");
     state.counters["threads_vs_std_reduce"] = ratio("std_reduce_par_unseq", "threads");
     state.counters["threads_fast_vs_std_reduce"] = ratio("std_reduce_par_unseq", "threads_fast");
-  })->Iterations(15)->UseManualTime()->Unit(benchmark::kMillisecond);
+  })->Iterations(z.dram_rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
 // ---- automatic at 1,000 elements against forcing simd
@@ -116,12 +144,12 @@ void register_small() {
   });
 }
 
-// ---- the accuracy modes at an L2-resident and a DRAM size, on one and on all threads
-void register_accuracy() {
-  for (std::size_t bytes : {std::size_t{512} * kib, accuracy_dram_bytes}) {
+// ---- the accuracy modes in cache and in DRAM, on one and on all threads
+void register_accuracy(const sizes& z) {
+  for (const auto& [where, bytes] : {std::pair{"cache", std::size_t{512} * kib}, std::pair{"dram", z.accuracy_dram}}) {
     for (auto b : {sy::backend::simd, sy::backend::threads}) {
       for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
-        const std::string name = "accuracy_" + std::to_string(bytes / kib) + "KiB/" +
+        const std::string name = std::string("accuracy_") + where + "_" + size_name(bytes) + "/" +
                                  std::string(sy::to_string(b)) + "_" + std::string(sy::to_string(a));
         benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) {
           run(s, bytes, [=](const auto& v) { return sy::sum(v, {.backend = b, .accuracy = a}); });
@@ -134,7 +162,7 @@ void register_accuracy() {
 // ---- where threads start to beat simd: the threshold automatic uses. Dense
 // around 256 KiB, one chunk of floats: below it threads has one chunk to run.
 void register_crossover() {
-  for (const int kib_count : sb::kCrossoverKiB) {
+  for (const int kib_count : crossover_kib) {
     const auto k = static_cast<std::size_t>(kib_count);
     for (auto b : {sy::backend::simd, sy::backend::threads}) {
       const std::string name = "crossover_" + std::to_string(k) + "KiB/" + std::string(sy::to_string(b));
@@ -145,9 +173,9 @@ void register_crossover() {
   }
 }
 
-// ---- the other ops, for the record
-void register_ops() {
-  for (std::size_t bytes : {l2_bytes, accuracy_dram_bytes}) {
+// ---- the other ops at one size in cache and one in DRAM, for the record
+void register_ops(const sizes& z) {
+  for (std::size_t bytes : {l2_bytes, z.accuracy_dram}) {
     const std::string size = std::to_string(bytes / kib) + "KiB";
     benchmark::RegisterBenchmark(("ops_" + size + "/argmin_simd").c_str(), [=](benchmark::State& s) {
       run(s, bytes, [](const auto& v) { return sy::argmin(v, {.backend = sy::backend::simd}); });
@@ -164,23 +192,67 @@ void register_ops() {
   }
 }
 
+
+// ---- every op over sizes from 1 KiB to DRAM, on every backend and (for the
+// float sum) every peer: the throughput plots. One name per op and variant,
+// the size as the argument ("sweep_sum/simd/bytes:4096").
+void register_sweep(const sizes& z) {
+  using variant = std::pair<std::string, std::function<void(std::span<const float>)>>;
+  const auto on = [](sy::backend b, auto f) {
+    return [b, f](std::span<const float> v) { benchmark::DoNotOptimize(f(v, sy::options{.backend = b})); };
+  };
+  const auto backends = [&](auto f) {
+    std::vector<variant> out;
+    for (auto b : {sy::backend::serial, sy::backend::simd, sy::backend::threads, sy::backend::automatic}) {
+      out.emplace_back(std::string(sy::to_string(b)), on(b, f));
+    }
+    return out;
+  };
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::pair<std::string, std::vector<variant>>> ops{
+      {"sum", backends([](auto v, const sy::options& o) { return sy::sum(v, o); })},
+      {"dot", backends([](auto v, const sy::options& o) { return sy::dot(v, v, o); })},
+      {"argmin", backends([](auto v, const sy::options& o) { return sy::argmin(v, o); })},
+      {"minmax", backends([](auto v, const sy::options& o) { return sy::minmax(v, o); })},
+      {"count_if", backends([](auto v, const sy::options& o) { return sy::count_if(v, sy::gt(1.0f), o); })},
+  };
+  auto& sum = ops.front().second;
+  sum.emplace_back("accumulate_O2", [](auto v) { benchmark::DoNotOptimize(sb::accumulate_o2(v.data(), v.size())); });
+  sum.emplace_back("omp_simd_native", [](auto v) { benchmark::DoNotOptimize(sb::omp_simd_native(v.data(), v.size())); });
+  sum.emplace_back("std_reduce_par_unseq",
+                   [](auto v) { benchmark::DoNotOptimize(sb::std_reduce_par_unseq(v.data(), v.size())); });
+  sum.emplace_back("read_loop_all_cores",
+                   [cores](auto v) { benchmark::DoNotOptimize(sb::read_loop_threads(v.data(), v.size(), cores)); });
+  for (const auto& [op, variants] : ops) {
+    for (const auto& [name, f] : variants) {
+      auto* b = benchmark::RegisterBenchmark(("sweep_" + op + "/" + name).c_str(), [f](benchmark::State& s) {
+        const auto bytes = static_cast<std::size_t>(s.range(0));
+        run(s, bytes, [&](const auto& v) {
+          f(v);
+          return 0;
+        });
+      });
+      b->ArgName("bytes")->UseRealTime()->MinTime(z.sweep_min_seconds);
+      for (std::size_t bytes = kib; bytes <= z.sweep_largest; bytes *= z.sweep_step) {
+        b->Arg(static_cast<std::int64_t>(bytes));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string report_path = "bench-report.md";
-  std::vector<char*> args = sb::take_flags(argc, argv, {{"--report=", &report_path}});
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  register_l2();
-  register_small();
-  register_crossover();
-  register_accuracy();
-  register_ops();
-  register_dram();
-  sb::register_processes();
-  sb::collecting_reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  sb::write_report(reporter, report_path);
-  benchmark::Shutdown();
-  return 0;
+  return sb::suite_main(argc, argv, "reduce_bench: switchyard's reductions beside their peers", {},
+                        [](const sb::suite_settings& settings) {
+                          const sizes z = sizes_for(settings.quick);
+                          register_l2();
+                          register_small();
+                          register_crossover();
+                          register_accuracy(z);
+                          register_ops(z);
+                          register_sweep(z);
+                          register_dram(z);
+                          return 0;
+                        });
 }

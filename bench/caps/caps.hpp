@@ -22,6 +22,8 @@ struct measurement {
   std::string unit;    ///< "GB/s", "us", "ns"
   bool higher_is_better;
   std::string method;  ///< how it was measured, in a sentence
+  double low = 0;      ///< the spread of the repetitions (range, or quartiles for a median); 0 and 0: not kept
+  double high = 0;
 };
 
 /// What the machine is: CPU, caches, SIMD targets, kernel, io_uring, CUDA.
@@ -40,6 +42,12 @@ nlohmann::json build_report(bool quick);
 
 /// The report as a human-readable table.
 std::string format_report(const nlohmann::json& report);
+
+/// The facts that decide how the figures of two reports compare, where they
+/// differ: CPU, SIMD target, caches, kernel, load, quick or full. Each entry
+/// a sentence ("SIMD target: AVX2 on A, AVX3 on B").
+std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohmann::json& b,
+                                          const std::string& label_a = "A", const std::string& label_b = "B");
 
 /// Reports side by side: values, ratios to the first, grouped, with the
 /// crossovers that change routing pointed out. Throws std::runtime_error for

@@ -2,6 +2,7 @@
 // speed-up of every machine over the first, grouped, then the crossovers,
 // with the ones that would route work differently pointed out.
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,28 @@ void check_document(const nlohmann::json& r, const std::string& label) {
                                          "this version's `switchyard caps --json FILE`",
                                          label, r.value("schema_version", 0), schema_version));
   }
+  // What the comparison reads, checked once, so a hand-edited or truncated
+  // report is an error that names the field rather than undefined behaviour.
+  const auto fail = [&](const std::string& what) {
+    throw std::runtime_error(label + " is not a complete caps report: " + what);
+  };
+  if (!r.contains("facts") || !r["facts"].is_object()) fail("no \"facts\" object");
+  for (const char* list : {"measurements", "crossovers"}) {
+    if (!r.contains(list) || !r[list].is_array()) fail(std::string("no \"") + list + "\" array");
+  }
+  for (const auto& m : r["measurements"]) {
+    if (!m.is_object() || !m.contains("name") || !m["name"].is_string() || !m.contains("group") ||
+        !m["group"].is_string() || !m.contains("value") || !m["value"].is_number() || !m.contains("unit") ||
+        !m["unit"].is_string() || !m.contains("higher_is_better") || !m["higher_is_better"].is_boolean()) {
+      fail("a measurement lacks name, group, value, unit or higher_is_better: " + m.dump().substr(0, 120));
+    }
+  }
+  for (const auto& c : r["crossovers"]) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("bytes") ||
+        !(c["bytes"].is_null() || c["bytes"].is_number())) {
+      fail("a crossover lacks name or bytes: " + c.dump().substr(0, 120));
+    }
+  }
 }
 
 const nlohmann::json* find_named(const nlohmann::json& list, const std::string& name) {
@@ -32,6 +55,22 @@ const nlohmann::json* find_named(const nlohmann::json& list, const std::string& 
     if (m["name"] == name) return &m;
   }
   return nullptr;
+}
+
+/// Whether two measurements' spreads overlap: their difference is within
+/// the noise of the repetitions. False where a report kept no spread.
+bool within_spread(const nlohmann::json& a, const nlohmann::json& b) {
+  if (!a.contains("spread") || !b.contains("spread")) return false;
+  const double a_low = a["spread"].value("low", 0.0), a_high = a["spread"].value("high", 0.0);
+  const double b_low = b["spread"].value("low", 0.0), b_high = b["spread"].value("high", 0.0);
+  return a_low <= b_high && b_low <= a_high;
+}
+
+/// r["facts"][key], or an empty object.
+const nlohmann::json& member_or_empty(const nlohmann::json& r, const char* facts, const char* key) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  if (!r.contains(facts) || !r[facts].contains(key)) return empty;
+  return r[facts][key];
 }
 
 /// How much better machine i is than the first: > 1 means better, whatever
@@ -47,7 +86,44 @@ std::string crossover_text(const nlohmann::json* c) {
   return c->at("bytes").is_null() ? "never" : "from " + bytes(c->at("bytes").get<double>());
 }
 
+std::string text_at(const nlohmann::json& doc, const std::vector<std::string>& path) {
+  const nlohmann::json* at = &doc;
+  for (const auto& key : path) {
+    if (!at->is_object() || !at->contains(key)) return "unknown";
+    at = &(*at)[key];
+  }
+  return at->is_string() ? at->get<std::string>() : at->dump();
+}
+
 }  // namespace
+
+std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohmann::json& b, const std::string& label_a,
+                                          const std::string& label_b) {
+  std::vector<std::string> out;
+  const auto differ = [&](const std::string& what, const std::string& x, const std::string& y) {
+    if (x != y) out.push_back(fmt::format("{}: {} on {}, {} on {}", what, x, label_a, y, label_b));
+  };
+  const auto cpu = [](const nlohmann::json& r) {
+    return r.contains("facts") && r["facts"].contains("cpu") ? describe_cpu(r["facts"]["cpu"]) : std::string("unknown");
+  };
+  const auto caches = [](const nlohmann::json& r) {
+    return r.contains("facts") && r["facts"].contains("cpu") && r["facts"]["cpu"].contains("caches")
+               ? describe_caches(r["facts"]["cpu"]["caches"])
+               : std::string("unknown");
+  };
+  differ("CPU", cpu(a), cpu(b));
+  differ("SIMD target", text_at(a, {"facts", "simd", "active_target"}), text_at(b, {"facts", "simd", "active_target"}));
+  differ("caches", caches(a), caches(b));
+  differ("kernel", text_at(a, {"facts", "kernel", "release"}), text_at(b, {"facts", "kernel", "release"}));
+  differ("mode", a.value("quick", false) ? "quick" : "full", b.value("quick", false) ? "quick" : "full");
+  const double load_a = a.contains("facts") ? a["facts"].value("load_average_1min", 0.0) : 0.0;
+  const double load_b = b.contains("facts") ? b["facts"].value("load_average_1min", 0.0) : 0.0;
+  if (std::abs(load_a - load_b) >= 0.5) {
+    out.push_back(fmt::format("load: {:.2f} on {}, {:.2f} on {} (other work on a machine lowers its figures)", load_a,
+                              label_a, load_b, label_b));
+  }
+  return out;
+}
 
 std::string format_comparison(const std::vector<nlohmann::json>& reports, const std::vector<std::string>& labels) {
   if (reports.size() < 2) throw std::runtime_error("compare needs two or more reports");
@@ -55,8 +131,18 @@ std::string format_comparison(const std::vector<nlohmann::json>& reports, const 
 
   std::string out;
   for (std::size_t i = 0; i < reports.size(); ++i) {
-    out += fmt::format("{}: {} ({}), {}\n", labels[i], reports[i]["facts"]["hostname"].get<std::string>(),
-                       describe_cpu(reports[i]["facts"]["cpu"]), reports[i]["created"].get<std::string>());
+    out += fmt::format("{}: {} ({}), {}\n", labels[i], text_at(reports[i], {"facts", "hostname"}),
+                       describe_cpu(member_or_empty(reports[i], "facts", "cpu")), text_at(reports[i], {"created"}));
+  }
+  // What differs besides the measurements, and whether a difference in the
+  // routing can be trusted: not when one report was taken under load or
+  // in the other mode.
+  std::vector<bool> comparable(reports.size(), true);
+  for (std::size_t i = 1; i < reports.size(); ++i) {
+    for (const auto& d : fact_differences(reports[0], reports[i], labels[0], labels[i])) {
+      out += "  differs: " + d + "\n";
+      if (d.rfind("load", 0) == 0 || d.rfind("mode", 0) == 0) comparable[i] = false;
+    }
   }
   const std::string& base = labels[0];
   for (const char* group : {"compute", "memory", "os", "io", "gpu"}) {
@@ -81,13 +167,15 @@ std::string format_comparison(const std::vector<nlohmann::json>& reports, const 
       for (const auto* m : row) out += fmt::format("{:>12}", m ? number(m->at("value").get<double>()) : "-");
       for (std::size_t i = 1; i < row.size(); ++i) {
         const double s = row[0] && row[i] ? speedup(*row[0], *row[i]) : 0;
-        out += fmt::format("{:>14}", s > 0 ? fmt::format("{:.2f}x", s) : "-");
+        const bool noise = s > 0 && within_spread(*row[0], *row[i]);
+        out += fmt::format("{:>14}", s > 0 ? fmt::format("{:.2f}x{}", s, noise ? " ~" : "  ") : "-");
       }
       out += "\n";
     }
   }
   out += fmt::format("\nspeed-ups are in the direction that is better: above 1 means faster or more bandwidth "
-                     "than {}\n\ncrossovers (where routing changes)\n", base);
+                     "than {}; ~ marks a difference within the two reports' spreads (noise)\n\ncrossovers (where "
+                     "routing changes)\n", base);
   std::vector<std::string> names;
   for (const auto& r : reports) {
     for (const auto& c : r["crossovers"]) {
@@ -97,15 +185,20 @@ std::string format_comparison(const std::vector<nlohmann::json>& reports, const 
   for (const auto& name : names) {
     std::vector<std::string> where;
     std::set<std::string> distinct;
+    bool trusted = true;
+    const std::string first = crossover_text(find_named(reports[0]["crossovers"], name));
     for (std::size_t i = 0; i < reports.size(); ++i) {
       const std::string t = crossover_text(find_named(reports[i]["crossovers"], name));
       where.push_back(t + " on " + labels[i]);
       distinct.insert(t);
+      if (t != first && !comparable[i]) trusted = false;
     }
     std::string line;
     for (const auto& w : where) line += (line.empty() ? "" : ", ") + w;
     out += fmt::format("  {}: {}{}\n", name, line,
-                       distinct.size() > 1 ? "  <- routes differently" : "");
+                       distinct.size() <= 1 ? ""
+                       : trusted            ? "  <- routes differently"
+                                            : "  <- differs, but the reports differ in load or mode: may be noise");
   }
   return out;
 }

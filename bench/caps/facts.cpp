@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <hwloc.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -39,29 +41,41 @@ std::string read_line(const fs::path& p) {
   return line;
 }
 
-/// "32K" / "1024K" / "32M" as sysfs writes cache sizes, in bytes.
-long long parse_size(const std::string& s) {
-  if (s.empty()) return 0;
-  long long v = std::atoll(s.c_str());
-  switch (s.back()) {
-    case 'K': return v << 10;
-    case 'M': return v << 20;
-    case 'G': return v << 30;
-    default: return v;
+/// The caches of the first core (each level and type once), from hwloc,
+/// which reads them from CPUID where a VM has no
+/// /sys/devices/system/cpu/cpu0/cache (the report said "caches unknown"
+/// there). Sorted by level, then type.
+nlohmann::json caches_from_hwloc(bool without_linux_component = false) {
+  nlohmann::json caches = nlohmann::json::array();
+  hwloc_topology_t topology = nullptr;
+  if (hwloc_topology_init(&topology) != 0) return caches;
+  // Without the linux component hwloc reads the caches with CPUID (its x86
+  // component): the second try, where sysfs had none.
+  if (without_linux_component) hwloc_topology_set_components(topology, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "linux");
+  hwloc_topology_set_icache_types_filter(topology, HWLOC_TYPE_FILTER_KEEP_ALL);
+  if (hwloc_topology_load(topology) == 0) {
+    // Walk up from the first processing unit: its caches, one per level and type.
+    for (hwloc_obj_t o = hwloc_get_obj_by_type(topology, HWLOC_OBJ_PU, 0); o != nullptr; o = o->parent) {
+      if (!hwloc_obj_type_is_cache(o->type) || o->attr == nullptr) continue;
+      const auto& c = o->attr->cache;
+      const char* type = c.type == HWLOC_OBJ_CACHE_DATA          ? "Data"
+                         : c.type == HWLOC_OBJ_CACHE_INSTRUCTION ? "Instruction"
+                                                                 : "Unified";
+      caches.push_back({{"level", c.depth},
+                        {"type", type},
+                        {"size_bytes", static_cast<long long>(c.size)},
+                        {"line_bytes", c.linesize},
+                        {"shared_by_threads", hwloc_bitmap_weight(o->cpuset)}});
+    }
   }
+  hwloc_topology_destroy(topology);
+  if (caches.empty() && !without_linux_component) return caches_from_hwloc(true);
+  std::sort(caches.begin(), caches.end(), [](const auto& a, const auto& b) {
+    return std::tie(a["level"], a["type"]) < std::tie(b["level"], b["type"]);
+  });
+  return caches;
 }
 
-/// CPUs in a sysfs list like "0-3,8,10-11".
-int count_cpu_list(const std::string& list) {
-  int n = 0;
-  std::stringstream ss(list);
-  std::string part;
-  while (std::getline(ss, part, ',')) {
-    const auto dash = part.find('-');
-    n += dash == std::string::npos ? 1 : std::atoi(part.c_str() + dash + 1) - std::atoi(part.c_str()) + 1;
-  }
-  return n;
-}
 
 nlohmann::json cpu_facts() {
   nlohmann::json cpu;
@@ -98,22 +112,7 @@ nlohmann::json cpu_facts() {
     }
   }
   cpu["numa_nodes"] = std::max(1, nodes);
-  nlohmann::json caches = nlohmann::json::array();
-  const fs::path cache_dir = "/sys/devices/system/cpu/cpu0/cache";
-  if (fs::exists(cache_dir)) {
-    for (const auto& e : fs::directory_iterator(cache_dir)) {
-      if (e.path().filename().string().rfind("index", 0) != 0) continue;
-      caches.push_back({{"level", std::atoi(read_line(e.path() / "level").c_str())},
-                        {"type", read_line(e.path() / "type")},
-                        {"size_bytes", parse_size(read_line(e.path() / "size"))},
-                        {"line_bytes", std::atoi(read_line(e.path() / "coherency_line_size").c_str())},
-                        {"shared_by_threads", count_cpu_list(read_line(e.path() / "shared_cpu_list"))}});
-    }
-  }
-  std::sort(caches.begin(), caches.end(), [](const auto& a, const auto& b) {
-    return std::tie(a["level"], a["type"]) < std::tie(b["level"], b["type"]);
-  });
-  cpu["caches"] = caches;
+  cpu["caches"] = caches_from_hwloc();
   return cpu;
 }
 

@@ -36,6 +36,7 @@ nlohmann::json build_report(bool quick) {
   for (const auto& m : measure(report["facts"], quick)) {
     ms.push_back({{"name", m.name}, {"group", m.group}, {"value", m.value}, {"unit", m.unit},
                   {"higher_is_better", m.higher_is_better}, {"method", m.method}});
+    if (m.high > 0) ms.back()["spread"] = {{"low", m.low}, {"high", m.high}};
   }
   report["measurements"] = ms;
   report["crossovers"] = measure_crossovers(report["facts"], quick);

@@ -34,16 +34,17 @@ std::string join(const nlohmann::json& strings) {
 
 std::string describe_cpu(const nlohmann::json& cpu) {
   return fmt::format("{}, {} socket(s), {} cores, {} threads, {} NUMA node(s)",
-                     cpu.value("model", std::string("unknown model")), cpu["sockets"].get<int>(),
-                     cpu["cores"].get<int>(), cpu["threads"].get<int>(), cpu["numa_nodes"].get<int>());
+                     cpu.value("model", std::string("unknown model")), cpu.value("sockets", 0), cpu.value("cores", 0),
+                     cpu.value("threads", 0), cpu.value("numa_nodes", 0));
 }
 
 std::string describe_caches(const nlohmann::json& caches) {
   std::string out;
   for (const auto& c : caches) {
-    const std::string type = c["type"] == "Data" ? "d" : c["type"] == "Instruction" ? "i" : "";
-    out += fmt::format("{}L{}{} {} (shared by {})", out.empty() ? "" : ", ", c["level"].get<int>(), type,
-                       bytes(c["size_bytes"].get<double>()), c["shared_by_threads"].get<int>());
+    const std::string kind = c.value("type", "");
+    const std::string type = kind == "Data" ? "d" : kind == "Instruction" ? "i" : "";
+    out += fmt::format("{}L{}{} {} (shared by {})", out.empty() ? "" : ", ", c.value("level", 0), type,
+                       bytes(c.value("size_bytes", 0.0)), c.value("shared_by_threads", 0));
   }
   return out.empty() ? "unknown" : out;
 }

@@ -1,7 +1,8 @@
 // The `switchyard` command: `caps` reports what this machine has and
-// measures; `compare` puts reports side by side; `calibrate` measures the
-// machine for the dispatcher; `explain` shows which backend a call would run
-// on and the model's numbers behind it.
+// measures; `bench` runs every benchmark suite and writes one results file, a
+// report and plots; `compare` puts caps reports or bench results side by
+// side; `calibrate` measures the machine for the dispatcher; `explain` shows
+// which backend a call would run on and the model's numbers behind it.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -15,6 +16,8 @@
 #include <switchyard/log.hpp>
 
 #include "bench/caps/caps.hpp"
+#include "harness/bench_run.hpp"
+#include "harness/compare_results.hpp"
 
 namespace caps = switchyard::caps;
 
@@ -78,9 +81,24 @@ int main(int argc, char** argv) {
       ->check(not_an_option);
   caps_cmd->add_flag("--quick", quick, "measure less (about 2 s instead of about 10 s)");
 
-  auto* compare_cmd = app.add_subcommand("compare", "two or more caps reports side by side, with ratios");
+  auto* bench_cmd = app.add_subcommand("bench", "run the benchmark suites; write results.json, report.md and plots");
+  switchyard::bench::bench_settings bench;
+  bool full = false, quick_bench = false;
+  auto* quick_flag = bench_cmd->add_flag("--quick", quick_bench, "every suite, smaller sizes (the default; about 3 minutes)");
+  bench_cmd->add_flag("--full", full, "every size (up to 30 minutes)")->excludes(quick_flag);
+  std::string suite_list;
+  std::string names;
+  for (const auto& s : switchyard::bench::suite_names()) names += (names.empty() ? "" : ",") + s;
+  bench_cmd->add_option("--suite", suite_list, "comma-separated suites to run: " + names + " (default: all)");
+  bench_cmd->add_option("--out", bench.out_dir, "folder for results.json, report.md and the plots")->capture_default_str();
+  bench_cmd->add_option("--repetitions", bench.repetitions, "repetitions of every case (medians and spread over them)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  bench_cmd->add_option("--filter", bench.filter, "a regular expression: only the Google Benchmark cases it matches");
+
+  auto* compare_cmd = app.add_subcommand("compare", "caps reports, or two bench results.json, side by side");
   std::vector<std::string> files;
-  compare_cmd->add_option("reports", files, "caps reports (JSON) to compare; the first is the baseline")
+  compare_cmd->add_option("reports", files, "caps reports (JSON) or bench results.json files; the first is the baseline")
       ->required()
       ->expected(2, -1)
       ->check(CLI::ExistingFile);
@@ -132,6 +150,14 @@ int main(int argc, char** argv) {
     } else if (*explain_cmd) {
       std::cout << switchyard::to_string(explain_call(op_name, type_name, n, location, accuracy_name, deterministic,
                                                       max_threads));
+    } else if (*bench_cmd) {
+      bench.full = full;
+      for (std::size_t at = 0; at < suite_list.size();) {
+        const std::size_t comma = std::min(suite_list.find(',', at), suite_list.size());
+        if (comma > at) bench.suites.push_back(suite_list.substr(at, comma - at));
+        at = comma + 1;
+      }
+      return switchyard::bench::run_bench(bench);
     } else if (*compare_cmd) {
       std::vector<nlohmann::json> reports;
       for (const auto& f : files) {
@@ -144,7 +170,16 @@ int main(int argc, char** argv) {
       }
       std::vector<std::string> labels;
       for (std::size_t i = 0; i < files.size(); ++i) labels.push_back(std::string(1, static_cast<char>('A' + i)));
-      std::cout << caps::format_comparison(reports, labels);
+      const auto is_results = [](const nlohmann::json& j) {
+        return j.is_object() && j.value("format", "").rfind("switchyard-bench-results", 0) == 0;
+      };
+      if (is_results(reports[0]) || is_results(reports[1])) {
+        if (reports.size() != 2) throw std::runtime_error("compare takes two bench results files (A, then B)");
+        const switchyard::bench::results_view a(reports[0]), b(reports[1]);
+        std::cout << switchyard::bench::format_results_comparison(a, b, labels[0], labels[1]);
+      } else {
+        std::cout << caps::format_comparison(reports, labels);
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "switchyard: %s\n", e.what());

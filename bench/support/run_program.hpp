@@ -37,4 +37,18 @@ inline std::string output_of(std::vector<std::string> args) {
   return text;
 }
 
+/// Runs args (args[0] looked up in PATH) to completion, its output where
+/// ours goes; its exit status, or -1 when it could not start or a signal
+/// ended it.
+inline int run_program(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace switchyard::bench

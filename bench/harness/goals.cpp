@@ -1,0 +1,117 @@
+#include "harness/goals.hpp"
+
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace switchyard::bench {
+namespace {
+
+class goal_list {
+ public:
+  explicit goal_list(const results_view& r) : r_(r) {}
+
+  /// value must be >= bound (at_least) or <= bound; 0 means not measured.
+  void add(const std::string& suite, std::string what, double value, bool at_least, double bound) {
+    if (value <= 0) return;
+    rows_.push_back({suite, std::move(what), fmt::format("{} {}", at_least ? ">=" : "<=", bound), value,
+                     at_least ? value >= bound : value <= bound});
+  }
+  /// seconds(slow) / seconds(fast): how many times faster `fast` is.
+  double speedup(const std::string& suite, const std::string& slow, const std::string& fast) const {
+    const double a = r_.seconds(suite, slow), b = r_.seconds(suite, fast);
+    return a > 0 && b > 0 ? a / b : 0;
+  }
+  double counter(const std::string& suite, const std::string& name, const std::string& c) const {
+    return r_.counter(suite, name, c);
+  }
+  std::vector<goal_row> rows() && { return std::move(rows_); }
+
+ private:
+  const results_view& r_;
+  std::vector<goal_row> rows_;
+};
+
+std::string mib(double bytes) { return fmt::format("{:.0f} MiB", bytes / double(1 << 20)); }
+
+void reduce_goals(goal_list& g, const results_view& r) {
+  const std::string s = "reduce";
+  g.add(s, "float sum 64 KiB, accuracy fast: simd's speed-up over std::accumulate built -O2", g.speedup(s, "sum_64KiB/accumulate_O2", "sum_64KiB/simd_fast"), true, 10);
+  g.add(s, "float sum 64 KiB, accuracy fast: simd's speed-up over omp simd built -O3 -march=native", g.speedup(s, "sum_64KiB/omp_simd_native", "sum_64KiB/simd_fast"), true, 1.0);
+  const std::string dram = "sum_dram/interleaved";
+  const double bytes = g.counter(s, dram, "bytes");
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (bytes > 0) {
+    const std::string size = mib(bytes);
+    g.add(s, fmt::format("float sum {}, accuracy compensated (the default): threads' bandwidth / a plain read loop on all {} cores", size, cores), g.counter(s, dram, "threads_vs_read_loop"), true, 0.90);
+    g.add(s, fmt::format("float sum {}, accuracy fast: threads' bandwidth / a plain read loop on all {} cores", size, cores), g.counter(s, dram, "threads_fast_vs_read_loop"), true, 0.90);
+    g.add(s, fmt::format("float sum {}, accuracy compensated (the default): threads' speed-up over std::reduce(par_unseq)", size), g.counter(s, dram, "threads_vs_std_reduce"), true, 1.0);
+    g.add(s, fmt::format("float sum {}, accuracy fast: threads' speed-up over std::reduce(par_unseq)", size), g.counter(s, dram, "threads_fast_vs_std_reduce"), true, 1.0);
+  }
+  const double automatic = g.speedup(s, "sum_1000/automatic", "sum_1000/simd");
+  g.add(s, "float sum of 1,000: automatic's time / simd forced", automatic, false, 1.3);
+  // The accuracy modes in DRAM: the default (compensated) must cost next to
+  // nothing where memory is the limit.
+  for (const auto& c : r.cases()) {
+    if (c.suite != s || c.family.rfind("accuracy_dram_", 0) != 0 || c.variant.find("_compensated") == std::string::npos) continue;
+    const std::string backend = c.variant.substr(0, c.variant.find('_'));
+    const std::string size = c.family.substr(std::string("accuracy_dram_").size());
+    g.add(s, fmt::format("float sum {} (DRAM), {}: accuracy compensated's time / accuracy fast's time", size, backend),
+          g.speedup(s, c.name, c.family + "/" + backend + "_fast"), false, 1.05);
+  }
+}
+
+}  // namespace
+
+std::vector<goal_row> evaluate_goals(const results_view& r) {
+  goal_list g(r);
+  reduce_goals(g, r);
+  // processes
+  {
+    const std::string s = "processes";
+    g.add(s, "processes: one call's time, sum of a 4 KiB shared_array (us, median)", r.seconds(s, "processes_4KiB/shared_array") * 1e6, false, 50);
+    const std::string dram = "processes_dram/interleaved";
+    if (const double bytes = g.counter(s, dram, "bytes"); bytes > 0) {
+      g.add(s, fmt::format("float sum {} of a shared_array: processes' time / threads' time", mib(bytes)), g.counter(s, dram, "processes_vs_threads"), false, 1.10);
+    }
+  }
+  // io
+  {
+    const std::string s = "io";
+    const double ours = g.counter(s, "io_random_read/switchyard", "IOPS");
+    const auto ratio = [](double a, double b) { return a > 0 && b > 0 ? a / b : 0; };
+    g.add(s, "4 KiB random reads of a cached file, 64 in flight: IOPS / a 64-thread pread pool's", ratio(ours, g.counter(s, "io_random_read/pread_pool_64", "IOPS")), true, 2);
+    g.add(s, "the same: IOPS / fio's io_uring engine at depth 64", ratio(ours, g.counter(s, "io_random_read/fio", "IOPS")), true, 0.9);
+    const double h = g.counter(s, "http/switchyard", "req_per_s");
+    g.add(s, "10,000 4 KiB pages from nginx over 64 keep-alive connections: req/s / one thread per request", ratio(h, g.counter(s, "http/thread_per_request", "req_per_s")), true, 3);
+    g.add(s, "the same: req/s / a 64-thread pool's", ratio(h, g.counter(s, "http/thread_pool_64", "req_per_s")), true, 1.5);
+    g.add(s, "the same: req/s / wrk's (-c64)", ratio(h, g.counter(s, "http/wrk", "req_per_s")), true, 0.8);
+    g.add(s, "spawn and await an empty task (ns)", g.counter(s, "task/await_empty", "ns_per_task"), false, 100);
+    g.add(s, "offload round trip of an empty function (us, median)", g.counter(s, "offload/round_trip", "median_us"), false, 20);
+  }
+  // cuda
+  {
+    const std::string s = "cuda";
+    const double gib = double(std::size_t{1} << 30);
+    const double copy = r.seconds(s, "device_copy"), sum = r.seconds(s, "sum/device"), h2d = r.seconds(s, "pinned_host_to_device");
+    if (copy > 0 && sum > 0) g.add(s, "1 GiB float sum on the device: bandwidth / device-to-device copy bandwidth (read + write)", (gib / sum) / (2 * gib / copy), true, 0.9);
+    g.add(s, "the same: time / cub::DeviceReduce::Sum's", g.speedup(s, "sum/device", "sum/cub"), false, 1.0);
+    g.add(s, "argmin of 1 GiB floats: time / cub::DeviceReduce::ArgMin's", g.speedup(s, "argmin/device", "argmin/cub"), false, 1.1);
+    if (h2d > 0) g.add(s, "1 GiB float sum of a std::vector (pinned staging): bandwidth / pinned host-to-device copy bandwidth", g.speedup(s, "pinned_host_to_device", "sum/host_staged"), true, 0.8);
+  }
+  // dispatch
+  if (const auto* d = r.suite("dispatch"); d && d->contains("results")) {
+    const auto& res = (*d)["results"];
+    for (const auto& p : res.value("policies", nlohmann::json::array())) {
+      if (p.value("policy", "").rfind("automatic's choice", 0) == 0) {
+        g.add("dispatch", fmt::format("dispatcher: geometric mean regret over {} grid points", p.value("points", 0)), p.value("geomean_regret", 0.0), false, 1.03);
+      }
+    }
+    if (res.value("agreement_points", 0) > 0) {
+      g.add("dispatch", "two full calibrations choose the same backend (share of grid points outside near-ties, %)", 100 * res.value("agreement", 0.0), true, 98);
+    }
+  }
+  return std::move(g).rows();
+}
+
+}  // namespace switchyard::bench

@@ -1,0 +1,385 @@
+#include "harness/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "bench/caps/text.hpp"
+#include "harness/goals.hpp"
+#include "harness/stats.hpp"
+
+namespace switchyard::bench {
+namespace {
+
+using caps::number;
+
+/// What a row reports: a rate (higher is better) or a time.
+struct metric {
+  std::string unit;
+  bool higher_is_better = true;
+  std::vector<double> values;  // per repetition, in `unit`
+  double per_base = 1;         // `unit`s per second or per the rate's base: rows of a group compare in base units
+};
+
+/// switchyard's own variants; everything else in a table is a peer.
+bool is_peer(const std::string& variant) {
+  for (const char* p : {"accumulate", "omp_simd", "std_reduce", "read_loop", "pread_pool", "fio", "thread_per_request",
+                        "thread_pool", "wrk", "multiprocessing", "vm_readv", "cub", "python", "numpy", "asyncio",
+                        "http_client"}) {
+    if (variant.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+metric time_metric(const std::vector<double>& seconds) {
+  const double m = spread_of(seconds).median;
+  const auto [unit, scale] = m >= 1      ? std::pair{"s", 1.0}
+                             : m >= 1e-3 ? std::pair{"ms", 1e3}
+                             : m >= 1e-6 ? std::pair{"us", 1e6}
+                                         : std::pair{"ns", 1e9};
+  metric out{unit, false, {}, scale};
+  for (double s : seconds) out.values.push_back(s * scale);
+  return out;
+}
+
+metric metric_of(const case_runs& c) {
+  const auto rate = [&](const char* counter, const char* unit, double scale) -> std::optional<metric> {
+    const auto it = c.counters.find(counter);
+    if (it == c.counters.end()) return std::nullopt;
+    metric m{unit, true, {}, scale};
+    for (double v : it->second) m.values.push_back(v * scale);
+    return m;
+  };
+  if (auto m = rate("bytes_per_second", "GB/s", 1e-9)) return *m;
+  if (auto m = rate("req_per_s", "req/s", 1)) return *m;
+  if (auto m = rate("IOPS", "IOPS", 1)) return *m;
+  if (auto m = rate("items_per_second", "items/s", 1)) return *m;
+  return time_metric(c.seconds);
+}
+
+std::string bytes_text(double b) { return caps::bytes(b); }
+
+std::string arg_text(const case_runs& c) {
+  if (c.arg_name.empty()) return "";
+  return c.arg_name == "bytes" ? bytes_text(c.arg) : fmt::format("{} {}", c.arg, c.arg_name);
+}
+
+/// The machine's memory bandwidth as the caps report measured it (GB/s, all threads); 0 if absent.
+double memory_bandwidth(const results_view& r) {
+  const auto& ms = member(r.context(), {"caps", "measurements"});
+  for (const auto& m : ms.is_array() ? ms : nlohmann::json::array()) {
+    if (m.value("name", "") == "memory_read_all_threads") return m.value("value", 0.0);
+  }
+  return 0;
+}
+
+double last_level_cache(const results_view& r) {
+  double largest = 0;
+  const auto& caches = member(r.context(), {"caps", "facts", "cpu", "caches"});
+  for (const auto& c : caches.is_array() ? caches : nlohmann::json::array()) largest = std::max(largest, c.value("size_bytes", 0.0));
+  return largest;
+}
+
+/// One row of a suite's table.
+struct row {
+  std::string name;
+  std::string variant;
+  std::string group;  // rows compared with each other: family and argument
+  metric m;
+  bool dram = false;  // a reduction over memory: its share of the bandwidth means something
+  std::string note;   // other counters, the label, an error
+};
+
+std::vector<row> rows_of(const results_view& r, const std::string& suite, const std::function<bool(const case_runs&)>& keep) {
+  const double llc = last_level_cache(r);
+  std::vector<row> rows;
+  for (const auto& c : r.cases()) {
+    if (c.suite != suite || !keep(c)) continue;
+    const std::string group = c.arg_name.empty() ? c.family : fmt::format("{} {}", c.family, arg_text(c));
+    const bool reduction = suite == "reduce" || suite == "processes";
+    if (!c.error.empty()) {
+      rows.push_back({c.name, c.variant, group, {}, false, "failed: " + c.error});
+      continue;
+    }
+    // An interleaved case: one row per variant it timed (its *_GBps counters).
+    bool expanded = false;
+    for (const auto& [key, values] : c.counters) {
+      if (key.size() > 5 && key.compare(key.size() - 5, 5, "_GBps") == 0) {
+        const std::string variant = key.substr(0, key.size() - 5);
+        rows.push_back({c.family + "/" + variant, variant, group, {"GB/s", true, values, 1}, reduction, ""});
+        expanded = true;
+      }
+    }
+    if (expanded) {
+      std::string note;
+      for (const auto& [key, values] : c.counters) {
+        if (key.find("_GBps") == std::string::npos && key != "bytes") note += fmt::format("{}{} {}", note.empty() ? "" : ", ", key, number(spread_of(values).median));
+      }
+      if (const auto it = c.counters.find("bytes"); it != c.counters.end()) {
+        note = bytes_text(spread_of(it->second).median) + (note.empty() ? "" : "; " + note);
+      }
+      rows.push_back({c.name, "", group, {}, false, note});
+      continue;
+    }
+    row x{c.name, c.variant, group, metric_of(c), reduction && c.arg_name == "bytes" && c.arg >= 4 * llc && llc > 0, ""};
+    for (const auto& [key, values] : c.counters) {
+      if (key == "bytes_per_second" || key == "req_per_s" || key == "IOPS" || key == "items_per_second") continue;
+      x.note += fmt::format("{}{} {}", x.note.empty() ? "" : ", ", key, number(spread_of(values).median));
+    }
+    if (!c.label.empty()) x.note += (x.note.empty() ? "" : "; ") + c.label;
+    rows.push_back(std::move(x));
+  }
+  return rows;
+}
+
+/// The table: median, interquartile range, range, ratio to the best peer of
+/// the same group, share of the bandwidth for reductions over memory.
+std::string table(const std::vector<row>& rows, double bandwidth) {
+  std::map<std::string, double> best_peer;  // group -> best peer value (in its unit)
+  for (const auto& x : rows) {
+    if (x.m.values.empty() || !is_peer(x.variant)) continue;
+    const double v = spread_of(x.m.values).median / x.m.per_base;
+    auto [it, fresh] = best_peer.try_emplace(x.group, v);
+    if (!fresh) it->second = x.m.higher_is_better ? std::max(it->second, v) : std::min(it->second, v);
+  }
+  std::string out = "| case | median | interquartile range | min - max | vs best peer | share of memory bandwidth | |\n"
+                    "|---|--:|--:|--:|--:|--:|---|\n";
+  for (const auto& x : rows) {
+    if (x.m.values.empty()) {
+      out += fmt::format("| {} | | | | | | {} |\n", x.name, x.note);
+      continue;
+    }
+    const spread s = spread_of(x.m.values);
+    std::string vs;
+    if (const auto it = best_peer.find(x.group); it != best_peer.end() && it->second > 0) {
+      const double base = s.median / x.m.per_base;
+      const double ratio = x.m.higher_is_better ? base / it->second : it->second / base;
+      vs = fmt::format("{:.2f}x", ratio);
+    }
+    const std::string share = x.dram && bandwidth > 0 && x.m.unit == "GB/s" ? fmt::format("{:.0f}%", 100 * s.median / bandwidth) : "";
+    out += fmt::format("| {} | {} {} | {} - {} | {} - {} | {} | {} | {} |\n", x.name, number(s.median), x.m.unit,
+                       number(s.q1), number(s.q3), number(s.min), number(s.max), vs, share, x.note);
+  }
+  return out;
+}
+
+/// Sweep families: "sweep_<op>".
+std::vector<std::string> sweep_ops(const results_view& r) {
+  std::vector<std::string> ops;
+  for (const auto& c : r.cases()) {
+    if (c.suite == "reduce" && c.family.rfind("sweep_", 0) == 0) {
+      const std::string op = c.family.substr(6);
+      if (std::find(ops.begin(), ops.end(), op) == ops.end()) ops.push_back(op);
+    }
+  }
+  return ops;
+}
+
+/// GB/s (median) of one sweep op: variant -> bytes -> value.
+std::map<std::string, std::map<double, double>> sweep_table(const results_view& r, const std::string& op,
+                                                            std::vector<std::string>& variants) {
+  std::map<std::string, std::map<double, double>> t;
+  for (const auto& c : r.cases()) {
+    if (c.suite != "reduce" || c.family != "sweep_" + op || !c.error.empty()) continue;
+    const auto it = c.counters.find("bytes_per_second");
+    if (it == c.counters.end()) continue;
+    if (std::find(variants.begin(), variants.end(), c.variant) == variants.end()) variants.push_back(c.variant);
+    t[c.variant][c.arg] = spread_of(it->second).median / 1e9;
+  }
+  return t;
+}
+
+std::string sweep_section(const results_view& r) {
+  std::string out;
+  const double bandwidth = memory_bandwidth(r);
+  for (const auto& op : sweep_ops(r)) {
+    std::vector<std::string> variants;
+    const auto t = sweep_table(r, op, variants);
+    std::set<double> sizes;
+    for (const auto& [v, by_size] : t) {
+      for (const auto& [b, gbs] : by_size) sizes.insert(b);
+    }
+    out += fmt::format("#### {} (float), GB/s, medians; the fastest at each size in bold\n\n| variant |", op);
+    for (double b : sizes) out += fmt::format(" {} |", bytes_text(b));
+    out += "\n|---|";
+    for (std::size_t i = 0; i < sizes.size(); ++i) out += "--:|";
+    out += "\n";
+    for (const auto& v : variants) {
+      out += "| " + v + (is_peer(v) ? " (peer)" : "") + " |";
+      for (double b : sizes) {
+        double best = 0;
+        for (const auto& [w, by_size] : t) {
+          if (const auto it = by_size.find(b); it != by_size.end()) best = std::max(best, it->second);
+        }
+        const auto it = t.at(v).find(b);
+        if (it == t.at(v).end()) {
+          out += " |";
+        } else {
+          out += fmt::format(fmt::runtime(it->second == best ? " **{}** |" : " {} |"), number(it->second));
+        }
+      }
+      out += "\n";
+    }
+    out += "\n<details><summary>every case of " + op + " with its spread</summary>\n\n" +
+           table(rows_of(r, "reduce", [&](const case_runs& c) { return c.family == "sweep_" + op; }), bandwidth) +
+           "\n</details>\n\n";
+  }
+  return out;
+}
+
+std::string dispatch_section(const nlohmann::json& d) {
+  std::string out = "| policy | max regret | geometric mean | points within 1.10 |\n|---|--:|--:|--:|\n";
+  for (const auto& p : d.value("policies", nlohmann::json::array())) {
+    out += fmt::format("| {} | {:.2f} | {:.3f} | {} / {} |\n", p.value("policy", ""), p.value("max_regret", 0.0),
+                       p.value("geomean_regret", 0.0), p.value("within_1_10", 0), p.value("points", 0));
+  }
+  out += fmt::format("\n| figure | value |\n|---|--:|\n| full calibration | {:.2f} s |\n| quick calibration | {:.2f} s |\n"
+                     "| one decision (choose(), warm) | {:.1f} ns |\n| automatic / its choice forced, median | {:.3f} |\n"
+                     "| two full calibrations agree | {:.1f}% of {} points outside near-ties |\n",
+                     d.value("full_calibration_s", 0.0), d.value("quick_calibration_s", 0.0), d.value("decision_ns", 0.0),
+                     d.value("automatic_over_choice_median", 0.0), 100 * d.value("agreement", 0.0),
+                     d.value("agreement_points", 0));
+  return out;
+}
+
+std::string machine_lines(const results_view& r) {
+  const auto& ctx = r.context();
+  const auto& facts = member(ctx, {"caps", "facts"});
+  std::string out;
+  if (member(facts, {"cpu"}).is_object()) {
+    const auto& simd = member(facts, {"simd", "active_target"});
+    const auto& kernel = member(facts, {"kernel", "release"});
+    out += fmt::format("- **Machine:** {}; SIMD {}; caches {}; kernel {}\n", caps::describe_cpu(facts["cpu"]),
+                       simd.is_string() ? simd.get<std::string>() : "?",
+                       caps::describe_caches(member(facts, {"cpu", "caches"})), kernel.is_string() ? kernel.get<std::string>() : "?");
+  }
+  if (const double bw = memory_bandwidth(r); bw > 0) {
+    out += fmt::format("- **Memory bandwidth** (caps, a read on every thread): {} GB/s\n", number(bw));
+  }
+  const auto load = [](const nlohmann::json& l) { return l.is_array() ? fmt::format("{:.2f}", l[0].get<double>()) : std::string("?"); };
+  out += fmt::format("- **Date** {}, **commit** {}, **build** {}\n- **Mode** {}, {} repetitions per case{}; "
+                     "1-minute load {} before, {} after\n",
+                     ctx.value("date", "?"), ctx.value("commit", "?"), ctx.value("build_type", "?"), ctx.value("mode", "?"),
+                     ctx.value("repetitions", 0),
+                     ctx.value("filter", "").empty() ? "" : ", filter `" + ctx.value("filter", "") + "`",
+                     load(ctx.value("load_before", nlohmann::json())), load(ctx.value("load_after", nlohmann::json())));
+  for (const auto& w : ctx.value("warnings", nlohmann::json::array())) out += "- **Warning:** " + w.get<std::string>() + "\n";
+  if (ctx.value("interrupted", false)) out += "- **Stopped by Ctrl-C:** what was measured before is below\n";
+  return out;
+}
+
+}  // namespace
+
+std::string format_summary(const results_view& r) {
+  std::string out;
+  const auto ops = sweep_ops(r);
+  if (!ops.empty()) {
+    std::map<std::string, std::map<std::string, std::map<double, double>>> tables;
+    std::set<double> sizes;
+    for (const auto& op : ops) {
+      std::vector<std::string> variants;
+      tables[op] = sweep_table(r, op, variants);
+      for (const auto& [v, by_size] : tables[op]) {
+        for (const auto& [b, x] : by_size) {
+          // Every 4x from 1 KiB: one row per cache level or so, in quick and full runs alike.
+          const double steps = std::log2(b / 1024) / 2;
+          if (std::abs(steps - std::round(steps)) < 1e-9) sizes.insert(b);
+        }
+      }
+    }
+    out += "Fastest backend at each size (GB/s), and automatic's throughput as a share of it:\n\n| size |";
+    for (const auto& op : ops) out += " " + op + " |";
+    out += "\n|--:|";
+    for (std::size_t i = 0; i < ops.size(); ++i) out += "---|";
+    out += "\n";
+    for (double b : sizes) {
+      out += "| " + bytes_text(b) + " |";
+      for (const auto& op : ops) {
+        std::string best_name;
+        double best = 0, automatic = 0;
+        for (const auto& [v, by_size] : tables[op]) {
+          const auto it = by_size.find(b);
+          if (it == by_size.end()) continue;
+          if (v == "automatic") automatic = it->second;
+          if (v != "automatic" && !is_peer(v) && it->second > best) {
+            best = it->second;
+            best_name = v;
+          }
+        }
+        out += best > 0 ? fmt::format(" {} {}{} |", best_name, number(best),
+                                      automatic > 0 ? fmt::format(", auto {:.0f}%", 100 * automatic / best) : "")
+                        : " |";
+      }
+      out += "\n";
+    }
+    out += "\n";
+  }
+  // I/O: requests per second at 64 in flight, each way of doing it.
+  std::string io;
+  for (const auto& c : r.cases()) {
+    if (c.suite == "io" && c.family == "http_in_flight" && c.arg == 64 && c.counters.contains("req_per_s")) {
+      io += fmt::format("{}{} {}", io.empty() ? "" : ", ", c.variant, number(spread_of(c.counters.at("req_per_s")).median));
+    }
+  }
+  if (!io.empty()) out += "HTTP from nginx, 64 requests in flight (req/s): " + io + "\n\n";
+  std::string seed;
+  for (const auto& c : r.cases()) {
+    if (c.suite == "seed" && c.family == "sum_10M" && !c.seconds.empty()) {
+      seed += fmt::format("{}{} {} ms", seed.empty() ? "" : ", ", c.variant, number(spread_of(c.seconds).median * 1e3));
+    }
+  }
+  if (!seed.empty()) out += "The seed's sum of 10 million floats: " + seed + "\n\n";
+  std::string fetch;
+  for (const auto& c : r.cases()) {
+    if (c.suite == "seed" && c.family == "fetch_pages" && c.counters.contains("req_per_s")) {
+      fetch += fmt::format("{}{} {}", fetch.empty() ? "" : ", ", c.variant, number(spread_of(c.counters.at("req_per_s")).median));
+    }
+  }
+  if (!fetch.empty()) out += "The seed's page downloads, joined and checked (req/s): " + fetch + "\n\n";
+  const auto goals = evaluate_goals(r);
+  const auto met = std::count_if(goals.begin(), goals.end(), [](const goal_row& g) { return g.met; });
+  out += fmt::format("Goals: {} of {} met", met, goals.size());
+  std::string missed;
+  for (const auto& g : goals) {
+    if (!g.met) missed += fmt::format("\n- missed: {} ({}, measured {})", g.what, g.goal, number(g.value));
+  }
+  return out + missed + "\n";
+}
+
+std::string format_report(const results_view& r, const std::vector<std::string>& plots,
+                          const std::vector<std::string>& plot_warnings) {
+  std::string out = "# switchyard bench\n\n" + machine_lines(r) + "\n## Summary\n\n" + format_summary(r) + "\n";
+  if (!plots.empty() || !plot_warnings.empty()) {
+    out += "## Plots\n\n";
+    for (const auto& p : plots) out += fmt::format("![{}]({})\n\n", p, p);
+    for (const auto& w : plot_warnings) out += "Not drawn: " + w + "\n\n";
+  }
+  const double bandwidth = memory_bandwidth(r);
+  for (const auto& [name, entry] : r.document().at("suites").items()) {
+    out += fmt::format("## Suite `{}`\n\n", name);
+    const std::string status = entry.value("status", "?");
+    out += status == "ran" ? fmt::format("Ran in {:.0f} s.\n\n", entry.value("seconds", 0.0))
+                           : fmt::format("**{}**: {}\n\n", status, entry.value("reason", ""));
+    if (!entry.contains("results")) continue;
+    if (name == "dispatch") {
+      out += dispatch_section(entry["results"]) + "\n";
+      continue;
+    }
+    if (name == "reduce") {
+      out += "### Throughput against size\n\n" + sweep_section(r) + "### The cases the goals name\n\n";
+    }
+    out += table(rows_of(r, name, [&](const case_runs& c) { return c.family.rfind("sweep_", 0) != 0; }), bandwidth) + "\n";
+  }
+  const auto goals = evaluate_goals(r);
+  out += "## Goals\n\n| suite | figure | goal | measured | |\n|---|---|---|--:|---|\n";
+  for (const auto& g : goals) {
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", g.suite, g.what, g.goal, number(g.value), g.met ? "met" : "**missed**");
+  }
+  if (goals.empty()) out += "| | no goal's measurements are in this run | | | |\n";
+  return out;
+}
+
+}  // namespace switchyard::bench
