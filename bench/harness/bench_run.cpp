@@ -20,6 +20,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <switchyard/backends.hpp>
+#include <switchyard/switchyard.hpp>
+
 #include "bench/caps/caps.hpp"
 #include "harness/child.hpp"
 #include "harness/nginx.hpp"
@@ -71,6 +74,27 @@ nlohmann::json load_average() {
   return {load[0], load[1], load[2]};
 }
 
+/// Where automatic's numbers come from in this run (the suites' automatic
+/// cases use the same kept profile): its source, and its choice for two
+/// reference calls. Asking first also makes the first calibration, if there
+/// is none yet, happen here rather than inside a timed case.
+nlohmann::json dispatcher_context() {
+  namespace sd = switchyard::detail;
+  nlohmann::json out;
+  for (const std::size_t n : {std::size_t{1} << 16, std::size_t{1} << 24}) {
+    sd::call c{};
+    c.op = op::sum;
+    c.type = sd::element_type::f32;
+    c.n = c.n_y = n;
+    c.element_bytes = sizeof(float);
+    const decision d = sd::explain(c);
+    out["profile"] = d.profile;
+    out["from_defaults"] = d.from_defaults;
+    out["sum_f32_" + std::to_string(n)] = std::string(to_string(d.backend));
+  }
+  return out;
+}
+
 std::string git_commit() {
   std::string commit = output_of({"git", "-C", SWITCHYARD_SOURCE_DIR, "rev-parse", "--short=12", "HEAD"});
   while (!commit.empty() && (commit.back() == '\n' || commit.back() == ' ')) commit.pop_back();
@@ -89,7 +113,11 @@ class progress {
   progress(std::string suite, std::size_t position, std::size_t suites, std::size_t cases, int repetitions)
       : suite_(std::move(suite)), position_(position), suites_(suites), cases_(cases), repetitions_(repetitions),
         terminal_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {
-    if (cases_ > 0) std::fprintf(stderr, "[%zu/%zu] %s: %zu cases\n", position_, suites_, suite_.c_str(), cases_);
+    if (cases_ > 0) {
+      std::fprintf(stderr, "[%zu/%zu] %s: %zu cases\n", position_, suites_, suite_.c_str(), cases_);
+    } else {
+      std::fprintf(stderr, "[%zu/%zu] %s: running\n", position_, suites_, suite_.c_str());
+    }
   }
 
   void update(const std::string& out) {
@@ -277,6 +305,7 @@ int run_bench(const bench_settings& settings) {
                          {"load_before", load_average()}};
   std::fprintf(stderr, "switchyard bench: the capability report first (%s)\n", settings.full ? "full" : "quick");
   context["caps"] = caps::build_report(!settings.full);
+  context["dispatcher"] = dispatcher_context();
   nlohmann::json results{{"format", results_format}, {"context", context}, {"suites", nlohmann::json::object()}};
   std::optional<nginx_server> nginx;
   std::size_t position = 0;

@@ -266,6 +266,9 @@ std::string machine_lines(const results_view& r) {
                      ctx.value("repetitions", 0),
                      ctx.value("filter", "").empty() ? "" : ", filter `" + ctx.value("filter", "") + "`",
                      load(ctx.value("load_before", nlohmann::json())), load(ctx.value("load_after", nlohmann::json())));
+  if (const auto& profile = member(ctx, {"dispatcher", "profile"}); profile.is_string()) {
+    out += "- **automatic's model:** " + profile.get<std::string>() + "\n";
+  }
   for (const auto& w : ctx.value("warnings", nlohmann::json::array())) out += "- **Warning:** " + w.get<std::string>() + "\n";
   if (ctx.value("interrupted", false)) out += "- **Stopped by Ctrl-C:** what was measured before is below\n";
   return out;

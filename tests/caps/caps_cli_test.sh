@@ -15,6 +15,14 @@ grep -q 'memory_read_1_thread' "$work/table.txt"
 /usr/bin/python3 "$src/tests/caps/validate_report.py" "$src/docs/machines/build-machine.json" \
   "$src/docs/schema/caps.schema.json"
 
+# The caches are known (hwloc), and still known where hwloc may not read
+# sysfs and must ask the CPU (what a VM without /sys/.../cpu0/cache gives).
+caches() { /usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(len(r["facts"]["cpu"]["caches"]))' "$1"; }
+(( $(caches "$work/now.json") >= 2 )) || { echo "caps found no caches" >&2; exit 1; }
+HWLOC_COMPONENTS=-linux "$cli" caps --quick --json "$work/cpuid.json" > /dev/null
+(( $(caches "$work/cpuid.json") >= 2 )) || { echo "caps found no caches without sysfs" >&2; exit 1; }
+grep -q "caches    L1d" "$work/table.txt" || { echo "the table does not name the caches" >&2; exit 1; }
+
 "$cli" compare "$src/docs/machines/build-machine.json" "$work/now.json" > "$work/compare.txt"
 cat "$work/compare.txt"
 for want in '^memory' '^os' 'B vs A' 'threads_over_simd:' 'gpu_over_cpu: never on A, never on B'; do

@@ -1,6 +1,8 @@
 // switchyard compare on two stored, hand-made reports: ratios point the way
-// that is better, crossovers that differ are flagged, and documents of
-// another schema or version are refused.
+// that is better, crossovers that differ are flagged (and called possible
+// noise when a report was taken under load), differences within the
+// measurements' spread are marked as noise, and documents of another schema
+// or version, or missing what the comparison reads, are refused.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -52,6 +54,56 @@ TEST(Compare, RefusesOtherDocuments) {
   EXPECT_THROW((void)caps::format_comparison({report("a", 1, 1, nullptr), nlohmann::json::array()}, {"A", "B"}),
                std::runtime_error);
   EXPECT_THROW((void)caps::format_comparison({report("a", 1, 1, nullptr)}, {"A"}), std::runtime_error);
+}
+
+TEST(Compare, DifferencesWithinTheSpreadAreNoise) {
+  auto a = report("a", 20, 400, 524288), b = report("b", 21, 100, 524288);
+  a["measurements"][0]["spread"] = {{"low", 18.0}, {"high", 20.0}};
+  b["measurements"][0]["spread"] = {{"low", 19.5}, {"high", 21.0}};  // overlaps a's
+  a["measurements"][1]["spread"] = {{"low", 390.0}, {"high", 410.0}};
+  b["measurements"][1]["spread"] = {{"low", 95.0}, {"high", 105.0}};  // far from a's
+  const auto text = caps::format_comparison({a, b}, {"A", "B"});
+  EXPECT_TRUE(contains(text, "1.05x ~")) << text;
+  EXPECT_TRUE(contains(text, "4.00x  ")) << text;
+  EXPECT_FALSE(contains(text, "4.00x ~")) << text;
+}
+
+TEST(Compare, ACrossoverMovedUnderLoadIsNotCalledARoutingChange) {
+  auto idle = report("a", 20, 400, 524288), busy = report("b", 20, 400, 65536);
+  idle["facts"]["load_average_1min"] = 0.1;
+  busy["facts"]["load_average_1min"] = 2.4;
+  const auto text = caps::format_comparison({idle, busy}, {"A", "B"});
+  EXPECT_TRUE(contains(text, "differs: load: 0.10 on A, 2.40 on B")) << text;
+  EXPECT_TRUE(contains(text, "may be noise")) << text;
+  EXPECT_FALSE(contains(text, "routes differently")) << text;
+}
+
+TEST(Compare, FactsThatDifferAreNamed) {
+  auto a = report("a", 20, 400, nullptr), b = report("b", 20, 400, nullptr);
+  a["facts"]["simd"] = {{"active_target", "AVX2"}};
+  b["facts"]["simd"] = {{"active_target", "AVX3"}};
+  b["quick"] = false;
+  const auto text = caps::format_comparison({a, b}, {"A", "B"});
+  EXPECT_TRUE(contains(text, "differs: SIMD target: AVX2 on A, AVX3 on B")) << text;
+  EXPECT_TRUE(contains(text, "differs: mode: quick on A, full on B")) << text;
+}
+
+TEST(Compare, IncompleteReportsAreRefusedByName) {
+  auto no_value = report("b", 1, 1, nullptr);
+  no_value["measurements"][0].erase("value");
+  try {
+    (void)caps::format_comparison({report("a", 1, 1, nullptr), no_value}, {"A", "B"});
+    FAIL() << "a measurement without a value was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(contains(e.what(), "B is not a complete caps report")) << e.what();
+  }
+  auto no_facts = report("b", 1, 1, nullptr);
+  no_facts.erase("facts");
+  EXPECT_THROW((void)caps::format_comparison({report("a", 1, 1, nullptr), no_facts}, {"A", "B"}), std::runtime_error);
+  auto bad_crossover = report("b", 1, 1, nullptr);
+  bad_crossover["crossovers"][0]["bytes"] = "lots";
+  EXPECT_THROW((void)caps::format_comparison({report("a", 1, 1, nullptr), bad_crossover}, {"A", "B"}),
+               std::runtime_error);
 }
 
 }  // namespace
