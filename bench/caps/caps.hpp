@@ -43,6 +43,11 @@ nlohmann::json build_report(bool quick);
 /// The report as a human-readable table.
 std::string format_report(const nlohmann::json& report);
 
+/// Throws std::runtime_error, naming `name` and what is missing or wrong,
+/// unless `report` is a caps report of this schema version with everything
+/// format_comparison reads.
+void check_report(const nlohmann::json& report, const std::string& name);
+
 /// The facts that decide how the figures of two reports compare, where they
 /// differ: CPU, SIMD target, caches, kernel, load, quick or full. Each entry
 /// a sentence ("SIMD target: AVX2 on A, AVX3 on B").

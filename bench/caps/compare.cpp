@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,39 +18,6 @@
 namespace switchyard::caps {
 namespace {
 
-void check_document(const nlohmann::json& r, const std::string& label) {
-  if (!r.is_object() || r.value("schema", "") != "switchyard-caps") {
-    throw std::runtime_error(label + " is not a switchyard caps report (no \"schema\": \"switchyard-caps\"); "
-                                     "write one with `switchyard caps --json FILE`");
-  }
-  if (r.value("schema_version", 0) != schema_version) {
-    throw std::runtime_error(fmt::format("{} has schema_version {}, this switchyard reads {}; measure again with "
-                                         "this version's `switchyard caps --json FILE`",
-                                         label, r.value("schema_version", 0), schema_version));
-  }
-  // What the comparison reads, checked once, so a hand-edited or truncated
-  // report is an error that names the field rather than undefined behaviour.
-  const auto fail = [&](const std::string& what) {
-    throw std::runtime_error(label + " is not a complete caps report: " + what);
-  };
-  if (!r.contains("facts") || !r["facts"].is_object()) fail("no \"facts\" object");
-  for (const char* list : {"measurements", "crossovers"}) {
-    if (!r.contains(list) || !r[list].is_array()) fail(std::string("no \"") + list + "\" array");
-  }
-  for (const auto& m : r["measurements"]) {
-    if (!m.is_object() || !m.contains("name") || !m["name"].is_string() || !m.contains("group") ||
-        !m["group"].is_string() || !m.contains("value") || !m["value"].is_number() || !m.contains("unit") ||
-        !m["unit"].is_string() || !m.contains("higher_is_better") || !m["higher_is_better"].is_boolean()) {
-      fail("a measurement lacks name, group, value, unit or higher_is_better: " + m.dump().substr(0, 120));
-    }
-  }
-  for (const auto& c : r["crossovers"]) {
-    if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("bytes") ||
-        !(c["bytes"].is_null() || c["bytes"].is_number())) {
-      fail("a crossover lacks name or bytes: " + c.dump().substr(0, 120));
-    }
-  }
-}
 
 const nlohmann::json* find_named(const nlohmann::json& list, const std::string& name) {
   for (const auto& m : list) {
@@ -97,6 +66,40 @@ std::string text_at(const nlohmann::json& doc, const std::vector<std::string>& p
 
 }  // namespace
 
+void check_report(const nlohmann::json& r, const std::string& label) {
+  if (!r.is_object() || r.value("schema", "") != "switchyard-caps") {
+    throw std::runtime_error(label + " is not a switchyard caps report (no \"schema\": \"switchyard-caps\"); "
+                                     "write one with `switchyard caps --json FILE`");
+  }
+  if (r.value("schema_version", 0) != schema_version) {
+    throw std::runtime_error(fmt::format("{} has schema_version {}, this switchyard reads {}; measure again with "
+                                         "this version's `switchyard caps --json FILE`",
+                                         label, r.value("schema_version", 0), schema_version));
+  }
+  // What the comparison reads, checked once, so a hand-edited or truncated
+  // report is an error that names the field rather than undefined behaviour.
+  const auto fail = [&](const std::string& what) {
+    throw std::runtime_error(label + " is not a complete caps report: " + what);
+  };
+  if (!r.contains("facts") || !r["facts"].is_object()) fail("no \"facts\" object");
+  for (const char* list : {"measurements", "crossovers"}) {
+    if (!r.contains(list) || !r[list].is_array()) fail(std::string("no \"") + list + "\" array");
+  }
+  for (const auto& m : r["measurements"]) {
+    if (!m.is_object() || !m.contains("name") || !m["name"].is_string() || !m.contains("group") ||
+        !m["group"].is_string() || !m.contains("value") || !m["value"].is_number() || !m.contains("unit") ||
+        !m["unit"].is_string() || !m.contains("higher_is_better") || !m["higher_is_better"].is_boolean()) {
+      fail("a measurement lacks name, group, value, unit or higher_is_better: " + m.dump().substr(0, 120));
+    }
+  }
+  for (const auto& c : r["crossovers"]) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("bytes") ||
+        !(c["bytes"].is_null() || c["bytes"].is_number())) {
+      fail("a crossover lacks name or bytes: " + c.dump().substr(0, 120));
+    }
+  }
+}
+
 std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohmann::json& b, const std::string& label_a,
                                           const std::string& label_b) {
   std::vector<std::string> out;
@@ -127,7 +130,7 @@ std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohman
 
 std::string format_comparison(const std::vector<nlohmann::json>& reports, const std::vector<std::string>& labels) {
   if (reports.size() < 2) throw std::runtime_error("compare needs two or more reports");
-  for (std::size_t i = 0; i < reports.size(); ++i) check_document(reports[i], labels[i]);
+  for (std::size_t i = 0; i < reports.size(); ++i) check_report(reports[i], labels[i]);
 
   std::string out;
   for (std::size_t i = 0; i < reports.size(); ++i) {
@@ -145,13 +148,18 @@ std::string format_comparison(const std::vector<nlohmann::json>& reports, const 
     }
   }
   const std::string& base = labels[0];
+  // Each report's measurements by name, once: a lookup per row, not a scan
+  // (a report of 200,000 measurements took minutes).
+  std::vector<std::unordered_map<std::string, const nlohmann::json*>> by_name(reports.size());
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    for (const auto& m : reports[i]["measurements"]) by_name[i].emplace(m["name"].get<std::string>(), &m);
+  }
   for (const char* group : {"compute", "memory", "os", "io", "gpu"}) {
     std::vector<std::string> names;  // in the order of the first report that has them
+    std::unordered_set<std::string> seen;
     for (const auto& r : reports) {
       for (const auto& m : r["measurements"]) {
-        if (m["group"] == group && std::find(names.begin(), names.end(), m["name"]) == names.end()) {
-          names.push_back(m["name"]);
-        }
+        if (m["group"] == group && seen.insert(m["name"].get<std::string>()).second) names.push_back(m["name"]);
       }
     }
     if (names.empty()) continue;
@@ -161,7 +169,10 @@ std::string format_comparison(const std::vector<nlohmann::json>& reports, const 
     out += "\n";
     for (const auto& name : names) {
       std::vector<const nlohmann::json*> row;
-      for (const auto& r : reports) row.push_back(find_named(r["measurements"], name));
+      for (const auto& index : by_name) {
+        const auto it = index.find(name);
+        row.push_back(it == index.end() ? nullptr : it->second);
+      }
       const nlohmann::json* any = *std::find_if(row.begin(), row.end(), [](auto* p) { return p != nullptr; });
       out += fmt::format("  {:<26}{:<6}", name, any->at("unit").get<std::string>());
       for (const auto* m : row) out += fmt::format("{:>12}", m ? number(m->at("value").get<double>()) : "-");

@@ -169,15 +169,26 @@ int main(int argc, char** argv) {
         }
       }
       std::vector<std::string> labels;
-      for (std::size_t i = 0; i < files.size(); ++i) labels.push_back(std::string(1, static_cast<char>('A' + i)));
+      // A to Z, then A27, A28, ...: labels stay letters and digits however many files.
+      for (std::size_t i = 0; i < files.size(); ++i) {
+        labels.push_back(i < 26 ? std::string(1, static_cast<char>('A' + i)) : "A" + std::to_string(i + 1));
+      }
       const auto is_results = [](const nlohmann::json& j) {
         return j.is_object() && j.value("format", "").rfind("switchyard-bench-results", 0) == 0;
       };
       if (is_results(reports[0]) || is_results(reports[1])) {
         if (reports.size() != 2) throw std::runtime_error("compare takes two bench results files (A, then B)");
-        const switchyard::bench::results_view a(reports[0]), b(reports[1]);
+        const auto view = [&](std::size_t i) {
+          try {
+            return switchyard::bench::results_view(reports[i]);
+          } catch (const std::runtime_error& e) {
+            throw std::runtime_error(files[i] + " is " + e.what());
+          }
+        };
+        const switchyard::bench::results_view a = view(0), b = view(1);
         std::cout << switchyard::bench::format_results_comparison(a, b, labels[0], labels[1]);
       } else {
+        for (std::size_t i = 0; i < reports.size(); ++i) caps::check_report(reports[i], files[i]);
         std::cout << caps::format_comparison(reports, labels);
       }
     }

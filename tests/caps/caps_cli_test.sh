@@ -29,6 +29,21 @@ for want in '^memory' '^os' 'B vs A' 'threads_over_simd:' 'gpu_over_cpu: never o
   grep -q -- "$want" "$work/compare.txt" || { echo "compare output lacks '$want'" >&2; exit 1; }
 done
 
+# More reports than letters: labels go on as A27, A28, in plain ASCII.
+many=()
+for _ in $(seq 28); do many+=("$work/now.json"); done
+"$cli" compare "${many[@]}" > "$work/many.txt"
+grep -q 'A28 vs A' "$work/many.txt" || { echo "no label A28 for the 28th report" >&2; exit 1; }
+LC_ALL=C grep -q -P '[^\x00-\x7F]' "$work/many.txt" && { echo "labels past Z are not ASCII" >&2; exit 1; }
+
+# A report missing what compare reads is refused, naming the file and the key.
+echo '{"schema": "switchyard-caps", "schema_version": 1}' > "$work/bare.json"
+if "$cli" compare "$work/now.json" "$work/bare.json" 2> "$work/err.txt"; then
+  echo "compare accepted a report without facts" >&2
+  exit 1
+fi
+grep -q "$work/bare.json is not a complete caps report: no \"facts\" object" "$work/err.txt" || { cat "$work/err.txt"; exit 1; }
+
 if "$cli" compare "$src/docs/schema/caps.schema.json" "$work/now.json" 2> "$work/err.txt"; then
   echo "compare accepted a file that is not a report" >&2
   exit 1
