@@ -78,19 +78,27 @@ nlohmann::json load_average() {
 /// cases use the same kept profile): its source, and its choice for two
 /// reference calls. Asking first also makes the first calibration, if there
 /// is none yet, happen here rather than inside a timed case.
+/// And automatic's choice for each op of the reduce suite's sweep (float,
+/// default options, 1 KiB to 1 GiB): the summary sets it beside the
+/// measured fastest.
 nlohmann::json dispatcher_context() {
   namespace sd = switchyard::detail;
-  nlohmann::json out;
-  for (const std::size_t n : {std::size_t{1} << 16, std::size_t{1} << 24}) {
-    sd::call c{};
-    c.op = op::sum;
-    c.type = sd::element_type::f32;
-    c.n = c.n_y = n;
-    c.element_bytes = sizeof(float);
-    const decision d = sd::explain(c);
-    out["profile"] = d.profile;
-    out["from_defaults"] = d.from_defaults;
-    out["sum_f32_" + std::to_string(n)] = std::string(to_string(d.backend));
+  nlohmann::json out{{"choices", nlohmann::json::object()}};
+  const std::pair<const char*, op> ops[] = {
+      {"sum", op::sum}, {"dot", op::dot}, {"argmin", op::argmin}, {"minmax", op::minmax}, {"count_if", op::count_if}};
+  for (const auto& [name, o] : ops) {
+    for (std::size_t bytes = 1024; bytes <= (std::size_t{1} << 30); bytes *= 2) {
+      sd::call c{};
+      c.op = o;
+      c.type = sd::element_type::f32;
+      c.n = c.n_y = bytes / sizeof(float);
+      c.element_bytes = sizeof(float);
+      c.pred_op = comparison::greater;
+      const decision d = sd::explain(c);
+      out["profile"] = d.profile;
+      out["from_defaults"] = d.from_defaults;
+      out["choices"][name][std::to_string(bytes)] = std::string(to_string(d.backend));
+    }
   }
   return out;
 }

@@ -135,14 +135,20 @@ std::vector<row> rows_of(const results_view& r, const std::string& suite, const 
   return rows;
 }
 
+/// Rows compare with peers of their group measured the same way (a time with
+/// times, bytes per second with bytes per second).
+std::string peer_key(const row& x) {
+  return x.group + "|" + (x.m.higher_is_better ? (x.m.unit == "GB/s" ? std::string("B/s") : x.m.unit) : "s");
+}
+
 /// The table: median, interquartile range, range, ratio to the best peer of
 /// the same group, share of the bandwidth for reductions over memory.
 std::string table(const std::vector<row>& rows, double bandwidth) {
-  std::map<std::string, double> best_peer;  // group -> best peer value (in its unit)
+  std::map<std::string, double> best_peer;  // group and measure -> best peer value (in base units)
   for (const auto& x : rows) {
     if (x.m.values.empty() || !is_peer(x.variant)) continue;
     const double v = spread_of(x.m.values).median / x.m.per_base;
-    auto [it, fresh] = best_peer.try_emplace(x.group, v);
+    auto [it, fresh] = best_peer.try_emplace(peer_key(x), v);
     if (!fresh) it->second = x.m.higher_is_better ? std::max(it->second, v) : std::min(it->second, v);
   }
   std::string out = "| case | median | interquartile range | min - max | vs best peer | share of memory bandwidth | |\n"
@@ -154,7 +160,7 @@ std::string table(const std::vector<row>& rows, double bandwidth) {
     }
     const spread s = spread_of(x.m.values);
     std::string vs;
-    if (const auto it = best_peer.find(x.group); it != best_peer.end() && it->second > 0) {
+    if (const auto it = best_peer.find(peer_key(x)); it != best_peer.end() && it->second > 0) {
       const double base = s.median / x.m.per_base;
       const double ratio = x.m.higher_is_better ? base / it->second : it->second / base;
       vs = fmt::format("{:.2f}x", ratio);
@@ -293,7 +299,14 @@ std::string format_summary(const results_view& r) {
         }
       }
     }
-    out += "Fastest backend at each size (GB/s), and automatic's throughput as a share of it:\n\n| size |";
+    // automatic's choice, where the run kept it: the measured forced
+    // backend it picks against the fastest (as dispatch_bench scores
+    // regret); else automatic's own case, which carries its noise.
+    const auto& choices = member(r.context(), {"dispatcher", "choices"});
+    out += choices.is_object()
+               ? "Fastest backend at each size (GB/s, medians), and what automatic picks there (with the fastest's "
+                 "throughput over the pick's when it is not the fastest):\n\n| size |"
+               : "Fastest backend at each size (GB/s, medians), and automatic's throughput as a share of it:\n\n| size |";
     for (const auto& op : ops) out += " " + op + " |";
     out += "\n|--:|";
     for (std::size_t i = 0; i < ops.size(); ++i) out += "---|";
@@ -312,9 +325,22 @@ std::string format_summary(const results_view& r) {
             best_name = v;
           }
         }
-        out += best > 0 ? fmt::format(" {} {}{} |", best_name, number(best),
-                                      automatic > 0 ? fmt::format(", auto {:.0f}%", 100 * automatic / best) : "")
-                        : " |";
+        std::string cell;
+        const auto& pick = member(choices, {op.c_str(), fmt::format("{:.0f}", b).c_str()});
+        if (best <= 0) {
+          cell = "";
+        } else if (pick.is_string()) {
+          const std::string chosen = pick.get<std::string>();
+          const auto it = tables[op].find(chosen);
+          const double at = it == tables[op].end() || !it->second.contains(b) ? 0 : it->second.at(b);
+          cell = chosen == best_name ? fmt::format("{} {}, auto picks it", best_name, number(best))
+                 : at > 0            ? fmt::format("{} {}, auto picks {} ({:.2f}x)", best_name, number(best), chosen, best / at)
+                                     : fmt::format("{} {}, auto picks {}", best_name, number(best), chosen);
+        } else {
+          cell = fmt::format("{} {}{}", best_name, number(best),
+                             automatic > 0 ? fmt::format(", auto {:.0f}%", 100 * automatic / best) : "");
+        }
+        out += " " + cell + " |";
       }
       out += "\n";
     }
