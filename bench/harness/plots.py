@@ -68,7 +68,7 @@ def reduce_plots(results, out_dir):
     ops = sorted({f for (f, _, a) in data if f.startswith("sweep_") and a is not None})
     for family in ops:
         op = family[len("sweep_"):]
-        fig, ax = plt.subplots(figsize=(8, 5))
+        fig, ax = plt.subplots(figsize=(10, 5))
         variants = sorted({v for (f, v, _) in data if f == family})
         for v in variants:
             points = sorted((a, median(runs, "bytes_per_second")) for (f, w, a), runs in data.items() if f == family and w == v)
@@ -92,9 +92,10 @@ def reduce_plots(results, out_dir):
         ax.set_xlabel("input size (float elements)")
         ax.set_ylim(bottom=0)
         ax.set_ylabel("GB/s (median)")
-        ax.set_title(f"{op}: throughput against size")
+        accuracy = " (switchyard at its default accuracy; dashed: peers)" if op in ("sum", "dot") else " (dashed: peers)"
+        ax.set_title(f"{op} of floats: throughput against size{accuracy}", fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         name = f"reduce_{op}.png"
         fig.tight_layout()
         fig.savefig(os.path.join(out_dir, name), dpi=110)

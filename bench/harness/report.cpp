@@ -208,7 +208,10 @@ std::string sweep_section(const results_view& r) {
     for (const auto& [v, by_size] : t) {
       for (const auto& [b, gbs] : by_size) sizes.insert(b);
     }
-    out += fmt::format("#### {} (float), GB/s, medians; the fastest at each size in bold\n\n| variant |", op);
+    out += fmt::format("#### {} (float), GB/s, medians; the fastest at each size in bold{}\n\n| variant |", op,
+                       op == "sum" || op == "dot" ? "; switchyard's backends at the default accuracy "
+                                                    "(compensated), the peers adding plainly"
+                                                  : "");
     for (double b : sizes) out += fmt::format(" {} |", bytes_text(b));
     out += "\n|---|";
     for (std::size_t i = 0; i < sizes.size(); ++i) out += "--:|";
