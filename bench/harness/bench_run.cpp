@@ -104,10 +104,16 @@ nlohmann::json dispatcher_context() {
 }
 
 std::string git_commit() {
-  std::string commit = output_of({"git", "-C", SWITCHYARD_SOURCE_DIR, "rev-parse", "--short=12", "HEAD"});
+  // git's complaints (no checkout, no git) are kept out of the terminal.
+  const auto git = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/git", "-C", SWITCHYARD_SOURCE_DIR});
+    const child_result r = run_child(args, {}, {});
+    return r.exit_code == 0 ? r.out : std::string();
+  };
+  std::string commit = git({"rev-parse", "--short=12", "HEAD"});
   while (!commit.empty() && (commit.back() == '\n' || commit.back() == ' ')) commit.pop_back();
   if (commit.empty()) return "unknown (no git checkout at " SWITCHYARD_SOURCE_DIR ")";
-  if (!output_of({"git", "-C", SWITCHYARD_SOURCE_DIR, "status", "--porcelain", "--untracked-files=no"}).empty()) {
+  if (!git({"status", "--porcelain", "--untracked-files=no"}).empty()) {
     commit += " (with uncommitted changes)";
   }
   return commit;

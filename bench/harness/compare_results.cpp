@@ -10,29 +10,6 @@
 #include "harness/stats.hpp"
 
 namespace switchyard::bench {
-namespace {
-
-/// Rates (higher is better) where the case has one, else time per iteration.
-std::pair<std::vector<double>, bool> values_of(const case_runs& c, std::string& unit) {
-  for (const auto& [counter, name] : {std::pair{"bytes_per_second", "GB/s"}, std::pair{"req_per_s", "req/s"},
-                                      std::pair{"IOPS", "IOPS"}, std::pair{"items_per_second", "items/s"}}) {
-    if (const auto it = c.counters.find(counter); it != c.counters.end()) {
-      unit = name;
-      std::vector<double> v = it->second;
-      if (unit == "GB/s") {
-        for (double& x : v) x /= 1e9;
-      }
-      return {v, true};
-    }
-  }
-  unit = "us";
-  std::vector<double> v;
-  for (double s : c.seconds) v.push_back(s * 1e6);
-  return {v, false};
-}
-
-}  // namespace
-
 const char* to_string(verdict v) {
   switch (v) {
     case verdict::same: return "same";
@@ -54,14 +31,18 @@ std::vector<case_comparison> compare_results(const results_view& a, const result
   for (const auto& ca : a.cases()) {
     const case_runs* cb = b.find(ca.suite, ca.name);
     if (!cb || !ca.error.empty() || !cb->error.empty()) continue;
-    std::string unit_a, unit_b;
-    const auto [va, higher] = values_of(ca, unit_a);
-    const auto [vb, higher_b] = values_of(*cb, unit_b);
-    if (va.empty() || vb.empty() || unit_a != unit_b) continue;
-    case_comparison c{ca.suite, ca.name, unit_a, spread_of(va).median, spread_of(vb).median};
+    const metric ma = measure_of(ca);
+    metric mb = measure_of(*cb);
+    // Times compare whatever unit suits each; rates only with the same rate.
+    if (ma.values.empty() || mb.values.empty() || ma.higher_is_better != mb.higher_is_better ||
+        (ma.higher_is_better && ma.unit != mb.unit)) {
+      continue;
+    }
+    for (double& v : mb.values) v *= ma.per_base / mb.per_base;  // B in A's unit
+    case_comparison c{ca.suite, ca.name, ma.unit, spread_of(ma.values).median, spread_of(mb.values).median};
     if (c.a <= 0 || c.b <= 0) continue;
-    c.speedup = higher ? c.b / c.a : c.a / c.b;
-    c.p = mann_whitney_p(va, vb);
+    c.speedup = ma.higher_is_better ? c.b / c.a : c.a / c.b;
+    c.p = mann_whitney_p(ma.values, mb.values);
     c.call = judge(c.speedup, c.p);
     out.push_back(c);
   }

@@ -16,14 +16,6 @@ namespace {
 
 using caps::number;
 
-/// What a row reports: a rate (higher is better) or a time.
-struct metric {
-  std::string unit;
-  bool higher_is_better = true;
-  std::vector<double> values;  // per repetition, in `unit`
-  double per_base = 1;         // `unit`s per second or per the rate's base: rows of a group compare in base units
-};
-
 /// switchyard's own variants; everything else in a table is a peer.
 bool is_peer(const std::string& variant) {
   for (const char* p : {"accumulate", "omp_simd", "std_reduce", "read_loop", "pread_pool", "fio", "thread_per_request",
@@ -32,32 +24,6 @@ bool is_peer(const std::string& variant) {
     if (variant.rfind(p, 0) == 0) return true;
   }
   return false;
-}
-
-metric time_metric(const std::vector<double>& seconds) {
-  const double m = spread_of(seconds).median;
-  const auto [unit, scale] = m >= 1      ? std::pair{"s", 1.0}
-                             : m >= 1e-3 ? std::pair{"ms", 1e3}
-                             : m >= 1e-6 ? std::pair{"us", 1e6}
-                                         : std::pair{"ns", 1e9};
-  metric out{unit, false, {}, scale};
-  for (double s : seconds) out.values.push_back(s * scale);
-  return out;
-}
-
-metric metric_of(const case_runs& c) {
-  const auto rate = [&](const char* counter, const char* unit, double scale) -> std::optional<metric> {
-    const auto it = c.counters.find(counter);
-    if (it == c.counters.end()) return std::nullopt;
-    metric m{unit, true, {}, scale};
-    for (double v : it->second) m.values.push_back(v * scale);
-    return m;
-  };
-  if (auto m = rate("bytes_per_second", "GB/s", 1e-9)) return *m;
-  if (auto m = rate("req_per_s", "req/s", 1)) return *m;
-  if (auto m = rate("IOPS", "IOPS", 1)) return *m;
-  if (auto m = rate("items_per_second", "items/s", 1)) return *m;
-  return time_metric(c.seconds);
 }
 
 std::string bytes_text(double b) { return caps::bytes(b); }
@@ -124,7 +90,7 @@ std::vector<row> rows_of(const results_view& r, const std::string& suite, const 
       rows.push_back({c.name, "", group, {}, false, note});
       continue;
     }
-    row x{c.name, c.variant, group, metric_of(c), reduction && c.arg_name == "bytes" && c.arg >= 4 * llc && llc > 0, ""};
+    row x{c.name, c.variant, group, measure_of(c), reduction && c.arg_name == "bytes" && c.arg >= 4 * llc && llc > 0, ""};
     for (const auto& [key, values] : c.counters) {
       if (key == "bytes_per_second" || key == "req_per_s" || key == "IOPS" || key == "items_per_second") continue;
       x.note += fmt::format("{}{} {}", x.note.empty() ? "" : ", ", key, number(spread_of(values).median));

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 #include "harness/stats.hpp"
 
@@ -81,6 +82,25 @@ void add_runs(std::vector<case_runs>& cases, const std::string& suite, const nlo
 }
 
 }  // namespace
+
+metric measure_of(const case_runs& c) {
+  for (const auto& [counter, unit, scale] : {std::tuple{"bytes_per_second", "GB/s", 1e-9}, std::tuple{"req_per_s", "req/s", 1.0},
+                                             std::tuple{"IOPS", "IOPS", 1.0}, std::tuple{"items_per_second", "items/s", 1.0}}) {
+    if (const auto it = c.counters.find(counter); it != c.counters.end()) {
+      metric m{unit, true, {}, scale};
+      for (double v : it->second) m.values.push_back(v * scale);
+      return m;
+    }
+  }
+  const double median = spread_of(c.seconds).median;
+  const auto [unit, scale] = median >= 1      ? std::pair{"s", 1.0}
+                             : median >= 1e-3 ? std::pair{"ms", 1e3}
+                             : median >= 1e-6 ? std::pair{"us", 1e6}
+                                              : std::pair{"ns", 1e9};
+  metric m{unit, false, {}, scale};
+  for (double s : c.seconds) m.values.push_back(s * scale);
+  return m;
+}
 
 results_view::results_view(nlohmann::json results) : doc_(std::move(results)) {
   if (!doc_.is_object() || doc_.value("format", "") != results_format || !doc_.contains("context") ||

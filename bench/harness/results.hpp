@@ -32,6 +32,17 @@ struct case_runs {
   std::map<std::string, std::vector<double>> counters; ///< per repetition: bytes_per_second, req_per_s, ...
 };
 
+/// What a case reports: a rate where it has one (bytes, requests,
+/// operations or items per second; higher is better), else its time per
+/// iteration, in a unit that suits its size.
+struct metric {
+  std::string unit;
+  bool higher_is_better = true;
+  std::vector<double> values;  ///< per repetition, in `unit`
+  double per_base = 1;         ///< `unit`s per second, or per the rate's base (GB/s: 1e-9 per byte/s)
+};
+metric measure_of(const case_runs& c);
+
 class results_view {
  public:
   /// Throws std::runtime_error when `results` is not a results.json.
