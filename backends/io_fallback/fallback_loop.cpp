@@ -25,6 +25,7 @@ namespace {
 using io::detail::op_kind;
 using io::detail::op_record;
 using io::detail::op_request;
+using io::detail::deadline_after;
 using clock = std::chrono::steady_clock;
 
 /// The blocking file calls, on a few threads.
@@ -99,7 +100,7 @@ class fallback_loop final : public io::detail::loop {
       case op_kind::close:
         return start_file(rec, r);
       case op_kind::sleep:
-        timers_.emplace(clock::now() + r.duration, &rec);
+        timers_.emplace(deadline_after(clock::now(), r.duration), &rec);
         return;
       case op_kind::shutdown:
         return complete_soon(rec, ::shutdown(r.fd, r.flags) == 0 ? 0 : -errno);
@@ -192,7 +193,7 @@ class fallback_loop final : public io::detail::loop {
   }
 
   void wait_for(op_record& rec, const op_request& r, std::uint32_t events) {
-    const auto deadline = r.timeout.count() > 0 ? clock::now() + r.timeout : clock::time_point::max();
+    const auto deadline = r.timeout.count() > 0 ? deadline_after(clock::now(), r.timeout) : clock::time_point::max();
     waiting_[r.fd].push_back({&rec, r, events, deadline});
     update_interest(r.fd);
   }

@@ -347,6 +347,51 @@ TEST_F(Io, ATimeoutEndsAnOperationAndReportsTheBytesDone) {
   ctx.run(client());
 }
 
+// nanoseconds::max() as a timeout or a sleep means "never": the fallback
+// added it to now and wrapped into the past, so a sleep returned at once and
+// a timed receive timed out at once (or hung in recv_exact).
+TEST_F(Io, TheLongestTimeoutsMeanNeverNotAtOnce) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  ctx.spawn(serve_one_and_hold(std::move(listener), "1234567890"));
+  constexpr auto never = std::chrono::nanoseconds::max();
+  auto sleeps = [&](bool until) -> task<int> {
+    if (until) {
+      co_await io::sleep_until(ctx, std::chrono::steady_clock::time_point::max());
+    } else {
+      co_await io::sleep_for(ctx, never);
+    }
+    co_return 0;
+  };
+  auto short_nap = [&]() -> task<int> {
+    co_await io::sleep_for(ctx, 20ms);
+    co_return 1;
+  };
+  auto body = [&]() -> task<void> {
+    for (int which = 0; which < 2; ++which) {
+      std::vector<task<int>> race;
+      race.push_back(sleeps(which == 1));
+      race.push_back(short_nap());
+      const auto [winner, value] = co_await io::when_any(std::move(race));
+      EXPECT_EQ(winner, 1u) << (which == 0 ? "sleep_for(max)" : "sleep_until(time_point::max())") << " returned at once";
+      EXPECT_EQ(value, 1);
+    }
+    // A time long past is now, not a wrapped future.
+    const auto t0 = std::chrono::steady_clock::now();
+    co_await io::sleep_until(ctx, std::chrono::steady_clock::time_point::min());
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+    // A receive bounded by "never" gets its bytes, one operation and a helper alike.
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port, never);
+    std::vector<std::byte> five(5);
+    co_await s.recv_exact(five, never);
+    std::vector<std::byte> rest(16);
+    const std::size_t n = co_await s.recv(rest, never);
+    EXPECT_EQ(n, 5u);
+  };
+  ctx.run(body());
+}
+
 TEST_F(Io, CancellingAReceiveKeepsItsBufferUntilItEndsAndOthersGetTheirOwnResults) {
   io::context ctx;
   io::socket listener = io::socket::listen(ctx);

@@ -36,7 +36,7 @@ nanoseconds remaining(clock::time_point deadline, bool bounded) {
 template <class Op>
 task<void> loop_until_done(std::size_t total, nanoseconds timeout, std::string what, int eof_error, Op op) {
   const bool bounded = timeout.count() > 0;
-  const auto deadline = clock::now() + timeout;
+  const auto deadline = detail::deadline_after(clock::now(), timeout);
   std::size_t done = 0;
   while (done < total) {
     std::size_t n;
@@ -65,7 +65,9 @@ void_operation sleep_for(context& ctx, nanoseconds d) {
 }
 
 void_operation sleep_until(context& ctx, clock::time_point t) {
-  return sleep_for(ctx, std::chrono::duration_cast<nanoseconds>(t - clock::now()));
+  // Subtracted only when t is ahead: now - time_point::min() would overflow.
+  const auto now = clock::now();
+  return sleep_for(ctx, t <= now ? nanoseconds{0} : std::chrono::duration_cast<nanoseconds>(t - now));
 }
 
 // ---- descriptors owned by a file or a socket

@@ -25,6 +25,15 @@ enum class op_kind : std::uint8_t {
   read, write, fsync, open, close, accept, connect, send, recv, shutdown, sleep
 };
 
+/// now + d, saturated: a duration too long to add (nanoseconds::max(), a
+/// way to say "never") is time_point::max(), never a wrapped past instant.
+inline std::chrono::steady_clock::time_point deadline_after(std::chrono::steady_clock::time_point now,
+                                                            std::chrono::nanoseconds d) noexcept {
+  using time_point = std::chrono::steady_clock::time_point;
+  const auto room = time_point::max() - now;
+  return d >= room ? time_point::max() : now + std::chrono::duration_cast<time_point::duration>(d);
+}
+
 /// One operation's parameters. Which fields count depends on kind.
 struct op_request {
   op_kind kind;
