@@ -314,6 +314,40 @@ void offload_round_trip(benchmark::State& state) {
   state.counters["median_us"] = sb::median(each) * 1e6;
 }
 
+// ---- cancellation: when_all of `n` sleepers and one task that fails at
+// once; the failure cancels every sleeper. Timed from the failure to
+// when_all's return, on the context's backend (the fallback where
+// SWITCHYARD_IO_BACKEND says so): linear in n, or quadratic as it was.
+void cancel_sleepers(benchmark::State& state, bool fallback) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  if (fallback) ::setenv("SWITCHYARD_IO_BACKEND", "fallback", 1);
+  io::context ctx;
+  if (fallback) ::unsetenv("SWITCHYARD_IO_BACKEND");
+  for (auto _ : state) {
+    clock_type::time_point failed_at;
+    auto run = [&]() -> task<std::size_t> {
+      auto sleeper = [&]() -> task<void> { co_await io::sleep_for(ctx, std::chrono::hours(1)); };
+      auto failing = [&]() -> task<void> {
+        co_await io::sleep_for(ctx, std::chrono::milliseconds(1));  // after every sleeper has started
+        failed_at = clock_type::now();
+        throw std::runtime_error("stop them all");
+      };
+      std::vector<task<void>> all;
+      for (std::size_t i = 0; i < n; ++i) all.push_back(sleeper());
+      all.push_back(failing());
+      try {
+        co_await io::when_all(std::move(all));
+      } catch (const std::runtime_error&) {
+        co_return 1;
+      }
+      co_return 0;
+    };
+    if (ctx.run(run()) != 1) state.SkipWithError("when_all did not end with the failure");
+    state.SetIterationTime(seconds_since(failed_at));
+  }
+  state.SetLabel(std::string(ctx.backend_name()));
+}
+
 // ---- throughput against the number of requests in flight
 
 /// sweep_requests pages over `in_flight` keep-alive connections on a
@@ -436,6 +470,11 @@ int main(int argc, char** argv) {
         if (nginx_port != 0) register_http(settings.quick);
         benchmark::RegisterBenchmark("task/await_empty", spawn_and_await)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
         benchmark::RegisterBenchmark("task/spawn_detached_empty", spawn_detached)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
+        for (const bool fallback : {false, true}) {
+          benchmark::RegisterBenchmark(fallback ? "cancel/when_all_sleepers/fallback" : "cancel/when_all_sleepers/io_uring",
+                                       [fallback](benchmark::State& s) { cancel_sleepers(s, fallback); })
+              ->ArgName("sleepers")->Arg(20'000)->Arg(100'000)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        }
         benchmark::RegisterBenchmark("offload/round_trip", offload_round_trip)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
         return 0;
       });

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <unordered_map>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -100,7 +101,7 @@ class fallback_loop final : public io::detail::loop {
       case op_kind::close:
         return start_file(rec, r);
       case op_kind::sleep:
-        timers_.emplace(deadline_after(clock::now(), r.duration), &rec);
+        timer_of_[&rec] = timers_.emplace(deadline_after(clock::now(), r.duration), &rec);
         return;
       case op_kind::shutdown:
         return complete_soon(rec, ::shutdown(r.fd, r.flags) == 0 ? 0 : -errno);
@@ -119,17 +120,22 @@ class fallback_loop final : public io::detail::loop {
     }
   }
 
+  // Found through the indexes, not by a scan: when_all cancelling 20,000
+  // sleepers took 1.5 s, quadratic in their number.
   void cancel(op_record& rec) override {
-    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
-      if (it->second == &rec) {
-        timers_.erase(it);
-        return complete(rec, -ECANCELED);
-      }
+    if (const auto t = timer_of_.find(&rec); t != timer_of_.end()) {
+      timers_.erase(t->second);
+      timer_of_.erase(t);
+      return complete(rec, -ECANCELED);
     }
-    for (auto& [fd, w] : waiting_) {
-      for (auto it = w.begin(); it != w.end(); ++it) {
-        if (it->rec == &rec) {
-          w.erase(it);
+    if (const auto f = waiting_on_.find(&rec); f != waiting_on_.end()) {
+      const int fd = f->second;
+      waiting_on_.erase(f);
+      if (const auto it = waiting_.find(fd); it != waiting_.end()) {
+        auto& ws = it->second;
+        const auto w = std::find_if(ws.begin(), ws.end(), [&](const waiter& x) { return x.rec == &rec; });
+        if (w != ws.end()) {
+          ws.erase(w);
           update_interest(fd);
           return complete(rec, -ECANCELED);
         }
@@ -195,6 +201,7 @@ class fallback_loop final : public io::detail::loop {
   void wait_for(op_record& rec, const op_request& r, std::uint32_t events) {
     const auto deadline = r.timeout.count() > 0 ? deadline_after(clock::now(), r.timeout) : clock::time_point::max();
     waiting_[r.fd].push_back({&rec, r, events, deadline});
+    waiting_on_[&rec] = r.fd;
     update_interest(r.fd);
   }
 
@@ -242,6 +249,7 @@ class fallback_loop final : public io::detail::loop {
     while (!timers_.empty() && timers_.begin()->first <= now) {
       op_record* rec = timers_.begin()->second;
       timers_.erase(timers_.begin());
+      timer_of_.erase(rec);
       complete(*rec, -ETIME);
     }
     std::vector<std::pair<int, op_record*>> expired;
@@ -258,6 +266,7 @@ class fallback_loop final : public io::detail::loop {
       const auto w = std::find_if(ws.begin(), ws.end(), [&](const waiter& x) { return x.rec == rec; });
       if (w == ws.end()) continue;
       ws.erase(w);
+      waiting_on_.erase(rec);
       update_interest(fd);
       complete(*rec, -ECANCELED);  // with a timeout set and no cancel: a timeout_error
     }
@@ -300,6 +309,7 @@ class fallback_loop final : public io::detail::loop {
         continue;
       }
       finished.emplace_back(w->rec, res);
+      waiting_on_.erase(w->rec);
       w = ws.erase(w);
     }
     update_interest(fd);
@@ -310,7 +320,9 @@ class fallback_loop final : public io::detail::loop {
   int epoll_ = -1;
   std::size_t files_in_flight_ = 0;
   std::multimap<clock::time_point, op_record*> timers_;
+  std::unordered_map<op_record*, std::multimap<clock::time_point, op_record*>::iterator> timer_of_;
   std::map<int, std::vector<waiter>> waiting_;
+  std::unordered_map<op_record*, int> waiting_on_;  // the descriptor each socket waiter waits on
   std::set<int> registered_;  // in the epoll set
   std::unique_ptr<file_pool> pool_;
 };

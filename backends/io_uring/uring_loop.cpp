@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <algorithm>
 #include <deque>
@@ -20,6 +21,7 @@
 #include <mutex>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace switchyard::backends::io_uring {
@@ -37,6 +39,8 @@ unsigned transfer_length(std::size_t length) noexcept {
   return static_cast<unsigned>(std::min(length, max_transfer));
 }
 using io::detail::op_request;
+using io::detail::deadline_after;
+using clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t tag_internal = 1;  // cancels and linked timeouts: nothing to resume
 constexpr std::uint64_t tag_wake = 2;      // the eventfd read that post() completes
@@ -61,6 +65,14 @@ class uring_loop final : public io::detail::loop {
 
   void begin(op_record& rec, const op_request& r) override {
     if (r.kind == op_kind::accept && r.timeout.count() == 0 && multishot_accept_) return start_accept(rec, r.fd);
+    // Sleeps are kept here, not as the kernel's timeouts: the kernel finds a
+    // timeout to cancel by walking its list of them, and when_all cancelling
+    // 20,000 sleepers took 2.7 s. Here a cancel is a lookup; the ring waits
+    // no longer than the earliest of them (wait()).
+    if (r.kind == op_kind::sleep) {
+      timer_of_[&rec] = timers_.emplace(deadline_after(clock::now(), r.duration), &rec);
+      return;
+    }
     const bool linked = r.timeout.count() > 0 && r.kind != op_kind::sleep;
     ::io_uring_sqe* sqe = sqe_for(linked ? 2 : 1);
     switch (r.kind) {
@@ -74,12 +86,7 @@ class uring_loop final : public io::detail::loop {
       case op_kind::send: ::io_uring_prep_send(sqe, r.fd, r.buffer, transfer_length(r.length), MSG_NOSIGNAL); break;
       case op_kind::recv: prep_recv(sqe, rec, r); break;
       case op_kind::shutdown: ::io_uring_prep_shutdown(sqe, r.fd, r.flags); break;
-      case op_kind::sleep: {
-        auto* ts = reinterpret_cast<__kernel_timespec*>(rec.scratch);
-        *ts = to_timespec(r.duration);
-        ::io_uring_prep_timeout(sqe, ts, 0, 0);
-        break;
-      }
+      case op_kind::sleep: break;  // kept in timers_ (above)
     }
     ::io_uring_sqe_set_data(sqe, &rec);
     use_fixed_file(sqe, r);
@@ -91,6 +98,11 @@ class uring_loop final : public io::detail::loop {
   }
 
   void cancel(op_record& rec) override {
+    if (const auto t = timer_of_.find(&rec); t != timer_of_.end()) {
+      timers_.erase(t->second);
+      timer_of_.erase(t);
+      return complete(rec, -ECANCELED);
+    }
     for (auto& [fd, a] : acceptors_) {
       const auto it = std::find(a->waiters.begin(), a->waiters.end(), &rec);
       if (it == a->waiters.end()) continue;
@@ -144,7 +156,17 @@ class uring_loop final : public io::detail::loop {
  private:
   void wait() override {
     if (!wake_armed_) arm_wake();
-    reap();
+    reap(timers_.empty() ? clock::time_point::max() : timers_.begin()->first);
+  }
+
+  void expire_timers() override {
+    const auto now = clock::now();
+    while (!timers_.empty() && timers_.begin()->first <= now) {
+      op_record* rec = timers_.begin()->second;
+      timers_.erase(timers_.begin());
+      timer_of_.erase(rec);
+      complete(*rec, -ETIME);
+    }
   }
 
   /// Descriptors below this are registered in the kernel's file table on
@@ -322,12 +344,19 @@ class uring_loop final : public io::detail::loop {
   }
 
 
-  /// Submits, waits for at least one completion, and handles every
-  /// completion there is.
-  void reap() {
+  /// Submits, waits for at least one completion (or until `until`, the
+  /// earliest sleep's end), and handles every completion there is.
+  void reap(clock::time_point until = clock::time_point::max()) {
     int rc;
-    do rc = ::io_uring_submit_and_wait(&ring_, 1);
-    while (rc == -EINTR);
+    if (until == clock::time_point::max()) {
+      do rc = ::io_uring_submit_and_wait(&ring_, 1);
+      while (rc == -EINTR);
+    } else {
+      __kernel_timespec ts = to_timespec(until - clock::now());
+      ::io_uring_cqe* first = nullptr;
+      do rc = ::io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
+      while (rc == -EINTR);
+    }
     if (rc < 0 && rc != -EBUSY && rc != -ETIME) {
       throw std::system_error(-rc, std::generic_category(), "io_uring_submit_and_wait");
     }
@@ -352,6 +381,8 @@ class uring_loop final : public io::detail::loop {
   }
 
   ::io_uring ring_;
+  std::multimap<clock::time_point, op_record*> timers_;  // the sleeps, by their end
+  std::unordered_map<op_record*, std::multimap<clock::time_point, op_record*>::iterator> timer_of_;
   std::uint64_t wake_count_ = 0;
   bool wake_armed_ = false;
   std::size_t internal_ = 0;

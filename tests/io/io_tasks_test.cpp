@@ -248,6 +248,57 @@ TEST_F(Io, DestroyingAContextCancelsAndDrainsSpawnedTasks) {
   EXPECT_EQ(finished.load(), 100);
 }
 
+// Many sleepers cancelled at once, through when_all and by the context's
+// end: every one ends with cancelled_error and nothing is left. (Both were
+// quadratic in the sleepers: a cancel walked every timer; io_bench's
+// cancel/when_all_sleepers times 100,000.)
+TEST_F(Io, TwentyThousandSleepersAreAllCancelled) {
+  constexpr int sleepers = 20'000;
+  int cancelled = 0;
+  {
+    io::context ctx;
+    auto sleeper = [&]() -> task<void> {
+      try {
+        co_await io::sleep_for(ctx, 1h);
+      } catch (const io::cancelled_error&) {
+        ++cancelled;
+        throw;
+      }
+    };
+    auto failing = [&]() -> task<void> {
+      co_await io::sleep_for(ctx, 1ms);
+      throw std::runtime_error("stop them all");
+    };
+    auto body = [&]() -> task<std::string> {
+      std::vector<task<void>> all;
+      for (int i = 0; i < sleepers; ++i) all.push_back(sleeper());
+      all.push_back(failing());
+      try {
+        co_await io::when_all(std::move(all));
+      } catch (const std::runtime_error& e) {
+        co_return e.what();
+      }
+      co_return "no error";
+    };
+    EXPECT_EQ(ctx.run(body()), "stop them all");
+    EXPECT_EQ(cancelled, sleepers);
+    EXPECT_EQ(ctx.loop().in_flight(), 0u);
+
+    cancelled = 0;
+    for (int i = 0; i < sleepers; ++i) {
+      ctx.spawn([](io::context& c, int& seen) -> task<void> {
+        try {
+          co_await io::sleep_for(c, 1h);
+        } catch (const io::cancelled_error&) {
+          ++seen;
+        }
+      }(ctx, cancelled));
+    }
+    ctx.run(nap(ctx, 1ms));  // the spawned sleepers start
+  }  // the context's end cancels them
+  EXPECT_EQ(cancelled, sleepers);
+}
+
 // spawn from other threads while the loop's own thread spawns too: every
 // task runs once, nothing is lost (this raced on the spawned-task list).
 TEST_F(Io, SpawnFromManyThreadsAtOnce) {
