@@ -188,13 +188,7 @@ const std::string& pool::program() {
   }
   fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
   // The spawned child's dup2s fill 3..7: keep the image above them.
-  if (fd <= worker_image_fd) {
-    const int moved = fcntl(fd, F_DUPFD_CLOEXEC, worker_image_fd + 1);
-    close(fd);
-    if (moved < 0) throw error(errc::resource_exhausted, std::string("processes backend: fcntl: ") + std::strerror(errno));
-    fd = moved;
-  }
-  image_fd_ = fd;
+  image_fd_ = above_worker_fds(fd);
   return program_ = "/proc/self/fd/" + std::to_string(worker_image_fd);
 }
 

@@ -2,6 +2,7 @@
 #include "backends/processes/worker_process.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -47,18 +48,6 @@ class fd_guard {
   throw error(code, "processes backend: " + what + ": " + std::strerror(err));
 }
 
-/// Moves fd above the numbers the worker's descriptors get, so that
-/// posix_spawn's dup2 never meets an fd that is already in place (which
-/// would keep its close-on-exec flag).
-int above_worker_fds(int fd) {
-  if (fd < 0 || fd > worker_image_fd) return fd;
-  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, worker_image_fd + 1);
-  const int err = errno;
-  close(fd);
-  if (moved < 0) fail(errc::resource_exhausted, "cannot move a descriptor", err);
-  return moved;
-}
-
 int checked(int fd, const char* what) {
   if (fd < 0) {
     const int err = errno;
@@ -94,6 +83,24 @@ std::string describe_status(int status) {
 }
 
 }  // namespace
+
+int above_worker_fds(int fd) {
+  if (fd < 0 || fd > worker_image_fd) return fd;
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, worker_image_fd + 1);
+  const int err = errno;
+  close(fd);
+  if (moved >= 0) return moved;
+  // F_DUPFD says EINVAL when the limit is at or below the number asked for:
+  // name the limit, not fcntl's word for it.
+  rlimit limit{};
+  if ((err == EINVAL || err == EMFILE) && getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    throw error(errc::resource_exhausted,
+                "processes backend: the descriptor limit (RLIMIT_NOFILE " + std::to_string(limit.rlim_cur) +
+                    ") leaves no descriptor above " + std::to_string(worker_image_fd) +
+                    " for the workers' channels; raise it (ulimit -n)");
+  }
+  fail(errc::resource_exhausted, "cannot move a descriptor", err);
+}
 
 worker_process spawn_worker(const std::string& program, int image_fd) {
   int pair[2];

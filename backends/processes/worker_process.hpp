@@ -26,6 +26,12 @@ struct worker_process {
   bool alive() const noexcept { return pid > 0; }
 };
 
+/// Moves fd above the numbers the worker's descriptors get (closing fd), so
+/// that posix_spawn's dup2 never meets an fd already in place (which would
+/// keep its close-on-exec flag). Throws switchyard::error (resource_exhausted),
+/// naming the descriptor limit when that is what stops it.
+int above_worker_fds(int fd);
+
 /// Starts a worker running `program` without waiting for it; `image_fd`, when
 /// not -1, is the memory file holding the program, which the child sees as
 /// worker_image_fd (program is then /proc/self/fd/7). Throws switchyard::error.

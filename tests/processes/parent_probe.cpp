@@ -4,10 +4,13 @@
 //   processes_parent_probe once   one reduction on processes; prints "ok", or
 //                                 "error <code>: <message>" and exits 3 (a
 //                                 worker program that cannot start)
+//   processes_parent_probe nofile the "once" reduction with RLIMIT_NOFILE at 8
+//                                 (0-2 and the five the workers' channels need)
 //   processes_parent_probe fork   a reduction of a std::vector on processes,
 //                                 then fork: the child reduces on processes
 //                                 again (a pool of its own) and the probe
 //                                 prints "child ok" when it did, within 20 s
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +38,10 @@ int main(int argc, char** argv) {
     if (child < 0 || waitpid(child, &status, 0) != child) return 1;
     std::printf("%s\n", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "child ok" : "child failed");
     return 0;
+  }
+  if (argc > 1 && std::strcmp(argv[1], "nofile") == 0) {
+    const rlimit eight{8, 8};
+    if (setrlimit(RLIMIT_NOFILE, &eight) != 0) return 1;
   }
   try {
     sy::shared_array<float> a(1 << 20);

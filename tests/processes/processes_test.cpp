@@ -320,6 +320,19 @@ TEST_F(Processes, ADeadParentTakesItsWorkersWithIt) {
   }
 }
 
+// Under a descriptor limit too tight for the workers' channels, the error
+// names the limit (it said "fcntl: Invalid argument").
+TEST_F(Processes, ATightDescriptorLimitIsNamed) {
+  const auto [pid, out] = start_probe("nofile");
+  ASSERT_GT(pid, 0);
+  const std::string line = read_line(out);
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_NE(line.find("error"), std::string::npos) << line;
+  EXPECT_NE(line.find("RLIMIT_NOFILE 8"), std::string::npos) << line;
+  EXPECT_EQ(line.find("Invalid argument"), std::string::npos) << line;
+}
+
 TEST_F(Processes, AForkedChildGetsAPoolOfItsOwn) {
   const auto [pid, out] = start_probe("fork");
   ASSERT_GT(pid, 0);
