@@ -173,9 +173,14 @@ void await_ready(worker_process& w) {
     }
     if (fds[0].revents & POLLIN) break;
     if (fds[1].revents) {
+      // Killed from outside (a kill storm, the OOM killer) is a worker's
+      // death, as it would be mid-shard; a program that exits or crashes on
+      // its own cannot run here.
       const std::string how = reap(w);
-      throw error(errc::backend_unavailable, "processes backend: the worker program " + how +
-                                                 " before it was ready; its stderr says why");
+      const bool killed = how == "killed by SIGKILL" || how == "killed by SIGTERM" || how == "killed by SIGINT";
+      throw error(killed ? errc::worker_failed : errc::backend_unavailable,
+                  "processes backend: the worker program " + how + " before it was ready" +
+                      (killed ? "" : "; its stderr says why"));
     }
   }
   std::uint64_t v;

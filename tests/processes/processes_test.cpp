@@ -7,10 +7,12 @@
 #include <dirent.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <numeric>
@@ -352,6 +354,30 @@ TEST_F(Processes, AWorkerProgramThatCannotStartIsABackendUnavailableError) {
   EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::backend_unavailable))), std::string::npos)
       << line;
   EXPECT_NE(line.find("/nonexistent/switchyard-worker"), std::string::npos) << line;
+}
+
+// A worker killed before it was ready died, as one killed mid-shard does:
+// worker_failed (it was backend_unavailable, as for a program that cannot
+// run, about 1 call in 20 under a kill storm).
+TEST_F(Processes, AWorkerKilledBeforeItWasReadyIsAWorkerFailure) {
+  char dir[] = "/tmp/switchyard-killed-worker-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string script = std::string(dir) + "/worker";
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nkill -KILL $$\n";
+  }
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  const auto [pid, out] = start_probe("once", "SWITCHYARD_WORKER=" + script);
+  ASSERT_GT(pid, 0);
+  const std::string line = read_line(out);
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << line;
+  EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::worker_failed))), std::string::npos) << line;
+  EXPECT_NE(line.find("killed by SIGKILL before it was ready"), std::string::npos) << line;
+  std::remove(script.c_str());
+  rmdir(dir);
 }
 
 TEST_F(Processes, SwitchyardWorkerPointsAtAnInstalledWorkerProgram) {
