@@ -251,21 +251,27 @@ void http_thread_pool(benchmark::State& state) {
   state.counters["req_per_s"] = benchmark::Counter(double(pages) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void http_wrk(benchmark::State& state) {
+/// wrk for peer_seconds with `open_connections` connections and as many threads,
+/// up to the cores; the iteration time is what its rate gives for `requests`.
+void run_wrk(benchmark::State& state, unsigned open_connections, std::size_t requests) {
+  const unsigned threads = std::min(open_connections, std::max(1u, std::thread::hardware_concurrency()));
   double rps = 0;
   for (auto _ : state) {
-    const std::string text = sb::output_of({"wrk", "-t2", "-c64", "-d" + std::to_string(peer_seconds) + "s",
-                                        "http://127.0.0.1:" + std::to_string(nginx_port) + page_target(0)});
+    const std::string text = sb::output_of({"wrk", "-t" + std::to_string(threads), "-c" + std::to_string(open_connections),
+                                            "-d" + std::to_string(peer_seconds) + "s",
+                                            "http://127.0.0.1:" + std::to_string(nginx_port) + page_target(0)});
     const auto at = text.find("Requests/sec:");
     if (at == std::string::npos) {
       state.SkipWithError(("wrk did not run: " + text).c_str());
       return;
     }
     rps = std::stod(text.substr(at + 13));
-    state.SetIterationTime(double(pages) / rps);
+    state.SetIterationTime(double(requests) / rps);
   }
   state.counters["req_per_s"] = rps;
 }
+
+void http_wrk(benchmark::State& state) { run_wrk(state, connections, pages); }
 
 // ---- task and offload costs
 
@@ -405,24 +411,9 @@ void http_in_flight_threads(benchmark::State& state) {
   state.counters["req_per_s"] = benchmark::Counter(double(sweep_requests) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-/// wrk with `in_flight` connections (and as many threads, up to the cores).
+/// wrk with `in_flight` connections.
 void http_in_flight_wrk(benchmark::State& state) {
-  const auto in_flight = static_cast<unsigned>(state.range(0));
-  const unsigned threads = std::min(in_flight, std::max(1u, std::thread::hardware_concurrency()));
-  double rps = 0;
-  for (auto _ : state) {
-    const std::string text = sb::output_of({"wrk", "-t" + std::to_string(threads), "-c" + std::to_string(in_flight),
-                                            "-d" + std::to_string(peer_seconds) + "s",
-                                            "http://127.0.0.1:" + std::to_string(nginx_port) + page_target(0)});
-    const auto at = text.find("Requests/sec:");
-    if (at == std::string::npos) {
-      state.SkipWithError(("wrk did not run: " + text).c_str());
-      return;
-    }
-    rps = std::stod(text.substr(at + 13));
-    state.SetIterationTime(double(sweep_requests) / rps);
-  }
-  state.counters["req_per_s"] = rps;
+  run_wrk(state, static_cast<unsigned>(state.range(0)), sweep_requests);
 }
 
 void register_http(bool quick) {
@@ -450,10 +441,7 @@ int main(int argc, char** argv) {
   unsigned port = 0;
   return sb::suite_main(
       argc, argv, "io_bench: the I/O layer beside a pread pool, fio, threads and wrk",
-      [&](CLI::App& app) {
-        app.add_option("--nginx-port", port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)")
-            ->check(CLI::Range(1, 65535));
-      },
+      [&](CLI::App& app) { sb::add_nginx_port(app, port); },
       [&](const sb::suite_settings& settings) {
         nginx_port = static_cast<std::uint16_t>(port);
         if (settings.quick) {

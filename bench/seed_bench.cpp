@@ -151,10 +151,7 @@ int main(int argc, char** argv) {
   unsigned port = 0;
   return sb::suite_main(
       argc, argv, "seed_bench: threading, multiprocessing or asyncio? Python's answers beside switchyard's",
-      [&](CLI::App& app) {
-        app.add_option("--nginx-port", port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)")
-            ->check(CLI::Range(1, 65535));
-      },
+      [&](CLI::App& app) { sb::add_nginx_port(app, port); },
       [&](const sb::suite_settings& settings) {
         nginx_port = static_cast<std::uint16_t>(port);
         if (settings.quick) {

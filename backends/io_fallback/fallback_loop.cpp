@@ -1,6 +1,8 @@
 // epoll + thread pool + timer heap behind the io::detail::loop interface.
 #include "backends/io_fallback/fallback_loop.hpp"
 
+#include <switchyard/io/detail/timer_queue.hpp>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -101,7 +103,7 @@ class fallback_loop final : public io::detail::loop {
       case op_kind::close:
         return start_file(rec, r);
       case op_kind::sleep:
-        timer_of_[&rec] = timers_.emplace(deadline_after(clock::now(), r.duration), &rec);
+        timers_.add(rec, deadline_after(clock::now(), r.duration));
         return;
       case op_kind::shutdown:
         return complete_soon(rec, ::shutdown(r.fd, r.flags) == 0 ? 0 : -errno);
@@ -123,11 +125,7 @@ class fallback_loop final : public io::detail::loop {
   // Found through the indexes, not by a scan: when_all cancelling 20,000
   // sleepers took 1.5 s, quadratic in their number.
   void cancel(op_record& rec) override {
-    if (const auto t = timer_of_.find(&rec); t != timer_of_.end()) {
-      timers_.erase(t->second);
-      timer_of_.erase(t);
-      return complete(rec, -ECANCELED);
-    }
+    if (timers_.remove(rec)) return complete(rec, -ECANCELED);
     if (const auto f = waiting_on_.find(&rec); f != waiting_on_.end()) {
       const int fd = f->second;
       waiting_on_.erase(f);
@@ -237,7 +235,7 @@ class fallback_loop final : public io::detail::loop {
 
   /// The earliest deadline among timers and timed socket waits.
   clock::time_point next_deadline() const {
-    clock::time_point t = timers_.empty() ? clock::time_point::max() : timers_.begin()->first;
+    clock::time_point t = timers_.next();
     for (const auto& [fd, ws] : waiting_) {
       for (const waiter& w : ws) t = std::min(t, w.deadline);
     }
@@ -246,12 +244,7 @@ class fallback_loop final : public io::detail::loop {
 
   void expire_timers() override {
     const auto now = clock::now();
-    while (!timers_.empty() && timers_.begin()->first <= now) {
-      op_record* rec = timers_.begin()->second;
-      timers_.erase(timers_.begin());
-      timer_of_.erase(rec);
-      complete(*rec, -ETIME);
-    }
+    timers_.expire(now, [this](op_record& rec) { complete(rec, -ETIME); });
     std::vector<std::pair<int, op_record*>> expired;
     for (auto& [fd, ws] : waiting_) {
       for (const waiter& w : ws) {
@@ -319,8 +312,7 @@ class fallback_loop final : public io::detail::loop {
   std::string why_;
   int epoll_ = -1;
   std::size_t files_in_flight_ = 0;
-  std::multimap<clock::time_point, op_record*> timers_;
-  std::unordered_map<op_record*, std::multimap<clock::time_point, op_record*>::iterator> timer_of_;
+  io::detail::timer_queue timers_;  // the sleeps
   std::map<int, std::vector<waiter>> waiting_;
   std::unordered_map<op_record*, int> waiting_on_;  // the descriptor each socket waiter waits on
   std::set<int> registered_;  // in the epoll set

@@ -6,6 +6,8 @@
 
 #include "backends/io_uring/provided_buffers.hpp"
 
+#include <switchyard/io/detail/timer_queue.hpp>
+
 #include <fcntl.h>
 #include <liburing.h>
 #include <sys/resource.h>
@@ -70,7 +72,7 @@ class uring_loop final : public io::detail::loop {
     // 20,000 sleepers took 2.7 s. Here a cancel is a lookup; the ring waits
     // no longer than the earliest of them (wait()).
     if (r.kind == op_kind::sleep) {
-      timer_of_[&rec] = timers_.emplace(deadline_after(clock::now(), r.duration), &rec);
+      timers_.add(rec, deadline_after(clock::now(), r.duration));
       return;
     }
     const bool linked = r.timeout.count() > 0 && r.kind != op_kind::sleep;
@@ -98,11 +100,7 @@ class uring_loop final : public io::detail::loop {
   }
 
   void cancel(op_record& rec) override {
-    if (const auto t = timer_of_.find(&rec); t != timer_of_.end()) {
-      timers_.erase(t->second);
-      timer_of_.erase(t);
-      return complete(rec, -ECANCELED);
-    }
+    if (timers_.remove(rec)) return complete(rec, -ECANCELED);
     for (auto& [fd, a] : acceptors_) {
       const auto it = std::find(a->waiters.begin(), a->waiters.end(), &rec);
       if (it == a->waiters.end()) continue;
@@ -156,17 +154,11 @@ class uring_loop final : public io::detail::loop {
  private:
   void wait() override {
     if (!wake_armed_) arm_wake();
-    reap(timers_.empty() ? clock::time_point::max() : timers_.begin()->first);
+    reap(timers_.next());
   }
 
   void expire_timers() override {
-    const auto now = clock::now();
-    while (!timers_.empty() && timers_.begin()->first <= now) {
-      op_record* rec = timers_.begin()->second;
-      timers_.erase(timers_.begin());
-      timer_of_.erase(rec);
-      complete(*rec, -ETIME);
-    }
+    timers_.expire(clock::now(), [this](op_record& rec) { complete(rec, -ETIME); });
   }
 
   /// Descriptors below this are registered in the kernel's file table on
@@ -381,8 +373,7 @@ class uring_loop final : public io::detail::loop {
   }
 
   ::io_uring ring_;
-  std::multimap<clock::time_point, op_record*> timers_;  // the sleeps, by their end
-  std::unordered_map<op_record*, std::multimap<clock::time_point, op_record*>::iterator> timer_of_;
+  io::detail::timer_queue timers_;  // the sleeps
   std::uint64_t wake_count_ = 0;
   bool wake_armed_ = false;
   std::size_t internal_ = 0;

@@ -29,6 +29,11 @@ bool has_argument(int argc, char** argv, const char* prefix) {
 
 }  // namespace
 
+void add_nginx_port(CLI::App& app, unsigned& port) {
+  app.add_option("--nginx-port", port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)")
+      ->check(CLI::Range(1, 65535));
+}
+
 int suite_main(int argc, char** argv, const std::string& description, const std::function<void(CLI::App&)>& add_flags,
                const std::function<int(const suite_settings&)>& register_benchmarks) {
   // --quick also shortens each case that sets no time of its own (the user's

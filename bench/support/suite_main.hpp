@@ -21,6 +21,10 @@ struct suite_settings {
 /// having said why on stderr; `switchyard bench` records it as skipped.
 inline constexpr int suite_skipped = 77;
 
+/// --nginx-port: the suites that fetch pages (io, seed) take the port of an
+/// nginx serving page-<i>.html (`switchyard bench` starts one).
+void add_nginx_port(CLI::App& app, unsigned& port);
+
 /// Parses the flags, then calls register_benchmarks (which returns 0, or
 /// suite_skipped with the reason on stderr) and runs what it registered.
 /// add_flags adds the suite's own options to the CLI11 app.
