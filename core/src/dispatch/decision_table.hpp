@@ -40,7 +40,7 @@ class decision_table {
   }
 
  private:
-  static constexpr std::size_t max_breakpoints = 12;
+  static constexpr std::size_t max_breakpoints = 32;
   struct row {
     std::array<breakpoint, max_breakpoints> points{};
     std::uint8_t count = 1;  ///< points[0] holds backend::automatic until built
