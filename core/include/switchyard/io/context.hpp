@@ -50,12 +50,13 @@ class SWITCHYARD_API context {
   /// exception that ends a spawned task goes to the spawn error handler, at
   /// a later spawn or at the latest when the context is destroyed.
   void spawn(task<void> t);
-  /// Where exceptions of spawned tasks go; by default, a line on stderr.
+  /// Where exceptions of spawned tasks go; by default, a warning to the log
+  /// handler (switchyard/log.hpp).
   void on_spawn_error(std::function<void(std::exception_ptr)> handler) { spawn_error_ = std::move(handler); }
 
   /// Calls report(how long) when one resumption keeps the loop busy longer
   /// than threshold (asyncio's debug-mode warning). threshold 0 turns it off.
-  /// The default: 100 ms, reported on stderr.
+  /// The default: 100 ms, reported as a warning to the log handler.
   void detect_stalls(std::chrono::nanoseconds threshold, std::function<void(std::chrono::nanoseconds)> report);
 
   /// "io_uring" (or, with a fallback backend, "fallback"), and why.
