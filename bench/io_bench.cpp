@@ -185,32 +185,6 @@ std::size_t blocking_get(int fd, const std::string& target, std::string& pending
   return length;
 }
 
-void http_switchyard(benchmark::State& state) {
-  io::context ctx;
-  for (auto _ : state) {
-    auto run = [&]() -> task<std::size_t> {
-      http::connection_pool pool(ctx, nginx_port);
-      io::limiter in_flight(ctx, connections);
-      auto one = [&](std::size_t i) -> task<std::size_t> {
-        auto c = co_await pool.take();
-        const http::response r = co_await c->get("127.0.0.1", page_target(i));
-        pool.give_back(std::move(c));
-        co_return r.body.size();
-      };
-      std::vector<task<std::size_t>> all;
-      for (std::size_t i = 0; i < pages; ++i) all.push_back(in_flight.run(one(i)));
-      const auto sizes = co_await io::when_all(std::move(all));
-      std::size_t bytes = 0;
-      for (auto s : sizes) bytes += s;
-      co_return bytes;
-    };
-    const auto t0 = clock_type::now();
-    const std::size_t bytes = ctx.run(run());
-    state.SetIterationTime(seconds_since(t0));
-    if (bytes != pages * 4096) state.SkipWithError("wrong number of bytes");
-  }
-  state.counters["req_per_s"] = benchmark::Counter(double(pages) * double(state.iterations()), benchmark::Counter::kIsRate);
-}
 
 void http_thread_per_request(benchmark::State& state) {
   for (auto _ : state) {
@@ -232,24 +206,6 @@ void http_thread_per_request(benchmark::State& state) {
   state.counters["req_per_s"] = benchmark::Counter(double(pages) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void http_thread_pool(benchmark::State& state) {
-  for (auto _ : state) {
-    const auto t0 = clock_type::now();
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    for (std::size_t w = 0; w < connections; ++w) {
-      pool.emplace_back([&] {
-        const int fd = blocking_connect();
-        std::string pending;
-        for (std::size_t i; (i = next.fetch_add(1)) < pages;) (void)blocking_get(fd, page_target(i), pending);
-        ::close(fd);
-      });
-    }
-    for (auto& t : pool) t.join();
-    state.SetIterationTime(seconds_since(t0));
-  }
-  state.counters["req_per_s"] = benchmark::Counter(double(pages) * double(state.iterations()), benchmark::Counter::kIsRate);
-}
 
 /// wrk for peer_seconds with `open_connections` connections and as many threads,
 /// up to the cores; the iteration time is what its rate gives for `requests`.
@@ -356,11 +312,10 @@ void cancel_sleepers(benchmark::State& state, bool fallback) {
 
 // ---- throughput against the number of requests in flight
 
-/// sweep_requests pages over `in_flight` keep-alive connections on a
-/// context (io_uring, or the fallback where SWITCHYARD_IO_BACKEND says so);
-/// every body's size checked.
-void http_in_flight_context(benchmark::State& state, bool fallback) {
-  const auto in_flight = static_cast<std::size_t>(state.range(0));
+/// `requests` pages over `in_flight` keep-alive connections on a context
+/// (io_uring, or the fallback where SWITCHYARD_IO_BACKEND says so); every
+/// body's size checked.
+void fetch_on_context(benchmark::State& state, bool fallback, std::size_t in_flight, std::size_t requests) {
   if (fallback) ::setenv("SWITCHYARD_IO_BACKEND", "fallback", 1);
   io::context ctx;
   if (fallback) ::unsetenv("SWITCHYARD_IO_BACKEND");
@@ -375,7 +330,7 @@ void http_in_flight_context(benchmark::State& state, bool fallback) {
         co_return r.body.size();
       };
       std::vector<task<std::size_t>> all;
-      for (std::size_t i = 0; i < sweep_requests; ++i) all.push_back(limit.run(one(i)));
+      for (std::size_t i = 0; i < requests; ++i) all.push_back(limit.run(one(i)));
       std::size_t bytes = 0;
       for (auto s : co_await io::when_all(std::move(all))) bytes += s;
       co_return bytes;
@@ -383,33 +338,44 @@ void http_in_flight_context(benchmark::State& state, bool fallback) {
     const auto t0 = clock_type::now();
     const std::size_t bytes = ctx.run(run());
     state.SetIterationTime(seconds_since(t0));
-    if (bytes != sweep_requests * 4096) state.SkipWithError("wrong number of bytes");
+    if (bytes != requests * 4096) state.SkipWithError("wrong number of bytes");
   }
-  state.counters["req_per_s"] = benchmark::Counter(double(sweep_requests) * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["req_per_s"] = benchmark::Counter(double(requests) * double(state.iterations()), benchmark::Counter::kIsRate);
   state.SetLabel(std::string(ctx.backend_name()));
 }
 
-/// The same over `in_flight` threads, one blocking connection each.
-void http_in_flight_threads(benchmark::State& state) {
-  const auto in_flight = static_cast<std::size_t>(state.range(0));
+void http_in_flight_context(benchmark::State& state, bool fallback) {
+  fetch_on_context(state, fallback, static_cast<std::size_t>(state.range(0)), sweep_requests);
+}
+
+/// The same over `threads` threads, one blocking connection each.
+void fetch_on_threads(benchmark::State& state, std::size_t threads, std::size_t requests) {
   for (auto _ : state) {
     const auto t0 = clock_type::now();
     std::atomic<std::size_t> next{0}, bytes{0};
     std::vector<std::thread> pool;
-    for (std::size_t w = 0; w < in_flight; ++w) {
+    for (std::size_t w = 0; w < threads; ++w) {
       pool.emplace_back([&] {
         const int fd = blocking_connect();
         std::string pending;
-        for (std::size_t i; (i = next.fetch_add(1)) < sweep_requests;) bytes += blocking_get(fd, page_target(i % pages), pending);
+        for (std::size_t i; (i = next.fetch_add(1)) < requests;) bytes += blocking_get(fd, page_target(i % pages), pending);
         ::close(fd);
       });
     }
     for (auto& t : pool) t.join();
     state.SetIterationTime(seconds_since(t0));
-    if (bytes != sweep_requests * 4096) state.SkipWithError("wrong number of bytes");
+    if (bytes != requests * 4096) state.SkipWithError("wrong number of bytes");
   }
-  state.counters["req_per_s"] = benchmark::Counter(double(sweep_requests) * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["req_per_s"] = benchmark::Counter(double(requests) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
+
+void http_in_flight_threads(benchmark::State& state) {
+  fetch_on_threads(state, static_cast<std::size_t>(state.range(0)), sweep_requests);
+}
+
+// The fixed cases the goals name: 10,000 pages, 64 at a time.
+void http_switchyard(benchmark::State& state) { fetch_on_context(state, false, connections, pages); }
+void http_thread_pool(benchmark::State& state) { fetch_on_threads(state, connections, pages); }
 
 /// wrk with `in_flight` connections.
 void http_in_flight_wrk(benchmark::State& state) {

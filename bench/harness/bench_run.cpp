@@ -11,9 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <optional>
-#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -29,7 +27,6 @@
 #include "harness/plots.hpp"
 #include "harness/report.hpp"
 #include "harness/results.hpp"
-#include "support/run_program.hpp"
 #include "support/suite_main.hpp"
 
 namespace fs = std::filesystem;

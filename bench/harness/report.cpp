@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -26,11 +27,9 @@ bool is_peer(const std::string& variant) {
   return false;
 }
 
-std::string bytes_text(double b) { return caps::bytes(b); }
-
 std::string arg_text(const case_runs& c) {
   if (c.arg_name.empty()) return "";
-  return c.arg_name == "bytes" ? bytes_text(c.arg) : fmt::format("{} {}", c.arg, c.arg_name);
+  return c.arg_name == "bytes" ? caps::bytes(c.arg) : fmt::format("{} {}", c.arg, c.arg_name);
 }
 
 /// The machine's memory bandwidth as the caps report measured it (GB/s, all threads); 0 if absent.
@@ -85,7 +84,7 @@ std::vector<row> rows_of(const results_view& r, const std::string& suite, const 
         if (key.find("_GBps") == std::string::npos && key != "bytes") note += fmt::format("{}{} {}", note.empty() ? "" : ", ", key, number(spread_of(values).median));
       }
       if (const auto it = c.counters.find("bytes"); it != c.counters.end()) {
-        note = bytes_text(spread_of(it->second).median) + (note.empty() ? "" : "; " + note);
+        note = caps::bytes(spread_of(it->second).median) + (note.empty() ? "" : "; " + note);
       }
       rows.push_back({c.name, "", group, {}, false, note});
       continue;
@@ -178,7 +177,7 @@ std::string sweep_section(const results_view& r) {
                        op == "sum" || op == "dot" ? "; switchyard's backends at the default accuracy "
                                                     "(compensated), the peers adding plainly"
                                                   : "");
-    for (double b : sizes) out += fmt::format(" {} |", bytes_text(b));
+    for (double b : sizes) out += fmt::format(" {} |", caps::bytes(b));
     out += "\n|---|";
     for (std::size_t i = 0; i < sizes.size(); ++i) out += "--:|";
     out += "\n";
@@ -281,7 +280,7 @@ std::string format_summary(const results_view& r) {
     for (std::size_t i = 0; i < ops.size(); ++i) out += "---|";
     out += "\n";
     for (double b : sizes) {
-      out += "| " + bytes_text(b) + " |";
+      out += "| " + caps::bytes(b) + " |";
       for (const auto& op : ops) {
         std::string best_name;
         double best = 0, automatic = 0;

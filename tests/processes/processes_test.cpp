@@ -303,6 +303,23 @@ std::string read_line(int fd) {
   return line;
 }
 
+/// A probe run to its end: the line it printed and its wait status.
+struct probe_run {
+  std::string line;
+  int status = -1;
+};
+
+probe_run run_probe(const char* mode, const std::string& env = {}) {
+  const auto [pid, out] = start_probe(mode, env);
+  if (pid <= 0) {
+    ADD_FAILURE() << "the probe did not start";
+    return {};
+  }
+  probe_run r{read_line(out)};
+  if (waitpid(pid, &r.status, 0) != pid) ADD_FAILURE() << "the probe could not be waited for";
+  return r;
+}
+
 TEST_F(Processes, ADeadParentTakesItsWorkersWithIt) {
   const auto [parent, out] = start_probe("wait");
   ASSERT_GT(parent, 0);
@@ -325,31 +342,19 @@ TEST_F(Processes, ADeadParentTakesItsWorkersWithIt) {
 // Under a descriptor limit too tight for the workers' channels, the error
 // names the limit (it said "fcntl: Invalid argument").
 TEST_F(Processes, ATightDescriptorLimitIsNamed) {
-  const auto [pid, out] = start_probe("nofile");
-  ASSERT_GT(pid, 0);
-  const std::string line = read_line(out);
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const auto [line, status] = run_probe("nofile");
   EXPECT_NE(line.find("error"), std::string::npos) << line;
   EXPECT_NE(line.find("RLIMIT_NOFILE 8"), std::string::npos) << line;
   EXPECT_EQ(line.find("Invalid argument"), std::string::npos) << line;
 }
 
 TEST_F(Processes, AForkedChildGetsAPoolOfItsOwn) {
-  const auto [pid, out] = start_probe("fork");
-  ASSERT_GT(pid, 0);
-  const std::string line = read_line(out);
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const auto [line, status] = run_probe("fork");
   EXPECT_EQ(line, "child ok");
 }
 
 TEST_F(Processes, AWorkerProgramThatCannotStartIsABackendUnavailableError) {
-  const auto [pid, out] = start_probe("once", "SWITCHYARD_WORKER=/nonexistent/switchyard-worker");
-  ASSERT_GT(pid, 0);
-  const std::string line = read_line(out);
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=/nonexistent/switchyard-worker");
   EXPECT_EQ(WEXITSTATUS(status), 3) << line;
   EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::backend_unavailable))), std::string::npos)
       << line;
@@ -368,11 +373,7 @@ TEST_F(Processes, AWorkerKilledBeforeItWasReadyIsAWorkerFailure) {
     out << "#!/bin/sh\nkill -KILL $$\n";
   }
   ASSERT_EQ(chmod(script.c_str(), 0755), 0);
-  const auto [pid, out] = start_probe("once", "SWITCHYARD_WORKER=" + script);
-  ASSERT_GT(pid, 0);
-  const std::string line = read_line(out);
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=" + script);
   EXPECT_EQ(WEXITSTATUS(status), 3) << line;
   EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::worker_failed))), std::string::npos) << line;
   EXPECT_NE(line.find("killed by SIGKILL before it was ready"), std::string::npos) << line;
@@ -381,11 +382,7 @@ TEST_F(Processes, AWorkerKilledBeforeItWasReadyIsAWorkerFailure) {
 }
 
 TEST_F(Processes, SwitchyardWorkerPointsAtAnInstalledWorkerProgram) {
-  const auto [pid, out] = start_probe("once", "SWITCHYARD_WORKER=" WORKER_PROGRAM);
-  ASSERT_GT(pid, 0);
-  const std::string line = read_line(out);
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=" WORKER_PROGRAM);
   EXPECT_EQ(WEXITSTATUS(status), 0) << line;
   EXPECT_EQ(line, "ok");
 }
