@@ -15,6 +15,9 @@
 #include <condition_variable>
 #include <unordered_map>
 #include <deque>
+#include <functional>
+#include <memory>
+#include <string>
 #include <map>
 #include <mutex>
 #include <set>
@@ -31,47 +34,88 @@ using io::detail::op_request;
 using io::detail::deadline_after;
 using clock = std::chrono::steady_clock;
 
-/// The blocking file calls, on a few threads.
+/// One blocking file call on a pool thread. Once abandoned (its operation
+/// cancelled while the call blocks: an open of a FIFO with no writer), nobody
+/// waits for it: its thread is replaced, and whatever it returns is dropped.
+struct file_job {
+  std::function<void()> call;
+  // Guarded by the pool's mutex.
+  bool started = false;
+  bool finished = false;
+  bool abandoned = false;
+};
+
+/// The blocking file calls, on a few detached threads that share the queue
+/// with the pool: a thread blocked in an abandoned call may outlive the pool
+/// (and the loop), and must find what it touches still there.
 class file_pool {
  public:
   explicit file_pool(unsigned threads) {
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+    for (unsigned i = 0; i < threads; ++i) add_thread();
   }
+  /// The loop has waited for every call it still wants; idle threads exit,
+  /// and one blocked in an abandoned call exits once the call returns.
   ~file_pool() {
     {
-      std::lock_guard lock(m_);
-      stopping_ = true;
+      std::lock_guard lock(q_->m);
+      q_->stopping = true;
     }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
+    q_->cv.notify_all();
   }
-  void submit(std::function<void()> job) {
+  std::shared_ptr<file_job> submit(std::function<void()> call) {
+    auto job = std::make_shared<file_job>(file_job{std::move(call)});
     {
-      std::lock_guard lock(m_);
-      jobs_.push_back(std::move(job));
+      std::lock_guard lock(q_->m);
+      q_->jobs.push_back(job);
     }
-    cv_.notify_one();
+    q_->cv.notify_one();
+    return job;
+  }
+  /// Nobody waits for `job` any more. One not started never runs; one
+  /// running gets a replacement thread, so that calls blocked for good
+  /// cannot take every thread.
+  void abandon(const std::shared_ptr<file_job>& job) {
+    std::lock_guard lock(q_->m);
+    job->abandoned = true;
+    if (job->started && !job->finished) add_thread();
   }
 
  private:
-  void work() {
+  struct queue {
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<std::shared_ptr<file_job>> jobs;
+    bool stopping = false;
+  };
+  void add_thread() {
+    std::thread([q = q_] { work(*q); }).detach();
+  }
+  static void work(queue& q) {
+    std::unique_lock lock(q.m);
     for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(m_);
-        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
+      q.cv.wait(lock, [&] { return q.stopping || !q.jobs.empty(); });
+      if (q.jobs.empty()) return;
+      const std::shared_ptr<file_job> job = std::move(q.jobs.front());
+      q.jobs.pop_front();
+      if (job->abandoned) continue;
+      job->started = true;
+      lock.unlock();
+      job->call();
+      lock.lock();
+      job->finished = true;
+      if (job->abandoned) return;  // a replacement took this thread's place
     }
   }
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::shared_ptr<queue> q_ = std::make_shared<queue>();
+};
+
+/// Where a pool thread delivers a result: the loop while it lives, nothing
+/// after (a descriptor an abandoned open returns is closed instead).
+class fallback_loop;
+struct file_results {
+  explicit file_results(fallback_loop* l) : loop(l) {}
+  std::mutex m;
+  fallback_loop* loop;
 };
 
 class fallback_loop final : public io::detail::loop {
@@ -86,11 +130,16 @@ class fallback_loop final : public io::detail::loop {
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd(), &ev);
   }
   ~fallback_loop() override {
-    // File jobs still running post to us: wait for them before closing.
-    while (files_in_flight_ > 0) {
+    // File calls still wanted post to us: wait for them before closing.
+    while (!files_.empty()) {
       run_posted_blocking();
     }
-    pool_.reset();  // joins its threads
+    {
+      std::lock_guard lock(results_->m);
+      results_->loop = nullptr;
+    }
+    run_posted();  // an abandoned open's late result: its descriptor is closed
+    pool_.reset();
     ::close(epoll_);
   }
 
@@ -139,13 +188,26 @@ class fallback_loop final : public io::detail::loop {
         }
       }
     }
-    // A file call already on a thread cannot be interrupted; it completes.
+    // A file call on a thread cannot be interrupted. An open may block for
+    // good (a FIFO with no writer): it is abandoned and the operation ends
+    // now. Reads, writes, fsync and close end on their own; they complete.
+    if (const auto f = files_.find(&rec); f != files_.end() && f->second.kind == op_kind::open) {
+      pool_->abandon(f->second.job);
+      files_.erase(f);
+      complete(rec, -ECANCELED);
+    }
   }
 
   std::string_view name() const noexcept override { return "fallback"; }
   std::string_view reason() const noexcept override { return why_; }
 
  private:
+  struct file_call {
+    op_kind kind;
+    std::uint64_t id;
+    std::shared_ptr<file_job> job;
+  };
+
   struct waiter {
     op_record* rec;
     op_request req;
@@ -176,24 +238,43 @@ class fallback_loop final : public io::detail::loop {
     return errno == EWOULDBLOCK ? -EAGAIN : -errno;
   }
 
+  // The result goes back through results_, which outlives the loop; the
+  // path is copied, since an abandoned open may start after its caller is gone.
   void start_file(op_record& rec, const op_request& r) {
-    ++files_in_flight_;
-    pool_->submit([this, &rec, r] {
+    const std::uint64_t id = ++file_calls_;
+    auto call = [results = results_, rec = &rec, id, r, path = std::string(r.kind == op_kind::open ? r.path : "")] {
       long res = 0;
       switch (r.kind) {
         case op_kind::read: res = ::pread(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset)); break;
         case op_kind::write: res = ::pwrite(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset)); break;
         case op_kind::fsync: res = ::fsync(r.fd); break;
-        case op_kind::open: res = ::open(r.path, r.flags | O_CLOEXEC, r.mode); break;
+        case op_kind::open: res = ::open(path.c_str(), r.flags | O_CLOEXEC, r.mode); break;
         case op_kind::close: res = ::close(r.fd); break;
         default: res = -EINVAL; errno = EINVAL; break;
       }
       if (res < 0) res = -errno;
-      post([this, &rec, res] {
-        --files_in_flight_;
-        complete(rec, res);
-      });
-    });
+      std::lock_guard lock(results->m);
+      if (results->loop == nullptr) {
+        if (r.kind == op_kind::open && res >= 0) ::close(static_cast<int>(res));
+        return;
+      }
+      fallback_loop* self = results->loop;
+      self->post([self, rec, id, res, kind = r.kind] { self->file_done(*rec, id, kind, res); });
+    };
+    files_[&rec] = {r.kind, id, pool_->submit(std::move(call))};
+  }
+
+  /// A pool thread's result, on the loop's thread: completes call `id`,
+  /// unless it was abandoned (then a descriptor it opened is closed; `rec`
+  /// may by now be another operation's record).
+  void file_done(op_record& rec, std::uint64_t id, op_kind kind, long res) {
+    const auto f = files_.find(&rec);
+    if (f == files_.end() || f->second.id != id) {
+      if (kind == op_kind::open && res >= 0) ::close(static_cast<int>(res));
+      return;
+    }
+    files_.erase(f);
+    complete(rec, res);
   }
 
   void wait_for(op_record& rec, const op_request& r, std::uint32_t events) {
@@ -311,7 +392,9 @@ class fallback_loop final : public io::detail::loop {
 
   std::string why_;
   int epoll_ = -1;
-  std::size_t files_in_flight_ = 0;
+  std::unordered_map<op_record*, file_call> files_;  // the file calls still wanted
+  std::uint64_t file_calls_ = 0;                     // their ids
+  std::shared_ptr<file_results> results_ = std::make_shared<file_results>(this);
   io::detail::timer_queue timers_;  // the sleeps
   std::map<int, std::vector<waiter>> waiting_;
   std::unordered_map<op_record*, int> waiting_on_;  // the descriptor each socket waiter waits on

@@ -55,6 +55,7 @@ namespace {
 constexpr std::size_t staging_chunks = 4;
 
 std::atomic<int> first_shard_failures{0};
+std::atomic<int> first_shard_stops{0};
 
 struct slot {
   worker_process w;
@@ -64,7 +65,7 @@ struct slot {
 
 class pool {
  public:
-  explicit pool(unsigned workers) : workers_(workers) {}
+  pool(unsigned workers, std::chrono::milliseconds stall) : workers_(workers), stall_(stall) {}
   pool(const pool&) = delete;
   pool& operator=(const pool&) = delete;
   /// Stops the workers (this process's: a forked child only lets go of the
@@ -98,6 +99,7 @@ class pool {
   void start_over_if_forked();
 
   unsigned workers_;
+  std::chrono::milliseconds stall_;  ///< engine_config::worker_stall_timeout
   std::mutex m_;
   std::condition_variable freed_;
   std::vector<slot> slots_;
@@ -204,7 +206,7 @@ void pool::start(std::vector<slot*>& slots) {
         started.push_back(s);
       }
     }
-    for (slot* s : started) await_ready(s->w);
+    for (slot* s : started) await_ready(s->w, stall_);
   } catch (...) {
     for (slot* s : started) reap(s->w);
     throw;
@@ -217,7 +219,7 @@ void pool::respawn(slot& s) {
   const std::string& path = program();
   s.w = spawn_worker(path, image_fd_);
   try {
-    await_ready(s.w);
+    await_ready(s.w, stall_);
   } catch (...) {
     reap(s.w);
     throw;
@@ -253,6 +255,10 @@ struct pool::lane {
   std::optional<located_region> staging{};  // the slot's staging memory, when copying
   int deaths = 0;
   bool finished = false;
+  // The worker's heartbeat when last seen to change, and when: a worker whose
+  // heartbeat stands still for the stall timeout is not running.
+  std::uint32_t beat = 0;
+  std::chrono::steady_clock::time_point beat_at{};
 };
 
 void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::size_t partial_bytes,
@@ -319,6 +325,11 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     if (jb.first_chunk == 0 && first_shard_failures.load() > 0 && first_shard_failures.fetch_sub(1) > 0) {
       jb.flags |= job_flag_die;
     }
+    if (jb.first_chunk == 0 && first_shard_stops.load() > 0 && first_shard_stops.fetch_sub(1) > 0) {
+      jb.flags |= job_flag_stop;
+    }
+    l.beat = w.control->heartbeat.load(std::memory_order_relaxed);
+    l.beat_at = std::chrono::steady_clock::now();
     w.control->posted.store(++w.posted);
     if (w.control->worker_sleeping.load()) {
       const std::uint64_t one = 1;
@@ -366,13 +377,15 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
       fail_lane(l, e.what());
     }
   };
-  auto on_death = [&](lane& l) {
+  // A worker that died, or (stalled) one that stopped running and is killed here.
+  auto on_death = [&](lane& l, bool stalled) {
     const auto [first, chunks] = l.jobs[l.current];
     std::string how;
     {
       std::lock_guard lock(m_);
       how = reap(l.s->w);
     }
+    if (stalled) how = "finished no chunk for " + std::to_string(stall_.count()) + " ms (stopped or hung) and was killed";
     if (++l.deaths == 2) {
       fail_lane(l, "processes backend: the worker running chunks [" + std::to_string(first) + ", " +
                        std::to_string(first + chunks) + ") " + how +
@@ -417,10 +430,17 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
       fds.push_back({l->s->w.done, POLLIN, 0});
       fds.push_back({l->s->w.pidfd, POLLIN, 0});
     }
+    // Wake by the first stall deadline at the latest.
+    auto now = std::chrono::steady_clock::now();
+    auto first_deadline = now + stall_;
+    for (lane* l : waiting) first_deadline = std::min(first_deadline, l->beat_at + stall_);
+    const auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(first_deadline - now).count();
     const bool finished_meanwhile = std::any_of(waiting.begin(), waiting.end(), [&](lane* l) { return completed(*l); });
-    if (!finished_meanwhile && poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
+    if (!finished_meanwhile && poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(0, wait_ms))) < 0 &&
+        errno != EINTR) {
       throw error(errc::resource_exhausted, std::string("processes backend: poll: ") + std::strerror(errno));
     }
+    now = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < waiting.size(); ++i) {
       lane& l = *waiting[i];
       l.s->w.control->parent_sleeping.store(0);
@@ -431,7 +451,12 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
       if (completed(l)) {
         on_done(l);
       } else if (fds[2 * i + 1].revents) {
-        on_death(l);
+        on_death(l, false);
+      } else if (const auto beat = l.s->w.control->heartbeat.load(std::memory_order_relaxed); beat != l.beat) {
+        l.beat = beat;
+        l.beat_at = now;
+      } else if (now - l.beat_at >= stall_) {
+        on_death(l, true);
       }
     }
   }
@@ -440,7 +465,9 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
 
 class processes_backend final : public detail::compute_backend, detail::region_listener {
  public:
-  explicit processes_backend(unsigned workers) : pool_(workers) { detail::add_region_listener(this); }
+  processes_backend(unsigned workers, std::chrono::milliseconds stall) : pool_(workers, stall) {
+    detail::add_region_listener(this);
+  }
   ~processes_backend() override { detail::remove_region_listener(this); }
 
   std::string unavailable_reason() noexcept override {
@@ -481,11 +508,12 @@ class processes_backend final : public detail::compute_backend, detail::region_l
 }  // namespace
 
 std::unique_ptr<detail::compute_backend> make(const engine_config& config) {
-  return std::make_unique<processes_backend>(config.max_threads);
+  return std::make_unique<processes_backend>(config.max_threads, config.worker_stall_timeout);
 }
 
 namespace testing {
 void fail_first_shard(int times) { first_shard_failures.store(times); }
+void stop_first_shard(int times) { first_shard_stops.store(times); }
 std::vector<pid_t> worker_pids(const engine& e) {
   auto& b = dynamic_cast<processes_backend&>(e.state().backend_for(backend::processes));
   return b.workers().pids();

@@ -23,7 +23,7 @@
 
 namespace switchyard::backends::processes {
 
-inline constexpr std::uint32_t protocol_version = 1;
+inline constexpr std::uint32_t protocol_version = 2;
 
 /// The descriptors a worker starts with (posix_spawn dup2s them there).
 inline constexpr int worker_socket_fd = 3;
@@ -67,9 +67,16 @@ struct job {
   std::uint64_t chunks;
 };
 
-/// job.flags: the worker kills itself before running the job (tests only:
-/// the way to fail a given shard on purpose).
+/// job.flags, for tests only (the way to fail a given shard on purpose): the
+/// worker kills itself before running the job, or stops itself (SIGSTOP: alive
+/// and not answering).
 inline constexpr std::uint32_t job_flag_die = 1;
+inline constexpr std::uint32_t job_flag_stop = 2;
+
+/// How often a worker running a job checks that its parent is still there
+/// (it also checks between jobs): a killed parent's workers are gone within
+/// about this long even in the middle of a long shard.
+inline constexpr std::uint64_t parent_check_ns = 100'000'000;
 
 /// The shared page(s) at the start of a worker's control memory file; the
 /// partials follow at results_offset.
@@ -87,6 +94,9 @@ struct control_header {
   std::atomic<std::uint32_t> worker_sleeping;
   alignas(64) std::atomic<std::uint32_t> completed;
   std::atomic<std::uint32_t> parent_sleeping;
+  /// Bumped by the worker as each chunk finishes: the parent's sign that a
+  /// worker it waits for is still running (engine_config::worker_stall_timeout).
+  alignas(64) std::atomic<std::uint32_t> heartbeat;
 };
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "the counters are shared between processes");
 

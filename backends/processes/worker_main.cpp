@@ -1,7 +1,8 @@
 // switchyard-worker: the program each processes-backend worker runs. It maps
 // the memory files its parent sends, waits for jobs on its "go" eventfd, runs
 // the SIMD kernels over its chunks and signals "done". It exits when its
-// parent exits (a pidfd of the parent is in its poll set) or closes the socket.
+// parent exits (a pidfd of the parent is in its poll set between jobs, and
+// polled every parent_check_ns during one) or closes the socket.
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -33,6 +34,12 @@ struct mapping {
 };
 
 std::map<std::uint64_t, mapping> regions;
+int parent_fd = -1;  ///< a pidfd of the parent: readable once it has exited
+
+bool parent_exited() {
+  pollfd p{parent_fd, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
+}
 
 [[noreturn]] void die(const char* what) {
   std::fprintf(stderr, "switchyard-worker: %s: %s\n", what, std::strerror(errno));
@@ -84,18 +91,27 @@ const unsigned char* resolve(const sp::input_ref& in) {
 void run(sp::control_header& ctl, unsigned char* results) {
   const sp::job j = ctl.work;
   if (j.flags & sp::job_flag_die) raise(SIGKILL);
+  if (j.flags & sp::job_flag_stop) raise(SIGSTOP);
   const unsigned char* xb = resolve(j.x);
   const unsigned char* yb = resolve(j.y);
   const switchyard::kernels::reduction r{j.op, j.type, j.mode, j.pred_op, j.pred_bits, xb, yb, j.n};
   switchyard::kernels::with_types(r, [&]<class T, class P>() {
     const T* x = reinterpret_cast<const T*>(xb);
     const T* y = reinterpret_cast<const T*>(yb);
+    // The clock is read per chunk (a vDSO call, nanoseconds against a chunk's
+    // microseconds); the parent only every parent_check_ns.
+    auto next_check = std::chrono::steady_clock::now() + std::chrono::nanoseconds(sp::parent_check_ns);
     for (std::uint64_t i = 0; i < j.chunks; ++i) {
       const std::size_t begin = (j.first_chunk + i) * j.chunk_elements;
       const std::size_t len = std::min<std::size_t>(j.chunk_elements, j.n - begin);
       const std::size_t local = i * j.chunk_elements;
       const P p = switchyard::kernels::run_chunk<switchyard::kernels::simd::kernel_set, T, P>(r, x + local, y ? y + local : nullptr, begin, len);
       std::memcpy(results + i * sizeof(P), &p, sizeof(P));
+      ctl.heartbeat.store(ctl.heartbeat.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      if (const auto now = std::chrono::steady_clock::now(); now > next_check) {
+        if (parent_exited()) _exit(0);
+        next_check = now + std::chrono::nanoseconds(sp::parent_check_ns);
+      }
     }
   });
 }
@@ -116,7 +132,7 @@ int main(int argc, char** argv) {
   prctl(PR_SET_NAME, "switchyard-wkr");
   // A pidfd polls readable when the whole parent process has exited (unlike
   // PR_SET_PDEATHSIG, which fires when the spawning *thread* exits).
-  const int parent_fd = static_cast<int>(syscall(SYS_pidfd_open, parent, 0));
+  parent_fd = static_cast<int>(syscall(SYS_pidfd_open, parent, 0));
   if (parent_fd < 0) die("pidfd_open of the parent");
   if (getppid() != parent) return 0;  // the parent is already gone
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -164,12 +165,21 @@ worker_process spawn_worker(const std::string& program, int image_fd) {
   return w;
 }
 
-void await_ready(worker_process& w) {
+void await_ready(worker_process& w, std::chrono::milliseconds limit) {
   pollfd fds[2] = {{w.done, POLLIN, 0}, {w.pidfd, POLLIN, 0}};
+  const auto deadline = std::chrono::steady_clock::now() + limit;
   for (;;) {
-    if (poll(fds, 2, -1) < 0) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const int ready = poll(fds, 2, static_cast<int>(std::max<std::int64_t>(0, left.count())));
+    if (ready < 0) {
       if (errno == EINTR) continue;
       fail(errc::backend_unavailable, "poll for a starting worker", errno);
+    }
+    if (ready == 0) {
+      // Stopped or hung before it was ready: counted as a death, as a stall mid-shard is.
+      reap(w);
+      throw error(errc::worker_failed, "processes backend: the worker was not ready within " +
+                                           std::to_string(limit.count()) + " ms (stopped or hung); it was killed");
     }
     if (fds[0].revents & POLLIN) break;
     if (fds[1].revents) {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -38,8 +39,10 @@ int above_worker_fds(int fd);
 worker_process spawn_worker(const std::string& program, int image_fd);
 
 /// Waits until a spawned worker is ready; if it exits instead, reaps it and
-/// throws switchyard::error (backend_unavailable) saying how it ended.
-void await_ready(worker_process& w);
+/// throws switchyard::error saying how it ended (worker_failed when it was
+/// killed, backend_unavailable when the program cannot run here); if it is
+/// not ready within `limit`, kills and reaps it and throws worker_failed.
+void await_ready(worker_process& w, std::chrono::milliseconds limit);
 
 /// True when the worker has exited (its pidfd is readable).
 bool has_exited(const worker_process& w);

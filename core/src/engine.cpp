@@ -2,6 +2,7 @@
 #include <sched.h>
 
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include <switchyard/engine.hpp>
@@ -25,9 +26,13 @@ unsigned usable_cores() noexcept {
 }  // namespace
 
 engine_state::engine_state(const engine_config& config) {
+  if (config.worker_stall_timeout <= std::chrono::milliseconds::zero()) {
+    throw error(errc::invalid_argument, "engine_config::worker_stall_timeout must be positive, not " +
+                                            std::to_string(config.worker_stall_timeout.count()) + " ms");
+  }
   const unsigned cores = usable_cores();
   max_threads_ = config.max_threads == 0 || config.max_threads > cores ? cores : config.max_threads;
-  const engine_config resolved{.max_threads = max_threads_};
+  const engine_config resolved{.max_threads = max_threads_, .worker_stall_timeout = config.worker_stall_timeout};
   dispatcher_ = std::make_unique<dispatch::dispatcher>(*this);
   for (const backend_entry& e : registry()) {
     slot& s = slot_of(e.id);

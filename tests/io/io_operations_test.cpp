@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -390,6 +391,62 @@ TEST_F(Io, TheLongestTimeoutsMeanNeverNotAtOnce) {
     EXPECT_EQ(n, 5u);
   };
   ctx.run(body());
+}
+
+// open(2) of a FIFO that has no writer blocks in the kernel. On the fallback
+// the open runs on a thread that cannot be interrupted, so when_any never
+// returned: the cancelled open must end the awaiting task anyway, the context
+// must be destroyable while the call still blocks, and the descriptor the
+// call returns once a writer comes must not leak (the fixture checks).
+// io_uring opens a FIFO without waiting for a writer (it tries O_NONBLOCK
+// first and clears the flag after), so there the open may win the race.
+TEST_F(Io, ACancelledOpenOfAFifoEndsAtOnceAndLeaksNothing) {
+  char dir[] = "/tmp/switchyard-io-fifo-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  {
+    io::context ctx;
+    auto opens = [&]() -> task<int> {
+      io::file f = co_await io::file::open(ctx, fifo, O_RDONLY);
+      co_await f.close();
+      co_return 0;
+    };
+    auto naps = [&]() -> task<int> {
+      co_await io::sleep_for(ctx, 50ms);
+      co_return 1;
+    };
+    auto body = [&]() -> task<void> {
+      for (int round = 0; round < 6; ++round) {  // more than the fallback's 4 file threads
+        std::vector<task<int>> race;
+        race.push_back(opens());
+        race.push_back(naps());
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto [winner, value] = co_await io::when_any(std::move(race));
+        if (ctx.backend_name() == "fallback") {
+          EXPECT_EQ(winner, 1u) << "round " << round;
+        }
+        EXPECT_EQ(value, static_cast<int>(winner));
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "round " << round;
+      }
+      // The file threads left are not all stuck: a regular file still opens.
+      io::file f = co_await io::file::open(ctx, std::string(dir) + "/plain", O_WRONLY | O_CREAT);
+      co_await f.close();
+    };
+    ctx.run(body());
+  }  // destroyed while the opens may still block
+  // A writer lets any open still blocked return; whatever it opened is closed.
+  for (int i = 0; i < 6; ++i) {
+    const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (w >= 0) ::close(w);
+  }
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (!switchyard::testing::leaked_since(before_).empty() && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ::unlink((std::string(dir) + "/plain").c_str());
+  ::unlink(fifo.c_str());
+  ::rmdir(dir);
 }
 
 TEST_F(Io, CancellingAReceiveKeepsItsBufferUntilItEndsAndOthersGetTheirOwnResults) {

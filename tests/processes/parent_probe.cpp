@@ -1,6 +1,10 @@
 // A separate program for the tests that need a fresh process:
 //   processes_parent_probe wait   starts the workers, prints their pids on one
 //                                 line, then waits to be killed (a parent that dies)
+//   processes_parent_probe busy [GIB]  one worker sums a shared_array of GIB
+//                                 GiB (default 1) over and over; prints its pid
+//                                 once the first sum is done (a parent killed
+//                                 mid-shard)
 //   processes_parent_probe once   one reduction on processes; prints "ok", or
 //                                 "error <code>: <message>" and exits 3 (a
 //                                 worker program that cannot start)
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <switchyard/switchyard.hpp>
@@ -38,6 +43,17 @@ int main(int argc, char** argv) {
     if (child < 0 || waitpid(child, &status, 0) != child) return 1;
     std::printf("%s\n", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "child ok" : "child failed");
     return 0;
+  }
+  if (argc > 1 && std::strcmp(argv[1], "busy") == 0) {
+    sy::engine one({.max_threads = 1});
+    const sy::options on_one{.backend = sy::backend::processes, .engine = &one};
+    const std::size_t gib = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 1;
+    const sy::shared_array<float> a(gib << 28);
+    if (sy::sum(a, on_one) != 0.0f) return 1;
+    for (pid_t pid : sy::backends::processes::testing::worker_pids(one)) std::printf("%d ", pid);
+    std::printf("\n");
+    std::fflush(stdout);
+    for (;;) (void)sy::sum(a, on_one);
   }
   if (argc > 1 && std::strcmp(argv[1], "nofile") == 0) {
     const rlimit eight{8, 8};

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -203,6 +204,76 @@ TEST_F(Processes, AShardThatKillsTwoWorkersIsAnError) {
   EXPECT_EQ(sy::sum(a, on_processes), sy::sum(copy, on_threads));
 }
 
+// A worker that is alive and does not answer (SIGSTOP, or hung) is treated
+// as dead once it has finished no chunk for the engine's stall timeout.
+constexpr std::chrono::milliseconds short_stall{200};
+
+TEST_F(Processes, AStoppedWorkerIsKilledAndItsShardRerun) {
+  sy::engine e({.max_threads = 2, .worker_stall_timeout = short_stall});
+  const sy::options on_e{.backend = sy::backend::processes, .engine = &e};
+  const auto a = ramp(std::size_t{8} << 16);
+  const std::vector<float> copy(a.begin(), a.end());
+  const float want = sy::sum(copy, on_threads);
+  ASSERT_EQ(sy::sum(a, on_e), want);
+  const auto before = hooks::worker_pids(e);
+  hooks::stop_first_shard(1);
+  EXPECT_EQ(sy::sum(a, on_e), want) << "zero-copy path";
+  const auto after = hooks::worker_pids(e);
+  for (pid_t pid : before) {
+    if (std::find(after.begin(), after.end(), pid) == after.end()) {
+      EXPECT_EQ(state_of(pid), 0) << "the stopped worker " << pid << " was replaced but not reaped";
+    }
+  }
+  EXPECT_NE(before, after) << "no worker was replaced";
+  hooks::stop_first_shard(1);
+  EXPECT_EQ(sy::sum(copy, on_e), want) << "copying path";
+}
+
+TEST_F(Processes, AShardThatStallsTwoWorkersIsAnError) {
+  sy::engine e({.max_threads = 2, .worker_stall_timeout = short_stall});
+  const auto a = ramp(std::size_t{8} << 16);
+  hooks::stop_first_shard(2);
+  try {
+    (void)sy::sum(a, {.backend = sy::backend::processes, .engine = &e});
+    FAIL() << "the reduction succeeded although its first shard stalled twice";
+  } catch (const sy::error& err) {
+    EXPECT_EQ(err.code(), sy::errc::worker_failed);
+    EXPECT_NE(std::string(err.what()).find("finished no chunk for 200 ms (stopped or hung)"), std::string::npos)
+        << err.what();
+  }
+  // The engine recovers: the next call runs in fresh workers.
+  const std::vector<float> copy(a.begin(), a.end());
+  EXPECT_EQ(sy::sum(a, {.backend = sy::backend::processes, .engine = &e}), sy::sum(copy, on_threads));
+}
+
+TEST_F(Processes, WorkersStoppedFromOutsideWhileIdleAreReplaced) {
+  sy::engine e({.max_threads = 2, .worker_stall_timeout = short_stall});
+  const sy::options on_e{.backend = sy::backend::processes, .engine = &e};
+  const auto a = ramp(std::size_t{8} << 16);
+  const std::vector<float> copy(a.begin(), a.end());
+  const float want = sy::sum(copy, on_threads);
+  ASSERT_EQ(sy::sum(a, on_e), want);
+  const auto stopped = hooks::worker_pids(e);
+  ASSERT_FALSE(stopped.empty());
+  // One stopped worker per shard is re-run in a fresh one; stopping every
+  // worker of the engine must still give the answer.
+  for (pid_t pid : stopped) kill(pid, SIGSTOP);
+  EXPECT_EQ(sy::sum(a, on_e), want);
+  for (pid_t pid : stopped) EXPECT_EQ(state_of(pid), 0) << "stopped worker " << pid << " is still there";
+}
+
+TEST(EngineConfig, AStallTimeoutThatIsNotPositiveIsAnInvalidArgument) {
+  for (const auto ms : {0, -5}) {
+    try {
+      sy::engine e({.worker_stall_timeout = std::chrono::milliseconds(ms)});
+      ADD_FAILURE() << "an engine was made with worker_stall_timeout " << ms << " ms";
+    } catch (const sy::error& err) {
+      EXPECT_EQ(err.code(), sy::errc::invalid_argument);
+      EXPECT_NE(std::string(err.what()).find("worker_stall_timeout"), std::string::npos) << err.what();
+    }
+  }
+}
+
 TEST_F(Processes, WorkersKilledFromOutsideAreReplaced) {
   const auto a = ramp(std::size_t{1} << 24);  // 64 MiB: long enough to kill mid-call
   const std::vector<float> copy(a.begin(), a.end());
@@ -336,6 +407,27 @@ TEST_F(Processes, ADeadParentTakesItsWorkersWithIt) {
     // Gone, or a zombie waiting for whichever process adopted it.
     EXPECT_TRUE(eventually([&] { const char s = state_of(w); return s == 0 || s == 'Z'; }))
         << "worker " << w << " outlived its parent";
+  }
+}
+
+// A parent killed in the middle of a long shard (one worker reducing 1 GiB
+// over and over) takes its workers with it within a second: they look for its
+// death between chunks, not only between jobs.
+TEST_F(Processes, AParentKilledMidShardTakesItsWorkersWithinASecond) {
+  const auto [parent, out] = start_probe("busy");
+  ASSERT_GT(parent, 0);
+  const std::string line = read_line(out);
+  std::istringstream in(line);
+  std::vector<pid_t> workers;
+  for (pid_t p; in >> p;) workers.push_back(p);
+  ASSERT_FALSE(workers.empty()) << "the probe printed no worker pids: '" << line << "'";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // well into a shard
+  kill(parent, SIGKILL);
+  int status;
+  ASSERT_EQ(waitpid(parent, &status, 0), parent);
+  for (pid_t w : workers) {
+    EXPECT_TRUE(eventually([&] { const char s = state_of(w); return s == 0 || s == 'Z'; }, std::chrono::seconds(1)))
+        << "worker " << w << " outlived its parent by more than 1 s";
   }
 }
 

@@ -10,6 +10,7 @@
 // memory; it must outlive every call that names it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include <switchyard/backends.hpp>
@@ -28,6 +29,14 @@ struct engine_config {
   /// 0: one per core the process may run on. options.max_threads can only
   /// lower it.
   unsigned max_threads = 0;
+  /// How long a worker process (backend::processes) may go without finishing
+  /// a chunk, or without becoming ready once started, before it counts as
+  /// dead: it is killed and its shard re-run once in a fresh worker, and a
+  /// second stall fails the call with errc::worker_failed. A stopped (SIGSTOP)
+  /// or hung worker therefore costs a call at most about twice this. A chunk
+  /// takes microseconds, so only a worker that is not running trips it; must
+  /// be positive.
+  std::chrono::milliseconds worker_stall_timeout{2000};
 };
 
 class SWITCHYARD_API engine {
