@@ -6,8 +6,8 @@
 #include <cctype>
 #include <charconv>
 #include <memory>
-#include <optional>
 #include <span>
+#include <string>
 
 namespace http {
 namespace {
@@ -66,7 +66,6 @@ void parse_header(std::string_view line, response& r) {
     throw malformed_response("two different Content-Length headers");
   }
   r.headers[key] = value;
-  if (r.headers.size() > max_headers) throw malformed_response("more than 100 headers");
 }
 
 std::size_t parse_size(std::string_view digits, int base, const char* what) {
@@ -107,93 +106,89 @@ void settle_keep_alive(response& r) {
 
 }  // namespace
 
-switchyard::task<void> connection::fill() {
-  if (start_ > 0) {
-    buffer_.erase(0, start_);
-    start_ = 0;
-  }
-  char chunk[16384];
-  const std::size_t n = co_await socket_.recv(std::as_writable_bytes(std::span(chunk)));
-  if (n == 0) throw malformed_response("the server closed the connection in the middle of a response");
-  buffer_.append(chunk, n);
-}
-
-namespace {
-
-/// Bytes in memory. `partial`: running out means "more may come" (ran_out
-/// is set, and the parse stops) rather than a malformed response. Not an
-/// exception: a response split over two segments is common, and a throw per
-/// response cost more than the rest of the parse.
-struct memory_source {
-  std::string_view raw;
-  bool partial = false;
+std::size_t response_parser::feed(std::string_view in) {
   std::size_t pos = 0;
-  bool ran_out = false;
-  std::string_view line() {
-    const auto end = raw.find("\r\n", pos);
-    if (end == std::string_view::npos) {
-      if (raw.size() - pos > max_line) throw malformed_response("a line longer than 8192 bytes");
-      if (!partial) throw malformed_response("response ends in the middle of a line");
-      ran_out = true;
-      return {};
+  while (stage_ != stage::done) {
+    if (stage_ == stage::body || stage_ == stage::chunk_data) {
+      const std::size_t n = std::min(remaining_, in.size() - pos);
+      if (n == 0) break;
+      append_body(in.substr(pos, n));
+      pos += n;
+      remaining_ -= n;
+      if (remaining_ == 0) stage_ = stage_ == stage::body ? stage::done : stage::chunk_end;
+      continue;
     }
-    const std::string_view l = raw.substr(pos, end - pos);
+    const auto end = in.find("\r\n", pos);
+    // The same bound whether or not the line's end has arrived: acceptance
+    // must not depend on how the bytes were split.
+    if ((end == std::string_view::npos ? in.size() : end) - pos > max_line) {
+      throw malformed_response("a line longer than 8192 bytes");
+    }
+    if (end == std::string_view::npos) break;
+    const std::string_view line = in.substr(pos, end - pos);
     pos = end + 2;
-    return l;
+    on_line(line);
   }
-  std::string_view take(std::size_t n) {
-    if (raw.size() - pos < n) {
-      if (!partial) throw malformed_response("body shorter than announced");
-      ran_out = true;
-      return {};
-    }
-    const std::string_view t = raw.substr(pos, n);
-    pos += n;
-    return t;
-  }
-};
-
-/// The response grammar: status line, headers, then a Content-Length or
-/// chunked body. Empty when a partial source ran out; src.pos ends where the
-/// response ends.
-std::optional<response> read_response(memory_source& src) {
-  response r;
-  std::string_view l = src.line();
-  if (src.ran_out) return std::nullopt;
-  parse_status_line(l, r);
-  for (;;) {
-    l = src.line();
-    if (src.ran_out) return std::nullopt;
-    if (l.empty()) break;
-    parse_header(l, r);
-  }
-  settle_keep_alive(r);
-  const framing f = body_framing(r);
-  if (!f.chunked) {
-    const std::string_view body = src.take(f.length);
-    if (src.ran_out) return std::nullopt;
-    r.body = std::string(body);
-    return r;
-  }
-  for (;;) {
-    const std::string_view size_line = src.line();
-    if (src.ran_out) return std::nullopt;
-    const std::size_t size = parse_size(trim(size_line.substr(0, size_line.find(';'))), 16, "chunk size");
-    if (size == 0) break;
-    r.body += src.take(size);
-    const std::string_view after = src.line();
-    if (src.ran_out) return std::nullopt;
-    if (!after.empty()) throw malformed_response("chunk data not followed by CRLF");
-  }
-  for (;;) {  // trailer fields: read and dropped
-    l = src.line();
-    if (src.ran_out) return std::nullopt;
-    if (l.empty()) break;
-  }
-  return r;
+  return pos;
 }
 
-}  // namespace
+void response_parser::on_line(std::string_view line) {
+  switch (stage_) {
+    case stage::status:
+      parse_status_line(line, r_);
+      return void(stage_ = stage::headers);
+    case stage::headers:
+      if (line.empty()) return headers_done();
+      // Lines, not distinct names: repeating one header must not get past the cap.
+      if (++header_lines_ > max_headers) throw malformed_response("more than 100 header lines");
+      return parse_header(line, r_);
+    case stage::chunk_size: {
+      remaining_ = parse_size(trim(line.substr(0, line.find(';'))), 16, "chunk size");
+      if (remaining_ > max_body_ - r_.body.size()) {
+        throw malformed_response("body larger than the limit of " + std::to_string(max_body_) + " bytes");
+      }
+      return void(stage_ = remaining_ == 0 ? stage::trailers : stage::chunk_data);
+    }
+    case stage::chunk_end:
+      if (!line.empty()) throw malformed_response("chunk data not followed by CRLF");
+      return void(stage_ = stage::chunk_size);
+    case stage::trailers:  // trailer fields: read and dropped
+      if (line.empty()) stage_ = stage::done;
+      return;
+    case stage::body:
+    case stage::chunk_data:
+    case stage::done:
+      return;
+  }
+}
+
+void response_parser::headers_done() {
+  if (r_.status / 100 == 1) {
+    // An interim response (100 Continue, 103 Early Hints): the final one follows.
+    if (r_.status == 101) throw malformed_response("101 Switching Protocols, but no upgrade was asked for");
+    r_ = {};
+    header_lines_ = 0;
+    stage_ = stage::status;
+    return;
+  }
+  settle_keep_alive(r_);
+  const framing f = body_framing(r_);
+  if (f.chunked) return void(stage_ = stage::chunk_size);
+  if (f.length > max_body_) {
+    throw malformed_response("Content-Length " + std::to_string(f.length) + " is over the limit of " +
+                             std::to_string(max_body_) + " bytes");
+  }
+  r_.body.reserve(f.length);
+  remaining_ = f.length;
+  stage_ = f.length == 0 ? stage::done : stage::body;
+}
+
+void response_parser::append_body(std::string_view bytes) { r_.body.append(bytes); }
+
+std::string response_parser::why_unfinished(bool bytes_left) const {
+  if (stage_ == stage::body || stage_ == stage::chunk_data) return "body shorter than announced";
+  return bytes_left ? "response ends in the middle of a line" : "response ends before its last line";
+}
 
 switchyard::task<response> connection::get(std::string host, std::string target) {
   const std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: keep-alive\r\n\r\n";
@@ -201,16 +196,28 @@ switchyard::task<response> connection::get(std::string host, std::string target)
   // One send nearly always takes a request this small; send_all the rest.
   const std::size_t sent = co_await socket_.send(bytes);
   if (sent < bytes.size()) co_await socket_.send_all(bytes.subspan(sent));
-  // Parse what has arrived; when it is not a whole response yet, receive
-  // more and parse again. A response usually arrives whole, and parsing it
-  // in memory costs no suspension per line.
+  // Parse what has arrived, receive more, go on where the parse stopped:
+  // a response usually arrives whole and costs no suspension per line.
+  response_parser parser(limits_.max_body);
+  const auto deadline = std::chrono::steady_clock::now() + limits_.timeout;
+  std::size_t received = 0;
   for (;;) {
-    memory_source src{std::string_view(buffer_).substr(start_), true};
-    if (auto r = read_response(src)) {
-      start_ += src.pos;
-      co_return std::move(*r);
+    buffer_.erase(0, parser.feed(buffer_));
+    if (parser.done()) co_return parser.take();
+    const auto left = deadline - std::chrono::steady_clock::now();
+    const std::string late = "http: no whole response within " + std::to_string(limits_.timeout.count()) +
+                             " ms (" + std::to_string(received) + " bytes came)";
+    if (left <= std::chrono::nanoseconds::zero()) throw switchyard::io::timeout_error(late, received);
+    char chunk[16384];
+    std::size_t n = 0;
+    try {
+      n = co_await socket_.recv(std::as_writable_bytes(std::span(chunk)), left);
+    } catch (const switchyard::io::timeout_error&) {
+      throw switchyard::io::timeout_error(late, received);
     }
-    co_await fill();
+    if (n == 0) throw malformed_response("the server closed the connection in the middle of a response");
+    received += n;
+    buffer_.append(chunk, n);
   }
 }
 
@@ -224,11 +231,12 @@ switchyard::task<std::unique_ptr<connection>> connection_pool::take() {
   co_return std::make_unique<connection>(co_await switchyard::io::socket::connect(ctx_, "127.0.0.1", port_));
 }
 
-response parse(std::string_view raw) {
-  memory_source src{raw};
-  response r = *read_response(src);  // a whole source never runs out: it throws
-  if (src.pos != raw.size()) throw malformed_response("bytes after the end of the response");
-  return r;
+response parse(std::string_view raw, std::size_t max_body) {
+  response_parser parser(max_body);
+  const std::size_t used = parser.feed(raw);
+  if (!parser.done()) throw malformed_response(parser.why_unfinished(used < raw.size()));
+  if (used != raw.size()) throw malformed_response("bytes after the end of the response");
+  return parser.take();
 }
 
 }  // namespace http
