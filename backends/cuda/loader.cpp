@@ -20,6 +20,7 @@
 namespace switchyard::backends::cuda {
 namespace {
 
+#if SWITCHYARD_HAS_CUDA
 std::vector<std::string> module_candidates() {
   std::vector<std::string> out;
   if (const char* path = std::getenv("SWITCHYARD_CUDA_MODULE"); path && *path) out.emplace_back(path);
@@ -38,6 +39,7 @@ std::vector<std::string> module_candidates() {
 #endif
   return out;
 }
+#endif
 
 constexpr const char* for_device_array = "device_array needs the cuda backend, which cannot run here: ";
 

@@ -332,7 +332,8 @@ class fallback_loop final : public io::detail::loop {
         if (w.deadline <= now) expired.emplace_back(fd, w.rec);
       }
     }
-    for (auto [fd, rec] : expired) {
+    for (const auto& [fd, expired_rec] : expired) {
+      op_record* rec = expired_rec;  // a plain variable: a lambda below captures it
       // Completing one may have cancelled another (when_all): check it still waits.
       auto it = waiting_.find(fd);
       if (it == waiting_.end()) continue;

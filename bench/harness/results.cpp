@@ -168,8 +168,12 @@ results_view read_results(const std::string& path) {
 
 std::optional<nlohmann::json> close_truncated_benchmark_json(const std::string& text) {
   // The runs were flushed whole, one ReportRuns at a time: the text ends
-  // after a run's closing brace (or after the opening of the list).
-  for (std::size_t end = text.size(); end > 0;) {
+  // after a run's closing brace (or after the opening of the list), so one
+  // of the last few braces closes it. Trying every brace of text that is not
+  // such a stream parsed it once per brace (seconds for 16 KiB).
+  constexpr int most_tries = 16;
+  int tries = 0;
+  for (std::size_t end = text.size(); end > 0 && tries++ < most_tries;) {
     const std::size_t brace = text.find_last_of("}[", end - 1);
     if (brace == std::string::npos) break;
     const std::string closed = text.substr(0, brace + 1) + "\n  ]\n}\n";

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -260,6 +261,59 @@ TEST_F(Processes, WorkersStoppedFromOutsideWhileIdleAreReplaced) {
   for (pid_t pid : stopped) kill(pid, SIGSTOP);
   EXPECT_EQ(sy::sum(a, on_e), want);
   for (pid_t pid : stopped) EXPECT_EQ(state_of(pid), 0) << "stopped worker " << pid << " is still there";
+}
+
+// Fault injection: 300 calls while another thread kills a random worker
+// every 3 ms and now and then stops one instead. Every call gives the right
+// answer or fails with worker_failed; none hangs, none gives a wrong answer
+// or another error, and nothing leaks (TearDown). The counts go to stdout
+// for docs/RELIABILITY.md.
+TEST_F(Processes, ThreeHundredCallsUnderAKillAndStopStorm) {
+  sy::engine e({.max_threads = 2, .worker_stall_timeout = std::chrono::milliseconds(100)});
+  const sy::options on_e{.backend = sy::backend::processes, .engine = &e};
+  const auto a = ramp(std::size_t{1} << 20);
+  const std::vector<float> copy(a.begin(), a.end());
+  const float want = sy::sum(copy, on_threads);
+  std::atomic<bool> done{false};
+  std::atomic<int> kills{0}, stops{0};
+  std::thread storm([&] {
+    unsigned seed = 12345;
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      const auto pids = hooks::worker_pids(e);
+      if (pids.empty()) continue;
+      seed = seed * 1103515245u + 12345u;
+      const pid_t victim = pids[(seed >> 16) % pids.size()];
+      if ((seed >> 8) % 20 == 0) {
+        kill(victim, SIGSTOP);
+        ++stops;
+      } else {
+        kill(victim, SIGKILL);
+        ++kills;
+      }
+    }
+  });
+  int right = 0, failed = 0, other = 0;
+  for (int i = 0; i < 300; ++i) {
+    const bool shared = i % 2 == 0;  // the zero-copy path and the copying path
+    try {
+      const float got = shared ? sy::sum(a, on_e) : sy::sum(copy, on_e);
+      if (got == want) ++right;
+      else ++other;
+    } catch (const sy::error& err) {
+      if (err.code() == sy::errc::worker_failed) ++failed;
+      else ++other, ADD_FAILURE() << err.what();
+    }
+  }
+  done.store(true);
+  storm.join();
+  std::printf("kill storm: 300 calls, %d workers killed, %d stopped: %d right, %d worker_failed, %d other\n",
+              kills.load(), stops.load(), right, failed, other);
+  EXPECT_EQ(other, 0) << "a wrong answer or an error other than worker_failed";
+  EXPECT_GT(right, 0);
+  EXPECT_GT(kills.load(), 0);
+  // After the storm the engine still works.
+  EXPECT_EQ(sy::sum(a, on_e), want);
 }
 
 TEST(EngineConfig, AStallTimeoutThatIsNotPositiveIsAnInvalidArgument) {

@@ -58,9 +58,9 @@ struct child {
     void return_void() const noexcept {}
     struct last_resumes_parent {
       bool await_ready() const noexcept { return false; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) const noexcept {
-        group& g = *h.promise().g;
-        return --g.remaining == 0 ? g.parent : std::noop_coroutine();
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> self) const noexcept {
+        group& owner = *self.promise().g;
+        return --owner.remaining == 0 ? owner.parent : std::noop_coroutine();
       }
       void await_resume() const noexcept {}
     };
