@@ -30,8 +30,8 @@ const nlohmann::json* find_named(const nlohmann::json& list, const std::string& 
 /// the noise of the repetitions. False where a report kept no spread.
 bool within_spread(const nlohmann::json& a, const nlohmann::json& b) {
   if (!a.contains("spread") || !b.contains("spread")) return false;
-  const double a_low = a["spread"].value("low", 0.0), a_high = a["spread"].value("high", 0.0);
-  const double b_low = b["spread"].value("low", 0.0), b_high = b["spread"].value("high", 0.0);
+  const double a_low = field(a["spread"], "low", 0.0), a_high = field(a["spread"], "high", 0.0);
+  const double b_low = field(b["spread"], "low", 0.0), b_high = field(b["spread"], "high", 0.0);
   return a_low <= b_high && b_low <= a_high;
 }
 
@@ -67,14 +67,15 @@ std::string text_at(const nlohmann::json& doc, const std::vector<std::string>& p
 }  // namespace
 
 void check_report(const nlohmann::json& r, const std::string& label) {
-  if (!r.is_object() || r.value("schema", "") != "switchyard-caps") {
+  if (field(r, "schema", std::string()) != "switchyard-caps") {
     throw std::runtime_error(label + " is not a switchyard caps report (no \"schema\": \"switchyard-caps\"); "
                                      "write one with `switchyard caps --json FILE`");
   }
-  if (r.value("schema_version", 0) != schema_version) {
+  if (field(r, "schema_version", 0.0) != schema_version) {
     throw std::runtime_error(fmt::format("{} has schema_version {}, this switchyard reads {}; measure again with "
                                          "this version's `switchyard caps --json FILE`",
-                                         label, r.value("schema_version", 0), schema_version));
+                                         label, r.contains("schema_version") ? r["schema_version"].dump() : "none",
+                                         schema_version));
   }
   // What the comparison reads, checked once, so a hand-edited or truncated
   // report is an error that names the field rather than undefined behaviour.
@@ -118,9 +119,9 @@ std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohman
   differ("SIMD target", text_at(a, {"facts", "simd", "active_target"}), text_at(b, {"facts", "simd", "active_target"}));
   differ("caches", caches(a), caches(b));
   differ("kernel", text_at(a, {"facts", "kernel", "release"}), text_at(b, {"facts", "kernel", "release"}));
-  differ("mode", a.value("quick", false) ? "quick" : "full", b.value("quick", false) ? "quick" : "full");
-  const double load_a = a.contains("facts") ? a["facts"].value("load_average_1min", 0.0) : 0.0;
-  const double load_b = b.contains("facts") ? b["facts"].value("load_average_1min", 0.0) : 0.0;
+  differ("mode", field(a, "quick", false) ? "quick" : "full", field(b, "quick", false) ? "quick" : "full");
+  const double load_a = a.contains("facts") ? field(a["facts"], "load_average_1min", 0.0) : 0.0;
+  const double load_b = b.contains("facts") ? field(b["facts"], "load_average_1min", 0.0) : 0.0;
   if (std::abs(load_a - load_b) >= 0.5) {
     out.push_back(fmt::format("load: {:.2f} on {}, {:.2f} on {} (other work on a machine lowers its figures)", load_a,
                               label_a, load_b, label_b));

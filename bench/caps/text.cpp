@@ -28,35 +28,41 @@ std::string number(double v) {
 
 std::string join(const nlohmann::json& strings) {
   std::string out;
-  for (const auto& s : strings) out += (out.empty() ? "" : ", ") + s.get<std::string>();
+  if (strings.is_array()) {
+    for (const auto& s : strings) out += (out.empty() ? "" : ", ") + (s.is_string() ? s.get<std::string>() : s.dump());
+  }
   return out.empty() ? "none" : out;
 }
 
+// Counts are read as doubles and printed with {:g}: a hand-edited report may
+// hold any number there, and converting 1e300 to an int is undefined.
 std::string describe_cpu(const nlohmann::json& cpu) {
-  return fmt::format("{}, {} socket(s), {} cores, {} threads, {} NUMA node(s)",
-                     cpu.value("model", std::string("unknown model")), cpu.value("sockets", 0), cpu.value("cores", 0),
-                     cpu.value("threads", 0), cpu.value("numa_nodes", 0));
+  return fmt::format("{}, {:g} socket(s), {:g} cores, {:g} threads, {:g} NUMA node(s)",
+                     field(cpu, "model", std::string("unknown model")), field(cpu, "sockets", 0.0),
+                     field(cpu, "cores", 0.0), field(cpu, "threads", 0.0), field(cpu, "numa_nodes", 0.0));
 }
 
 std::string describe_caches(const nlohmann::json& caches) {
   std::string out;
+  if (!caches.is_array()) return "unknown";
   for (const auto& c : caches) {
-    const std::string kind = c.value("type", "");
+    const std::string kind = field(c, "type", std::string());
     const std::string type = kind == "Data" ? "d" : kind == "Instruction" ? "i" : "";
-    out += fmt::format("{}L{}{} {} (shared by {})", out.empty() ? "" : ", ", c.value("level", 0), type,
-                       bytes(c.value("size_bytes", 0.0)), c.value("shared_by_threads", 0));
+    out += fmt::format("{}L{:g}{} {} (shared by {:g})", out.empty() ? "" : ", ", field(c, "level", 0.0), type,
+                       bytes(field(c, "size_bytes", 0.0)), field(c, "shared_by_threads", 0.0));
   }
   return out.empty() ? "unknown" : out;
 }
 
 std::string describe_uring(const nlohmann::json& u) {
-  if (!u["available"].get<bool>()) return "unavailable: " + u["reason"].get<std::string>();
-  return fmt::format("available; {} opcodes; features {}", u["opcodes"].size(), join(u["features"]));
+  if (!field(u, "available", false)) return "unavailable: " + field(u, "reason", std::string("no reason given"));
+  const std::size_t opcodes = u.contains("opcodes") && u["opcodes"].is_array() ? u["opcodes"].size() : 0;
+  return fmt::format("available; {} opcodes; features {}", opcodes, join(u.is_object() ? u.value("features", nlohmann::json()) : nlohmann::json()));
 }
 
 std::string describe_cuda(const nlohmann::json& c) {
-  if (!c["available"].get<bool>()) return "none: " + c["reason"].get<std::string>();
-  return fmt::format("{} device(s)", c["devices"].size());
+  if (!field(c, "available", false)) return "none: " + field(c, "reason", std::string("no reason given"));
+  return fmt::format("{} device(s)", c.contains("devices") && c["devices"].is_array() ? c["devices"].size() : 0);
 }
 
 }  // namespace switchyard::caps

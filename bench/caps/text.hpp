@@ -2,10 +2,25 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
 namespace switchyard::caps {
+
+/// j[key] as a T (bool, double or std::string), or `fallback` where j is no
+/// object, lacks the key or holds another type there: for reading reports a
+/// user may have edited, where a JSON type_error would be the answer.
+template <class T>
+T field(const nlohmann::json& j, const char* key, T fallback) {
+  static_assert(std::is_same_v<T, bool> || std::is_same_v<T, double> || std::is_same_v<T, std::string>);
+  if (!j.is_object()) return fallback;
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  if constexpr (std::is_same_v<T, bool>) return it->is_boolean() ? it->template get<bool>() : fallback;
+  else if constexpr (std::is_same_v<T, double>) return it->is_number() ? it->template get<double>() : fallback;
+  else return it->is_string() ? it->template get<std::string>() : fallback;
+}
 
 /// "32 KiB", "1 MiB", "1.5 GiB".
 std::string bytes(double b);

@@ -106,6 +106,33 @@ TEST(Compare, IncompleteReportsAreRefusedByName) {
                std::runtime_error);
 }
 
+// Facts of the wrong type (found by caps_report_fuzz: caches as a string
+// threw a JSON type_error out of compare) read as unknown; a schema field
+// of the wrong type is a clear refusal.
+TEST(Compare, FactsOfTheWrongTypeReadAsUnknown) {
+  auto odd = report("b", 1, 1, nullptr);
+  odd["facts"]["cpu"]["caches"] = "big";
+  odd["facts"]["cpu"]["cores"] = 1e300;
+  odd["facts"]["load_average_1min"] = "high";
+  odd["facts"]["simd"] = 3;
+  odd["quick"] = "yes";
+  odd["measurements"][0]["spread"] = "wide";
+  const auto text = caps::format_comparison({report("a", 1, 1, nullptr), odd}, {"A", "B"});
+  EXPECT_TRUE(contains(text, "1e+300 cores")) << text;
+  EXPECT_TRUE(contains(text, "memory_read_1_thread")) << text;
+  auto no_schema = report("b", 1, 1, nullptr);
+  no_schema["schema"] = 7;
+  EXPECT_THROW((void)caps::format_comparison({report("a", 1, 1, nullptr), no_schema}, {"A", "B"}), std::runtime_error);
+  auto text_version = report("b", 1, 1, nullptr);
+  text_version["schema_version"] = "one";
+  try {
+    (void)caps::format_comparison({report("a", 1, 1, nullptr), text_version}, {"A", "B"});
+    FAIL() << "a schema_version that is text was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(contains(e.what(), "B has schema_version \"one\"")) << e.what();
+  }
+}
+
 TEST(Compare, ManyMeasurementsAreComparedRowByRow) {
   // 50,000 measurements a report: each row found by name, not by a scan of
   // the list (which made 200,000 take minutes).

@@ -3,6 +3,7 @@
 // features the context uses where the kernel has them.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -80,6 +82,60 @@ TEST_F(Io, ABufferOfFourGibibytesIsNotCutToItsLow32Bits) {
   ctx.run(body());
   ::munmap(mem, size);
   ::unlink(path);
+}
+
+// send_all of 4 GiB + 10 bytes failed on io_uring with a misleading EPIPE
+// (the length was cut to its low 32 bits). The buffer is reserved memory
+// never written but for its last page, so it costs no RAM; a plain thread
+// receives, discarding all but the last ten bytes (MSG_TRUNC) to keep it fast.
+TEST_F(Io, SendAllOfMoreThanFourGibibytesSendsEveryByte) {
+  constexpr std::size_t size = (std::size_t{1} << 32) + 10;
+  void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  std::memcpy(static_cast<char*>(mem) + size - 10, "0123456789", 10);
+  const int listening = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listening, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listening, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listening, 1), 0);
+  ASSERT_EQ(::getsockname(listening, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::size_t got = 0;
+  std::string tail;
+  std::thread receiver([&] {
+    const int peer = ::accept4(listening, nullptr, nullptr, SOCK_CLOEXEC);
+    if (peer < 0) return;
+    char last[10];
+    for (;;) {
+      const std::size_t left = size - got;
+      const bool discard = left > sizeof last;
+      const ssize_t n = discard ? ::recv(peer, nullptr, std::min<std::size_t>(left - sizeof last, 1 << 26), MSG_TRUNC)
+                                : ::recv(peer, last + (sizeof last - left), left, 0);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+      if (got == size) {
+        tail.assign(last, sizeof last);
+        break;
+      }
+    }
+    ::close(peer);
+  });
+  {
+    io::context ctx;
+    auto client = [&]() -> task<void> {
+      io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", ntohs(addr.sin_port));
+      co_await s.send_all(std::span<const std::byte>(static_cast<const std::byte*>(mem), size));
+      co_await s.close();
+    };
+    ctx.run(client());
+  }
+  receiver.join();
+  ::close(listening);
+  EXPECT_EQ(got, size);
+  EXPECT_EQ(tail, "0123456789");
+  ::munmap(mem, size);
 }
 
 TEST_F(Io, FilesReadWriteAtOffsetsAndShortReads) {

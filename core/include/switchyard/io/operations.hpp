@@ -3,9 +3,11 @@
 // over short counts. A timeout bounds one operation, or a whole helper, and
 // a helper's timeout_error says how many bytes were done. On the fallback
 // backend a file operation runs as a blocking call on a pool thread, which
-// neither a timeout nor a cancel can interrupt: it ends when the call does
-// (its buffer is in use until then). Files and sockets must not outlive
-// their context.
+// neither a timeout nor a cancel can interrupt: a read, write or fsync ends
+// when the call does (its buffer is in use until then); an open, which may
+// block for good (a FIFO with no writer), ends at once with cancelled_error
+// and the call is abandoned (a descriptor it opens later is closed). Files
+// and sockets must not outlive their context.
 #pragma once
 
 #include <switchyard/detail/export.hpp>
