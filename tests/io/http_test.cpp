@@ -9,10 +9,13 @@
 #include <switchyard/io.hpp>
 
 #include "http/http1.hpp"
+#include "support/http_pieces.hpp"
 
 namespace io = switchyard::io;
 using switchyard::task;
 using namespace std::chrono_literals;
+using switchyard::testing::parse_at_once;
+using switchyard::testing::parse_in_pieces;
 
 namespace {
 
@@ -102,37 +105,6 @@ TEST(Http, ABodyOverTheLimitIsRejected) {
   }
 }
 
-/// Feeds `raw` to a parser in pieces of `piece` bytes (the way segments
-/// arrive): the response, or the error message.
-std::string parse_in_pieces(const std::string& raw, std::size_t piece) {
-  http::response_parser p;
-  std::string held;
-  std::size_t at = 0;
-  try {
-    for (; at < raw.size() && !p.done(); at += piece) {
-      held += raw.substr(at, piece);
-      held.erase(0, p.feed(held));
-    }
-    if (!p.done()) return "unfinished";
-    if (!held.empty() || at < raw.size()) return "error: bytes after the end of the response";
-    const http::response r = p.take();
-    return std::to_string(r.status) + " " + r.body;
-  } catch (const http::malformed_response& e) {
-    return std::string("error: ") + e.what();
-  }
-}
-
-std::string parse_whole(const std::string& raw) {
-  try {
-    const http::response r = http::parse(raw);
-    return std::to_string(r.status) + " " + r.body;
-  } catch (const http::malformed_response& e) {
-    const std::string what = e.what();
-    return what.find("ends") != std::string::npos || what.find("shorter") != std::string::npos ? "unfinished"
-                                                                                                : "error: " + what;
-  }
-}
-
 // Acceptance depended on how the bytes were split: a 9000-byte header line
 // was accepted in one segment and rejected in several.
 TEST(Http, TheSameBytesGiveTheSameAnswerHoweverTheyAreSplit) {
@@ -147,13 +119,15 @@ TEST(Http, TheSameBytesGiveTheSameAnswerHoweverTheyAreSplit) {
       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
   };
   for (const std::string& raw : cases) {
-    const std::string whole = parse_whole(raw);
+    const std::string whole = parse_at_once(raw);
     for (std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{4096}}) {
       EXPECT_EQ(parse_in_pieces(raw, piece), whole) << "pieces of " << piece << " of " << raw.substr(0, 60);
     }
   }
-  EXPECT_NE(parse_whole(cases[3]).find("longer than 8192"), std::string::npos);
-  EXPECT_EQ(parse_whole(cases[4]), "200 ");
+  EXPECT_NE(parse_at_once(cases[3]).find("longer than 8192"), std::string::npos);
+  EXPECT_EQ(parse_at_once(cases[4]), "200 ");
+  EXPECT_EQ(parse_at_once(cases[6]), "unfinished");
+  EXPECT_EQ(parse_at_once(cases[7]), "error: bytes after the end of the response");
 }
 
 /// A server that answers one request with `reply`, then closes.

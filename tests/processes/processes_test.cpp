@@ -209,12 +209,19 @@ TEST_F(Processes, AShardThatKillsTwoWorkersIsAnError) {
 // as dead once it has finished no chunk for the engine's stall timeout.
 constexpr std::chrono::milliseconds short_stall{200};
 
+/// An engine whose workers count as stalled after short_stall, and a sum
+/// (zero-copy and copying input) with its answer.
+struct short_stall_engine {
+  sy::engine e{{.max_threads = 2, .worker_stall_timeout = short_stall}};
+  sy::options on_e{.backend = sy::backend::processes, .engine = &e};
+  sy::shared_array<float> a = ramp(std::size_t{8} << 16);
+  std::vector<float> copy{a.begin(), a.end()};
+  float want = sy::sum(copy, on_threads);
+};
+
 TEST_F(Processes, AStoppedWorkerIsKilledAndItsShardRerun) {
-  sy::engine e({.max_threads = 2, .worker_stall_timeout = short_stall});
-  const sy::options on_e{.backend = sy::backend::processes, .engine = &e};
-  const auto a = ramp(std::size_t{8} << 16);
-  const std::vector<float> copy(a.begin(), a.end());
-  const float want = sy::sum(copy, on_threads);
+  short_stall_engine t;
+  auto& [e, on_e, a, copy, want] = t;
   ASSERT_EQ(sy::sum(a, on_e), want);
   const auto before = hooks::worker_pids(e);
   hooks::stop_first_shard(1);
@@ -231,11 +238,10 @@ TEST_F(Processes, AStoppedWorkerIsKilledAndItsShardRerun) {
 }
 
 TEST_F(Processes, AShardThatStallsTwoWorkersIsAnError) {
-  sy::engine e({.max_threads = 2, .worker_stall_timeout = short_stall});
-  const auto a = ramp(std::size_t{8} << 16);
+  short_stall_engine t;
   hooks::stop_first_shard(2);
   try {
-    (void)sy::sum(a, {.backend = sy::backend::processes, .engine = &e});
+    (void)sy::sum(t.a, t.on_e);
     FAIL() << "the reduction succeeded although its first shard stalled twice";
   } catch (const sy::error& err) {
     EXPECT_EQ(err.code(), sy::errc::worker_failed);
@@ -243,16 +249,12 @@ TEST_F(Processes, AShardThatStallsTwoWorkersIsAnError) {
         << err.what();
   }
   // The engine recovers: the next call runs in fresh workers.
-  const std::vector<float> copy(a.begin(), a.end());
-  EXPECT_EQ(sy::sum(a, {.backend = sy::backend::processes, .engine = &e}), sy::sum(copy, on_threads));
+  EXPECT_EQ(sy::sum(t.a, t.on_e), t.want);
 }
 
 TEST_F(Processes, WorkersStoppedFromOutsideWhileIdleAreReplaced) {
-  sy::engine e({.max_threads = 2, .worker_stall_timeout = short_stall});
-  const sy::options on_e{.backend = sy::backend::processes, .engine = &e};
-  const auto a = ramp(std::size_t{8} << 16);
-  const std::vector<float> copy(a.begin(), a.end());
-  const float want = sy::sum(copy, on_threads);
+  short_stall_engine t;
+  auto& [e, on_e, a, copy, want] = t;
   ASSERT_EQ(sy::sum(a, on_e), want);
   const auto stopped = hooks::worker_pids(e);
   ASSERT_FALSE(stopped.empty());
