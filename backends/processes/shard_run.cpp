@@ -1,0 +1,250 @@
+// One call on the processes backend (pool::run): lease workers, hand each a
+// contiguous shard of chunks as jobs in its control block (input in place in
+// a shared_array, or copied through staging memory overlapped with the
+// work), collect the partials, and re-run a shard once in a fresh worker
+// when its worker dies or stalls.
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <switchyard/error.hpp>
+
+#include "backends/processes/worker_pool.hpp"
+
+namespace switchyard::backends::processes {
+
+using detail::locate_shared;
+
+namespace {
+
+/// Chunks per job on the copying path: each job's input is copied into one
+/// half of the worker's staging memory while the worker reduces the other.
+constexpr std::size_t staging_chunks = 4;
+
+}  // namespace
+
+struct pool::lane {
+  slot* s;
+  std::vector<std::pair<std::size_t, std::size_t>> jobs;  // (first chunk, chunks)
+  std::size_t current = 0;
+  std::size_t staged = 0;  // jobs [0, staged) have their input in staging memory
+  std::optional<located_region> staging{};  // the slot's staging memory, when copying
+  int deaths = 0;
+  bool finished = false;
+  // The worker's heartbeat when last seen to change, and when: a worker whose
+  // heartbeat stands still for the stall timeout is not running.
+  std::uint32_t beat = 0;
+  std::chrono::steady_clock::time_point beat_at{};
+};
+
+void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::size_t partial_bytes,
+               unsigned max_workers) {
+  const std::size_t count = (r.n + chunk_elements - 1) / chunk_elements;
+  const std::size_t esize = element_bytes(r.type);
+  const auto xr = locate_shared(r.x, r.n * esize);
+  const auto yr = r.y ? locate_shared(r.y, r.n * esize) : std::nullopt;
+  const bool copying = !xr || (r.y != nullptr && !yr);
+  const std::size_t per_job = copying ? staging_chunks : result_capacity(partial_bytes);
+  const std::size_t piece_bytes = staging_chunks * chunk_elements * sizeof(std::uint64_t);
+
+  start_over_if_forked();
+  const unsigned workers = std::clamp(max_workers, 1u, workers_);
+  lease held(*this, static_cast<unsigned>(std::min<std::size_t>(count, workers)));
+  start(held.held);
+
+  // Lane i's shard: chunks [i * count / k, (i + 1) * count / k), cut into jobs.
+  std::vector<lane> lanes;
+  const std::size_t k = held.held.size();
+  for (std::size_t i = 0; i < k; ++i) {
+    lane l{held.held[i], {}};
+    const std::size_t end = (i + 1) * count / k;
+    for (std::size_t c = i * count / k; c < end; c += per_job) l.jobs.emplace_back(c, std::min(per_job, end - c));
+    if (copying) {
+      if (!l.s->staging) l.s->staging = std::make_unique<detail::shared_region>(4 * piece_bytes, "switchyard-staging");
+      l.staging = locate_shared(l.s->staging->data(), l.s->staging->bytes());
+    }
+    lanes.push_back(std::move(l));
+  }
+
+  // Input of job j of a lane: in place in the caller's shared_array, or in
+  // half j % 2 of the lane's staging memory.
+  auto input = [&](lane& l, std::size_t j, const void* data, const std::optional<located_region>& where,
+                   std::size_t slot_in_half) -> input_ref {
+    if (data == nullptr) return {};
+    const std::size_t first = l.jobs[j].first;
+    if (!copying) return {where->id, where->offset + first * chunk_elements * esize};
+    return {l.staging->id, ((j % 2) * 2 + slot_in_half) * piece_bytes};
+  };
+  auto stage = [&](lane& l, std::size_t j) {
+    const auto [first, chunks] = l.jobs[j];
+    const std::size_t begin = first * chunk_elements;
+    const std::size_t bytes = (std::min(r.n, (first + chunks) * chunk_elements) - begin) * esize;
+    auto* base = static_cast<unsigned char*>(l.s->staging->data());
+    std::memcpy(base + (j % 2) * 2 * piece_bytes, static_cast<const unsigned char*>(r.x) + begin * esize, bytes);
+    if (r.y) std::memcpy(base + ((j % 2) * 2 + 1) * piece_bytes, static_cast<const unsigned char*>(r.y) + begin * esize, bytes);
+  };
+  // Posts the lane's current job, then stages the next one while it runs.
+  auto post = [&](lane& l) {
+    worker_process& w = l.s->w;
+    if (!w.alive() || has_exited(w)) respawn(*l.s);  // died while idle: not this job's fault
+    const std::size_t j = l.current;
+    if (copying) {
+      if (l.staged <= j) stage(l, l.staged++);
+      map(*l.s, *l.staging);
+    } else {
+      map(*l.s, *xr);
+      if (yr) map(*l.s, *yr);
+    }
+    job& jb = w.control->work;
+    jb = job{r.op, r.type, r.mode, r.pred_op, 0, r.pred_bits, input(l, j, r.x, xr, 0), input(l, j, r.y, yr, 1),
+             r.n, chunk_elements, l.jobs[j].first, l.jobs[j].second};
+    if (jb.first_chunk == 0 && first_shard_failures.load() > 0 && first_shard_failures.fetch_sub(1) > 0) {
+      jb.flags |= job_flag_die;
+    }
+    if (jb.first_chunk == 0 && first_shard_stops.load() > 0 && first_shard_stops.fetch_sub(1) > 0) {
+      jb.flags |= job_flag_stop;
+    }
+    l.beat = w.control->heartbeat.load(std::memory_order_relaxed);
+    l.beat_at = std::chrono::steady_clock::now();
+    w.control->posted.store(++w.posted);
+    if (w.control->worker_sleeping.load()) {
+      const std::uint64_t one = 1;
+      // A failed write means the worker is gone; its pidfd says so below.
+      [[maybe_unused]] const auto ignored = write(w.go, &one, sizeof one);
+    }
+    if (copying && l.staged == j + 1 && j + 1 < l.jobs.size()) stage(l, l.staged++);
+  };
+
+  // On an unexpected error, workers still running a job of this call are
+  // stopped before the lease returns them, so no later call sees their results.
+  struct stop_unfinished {
+    pool& p;
+    std::vector<lane>& lanes;
+    ~stop_unfinished() {
+      std::lock_guard lock(p.m_);
+      for (lane& l : lanes) {
+        if (!l.finished) reap(l.s->w);
+      }
+    }
+  } guard{*this, lanes};
+
+  std::string failure;
+  auto fail_lane = [&](lane& l, const std::string& why) {
+    if (failure.empty()) failure = why;
+    l.finished = true;
+  };
+  for (lane& l : lanes) post(l);
+
+  auto completed = [](const lane& l) {
+    return l.s->w.control->completed.load(std::memory_order_acquire) == l.s->w.posted;
+  };
+  auto on_done = [&](lane& l) {
+    const auto [first, chunks] = l.jobs[l.current];
+    std::memcpy(static_cast<unsigned char*>(out) + first * partial_bytes,
+                reinterpret_cast<const unsigned char*>(l.s->w.control) + results_offset, chunks * partial_bytes);
+    l.deaths = 0;
+    if (++l.current == l.jobs.size()) {
+      l.finished = true;
+      return;
+    }
+    try {
+      post(l);
+    } catch (const error& e) {
+      fail_lane(l, e.what());
+    }
+  };
+  // A worker that died, or (stalled) one that stopped running and is killed here.
+  auto on_death = [&](lane& l, bool stalled) {
+    const auto [first, chunks] = l.jobs[l.current];
+    std::string how;
+    {
+      std::lock_guard lock(m_);
+      how = reap(l.s->w);
+    }
+    if (stalled) how = "finished no chunk for " + std::to_string(stall_.count()) + " ms (stopped or hung) and was killed";
+    if (++l.deaths == 2) {
+      fail_lane(l, "processes backend: the worker running chunks [" + std::to_string(first) + ", " +
+                       std::to_string(first + chunks) + ") " + how +
+                       ", and so did the fresh worker that re-ran them; the reduction was abandoned");
+      return;
+    }
+    try {
+      post(l);  // re-run the job in a fresh worker
+    } catch (const error& e) {
+      fail_lane(l, e.what());
+    }
+  };
+
+  std::vector<pollfd> fds;
+  std::vector<lane*> waiting;
+  for (;;) {
+    // Spin a while (a small call finishes within it), then block in poll,
+    // which also sees a worker's death through its pidfd.
+    bool progress = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_ns);
+    for (unsigned i = 1;; ++i) {
+      waiting.clear();
+      for (lane& l : lanes) {
+        if (l.finished) continue;
+        if (completed(l)) {
+          on_done(l);
+          progress = true;
+        } else {
+          waiting.push_back(&l);
+        }
+      }
+      if (progress || waiting.empty()) break;
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
+      spin_pause();
+    }
+    if (waiting.empty() && std::all_of(lanes.begin(), lanes.end(), [](const lane& l) { return l.finished; })) break;
+    if (progress) continue;
+
+    fds.clear();
+    for (lane* l : waiting) {
+      l->s->w.control->parent_sleeping.store(1);
+      fds.push_back({l->s->w.done, POLLIN, 0});
+      fds.push_back({l->s->w.pidfd, POLLIN, 0});
+    }
+    // Wake by the first stall deadline at the latest.
+    auto now = std::chrono::steady_clock::now();
+    auto first_deadline = now + stall_;
+    for (lane* l : waiting) first_deadline = std::min(first_deadline, l->beat_at + stall_);
+    const auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(first_deadline - now).count();
+    const bool finished_meanwhile = std::any_of(waiting.begin(), waiting.end(), [&](lane* l) { return completed(*l); });
+    if (!finished_meanwhile && poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(0, wait_ms))) < 0 &&
+        errno != EINTR) {
+      throw error(errc::resource_exhausted, std::string("processes backend: poll: ") + std::strerror(errno));
+    }
+    now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < waiting.size(); ++i) {
+      lane& l = *waiting[i];
+      l.s->w.control->parent_sleeping.store(0);
+      std::uint64_t wakes;
+      if ((fds[2 * i].revents & POLLIN) && read(l.s->w.done, &wakes, sizeof wakes) < 0) {
+        // Nothing to drain; the counters below decide.
+      }
+      if (completed(l)) {
+        on_done(l);
+      } else if (fds[2 * i + 1].revents) {
+        on_death(l, false);
+      } else if (const auto beat = l.s->w.control->heartbeat.load(std::memory_order_relaxed); beat != l.beat) {
+        l.beat = beat;
+        l.beat_at = now;
+      } else if (now - l.beat_at >= stall_) {
+        on_death(l, true);
+      }
+    }
+  }
+  if (!failure.empty()) throw error(errc::worker_failed, failure);
+}
+
+}  // namespace switchyard::backends::processes

@@ -1,0 +1,109 @@
+// The processes backend's pool of worker processes, owned by the engine:
+// started on first use, leased to calls (a call holds its workers until it
+// returns), replaced when they die, started over in a forked child. How a
+// call uses its workers is pool::run (shard_run.cpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <switchyard/shared_array.hpp>
+
+#include "backends/processes/worker_process.hpp"
+#include "core/src/shared_regions.hpp"
+#include "kernels/common/reduction.hpp"
+
+namespace switchyard::backends::processes {
+
+using detail::located_region;
+using kernels::reduction;
+
+/// The test hooks' counts (pool.hpp's testing functions set them).
+extern std::atomic<int> first_shard_failures;
+extern std::atomic<int> first_shard_stops;
+
+struct slot {
+  worker_process w;
+  bool busy = false;
+  std::unique_ptr<detail::shared_region> staging;
+};
+
+class pool {
+ public:
+  pool(unsigned workers, std::chrono::milliseconds stall) : workers_(workers), stall_(stall) {}
+  pool(const pool&) = delete;
+  pool& operator=(const pool&) = delete;
+  /// Stops the workers (this process's: a forked child only lets go of the
+  /// parent's) and frees their memory: what destroying an engine promises.
+  ~pool();
+  void run(const reduction& r, std::size_t chunk_elements, void* out, std::size_t partial_bytes,
+           unsigned max_workers);
+  void forget(std::uint64_t id);
+  std::vector<pid_t> pids();
+
+ private:
+  class lease;
+  struct lane;
+  const std::string& program();
+  void start(std::vector<slot*>& slots);
+  void respawn(slot& s);
+  void map(slot& s, const located_region& r);
+  void start_over_if_forked();
+
+  unsigned workers_;
+  std::chrono::milliseconds stall_;  ///< engine_config::worker_stall_timeout
+  std::mutex m_;
+  std::condition_variable freed_;
+  std::vector<slot> slots_;
+  pid_t owner_ = 0;
+  std::string program_;
+  int image_fd_ = -1;
+};
+
+
+class pool::lease {
+ public:
+  lease(pool& p, unsigned want) : p_(p) {
+    std::unique_lock lock(p.m_);
+    p.freed_.wait(lock, [&] {
+      return std::any_of(p.slots_.begin(), p.slots_.end(), [](const slot& s) { return !s.busy; });
+    });
+    // Reap idle workers that died since the last call (killed from outside),
+    // so that none stays a zombie for longer than until the next call.
+    for (slot& s : p.slots_) {
+      if (!s.busy && s.w.alive() && has_exited(s.w)) reap(s.w);
+    }
+    for (slot& s : p.slots_) {
+      if (held.size() == want) break;
+      if (!s.busy) {
+        s.busy = true;
+        held.push_back(&s);
+      }
+    }
+  }
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
+  ~lease() {
+    {
+      std::lock_guard lock(p_.m_);
+      for (slot* s : held) s->busy = false;
+    }
+    p_.freed_.notify_all();
+  }
+  std::vector<slot*> held;
+
+ private:
+  pool& p_;
+};
+
+}  // namespace switchyard::backends::processes
