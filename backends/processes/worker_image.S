@@ -1,5 +1,5 @@
 /* The switchyard-worker executable, included byte for byte so that the
-   library can start workers from a memory file (pool.cpp). */
+   library can start workers from a memory file (worker_pool.cpp). */
     .section .rodata.switchyard_worker_image, "a"
     .balign 64
     .globl switchyard_worker_image

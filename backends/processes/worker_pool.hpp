@@ -46,6 +46,10 @@ class pool {
   /// Stops the workers (this process's: a forked child only lets go of the
   /// parent's) and frees their memory: what destroying an engine promises.
   ~pool();
+  /// Computes the partials of r's chunks (chunk_elements each, partial_bytes
+  /// apiece, into out) on at most max_workers workers (shard_run.cpp).
+  /// Throws switchyard::error: worker_failed when a shard's worker died or
+  /// stalled twice.
   void run(const reduction& r, std::size_t chunk_elements, void* out, std::size_t partial_bytes,
            unsigned max_workers);
   void forget(std::uint64_t id);
