@@ -1,0 +1,242 @@
+// A built-in reduction in its three steps (detail/partial.hpp): a piece's
+// partial from the chosen backend, the combine of two adjacent partials, and
+// the finish that turns the whole input's partial into the op's result.
+#include "partial_run.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <switchyard/detail/tree_reduce.hpp>
+#include <switchyard/element.hpp>
+#include <switchyard/error.hpp>
+
+#include "kernels/common/chunking.hpp"
+#include "kernels/common/reduction.hpp"
+#include "kernels/scalar/reduce_scalar.hpp"
+#include "log_sink.hpp"
+
+namespace switchyard::detail {
+namespace {
+
+using kernels::op_kind;
+
+/// The kernel op a pass of c runs.
+op_kind kernel_op(const call& c, pass p) {
+  if (p == pass::bounds) return op_kind::minmax;
+  switch (c.op) {
+    case op::sum: return op_kind::sum;
+    case op::dot: return op_kind::dot;
+    case op::sum_of_squares: return op_kind::sum_of_squares;
+    // Floats and integers square in double lanes (exact, no overflow);
+    // doubles square in place and rescale when that over- or underflows.
+    case op::norm2: return c.type == element_type::f64 ? op_kind::sum_of_squares : op_kind::sum_of_squares_wide;
+    case op::min:
+    case op::argmin: return op_kind::argmin;
+    case op::max:
+    case op::argmax: return op_kind::argmax;
+    case op::minmax: return op_kind::minmax;
+    case op::count_if: return op_kind::count;
+    case op::transform_reduce: break;
+  }
+  throw error(errc::invalid_argument, "op " + std::to_string(static_cast<int>(c.op)) +
+                                          " is not a built-in reduction; use switchyard::op's names");
+}
+
+template <class P>
+P as(const partial& p) noexcept {
+  static_assert(std::is_trivially_copyable_v<P> && sizeof(P) <= sizeof(partial::bytes));
+  P v;
+  std::memcpy(&v, p.bytes, sizeof(P));
+  return v;
+}
+
+template <class P>
+partial of(const P& v) noexcept {
+  partial p;
+  std::memcpy(p.bytes, &v, sizeof(P));
+  return p;
+}
+
+/// Calls f(T{}, P{}) with the element type of c and the partial type of pass p.
+template <class F>
+decltype(auto) with_types(const call& c, pass p, F&& f) {
+  return kernels::with_element(c.type, [&](auto t) {
+    using T = decltype(t);
+    if (p == pass::scaled_squares) return f(t, kernels::sum_partial<double>{});
+    return kernels::with_partial<T>(kernel_op(c, p), [&](auto partial_type) { return f(t, partial_type); });
+  });
+}
+
+/// The sum of (x * 2^-scale)^2 over c's doubles, chunk by chunk in the fixed
+/// tree: the rescaled path of norm2, rare enough for the scalar loop. Device
+/// data comes to the host a chunk at a time.
+kernels::sum_partial<double> scaled_squares(const call& c, int scale) {
+  const auto* x = static_cast<const double*>(c.x);
+  std::vector<double> staged(c.where == memory::device ? std::min(c.n, kernels::chunk_elements) : 0);
+  std::vector<kernels::sum_partial<double>> chunks(kernels::chunk_count(c.n));
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const std::size_t begin = i * kernels::chunk_elements;
+    const std::size_t count = std::min(kernels::chunk_elements, c.n - begin);
+    const double* v = x + begin;
+    if (!staged.empty()) {
+      copy_to_host(c, v, count, staged.data());
+      v = staged.data();
+    }
+    chunks[i] = kernels::scalar::layout_sum<double>(count, c.opts.accuracy, [&](std::size_t j) {
+      const double s = std::ldexp(v[j], -scale);
+      return s * s;
+    });
+  }
+  return tree_reduce(std::span(chunks), [](const auto& l, const auto& r) { return kernels::combine(l, r); });
+}
+
+template <class T>
+sum_t<T> value_of(const kernels::sum_partial_t<T>& p) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return kernels::finish(p);
+  } else {
+    return p;
+  }
+}
+
+template <class R, class V>
+void put(void* out, V&& v) {
+  *static_cast<R*>(out) = std::forward<V>(v);
+}
+
+template <class T>
+void finish_main(const call& c, partials& ps, void* out) {
+  ps.next = pass::done;
+  switch (c.op) {
+    case op::sum:
+    case op::dot:
+    case op::sum_of_squares: return put<sum_t<T>>(out, value_of<T>(as<kernels::sum_partial_t<T>>(ps.main)));
+    case op::norm2: {
+      const double ss = kernels::finish(as<kernels::sum_partial<double>>(ps.main));
+      // Below 2^-960 the squares of the largest doubles may have been
+      // subnormal; at infinity they overflowed. Both are exact after rescaling.
+      if (std::is_same_v<T, double> && (std::isinf(ss) || ss < 0x1p-960)) {
+        ps.next = pass::bounds;
+        return;
+      }
+      return put<norm_t<T>>(out, static_cast<norm_t<T>>(std::sqrt(ss)));
+    }
+    case op::min: return put<std::optional<T>>(out, as<kernels::extremum<T>>(ps.main).value);
+    case op::max: return put<std::optional<T>>(out, as<kernels::extremum<T>>(ps.main).value);
+    case op::argmin:
+    case op::argmax: {
+      const auto e = as<kernels::extremum<T>>(ps.main);
+      return put<std::optional<indexed<T>>>(out, indexed<T>{e.value, e.index});
+    }
+    case op::minmax: {
+      const auto b = as<kernels::bounds<T>>(ps.main);
+      return put<std::optional<min_max<T>>>(out, min_max<T>{b.min, b.max});
+    }
+    case op::count_if: return put<std::size_t>(out, as<std::size_t>(ps.main));
+    case op::transform_reduce: break;
+  }
+  kernel_op(c, pass::main);  // throws: not a built-in op
+}
+
+/// norm2 of doubles after the bounds pass: rescale by the largest |x| when it
+/// is finite and nonzero (else the plain sum of squares, inf or 0, stands).
+void finish_bounds(partials& ps, void* out) {
+  const auto b = as<kernels::bounds<double>>(ps.bounds);
+  const double max_abs = std::max(std::abs(b.min), std::abs(b.max));
+  if (std::isfinite(max_abs) && max_abs > 0) {
+    ps.scale = std::ilogb(max_abs);
+    ps.next = pass::scaled_squares;
+    return;
+  }
+  ps.next = pass::done;
+  put<double>(out, std::sqrt(kernels::finish(as<kernels::sum_partial<double>>(ps.main))));
+}
+
+}  // namespace
+
+void check_builtin(const call& c) {
+  if (c.op == op::dot && c.n != c.n_y) {
+    throw error(errc::length_mismatch, "dot: x has " + std::to_string(c.n) + " elements and y has " +
+                                           std::to_string(c.n_y) + "; pass two inputs of the same length");
+  }
+  if (c.type == element_type::other) {
+    throw error(errc::invalid_argument, "a built-in reduction over a type that is not an element type");
+  }
+  if (c.op == op::count_if && c.pred_op > comparison::greater) {
+    throw error(errc::invalid_argument, "count_if: the comparison holds " + std::to_string(static_cast<int>(c.pred_op)) +
+                                            ", which is not a switchyard::comparison; use lt, le, eq, ne, ge or gt");
+  }
+  kernel_op(c, pass::main);
+}
+
+partial reduce_on(engine_state& e, const call& c, backend where, pass p, std::size_t index_base, int scale) {
+  if (p == pass::scaled_squares) return of(scaled_squares(c, scale));
+  const kernels::reduction r{kernel_op(c, p), c.type, c.opts.accuracy, c.pred_op, c.pred_bits, c.x, c.y, c.n};
+  const placement place{c.where, c.opts.deterministic, e.threads_for(c.opts), &e.backend_for(backend::threads)};
+  return with_types(c, p, [&](auto t, auto partial_type) {
+    using P = decltype(partial_type);
+    P v{};
+    throw_if_failed(e.backend_for(where).reduce(r, place, &v));
+    if constexpr (requires { v.index; }) v.index += index_base;
+    (void)t;
+    return of(v);
+  });
+}
+
+partial reduce_partial(const call& c, pass p, std::size_t index_base, int scale) {
+  check_builtin(c);
+  if (c.n == 0) throw error(errc::invalid_argument, "reduce_partial: a piece of no elements has no partial");
+  if (p == pass::done) throw error(errc::invalid_argument, "reduce_partial: pass::done is not a pass");
+  engine_state& e = state_of(c.opts);
+  const choice ch = choose(e, c, false);
+  if (decisions_on()) [[unlikely]] log_choice(e, c, ch);
+  return reduce_on(e, c, ch.where, p, index_base, scale);
+}
+
+partial combine_partial(const call& c, pass p, const partial& left, const partial& right) noexcept {
+  try {
+    return with_types(c, p, [&](auto, auto partial_type) {
+      using P = decltype(partial_type);
+      const op_kind k = p == pass::scaled_squares ? op_kind::sum_of_squares : kernel_op(c, p);
+      return of(kernels::combine_partials(k, as<P>(left), as<P>(right)));
+    });
+  } catch (...) {  // not a built-in op: reduce_partial refused it already
+    return left;
+  }
+}
+
+void finish(const call& c, partials& ps, void* result) {
+  switch (ps.next) {
+    case pass::main: return kernels::with_element(c.type, [&](auto t) { finish_main<decltype(t)>(c, ps, result); });
+    case pass::bounds: return finish_bounds(ps, result);
+    case pass::scaled_squares:
+      ps.next = pass::done;
+      return put<double>(result, std::ldexp(std::sqrt(kernels::finish(as<kernels::sum_partial<double>>(ps.scaled_squares))), ps.scale));
+    case pass::done: return;
+  }
+}
+
+void log_choice(const engine_state& e, const call& c, choice ch) {
+  log_line(log_level::decision, std::string(to_string(c.op)) + " of " + std::to_string(c.n) + " elements on " +
+                                    std::string(to_string(ch.where)) + ": " + describe_choice(e, c, ch));
+}
+
+std::size_t builtin_chunk_elements() noexcept { return kernels::chunk_elements; }
+
+void copy_to_host(const call& c, const void* from, std::size_t count, void* to) {
+  const std::size_t bytes = count * c.element_bytes;
+  if (c.where != memory::device) {
+    if (bytes != 0) std::memcpy(to, from, bytes);
+    return;
+  }
+  device_memory* device = state_of(c.opts).backend_for(backend::cuda).memory_on_device();
+  if (device == nullptr) throw error(errc::backend_unavailable, "no backend holds GPU memory here");
+  throw_if_failed(device->copy_to_host(to, from, bytes));
+}
+
+}  // namespace switchyard::detail
