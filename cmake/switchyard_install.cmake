@@ -1,11 +1,16 @@
 # Install the headers, the library, the cuda module, a CMake package
-# (switchyard::switchyard; COMPONENTS cuda) and a pkg-config file, in the shape
+# (switchyard::switchyard; COMPONENTS cuda, mpi) and a pkg-config file, in the shape
 # of Google Benchmark's and {fmt}'s rules.
 include(CMakePackageConfigHelpers)
 set(SWITCHYARD_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/switchyard")
 
-install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
-        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+if(SWITCHYARD_HAS_MPI)
+  install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
+          DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+else()  # mpi.hpp needs <mpi.h> and the mpi component
+  install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
+          DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" PATTERN "mpi.hpp" EXCLUDE)
+endif()
 install(FILES "${PROJECT_BINARY_DIR}/include/switchyard/config.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/switchyard")
 install(TARGETS switchyard EXPORT switchyard-targets
@@ -22,6 +27,16 @@ endif()
 install(TARGETS switchyard_worker RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/switchyard")
 install(EXPORT switchyard-targets NAMESPACE switchyard::
         DESTINATION "${SWITCHYARD_CMAKE_DIR}")
+if(SWITCHYARD_HAS_MPI)
+  # A targets file of its own, read only when the component is asked for, so
+  # that users of the library alone need no MPI.
+  install(TARGETS switchyard_mpi EXPORT switchyard-mpi-targets
+          ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+          LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+          RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+  install(EXPORT switchyard-mpi-targets NAMESPACE switchyard::
+          DESTINATION "${SWITCHYARD_CMAKE_DIR}")
+endif()
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DATADIR}/switchyard")
 install(FILES "${PROJECT_SOURCE_DIR}/docs/schema/caps.schema.json" DESTINATION "${CMAKE_INSTALL_DATADIR}/switchyard")
 

@@ -18,6 +18,8 @@ class category final : public std::error_category {
       case errc::resource_exhausted: return "system resources exhausted";
       case errc::worker_failed: return "a worker process died";
       case errc::device_failed: return "a GPU call failed";
+      case errc::timed_out: return "other processes did not answer in time";
+      case errc::communication_failed: return "an MPI call failed";
     }
     return "unknown switchyard error";
   }

@@ -20,6 +20,8 @@ enum class errc {
   resource_exhausted,      ///< the system could not provide memory, processes or descriptors
   worker_failed,           ///< a worker process died twice on the same shard
   device_failed,           ///< a GPU call failed (a CUDA error other than running out of memory)
+  timed_out,               ///< other processes (MPI ranks) did not answer within the time allowed
+  communication_failed,    ///< a call into MPI failed
 };
 
 /// The std::error_category of switchyard::errc.
