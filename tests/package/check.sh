@@ -4,7 +4,8 @@
 #  - builds the consumer (every reduction on every element type) with g++ and
 #    with clang++, -Wall -Wextra -Werror, through find_package, and runs both;
 #  - runs the README's pkg-config line exactly as written, and compiles and
-#    links every C++ block of the README with it;
+#    links every C++ block of the README with it (the MPI example through
+#    find_package(switchyard COMPONENTS mpi), run on two ranks);
 #  - with the CUDA toolkit hidden (a mount namespace over /usr/local/cuda),
 #    configures, builds and runs the consumer, and checks that the program
 #    carries no CUDA runtime.
@@ -57,12 +58,39 @@ consumers() {  # PREFIX LABEL
 import re, sys
 text = open(sys.argv[1]).read()
 for i, block in enumerate(re.findall(r"```cpp\n(.*?)```", text, re.S)):
-    open(f"{sys.argv[2]}/readme_{i}.cpp", "w").write(block)
+    name = "mpi_example" if "switchyard/mpi.hpp" in block else "readme"  # MPI's needs mpi.h: built below
+    open(f"{sys.argv[2]}/{name}_{i}.cpp", "w").write(block)
 PY
   for f in "$work/$label-pc"/readme_*.cpp; do
     (cd "$work/$label-pc" && PKG_CONFIG_PATH="$pcdir" eval "${line//app.cpp -o app/$(basename "$f") -o ${f%.cpp}} $flags")
     echo "   $(basename "$f"): ok"
   done
+
+  if grep -q "define SWITCHYARD_HAS_MPI 1" "$prefix/include/switchyard/config.h"; then
+    step "$label: the README's MPI example through find_package(switchyard COMPONENTS mpi), on 2 ranks"
+    mkdir -p "$work/$label-mpi"
+    cat "$work/$label-pc"/mpi_example_*.cpp > "$work/$label-mpi/app.cpp"
+    printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(c LANGUAGES CXX)' \
+      'find_package(switchyard REQUIRED COMPONENTS mpi)' 'add_executable(app app.cpp)' \
+      'target_compile_options(app PRIVATE -Wall -Wextra -Werror)' 'target_link_libraries(app PRIVATE switchyard::mpi)' \
+      > "$work/$label-mpi/CMakeLists.txt"
+    cmake -S "$work/$label-mpi" -B "$work/$label-mpi/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
+      -DCMAKE_CXX_FLAGS="$flags" >/dev/null
+    cmake --build "$work/$label-mpi/build" >/dev/null
+    local out
+    out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none \
+          mpirun -np 2 --oversubscribe "$work/$label-mpi/build/app")
+    echo "   $out"
+    [[ $out == "sum 1000500.0, min at 0" ]] || { echo "the MPI example printed something else" >&2; exit 1; }
+  else
+    printf 'cmake_minimum_required(VERSION 3.25)\nproject(c LANGUAGES CXX)\nfind_package(switchyard REQUIRED COMPONENTS mpi)\n' \
+      > "$work/$label-component/CMakeLists.txt"
+    if cmake -S "$work/$label-component" -B "$work/$label-component/mpi" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1; then
+      echo "the mpi component was found in an install without it" >&2
+      exit 1
+    fi
+    echo "   no mpi component in this install, and find_package says so"
+  fi
 }
 
 step "install this build"
