@@ -106,7 +106,7 @@ sum_t<T> value_of(const kernels::sum_partial_t<T>& p) {
 
 template <class R, class V>
 void put(void* out, V&& v) {
-  *static_cast<R*>(out) = std::forward<V>(v);
+  if (out != nullptr) *static_cast<R*>(out) = std::forward<V>(v);
 }
 
 template <class T>

@@ -220,10 +220,9 @@ void run(const collective& w, const call& c, void* result) {
     pieces.push_back({c, l.first[static_cast<std::size_t>(rank)], tree_node{}});
   }
 
-  // The result on the root alone: the others finish into scratch memory (every
-  // rank must still learn which pass comes next).
-  alignas(16) std::byte scratch[64];
-  void* out = w.root == all_ranks || w.root == rank ? result : scratch;
+  // The result on the root alone; the others still finish, without a result,
+  // to learn which pass comes next.
+  void* out = w.root == all_ranks || w.root == rank ? result : nullptr;
   partials ps;
   while (ps.next != pass::done) {
     slot(ps) = reduce_across(w, whole, pieces, ranks, ps.next, ps.scale, failure);

@@ -49,8 +49,9 @@ SWITCHYARD_API partial combine_partial(const call& c, pass p, const partial& lef
 
 /// Moves the reduction of c (n the whole input's length) on by one pass:
 /// with every pass up to ps.next done, either writes the op's result into
-/// `result` (the op's result type, as for run) and sets ps.next to done, or
-/// sets ps.next (and ps.scale) to the pass still needed.
+/// `result` (the op's result type, as for run; nothing when it is null) and
+/// sets ps.next to done, or sets ps.next (and ps.scale) to the pass still
+/// needed.
 SWITCHYARD_API void finish(const call& c, partials& ps, void* result);
 
 /// Elements per chunk of built-in reductions: the unit of the combine tree.
