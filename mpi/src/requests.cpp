@@ -47,7 +47,7 @@ void wait(MPI_Request& r, std::chrono::milliseconds timeout, std::string_view wh
                       "so this communicator must not be used again");
     }
     if (waited > std::chrono::milliseconds(1)) {
-      pause = std::min(std::chrono::microseconds(1000), pause + std::chrono::microseconds(50));
+      pause = std::min(std::chrono::microseconds(100), pause + std::chrono::microseconds(10));
       std::this_thread::sleep_for(pause);
     }
   }

@@ -53,6 +53,14 @@ void check_local(const call& c, int root, int ranks) {
     throw error(errc::length_mismatch, "dot: this rank's x has " + std::to_string(c.n) + " elements and its y " +
                                            std::to_string(c.n_y) + "; pass parts of the same length");
   }
+  const bool float_sum = (c.op == op::sum || c.op == op::dot || c.op == op::sum_of_squares) &&
+                         (c.type == switchyard::detail::element_type::f32 || c.type == switchyard::detail::element_type::f64);
+  if (c.where == memory::device && c.opts.deterministic && (float_sum || c.op == op::norm2)) {
+    throw error(errc::unsupported_operation,
+                std::string(to_string(c.op)) + " with deterministic = true over a GPU part: the cuda backend's "
+                "floating-point sums have bits of their own, not the CPU tree's that the ranks rebuild, so no split "
+                "could match one process; pass host parts, or drop deterministic");
+  }
   if (root < all_ranks || root >= ranks) {
     throw error(errc::invalid_argument, "root " + std::to_string(root) + " is not a rank of this communicator of " +
                                             std::to_string(ranks) + " (or all_ranks)");

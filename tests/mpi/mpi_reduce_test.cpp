@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <switchyard/backends.hpp>
+#include <switchyard/device_array.hpp>
 #include <switchyard/error.hpp>
 #include <switchyard/mpi.hpp>
 #include <switchyard/reduce.hpp>
@@ -221,6 +222,19 @@ TEST(AcrossBackends, EveryLocalBackendGivesTheSameBits) {
                         expected));
 }
 
+TEST(AcrossBackends, GPUPartsReduceOnCuda) {
+  const auto cuda = sy::availability(sy::backend::cuda);
+  if (!cuda.available) GTEST_SKIP() << "no usable GPU here (" << cuda.reason << ")";
+  const auto all = whole_input<float>(n_elements, 3);
+  const auto counts = splits(n_elements, ranks())[1];
+  const auto part = my_part(all, counts);
+  const sy::device_array<float> on_gpu(part);
+  EXPECT_EQ(sy::mpi::argmin(MPI_COMM_WORLD, on_gpu, {.deterministic = true}), sy::argmin(all));
+  EXPECT_EQ(sy::mpi::minmax(MPI_COMM_WORLD, on_gpu), sy::minmax(all));
+  const double expected = sy::sum(all);
+  EXPECT_NEAR(sy::mpi::sum(MPI_COMM_WORLD, on_gpu), expected, 1e-5 * std::abs(expected) + 1e-6);
+}
+
 // Errors: the same switchyard::error on every rank, and the communicator still
 // works afterwards (nothing was left pending).
 
@@ -297,6 +311,23 @@ TEST(AcrossErrors, NullCommunicatorAndBadRootAreRefused) {
   } catch (const sy::error& e) {
     EXPECT_EQ(e.code(), sy::errc::invalid_argument);
     EXPECT_NE(std::string(e.what()).find("is not a rank"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AcrossErrors, DeterministicFloatSumsOfGPUPartsAreRefusedOnEveryRank) {
+  // Described by hand (a device_array needs a GPU); refused before any
+  // element is read, and the others hear of it.
+  const std::vector<float> host(8, 1.0f);
+  const bool mine_on_device = rank_of() == ranks() - 1;
+  auto c = sy::detail::describe(sy::op::sum, std::span<const float>(host), {.deterministic = true},
+                                mine_on_device ? sy::detail::memory::device : sy::detail::memory::host);
+  float result = 0;
+  try {
+    sy::mpi::detail::run(MPI_COMM_WORLD, c, &result);
+    ADD_FAILURE() << "no error";
+  } catch (const sy::error& e) {
+    EXPECT_EQ(e.code(), sy::errc::unsupported_operation);
+    EXPECT_NE(std::string(e.what()).find("over a GPU part"), std::string::npos) << e.what();
   }
 }
 

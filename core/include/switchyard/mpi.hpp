@@ -25,7 +25,10 @@
 // partials. Cost: at most one chunk's elements (256 KiB of floats) sent per
 // rank, and a few dozen 16-byte partials per rank gathered. Without it, each
 // rank's whole part is one partial, combined in rank order (float sums then
-// depend on the split, as MPI_Allreduce's do).
+// depend on the split, as MPI_Allreduce's do). GPU parts (device_array) run
+// on cuda, whose floating-point sums have bits of their own: there,
+// deterministic = true holds for the exact ops (extrema, counts, integer
+// sums) and is refused for float sums and norm2 (unsupported_operation).
 //
 // Failure: the same switchyard::error on every rank, never a hang or an
 // abort: ranks that disagree on the op, element type, accuracy, comparison,
