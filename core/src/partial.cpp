@@ -25,6 +25,11 @@ namespace {
 
 using kernels::op_kind;
 
+[[noreturn, gnu::cold, gnu::noinline]] void throw_not_builtin(op o) {
+  throw error(errc::invalid_argument, "op " + std::to_string(static_cast<int>(o)) +
+                                          " is not a built-in reduction; use switchyard::op's names");
+}
+
 /// The kernel op a pass of c runs.
 op_kind kernel_op(const call& c, pass p) {
   if (p == pass::bounds) return op_kind::minmax;
@@ -43,8 +48,7 @@ op_kind kernel_op(const call& c, pass p) {
     case op::count_if: return op_kind::count;
     case op::transform_reduce: break;
   }
-  throw error(errc::invalid_argument, "op " + std::to_string(static_cast<int>(c.op)) +
-                                          " is not a built-in reduction; use switchyard::op's names");
+  throw_not_builtin(c.op);
 }
 
 template <class P>
@@ -62,14 +66,15 @@ partial of(const P& v) noexcept {
   return p;
 }
 
-/// Calls f(T{}, P{}) with the element type of c and the partial type of pass p.
+/// Calls f(P{}) with the partial type of kernel op k over c's element type.
 template <class F>
-decltype(auto) with_types(const call& c, pass p, F&& f) {
-  return kernels::with_element(c.type, [&](auto t) {
-    using T = decltype(t);
-    if (p == pass::scaled_squares) return f(t, kernels::sum_partial<double>{});
-    return kernels::with_partial<T>(kernel_op(c, p), [&](auto partial_type) { return f(t, partial_type); });
-  });
+decltype(auto) with_partial_type(const call& c, op_kind k, F&& f) {
+  return kernels::with_element(c.type, [&](auto t) { return kernels::with_partial<decltype(t)>(k, f); });
+}
+
+/// The kernel op whose partial pass p holds (scaled squares: a double sum).
+op_kind partial_op(const call& c, pass p) {
+  return p == pass::scaled_squares ? op_kind::sum_of_squares_wide : kernel_op(c, p);
 }
 
 /// The sum of (x * 2^-scale)^2 over c's doubles, chunk by chunk in the fixed
@@ -159,7 +164,7 @@ void finish_bounds(partials& ps, void* out) {
 
 }  // namespace
 
-void check_builtin(const call& c) {
+void refuse_builtin(const call& c) {
   if (c.op == op::dot && c.n != c.n_y) {
     throw error(errc::length_mismatch, "dot: x has " + std::to_string(c.n) + " elements and y has " +
                                            std::to_string(c.n_y) + "; pass two inputs of the same length");
@@ -171,19 +176,18 @@ void check_builtin(const call& c) {
     throw error(errc::invalid_argument, "count_if: the comparison holds " + std::to_string(static_cast<int>(c.pred_op)) +
                                             ", which is not a switchyard::comparison; use lt, le, eq, ne, ge or gt");
   }
-  kernel_op(c, pass::main);
+  throw_not_builtin(c.op);
 }
 
 partial reduce_on(engine_state& e, const call& c, backend where, pass p, std::size_t index_base, int scale) {
   if (p == pass::scaled_squares) return of(scaled_squares(c, scale));
   const kernels::reduction r{kernel_op(c, p), c.type, c.opts.accuracy, c.pred_op, c.pred_bits, c.x, c.y, c.n};
   const placement place{c.where, c.opts.deterministic, e.threads_for(c.opts), &e.backend_for(backend::threads)};
-  return with_types(c, p, [&](auto t, auto partial_type) {
+  return with_partial_type(c, r.op, [&](auto partial_type) {
     using P = decltype(partial_type);
     P v{};
     throw_if_failed(e.backend_for(where).reduce(r, place, &v));
     if constexpr (requires { v.index; }) v.index += index_base;
-    (void)t;
     return of(v);
   });
 }
@@ -200,9 +204,9 @@ partial reduce_partial(const call& c, pass p, std::size_t index_base, int scale)
 
 partial combine_partial(const call& c, pass p, const partial& left, const partial& right) noexcept {
   try {
-    return with_types(c, p, [&](auto, auto partial_type) {
+    const op_kind k = partial_op(c, p);
+    return with_partial_type(c, k, [&](auto partial_type) {
       using P = decltype(partial_type);
-      const op_kind k = p == pass::scaled_squares ? op_kind::sum_of_squares : kernel_op(c, p);
       return of(kernels::combine_partials(k, as<P>(left), as<P>(right)));
     });
   } catch (...) {  // not a built-in op: reduce_partial refused it already

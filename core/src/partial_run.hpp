@@ -11,9 +11,18 @@
 
 namespace switchyard::detail {
 
+/// Throws the switchyard::error that check_builtin found grounds for.
+[[noreturn, gnu::cold]] void refuse_builtin(const call& c);
+
 /// Throws switchyard::error for a call no built-in reduction can run: dot's
 /// lengths differ, a type that is not an element type, a bad comparison or op.
-void check_builtin(const call& c);
+/// Inline, with the messages built out of line: every call passes here.
+inline void check_builtin(const call& c) {
+  if ((c.op == op::dot && c.n != c.n_y) || c.type == element_type::other ||
+      (c.op == op::count_if && c.pred_op > comparison::greater) || c.op > op::count_if) [[unlikely]] {
+    refuse_builtin(c);
+  }
+}
 
 /// Pass p's partial of c's input (c.n >= 1) on the backend `where`.
 partial reduce_on(engine_state& e, const call& c, backend where, pass p, std::size_t index_base, int scale);
