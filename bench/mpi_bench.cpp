@@ -4,10 +4,12 @@
 //  - weak scaling: --weak-mib per rank;
 //  - for each, plain and deterministic mpi::sum, and the local sum of the same
 //    part alone, so the cross-rank step's share is (mpi - local) / mpi;
-//  - the fixed cost: mpi::sum of 1,000 floats per rank.
+//  - the fixed cost: mpi::sum of 1,000 floats per rank;
+//  - the peer a user would write instead: the local sum, then MPI_Allreduce
+//    of the one float (rank-order-free, split-dependent bits).
 // Each figure is the median over --repetitions of the slowest rank's time
 // (ranks start together at a barrier). One line per figure on rank 0:
-//   ranks  case  bytes_per_rank  plain_ms  deterministic_ms  local_ms
+//   ranks  case  bytes_per_rank  plain_ms  deterministic_ms  local_ms  allreduce_peer_ms
 #include <mpi.h>
 
 #include <algorithm>
@@ -60,10 +62,16 @@ void measure(const setup& s, const char* name, std::size_t elements_per_rank) {
   const double plain = median_ms(s, [&] { sink = sy::mpi::sum(MPI_COMM_WORLD, part, s.options); });
   const double deterministic = median_ms(s, [&] { sink = sy::mpi::sum(MPI_COMM_WORLD, part, det); });
   const double local = median_ms(s, [&] { sink = sy::sum(part, s.options); });
+  const double peer = median_ms(s, [&] {
+    const float mine = sy::sum(part, s.options);
+    float total = 0;
+    MPI_Allreduce(&mine, &total, 1, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    sink = total;
+  });
   (void)sink;
   if (s.rank == 0) {
-    std::printf("%d\t%s\t%zu\t%.4f\t%.4f\t%.4f\n", s.ranks, name, elements_per_rank * sizeof(float), plain,
-                deterministic, local);
+    std::printf("%d\t%s\t%zu\t%.4f\t%.4f\t%.4f\t%.4f\n", s.ranks, name, elements_per_rank * sizeof(float), plain,
+                deterministic, local, peer);
   }
 }
 
@@ -92,7 +100,7 @@ int main(int argc, char** argv) {
   }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   s.options.max_threads = threads != 0 ? threads : std::max(1u, cores / static_cast<unsigned>(s.ranks));
-  if (header && s.rank == 0) std::printf("ranks\tcase\tbytes_per_rank\tplain_ms\tdeterministic_ms\tlocal_ms\n");
+  if (header && s.rank == 0) std::printf("ranks\tcase\tbytes_per_rank\tplain_ms\tdeterministic_ms\tlocal_ms\tallreduce_peer_ms\n");
   measure(s, "fixed", 1000);
   measure(s, "strong", (strong_mib << 20) / sizeof(float) / static_cast<std::size_t>(s.ranks));
   measure(s, "weak", (weak_mib << 20) / sizeof(float));

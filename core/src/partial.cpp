@@ -214,6 +214,15 @@ partial combine_partial(const call& c, pass p, const partial& left, const partia
   }
 }
 
+void shift_index(const call& c, pass p, partial& part, std::size_t by) noexcept {
+  if (p != pass::main || (c.op != op::min && c.op != op::max && c.op != op::argmin && c.op != op::argmax)) return;
+  kernels::with_element(c.type, [&](auto t) {
+    auto e = as<kernels::extremum<decltype(t)>>(part);
+    e.index += by;
+    part = of(e);
+  });
+}
+
 void finish(const call& c, partials& ps, void* result) {
   switch (ps.next) {
     case pass::main: return kernels::with_element(c.type, [&](auto t) { finish_main<decltype(t)>(c, ps, result); });

@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -139,40 +140,88 @@ partial& slot(partials& ps) {
   return ps.next == pass::main ? ps.main : ps.next == pass::bounds ? ps.bounds : ps.scaled_squares;
 }
 
-/// One pass across the ranks: reduce this rank's pieces, gather every rank's
-/// partials, and combine them into the whole input's partial.
-partial reduce_across(const collective& w, const call& whole, const std::vector<piece>& pieces, int ranks, pass p,
-                      int scale, const verdict& earlier) {
+/// This rank's record of pass p: its pieces' partials, or its failure.
+record reduce_pieces(const std::vector<piece>& pieces, pass p, int scale, const verdict& earlier) {
   record mine;
   mine.failure = earlier;
-  if (mine.failure.code == 0) {
-    try {
-      for (const piece& s : pieces) {
-        mine.nodes[mine.count++] = {s.node.level, 0, s.node.index,
-                                    switchyard::detail::reduce_partial(s.c, p, s.first_index, scale)};
-      }
-    } catch (...) {
-      mine.failure = verdict::of_current_exception();
+  if (mine.failure.code != 0) return mine;
+  try {
+    for (const piece& s : pieces) {
+      mine.nodes[mine.count++] = {s.node.level, 0, s.node.index,
+                                  switchyard::detail::reduce_partial(s.c, p, s.first_index, scale)};
     }
+  } catch (...) {
+    mine.failure = verdict::of_current_exception();
   }
-  const auto all = allgather(w.comm, &mine, sizeof(record), w.timeout, std::string(to_string(whole.op)) + "'s partials");
-  verdict::throw_first_failure(all.data(), sizeof(record), ranks);
-  std::vector<record> records(static_cast<std::size_t>(ranks));
-  std::memcpy(records.data(), all.data(), all.size());
-  auto combine = [&](const partial& l, const partial& r) { return switchyard::detail::combine_partial(whole, p, l, r); };
-  if (whole.opts.deterministic) {
-    std::map<tree_node, partial> nodes;
-    for (const record& r : records) {
-      for (std::uint32_t i = 0; i < r.count; ++i) nodes.emplace(tree_node{r.nodes[i].level, r.nodes[i].index}, r.nodes[i].value);
-    }
-    return rebuild(nodes, (whole.n + switchyard::detail::builtin_chunk_elements() - 1) /
-                              switchyard::detail::builtin_chunk_elements(), combine);
+  return mine;
+}
+
+/// What one exchange brought: every rank's header (when headers travelled)
+/// and record.
+struct round {
+  std::vector<header> headers;
+  std::vector<record> records;
+};
+
+/// One allgather of each rank's header (if `mine_header`) and the first
+/// `capacity` nodes of its record: the record's size is the most nodes any
+/// rank sends, not the most any call could.
+round exchange(const collective& w, int ranks, const header* mine_header, const record& mine, std::size_t capacity,
+               const std::string& what) {
+  const std::size_t header_bytes = mine_header != nullptr ? sizeof(header) : 0;
+  const std::size_t record_bytes = offsetof(record, nodes) + capacity * sizeof(wire_node);
+  std::vector<std::byte> out(header_bytes + record_bytes);
+  if (mine_header != nullptr) std::memcpy(out.data(), mine_header, header_bytes);
+  std::memcpy(out.data() + header_bytes, &mine, record_bytes);
+  const auto all = allgather(w.comm, out.data(), out.size(), w.timeout, what);
+  round r;
+  r.headers.resize(mine_header != nullptr ? static_cast<std::size_t>(ranks) : 0);
+  r.records.resize(static_cast<std::size_t>(ranks));
+  for (std::size_t i = 0; i < r.records.size(); ++i) {
+    const std::byte* at = all.data() + i * out.size();
+    if (mine_header != nullptr) std::memcpy(&r.headers[i], at, header_bytes);
+    std::memcpy(&r.records[i], at + header_bytes, record_bytes);
+    r.records[i].count = std::min<std::uint32_t>(r.records[i].count, static_cast<std::uint32_t>(capacity));
   }
+  return r;
+}
+
+void throw_first_failure(const std::vector<record>& records) {
+  verdict::throw_first_failure(reinterpret_cast<const std::byte*>(records.data()), sizeof(record),
+                               static_cast<int>(records.size()));
+}
+
+/// Plain mode: the ranks' one partial each, folded in rank order.
+partial fold_in_rank_order(const call& whole, pass p, const std::vector<record>& records) {
   std::optional<partial> folded;
   for (const record& r : records) {
-    if (r.count == 1) folded = folded ? combine(*folded, r.nodes[0].value) : r.nodes[0].value;
+    if (r.count == 0) continue;
+    folded = folded ? switchyard::detail::combine_partial(whole, p, *folded, r.nodes[0].value) : r.nodes[0].value;
   }
   return *folded;
+}
+
+/// Deterministic mode: the one-process tree rebuilt from every rank's subtrees.
+partial rebuild_tree(const call& whole, pass p, const std::vector<record>& records) {
+  std::map<tree_node, partial> nodes;
+  for (const record& r : records) {
+    for (std::uint32_t i = 0; i < r.count; ++i) nodes.emplace(tree_node{r.nodes[i].level, r.nodes[i].index}, r.nodes[i].value);
+  }
+  const std::uint64_t chunk = switchyard::detail::builtin_chunk_elements();
+  return rebuild(nodes, (whole.n + chunk - 1) / chunk,
+                 [&](const partial& l, const partial& r) { return switchyard::detail::combine_partial(whole, p, l, r); });
+}
+
+/// The most pieces any rank reduces in deterministic mode: its records' size.
+std::size_t most_pieces(const layout& l) {
+  const std::uint64_t chunk = switchyard::detail::builtin_chunk_elements();
+  std::size_t most = 0;
+  for (std::size_t r = 0; r < l.count.size(); ++r) {
+    const ownership o = owned_by(l, static_cast<int>(r), chunk);
+    const std::uint64_t in_place_end = o.tail > 0 ? o.end_chunk - 1 : o.end_chunk;
+    most = std::max(most, cover(o.first_chunk, in_place_end).size() + (o.tail > 0 ? 1 : 0));
+  }
+  return most;
 }
 
 }  // namespace
@@ -204,36 +253,57 @@ void run(const collective& w, const call& c, void* result) {
     mine.failure = verdict::of_current_exception();
   }
   const std::string name(to_string(c.op));
-  const auto gathered = allgather(w.comm, &mine, sizeof(header), w.timeout, name + "'s call");
-  std::vector<header> headers(static_cast<std::size_t>(ranks));
-  std::memcpy(headers.data(), gathered.data(), gathered.size());
-  check_agreement(headers);
-  verdict::throw_first_failure(gathered.data(), sizeof(header), ranks);
+  // Plain mode sends its one partial with the header (reduced before the rank
+  // knows where its part starts; indices are moved on after), so a call is one
+  // exchange. Deterministic mode needs the layout before it reduces.
+  const bool deterministic = c.opts.deterministic;
+  std::vector<piece> pieces;
+  if (!deterministic && c.n > 0) pieces.push_back({c, 0, tree_node{}});
+  const record first = deterministic ? record{} : reduce_pieces(pieces, pass::main, 0, mine.failure);
+  round agreed = exchange(w, ranks, &mine, first, deterministic ? 0 : 1, name + "'s call");
+  check_agreement(agreed.headers);
+  verdict::throw_first_failure(reinterpret_cast<const std::byte*>(agreed.headers.data()), sizeof(header), ranks);
+  if (!deterministic) throw_first_failure(agreed.records);
 
   std::vector<std::uint64_t> counts;
-  for (const header& h : headers) counts.push_back(h.n);
+  for (const header& h : agreed.headers) counts.push_back(h.n);
   const layout l(counts);
   if (l.total == 0) return;  // the result stays value-initialized: 0 or nullopt
   call whole = c;
   whole.n = whole.n_y = l.total;
 
-  verdict failure;
-  std::vector<piece> pieces;
-  spill straddling;
-  if (c.opts.deterministic) {
-    const ownership own = owned_by(l, rank, switchyard::detail::builtin_chunk_elements());
-    straddling = exchange_spill(w, c, l, rank, own, failure);
-    pieces = subtree_pieces(c, l, rank, own, straddling);
-  } else if (c.n > 0) {
-    pieces.push_back({c, l.first[static_cast<std::size_t>(rank)], tree_node{}});
-  }
-
   // The result on the root alone; the others still finish, without a result,
   // to learn which pass comes next.
   void* out = w.root == all_ranks || w.root == rank ? result : nullptr;
   partials ps;
-  while (ps.next != pass::done) {
-    slot(ps) = reduce_across(w, whole, pieces, ranks, ps.next, ps.scale, failure);
+  verdict failure;
+  if (deterministic) {
+    const ownership own = owned_by(l, rank, switchyard::detail::builtin_chunk_elements());
+    const spill straddling = exchange_spill(w, c, l, rank, own, failure);
+    pieces = subtree_pieces(c, l, rank, own, straddling);
+    const std::size_t capacity = most_pieces(l);
+    while (ps.next != pass::done) {
+      const round got = exchange(w, ranks, nullptr, reduce_pieces(pieces, ps.next, ps.scale, failure), capacity,
+                                 name + "'s partials");
+      throw_first_failure(got.records);
+      slot(ps) = rebuild_tree(whole, ps.next, got.records);
+      switchyard::detail::finish(whole, ps, out);
+    }
+    return;
+  }
+  for (std::size_t r = 0; r < agreed.records.size(); ++r) {
+    if (agreed.records[r].count == 1) {
+      switchyard::detail::shift_index(whole, pass::main, agreed.records[r].nodes[0].value, l.first[r]);
+    }
+  }
+  ps.main = fold_in_rank_order(whole, pass::main, agreed.records);
+  switchyard::detail::finish(whole, ps, out);
+  if (!pieces.empty()) pieces[0].first_index = l.first[static_cast<std::size_t>(rank)];
+  while (ps.next != pass::done) {  // norm2 of doubles out of range: bounds, then the scaled squares
+    const round got = exchange(w, ranks, nullptr, reduce_pieces(pieces, ps.next, ps.scale, failure), 1,
+                               name + "'s partials");
+    throw_first_failure(got.records);
+    slot(ps) = fold_in_rank_order(whole, ps.next, got.records);
     switchyard::detail::finish(whole, ps, out);
   }
 }

@@ -47,6 +47,10 @@ SWITCHYARD_API partial reduce_partial(const call& c, pass p, std::size_t index_b
 /// The partial of two adjacent pieces, `left` holding the lower indices.
 SWITCHYARD_API partial combine_partial(const call& c, pass p, const partial& left, const partial& right) noexcept;
 
+/// Counts an extremum's index from `by` more (a piece reduced before its
+/// place in the whole input was known); nothing for other partials.
+SWITCHYARD_API void shift_index(const call& c, pass p, partial& part, std::size_t by) noexcept;
+
 /// Moves the reduction of c (n the whole input's length) on by one pass:
 /// with every pass up to ps.next done, either writes the op's result into
 /// `result` (the op's result type, as for run; nothing when it is null) and
