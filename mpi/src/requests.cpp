@@ -65,14 +65,14 @@ std::vector<std::byte> allgather(MPI_Comm comm, const void* mine, std::size_t by
   return all;
 }
 
-void alltoallv(MPI_Comm comm, const std::byte* send, const std::vector<int>& send_bytes,
-               const std::vector<int>& send_at, std::byte* receive, const std::vector<int>& receive_bytes,
-               const std::vector<int>& receive_at, std::chrono::milliseconds timeout, std::string_view what) {
+MPI_Request start_alltoallv(MPI_Comm comm, const std::byte* send, const std::vector<int>& send_bytes,
+                            const std::vector<int>& send_at, std::byte* receive, const std::vector<int>& receive_bytes,
+                            const std::vector<int>& receive_at, std::string_view what) {
   MPI_Request r = MPI_REQUEST_NULL;
   check(MPI_Ialltoallv(send, send_bytes.data(), send_at.data(), MPI_BYTE, receive, receive_bytes.data(),
                        receive_at.data(), MPI_BYTE, comm, &r),
         what);
-  wait(r, timeout, what);
+  return r;
 }
 
 }  // namespace switchyard::mpi::detail

@@ -38,10 +38,11 @@ void wait(MPI_Request& r, std::chrono::milliseconds timeout, std::string_view wh
 std::vector<std::byte> allgather(MPI_Comm comm, const void* mine, std::size_t bytes,
                                  std::chrono::milliseconds timeout, std::string_view what);
 
-/// MPI_Alltoallv of bytes: send[i] bytes at send_at[i] to rank i, receive[i]
-/// at receive_at[i] from rank i.
-void alltoallv(MPI_Comm comm, const std::byte* send, const std::vector<int>& send_bytes,
-               const std::vector<int>& send_at, std::byte* receive, const std::vector<int>& receive_bytes,
-               const std::vector<int>& receive_at, std::chrono::milliseconds timeout, std::string_view what);
+/// Starts MPI_Ialltoallv of bytes: send[i] bytes at send_at[i] to rank i,
+/// receive[i] at receive_at[i] from rank i; wait() for the request before the
+/// buffers go.
+MPI_Request start_alltoallv(MPI_Comm comm, const std::byte* send, const std::vector<int>& send_bytes,
+                            const std::vector<int>& send_at, std::byte* receive, const std::vector<int>& receive_bytes,
+                            const std::vector<int>& receive_at, std::string_view what);
 
 }  // namespace switchyard::mpi::detail

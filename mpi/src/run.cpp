@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -112,10 +113,9 @@ call slice(const call& c, std::uint64_t offset, std::uint64_t count) {
   return s;
 }
 
-/// Deterministic: the whole subtrees over this rank's chunks, in place, and
-/// the chunk that straddles the next ranks from the staged copy.
-std::vector<piece> subtree_pieces(const call& c, const layout& l, int rank, const ownership& own,
-                                  const spill& straddling) {
+/// Deterministic: the whole subtrees over this rank's chunks that lie in its
+/// own part, reduced in place.
+std::vector<piece> subtree_pieces(const call& c, const layout& l, int rank, const ownership& own) {
   const std::uint64_t chunk = switchyard::detail::builtin_chunk_elements();
   const std::uint64_t first = l.first[static_cast<std::size_t>(rank)];
   std::vector<piece> pieces;
@@ -125,26 +125,28 @@ std::vector<piece> subtree_pieces(const call& c, const layout& l, int rank, cons
     const std::uint64_t end = std::min((node.first_chunk() + node.chunk_span()) * chunk, l.total);
     pieces.push_back({slice(c, begin - first, end - begin), begin, node});
   }
-  if (own.tail > 0) {
-    call s = c;
-    s.where = memory::host;
-    s.x = straddling.x.data();
-    s.y = straddling.y.empty() ? nullptr : straddling.y.data();
-    s.n = s.n_y = straddling.x.size() / c.element_bytes;
-    pieces.push_back({s, (own.end_chunk - 1) * chunk, tree_node{0, own.end_chunk - 1}});
-  }
   return pieces;
+}
+
+/// The chunk that straddles the next ranks, from the staged copy.
+piece straddling_piece(const call& c, const ownership& own, const spill& straddling) {
+  call s = c;
+  s.where = memory::host;
+  s.x = straddling.x.data();
+  s.y = straddling.y.empty() ? nullptr : straddling.y.data();
+  s.n = s.n_y = straddling.x.size() / c.element_bytes;
+  return {s, (own.end_chunk - 1) * switchyard::detail::builtin_chunk_elements(), tree_node{0, own.end_chunk - 1}};
 }
 
 partial& slot(partials& ps) {
   return ps.next == pass::main ? ps.main : ps.next == pass::bounds ? ps.bounds : ps.scaled_squares;
 }
 
-/// This rank's record of pass p: its pieces' partials, or its failure.
-record reduce_pieces(const std::vector<piece>& pieces, pass p, int scale, const verdict& earlier) {
-  record mine;
-  mine.failure = earlier;
-  if (mine.failure.code != 0) return mine;
+/// Adds the partials of pass p over `pieces` to this rank's record, or its
+/// failure.
+void reduce_pieces(record& mine, std::span<const piece> pieces, pass p, int scale, const verdict& earlier) {
+  if (mine.failure.code == 0) mine.failure = earlier;
+  if (mine.failure.code != 0) return;
   try {
     for (const piece& s : pieces) {
       mine.nodes[mine.count++] = {s.node.level, 0, s.node.index,
@@ -153,6 +155,11 @@ record reduce_pieces(const std::vector<piece>& pieces, pass p, int scale, const 
   } catch (...) {
     mine.failure = verdict::of_current_exception();
   }
+}
+
+record reduce_pieces(std::span<const piece> pieces, pass p, int scale, const verdict& earlier) {
+  record mine;
+  reduce_pieces(mine, pieces, p, scale, earlier);
   return mine;
 }
 
@@ -279,12 +286,21 @@ void run(const collective& w, const call& c, void* result) {
   verdict failure;
   if (deterministic) {
     const ownership own = owned_by(l, rank, switchyard::detail::builtin_chunk_elements());
-    const spill straddling = exchange_spill(w, c, l, rank, own, failure);
-    pieces = subtree_pieces(c, l, rank, own, straddling);
+    // The in-place subtrees are reduced while the straddling chunk's elements
+    // travel.
+    spill_exchange spilling(w, c, l, rank, own, failure);
+    pieces = subtree_pieces(c, l, rank, own);
+    record first_pass = reduce_pieces(pieces, pass::main, 0, failure);
+    const spill straddling = spilling.finish();
+    if (own.tail > 0) {
+      pieces.push_back(straddling_piece(c, own, straddling));
+      reduce_pieces(first_pass, std::span(pieces).last(1), pass::main, 0, failure);
+    }
     const std::size_t capacity = most_pieces(l);
     while (ps.next != pass::done) {
-      const round got = exchange(w, ranks, nullptr, reduce_pieces(pieces, ps.next, ps.scale, failure), capacity,
-                                 name + "'s partials");
+      const round got = exchange(w, ranks, nullptr,
+                                 ps.next == pass::main ? first_pass : reduce_pieces(pieces, ps.next, ps.scale, failure),
+                                 capacity, name + "'s partials");
       throw_first_failure(got.records);
       slot(ps) = rebuild_tree(whole, ps.next, got.records);
       switchyard::detail::finish(whole, ps, out);

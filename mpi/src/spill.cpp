@@ -10,20 +10,22 @@
 
 namespace switchyard::mpi::detail {
 
-spill exchange_spill(const collective& w, const call& c, const layout& l, int rank, const ownership& own,
-                     verdict& failure) {
+spill_exchange::spill_exchange(const collective& w, const call& c, const layout& l, int rank, const ownership& own,
+                               verdict& failure)
+    : w_(w), c_(c), l_(l), rank_(rank), own_(own), failure_(failure), inputs_(c.y != nullptr ? 2 : 1) {
   const std::uint64_t chunk = switchyard::detail::builtin_chunk_elements();
   const std::size_t ranks = l.count.size();
-  const std::size_t inputs = c.y != nullptr ? 2 : 1;  // dot sends x's lead, then y's
   const std::size_t element = c.element_bytes;
-
-  std::vector<int> send_bytes(ranks, 0), send_at(ranks, 0), receive_bytes(ranks, 0), receive_at(ranks, 0);
-  std::vector<std::byte> lead(static_cast<std::size_t>(own.lead) * element * inputs);
+  send_bytes_.assign(ranks, 0);
+  send_at_.assign(ranks, 0);
+  receive_bytes_.assign(ranks, 0);
+  receive_at_.assign(ranks, 0);
+  lead_.resize(static_cast<std::size_t>(own.lead) * element * inputs_);
   if (own.lead > 0) {
-    send_bytes[static_cast<std::size_t>(own.lead_to)] = static_cast<int>(lead.size());
+    send_bytes_[static_cast<std::size_t>(own.lead_to)] = static_cast<int>(lead_.size());
     try {
-      switchyard::detail::copy_to_host(c, c.x, own.lead, lead.data());
-      if (inputs == 2) switchyard::detail::copy_to_host(c, c.y, own.lead, lead.data() + own.lead * element);
+      switchyard::detail::copy_to_host(c, c.x, own.lead, lead_.data());
+      if (inputs_ == 2) switchyard::detail::copy_to_host(c, c.y, own.lead, lead_.data() + own.lead * element);
     } catch (...) {
       failure = verdict::of_current_exception();  // the bytes still go, so no rank waits for them
     }
@@ -32,37 +34,51 @@ spill exchange_spill(const collective& w, const call& c, const layout& l, int ra
   for (std::size_t s = 0; s < ranks; ++s) {
     const ownership theirs = owned_by(l, static_cast<int>(s), chunk);
     if (theirs.lead_to != rank || theirs.lead == 0) continue;
-    receive_bytes[s] = static_cast<int>(theirs.lead * element * inputs);
-    receive_at[s] = at;
-    at += receive_bytes[s];
+    receive_bytes_[s] = static_cast<int>(theirs.lead * element * inputs_);
+    receive_at_[s] = at;
+    at += receive_bytes_[s];
   }
-  std::vector<std::byte> received(static_cast<std::size_t>(at));
-  alltoallv(w.comm, lead.data(), send_bytes, send_at, received.data(), receive_bytes, receive_at, w.timeout,
-            "the exchange of straddling chunks");
+  received_.resize(static_cast<std::size_t>(at));
+  request_ = start_alltoallv(w.comm, lead_.data(), send_bytes_, send_at_, received_.data(), receive_bytes_,
+                             receive_at_, "the exchange of straddling chunks");
+}
 
-  spill out;
-  if (own.tail == 0) return out;
-  const std::uint64_t first = l.first[static_cast<std::size_t>(rank)];
-  const std::uint64_t held = first + l.count[static_cast<std::size_t>(rank)] - (own.end_chunk - 1) * chunk;
-  const std::uint64_t from = l.count[static_cast<std::size_t>(rank)] - held;
-  out.x.resize((held + own.tail) * element);
-  if (inputs == 2) out.y.resize(out.x.size());
+spill_exchange::~spill_exchange() {
+  if (request_ == MPI_REQUEST_NULL) return;
   try {
-    switchyard::detail::copy_to_host(c, static_cast<const std::byte*>(c.x) + from * element, held, out.x.data());
-    if (inputs == 2) {
-      switchyard::detail::copy_to_host(c, static_cast<const std::byte*>(c.y) + from * element, held, out.y.data());
+    wait(request_, w_.timeout, "the exchange of straddling chunks");
+  } catch (...) {  // already failing: the first error is the one to report
+  }
+}
+
+spill spill_exchange::finish() {
+  wait(request_, w_.timeout, "the exchange of straddling chunks");
+  request_ = MPI_REQUEST_NULL;
+  spill out;
+  if (own_.tail == 0) return out;
+  const std::uint64_t chunk = switchyard::detail::builtin_chunk_elements();
+  const std::size_t element = c_.element_bytes;
+  const auto r = static_cast<std::size_t>(rank_);
+  const std::uint64_t held = l_.first[r] + l_.count[r] - (own_.end_chunk - 1) * chunk;
+  const std::uint64_t from = l_.count[r] - held;
+  out.x.resize((held + own_.tail) * element);
+  if (inputs_ == 2) out.y.resize(out.x.size());
+  try {
+    switchyard::detail::copy_to_host(c_, static_cast<const std::byte*>(c_.x) + from * element, held, out.x.data());
+    if (inputs_ == 2) {
+      switchyard::detail::copy_to_host(c_, static_cast<const std::byte*>(c_.y) + from * element, held, out.y.data());
     }
   } catch (...) {
-    if (failure.code == 0) failure = verdict::of_current_exception();
+    if (failure_.code == 0) failure_ = verdict::of_current_exception();
   }
   // The received leads, in rank order, are the tail's elements in order.
   std::size_t x_at = held * element;
-  for (std::size_t s = 0; s < ranks; ++s) {
-    if (receive_bytes[s] == 0) continue;
-    const std::size_t part = static_cast<std::size_t>(receive_bytes[s]) / inputs;
-    const std::byte* block = received.data() + receive_at[s];
+  for (std::size_t s = 0; s < receive_bytes_.size(); ++s) {
+    if (receive_bytes_[s] == 0) continue;
+    const std::size_t part = static_cast<std::size_t>(receive_bytes_[s]) / inputs_;
+    const std::byte* block = received_.data() + receive_at_[s];
     std::memcpy(out.x.data() + x_at, block, part);
-    if (inputs == 2) std::memcpy(out.y.data() + x_at, block + part, part);
+    if (inputs_ == 2) std::memcpy(out.y.data() + x_at, block + part, part);
     x_at += part;
   }
   return out;
