@@ -23,7 +23,9 @@
 // chunks as whole subtrees of that tree (runs of 2^k chunks starting at a
 // multiple of 2^k), and every rank rebuilds the same tree from the subtrees'
 // partials. Cost: at most one chunk's elements (256 KiB of floats) sent per
-// rank, and a few dozen 16-byte partials per rank gathered. Without it, each
+// rank, at most two 16-byte partials per tree level gathered, and three
+// exchanges instead of one (docs/PERF.md: about 1.0x plain mode at
+// memory-bound sizes, 2-4x its few-microsecond fixed cost). Without it, each
 // rank's whole part is one partial, combined in rank order (float sums then
 // depend on the split, as MPI_Allreduce's do). GPU parts (device_array) run
 // on cuda, whose floating-point sums have bits of their own: there,
