@@ -148,6 +148,19 @@ TYPED_TEST(Across, PlainModeMatchesTheOneProcessResult) {
   }
 }
 
+TEST(AcrossEdges, CountIfComparesInTheElementsTypeWhenTheValueConverts) {
+  const auto all = whole_input<float>(n_elements, 21);
+  const auto part = my_part(all, splits(n_elements, ranks())[2]);
+  EXPECT_EQ(sy::mpi::count_if(MPI_COMM_WORLD, part, sy::gt(0)), sy::count_if(all, sy::gt(0.0f)));
+  const auto ints = whole_input<std::int32_t>(1000, 22);
+  try {
+    (void)sy::mpi::count_if(MPI_COMM_WORLD, ints, sy::gt(0.5));
+    ADD_FAILURE() << "no error";
+  } catch (const sy::error& e) {
+    EXPECT_EQ(e.code(), sy::errc::unsupported_operation);
+  }
+}
+
 TEST(AcrossEdges, EmptyEverywhereGivesZeroAndNullopt) {
   const std::vector<float> none;
   EXPECT_EQ(sy::mpi::sum(MPI_COMM_WORLD, none, {.deterministic = true}), 0.0f);

@@ -58,6 +58,7 @@
 #include <switchyard/detail/range.hpp>
 #include <switchyard/device_array.hpp>
 #include <switchyard/element.hpp>
+#include <switchyard/error.hpp>
 #include <switchyard/options.hpp>
 #include <switchyard/predicates.hpp>
 
@@ -190,13 +191,23 @@ auto minmax(const collective& where, const R& local, const options& o = {}) {
 }
 
 /// How many elements satisfy a built-in comparison (switchyard::gt(0.0f),
-/// ...) of the elements' own type; every rank must pass the same one.
-template <detail::local_part R>
-std::size_t count_if(const collective& where, const R& local, compare<detail::element_of<R>> pred,
-                     const options& o = {}) {
+/// ...); every rank must pass the same one. A value of another type than the
+/// elements compares in the elements' type when it converts exactly
+/// (`gt(50)` over floats); one that does not (`gt(0.5)` over integers) is
+/// switchyard::error (unsupported_operation): across ranks only the built-in
+/// comparisons run, not the wider-type path of the one-process count_if.
+template <detail::local_part R, element U>
+std::size_t count_if(const collective& where, const R& local, compare<U> pred, const options& o = {}) {
+  using T = detail::element_of<R>;
+  const std::optional<T> value = switchyard::detail::exactly_as<T>(pred.value);
+  if (!value) {
+    throw error(errc::unsupported_operation,
+                "switchyard::mpi::count_if: the comparison's value does not convert exactly to the elements' type; "
+                "pass a value of that type");
+  }
   const auto [x, at] = detail::part_of(local);
   std::size_t count = 0;
-  detail::run(where, switchyard::detail::describe_count(x, pred, o, at), &count);
+  detail::run(where, switchyard::detail::describe_count(x, compare<T>{pred.op, *value}, o, at), &count);
   return count;
 }
 
