@@ -28,8 +28,7 @@ void run(const call& c, void* result) {
   const auto t0 = sampled ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   partials ps;
   while (ps.next != pass::done) {
-    partial& p = ps.next == pass::main ? ps.main : ps.next == pass::bounds ? ps.bounds : ps.scaled_squares;
-    p = reduce_on(e, c, ch.where, ps.next, 0, ps.scale);
+    ps.of_next() = reduce_on(e, c, ch.where, ps.next, 0, ps.scale);
     finish(c, ps, result);
   }
   if (sampled) [[unlikely]] {

@@ -39,6 +39,9 @@ struct ownership {
   int lead_to = -1;         ///< that rank
   std::uint64_t first_chunk = 0, end_chunk = 0;  ///< the chunks this rank reduces
   std::uint64_t tail = 0;   ///< elements after the part that its last chunk needs
+
+  /// The end of the chunks that lie wholly in the rank's own part.
+  std::uint64_t in_place_end() const noexcept { return tail > 0 ? end_chunk - 1 : end_chunk; }
 };
 
 inline ownership owned_by(const layout& l, int rank, std::uint64_t chunk) {

@@ -41,7 +41,6 @@ header header_of(const call& c, int root) {
   h.accuracy = static_cast<std::uint8_t>(c.opts.accuracy);
   h.deterministic = c.opts.deterministic ? 1 : 0;
   h.pred_op = static_cast<std::uint8_t>(c.pred_op);
-  h.on_device = c.where == memory::device ? 1 : 0;
   h.root = root;
   h.pred_bits = c.op == op::count_if ? c.pred_bits : 0;
   h.n = c.n;
@@ -119,8 +118,7 @@ std::vector<piece> subtree_pieces(const call& c, const layout& l, int rank, cons
   const std::uint64_t chunk = switchyard::detail::builtin_chunk_elements();
   const std::uint64_t first = l.first[static_cast<std::size_t>(rank)];
   std::vector<piece> pieces;
-  const std::uint64_t in_place_end = own.tail > 0 ? own.end_chunk - 1 : own.end_chunk;
-  for (const tree_node& node : cover(own.first_chunk, in_place_end)) {
+  for (const tree_node& node : cover(own.first_chunk, own.in_place_end())) {
     const std::uint64_t begin = node.first_chunk() * chunk;
     const std::uint64_t end = std::min((node.first_chunk() + node.chunk_span()) * chunk, l.total);
     pieces.push_back({slice(c, begin - first, end - begin), begin, node});
@@ -136,10 +134,6 @@ piece straddling_piece(const call& c, const ownership& own, const spill& straddl
   s.y = straddling.y.empty() ? nullptr : straddling.y.data();
   s.n = s.n_y = straddling.x.size() / c.element_bytes;
   return {s, (own.end_chunk - 1) * switchyard::detail::builtin_chunk_elements(), tree_node{0, own.end_chunk - 1}};
-}
-
-partial& slot(partials& ps) {
-  return ps.next == pass::main ? ps.main : ps.next == pass::bounds ? ps.bounds : ps.scaled_squares;
 }
 
 /// Adds the partials of pass p over `pieces` to this rank's record, or its
@@ -225,8 +219,7 @@ std::size_t most_pieces(const layout& l) {
   std::size_t most = 0;
   for (std::size_t r = 0; r < l.count.size(); ++r) {
     const ownership o = owned_by(l, static_cast<int>(r), chunk);
-    const std::uint64_t in_place_end = o.tail > 0 ? o.end_chunk - 1 : o.end_chunk;
-    most = std::max(most, cover(o.first_chunk, in_place_end).size() + (o.tail > 0 ? 1 : 0));
+    most = std::max(most, cover(o.first_chunk, o.in_place_end()).size() + (o.tail > 0 ? 1 : 0));
   }
   return most;
 }
@@ -302,7 +295,7 @@ void run(const collective& w, const call& c, void* result) {
                                  ps.next == pass::main ? first_pass : reduce_pieces(pieces, ps.next, ps.scale, failure),
                                  capacity, name + "'s partials");
       throw_first_failure(got.records);
-      slot(ps) = rebuild_tree(whole, ps.next, got.records);
+      ps.of_next() = rebuild_tree(whole, ps.next, got.records);
       switchyard::detail::finish(whole, ps, out);
     }
     return;
@@ -319,7 +312,7 @@ void run(const collective& w, const call& c, void* result) {
     const round got = exchange(w, ranks, nullptr, reduce_pieces(pieces, ps.next, ps.scale, failure), 1,
                                name + "'s partials");
     throw_first_failure(got.records);
-    slot(ps) = fold_in_rank_order(whole, ps.next, got.records);
+    ps.of_next() = fold_in_rank_order(whole, ps.next, got.records);
     switchyard::detail::finish(whole, ps, out);
   }
 }

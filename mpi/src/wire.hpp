@@ -29,7 +29,7 @@ struct verdict {
 
 struct header {
   verdict failure;
-  std::uint8_t op = 0, type = 0, accuracy = 0, deterministic = 0, pred_op = 0, on_device = 0;
+  std::uint8_t op = 0, type = 0, accuracy = 0, deterministic = 0, pred_op = 0;
   std::int32_t root = 0;
   std::uint64_t pred_bits = 0;
   std::uint64_t n = 0;

@@ -34,6 +34,11 @@ struct partials {
   partial scaled_squares;
   int scale = 0;  ///< the exponent scaled_squares divides by
   pass next = pass::main;
+
+  /// Where the partial of pass `next` goes.
+  partial& of_next() noexcept {
+    return next == pass::bounds ? bounds : next == pass::scaled_squares ? scaled_squares : main;
+  }
 };
 
 /// The partial of `p` over the call's input (c.n >= 1 elements, run on the
