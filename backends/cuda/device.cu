@@ -90,7 +90,14 @@ device_buffer::~device_buffer() {
 }
 
 pinned_buffer::pinned_buffer(std::size_t bytes) {
-  check(cudaMallocHost(&p_, bytes), "cudaMallocHost of " + std::to_string(bytes) + " pinned bytes");
+  const cudaError_t e = cudaMallocHost(&p_, bytes);
+  if (e == cudaErrorMemoryAllocation) {  // host memory: check() would blame the GPU's
+    (void)cudaGetLastError();
+    throw error(errc::resource_exhausted, "cuda: cudaMallocHost of " + std::to_string(bytes) +
+                                              " bytes: the host could not page-lock that much memory (RAM or "
+                                              "RLIMIT_MEMLOCK); use smaller inputs or page-locked input of your own");
+  }
+  check(e, "cudaMallocHost of " + std::to_string(bytes) + " pinned bytes");
 }
 
 pinned_buffer::~pinned_buffer() {

@@ -21,13 +21,31 @@ namespace switchyard::backends::cuda {
 
 using kernels::op_kind;
 
+/// a * b rounded on its own: on the GPU through the round-to-nearest
+/// intrinsics, which ptxas never contracts with the add that follows into an
+/// FMA (a plain `*` it may, per architecture or under JIT), so the bits of
+/// dot and sum_of_squares do not depend on the GPU model. The host replay
+/// (ISO C++, no -ffp-contract) rounds the same way.
+template <class A>
+__host__ __device__ __forceinline__ A product(A a, A b) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (std::is_same_v<A, float>) {
+    return __fmul_rn(a, b);
+  } else {
+    return __dmul_rn(a, b);
+  }
+#else
+  return a * b;
+#endif
+}
+
 /// The value an element contributes to a sum-like op, in the accumulator type.
 template <op_kind Op, class T, class A>
 __host__ __device__ __forceinline__ A term(T x, T y) {
   if constexpr (std::is_floating_point_v<A>) {
     if constexpr (Op == op_kind::sum) return A(x);
-    if constexpr (Op == op_kind::dot) return A(x) * A(y);
-    return A(x) * A(x);  // sum_of_squares, sum_of_squares_wide (double squares: exact for float)
+    if constexpr (Op == op_kind::dot) return product(A(x), A(y));
+    return product(A(x), A(x));  // sum_of_squares, sum_of_squares_wide (double squares: exact for float)
   } else {
     // Integers wrap modulo 2^64: unsigned arithmetic throughout.
     const auto ux = static_cast<std::uint64_t>(static_cast<std::int64_t>(x));
@@ -39,7 +57,9 @@ __host__ __device__ __forceinline__ A term(T x, T y) {
 
 /// sum, dot, sum_of_squares (A = T for floats, uint64 for integers) and
 /// sum_of_squares_wide (A = double). kCompensated: Neumaier summation in each
-/// thread; otherwise a plain running sum per thread. Partials always combine
+/// thread (compensated and pairwise: a thread adds thousands of elements in
+/// sequence, where a plain sum's error would pass pairwise's bound);
+/// otherwise (fast) a plain running sum per thread. Partials always combine
 /// with two-sum.
 template <op_kind Op, class T, class A, bool kCompensated>
 struct sum_op {

@@ -34,7 +34,10 @@ void with_device_op(const kernels::reduction& r, F&& f) {
   const T* y = static_cast<const T*>(r.y);
   auto sum_like = [&]<op_kind K, class A>() {
     if constexpr (std::is_floating_point_v<A>) {
-      if (r.mode == accuracy::compensated) return f(sum_op<K, T, A, true>{x, y});
+      // Pairwise runs compensated here: a GPU thread's sequential sum has no
+      // tree to keep its error at log2(n), and the compensation is free at
+      // memory speed.
+      if (r.mode != accuracy::fast) return f(sum_op<K, T, A, true>{x, y});
       return f(sum_op<K, T, A, false>{x, y});
     } else {
       return f(sum_op<K, T, A, false>{x, y});
@@ -105,7 +108,7 @@ void stream_from_host(Op op, const kernels::reduction& r, const switchyard::deta
   using R = typename Op::result;
   constexpr std::size_t chunk = stream_chunk_bytes / sizeof(T);
   const std::size_t count = chunk_count(r, p.where);
-  const bool staged = !(page_locked(r.x) && (!Op::two_inputs || page_locked(r.y)));
+  const bool staged = !(copies_directly(r.x, r.n * sizeof(T)) && (!Op::two_inputs || copies_directly(r.y, r.n * sizeof(T))));
   const std::size_t first_chunk = std::min(r.n, chunk);
   const unsigned blocks = blocks_for<Op, T>(first_chunk, p.deterministic);
   // Declared before the slots, so it is freed after their destructors have

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/cuda/cuda_backend.hpp"
+#include "backends/cuda/cuda_check.cuh"
 
 namespace switchyard::backends::cuda {
 namespace {
@@ -62,13 +63,26 @@ void parallel_copy(void* pinned, const void* host, std::size_t bytes, switchyard
   }
 }
 
-bool page_locked(const void* host) {
-  cudaPointerAttributes a{};
-  if (cudaPointerGetAttributes(&a, host) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return false;
+bool copies_directly(const void* host, std::size_t bytes) {
+  auto attributes = [](const void* p) {
+    cudaPointerAttributes a{};
+    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+      (void)cudaGetLastError();
+      a.type = cudaMemoryTypeUnregistered;
+    }
+    return a;
+  };
+  const auto* first = static_cast<const char*>(host);
+  const auto* last = first + (bytes == 0 ? 0 : bytes - 1);
+  const cudaPointerAttributes a = attributes(first), b = attributes(last);
+  if (a.type == cudaMemoryTypeDevice || b.type == cudaMemoryTypeDevice) {
+    throw error(errc::invalid_argument, "cuda: a host range points into GPU memory; reduce a device_array instead");
   }
-  return a.type == cudaMemoryTypeHost;
+  const bool direct = [](cudaMemoryType t) { return t == cudaMemoryTypeHost || t == cudaMemoryTypeManaged; }(a.type);
+  if (!direct || b.type != a.type) return false;
+  // One mapping from end to end: a range that runs from a registered block
+  // into pageable memory, or across two blocks, is staged.
+  return static_cast<const char*>(b.devicePointer) - static_cast<const char*>(a.devicePointer) == last - first;
 }
 
 }  // namespace switchyard::backends::cuda

@@ -28,8 +28,11 @@ class staging_lease {
 /// threads (one core's memcpy is slower than PCIe), or on this one.
 void parallel_copy(void* pinned, const void* host, std::size_t bytes, switchyard::detail::compute_backend* threads);
 
-/// True for host memory that is already page-locked (cudaMallocHost,
-/// cudaHostRegister): the copy engines read it directly.
-bool page_locked(const void* host);
+/// Whether the copy engines can read [host, host + bytes) as it is: all of it
+/// page-locked (cudaMallocHost, cudaHostRegister) or managed, judged by both
+/// ends lying in one such mapping (the device-side addresses are as far
+/// apart as the host ones). Throws switchyard::error (invalid_argument) for
+/// GPU memory passed as a host range, which a CPU copy would fault on.
+bool copies_directly(const void* host, std::size_t bytes);
 
 }  // namespace switchyard::backends::cuda

@@ -7,10 +7,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -167,6 +169,28 @@ TEST_F(Cuda, HostInputStreamsInChunksWithIndicesOfTheWholeInput) {
   EXPECT_EQ(sy::count_if(v, sy::lt(0.0f), on_cuda), 2u);
 }
 
+// More chunks than the pipeline's three lanes: every lane reused twice or
+// more, so the wait before a staging buffer is overwritten and the reuse of
+// each lane's scratch (the one-pass finish's ticket counter resets itself)
+// run under a check, for a one-input and a two-input op, against the CPU.
+TEST_F(Cuda, HostInputOfTenChunksReusesEveryLaneAndStaysExact) {
+  const std::size_t chunk = (std::size_t{32} << 20) / sizeof(double);
+  const std::size_t n = 10 * chunk + 777;
+  std::vector<double> x(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = static_cast<double>(i % 1000);  // sums of integers below 2^53: exact in any order
+    y[i] = static_cast<double>((i * 7) % 13);
+  }
+  x[9 * chunk + 31] = -5.0;
+  const sy::options serial{.backend = sy::backend::serial};
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(sy::sum(x, on_cuda), sy::sum(x, serial));
+    EXPECT_EQ(sy::dot(x, y, on_cuda), sy::dot(x, y, serial));
+    EXPECT_EQ(sy::argmin(x, on_cuda), sy::argmin(x, serial));
+    EXPECT_EQ(sy::count_if(x, sy::gt(500.0), on_cuda), sy::count_if(x, sy::gt(500.0), serial));
+  }
+}
+
 TEST_F(Cuda, ResultsAreTheSameBitsRunToRunAndDeterministicModeToo) {
   const auto v = st::random_values<float>(10'000'000, 99);
   const sy::device_array<float> d(v);
@@ -230,6 +254,34 @@ TEST_F(Cuda, PageLockedHostInputIsCopiedWithoutStaging) {
   expect_close(sy::sum(v, on_cuda), sy::sum(v, on_serial), "sum of pinned input");
   EXPECT_EQ(sy::argmax(v, on_cuda)->index, 6u);
   cudaFreeHost(pinned);
+}
+
+// Only part of the range page-locked: staged (a direct copy would read the
+// rest as if locked), and exact.
+TEST_F(Cuda, APartlyPageLockedRangeIsStagedAndExact) {
+  const std::size_t n = 3 * ((std::size_t{32} << 20) / sizeof(double)) + 512;  // integer sums: exact
+  auto* data = static_cast<double*>(std::aligned_alloc(4096, n * sizeof(double)));
+  ASSERT_NE(data, nullptr);
+  const std::span<const double> v(data, n);
+  for (std::size_t i = 0; i < n; ++i) data[i] = double(i % 5);
+  ASSERT_EQ(cudaHostRegister(data, n / 2 * sizeof(double), cudaHostRegisterDefault), cudaSuccess);
+  EXPECT_EQ(sy::sum(v, on_cuda), sy::sum(v, on_serial));
+  EXPECT_EQ(sy::argmax(v, on_cuda), sy::argmax(v, on_serial));
+  EXPECT_EQ(cudaHostUnregister(data), cudaSuccess);
+  std::free(data);
+}
+
+// GPU memory passed as a host range: a clear error on cuda, not a CPU fault.
+TEST_F(Cuda, GPUMemoryPassedAsAHostRangeIsRefused) {
+  const sy::device_array<float> d(std::vector<float>(1000, 1.0f));
+  const std::span<const float> wrong = device_span(d);
+  try {
+    (void)sy::sum(wrong, on_cuda);
+    ADD_FAILURE() << "no error";
+  } catch (const sy::error& e) {
+    EXPECT_EQ(e.code(), sy::errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("points into GPU memory"), std::string::npos) << e.what();
+  }
 }
 #endif
 
