@@ -32,6 +32,12 @@
 // deterministic = true holds for the exact ops (extrema, counts, integer
 // sums) and is refused for float sums and norm2 (unsupported_operation).
 //
+// Each call is a collective: every rank of the communicator makes the same
+// calls in the same order, one at a time per communicator (MPI's rule; from
+// several threads at once only with MPI_THREAD_MULTIPLE and a communicator
+// per thread). The local work may use threads or worker processes; only the
+// calling thread calls MPI.
+//
 // Failure: the same switchyard::error on every rank, never a hang or an
 // abort: ranks that disagree on the op, element type, accuracy, comparison,
 // deterministic or root (invalid_argument), a rank whose own part fails
