@@ -2,6 +2,7 @@
 // here, error checking, owned handles, and device_array's memory.
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <string>
 
 #include "backends/cuda/cuda_backend.hpp"
@@ -74,9 +75,36 @@ device_buffer::device_buffer(std::size_t bytes) {
   check(cudaMalloc(&p_, bytes), "cudaMalloc of " + std::to_string(bytes) + " bytes");
 }
 
-device_buffer::device_buffer(std::size_t bytes, cudaStream_t s) : stream_(s), async_(true) {
+namespace {
+
+/// Whether the current device has stream-ordered allocation (memory pools):
+/// not every device, driver or virtualization layer does. Asked once per
+/// device.
+bool memory_pools_supported() {
+  constexpr int most_devices = 64;
+  static std::atomic<signed char> known[most_devices] = {};  // 0 unknown, 1 yes, -1 no
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  if (device < 0 || device >= most_devices) return false;
+  if (const signed char k = known[device].load(std::memory_order_relaxed); k != 0) return k > 0;
+  int supported = 0;
+  if (cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    supported = 0;
+  }
+  known[device].store(supported != 0 ? 1 : -1, std::memory_order_relaxed);
+  return supported != 0;
+}
+
+}  // namespace
+
+device_buffer::device_buffer(std::size_t bytes, cudaStream_t s) : stream_(s), async_(memory_pools_supported()) {
   if (bytes == 0) return;
-  check(cudaMallocAsync(&p_, bytes, s), "cudaMallocAsync of " + std::to_string(bytes) + " bytes");
+  if (async_) {
+    check(cudaMallocAsync(&p_, bytes, s), "cudaMallocAsync of " + std::to_string(bytes) + " bytes");
+  } else {  // plain allocation: synchronizes, but works everywhere
+    check(cudaMalloc(&p_, bytes), "cudaMalloc of " + std::to_string(bytes) + " bytes");
+  }
 }
 
 device_buffer::~device_buffer() {
@@ -128,7 +156,9 @@ void* allocate(std::size_t bytes) {
   if (bytes == 0) return nullptr;
   void* p = nullptr;
   check(cudaMalloc(&p, bytes), "cudaMalloc of " + std::to_string(bytes) + " bytes for a device_array");
-  if (const cudaError_t e = cudaMemset(p, 0, bytes); e != cudaSuccess) {
+  cudaError_t e = cudaMemsetAsync(p, 0, bytes, cudaStreamPerThread);
+  if (e == cudaSuccess) e = cudaStreamSynchronize(cudaStreamPerThread);
+  if (e != cudaSuccess) {
     (void)cudaFree(p);
     check(e, "cudaMemset");
   }
@@ -139,12 +169,18 @@ void release(void* device) noexcept {
   if (device) (void)cudaFree(device);
 }
 
+// device_array's copies run on the calling thread's own stream, so threads
+// that copy at once do not queue behind each other on the legacy stream.
 void copy_to_device(void* device, const void* host, std::size_t bytes) {
-  if (bytes) check(cudaMemcpy(device, host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to the device");
+  if (bytes == 0) return;
+  check(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, cudaStreamPerThread), "cudaMemcpy to the device");
+  check(cudaStreamSynchronize(cudaStreamPerThread), "cudaMemcpy to the device");
 }
 
 void copy_to_host(void* host, const void* device, std::size_t bytes) {
-  if (bytes) check(cudaMemcpy(host, device, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to the host");
+  if (bytes == 0) return;
+  check(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, cudaStreamPerThread), "cudaMemcpy to the host");
+  check(cudaStreamSynchronize(cudaStreamPerThread), "cudaMemcpy to the host");
 }
 
 }  // namespace switchyard::backends::cuda

@@ -144,7 +144,9 @@ void stream_from_host(Op op, const kernels::reduction& r, const switchyard::deta
     check(cudaEventRecord(slot.done.get(), s), "cudaEventRecord");
   }
   for (auto& slot : slots) check(cudaStreamSynchronize(slot.s.get()), "the reduction");
-  check(cudaMemcpy(out, results.get(), count * sizeof(R), cudaMemcpyDeviceToHost), "cudaMemcpy of the partials");
+  check(cudaMemcpyAsync(out, results.get(), count * sizeof(R), cudaMemcpyDeviceToHost, cudaStreamPerThread),
+        "cudaMemcpy of the partials");
+  check(cudaStreamSynchronize(cudaStreamPerThread), "cudaMemcpy of the partials");
 }
 
 }  // namespace detail
