@@ -1,7 +1,8 @@
 // What the processes backend promises beyond the conformance suite: shared
-// arrays, workers that die (killed from outside or failed on purpose), a
-// parent that dies, concurrent callers, and nothing leaked: no zombie, no
-// descriptor, no file in /dev/shm, no mapping left in a worker.
+// arrays, workers that die or stall (killed or stopped from outside, failed
+// on purpose, under a storm of both), concurrent callers, and nothing leaked:
+// no zombie, no descriptor, no file in /dev/shm, no mapping left in a worker.
+// The parent's side (its death, fork, limits) is processes_parent_test.cpp.
 #include <gtest/gtest.h>
 
 #include <dirent.h>
@@ -26,111 +27,11 @@
 
 #include <switchyard/switchyard.hpp>
 
-#include "backends/processes/pool.hpp"
-#include "support/descriptors.hpp"
-
-extern char** environ;
-
-namespace sy = switchyard;
-namespace hooks = switchyard::backends::processes::testing;
+#include "processes_fixture.hpp"
 
 namespace {
 
-constexpr sy::options on_processes{.backend = sy::backend::processes};
-constexpr sy::options on_threads{.backend = sy::backend::threads};
-
-std::set<std::string> dev_shm() {
-  std::set<std::string> names;
-  if (DIR* d = opendir("/dev/shm")) {
-    while (dirent* e = readdir(d)) names.insert(e->d_name);
-    closedir(d);
-  }
-  return names;
-}
-
-/// A process's state letter from /proc/<pid>/stat ('Z' for a zombie), or 0
-/// when there is no such process.
-char state_of(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(f, line)) return 0;
-  const auto close_paren = line.rfind(')');
-  return close_paren == std::string::npos || close_paren + 2 >= line.size() ? 0 : line[close_paren + 2];
-}
-
-/// Children of this process that have exited and were never reaped.
-std::vector<pid_t> zombie_children() {
-  std::vector<pid_t> out;
-  DIR* d = opendir("/proc");
-  while (dirent* e = readdir(d)) {
-    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-    if (pid <= 0) continue;
-    std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!std::getline(f, line)) continue;
-    const auto p = line.rfind(')');
-    if (p == std::string::npos) continue;
-    std::istringstream rest(line.substr(p + 2));
-    char state;
-    pid_t ppid;
-    rest >> state >> ppid;
-    if (ppid == getpid() && state == 'Z') out.push_back(pid);
-  }
-  closedir(d);
-  return out;
-}
-
-bool maps_contain(pid_t pid, const std::string& what) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/maps");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.find(what) != std::string::npos) return true;
-  }
-  return false;
-}
-
-template <class Pred>
-bool eventually(Pred done, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
-
-sy::shared_array<float> ramp(std::size_t n) {
-  sy::shared_array<float> a(n);
-  for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<float>(i % 1000) * 0.25f - 100.0f;
-  return a;
-}
-
-class Processes : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!sy::availability(sy::backend::processes).available) {
-      GTEST_SKIP() << sy::availability(sy::backend::processes).reason;
-    }
-    // Start the pool first, so the baseline counts its own descriptors.
-    {
-      const sy::shared_array<float> warm(1 << 18);
-      (void)sy::sum(warm, on_processes);
-      const std::vector<float> warm_vector(1 << 18);
-      (void)sy::sum(warm_vector, on_processes);
-    }
-    fds_before_ = sy::testing::open_descriptors();
-    shm_before_ = dev_shm();
-  }
-  void TearDown() override {
-    hooks::fail_first_shard(0);
-    if (IsSkipped()) return;
-    EXPECT_TRUE(zombie_children().empty()) << "a worker was left a zombie";
-    EXPECT_EQ(sy::testing::leaked_since(fds_before_), "") << "descriptors leaked";
-    EXPECT_EQ(dev_shm(), shm_before_) << "something was left in /dev/shm";
-  }
-  std::multiset<std::string> fds_before_;
-  std::set<std::string> shm_before_;
-};
+using namespace processes_test;
 
 TEST_F(Processes, SharedArrayIsZeroFilledAndBehavesAsARange) {
   sy::shared_array<double> a(1000);
@@ -390,144 +291,6 @@ TEST_F(Processes, SeveralThreadsReduceAtOnce) {
   }
   for (auto& c : callers) c.join();
   EXPECT_EQ(wrong.load(), 0);
-}
-
-/// Starts the probe program with `mode`, extra environment `env` (NAME=value
-/// or empty); returns its pid and a pipe from its stdout.
-std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {}) {
-  int out[2];
-  if (pipe(out) != 0) return {-1, -1};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<std::string> vars;
-  for (char** e = environ; *e; ++e) {
-    if (std::strncmp(*e, "SWITCHYARD_WORKER=", 18) != 0) vars.emplace_back(*e);
-  }
-  if (!env.empty()) vars.push_back(env);
-  std::vector<char*> envp;
-  for (auto& v : vars) envp.push_back(v.data());
-  envp.push_back(nullptr);
-  std::string name = "processes_parent_probe", m = mode;
-  char* argv[] = {name.data(), m.data(), nullptr};
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, PARENT_PROBE, &actions, nullptr, argv, envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  if (rc != 0) {
-    close(out[0]);
-    return {-1, -1};
-  }
-  return {pid, out[0]};
-}
-
-std::string read_line(int fd) {
-  std::string line;
-  char c;
-  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
-  close(fd);
-  return line;
-}
-
-/// A probe run to its end: the line it printed and its wait status.
-struct probe_run {
-  std::string line;
-  int status = -1;
-};
-
-probe_run run_probe(const char* mode, const std::string& env = {}) {
-  const auto [pid, out] = start_probe(mode, env);
-  if (pid <= 0) {
-    ADD_FAILURE() << "the probe did not start";
-    return {};
-  }
-  probe_run r{read_line(out)};
-  if (waitpid(pid, &r.status, 0) != pid) ADD_FAILURE() << "the probe could not be waited for";
-  return r;
-}
-
-/// Starts the probe in `mode`, reads the worker pids it prints, lets it run
-/// for `running`, SIGKILLs it and checks that every worker is gone (or a
-/// zombie of whichever process adopted it) within `limit`.
-void kill_parent_and_expect_workers_gone(const char* mode, std::chrono::milliseconds running,
-                                         std::chrono::milliseconds limit) {
-  const auto [parent, out] = start_probe(mode);
-  ASSERT_GT(parent, 0);
-  const std::string line = read_line(out);
-  std::istringstream in(line);
-  std::vector<pid_t> workers;
-  for (pid_t p; in >> p;) workers.push_back(p);
-  ASSERT_FALSE(workers.empty()) << "the probe printed no worker pids: '" << line << "'";
-  for (pid_t w : workers) EXPECT_NE(state_of(w), 0) << "worker " << w << " is not running";
-  std::this_thread::sleep_for(running);
-  kill(parent, SIGKILL);
-  int status;
-  ASSERT_EQ(waitpid(parent, &status, 0), parent);
-  for (pid_t w : workers) {
-    EXPECT_TRUE(eventually([&] { const char s = state_of(w); return s == 0 || s == 'Z'; }, limit))
-        << "worker " << w << " outlived its parent by more than " << limit.count() << " ms";
-  }
-}
-
-TEST_F(Processes, ADeadParentTakesItsWorkersWithIt) {
-  kill_parent_and_expect_workers_gone("wait", std::chrono::milliseconds(0), std::chrono::seconds(5));
-}
-
-// A parent killed in the middle of a long shard (one worker reducing 1 GiB
-// over and over) takes its workers with it within a second: they look for its
-// death between chunks, not only between jobs.
-TEST_F(Processes, AParentKilledMidShardTakesItsWorkersWithinASecond) {
-  // 300 ms: well into a shard.
-  kill_parent_and_expect_workers_gone("busy", std::chrono::milliseconds(300), std::chrono::seconds(1));
-}
-
-// Under a descriptor limit too tight for the workers' channels, the error
-// names the limit (it said "fcntl: Invalid argument").
-TEST_F(Processes, ATightDescriptorLimitIsNamed) {
-  const auto [line, status] = run_probe("nofile");
-  EXPECT_NE(line.find("error"), std::string::npos) << line;
-  EXPECT_NE(line.find("RLIMIT_NOFILE 8"), std::string::npos) << line;
-  EXPECT_EQ(line.find("Invalid argument"), std::string::npos) << line;
-}
-
-TEST_F(Processes, AForkedChildGetsAPoolOfItsOwn) {
-  const auto [line, status] = run_probe("fork");
-  EXPECT_EQ(line, "child ok");
-}
-
-TEST_F(Processes, AWorkerProgramThatCannotStartIsABackendUnavailableError) {
-  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=/nonexistent/switchyard-worker");
-  EXPECT_EQ(WEXITSTATUS(status), 3) << line;
-  EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::backend_unavailable))), std::string::npos)
-      << line;
-  EXPECT_NE(line.find("/nonexistent/switchyard-worker"), std::string::npos) << line;
-}
-
-// A worker killed before it was ready died, as one killed mid-shard does:
-// worker_failed (it was backend_unavailable, as for a program that cannot
-// run, about 1 call in 20 under a kill storm).
-TEST_F(Processes, AWorkerKilledBeforeItWasReadyIsAWorkerFailure) {
-  char dir[] = "/tmp/switchyard-killed-worker-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string script = std::string(dir) + "/worker";
-  {
-    std::ofstream out(script);
-    out << "#!/bin/sh\nkill -KILL $$\n";
-  }
-  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
-  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=" + script);
-  EXPECT_EQ(WEXITSTATUS(status), 3) << line;
-  EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::worker_failed))), std::string::npos) << line;
-  EXPECT_NE(line.find("killed by SIGKILL before it was ready"), std::string::npos) << line;
-  std::remove(script.c_str());
-  rmdir(dir);
-}
-
-TEST_F(Processes, SwitchyardWorkerPointsAtAnInstalledWorkerProgram) {
-  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=" WORKER_PROGRAM);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << line;
-  EXPECT_EQ(line, "ok");
 }
 
 }  // namespace

@@ -1,0 +1,166 @@
+// The processes backend and its parent: a parent that dies (between jobs and
+// in the middle of a shard) takes its workers with it; a forked child gets a
+// pool of its own; a tight descriptor limit and a worker program that cannot
+// start are clear errors. Each runs the probe program (parent_probe.cpp) as
+// the parent.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <switchyard/switchyard.hpp>
+
+#include "processes_fixture.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace processes_test;
+
+/// Starts the probe program with `mode`, extra environment `env` (NAME=value
+/// or empty); returns its pid and a pipe from its stdout.
+std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {}) {
+  int out[2];
+  if (pipe(out) != 0) return {-1, -1};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::vector<std::string> vars;
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "SWITCHYARD_WORKER=", 18) != 0) vars.emplace_back(*e);
+  }
+  if (!env.empty()) vars.push_back(env);
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::string name = "processes_parent_probe", m = mode;
+  char* argv[] = {name.data(), m.data(), nullptr};
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, PARENT_PROBE, &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  if (rc != 0) {
+    close(out[0]);
+    return {-1, -1};
+  }
+  return {pid, out[0]};
+}
+
+std::string read_line(int fd) {
+  std::string line;
+  char c;
+  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
+  close(fd);
+  return line;
+}
+
+/// A probe run to its end: the line it printed and its wait status.
+struct probe_run {
+  std::string line;
+  int status = -1;
+};
+
+probe_run run_probe(const char* mode, const std::string& env = {}) {
+  const auto [pid, out] = start_probe(mode, env);
+  if (pid <= 0) {
+    ADD_FAILURE() << "the probe did not start";
+    return {};
+  }
+  probe_run r{read_line(out)};
+  if (waitpid(pid, &r.status, 0) != pid) ADD_FAILURE() << "the probe could not be waited for";
+  return r;
+}
+
+/// Starts the probe in `mode`, reads the worker pids it prints, lets it run
+/// for `running`, SIGKILLs it and checks that every worker is gone (or a
+/// zombie of whichever process adopted it) within `limit`.
+void kill_parent_and_expect_workers_gone(const char* mode, std::chrono::milliseconds running,
+                                         std::chrono::milliseconds limit) {
+  const auto [parent, out] = start_probe(mode);
+  ASSERT_GT(parent, 0);
+  const std::string line = read_line(out);
+  std::istringstream in(line);
+  std::vector<pid_t> workers;
+  for (pid_t p; in >> p;) workers.push_back(p);
+  ASSERT_FALSE(workers.empty()) << "the probe printed no worker pids: '" << line << "'";
+  for (pid_t w : workers) EXPECT_NE(state_of(w), 0) << "worker " << w << " is not running";
+  std::this_thread::sleep_for(running);
+  kill(parent, SIGKILL);
+  int status;
+  ASSERT_EQ(waitpid(parent, &status, 0), parent);
+  for (pid_t w : workers) {
+    EXPECT_TRUE(eventually([&] { const char s = state_of(w); return s == 0 || s == 'Z'; }, limit))
+        << "worker " << w << " outlived its parent by more than " << limit.count() << " ms";
+  }
+}
+
+TEST_F(Processes, ADeadParentTakesItsWorkersWithIt) {
+  kill_parent_and_expect_workers_gone("wait", std::chrono::milliseconds(0), std::chrono::seconds(5));
+}
+
+// A parent killed in the middle of a long shard (one worker reducing 1 GiB
+// over and over) takes its workers with it within a second: they look for its
+// death between chunks, not only between jobs.
+TEST_F(Processes, AParentKilledMidShardTakesItsWorkersWithinASecond) {
+  // 300 ms: well into a shard.
+  kill_parent_and_expect_workers_gone("busy", std::chrono::milliseconds(300), std::chrono::seconds(1));
+}
+
+// Under a descriptor limit too tight for the workers' channels, the error
+// names the limit (it said "fcntl: Invalid argument").
+TEST_F(Processes, ATightDescriptorLimitIsNamed) {
+  const auto [line, status] = run_probe("nofile");
+  EXPECT_NE(line.find("error"), std::string::npos) << line;
+  EXPECT_NE(line.find("RLIMIT_NOFILE 8"), std::string::npos) << line;
+  EXPECT_EQ(line.find("Invalid argument"), std::string::npos) << line;
+}
+
+TEST_F(Processes, AForkedChildGetsAPoolOfItsOwn) {
+  const auto [line, status] = run_probe("fork");
+  EXPECT_EQ(line, "child ok");
+}
+
+TEST_F(Processes, AWorkerProgramThatCannotStartIsABackendUnavailableError) {
+  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=/nonexistent/switchyard-worker");
+  EXPECT_EQ(WEXITSTATUS(status), 3) << line;
+  EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::backend_unavailable))), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("/nonexistent/switchyard-worker"), std::string::npos) << line;
+}
+
+// A worker killed before it was ready died, as one killed mid-shard does:
+// worker_failed (it was backend_unavailable, as for a program that cannot
+// run, about 1 call in 20 under a kill storm).
+TEST_F(Processes, AWorkerKilledBeforeItWasReadyIsAWorkerFailure) {
+  char dir[] = "/tmp/switchyard-killed-worker-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string script = std::string(dir) + "/worker";
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nkill -KILL $$\n";
+  }
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=" + script);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << line;
+  EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::worker_failed))), std::string::npos) << line;
+  EXPECT_NE(line.find("killed by SIGKILL before it was ready"), std::string::npos) << line;
+  std::remove(script.c_str());
+  rmdir(dir);
+}
+
+TEST_F(Processes, SwitchyardWorkerPointsAtAnInstalledWorkerProgram) {
+  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=" WORKER_PROGRAM);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << line;
+  EXPECT_EQ(line, "ok");
+}
+
+}  // namespace
