@@ -17,6 +17,7 @@
 
 #include "kernels/common/chunking.hpp"
 #include "kernels/common/reduction.hpp"
+#include "dispatch/kernel_key.hpp"
 #include "kernels/scalar/reduce_scalar.hpp"
 #include "log_sink.hpp"
 
@@ -30,25 +31,11 @@ using kernels::op_kind;
                                           " is not a built-in reduction; use switchyard::op's names");
 }
 
-/// The kernel op a pass of c runs.
+/// The kernel op a pass of c runs (dispatch's mapping of public ops).
 op_kind kernel_op(const call& c, pass p) {
   if (p == pass::bounds) return op_kind::minmax;
-  switch (c.op) {
-    case op::sum: return op_kind::sum;
-    case op::dot: return op_kind::dot;
-    case op::sum_of_squares: return op_kind::sum_of_squares;
-    // Floats and integers square in double lanes (exact, no overflow);
-    // doubles square in place and rescale when that over- or underflows.
-    case op::norm2: return c.type == element_type::f64 ? op_kind::sum_of_squares : op_kind::sum_of_squares_wide;
-    case op::min:
-    case op::argmin: return op_kind::argmin;
-    case op::max:
-    case op::argmax: return op_kind::argmax;
-    case op::minmax: return op_kind::minmax;
-    case op::count_if: return op_kind::count;
-    case op::transform_reduce: break;
-  }
-  throw_not_builtin(c.op);
+  if (c.op == op::transform_reduce) throw_not_builtin(c.op);
+  return dispatch::kernel_of(c.op, c.type);
 }
 
 template <class P>

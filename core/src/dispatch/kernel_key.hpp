@@ -69,8 +69,9 @@ constexpr std::size_t element_bytes(element_type t) noexcept {
   return 1;
 }
 
-/// The kernel a public op runs (run.cpp's mapping: min and max are argmin and
-/// argmax without the index, norm2 of all but doubles the wide sum of squares).
+/// The kernel a public op runs, for dispatch and for running it (partial.cpp):
+/// min and max are argmin and argmax without the index, norm2 of all but
+/// doubles the wide sum of squares (doubles rescale instead).
 constexpr op_kind kernel_of(switchyard::op o, element_type t) noexcept {
   switch (o) {
     case switchyard::op::sum: return op_kind::sum;
