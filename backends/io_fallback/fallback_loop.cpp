@@ -1,6 +1,8 @@
 // epoll + thread pool + timer heap behind the io::detail::loop interface.
 #include "backends/io_fallback/fallback_loop.hpp"
 
+#include "core/src/io/blocking_pool.hpp"
+
 #include <switchyard/io/detail/timer_queue.hpp>
 
 #include <fcntl.h>
@@ -12,9 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <unordered_map>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,92 +22,18 @@
 #include <mutex>
 #include <set>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 namespace switchyard::backends::io_fallback {
 namespace {
+
+static_assert(POLLIN == EPOLLIN && POLLOUT == EPOLLOUT, "a poll request's mask is used as epoll events");
 
 using io::detail::op_kind;
 using io::detail::op_record;
 using io::detail::op_request;
 using io::detail::deadline_after;
 using clock = std::chrono::steady_clock;
-
-/// One blocking file call on a pool thread. Once abandoned (its operation
-/// cancelled while the call blocks: an open of a FIFO with no writer), nobody
-/// waits for it: its thread is replaced, and whatever it returns is dropped.
-struct file_job {
-  std::function<void()> call;
-  // Guarded by the pool's mutex.
-  bool started = false;
-  bool finished = false;
-  bool abandoned = false;
-};
-
-/// The blocking file calls, on a few detached threads that share the queue
-/// with the pool: a thread blocked in an abandoned call may outlive the pool
-/// (and the loop), and must find what it touches still there.
-class file_pool {
- public:
-  explicit file_pool(unsigned threads) {
-    for (unsigned i = 0; i < threads; ++i) add_thread();
-  }
-  /// The loop has waited for every call it still wants; idle threads exit,
-  /// and one blocked in an abandoned call exits once the call returns.
-  ~file_pool() {
-    {
-      std::lock_guard lock(q_->m);
-      q_->stopping = true;
-    }
-    q_->cv.notify_all();
-  }
-  std::shared_ptr<file_job> submit(std::function<void()> call) {
-    auto job = std::make_shared<file_job>(file_job{std::move(call)});
-    {
-      std::lock_guard lock(q_->m);
-      q_->jobs.push_back(job);
-    }
-    q_->cv.notify_one();
-    return job;
-  }
-  /// Nobody waits for `job` any more. One not started never runs; one
-  /// running gets a replacement thread, so that calls blocked for good
-  /// cannot take every thread.
-  void abandon(const std::shared_ptr<file_job>& job) {
-    std::lock_guard lock(q_->m);
-    job->abandoned = true;
-    if (job->started && !job->finished) add_thread();
-  }
-
- private:
-  struct queue {
-    std::mutex m;
-    std::condition_variable cv;
-    std::deque<std::shared_ptr<file_job>> jobs;
-    bool stopping = false;
-  };
-  void add_thread() {
-    std::thread([q = q_] { work(*q); }).detach();
-  }
-  static void work(queue& q) {
-    std::unique_lock lock(q.m);
-    for (;;) {
-      q.cv.wait(lock, [&] { return q.stopping || !q.jobs.empty(); });
-      if (q.jobs.empty()) return;
-      const std::shared_ptr<file_job> job = std::move(q.jobs.front());
-      q.jobs.pop_front();
-      if (job->abandoned) continue;
-      job->started = true;
-      lock.unlock();
-      job->call();
-      lock.lock();
-      job->finished = true;
-      if (job->abandoned) return;  // a replacement took this thread's place
-    }
-  }
-  std::shared_ptr<queue> q_ = std::make_shared<queue>();
-};
 
 /// Where a pool thread delivers a result: the loop while it lives, nothing
 /// after (a descriptor an abandoned open returns is closed instead).
@@ -121,7 +47,7 @@ struct file_results {
 class fallback_loop final : public io::detail::loop {
  public:
   explicit fallback_loop(std::string why)
-      : loop(EFD_NONBLOCK), why_(std::move(why)), pool_(std::make_unique<file_pool>(4)) {
+      : loop(EFD_NONBLOCK), why_(std::move(why)), pool_(std::make_unique<io::detail::blocking_pool>(4)) {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) throw std::system_error(errno, std::generic_category(), "fallback loop");
     epoll_event ev{};
@@ -162,6 +88,9 @@ class fallback_loop final : public io::detail::loop {
         if (errno != EINPROGRESS) return complete_soon(rec, -errno);
         return wait_for(rec, r, EPOLLOUT);
       }
+      case op_kind::poll:
+        if (const long res = attempt(r); res != -EAGAIN) return complete_soon(rec, res);
+        return wait_for(rec, r, static_cast<std::uint32_t>(r.flags));  // POLLIN, POLLOUT: EPOLLIN, EPOLLOUT
       case op_kind::accept:
       case op_kind::send:
       case op_kind::recv:
@@ -205,7 +134,7 @@ class fallback_loop final : public io::detail::loop {
   struct file_call {
     op_kind kind;
     std::uint64_t id;
-    std::shared_ptr<file_job> job;
+    std::shared_ptr<io::detail::blocking_pool::job> job;
   };
 
   struct waiter {
@@ -226,6 +155,12 @@ class fallback_loop final : public io::detail::loop {
       case op_kind::accept: res = ::accept4(r.fd, nullptr, nullptr, SOCK_CLOEXEC); break;
       case op_kind::send: res = ::send(r.fd, r.buffer, r.length, MSG_NOSIGNAL | MSG_DONTWAIT); break;
       case op_kind::recv: res = ::recv(r.fd, r.buffer, r.length, MSG_DONTWAIT); break;
+      case op_kind::poll: {
+        pollfd p{r.fd, static_cast<short>(r.flags), 0};
+        const int n = ::poll(&p, 1, 0);
+        if (n < 0) return -errno;
+        return n == 0 ? -EAGAIN : p.revents;
+      }
       case op_kind::connect: {
         int err = 0;
         socklen_t len = sizeof err;
@@ -400,7 +335,7 @@ class fallback_loop final : public io::detail::loop {
   std::map<int, std::vector<waiter>> waiting_;
   std::unordered_map<op_record*, int> waiting_on_;  // the descriptor each socket waiter waits on
   std::set<int> registered_;  // in the epoll set
-  std::unique_ptr<file_pool> pool_;
+  std::unique_ptr<io::detail::blocking_pool> pool_;
 };
 
 }  // namespace

@@ -89,6 +89,7 @@ class uring_loop final : public io::detail::loop {
       case op_kind::recv: prep_recv(sqe, rec, r); break;
       case op_kind::shutdown: ::io_uring_prep_shutdown(sqe, r.fd, r.flags); break;
       case op_kind::sleep: break;  // kept in timers_ (above)
+      case op_kind::poll: ::io_uring_prep_poll_add(sqe, r.fd, static_cast<unsigned>(r.flags)); break;
     }
     ::io_uring_sqe_set_data(sqe, &rec);
     use_fixed_file(sqe, r);
@@ -168,7 +169,11 @@ class uring_loop final : public io::detail::loop {
 
   /// sqe uses r.fd from the registered table, registering it first if need be.
   void use_fixed_file(::io_uring_sqe* sqe, const op_request& r) {
-    if (r.kind == op_kind::open || r.kind == op_kind::close || r.kind == op_kind::sleep) return;
+    // A polled descriptor belongs to someone else (curl), who closes it
+    // without telling the loop: registered, it would stay open.
+    if (r.kind == op_kind::open || r.kind == op_kind::close || r.kind == op_kind::sleep || r.kind == op_kind::poll) {
+      return;
+    }
     if (r.fd < 0 || static_cast<std::size_t>(r.fd) >= fixed_.size()) return;
     if (!fixed_[r.fd]) {
       int fd = r.fd;

@@ -4,8 +4,10 @@
 
 #include <switchyard/io/context.hpp>
 #include <switchyard/io/errors.hpp>
+#include <switchyard/io/event.hpp>
 #include <switchyard/io/limiter.hpp>
 #include <switchyard/io/operations.hpp>
 #include <switchyard/io/offload.hpp>
+#include <switchyard/io/resolve.hpp>
 #include <switchyard/io/when_all.hpp>
 #include <switchyard/task.hpp>

@@ -152,55 +152,7 @@ std::uint64_t file::size() const {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
-// ---- socket
-
-namespace {
-sockaddr_in ipv4(const std::string& address, std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1) {
-    throw std::system_error(EINVAL, std::generic_category(), "not an IPv4 address: " + address);
-  }
-  return a;
-}
-}  // namespace
-
-socket socket::listen(context& ctx, const std::string& address, std::uint16_t port, int backlog) {
-  const sockaddr_in a = ipv4(address, port);
-  socket s(ctx, ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (s.fd_ < 0) throw_errno("socket");
-  const int one = 1;
-  ::setsockopt(s.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(s.fd_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
-    throw_errno("bind " + address + ":" + std::to_string(port));
-  }
-  if (::listen(s.fd_, backlog) != 0) throw_errno("listen");
-  return s;
-}
-
-task<socket> socket::connect(context& ctx, std::string address, std::uint16_t port, nanoseconds timeout) {
-  const sockaddr_in a = ipv4(address, port);
-  socket s(ctx, ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (s.fd_ < 0) throw_errno("socket");
-  const int one = 1;
-  ::setsockopt(s.fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  op_request r{op_kind::connect, s.fd_};
-  r.address = reinterpret_cast<const sockaddr*>(&a);
-  r.address_length = sizeof a;
-  r.timeout = timeout;
-  detail::operation op(ctx.loop(), r, "connect");
-  try {
-    co_await op;
-  } catch (const cancelled_error&) {
-    throw;
-  } catch (const timeout_error&) {
-    throw timeout_error("connect to " + address + ":" + std::to_string(port) + ": timed out", 0);
-  } catch (const std::system_error& e) {
-    throw std::system_error(e.code(), "connect to " + address + ":" + std::to_string(port));
-  }
-  co_return s;
-}
+// ---- socket (listen and connect: connect.cpp)
 
 task<socket> socket::accept() {
   detail::operation op(ctx_->loop(), op_request{op_kind::accept, fd_}, "accept");
@@ -241,10 +193,10 @@ void_operation socket::shutdown(int how) {
 }
 
 std::uint16_t socket::local_port() const {
-  sockaddr_in a{};
+  sockaddr_storage a{};
   socklen_t len = sizeof a;
   if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) throw_errno("getsockname");
-  return ntohs(a.sin_port);
+  return endpoint(reinterpret_cast<const sockaddr*>(&a), len).port();
 }
 
 }  // namespace switchyard::io

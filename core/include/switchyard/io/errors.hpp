@@ -31,4 +31,14 @@ class SWITCHYARD_API timeout_error : public std::system_error {
   std::size_t bytes_;
 };
 
+/// getaddrinfo's errors (EAI_NONAME, EAI_AGAIN, ...) as error codes.
+SWITCHYARD_API const std::error_category& resolve_category() noexcept;
+
+/// A host name could not be turned into addresses; code() is in
+/// resolve_category() (EAI_NONAME: no such host), what() names the host.
+class SWITCHYARD_API resolve_error : public std::system_error {
+ public:
+  resolve_error(int eai_code, const std::string& what) : std::system_error(eai_code, resolve_category(), what) {}
+};
+
 }  // namespace switchyard::io

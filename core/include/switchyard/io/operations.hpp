@@ -19,10 +19,12 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <switchyard/io/context.hpp>
 #include <switchyard/io/errors.hpp>
 #include <switchyard/io/operation.hpp>
+#include <switchyard/io/resolve.hpp>
 #include <switchyard/task.hpp>
 
 namespace switchyard::io {
@@ -96,15 +98,27 @@ class SWITCHYARD_API file : public detail::owned_descriptor {
   std::uint64_t size() const;
 };
 
-/// A TCP socket (IPv4).
+/// A TCP socket, IPv4 or IPv6.
 class SWITCHYARD_API socket : public detail::owned_descriptor {
  public:
   using owned_descriptor::owned_descriptor;
 
-  /// A listening socket on address:port (port 0: any free port).
+  /// A listening socket on address:port (port 0: any free port). address is
+  /// a literal ("127.0.0.1", "::1", "0.0.0.0", "::": every address, IPv4
+  /// too) or a name, looked up here, blocking, and its first address used.
   static socket listen(context& ctx, const std::string& address = "127.0.0.1", std::uint16_t port = 0,
                        int backlog = 512);
-  static task<socket> connect(context& ctx, std::string address, std::uint16_t port, nanoseconds timeout = {});
+  /// Connects to host:port, where host is a name or an IPv4 or IPv6 literal
+  /// ("::1" or "[::1]"): resolve(), then connect to the endpoints. timeout
+  /// bounds the whole of it. A failure names the host and each address's
+  /// reason (refused, unreachable); a timeout is a timeout_error.
+  static task<socket> connect(context& ctx, std::string host, std::uint16_t port, nanoseconds timeout = {});
+  /// Connects to the first of `candidates` to answer, by Happy Eyeballs
+  /// (RFC 8305): the next attempt starts when the one before it fails or
+  /// has run connection_attempt_delay; the first to connect wins and the
+  /// others are cancelled. `name` is what errors call the destination.
+  static task<socket> connect(context& ctx, std::vector<endpoint> candidates, nanoseconds timeout = {},
+                              std::string name = {});
   task<socket> accept();
 
   sized_operation send(std::span<const std::byte> from, nanoseconds timeout = {});

@@ -22,7 +22,8 @@
 namespace switchyard::io::detail {
 
 enum class op_kind : std::uint8_t {
-  read, write, fsync, open, close, accept, connect, send, recv, shutdown, sleep
+  read, write, fsync, open, close, accept, connect, send, recv, shutdown, sleep,
+  poll  ///< readiness of a descriptor the loop does not own (a library's socket)
 };
 
 /// now + d, saturated: a duration too long to add (nanoseconds::max(), a
@@ -41,7 +42,7 @@ struct op_request {
   void* buffer = nullptr;        ///< read, recv: into; write, send: from (const)
   std::size_t length = 0;
   std::uint64_t offset = 0;      ///< read, write: file offset
-  int flags = 0;                 ///< open: O_ flags; shutdown: SHUT_ how
+  int flags = 0;                 ///< open: O_ flags; shutdown: SHUT_ how; poll: POLLIN / POLLOUT
   unsigned mode = 0;             ///< open
   const char* path = nullptr;    ///< open
   const sockaddr* address = nullptr;  ///< connect
@@ -55,7 +56,7 @@ struct op_request {
 /// included), so the record and the buffer outlive the kernel's use of them.
 struct op_record {
   std::coroutine_handle<> waiter;
-  long result = 0;        ///< >= 0: the op's result; < 0: -errno (-ECANCELED, -ETIME)
+  long result = 0;        ///< >= 0: the op's result (poll: the revents); < 0: -errno (-ECANCELED, -ETIME)
   std::uint64_t scratch[4] = {};  ///< backend storage (a timespec, a statx) kept with the op
 };
 

@@ -1,0 +1,103 @@
+// io::event: a flag tasks wait for (asyncio.Event). wait() completes at once
+// when the flag is set, else when set() is called; set() wakes every waiter.
+// A waiter whose task is cancelled leaves with cancelled_error. One context,
+// its loop's thread only.
+#pragma once
+
+#include <coroutine>
+#include <list>
+#include <optional>
+#include <stop_token>
+
+#include <switchyard/io/context.hpp>
+#include <switchyard/io/errors.hpp>
+#include <switchyard/task.hpp>
+
+namespace switchyard::io {
+
+class event {
+ public:
+  explicit event(context& ctx) : ctx_(&ctx) {}
+  event(const event&) = delete;
+  event& operator=(const event&) = delete;
+
+  /// Sets the flag and wakes every waiter (on the loop's next turn).
+  void set() {
+    if (set_) return;
+    set_ = true;
+    for (waiter& w : waiters_) {
+      if (w.woken) continue;
+      w.woken = true;
+      ctx_->loop().schedule(w.h);
+    }
+  }
+  bool is_set() const noexcept { return set_; }
+
+ private:
+  struct waiter {
+    std::coroutine_handle<> h;
+    bool woken = false;     // by set() or by the stop token
+    bool cancelled = false;
+  };
+
+ public:
+  class wait_awaiter {
+   public:
+    explicit wait_awaiter(event& e) : e_(&e) {}
+    bool await_ready() const noexcept { return e_->set_; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      it_ = e_->waiters_.insert(e_->waiters_.end(), waiter{h});
+      suspended_ = true;
+      const std::stop_token stop = switchyard::detail::stop_token_of(h);
+      if (stop.stop_possible()) on_stop_.emplace(stop, leave{this});
+    }
+    void await_resume() {
+      on_stop_.reset();
+      if (!suspended_) return;
+      const waiter w = *it_;
+      e_->waiters_.erase(it_);
+      if (w.cancelled) throw cancelled_error("event: cancelled while waiting");
+    }
+
+   private:
+    struct leave {
+      wait_awaiter* a;
+      void operator()() const noexcept {
+        event* e = a->e_;
+        const waiter* target = &*a->it_;
+        // Posted from another thread, this may run after the waiter left:
+        // look it up rather than trust the address.
+        auto resume = [e, target] {
+          for (waiter& w : e->waiters_) {
+            if (&w != target || w.woken) continue;
+            w.woken = w.cancelled = true;
+            e->ctx_->loop().schedule(w.h);
+          }
+        };
+        if (e->ctx_->loop().on_loop_thread()) {
+          resume();
+        } else {
+          try {
+            e->ctx_->loop().post(resume);
+          } catch (...) {
+          }
+        }
+      }
+    };
+    event* e_;
+    bool suspended_ = false;
+    std::list<waiter>::iterator it_;
+    std::optional<std::stop_callback<leave>> on_stop_;
+  };
+
+  /// co_await wait(): returns once the flag is set.
+  wait_awaiter wait() { return wait_awaiter(*this); }
+
+ private:
+  context* ctx_;
+  bool set_ = false;
+  std::list<waiter> waiters_;
+};
+
+}  // namespace switchyard::io
