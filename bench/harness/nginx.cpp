@@ -58,15 +58,31 @@ std::string nginx_program() {
 }  // namespace
 
 nginx_server::nginx_server(const std::string& fetch_pages, std::size_t pages, std::size_t page_bytes) {
+  start(
+      [&](const std::string& root) {
+        if (run_program({fetch_pages, "make-pages", root, std::to_string(pages), std::to_string(page_bytes)}) != 0) {
+          throw std::runtime_error("fetch_pages make-pages did not write the pages");
+        }
+      },
+      nginx_site{});
+}
+
+nginx_server::nginx_server(const std::function<void(const std::string& root)>& write_root, const nginx_site& site) {
+  start(write_root, site);
+}
+
+void nginx_server::start(const std::function<void(const std::string& root)>& write_root, const nginx_site& site) {
   const std::string program = nginx_program();
   std::string pattern = (fs::temp_directory_path() / "switchyard-nginx-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot make a folder for nginx");
   dir_ = pattern;
   fs::create_directories(dir_ + "/www");
   fs::create_directories(dir_ + "/logs");
-  if (run_program({fetch_pages, "make-pages", dir_ + "/www", std::to_string(pages), std::to_string(page_bytes)}) != 0) {
+  try {
+    write_root(dir_ + "/www");
+  } catch (...) {
     fs::remove_all(dir_);
-    throw std::runtime_error("fetch_pages make-pages did not write the pages");
+    throw;
   }
   // nginx's workers run as nobody when root starts it: they must read the pages.
   for (const auto& e : fs::recursive_directory_iterator(dir_)) {
@@ -76,6 +92,32 @@ nginx_server::nginx_server(const std::string& fetch_pages, std::size_t pages, st
   fs::permissions(dir_, fs::perms::others_read | fs::perms::others_exec | fs::perms::group_read |
                             fs::perms::group_exec, fs::perm_options::add);
   port_ = free_loopback_port();
+  const bool tls = !site.tls_certificate.empty() && !site.tls_key.empty();
+  if (tls) tls_port_ = free_loopback_port();
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on a long + chain.
+  auto server = [&](std::uint16_t port, const std::string& listen_options) {
+    const std::string at = std::to_string(port) + listen_options + ";\n";
+    std::string out = "  server {\n    listen 127.0.0.1:";
+    out += at;
+    if (site.ipv6) {
+      out += "    listen [::1]:";
+      out += at;
+    }
+    out += "    root ";
+    out += dir_;
+    out += "/www;\n";
+    out += site.server_lines;
+    out += "\n";
+    if (!listen_options.empty()) {
+      out += "    ssl_certificate ";
+      out += site.tls_certificate;
+      out += ";\n    ssl_certificate_key ";
+      out += site.tls_key;
+      out += ";\n";
+    }
+    out += "  }\n";
+    return out;
+  };
   std::ofstream(dir_ + "/nginx.conf") << "worker_processes 1;\ndaemon off;\npid " << dir_ << "/nginx.pid;\n"
                                       << "error_log " << dir_ << "/logs/error.log warn;\n"
                                       << "events { worker_connections 4096; }\nhttp {\n  access_log off;\n"
@@ -83,8 +125,8 @@ nginx_server::nginx_server(const std::string& fetch_pages, std::size_t pages, st
                                       << "/proxy;\n  fastcgi_temp_path " << dir_ << "/fastcgi;\n  uwsgi_temp_path "
                                       << dir_ << "/uwsgi;\n  scgi_temp_path " << dir_ << "/scgi;\n"
                                       << "  keepalive_requests 1000000;\n  keepalive_timeout 60s;\n"
-                                      << "  server {\n    listen 127.0.0.1:" << port_ << ";\n    root " << dir_
-                                      << "/www;\n  }\n}\n";
+                                      << site.http_lines << "\n"
+                                      << server(port_, "") << (tls ? server(tls_port_, " ssl") : "") << "}\n";
   std::vector<std::string> args{program, "-p", dir_, "-c", dir_ + "/nginx.conf", "-e", dir_ + "/logs/error.log"};
   std::vector<char*> c_args;
   for (auto& a : args) c_args.push_back(a.data());

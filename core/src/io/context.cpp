@@ -68,7 +68,10 @@ context::~context() {
       for (const task<void>& t : spawned_) {
         if (!t.handle().done()) return false;
       }
-      return true;
+      // Operations with no task left to wait for them, cancelled by their
+      // owner (an http::client's polls of curl's sockets), end here before
+      // the loop goes.
+      return loop_->in_flight() == 0;
     });
   } catch (...) {
     // A loop that fails while draining cannot be driven further.

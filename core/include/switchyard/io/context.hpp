@@ -26,7 +26,8 @@ class SWITCHYARD_API context {
   /// A context on io_uring. Throws switchyard::error (backend_unavailable)
   /// with the reason when io_uring cannot be used here.
   context();
-  /// Cancels the spawned tasks still running and waits for them to finish.
+  /// Cancels the spawned tasks still running and waits for them, and for
+  /// any operation still in flight, to finish.
   ~context();
   context(const context&) = delete;
   context& operator=(const context&) = delete;

@@ -1,0 +1,291 @@
+// http::client: each transfer is an easy handle (kept for reuse) on the
+// client's multi handle; its task waits for curl_driver's done().
+#include <switchyard/http.hpp>
+#include <switchyard/io/errors.hpp>
+#include <switchyard/io/limiter.hpp>
+
+#include <curl/curl.h>
+#include <netdb.h>
+
+#include <algorithm>
+#include <cctype>
+#include <coroutine>
+#include <optional>
+#include <stop_token>
+#include <system_error>
+#include <unordered_set>
+#include <utility>
+
+#include "curl_driver.hpp"
+
+namespace switchyard::http {
+
+std::optional<std::string_view> response::header(std::string_view name) const {
+  for (const auto& h : headers) {
+    if (std::equal(h.name.begin(), h.name.end(), name.begin(), name.end(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                               std::tolower(static_cast<unsigned char>(b)); })) {
+      return h.value;
+    }
+  }
+  return std::nullopt;
+}
+
+class transfer;
+
+struct client::state {
+  state(io::context& c, client_options o) : ctx(&c), options(std::move(o)), driver(c), slots(c, options.max_in_flight) {
+    if (options.max_in_flight == 0) throw std::invalid_argument("http::client: max_in_flight must be at least 1");
+    if (options.max_connections_per_host > 0) {
+      ::curl_multi_setopt(driver.multi(), CURLMOPT_MAX_HOST_CONNECTIONS,
+                          static_cast<long>(options.max_connections_per_host));
+    }
+    // Keep a connection for every transfer that may run at once.
+    ::curl_multi_setopt(driver.multi(), CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_in_flight));
+  }
+  ~state() {
+    for (CURL* e : idle) ::curl_easy_cleanup(e);
+  }
+  CURL* take_easy() {
+    if (idle.empty()) {
+      CURL* e = ::curl_easy_init();
+      if (!e) throw std::runtime_error("http: curl_easy_init failed");
+      return e;
+    }
+    CURL* e = idle.back();
+    idle.pop_back();
+    return e;
+  }
+  void give_back(CURL* e) {
+    ::curl_easy_reset(e);  // keeps its connection and session caches
+    idle.push_back(e);
+  }
+
+  io::context* ctx;
+  client_options options;
+  detail::curl_driver driver;
+  io::limiter slots;
+  std::vector<CURL*> idle;
+  std::unordered_set<transfer*> active;
+  std::size_t connections = 0;
+};
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+std::size_t on_body(char* data, std::size_t, std::size_t n, void* out) {
+  static_cast<response*>(out)->body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t, std::size_t n, void* out) {
+  auto* r = static_cast<response*>(out);
+  const std::string_view line(data, n);
+  if (line.starts_with("HTTP/")) {
+    r->headers.clear();  // a new response (after a redirect, or a 100 Continue)
+    return n;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return n;  // the blank line that ends them
+  r->headers.push_back({lower(std::string(trim(line.substr(0, colon)))), std::string(trim(line.substr(colon + 1)))});
+  return n;
+}
+
+}  // namespace
+
+/// One request in flight: the awaitable its task waits on.
+class transfer final : public detail::transfer_sink {
+ public:
+  transfer(client::state& s, request& r) : s_(&s), r_(&r), easy_(s.take_easy()) {
+    try {
+      configure();
+    } catch (...) {
+      release_easy();
+      throw;
+    }
+  }
+  ~transfer() { release_easy(); }
+  transfer(const transfer&) = delete;
+  transfer& operator=(const transfer&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    const std::stop_token stop = switchyard::detail::stop_token_of(h);
+    if (stop.stop_requested()) {
+      cancelled_ = true;
+      return false;
+    }
+    waiter_ = h;
+    s_->driver.add(easy_, this);
+    s_->active.insert(this);
+    if (stop.stop_possible()) on_stop_.emplace(stop, canceller{this});
+    return true;
+  }
+  response await_resume() {
+    on_stop_.reset();
+    const std::string what = r_->method + " " + r_->url;
+    if (cancelled_) throw io::cancelled_error(what + ": cancelled");
+    long connects = 0;
+    ::curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &connects);
+    s_->connections += static_cast<std::size_t>(std::max(connects, 0L));
+    if (code_ != CURLE_OK) fail(what);
+    long status = 0;
+    ::curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+    out_.status = static_cast<int>(status);
+    char* url = nullptr;
+    ::curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_URL, &url);
+    out_.url = url ? url : r_->url;
+    return std::move(out_);
+  }
+
+  void done(CURLcode code) override {
+    code_ = code;
+    s_->active.erase(this);
+    s_->ctx->loop().schedule(waiter_);
+  }
+
+ private:
+  struct canceller {
+    transfer* t;
+    void operator()() const noexcept {
+      client::state* s = t->s_;
+      // From another thread, this runs later: the transfer may have ended
+      // and gone by then, so it is looked up, not trusted.
+      auto now = [s, t = t] {
+        if (!s->active.erase(t)) return;
+        s->driver.remove(t->easy_);
+        t->cancelled_ = true;
+        s->ctx->loop().schedule(t->waiter_);
+      };
+      if (s->ctx->loop().on_loop_thread()) return now();
+      try {
+        s->ctx->loop().post(now);
+      } catch (...) {
+      }
+    }
+  };
+
+  void configure() {
+    const client_options& o = s_->options;
+    auto set = [this](CURLoption option, auto value) {
+      if (const CURLcode c = ::curl_easy_setopt(easy_, option, value); c != CURLE_OK) {
+        throw std::invalid_argument("http: " + r_->method + " " + r_->url + ": " + ::curl_easy_strerror(c));
+      }
+    };
+    set(CURLOPT_URL, r_->url.c_str());
+    set(CURLOPT_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_ERRORBUFFER, error_text_);
+    set(CURLOPT_WRITEFUNCTION, &on_body);
+    set(CURLOPT_WRITEDATA, static_cast<void*>(&out_));
+    set(CURLOPT_HEADERFUNCTION, &on_header);
+    set(CURLOPT_HEADERDATA, static_cast<void*>(&out_));
+    set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl decodes
+    set(CURLOPT_USERAGENT, "switchyard");
+    const auto timeout = r_->timeout.count() > 0 ? r_->timeout : o.timeout;
+    set(CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+    set(CURLOPT_FOLLOWLOCATION, o.follow_redirects ? 1L : 0L);
+    set(CURLOPT_MAXREDIRS, o.max_redirects);
+    if (!o.ca_file.empty()) set(CURLOPT_CAINFO, o.ca_file.c_str());
+    set(CURLOPT_SSL_VERIFYPEER, o.verify_peer ? 1L : 0L);
+    set(CURLOPT_SSL_VERIFYHOST, o.verify_peer ? 2L : 0L);
+    if (r_->method == "HEAD") {
+      set(CURLOPT_NOBODY, 1L);
+    } else if (r_->method == "POST") {
+      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r_->body.size()));
+      set(CURLOPT_POSTFIELDS, r_->body.data());
+    } else if (r_->method != "GET") {
+      set(CURLOPT_CUSTOMREQUEST, r_->method.c_str());
+      if (!r_->body.empty()) {
+        set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r_->body.size()));
+        set(CURLOPT_POSTFIELDS, r_->body.data());
+      }
+    }
+    for (const field& h : r_->headers) {
+      const std::string line = h.name + ": " + h.value;
+      curl_slist* more = ::curl_slist_append(headers_, line.c_str());
+      if (!more) throw std::bad_alloc();
+      headers_ = more;
+    }
+    if (headers_) set(CURLOPT_HTTPHEADER, headers_);
+  }
+
+  [[noreturn]] void fail(const std::string& what) {
+    const std::string why = what + ": " + (error_text_[0] ? error_text_ : ::curl_easy_strerror(code_));
+    long os_errno = 0;
+    ::curl_easy_getinfo(easy_, CURLINFO_OS_ERRNO, &os_errno);
+    switch (code_) {
+      case CURLE_OPERATION_TIMEDOUT: throw io::timeout_error(why, out_.body.size());
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_RESOLVE_PROXY: throw io::resolve_error(EAI_NONAME, why);
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_SEND_ERROR:
+      case CURLE_RECV_ERROR:
+        if (os_errno != 0) throw std::system_error(static_cast<int>(os_errno), std::generic_category(), why);
+        break;
+      default: break;
+    }
+    throw transfer_error(code_, why);
+  }
+
+  void release_easy() noexcept {
+    if (!easy_) return;
+    if (s_->active.erase(this)) s_->driver.remove(easy_);
+    if (headers_) ::curl_slist_free_all(std::exchange(headers_, nullptr));
+    s_->give_back(std::exchange(easy_, nullptr));
+  }
+
+  client::state* s_;
+  request* r_;
+  CURL* easy_;
+  curl_slist* headers_ = nullptr;
+  response out_;
+  CURLcode code_ = CURLE_OK;
+  bool cancelled_ = false;
+  char error_text_[CURL_ERROR_SIZE] = {};
+  std::coroutine_handle<> waiter_;
+  std::optional<std::stop_callback<canceller>> on_stop_;
+};
+
+client::client(io::context& ctx, client_options options) : s_(std::make_unique<state>(ctx, std::move(options))) {}
+
+client::~client() = default;
+
+task<response> client::fetch(request r) {
+  const io::limiter::permit place = co_await s_->slots.acquire();
+  co_return co_await transfer(*s_, r);
+}
+
+task<response> client::get(std::string url) {
+  request r;
+  r.url = std::move(url);
+  return fetch(std::move(r));
+}
+
+std::size_t client::connections_opened() const noexcept { return s_->connections; }
+
+task<response> fetch(io::context& ctx, request r) {
+  client one(ctx);
+  co_return co_await one.fetch(std::move(r));
+}
+
+task<response> get(io::context& ctx, std::string url) {
+  request r;
+  r.url = std::move(url);
+  return fetch(ctx, std::move(r));
+}
+
+}  // namespace switchyard::http

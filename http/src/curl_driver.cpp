@@ -1,0 +1,173 @@
+#include "curl_driver.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace switchyard::http::detail {
+namespace {
+
+using io::detail::op_kind;
+using io::detail::op_request;
+
+/// curl_global_init, once per process, before the first multi handle (curl
+/// built thread-safe, as Debian's is, makes this safe from any thread).
+void init_curl_once() {
+  static std::once_flag once;
+  static CURLcode result = CURLE_OK;
+  std::call_once(once, [] { result = ::curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (result != CURLE_OK) {
+    throw std::runtime_error(std::string("http: curl_global_init failed: ") + ::curl_easy_strerror(result));
+  }
+}
+
+short poll_mask(int what) {
+  switch (what) {
+    case CURL_POLL_IN: return POLLIN;
+    case CURL_POLL_OUT: return POLLOUT;
+    case CURL_POLL_INOUT: return POLLIN | POLLOUT;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+curl_driver::curl_driver(io::context& ctx) : ctx_(&ctx) {
+  init_curl_once();
+  multi_ = ::curl_multi_init();
+  if (!multi_) throw std::runtime_error("http: curl_multi_init failed");
+  ::curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &curl_driver::on_socket);
+  ::curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  ::curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &curl_driver::on_timer);
+  ::curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  timer_ = callback_op::make(ctx.loop(), &curl_driver::timer_due, this);
+}
+
+curl_driver::~curl_driver() {
+  // curl closes its sockets in cleanup: stop listening to it first, and let
+  // the loop end what is still waiting on them.
+  ::curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, nullptr);
+  ::curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, nullptr);
+  timer_wanted_ms_ = -1;
+  timer_->release();
+  for (auto& [fd, w] : watchers_) {
+    w->wanted = 0;
+    w->release();
+  }
+  ::curl_multi_cleanup(multi_);
+}
+
+void curl_driver::add(CURL* easy, transfer_sink* sink) {
+  ::curl_easy_setopt(easy, CURLOPT_PRIVATE, static_cast<void*>(sink));
+  if (const CURLMcode code = ::curl_multi_add_handle(multi_, easy); code != CURLM_OK) {
+    throw std::runtime_error(std::string("http: curl_multi_add_handle: ") + ::curl_multi_strerror(code));
+  }
+}
+
+void curl_driver::remove(CURL* easy) noexcept { ::curl_multi_remove_handle(multi_, easy); }
+
+int curl_driver::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
+  try {
+    static_cast<curl_driver*>(self)->watch(fd, what);
+    return 0;
+  } catch (...) {
+    return -1;  // curl fails the transfers on this socket
+  }
+}
+
+int curl_driver::on_timer(CURLM*, long timeout_ms, void* self) {
+  auto* d = static_cast<curl_driver*>(self);
+  d->timer_wanted_ms_ = timeout_ms;
+  // A sleep's cancel ends it at once; its callback re-arms it with the new time.
+  if (d->timer_->in_flight()) {
+    d->timer_->cancel();
+  } else if (timeout_ms >= 0) {
+    op_request r{op_kind::sleep};
+    r.duration = std::chrono::milliseconds(timeout_ms);
+    try {
+      d->timer_->start(r);
+    } catch (...) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void curl_driver::timer_due(void* self, callback_op& op, long result) {
+  auto* d = static_cast<curl_driver*>(self);
+  if (result == -ECANCELED) {
+    if (d->timer_wanted_ms_ >= 0 && !op.in_flight()) {
+      op_request r{op_kind::sleep};
+      r.duration = std::chrono::milliseconds(d->timer_wanted_ms_);
+      op.start(r);
+    }
+    return;
+  }
+  d->timer_wanted_ms_ = -1;
+  d->act(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void curl_driver::watch(curl_socket_t fd, int what) {
+  const short mask = poll_mask(what);
+  auto it = watchers_.find(fd);
+  if (it == watchers_.end()) {
+    if (mask == 0) return;
+    it = watchers_.emplace(fd, callback_op::make(ctx_->loop(), &curl_driver::socket_ready, this)).first;
+    it->second->fd = fd;
+  }
+  callback_op& w = *it->second;
+  const bool changed = w.wanted != mask;
+  w.wanted = mask;
+  if (w.in_flight()) {
+    if (changed) w.cancel();  // its callback re-arms it for the new mask
+  } else if (mask != 0) {
+    arm(w);
+  }
+}
+
+void curl_driver::arm(callback_op& w) {
+  op_request r{op_kind::poll, w.fd};
+  r.flags = w.wanted;
+  w.start(r);
+}
+
+void curl_driver::socket_ready(void* self, callback_op& w, long result) {
+  auto* d = static_cast<curl_driver*>(self);
+  if (result != -ECANCELED && w.wanted != 0) {
+    int events = 0;
+    if (result < 0) {
+      events = CURL_CSELECT_ERR;
+    } else {
+      if (result & (POLLIN | POLLHUP | POLLRDHUP)) events |= CURL_CSELECT_IN;
+      if (result & POLLOUT) events |= CURL_CSELECT_OUT;
+      if (result & POLLERR) events |= CURL_CSELECT_ERR;
+    }
+    d->act(w.fd, events);
+  }
+  if (w.wanted != 0 && !w.in_flight()) d->arm(w);
+}
+
+void curl_driver::act(curl_socket_t fd, int events) {
+  int running = 0;
+  ::curl_multi_socket_action(multi_, fd, events, &running);
+  finish_done();
+}
+
+void curl_driver::finish_done() {
+  int left = 0;
+  while (CURLMsg* m = ::curl_multi_info_read(multi_, &left)) {
+    if (m->msg != CURLMSG_DONE) continue;
+    CURL* easy = m->easy_handle;
+    const CURLcode code = m->data.result;
+    void* sink = nullptr;
+    ::curl_easy_getinfo(easy, CURLINFO_PRIVATE, &sink);
+    ::curl_multi_remove_handle(multi_, easy);
+    static_cast<transfer_sink*>(sink)->done(code);
+  }
+}
+
+}  // namespace switchyard::http::detail

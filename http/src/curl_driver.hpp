@@ -1,0 +1,61 @@
+// One curl multi handle driven by an io::context's loop: curl says which
+// sockets to watch for what (CURLMOPT_SOCKETFUNCTION) and when to call it
+// back (CURLMOPT_TIMERFUNCTION); each watched socket is a poll operation on
+// the loop and the timer a sleep, whose completions call
+// curl_multi_socket_action. Finished transfers are handed back through
+// on_done, and their tasks resume on the loop's next turn, never inside curl.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <unordered_map>
+
+#include <switchyard/io/context.hpp>
+
+#include "callback_op.hpp"
+
+namespace switchyard::http::detail {
+
+/// What a finished transfer hears: the easy handle and curl's result.
+class transfer_sink {
+ public:
+  virtual void done(CURLcode code) = 0;
+
+ protected:
+  ~transfer_sink() = default;
+};
+
+class curl_driver {
+ public:
+  explicit curl_driver(io::context& ctx);
+  ~curl_driver();
+  curl_driver(const curl_driver&) = delete;
+  curl_driver& operator=(const curl_driver&) = delete;
+
+  CURLM* multi() const noexcept { return multi_; }
+  /// Starts easy; sink->done(code) when it ends. easy's CURLOPT_PRIVATE is
+  /// set to sink here.
+  void add(CURL* easy, transfer_sink* sink);
+  /// Takes easy out before it ends (a cancelled transfer); no done() comes.
+  void remove(CURL* easy) noexcept;
+  io::context& context() noexcept { return *ctx_; }
+
+ private:
+  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  static void socket_ready(void* self, callback_op& op, long result);
+  static void timer_due(void* self, callback_op& op, long result);
+
+  void watch(curl_socket_t fd, int what);
+  void arm(callback_op& w);
+  void act(curl_socket_t fd, int events);
+  void finish_done();
+
+  io::context* ctx_;
+  CURLM* multi_;
+  std::unordered_map<curl_socket_t, callback_op*> watchers_;
+  callback_op* timer_;
+  long timer_wanted_ms_ = -1;  // curl's last word: -1 none, else from when it said so
+};
+
+}  // namespace switchyard::http::detail

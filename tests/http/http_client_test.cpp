@@ -1,0 +1,289 @@
+// switchyard::http against real servers on loopback: nginx over HTTP on
+// 127.0.0.1, [::1] and by name, over HTTPS with a certificate made here by
+// the openssl command, redirects, gzip over chunked transfer encoding, a 404;
+// and small servers of the test's own that reset mid-body or never answer.
+// Run on each io::context backend; every test counts descriptors.
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <switchyard/http.hpp>
+#include <switchyard/io.hpp>
+
+#include "harness/nginx.hpp"
+#include "io/io_support.hpp"
+
+namespace http = switchyard::http;
+namespace io = switchyard::io;
+namespace fs = std::filesystem;
+using switchyard::task;
+using switchyard::testing::bytes_of;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string page(std::size_t i) {
+  std::string s;
+  while (s.size() < 4096) s += "page " + std::to_string(i) + " line " + std::to_string(s.size()) + "\n";
+  s.resize(4096);
+  return s;
+}
+
+std::string big_text() {
+  std::string s;
+  for (int i = 0; s.size() < (1 << 20); ++i) s += "a compressible line, number " + std::to_string(i) + "\n";
+  return s;
+}
+
+/// One nginx for the suite, with a certificate for localhost, 127.0.0.1 and
+/// ::1 made by the openssl command.
+class Http : public switchyard::testing::Io {
+ protected:
+  static void SetUpTestSuite() {
+    tls_dir_ = fs::temp_directory_path() / ("switchyard-http-test-" + std::to_string(::getpid()));
+    fs::create_directories(tls_dir_);
+    const std::string make_certificate =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost "
+        "-addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 -keyout " + (tls_dir_ / "key.pem").string() +
+        " -out " + ca_file() + " 2>/dev/null";
+    ASSERT_EQ(std::system(make_certificate.c_str()), 0) << "the openssl command did not make a certificate";
+    fs::permissions(tls_dir_, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    switchyard::bench::nginx_site site;
+    site.ipv6 = true;
+    site.tls_certificate = ca_file();
+    site.tls_key = (tls_dir_ / "key.pem").string();
+    site.http_lines = "  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 1;\n";
+    site.server_lines = "    location = /redirect { return 302 /page-0.html; }\n";
+    nginx_ = new switchyard::bench::nginx_server(
+        [](const std::string& root) {
+          for (std::size_t i = 0; i < 8; ++i) std::ofstream(root + "/page-" + std::to_string(i) + ".html") << page(i);
+          std::ofstream(root + "/big.txt") << big_text();
+        },
+        site);
+    // curl's and OpenSSL's process-wide state, made once, before any test
+    // counts descriptors.
+    io::context ctx;
+    (void)ctx.run(http::get(ctx, url("127.0.0.1", "/page-0.html")));
+  }
+  static void TearDownTestSuite() {
+    delete nginx_;
+    fs::remove_all(tls_dir_);
+  }
+  static std::string ca_file() { return (tls_dir_ / "cert.pem").string(); }
+  static std::string url(const std::string& host, const std::string& path) {
+    return "http://" + host + ":" + std::to_string(nginx_->port()) + path;
+  }
+  static std::string tls_url(const std::string& host, const std::string& path) {
+    return "https://" + host + ":" + std::to_string(nginx_->tls_port()) + path;
+  }
+
+  static inline switchyard::bench::nginx_server* nginx_ = nullptr;
+  static inline fs::path tls_dir_;
+};
+
+TEST_F(Http, GetsPagesOverIpv4AndIpv6AndByName) {
+  io::context ctx;
+  for (const char* host : {"127.0.0.1", "[::1]", "localhost"}) {
+    const http::response r = ctx.run(http::get(ctx, url(host, "/page-3.html")));
+    EXPECT_EQ(r.status, 200) << host;
+    EXPECT_EQ(r.body, page(3)) << host;
+    EXPECT_EQ(r.header("Content-Type"), "text/html") << host;
+  }
+}
+
+TEST_F(Http, HttpsWithACertificateTrustedByTheTest) {
+  io::context ctx;
+  for (const char* host : {"localhost", "127.0.0.1", "[::1]"}) {
+    http::client web(ctx, {.ca_file = ca_file()});
+    const http::response r = ctx.run(web.get(tls_url(host, "/page-5.html")));
+    EXPECT_EQ(r.status, 200) << host;
+    EXPECT_EQ(r.body, page(5)) << host;
+  }
+  // The system's authorities do not know the test's certificate.
+  try {
+    ctx.run(http::get(ctx, tls_url("localhost", "/page-5.html")));
+    ADD_FAILURE() << "a certificate nobody trusts was accepted";
+  } catch (const http::transfer_error& e) {
+    EXPECT_EQ(e.curl_code(), 60) << e.what();  // CURLE_PEER_FAILED_VERIFICATION
+    EXPECT_NE(std::string(e.what()).find("GET https://localhost:"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Http, FollowsARedirectOrReportsIt) {
+  io::context ctx;
+  const http::response followed = ctx.run(http::get(ctx, url("127.0.0.1", "/redirect")));
+  EXPECT_EQ(followed.status, 200);
+  EXPECT_EQ(followed.body, page(0));
+  EXPECT_EQ(followed.url, url("127.0.0.1", "/page-0.html"));
+  http::client plain(ctx, {.follow_redirects = false});
+  const http::response seen = ctx.run(plain.get(url("127.0.0.1", "/redirect")));
+  EXPECT_EQ(seen.status, 302);
+  EXPECT_EQ(seen.header("location"), url("127.0.0.1", "/page-0.html"));
+}
+
+TEST_F(Http, AChunkedCompressedBodyArrivesDecoded) {
+  io::context ctx;
+  const http::response r = ctx.run(http::get(ctx, url("127.0.0.1", "/big.txt")));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-encoding"), "gzip");
+  EXPECT_EQ(r.header("transfer-encoding"), "chunked");
+  EXPECT_FALSE(r.header("content-length"));
+  EXPECT_EQ(r.body, big_text());
+}
+
+TEST_F(Http, ANotFoundIsAResponseNotAnError) {
+  io::context ctx;
+  const http::response r = ctx.run(http::get(ctx, url("127.0.0.1", "/no-such-page")));
+  EXPECT_EQ(r.status, 404);
+}
+
+TEST_F(Http, ManyTransfersOnOneClientReuseItsConnections) {
+  io::context ctx;
+  http::client web(ctx, {.max_in_flight = 8});
+  auto fetch_all = [&]() -> task<std::vector<http::response>> {
+    std::vector<task<http::response>> all;
+    for (std::size_t i = 0; i < 400; ++i) all.push_back(web.get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
+    co_return co_await io::when_all(std::move(all));
+  };
+  const std::vector<http::response> pages = ctx.run(fetch_all());
+  for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
+  EXPECT_GE(web.connections_opened(), 1u);
+  EXPECT_LE(web.connections_opened(), 8u) << "at most one connection per transfer in flight";
+}
+
+TEST_F(Http, ANameThatDoesNotResolveIsAResolveError) {
+  io::context ctx;
+  try {
+    ctx.run(http::get(ctx, "http://no-such-host.invalid/"));
+    ADD_FAILURE() << "fetched from a name that does not exist";
+  } catch (const io::resolve_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-host.invalid"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Http, ARefusedConnectionIsTheSystemsError) {
+  io::context ctx;
+  std::uint16_t port;
+  {
+    io::socket l = io::socket::listen(ctx);
+    port = l.local_port();
+  }
+  try {
+    ctx.run(http::get(ctx, "http://127.0.0.1:" + std::to_string(port) + "/"));
+    ADD_FAILURE() << "fetched from a closed port";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::connection_refused) << e.what();
+  }
+}
+
+/// Answers one request with a header promising 100,000 bytes, sends 1,000,
+/// and resets the connection.
+task<void> reset_mid_body(io::context& ctx, io::socket& listener) {
+  io::socket peer = co_await listener.accept();
+  char request[4096];
+  (void)co_await peer.recv(std::as_writable_bytes(std::span(request)));
+  co_await peer.send_all(bytes_of("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + std::string(1000, 'x')));
+  co_await io::sleep_for(ctx, 50ms);
+  const linger abort{1, 0};
+  ::setsockopt(peer.native_handle(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+}
+
+TEST_F(Http, AServerThatResetsMidBodyIsAnError) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::string to = "http://127.0.0.1:" + std::to_string(listener.local_port()) + "/";
+  auto fetch = [&]() -> task<int> {
+    try {
+      (void)co_await http::get(ctx, to);
+      ADD_FAILURE() << "a body cut short by a reset was taken whole";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), std::errc::connection_reset) << e.what();
+    } catch (const http::transfer_error& e) {
+      EXPECT_EQ(e.curl_code(), 18) << e.what();  // CURLE_PARTIAL_FILE: the close came before the reset
+    }
+    co_return 0;
+  };
+  auto run = [&]() -> task<void> { co_await io::when_all(reset_mid_body(ctx, listener), fetch()); };
+  ctx.run(run());
+}
+
+/// Accepts every connection and holds it, never answering.
+task<void> hold_everything(io::socket& listener, std::vector<io::socket>& held) {
+  for (;;) held.push_back(co_await listener.accept());
+}
+
+TEST_F(Http, AServerThatNeverAnswersTimesOut) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  std::vector<io::socket> held;
+  http::request r;
+  r.url = "http://127.0.0.1:" + std::to_string(listener.local_port()) + "/";
+  r.timeout = 300ms;
+  auto serve = [&]() -> task<http::response> {
+    co_await hold_everything(listener, held);
+    co_return http::response{};
+  };
+  auto run = [&]() -> task<http::response> {
+    std::vector<task<http::response>> first;
+    first.push_back(serve());
+    first.push_back(http::fetch(ctx, r));
+    co_return (co_await io::when_any(std::move(first))).second;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(ctx.run(run()), io::timeout_error);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+TEST_F(Http, CancellingAThousandTransfersInFlightEndsThemAllAndLeaksNothing) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx, "127.0.0.1", 0, 4096);
+  std::vector<io::socket> held;
+  const std::string to = "http://127.0.0.1:" + std::to_string(listener.local_port()) + "/";
+  std::size_t cancelled = 0;
+  {
+    http::client web(ctx, {.max_in_flight = 1000});
+    auto one = [&]() -> task<int> {
+      try {
+        (void)co_await web.get(to);
+      } catch (const io::cancelled_error&) {
+        ++cancelled;
+      }
+      co_return 0;
+    };
+    auto all = [&]() -> task<int> {
+      std::vector<task<int>> transfers;
+      for (int i = 0; i < 1000; ++i) transfers.push_back(one());
+      co_await io::when_all(std::move(transfers));
+      co_return 0;
+    };
+    auto serve = [&]() -> task<int> {
+      co_await hold_everything(listener, held);
+      co_return 0;
+    };
+    auto until_all_held = [&]() -> task<int> {
+      for (int i = 0; i < 1000 && held.size() < 1000; ++i) co_await io::sleep_for(ctx, 10ms);  // at most 10 s
+      co_return 2;
+    };
+    auto run = [&]() -> task<std::pair<std::size_t, int>> {
+      std::vector<task<int>> race;
+      race.push_back(all());
+      race.push_back(serve());
+      race.push_back(until_all_held());
+      co_return co_await io::when_any(std::move(race));
+    };
+    EXPECT_EQ(ctx.run(run()).first, 2u);
+  }
+  EXPECT_EQ(cancelled, 1000u);
+  EXPECT_EQ(held.size(), 1000u) << "every transfer had connected before it was cancelled";
+  held.clear();
+}
+
+}  // namespace
