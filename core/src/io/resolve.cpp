@@ -54,7 +54,9 @@ struct lookup {
   int code = 0;  // getaddrinfo's
   int system_errno = 0;
   std::vector<endpoint> found;
-  std::shared_ptr<detail::blocking_pool::job> job;
+  // Weak: the job's call holds this lookup, and the pool holds the job
+  // while it is queued or running, which is when abandoning it matters.
+  std::weak_ptr<detail::blocking_pool::job> job;
 };
 
 class lookup_awaiter {
@@ -104,7 +106,7 @@ class lookup_awaiter {
           if (state->delivered || state->abandoned) return;
           state->abandoned = true;
         }
-        lookup_threads().abandon(state->job);
+        if (const auto j = state->job.lock()) lookup_threads().abandon(j);
         loop->schedule(h);
       };
       if (loop->on_loop_thread()) return now();
