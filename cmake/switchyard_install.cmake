@@ -4,13 +4,16 @@
 include(CMakePackageConfigHelpers)
 set(SWITCHYARD_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/switchyard")
 
-if(SWITCHYARD_HAS_MPI)
-  install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
-          DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
-else()  # mpi.hpp needs <mpi.h> and the mpi component
-  install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
-          DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" PATTERN "mpi.hpp" EXCLUDE)
+# mpi.hpp and http.hpp come with their components only.
+set(switchyard_headers_left_out "")
+if(NOT SWITCHYARD_HAS_MPI)
+  list(APPEND switchyard_headers_left_out PATTERN "mpi.hpp" EXCLUDE)
 endif()
+if(NOT SWITCHYARD_HAS_HTTP)
+  list(APPEND switchyard_headers_left_out PATTERN "http.hpp" EXCLUDE)
+endif()
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/switchyard"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" ${switchyard_headers_left_out})
 install(FILES "${PROJECT_BINARY_DIR}/include/switchyard/config.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/switchyard")
 install(TARGETS switchyard EXPORT switchyard-targets
@@ -35,6 +38,14 @@ if(SWITCHYARD_HAS_MPI)
           LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
           RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
   install(EXPORT switchyard-mpi-targets NAMESPACE switchyard::
+          DESTINATION "${SWITCHYARD_CMAKE_DIR}")
+endif()
+if(SWITCHYARD_HAS_HTTP)
+  install(TARGETS switchyard_http EXPORT switchyard-http-targets
+          ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+          LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+          RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+  install(EXPORT switchyard-http-targets NAMESPACE switchyard::
           DESTINATION "${SWITCHYARD_CMAKE_DIR}")
 endif()
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DATADIR}/switchyard")

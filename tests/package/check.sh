@@ -59,12 +59,27 @@ import re, sys
 text = open(sys.argv[1]).read()
 for i, block in enumerate(re.findall(r"```cpp\n(.*?)```", text, re.S)):
     name = "mpi_example" if "switchyard/mpi.hpp" in block else "readme"  # MPI's needs mpi.h: built below
+    name = "http_example" if "switchyard/http.hpp" in block else name  # needs the http component: built below
     open(f"{sys.argv[2]}/{name}_{i}.cpp", "w").write(block)
 PY
   for f in "$work/$label-pc"/readme_*.cpp; do
     (cd "$work/$label-pc" && PKG_CONFIG_PATH="$pcdir" eval "${line//app.cpp -o app/$(basename "$f") -o ${f%.cpp}} $flags")
     echo "   $(basename "$f"): ok"
   done
+
+  if grep -q "define SWITCHYARD_HAS_HTTP 1" "$prefix/include/switchyard/config.h"; then
+    step "$label: the README's HTTP example through find_package(switchyard COMPONENTS http), compiled and linked"
+    mkdir -p "$work/$label-http"
+    cat "$work/$label-pc"/http_example_*.cpp > "$work/$label-http/app.cpp"
+    printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(c LANGUAGES CXX)' \
+      'find_package(switchyard REQUIRED COMPONENTS http)' 'add_executable(app app.cpp)' \
+      'target_compile_options(app PRIVATE -Wall -Wextra -Werror)' 'target_link_libraries(app PRIVATE switchyard::http)' \
+      > "$work/$label-http/CMakeLists.txt"
+    cmake -S "$work/$label-http" -B "$work/$label-http/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
+      -DCMAKE_CXX_FLAGS="$flags" >/dev/null
+    cmake --build "$work/$label-http/build" >/dev/null
+    echo "   http example: ok"
+  fi
 
   if grep -q "define SWITCHYARD_HAS_MPI 1" "$prefix/include/switchyard/config.h"; then
     step "$label: the README's MPI example through find_package(switchyard COMPONENTS mpi), on 2 ranks"
