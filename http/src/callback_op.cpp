@@ -12,7 +12,7 @@ struct callback_op::driver {
     std::suspend_never initial_suspend() const noexcept { return {}; }
     std::suspend_never final_suspend() const noexcept { return {}; }
     void return_void() const noexcept {}
-    void unhandled_exception() const noexcept {}  // the callbacks do not throw
+    void unhandled_exception() const noexcept {}  // drive() catches what a callback throws
   };
   std::coroutine_handle<promise_type> h;
 };
@@ -25,7 +25,12 @@ callback_op::driver callback_op::drive(callback_op* self) {
       delete self;
       co_return;
     }
-    self->cb_(self->owner_, *self, self->rec_.result);
+    try {
+      self->cb_(self->owner_, *self, self->rec_.result);
+    } catch (...) {
+      // A re-arm that found no room (the ring full): the socket or timer
+      // stays idle until curl asks again; the coroutine must live on.
+    }
   }
 }
 
