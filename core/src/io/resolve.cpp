@@ -201,7 +201,12 @@ std::string endpoint::to_string() const {
   }
   if (family() == AF_INET6) {
     ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, text, sizeof text);
-    return "[" + std::string(text) + "]:" + std::to_string(port());
+    // Appended: GCC 12 warns falsely (-Wrestrict) on "[" + std::string(...).
+    std::string out = "[";
+    out += text;
+    out += "]:";
+    out += std::to_string(port());
+    return out;
   }
   return "(no address)";
 }
