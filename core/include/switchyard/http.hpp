@@ -28,6 +28,8 @@
 // outlives the transfers it runs; the context outlives the client.
 #pragma once
 
+#include <switchyard/detail/export.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -57,7 +59,7 @@ struct request {
   std::chrono::milliseconds timeout{0};
 };
 
-struct response {
+struct SWITCHYARD_API response {
   int status = 0;
   /// The final response's headers, after redirects, in the order received.
   std::vector<field> headers{};
@@ -84,7 +86,7 @@ struct client_options {
 };
 
 /// A transfer that failed for a reason curl names (TLS, protocol, ...).
-class transfer_error : public std::runtime_error {
+class SWITCHYARD_API transfer_error : public std::runtime_error {
  public:
   transfer_error(int curl_code, const std::string& what) : std::runtime_error(what), code_(curl_code) {}
   /// curl's CURLcode.
@@ -94,7 +96,7 @@ class transfer_error : public std::runtime_error {
   int code_;
 };
 
-class client {
+class SWITCHYARD_API client {
  public:
   explicit client(io::context& ctx, client_options options = {});
   ~client();
@@ -113,7 +115,7 @@ class client {
 };
 
 /// One transfer on a client of its own (no reuse: make a client for many).
-task<response> get(io::context& ctx, std::string url);
-task<response> fetch(io::context& ctx, request r);
+SWITCHYARD_API task<response> get(io::context& ctx, std::string url);
+SWITCHYARD_API task<response> fetch(io::context& ctx, request r);
 
 }  // namespace switchyard::http
