@@ -46,20 +46,28 @@ struct client::state {
   ~state() {
     for (CURL* e : idle) ::curl_easy_cleanup(e);
   }
+  /// An easy handle with the client's options set; each transfer sets its
+  /// own (transfer::configure) over them. Kept for the next transfer without
+  /// a reset: setting the ~15 options that never change cost more per
+  /// transfer than curl's own work for a small page.
   CURL* take_easy() {
-    if (idle.empty()) {
-      CURL* e = ::curl_easy_init();
-      if (!e) throw std::runtime_error("http: curl_easy_init failed");
+    if (!idle.empty()) {
+      CURL* e = idle.back();
+      idle.pop_back();
       return e;
     }
-    CURL* e = idle.back();
-    idle.pop_back();
+    CURL* e = ::curl_easy_init();
+    if (!e) throw std::runtime_error("http: curl_easy_init failed");
+    try {
+      set_client_options(e);
+    } catch (...) {
+      ::curl_easy_cleanup(e);
+      throw;
+    }
     return e;
   }
-  void give_back(CURL* e) {
-    ::curl_easy_reset(e);  // keeps its connection and session caches
-    idle.push_back(e);
-  }
+  void give_back(CURL* e) { idle.push_back(e); }
+  void set_client_options(CURL* e) const;
 
   io::context* ctx;
   client_options options;
@@ -71,6 +79,12 @@ struct client::state {
 };
 
 namespace {
+
+void set_option(CURL* easy, CURLoption option, auto value, const std::string& about) {
+  if (const CURLcode c = ::curl_easy_setopt(easy, option, value); c != CURLE_OK) {
+    throw std::invalid_argument("http: " + about + ": " + ::curl_easy_strerror(c));
+  }
+}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -176,32 +190,19 @@ class transfer final : public detail::transfer_sink {
     }
   };
 
+  /// What this transfer sets over the client's options: everything a
+  /// previous transfer on the same handle may have set differently.
   void configure() {
-    const client_options& o = s_->options;
-    auto set = [this](CURLoption option, auto value) {
-      if (const CURLcode c = ::curl_easy_setopt(easy_, option, value); c != CURLE_OK) {
-        throw std::invalid_argument("http: " + r_->method + " " + r_->url + ": " + ::curl_easy_strerror(c));
-      }
-    };
+    const std::string about = r_->method + " " + r_->url;
+    auto set = [&](CURLoption option, auto value) { set_option(easy_, option, value, about); };
     set(CURLOPT_URL, r_->url.c_str());
-    set(CURLOPT_PROTOCOLS_STR, "http,https");
-    set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    set(CURLOPT_NOSIGNAL, 1L);
     set(CURLOPT_ERRORBUFFER, error_text_);
-    set(CURLOPT_WRITEFUNCTION, &on_body);
     set(CURLOPT_WRITEDATA, static_cast<void*>(&out_));
-    set(CURLOPT_HEADERFUNCTION, &on_header);
     set(CURLOPT_HEADERDATA, static_cast<void*>(&out_));
-    set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl decodes
-    set(CURLOPT_USERAGENT, "switchyard");
-    const auto timeout = r_->timeout.count() > 0 ? r_->timeout : o.timeout;
+    const auto timeout = r_->timeout.count() > 0 ? r_->timeout : s_->options.timeout;
     set(CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-    set(CURLOPT_FOLLOWLOCATION, o.follow_redirects ? 1L : 0L);
-    set(CURLOPT_MAXREDIRS, o.max_redirects);
-    if (!o.ca_file.empty()) set(CURLOPT_CAINFO, o.ca_file.c_str());
-    set(CURLOPT_SSL_VERIFYPEER, o.verify_peer ? 1L : 0L);
-    set(CURLOPT_SSL_VERIFYHOST, o.verify_peer ? 2L : 0L);
+    set(CURLOPT_HTTPGET, 1L);  // the method back to GET, without a body
+    set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
     if (r_->method == "HEAD") {
       set(CURLOPT_NOBODY, 1L);
     } else if (r_->method == "POST") {
@@ -220,7 +221,7 @@ class transfer final : public detail::transfer_sink {
       if (!more) throw std::bad_alloc();
       headers_ = more;
     }
-    if (headers_) set(CURLOPT_HTTPHEADER, headers_);
+    set(CURLOPT_HTTPHEADER, headers_);  // none: nullptr
   }
 
   [[noreturn]] void fail(const std::string& what) {
@@ -259,6 +260,24 @@ class transfer final : public detail::transfer_sink {
   std::coroutine_handle<> waiter_;
   std::optional<std::stop_callback<canceller>> on_stop_;
 };
+
+void client::state::set_client_options(CURL* e) const {
+  const client_options& o = options;
+  auto set = [e](CURLoption option, auto value) { set_option(e, option, value, "the client's options"); };
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_WRITEFUNCTION, &on_body);
+  set(CURLOPT_HEADERFUNCTION, &on_header);
+  set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl decodes
+  set(CURLOPT_USERAGENT, "switchyard");
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+  set(CURLOPT_FOLLOWLOCATION, o.follow_redirects ? 1L : 0L);
+  set(CURLOPT_MAXREDIRS, o.max_redirects);
+  if (!o.ca_file.empty()) set(CURLOPT_CAINFO, o.ca_file.c_str());
+  set(CURLOPT_SSL_VERIFYPEER, o.verify_peer ? 1L : 0L);
+  set(CURLOPT_SSL_VERIFYHOST, o.verify_peer ? 2L : 0L);
+}
 
 client::client(io::context& ctx, client_options options) : s_(std::make_unique<state>(ctx, std::move(options))) {}
 
