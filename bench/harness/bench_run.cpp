@@ -45,6 +45,7 @@ const std::vector<suite_program>& suites() {
       {"reduce", "reduce_bench"},
       {"processes", "processes_bench"},
       {"io", "io_bench", true, true},
+      {"http", "http_client_bench", true, true},
       {"dispatch", "dispatch_bench", false},
       {"cuda", "cuda_bench"},
       {"seed", "seed_bench", true, true},

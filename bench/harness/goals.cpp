@@ -89,6 +89,14 @@ std::vector<goal_row> evaluate_goals(const results_view& r) {
     g.add(s, "spawn and await an empty task (ns)", g.counter(s, "task/await_empty", "ns_per_task"), false, 100);
     g.add(s, "offload round trip of an empty function (us, median)", g.counter(s, "offload/round_trip", "median_us"), false, 20);
   }
+  // http
+  {
+    const std::string s = "http";
+    const auto ratio = [](double a, double b) { return a > 0 && b > 0 ? a / b : 0; };
+    const double h = g.counter(s, "http_64/switchyard_http", "req_per_s");
+    g.add(s, "switchyard::http, 4 KiB pages over 64 keep-alive connections: req/s / the raw-socket client's", ratio(h, g.counter(s, "http_64/raw_socket_client", "req_per_s")), true, 0.7);
+    g.add(s, "the same: req/s / Python asyncio streams'", ratio(h, g.counter(s, "http_64/python_asyncio_streams", "req_per_s")), true, 3);
+  }
   // cuda
   {
     const std::string s = "cuda";
