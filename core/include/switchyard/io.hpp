@@ -9,5 +9,6 @@
 #include <switchyard/io/operations.hpp>
 #include <switchyard/io/offload.hpp>
 #include <switchyard/io/resolve.hpp>
+#include <switchyard/io/runtime.hpp>
 #include <switchyard/io/when_all.hpp>
 #include <switchyard/task.hpp>

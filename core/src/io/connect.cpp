@@ -106,7 +106,7 @@ task<socket> attempt(context& ctx, race& r, const std::vector<endpoint>& to, std
 
 }  // namespace
 
-socket socket::listen(context& ctx, const std::string& address, std::uint16_t port, int backlog) {
+socket socket::listen(context& ctx, const std::string& address, std::uint16_t port, int backlog, bool reuse_port) {
   std::optional<endpoint> at = endpoint::parse(address, port);
   if (!at) {
     addrinfo hints{};
@@ -125,6 +125,9 @@ socket socket::listen(context& ctx, const std::string& address, std::uint16_t po
   if (s.fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
   const int one = 1;
   ::setsockopt(s.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port && ::setsockopt(s.fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    throw std::system_error(errno, std::generic_category(), "setsockopt SO_REUSEPORT");
+  }
   if (::bind(s.fd_, at->address(), at->length()) != 0) {
     throw std::system_error(errno, std::generic_category(), "bind " + at->to_string());
   }

@@ -51,6 +51,10 @@ class SWITCHYARD_API context {
   /// exception that ends a spawned task goes to the spawn error handler, at
   /// a later spawn or at the latest when the context is destroyed.
   void spawn(task<void> t);
+  /// Cancels the spawned tasks still running: their operations end with
+  /// cancelled_error, and so do those of tasks spawned from now on. They
+  /// finish on the loop's next turns. Loop thread only.
+  void cancel_spawned() { spawned_stop_.request_stop(); }
   /// Where exceptions of spawned tasks go; by default, a warning to the log
   /// handler (switchyard/log.hpp).
   void on_spawn_error(std::function<void(std::exception_ptr)> handler) { spawn_error_ = std::move(handler); }

@@ -106,8 +106,10 @@ class SWITCHYARD_API socket : public detail::owned_descriptor {
   /// A listening socket on address:port (port 0: any free port). address is
   /// a literal ("127.0.0.1", "::1", "0.0.0.0", "::": every address, IPv4
   /// too) or a name, looked up here, blocking, and its first address used.
+  /// reuse_port: SO_REUSEPORT, so that a listener per context of a runtime
+  /// can share the port and the kernel spreads connections over them.
   static socket listen(context& ctx, const std::string& address = "127.0.0.1", std::uint16_t port = 0,
-                       int backlog = 512);
+                       int backlog = 512, bool reuse_port = false);
   /// Connects to host:port, where host is a name or an IPv4 or IPv6 literal
   /// ("::1" or "[::1]"): resolve(), then connect to the endpoints. timeout
   /// bounds the whole of it. A failure names the host and each address's

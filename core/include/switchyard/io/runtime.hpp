@@ -1,0 +1,153 @@
+// io::runtime: several contexts, each with its own loop (its own ring, or
+// epoll loop on the fallback) and its own thread; by default one per core
+// of the process's CPU affinity, each thread pinned to its core. A task
+// stays on the context it was spawned on; moving is explicit:
+//
+//     io::runtime rt;                               // one context per core
+//     rt.spawn(serve(listener_on_each_core));       // round robin
+//     int n = rt.run(count_pages(rt));              // blocks this (outside) thread
+//
+//     task<int> count_pages(io::runtime& rt) {
+//       auto [a, b] = co_await io::when_all(rt.on(0, fetch(...)), rt.on(1, fetch(...)));
+//       co_await rt.switch_to(1);                   // now on context 1's thread
+//       ...
+//     }
+//
+// on(i, t) runs t on context i and comes back to the caller's context, so
+// when_all and when_any work across contexts (their bookkeeping stays on
+// the caller's), and a cancellation reaches t's operations on context i.
+// A hop is a callback posted to the other loop (its eventfd wakes it).
+//
+// stop() (and the destructor) cancels every context's spawned tasks, waits
+// until every task the runtime started has ended, on every context, then
+// until no operation is in flight, and joins the threads.
+#pragma once
+
+#include <switchyard/detail/export.hpp>
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <future>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <switchyard/error.hpp>
+#include <switchyard/io/context.hpp>
+#include <switchyard/io/event.hpp>
+#include <switchyard/task.hpp>
+
+namespace switchyard::io {
+
+class SWITCHYARD_API runtime {
+ public:
+  /// `contexts` contexts (0: one per core of the process's CPU affinity),
+  /// their threads started. Throws what io::context throws.
+  explicit runtime(std::size_t contexts = 0);
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  std::size_t size() const noexcept { return slots_.size(); }
+  context& at(std::size_t i);
+  /// The context whose thread is calling (any runtime's), or nullptr.
+  static context* current() noexcept;
+  /// Which of this runtime's contexts `ctx` is.
+  std::size_t index_of(const context& ctx) const;
+
+  /// Starts t on the next context, round robin. Any thread.
+  void spawn(task<void> t);
+  /// Starts t on context i. Any thread.
+  void spawn_on(std::size_t i, task<void> t);
+
+  /// Runs t on the next context and blocks the calling thread until it ends;
+  /// its value, or its exception. Not from one of the runtime's own threads
+  /// (that would wait for itself): co_await there.
+  template <class T>
+  T run(task<T> t) {
+    if (runs_here()) {
+      throw error(errc::invalid_argument, "io::runtime::run from one of its own threads would wait for itself; co_await");
+    }
+    std::promise<T> result;
+    std::future<T> done = result.get_future();
+    spawn(deliver(std::move(t), std::move(result)));
+    return done.get();
+  }
+
+  /// co_await switch_to(i): the coroutine goes on on context i's thread.
+  class switch_awaiter {
+   public:
+    explicit switch_awaiter(context& to) noexcept : to_(&to) {}
+    bool await_ready() const noexcept { return current() == to_; }
+    void await_suspend(std::coroutine_handle<> h) const { to_->loop().post([h] { h.resume(); }); }
+    void await_resume() const noexcept {}
+
+   private:
+    context* to_;
+  };
+  switch_awaiter switch_to(std::size_t i) { return switch_awaiter(at(i)); }
+
+  /// t on context i; the caller resumes on its own context afterwards.
+  template <class T>
+  task<T> on(std::size_t i, task<T> t) {
+    context* home = current();
+    co_await switch_to(i);
+    std::exception_ptr failed;
+    std::optional<std::conditional_t<std::is_void_v<T>, char, T>> value;
+    try {
+      if constexpr (std::is_void_v<T>) {
+        co_await std::move(t);
+      } else {
+        value.emplace(co_await std::move(t));
+      }
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (home) co_await switch_awaiter(*home);
+    if (failed) std::rethrow_exception(failed);
+    if constexpr (!std::is_void_v<T>) co_return std::move(*value);
+  }
+
+  /// Cancels, drains and joins (above). Idempotent; not from the runtime's
+  /// own threads.
+  void stop();
+
+ private:
+  struct slot;
+  bool runs_here() const noexcept;
+  void started_one() noexcept;
+  void ended_one() noexcept;
+  void wake_all_drained();
+  void drive(std::size_t i);
+
+  /// A task the runtime counts until it ends.
+  task<void> counted(task<void> t);
+
+  template <class T>
+  static task<void> deliver(task<T> t, std::promise<T> result) {
+    try {
+      if constexpr (std::is_void_v<T>) {
+        co_await std::move(t);
+        result.set_value();
+      } else {
+        result.set_value(co_await std::move(t));
+      }
+    } catch (...) {
+      result.set_exception(std::current_exception());
+    }
+  }
+
+  std::vector<std::unique_ptr<slot>> slots_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<std::size_t> live_{0};  // tasks spawned through the runtime, not yet ended
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace switchyard::io

@@ -1,0 +1,158 @@
+// io::runtime: the contexts, their threads, and the shutdown that drains
+// them all before any goes.
+#include <switchyard/io/runtime.hpp>
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <string>
+
+namespace switchyard::io {
+namespace {
+
+/// The CPUs of the process's affinity, in order.
+std::vector<int> affinity_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  return cpus;
+}
+
+struct where {
+  const runtime* rt = nullptr;
+  context* ctx = nullptr;
+};
+thread_local where here;
+
+}  // namespace
+
+/// One context and what its thread waits on.
+struct runtime::slot {
+  context ctx;
+  event stop{ctx};     // stop() was called: cancel the spawned tasks
+  event drained{ctx};  // every task the runtime started has ended
+};
+
+runtime::runtime(std::size_t contexts) {
+  const std::vector<int> cpus = affinity_cpus();
+  if (contexts == 0) contexts = std::max<std::size_t>(1, cpus.size());
+  for (std::size_t i = 0; i < contexts; ++i) slots_.push_back(std::make_unique<slot>());
+  try {
+    for (std::size_t i = 0; i < contexts; ++i) {
+      threads_.emplace_back([this, i] { drive(i); });
+      if (cpus.size() >= contexts) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpus[i], &one);
+        // Best effort: a container may refuse it, and the context still works.
+        (void)::pthread_setaffinity_np(threads_.back().native_handle(), sizeof one, &one);
+      }
+    }
+  } catch (...) {
+    stop();
+    throw;
+  }
+}
+
+runtime::~runtime() { stop(); }
+
+context& runtime::at(std::size_t i) {
+  if (i >= slots_.size()) {
+    throw error(errc::invalid_argument, "io::runtime: no context " + std::to_string(i) + " (there are " +
+                                            std::to_string(slots_.size()) + ")");
+  }
+  return slots_[i]->ctx;
+}
+
+context* runtime::current() noexcept { return here.ctx; }
+
+std::size_t runtime::index_of(const context& ctx) const {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (&slots_[i]->ctx == &ctx) return i;
+  }
+  throw error(errc::invalid_argument, "io::runtime::index_of: the context is not one of this runtime's");
+}
+
+bool runtime::runs_here() const noexcept { return here.rt == this; }
+
+void runtime::spawn(task<void> t) { spawn_on(next_.fetch_add(1, std::memory_order_relaxed) % slots_.size(), std::move(t)); }
+
+void runtime::spawn_on(std::size_t i, task<void> t) {
+  context& ctx = at(i);
+  if (!t.valid()) throw error(errc::invalid_argument, "io::runtime::spawn: the task is empty (moved from?)");
+  // A task spawned by a running task keeps the count above zero meanwhile;
+  // one from outside after stop() has nowhere safe to go.
+  if (stopping_.load() && !runs_here()) {
+    throw error(errc::invalid_argument, "io::runtime::spawn: the runtime is stopping");
+  }
+  started_one();
+  try {
+    ctx.spawn(counted(std::move(t)));
+  } catch (...) {
+    ended_one();
+    throw;
+  }
+}
+
+void runtime::started_one() noexcept { live_.fetch_add(1); }
+
+void runtime::ended_one() noexcept {
+  if (live_.fetch_sub(1) == 1 && stopping_.load()) wake_all_drained();
+}
+
+void runtime::wake_all_drained() {
+  for (auto& s : slots_) {
+    slot* sl = s.get();
+    sl->ctx.loop().post([sl] { sl->drained.set(); });
+  }
+}
+
+task<void> runtime::counted(task<void> t) {
+  struct ends {
+    runtime* rt;
+    ~ends() { rt->ended_one(); }
+  } guard{this};
+  co_await std::move(t);
+}
+
+void runtime::drive(std::size_t i) {
+  slot& s = *slots_[i];
+  here = {this, &s.ctx};
+  auto park = [&]() -> task<void> {
+    co_await s.stop.wait();
+    s.ctx.cancel_spawned();
+    // Hops between contexts go on until every task has ended: this loop
+    // keeps running for them until then.
+    co_await s.drained.wait();
+  };
+  try {
+    s.ctx.run(park());
+  } catch (...) {
+    // A loop that fails cannot be driven further; stop() still joins.
+  }
+  here = {};
+}
+
+void runtime::stop() {
+  if (stopped_) return;
+  if (runs_here()) throw error(errc::invalid_argument, "io::runtime::stop from one of its own threads would wait for itself");
+  stopped_ = true;
+  stopping_.store(true);
+  for (auto& s : slots_) {
+    slot* sl = s.get();
+    sl->ctx.loop().post([sl] { sl->stop.set(); });
+  }
+  if (live_.load() == 0) wake_all_drained();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  // Each context's destructor, here, ends what is still in flight (a
+  // released client's polls) with its spawned tasks all done.
+  slots_.clear();
+}
+
+}  // namespace switchyard::io
