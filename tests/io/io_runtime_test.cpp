@@ -79,6 +79,7 @@ TEST_F(Io, HopsUnderLoadLandWhereTheyWereSent) {
   io::runtime rt(2);
   std::atomic<int> wrong{0}, done{0};
   auto hopper = [&](int id) -> task<void> {
+    const std::size_t home = rt.index_of(*io::runtime::current());
     for (int i = 0; i < 200; ++i) {
       const std::size_t to = static_cast<std::size_t>((id + i) % 2);
       co_await rt.switch_to(to);
@@ -86,6 +87,7 @@ TEST_F(Io, HopsUnderLoadLandWhereTheyWereSent) {
       if (i % 50 == 0) co_await io::sleep_for(*io::runtime::current(), 100us);
     }
     ++done;
+    co_await rt.switch_to(home);  // when_all resumes its awaiter where a child ends
   };
   std::vector<task<void>> hoppers;
   for (int id = 0; id < 100; ++id) hoppers.push_back(hopper(id));

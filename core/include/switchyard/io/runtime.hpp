@@ -17,6 +17,9 @@
 // when_all and when_any work across contexts (their bookkeeping stays on
 // the caller's), and a cancellation reaches t's operations on context i.
 // A hop is a callback posted to the other loop (its eventfd wakes it).
+// A task that is awaited (co_await, when_all, when_any) resumes its awaiter
+// on the thread where it ends: one that switch_to()s away comes back before
+// it ends (on() does that for it).
 //
 // stop() (and the destructor) cancels every context's spawned tasks, waits
 // until every task the runtime started has ended, on every context, then
