@@ -35,6 +35,32 @@ void report_stall(std::chrono::nanoseconds busy) {
 
 }  // namespace
 
+/// The coroutine that awaits a spawned task (which nobody else awaits) and,
+/// never suspending at its end, frees its own frame and the task's.
+struct detail::spawn_keeper {
+  struct promise_type : switchyard::detail::promise_base {
+    spawn_keeper get_return_object() noexcept { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    std::suspend_never final_suspend() const noexcept { return {}; }
+    void return_void() const noexcept {}
+  };
+  std::coroutine_handle<promise_type> h;
+};
+
+detail::spawn_keeper context::keep(context* self, task<void> t) {
+  try {
+    co_await std::move(t);
+  } catch (...) {
+    if (self->spawn_error_) {
+      try {
+        self->spawn_error_(std::current_exception());
+      } catch (...) {
+        // A handler that throws has nowhere to throw to.
+      }
+    }
+  }
+  --self->spawned_live_;
+}
+
 context::context() : spawn_error_(report_spawn_error) {
   const char* env = std::getenv("SWITCHYARD_IO_BACKEND");
   const std::string forced = env ? env : "";
@@ -65,9 +91,7 @@ context::~context() {
         std::lock_guard lock(incoming_m_);
         if (!incoming_.empty()) return false;  // posted, adopted on the next turn
       }
-      for (const task<void>& t : spawned_) {
-        if (!t.handle().done()) return false;
-      }
+      if (spawned_live_ > 0) return false;
       // Operations with no task left to wait for them, cancelled by their
       // owner (an http::client's polls of curl's sockets), end here before
       // the loop goes.
@@ -76,7 +100,6 @@ context::~context() {
   } catch (...) {
     // A loop that fails while draining cannot be driven further.
   }
-  sweep();
 }
 
 void context::spawn(task<void> t) {
@@ -92,13 +115,10 @@ void context::spawn(task<void> t) {
 }
 
 void context::adopt(task<void> t) {
-  // Sweeping walks the list: do it when the list has doubled since the last
-  // sweep, so that a spawn costs O(1) amortized.
-  if (spawned_.size() >= 2 * swept_size_ + 16) sweep();
-  const std::coroutine_handle<> h = t.handle();
-  t.handle().promise().stop = spawned_stop_.get_token();
-  spawned_.push_back(std::move(t));
-  loop_->schedule(h);  // it starts on the loop's next turn, not inside the caller
+  const detail::spawn_keeper k = keep(this, std::move(t));
+  k.h.promise().stop = spawned_stop_.get_token();  // the task inherits it when awaited
+  ++spawned_live_;
+  loop_->schedule(k.h);  // it starts on the loop's next turn, not inside the caller
 }
 
 void context::adopt_incoming() {
@@ -108,19 +128,6 @@ void context::adopt_incoming() {
     arrived.swap(incoming_);
   }
   for (task<void>& t : arrived) adopt(std::move(t));
-}
-
-void context::sweep() {
-  std::size_t kept = 0;
-  for (task<void>& t : spawned_) {
-    if (!t.handle().done()) {
-      spawned_[kept++] = std::move(t);
-      continue;
-    }
-    if (t.handle().promise().error && spawn_error_) spawn_error_(t.handle().promise().error);
-  }
-  spawned_.resize(kept);
-  swept_size_ = kept;
 }
 
 void context::detect_stalls(std::chrono::nanoseconds threshold, std::function<void(std::chrono::nanoseconds)> report) {

@@ -21,6 +21,10 @@
 
 namespace switchyard::io {
 
+namespace detail {
+struct spawn_keeper;
+}
+
 class SWITCHYARD_API context {
  public:
   /// A context on io_uring. Throws switchyard::error (backend_unavailable)
@@ -46,10 +50,11 @@ class SWITCHYARD_API context {
   }
 
   /// Starts `t` in the background, detached; any thread may call it. It
-  /// runs when the loop next runs; when the context is destroyed, spawned tasks still running are
-  /// cancelled (their operations fail with cancelled_error) and awaited. An
-  /// exception that ends a spawned task goes to the spawn error handler, at
-  /// a later spawn or at the latest when the context is destroyed.
+  /// runs when the loop next runs, and its frame (and what it holds: a
+  /// socket) goes as soon as it ends. When the context is destroyed, spawned
+  /// tasks still running are cancelled (their operations fail with
+  /// cancelled_error) and awaited. An exception that ends a spawned task
+  /// goes to the spawn error handler when it ends.
   void spawn(task<void> t);
   /// Cancels the spawned tasks still running: their operations end with
   /// cancelled_error, and so do those of tasks spawned from now on. They
@@ -71,17 +76,16 @@ class SWITCHYARD_API context {
   detail::loop& loop() noexcept { return *loop_; }
 
  private:
-  void sweep();
+  static detail::spawn_keeper keep(context* self, task<void> t);
   void adopt(task<void> t);
   void adopt_incoming();
 
   std::unique_ptr<detail::loop> loop_;
-  // Spawned tasks run as they are: nobody awaits them, so each stops at its
-  // final suspend point, done() tells it has ended, and its promise holds
-  // its exception. One stop source cancels them all.
-  std::vector<task<void>> spawned_;
+  // Each spawned task is awaited by a keeper coroutine that reports its
+  // exception, counts it out and frees both frames when it ends. One stop
+  // source cancels them all.
+  std::size_t spawned_live_ = 0;
   std::stop_source spawned_stop_;
-  std::size_t swept_size_ = 0;
   // Tasks spawned from other threads, until the loop's thread adopts them.
   std::mutex incoming_m_;
   std::vector<task<void>> incoming_;
