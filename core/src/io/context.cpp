@@ -47,15 +47,26 @@ struct detail::spawn_keeper {
 };
 
 detail::spawn_keeper context::keep(context* self, task<void> t) {
+  std::exception_ptr failed;
   try {
     co_await std::move(t);
   } catch (...) {
-    if (self->spawn_error_) {
-      try {
-        self->spawn_error_(std::current_exception());
-      } catch (...) {
-        // A handler that throws has nowhere to throw to.
-      }
+    failed = std::current_exception();
+  }
+  // A task that hopped to another context (io::runtime) may end there:
+  // this context's state is touched on its own thread only.
+  struct back_home {
+    detail::loop* l;
+    bool await_ready() const noexcept { return l->on_loop_thread(); }
+    void await_suspend(std::coroutine_handle<> h) const { l->post([h] { h.resume(); }); }
+    void await_resume() const noexcept {}
+  };
+  co_await back_home{self->loop_.get()};
+  if (failed && self->spawn_error_) {
+    try {
+      self->spawn_error_(failed);
+    } catch (...) {
+      // A handler that throws has nowhere to throw to.
     }
   }
   --self->spawned_live_;
