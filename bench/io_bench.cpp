@@ -107,6 +107,38 @@ void random_reads_switchyard(benchmark::State& state) {
   state.SetLabel(std::string(ctx.backend_name()));
 }
 
+/// The same reads on an io::runtime of state.range(0) contexts, 64 in
+/// flight on each, each context with the file open on its own ring.
+void random_reads_runtime(benchmark::State& state) {
+  auto& file = the_file();
+  io::runtime rt(static_cast<std::size_t>(state.range(0)));
+  const std::size_t n = rt.size();
+  for (auto _ : state) {
+    auto on_context = [&](std::size_t i) -> task<void> {
+      io::context& ctx = *io::runtime::current();
+      io::file f = co_await io::file::open(ctx, file.path, O_RDONLY);
+      auto reader = [&](std::size_t first) -> task<void> {
+        std::vector<std::byte> buf(block);
+        for (std::size_t k = first; k < reads_per_run; k += depth * n) co_await f.read_at(buf, file.offsets[k]);
+      };
+      std::vector<task<void>> readers;
+      for (std::size_t w = 0; w < depth; ++w) readers.push_back(reader(i * depth + w));
+      co_await io::when_all(std::move(readers));
+      co_await f.close();
+    };
+    auto all = [&]() -> task<void> {
+      std::vector<task<void>> each;
+      for (std::size_t i = 0; i < n; ++i) each.push_back(rt.on(i, on_context(i)));
+      co_await io::when_all(std::move(each));
+    };
+    const auto t0 = clock_type::now();
+    rt.run(all());
+    state.SetIterationTime(seconds_since(t0));
+  }
+  state.counters["IOPS"] = benchmark::Counter(double(reads_per_run) * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(rt.at(0).backend_name()));
+}
+
 void random_reads_pread_pool(benchmark::State& state) {
   auto& file = the_file();
   const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -128,12 +160,16 @@ void random_reads_pread_pool(benchmark::State& state) {
   state.counters["IOPS"] = benchmark::Counter(double(reads_per_run) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void random_reads_fio(benchmark::State& state) {
+/// fio with `engine` (io_uring at depth 64, or psync) and `jobs` jobs,
+/// their IOPS summed (--group_reporting).
+void random_reads_fio(benchmark::State& state, const std::string& engine, int jobs) {
   auto& file = the_file();
   double iops = 0;
   for (auto _ : state) {
     const std::string text = sb::output_of({"fio", "--name=randread", "--filename=" + file.path, "--rw=randread", "--bs=4k",
-                                        "--ioengine=io_uring", "--iodepth=64", "--size=" + std::to_string(file_bytes >> 20) + "M",
+                                        "--ioengine=" + engine, engine == "psync" ? "--iodepth=1" : "--iodepth=64",
+                                        "--size=" + std::to_string(file_bytes >> 20) + "M",
+                                        "--numjobs=" + std::to_string(jobs), "--group_reporting",
                                         "--invalidate=0", "--time_based", "--runtime=" + std::to_string(peer_seconds),
                                         "--output-format=json"});
     try {
@@ -418,8 +454,18 @@ int main(int argc, char** argv) {
         }
         // fio right after ours, as the figure asks.
         benchmark::RegisterBenchmark("io_random_read/switchyard", random_reads_switchyard)->Iterations(3)->UseManualTime();
-        auto* fio = benchmark::RegisterBenchmark("io_random_read/fio", random_reads_fio)->Iterations(1)->UseManualTime();
+        auto* fio = benchmark::RegisterBenchmark("io_random_read/fio", [](benchmark::State& s) { random_reads_fio(s, "io_uring", 1); })
+                        ->Iterations(1)->UseManualTime();
         if (settings.quick) fio->Repetitions(1);
+        // A context per core against fio's jobs per core, right after (issue 16).
+        benchmark::RegisterBenchmark("io_random_read/switchyard_runtime", random_reads_runtime)
+            ->ArgName("contexts")->Arg(1)->Arg(static_cast<std::int64_t>(io::runtime(0).size()))->Iterations(3)->UseManualTime();
+        for (const char* engine : {"io_uring", "psync"}) {
+          const std::string name = std::string("io_random_read/fio_") + engine + "_2_jobs";
+          auto* jobs = benchmark::RegisterBenchmark(name.c_str(), [engine](benchmark::State& s) { random_reads_fio(s, engine, 2); })
+                           ->Iterations(1)->UseManualTime();
+          if (settings.quick) jobs->Repetitions(1);
+        }
         benchmark::RegisterBenchmark("io_random_read/pread_pool_64", random_reads_pread_pool)->Iterations(3)->UseManualTime();
         if (nginx_port != 0) register_http(settings.quick);
         benchmark::RegisterBenchmark("task/await_empty", spawn_and_await)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
