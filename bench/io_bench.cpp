@@ -411,6 +411,43 @@ void http_in_flight_threads(benchmark::State& state) {
 
 // The fixed cases the goals name: 10,000 pages, 64 at a time.
 void http_switchyard(benchmark::State& state) { fetch_on_context(state, false, connections, pages); }
+
+/// The same pages on an io::runtime of state.range(0) contexts: each fetches
+/// every n-th page over its own connections, 64 in flight in all.
+void http_runtime(benchmark::State& state) {
+  io::runtime rt(static_cast<std::size_t>(state.range(0)));
+  const std::size_t n = rt.size();
+  for (auto _ : state) {
+    auto on_context = [&](std::size_t i) -> task<std::size_t> {
+      io::context& ctx = *io::runtime::current();
+      http::connection_pool pool(ctx, nginx_port);
+      io::limiter limit(ctx, std::max<std::size_t>(1, connections / n));
+      auto one = [&](std::size_t k) -> task<std::size_t> {
+        auto c = co_await pool.take();
+        const http::response r = co_await c->get("127.0.0.1", page_target(k));
+        pool.give_back(std::move(c));
+        co_return r.body.size();
+      };
+      std::vector<task<std::size_t>> mine;
+      for (std::size_t k = i; k < pages; k += n) mine.push_back(limit.run(one(k)));
+      std::size_t bytes = 0;
+      for (auto s : co_await io::when_all(std::move(mine))) bytes += s;
+      co_return bytes;
+    };
+    auto all = [&]() -> task<std::size_t> {
+      std::vector<task<std::size_t>> each;
+      for (std::size_t i = 0; i < n; ++i) each.push_back(rt.on(i, on_context(i)));
+      std::size_t bytes = 0;
+      for (auto s : co_await io::when_all(std::move(each))) bytes += s;
+      co_return bytes;
+    };
+    const auto t0 = clock_type::now();
+    const std::size_t bytes = rt.run(all());
+    state.SetIterationTime(seconds_since(t0));
+    if (bytes != pages * 4096) state.SkipWithError("wrong number of bytes");
+  }
+  state.counters["req_per_s"] = benchmark::Counter(double(pages) * double(state.iterations()), benchmark::Counter::kIsRate);
+}
 void http_thread_pool(benchmark::State& state) { fetch_on_threads(state, connections, pages); }
 
 /// wrk with `in_flight` connections.
@@ -421,6 +458,8 @@ void http_in_flight_wrk(benchmark::State& state) {
 void register_http(bool quick) {
   const int rounds = quick ? 1 : 3;
   benchmark::RegisterBenchmark("http/switchyard", http_switchyard)->Iterations(rounds)->UseManualTime();
+  benchmark::RegisterBenchmark("http/switchyard_runtime", http_runtime)
+      ->ArgName("contexts")->Arg(1)->Arg(static_cast<std::int64_t>(io::runtime(0).size()))->Iterations(rounds)->UseManualTime();
   benchmark::RegisterBenchmark("http/wrk", http_wrk)->Iterations(1)->UseManualTime();
   benchmark::RegisterBenchmark("http/thread_pool_64", http_thread_pool)->Iterations(rounds)->UseManualTime();
   benchmark::RegisterBenchmark("http/thread_per_request", http_thread_per_request)->Iterations(1)->UseManualTime();
