@@ -80,5 +80,5 @@ print(f"stopped run kept {len(kept)} cases")
 PY
 
 if "$cli" bench --suite nope --out "$work/x" 2> "$work/err3.txt"; then fail "an unknown suite was accepted"; fi
-grep -q -- '--suite nope is not one of reduce, processes, io, dispatch, cuda, seed' "$work/err3.txt" || { cat "$work/err3.txt"; fail "no clear message for an unknown suite"; }
+grep -q -- '--suite nope is not one of reduce, processes, io, http, dispatch, cuda, seed' "$work/err3.txt" || { cat "$work/err3.txt"; fail "no clear message for an unknown suite"; }
 echo "bench smoke: ok"
