@@ -142,6 +142,9 @@ TEST_F(Io, RunFromOutsideGivesTheValueOrTheErrorAndSpawnFromOutsideRuns) {
   for (int i = 0; i < 500 && ran.load() < 10; ++i) std::this_thread::sleep_for(1ms);
   EXPECT_EQ(ran.load(), 10);
   EXPECT_THROW(rt.spawn(task<void>{}), switchyard::error);
+  // on() needs a context to come back to: not from a plain context's task.
+  io::context plain;
+  EXPECT_THROW(plain.run(rt.on(0, value())), switchyard::error);
 }
 
 TEST_F(Io, AListenerPerContextSharesThePortAndEachTakesConnections) {

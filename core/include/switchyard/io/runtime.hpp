@@ -95,10 +95,16 @@ class SWITCHYARD_API runtime {
   };
   switch_awaiter switch_to(std::size_t i) { return switch_awaiter(at(i)); }
 
-  /// t on context i; the caller resumes on its own context afterwards.
+  /// t on context i; the caller resumes on its own context afterwards. From
+  /// a task on one of the runtime's contexts (else: invalid_argument, since
+  /// there is no context to come back to).
   template <class T>
   task<T> on(std::size_t i, task<T> t) {
     context* home = current();
+    if (!home) {
+      throw error(errc::invalid_argument,
+                  "io::runtime::on: await it from a task on one of the runtime's contexts (run() or spawn() one)");
+    }
     co_await switch_to(i);
     std::exception_ptr failed;
     std::optional<std::conditional_t<std::is_void_v<T>, char, T>> value;
@@ -111,7 +117,7 @@ class SWITCHYARD_API runtime {
     } catch (...) {
       failed = std::current_exception();
     }
-    if (home) co_await switch_awaiter(*home);
+    co_await switch_awaiter(*home);
     if (failed) std::rethrow_exception(failed);
     if constexpr (!std::is_void_v<T>) co_return std::move(*value);
   }
