@@ -3,9 +3,12 @@
 // byte checked. The fetching is fetch_all, below: switchyard::http (curl on
 // the io::context's loop) does the HTTP, when_all does the joining.
 //
-//   fetch_pages make-pages DIR N SIZE   writes DIR/page-<i>.html (the server's root)
-//   fetch_pages fetch PORT N SIZE K     fetches them from 127.0.0.1:PORT and checks them
+//   fetch_pages make-pages DIR N SIZE      writes DIR/page-<i>.html (the server's root)
+//   fetch_pages fetch PORT N SIZE K [C]    fetches them from 127.0.0.1:PORT and checks them;
+//                                          with C contexts (io::runtime), each fetches
+//                                          every C-th page, K/C at once
 // examples/run_with_nginx.sh runs both against a real nginx.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -56,19 +59,54 @@ task<std::string> fetch_all(io::context& ctx, std::vector<std::string> urls, std
   co_return all;
 }
 
-int fetch(const std::string& port, std::size_t n, std::size_t size, std::size_t k) {
+/// The same over a runtime's contexts: context c fetches pages c, c + C, ...
+/// on a client of its own; the parts are joined back in page order.
+task<std::string> fetch_on_every_context(io::runtime& rt, const std::vector<std::string>& urls, std::size_t k,
+                                         std::size_t& opened) {
+  const std::size_t contexts = rt.size();
+  std::vector<std::size_t> opened_by(contexts, 0);
+  auto part = [&](std::size_t c) -> task<std::vector<std::string>> {
+    http::client web(*io::runtime::current(), {.max_in_flight = std::max<std::size_t>(1, k / contexts)});
+    std::vector<task<http::response>> gets;
+    for (std::size_t i = c; i < urls.size(); i += contexts) gets.push_back(web.get(urls[i]));
+    std::vector<std::string> bodies;
+    for (http::response& r : co_await io::when_all(std::move(gets))) {
+      if (r.status != 200) throw std::runtime_error(r.url + ": HTTP status " + std::to_string(r.status));
+      bodies.push_back(std::move(r.body));
+    }
+    opened_by[c] = web.connections_opened();
+    co_return bodies;
+  };
+  std::vector<task<std::vector<std::string>>> parts;
+  for (std::size_t c = 0; c < contexts; ++c) parts.push_back(rt.on(c, part(c)));
+  const std::vector<std::vector<std::string>> got = co_await io::when_all(std::move(parts));
+  std::string all;
+  for (std::size_t i = 0; i < urls.size(); ++i) all += got[i % contexts][i / contexts];
+  for (std::size_t c : opened_by) opened += c;
+  co_return all;
+}
+
+int fetch(const std::string& port, std::size_t n, std::size_t size, std::size_t k, std::size_t contexts) {
   std::vector<std::string> urls;
   for (std::size_t i = 0; i < n; ++i) urls.push_back("http://127.0.0.1:" + port + "/" + page_name(i));
-  io::context ctx;
   std::size_t opened = 0;
+  std::string all, backend;
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string all = ctx.run(fetch_all(ctx, std::move(urls), k, opened));
+  if (contexts <= 1) {
+    io::context ctx;
+    all = ctx.run(fetch_all(ctx, std::move(urls), k, opened));
+    backend = ctx.backend_name();
+  } else {
+    io::runtime rt(contexts);
+    all = rt.run(fetch_on_every_context(rt, urls, k, opened));
+    backend = std::string(rt.at(0).backend_name()) + ", " + std::to_string(contexts) + " contexts";
+  }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::string want;
   for (std::size_t i = 0; i < n; ++i) want += page_content(i, size);
   const bool same = all == want;
   std::printf("fetched %zu pages (%zu bytes) in %.1f ms over %zu connections on %s: %s\n", n, all.size(), ms, opened,
-              std::string(ctx.backend_name()).c_str(), same ? "every byte checked" : "CONTENT DIFFERS");
+              backend.c_str(), same ? "every byte checked" : "CONTENT DIFFERS");
   return same && opened <= k ? 0 : 1;
 }
 #endif
@@ -80,7 +118,9 @@ int main(int argc, char** argv) {
   try {
     if (mode == "make-pages" && argc == 5) return make_pages(argv[2], std::stoul(argv[3]), std::stoul(argv[4]));
 #if FETCH_PAGES_HAS_HTTP
-    if (mode == "fetch" && argc == 6) return fetch(argv[2], std::stoul(argv[3]), std::stoul(argv[4]), std::stoul(argv[5]));
+    if (mode == "fetch" && (argc == 6 || argc == 7)) {
+      return fetch(argv[2], std::stoul(argv[3]), std::stoul(argv[4]), std::stoul(argv[5]), argc == 7 ? std::stoul(argv[6]) : 1);
+    }
 #else
     if (mode == "fetch") {
       std::fprintf(stderr, "fetch_pages: this build has no switchyard::http (libcurl4-openssl-dev was not found)\n");
@@ -91,6 +131,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fetch_pages: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "usage: fetch_pages make-pages DIR N SIZE | fetch PORT N SIZE K\n");
+  std::fprintf(stderr, "usage: fetch_pages make-pages DIR N SIZE | fetch PORT N SIZE K [CONTEXTS]\n");
   return 2;
 }
