@@ -26,7 +26,7 @@
 #include <switchyard/io.hpp>
 
 #include "harness/nginx.hpp"
-#include "http/http1.hpp"
+#include "http/fetch_many.hpp"
 #include "support/run_program.hpp"
 #include "support/suite_main.hpp"
 
@@ -81,23 +81,10 @@ void curl_on_the_loop(benchmark::State& state) {
 void raw_socket_client(benchmark::State& state) {
   io::context ctx;
   for (auto _ : state) {
-    auto run = [&]() -> task<std::size_t> {
-      ::http::connection_pool pool(ctx, nginx_port);
-      io::limiter limit(ctx, in_flight);
-      auto one = [&](std::size_t i) -> task<std::size_t> {
-        auto c = co_await pool.take();
-        const ::http::response r = co_await c->get("127.0.0.1", "/page-" + std::to_string(i) + ".html");
-        pool.give_back(std::move(c));
-        co_return r.body.size();
-      };
-      std::vector<task<std::size_t>> all;
-      for (std::size_t i = 0; i < pages; ++i) all.push_back(limit.run(one(i)));
-      std::size_t bytes = 0;
-      for (auto s : co_await io::when_all(std::move(all))) bytes += s;
-      co_return bytes;
-    };
+    std::vector<std::string> targets;
+    for (std::size_t i = 0; i < pages; ++i) targets.push_back("/page-" + std::to_string(i) + ".html");
     const auto t0 = clock_type::now();
-    const std::size_t bytes = ctx.run(run());
+    const std::size_t bytes = ctx.run(::http::fetch_many(ctx, nginx_port, in_flight, std::move(targets)));
     state.SetIterationTime(seconds_since(t0));
     if (bytes != pages * page_bytes) state.SkipWithError("wrong number of bytes");
   }

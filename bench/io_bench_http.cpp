@@ -17,7 +17,7 @@
 
 #include <switchyard/io.hpp>
 
-#include "http/http1.hpp"
+#include "http/fetch_many.hpp"
 #include "io_bench.hpp"
 #include "support/run_program.hpp"
 
@@ -120,23 +120,10 @@ void fetch_on_context(benchmark::State& state, bool fallback, std::size_t in_fli
   io::context ctx;
   if (fallback) ::unsetenv("SWITCHYARD_IO_BACKEND");
   for (auto _ : state) {
-    auto run = [&]() -> task<std::size_t> {
-      http::connection_pool pool(ctx, nginx_port);
-      io::limiter limit(ctx, in_flight);
-      auto one = [&](std::size_t i) -> task<std::size_t> {
-        auto c = co_await pool.take();
-        const http::response r = co_await c->get("127.0.0.1", page_target(i % pages));
-        pool.give_back(std::move(c));
-        co_return r.body.size();
-      };
-      std::vector<task<std::size_t>> all;
-      for (std::size_t i = 0; i < requests; ++i) all.push_back(limit.run(one(i)));
-      std::size_t bytes = 0;
-      for (auto s : co_await io::when_all(std::move(all))) bytes += s;
-      co_return bytes;
-    };
+    std::vector<std::string> targets;
+    for (std::size_t i = 0; i < requests; ++i) targets.push_back(page_target(i % pages));
     const auto t0 = clock_type::now();
-    const std::size_t bytes = ctx.run(run());
+    const std::size_t bytes = ctx.run(http::fetch_many(ctx, nginx_port, in_flight, std::move(targets)));
     state.SetIterationTime(seconds_since(t0));
     if (bytes != requests * 4096) state.SkipWithError("wrong number of bytes");
   }
@@ -183,20 +170,10 @@ void http_runtime(benchmark::State& state) {
   const std::size_t n = rt.size();
   for (auto _ : state) {
     auto on_context = [&](std::size_t i) -> task<std::size_t> {
-      io::context& ctx = *io::runtime::current();
-      http::connection_pool pool(ctx, nginx_port);
-      io::limiter limit(ctx, std::max<std::size_t>(1, connections / n));
-      auto one = [&](std::size_t k) -> task<std::size_t> {
-        auto c = co_await pool.take();
-        const http::response r = co_await c->get("127.0.0.1", page_target(k));
-        pool.give_back(std::move(c));
-        co_return r.body.size();
-      };
-      std::vector<task<std::size_t>> mine;
-      for (std::size_t k = i; k < pages; k += n) mine.push_back(limit.run(one(k)));
-      std::size_t bytes = 0;
-      for (auto s : co_await io::when_all(std::move(mine))) bytes += s;
-      co_return bytes;
+      std::vector<std::string> mine;
+      for (std::size_t k = i; k < pages; k += n) mine.push_back(page_target(k));
+      co_return co_await http::fetch_many(*io::runtime::current(), nginx_port, std::max<std::size_t>(1, connections / n),
+                                          std::move(mine));
     };
     auto all = [&]() -> task<std::size_t> {
       std::vector<task<std::size_t>> each;
