@@ -182,11 +182,7 @@ class transfer final : public detail::transfer_sink {
         t->cancelled_ = true;
         s->ctx->loop().schedule(t->waiter_);
       };
-      if (s->ctx->loop().on_loop_thread()) return now();
-      try {
-        s->ctx->loop().post(now);
-      } catch (...) {
-      }
+      s->ctx->loop().run_on_loop(now);
     }
   };
 

@@ -109,11 +109,7 @@ class lookup_awaiter {
         if (const auto j = state->job.lock()) lookup_threads().abandon(j);
         loop->schedule(h);
       };
-      if (loop->on_loop_thread()) return now();
-      try {
-        loop->post(now);
-      } catch (...) {
-      }
+      loop->run_on_loop(now);
     }
   };
 

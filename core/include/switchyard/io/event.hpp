@@ -75,14 +75,7 @@ class event {
             e->ctx_->loop().schedule(w.h);
           }
         };
-        if (e->ctx_->loop().on_loop_thread()) {
-          resume();
-        } else {
-          try {
-            e->ctx_->loop().post(resume);
-          } catch (...) {
-          }
-        }
+        e->ctx_->loop().run_on_loop(resume);
       }
     };
     event* e_;

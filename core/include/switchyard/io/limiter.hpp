@@ -92,14 +92,7 @@ class limiter {
             l->ctx_->loop().schedule(w.h);
           }
         };
-        if (l->ctx_->loop().on_loop_thread()) {
-          resume();
-        } else {
-          try {
-            l->ctx_->loop().post(resume);
-          } catch (...) {
-          }
-        }
+        l->ctx_->loop().run_on_loop(resume);
       }
     };
     limiter* l_;

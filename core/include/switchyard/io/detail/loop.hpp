@@ -86,6 +86,16 @@ class SWITCHYARD_API loop {
     posted_.push_back(std::move(fn));
     wake();
   }
+  /// Runs fn now on the loop's thread, else posts it there: what a stop
+  /// callback does, which may fire on any thread and must not throw (a post
+  /// that cannot be made is dropped; the operation then ends on its own).
+  void run_on_loop(std::function<void()> fn) noexcept {
+    if (on_loop_thread()) return fn();
+    try {
+      post(std::move(fn));
+    } catch (...) {
+    }
+  }
   /// The descriptor is about to be closed: drop what the loop keeps for it
   /// (a listening socket's multishot accept). Loop thread only.
   virtual void forget_fd(int fd) noexcept { (void)fd; }
