@@ -22,6 +22,14 @@ T field(const nlohmann::json& j, const char* key, T fallback) {
   else return it->is_string() ? it->template get<std::string>() : fallback;
 }
 
+/// j[key] where it is an array, else an empty one (absent, or another type).
+inline const nlohmann::json& list(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json empty = nlohmann::json::array();
+  if (!j.is_object()) return empty;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : empty;
+}
+
 /// "32 KiB", "1 MiB", "1.5 GiB".
 std::string bytes(double b);
 /// Three significant digits, no exponent for everyday magnitudes.

@@ -55,16 +55,17 @@ std::string format_results_comparison(const results_view& a, const results_view&
   for (const auto& [label, r] : {std::pair{label_a, &a}, std::pair{label_b, &b}}) {
     const auto& ctx = r->context();
     const auto& host = member(ctx, {"caps", "facts", "hostname"});
-    out += fmt::format("{}: {} {}, commit {}, {} mode, {} repetitions\n", label, ctx.value("date", "?"),
-                       host.is_string() ? host.get<std::string>() : "?",
-                       ctx.value("commit", "?"), ctx.value("mode", "?"), ctx.value("repetitions", 0));
+    out += fmt::format("{}: {} {}, commit {}, {} mode, {:.0f} repetitions\n", label,
+                       caps::field(ctx, "date", std::string("?")), host.is_string() ? host.get<std::string>() : "?",
+                       caps::field(ctx, "commit", std::string("?")), caps::field(ctx, "mode", std::string("?")),
+                       caps::field(ctx, "repetitions", 0.0));
   }
   const auto& caps_a = member(a.context(), {"caps"});
   const auto& caps_b = member(b.context(), {"caps"});
   if (caps_a.is_object() && caps_b.is_object()) {
     for (const auto& d : caps::fact_differences(caps_a, caps_b)) out += "differs: " + d + "\n";
   }
-  if (a.context().value("mode", "") != b.context().value("mode", "")) {
+  if (caps::field(a.context(), "mode", std::string()) != caps::field(b.context(), "mode", std::string())) {
     out += "differs: one run is --quick and the other --full: sizes differ, so only the cases both ran are compared\n";
   }
   const auto rows = compare_results(a, b);

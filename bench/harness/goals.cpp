@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "bench/caps/text.hpp"
+
 namespace switchyard::bench {
 namespace {
 
@@ -134,13 +136,15 @@ std::vector<goal_row> evaluate_goals(const results_view& r) {
   // dispatch
   if (const auto* d = r.suite("dispatch"); d && d->contains("results")) {
     const auto& res = (*d)["results"];
-    for (const auto& p : res.value("policies", nlohmann::json::array())) {
-      if (p.value("policy", "").rfind("automatic's choice", 0) == 0) {
-        g.add("dispatch", fmt::format("dispatcher: geometric mean regret over {} grid points", p.value("points", 0)), p.value("geomean_regret", 0.0), false, 1.03);
+    for (const auto& p : caps::list(res, "policies")) {
+      if (caps::field(p, "policy", std::string()).rfind("automatic's choice", 0) == 0) {
+        g.add("dispatch", fmt::format("dispatcher: geometric mean regret over {:.0f} grid points", caps::field(p, "points", 0.0)),
+              caps::field(p, "geomean_regret", 0.0), false, 1.03);
       }
     }
-    if (res.value("agreement_points", 0) > 0) {
-      g.add("dispatch", "two full calibrations choose the same backend (share of grid points outside near-ties, %)", 100 * res.value("agreement", 0.0), true, 98);
+    if (caps::field(res, "agreement_points", 0.0) > 0) {
+      g.add("dispatch", "two full calibrations choose the same backend (share of grid points outside near-ties, %)",
+            100 * caps::field(res, "agreement", 0.0), true, 98);
     }
   }
   return std::move(g).rows();

@@ -34,17 +34,17 @@ std::string arg_text(const case_runs& c) {
 
 /// The machine's memory bandwidth as the caps report measured it (GB/s, all threads); 0 if absent.
 double memory_bandwidth(const results_view& r) {
-  const auto& ms = member(r.context(), {"caps", "measurements"});
-  for (const auto& m : ms.is_array() ? ms : nlohmann::json::array()) {
-    if (m.value("name", "") == "memory_read_all_threads") return m.value("value", 0.0);
+  for (const auto& m : caps::list(member(r.context(), {"caps"}), "measurements")) {
+    if (caps::field(m, "name", std::string()) == "memory_read_all_threads") return caps::field(m, "value", 0.0);
   }
   return 0;
 }
 
 double last_level_cache(const results_view& r) {
   double largest = 0;
-  const auto& caches = member(r.context(), {"caps", "facts", "cpu", "caches"});
-  for (const auto& c : caches.is_array() ? caches : nlohmann::json::array()) largest = std::max(largest, c.value("size_bytes", 0.0));
+  for (const auto& c : caps::list(member(r.context(), {"caps", "facts", "cpu"}), "caches")) {
+    largest = std::max(largest, caps::field(c, "size_bytes", 0.0));
+  }
   return largest;
 }
 
@@ -206,16 +206,17 @@ std::string sweep_section(const results_view& r) {
 
 std::string dispatch_section(const nlohmann::json& d) {
   std::string out = "| policy | max regret | geometric mean | points within 1.10 |\n|---|--:|--:|--:|\n";
-  for (const auto& p : d.value("policies", nlohmann::json::array())) {
-    out += fmt::format("| {} | {:.2f} | {:.3f} | {} / {} |\n", p.value("policy", ""), p.value("max_regret", 0.0),
-                       p.value("geomean_regret", 0.0), p.value("within_1_10", 0), p.value("points", 0));
+  for (const auto& p : caps::list(d, "policies")) {
+    out += fmt::format("| {} | {:.2f} | {:.3f} | {:.0f} / {:.0f} |\n", caps::field(p, "policy", std::string()),
+                       caps::field(p, "max_regret", 0.0), caps::field(p, "geomean_regret", 0.0),
+                       caps::field(p, "within_1_10", 0.0), caps::field(p, "points", 0.0));
   }
   out += fmt::format("\n| figure | value |\n|---|--:|\n| full calibration | {:.2f} s |\n| quick calibration | {:.2f} s |\n"
                      "| one decision (choose(), warm) | {:.1f} ns |\n| automatic / its choice forced, median | {:.3f} |\n"
-                     "| two full calibrations agree | {:.1f}% of {} points outside near-ties |\n",
-                     d.value("full_calibration_s", 0.0), d.value("quick_calibration_s", 0.0), d.value("decision_ns", 0.0),
-                     d.value("automatic_over_choice_median", 0.0), 100 * d.value("agreement", 0.0),
-                     d.value("agreement_points", 0));
+                     "| two full calibrations agree | {:.1f}% of {:.0f} points outside near-ties |\n",
+                     caps::field(d, "full_calibration_s", 0.0), caps::field(d, "quick_calibration_s", 0.0),
+                     caps::field(d, "decision_ns", 0.0), caps::field(d, "automatic_over_choice_median", 0.0),
+                     100 * caps::field(d, "agreement", 0.0), caps::field(d, "agreement_points", 0.0));
   return out;
 }
 
@@ -233,18 +234,24 @@ std::string machine_lines(const results_view& r) {
   if (const double bw = memory_bandwidth(r); bw > 0) {
     out += fmt::format("- **Memory bandwidth** (caps, a read on every thread): {} GB/s\n", number(bw));
   }
-  const auto load = [](const nlohmann::json& l) { return l.is_array() ? fmt::format("{:.2f}", l[0].get<double>()) : std::string("?"); };
-  out += fmt::format("- **Date** {}, **commit** {}, **build** {}\n- **Mode** {}, {} repetitions per case{}; "
+  const auto load = [&](const char* key) {
+    const auto& l = caps::list(ctx, key);
+    return !l.empty() && l[0].is_number() ? fmt::format("{:.2f}", l[0].get<double>()) : std::string("?");
+  };
+  const std::string filter = caps::field(ctx, "filter", std::string());
+  out += fmt::format("- **Date** {}, **commit** {}, **build** {}\n- **Mode** {}, {:.0f} repetitions per case{}; "
                      "1-minute load {} before, {} after\n",
-                     ctx.value("date", "?"), ctx.value("commit", "?"), ctx.value("build_type", "?"), ctx.value("mode", "?"),
-                     ctx.value("repetitions", 0),
-                     ctx.value("filter", "").empty() ? "" : ", filter `" + ctx.value("filter", "") + "`",
-                     load(ctx.value("load_before", nlohmann::json())), load(ctx.value("load_after", nlohmann::json())));
+                     caps::field(ctx, "date", std::string("?")), caps::field(ctx, "commit", std::string("?")),
+                     caps::field(ctx, "build_type", std::string("?")), caps::field(ctx, "mode", std::string("?")),
+                     caps::field(ctx, "repetitions", 0.0), filter.empty() ? "" : ", filter `" + filter + "`",
+                     load("load_before"), load("load_after"));
   if (const auto& profile = member(ctx, {"dispatcher", "profile"}); profile.is_string()) {
     out += "- **automatic's model:** " + profile.get<std::string>() + "\n";
   }
-  for (const auto& w : ctx.value("warnings", nlohmann::json::array())) out += "- **Warning:** " + w.get<std::string>() + "\n";
-  if (ctx.value("interrupted", false)) out += "- **Stopped by Ctrl-C:** what was measured before is below\n";
+  for (const auto& w : caps::list(ctx, "warnings")) {
+    if (w.is_string()) out += "- **Warning:** " + w.get<std::string>() + "\n";
+  }
+  if (caps::field(ctx, "interrupted", false)) out += "- **Stopped by Ctrl-C:** what was measured before is below\n";
   return out;
 }
 
@@ -357,10 +364,10 @@ std::string format_report(const results_view& r, const std::vector<std::string>&
   const double bandwidth = memory_bandwidth(r);
   for (const auto& [name, entry] : r.document().at("suites").items()) {
     out += fmt::format("## Suite `{}`\n\n", name);
-    const std::string status = entry.value("status", "?");
-    out += status == "ran" ? fmt::format("Ran in {:.0f} s.\n\n", entry.value("seconds", 0.0))
-                           : fmt::format("**{}**: {}\n\n", status, entry.value("reason", ""));
-    if (!entry.contains("results")) continue;
+    const std::string status = caps::field(entry, "status", std::string("?"));
+    out += status == "ran" ? fmt::format("Ran in {:.0f} s.\n\n", caps::field(entry, "seconds", 0.0))
+                           : fmt::format("**{}**: {}\n\n", status, caps::field(entry, "reason", std::string()));
+    if (!entry.is_object() || !entry.contains("results")) continue;
     if (name == "dispatch") {
       out += dispatch_section(entry["results"]) + "\n";
       continue;

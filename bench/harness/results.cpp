@@ -1,11 +1,14 @@
 #include "harness/results.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <stdexcept>
 #include <tuple>
 
+#include "bench/caps/text.hpp"
 #include "harness/stats.hpp"
 
 namespace switchyard::bench {
@@ -31,6 +34,12 @@ bool is_timing_suffix(const std::string& segment) {
   return segment == "real_time" || segment == "manual_time" || segment == "process_time";
 }
 
+bool finite_number(const std::string& text, double& out) {
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, out);
+  return error == std::errc() && stop == end && std::isfinite(out);
+}
+
 case_runs& case_for(std::vector<case_runs>& cases, const std::string& suite, const std::string& run_name) {
   std::vector<std::string> segments;
   for (std::size_t at = 0; at <= run_name.size();) {
@@ -43,11 +52,16 @@ case_runs& case_for(std::vector<case_runs>& cases, const std::string& suite, con
   for (const auto& s : segments) {
     if (is_timing_suffix(s)) continue;
     c.name += (c.name.empty() ? "" : "/") + s;
+    // "name:value" is an argument where value is a finite number; any other
+    // segment (a name a user chose may hold a colon) is part of the variant.
+    const auto colon = s.find(':');
+    double arg = 0;
+    const bool is_arg = colon != std::string::npos && finite_number(s.substr(colon + 1), arg);
     if (c.family.empty()) {
       c.family = s;
-    } else if (const auto colon = s.find(':'); colon != std::string::npos) {
+    } else if (is_arg) {
       c.arg_name = s.substr(0, colon);
-      c.arg = std::stod(s.substr(colon + 1));
+      c.arg = arg;
     } else {
       c.variant += (c.variant.empty() ? "" : "/") + s;
     }
@@ -60,20 +74,21 @@ case_runs& case_for(std::vector<case_runs>& cases, const std::string& suite, con
 }
 
 void add_runs(std::vector<case_runs>& cases, const std::string& suite, const nlohmann::json& gb) {
-  for (const auto& run : gb.value("benchmarks", nlohmann::json::array())) {
-    if (run.value("run_type", "iteration") != "iteration") continue;
-    const std::string run_name = run.value("run_name", run.value("name", ""));
+  for (const auto& run : caps::list(gb, "benchmarks")) {
+    if (!run.is_object() || caps::field(run, "run_type", std::string("iteration")) != "iteration") continue;
+    const std::string run_name = caps::field(run, "run_name", caps::field(run, "name", std::string()));
     case_runs& c = case_for(cases, suite, run_name);
-    c.label = run.value("label", "");
-    if (run.value("error_occurred", false)) {
-      c.error = run.value("error_message", "failed");
+    c.label = caps::field(run, "label", std::string());
+    if (caps::field(run, "error_occurred", false)) {
+      c.error = caps::field(run, "error_message", std::string("failed"));
       continue;
     }
     // Threaded and manually timed runs by the wall clock (the name says so);
     // others by CPU time, which other tenants of a shared machine disturb less.
     const bool wall = run_name.find("/real_time") != std::string::npos ||
                       run_name.find("/manual_time") != std::string::npos;
-    const double t = run.value(wall ? "real_time" : "cpu_time", 0.0) * unit_seconds(run.value("time_unit", "ns"));
+    const double t = caps::field(run, wall ? "real_time" : "cpu_time", 0.0) *
+                     unit_seconds(caps::field(run, "time_unit", std::string("ns")));
     c.seconds.push_back(t);
     for (const auto& [key, value] : run.items()) {
       if (!run_fields.contains(key) && value.is_number()) c.counters[key].push_back(value.get<double>());
@@ -103,13 +118,13 @@ metric measure_of(const case_runs& c) {
 }
 
 results_view::results_view(nlohmann::json results) : doc_(std::move(results)) {
-  if (!doc_.is_object() || doc_.value("format", "") != results_format || !doc_.contains("context") ||
+  if (caps::field(doc_, "format", std::string()) != results_format || !doc_.contains("context") ||
       !doc_.contains("suites") || !doc_["suites"].is_object()) {
     throw std::runtime_error(std::string("not a switchyard bench results file (no \"format\": \"") + results_format +
                              "\" with a context and suites); write one with `switchyard bench`");
   }
   for (const auto& [name, entry] : doc_["suites"].items()) {
-    if (entry.contains("results") && entry["results"].contains("benchmarks")) add_runs(cases_, name, entry["results"]);
+    if (entry.is_object() && entry.contains("results")) add_runs(cases_, name, entry["results"]);
   }
 }
 

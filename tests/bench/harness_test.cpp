@@ -116,6 +116,43 @@ TEST(Results, NamesLoseTheirTimingSuffixes) {
   EXPECT_EQ(c.arg, 4096);
 }
 
+TEST(Results, AColonBeforeSomethingOtherThanANumberIsPartOfTheVariant) {
+  auto doc = results_with({1e-3});
+  doc["suites"]["reduce"]["results"]["benchmarks"][0]["run_name"] = "sum/host:port/bytes:1e999/size:nan/n:7";
+  const sb::results_view r(doc);
+  ASSERT_FALSE(r.cases().empty());
+  const auto& c = r.cases().front();
+  EXPECT_EQ(c.variant, "host:port/bytes:1e999/size:nan");
+  EXPECT_EQ(c.arg_name, "n");
+  EXPECT_EQ(c.arg, 7);
+}
+
+// A results file a user edited: a field of another type reads as absent, in
+// the reading, the report, the goals and the comparison, rather than a JSON
+// type_error escaping (the fuzzer found `"run_type": 5`).
+TEST(Results, FieldsOfTheWrongTypeReadAsAbsent) {
+  auto doc = results_with({1e-3, 1.1e-3});
+  auto& runs = doc["suites"]["reduce"]["results"]["benchmarks"];
+  runs[0]["run_type"] = 5;
+  runs[1]["time_unit"] = nlohmann::json::array();
+  runs[1]["label"] = 3.5;
+  runs.push_back("not a run");
+  doc["context"] = {{"mode", 1}, {"repetitions", "two"}, {"warnings", {"w", 2}}, {"load_before", "high"},
+                    {"interrupted", "yes"}, {"caps", {{"measurements", {{{"name", 7}, {"value", "fast"}}}}}}};
+  doc["suites"]["reduce"]["status"] = false;
+  doc["suites"]["dispatch"] = {{"results", {{"policies", {{{"policy", 1}, {"points", "x"}}}}, {"agreement_points", "y"}}}};
+  doc["suites"]["io"] = "not a suite";
+  const sb::results_view r(doc);
+  ASSERT_EQ(r.cases().size(), 1u);
+  EXPECT_EQ(r.cases().front().seconds.size(), 2u);  // run_type 5 reads as absent: an iteration
+  EXPECT_EQ(r.cases().front().label, "");
+  const std::string report = sb::format_report(r, {}, {});
+  EXPECT_NE(report.find("- **Warning:** w\n"), std::string::npos);
+  EXPECT_NE(report.find("**?**"), std::string::npos);  // the reduce suite's status
+  EXPECT_NO_THROW((void)sb::evaluate_goals(r));
+  EXPECT_NE(sb::format_results_comparison(r, sb::results_view(results_with({1e-3})), "A", "B").find("? mode"), std::string::npos);
+}
+
 TEST(Results, OtherDocumentsAreRefused) {
   EXPECT_THROW(sb::results_view(nlohmann::json::object()), std::runtime_error);
   EXPECT_THROW(sb::results_view(nlohmann::json{{"format", "switchyard-caps"}}), std::runtime_error);
