@@ -214,6 +214,39 @@ void offload_round_trip(benchmark::State& state) {
   state.counters["median_us"] = sb::median(each) * 1e6;
 }
 
+// ---- hops between two contexts of a runtime: `hoppers` tasks go back and
+// forth 10,000 times each, on the given backend (both contexts, each pinned
+// to its own core where there are two). Time per one-way hop over all of
+// them: with one hopper that is the latency of waking the other thread;
+// with many, what a hop costs when the loops are busy.
+void runtime_hop(benchmark::State& state, bool fallback) {
+  const auto hoppers = static_cast<std::size_t>(state.range(0));
+  if (fallback) ::setenv("SWITCHYARD_IO_BACKEND", "fallback", 1);
+  io::runtime rt(2);
+  if (fallback) ::unsetenv("SWITCHYARD_IO_BACKEND");
+  constexpr int round_trips = 10'000;
+  auto hopper = [](io::runtime& r) -> task<void> {
+    const std::size_t home = r.index_of(*io::runtime::current());
+    for (int i = 0; i < round_trips; ++i) {
+      co_await r.switch_to(1 - home);
+      co_await r.switch_to(home);
+    }
+  };
+  auto all = [&](io::runtime& r) -> task<void> {
+    std::vector<task<void>> each;
+    for (std::size_t i = 0; i < hoppers; ++i) each.push_back(hopper(r));
+    co_await io::when_all(std::move(each));
+  };
+  for (auto _ : state) {
+    const auto t0 = clock_type::now();
+    rt.run(all(rt));
+    const double each = seconds_since(t0) / (2.0 * round_trips * static_cast<double>(hoppers));
+    state.SetIterationTime(each);
+    state.counters["ns_per_hop"] = each * 1e9;
+  }
+  state.SetLabel(std::string(rt.at(0).backend_name()));
+}
+
 // ---- cancellation: when_all of `n` sleepers and one task that fails at
 // once; the failure cancels every sleeper. Timed from the failure to
 // when_all's return, on the context's backend (the fallback where
@@ -285,6 +318,11 @@ int main(int argc, char** argv) {
           benchmark::RegisterBenchmark(fallback ? "cancel/when_all_sleepers/fallback" : "cancel/when_all_sleepers/io_uring",
                                        [fallback](benchmark::State& s) { cancel_sleepers(s, fallback); })
               ->ArgName("sleepers")->Arg(20'000)->Arg(100'000)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        }
+        for (const bool fallback : {false, true}) {
+          benchmark::RegisterBenchmark(fallback ? "runtime/hop/fallback" : "runtime/hop/io_uring",
+                                       [fallback](benchmark::State& s) { runtime_hop(s, fallback); })
+              ->ArgName("hoppers")->Arg(1)->Arg(64)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
         }
         benchmark::RegisterBenchmark("offload/round_trip", offload_round_trip)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
         return 0;
