@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -217,8 +218,8 @@ void offload_round_trip(benchmark::State& state) {
 // ---- hops between two contexts of a runtime: `hoppers` tasks go back and
 // forth 10,000 times each, on the given backend (both contexts, each pinned
 // to its own core where there are two). Time per one-way hop over all of
-// them: with one hopper that is the latency of waking the other thread;
-// with many, what a hop costs when the loops are busy.
+// them (with one hopper that is the latency of waking the other thread;
+// with many, what a hop costs when the loops are busy), and CPU time.
 void runtime_hop(benchmark::State& state, bool fallback) {
   const auto hoppers = static_cast<std::size_t>(state.range(0));
   if (fallback) ::setenv("SWITCHYARD_IO_BACKEND", "fallback", 1);
@@ -237,12 +238,22 @@ void runtime_hop(benchmark::State& state, bool fallback) {
     for (std::size_t i = 0; i < hoppers; ++i) each.push_back(hopper(r));
     co_await io::when_all(std::move(each));
   };
+  // The process's CPU time too: the wall clock of a hop is mostly the other
+  // core waking up, the CPU time what the two loops spend on it.
+  const auto cpu_seconds = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  };
   for (auto _ : state) {
+    const double hops = 2.0 * round_trips * static_cast<double>(hoppers);
     const auto t0 = clock_type::now();
+    const double cpu0 = cpu_seconds();
     rt.run(all(rt));
-    const double each = seconds_since(t0) / (2.0 * round_trips * static_cast<double>(hoppers));
+    const double each = seconds_since(t0) / hops;
     state.SetIterationTime(each);
     state.counters["ns_per_hop"] = each * 1e9;
+    state.counters["cpu_ns_per_hop"] = (cpu_seconds() - cpu0) / hops * 1e9;
   }
   state.SetLabel(std::string(rt.at(0).backend_name()));
 }
@@ -312,6 +323,7 @@ int main(int argc, char** argv) {
         }
         benchmark::RegisterBenchmark("io_random_read/pread_pool_64", random_reads_pread_pool)->Iterations(3)->UseManualTime();
         if (nginx_port != 0) register_http(settings.quick);
+        register_static_server(settings.quick);
         benchmark::RegisterBenchmark("task/await_empty", spawn_and_await)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
         benchmark::RegisterBenchmark("task/spawn_detached_empty", spawn_detached)->Iterations(3)->UseManualTime()->Unit(benchmark::kNanosecond);
         for (const bool fallback : {false, true}) {

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+
+#include <benchmark/benchmark.h>
 
 namespace switchyard::bench::io_suite {
 
@@ -29,5 +32,12 @@ inline double seconds_since(clock_type::time_point t0) {
 
 /// The HTTP cases against nginx (io_bench_http.cpp).
 void register_http(bool quick);
+/// static_server against nginx (io_bench_static_server.cpp).
+void register_static_server(bool quick);
+
+/// wrk's requests per second on `url` for peer_seconds, `open_connections`
+/// connections on as many threads as there are cores (at most); 0 after
+/// marking the case failed when wrk did not run.
+double wrk_rate(benchmark::State& state, const std::string& url, unsigned open_connections);
 
 }  // namespace switchyard::bench::io_suite

@@ -91,18 +91,10 @@ void http_thread_per_request(benchmark::State& state) {
 /// wrk for peer_seconds with `open_connections` connections and as many threads,
 /// up to the cores; the iteration time is what its rate gives for `requests`.
 void run_wrk(benchmark::State& state, unsigned open_connections, std::size_t requests) {
-  const unsigned threads = std::min(open_connections, std::max(1u, std::thread::hardware_concurrency()));
   double rps = 0;
   for (auto _ : state) {
-    const std::string text = sb::output_of({"wrk", "-t" + std::to_string(threads), "-c" + std::to_string(open_connections),
-                                            "-d" + std::to_string(peer_seconds) + "s",
-                                            "http://127.0.0.1:" + std::to_string(nginx_port) + page_target(0)});
-    const auto at = text.find("Requests/sec:");
-    if (at == std::string::npos) {
-      state.SkipWithError(("wrk did not run: " + text).c_str());
-      return;
-    }
-    rps = std::stod(text.substr(at + 13));
+    rps = wrk_rate(state, "http://127.0.0.1:" + std::to_string(nginx_port) + page_target(0), open_connections);
+    if (rps <= 0) return;
     state.SetIterationTime(double(requests) / rps);
   }
   state.counters["req_per_s"] = rps;
@@ -198,6 +190,18 @@ void http_in_flight_wrk(benchmark::State& state) {
 
 
 }  // namespace
+
+double wrk_rate(benchmark::State& state, const std::string& url, unsigned open_connections) {
+  const unsigned threads = std::min(open_connections, std::max(1u, std::thread::hardware_concurrency()));
+  const std::string text = sb::output_of({"wrk", "-t" + std::to_string(threads), "-c" + std::to_string(open_connections),
+                                          "-d" + std::to_string(peer_seconds) + "s", url});
+  const auto at = text.find("Requests/sec:");
+  if (at == std::string::npos) {
+    state.SkipWithError(("wrk did not run: " + text).c_str());
+    return 0;
+  }
+  return std::stod(text.substr(at + 13));
+}
 
 void register_http(bool quick) {
   const int rounds = quick ? 1 : 3;

@@ -1,7 +1,10 @@
 // io_uring loop: user operations carry their op_record's address as
 // user_data; the loop's own requests (cancels, linked timeouts, the wake-up
 // read) carry small tags that can never be a record's address, so an
-// internal completion is never taken for a user operation.
+// internal completion is never taken for a user operation. Other addresses
+// carry their kind in the low bits (every object here is 8-aligned): an
+// acceptor (1), a coroutine another ring sent here (2), a hop whose message
+// could not be sent (3).
 #include "backends/io_uring/uring_loop.hpp"
 
 #include "backends/io_uring/provided_buffers.hpp"
@@ -26,8 +29,39 @@
 #include <unordered_map>
 #include <vector>
 
+// A coroutine sent from ring to ring crosses threads through the kernel
+// (io_uring_enter is a barrier, the other ring's tail is read with acquire),
+// where ThreadSanitizer cannot see it: it is told.
+#if defined(__SANITIZE_THREAD__)
+#define SWITCHYARD_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SWITCHYARD_UNDER_TSAN 1
+#endif
+#endif
+#ifdef SWITCHYARD_UNDER_TSAN
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
 namespace switchyard::backends::io_uring {
 namespace {
+
+void handing_over(void* frame) noexcept {
+#ifdef SWITCHYARD_UNDER_TSAN
+  __tsan_release(frame);
+#else
+  (void)frame;
+#endif
+}
+
+void taking_over(void* frame) noexcept {
+#ifdef SWITCHYARD_UNDER_TSAN
+  __tsan_acquire(frame);
+#else
+  (void)frame;
+#endif
+}
 
 using io::detail::op_kind;
 using io::detail::op_record;
@@ -46,6 +80,10 @@ using clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t tag_internal = 1;  // cancels and linked timeouts: nothing to resume
 constexpr std::uint64_t tag_wake = 2;      // the eventfd read that post() completes
+constexpr std::uint64_t kind_bits = 7;
+constexpr std::uint64_t kind_acceptor = 1;
+constexpr std::uint64_t kind_arrival = 2;     // a coroutine to resume here (a message's user_data)
+constexpr std::uint64_t kind_failed_hop = 3;  // our message was refused: post the hop instead
 
 __kernel_timespec to_timespec(std::chrono::nanoseconds d) {
   const auto ns = std::max<std::int64_t>(d.count(), 0);
@@ -114,6 +152,22 @@ class uring_loop final : public io::detail::loop {
     ++internal_;
   }
 
+  /// To another ring: a message carrying the coroutine, sent with this
+  /// ring's next submission; success posts nothing here (CQE_SKIP_SUCCESS),
+  /// a refusal (the other ring's queue full) comes back and is posted.
+  void hop(io::detail::hop_record& rec) override {
+    const int to = rec.to->message_fd();
+    if (!messages_ || to < 0) return loop::hop(rec);
+    void* frame = rec.waiter.address();
+    ::io_uring_sqe* sqe = sqe_for(1);
+    ::io_uring_prep_msg_ring(sqe, to, 0, reinterpret_cast<std::uint64_t>(frame) | kind_arrival, 0);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    ::io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(&rec) | kind_failed_hop);
+    handing_over(frame);  // after the last look at the frame from this thread
+  }
+
+  int message_fd() const noexcept override { return messages_ ? ring_.ring_fd : -1; }
+
   std::string_view name() const noexcept override { return "io_uring"; }
   std::string_view reason() const noexcept override { return reason_; }
 
@@ -135,6 +189,7 @@ class uring_loop final : public io::detail::loop {
 
   std::string reason_;
   bool multishot_accept_ = false;
+  bool messages_ = false;  // IORING_OP_MSG_RING with IOSQE_CQE_SKIP_SUCCESS (Linux 5.18)
 
   /// Registers what this kernel has: a provided buffer ring for receives and
   /// a sparse table of registered files. Says which, for reason_.
@@ -239,7 +294,7 @@ class uring_loop final : public io::detail::loop {
     std::deque<op_record*> waiters;
   };
 
-  static std::uint64_t tag_of(acceptor* a) { return reinterpret_cast<std::uint64_t>(a) | 1; }
+  static std::uint64_t tag_of(acceptor* a) { return reinterpret_cast<std::uint64_t>(a) | kind_acceptor; }
 
   void start_accept(op_record& rec, int fd) {
     auto& slot = acceptors_[fd];
@@ -369,8 +424,14 @@ class uring_loop final : public io::detail::loop {
       } else if (data == tag_wake) {
         --internal_;
         wake_armed_ = false;
-      } else if (data & 1) {
-        on_accepted(*reinterpret_cast<acceptor*>(data & ~std::uint64_t{1}), res, cqe_more);
+      } else if ((data & kind_bits) == kind_acceptor) {
+        on_accepted(*reinterpret_cast<acceptor*>(data & ~kind_bits), res, cqe_more);
+      } else if ((data & kind_bits) == kind_arrival) {
+        void* frame = reinterpret_cast<void*>(data & ~kind_bits);
+        taking_over(frame);
+        schedule(std::coroutine_handle<>::from_address(frame));
+      } else if ((data & kind_bits) == kind_failed_hop) {
+        loop::hop(*reinterpret_cast<io::detail::hop_record*>(data & ~kind_bits));
       } else {
         finish(*reinterpret_cast<op_record*>(data), res, flags);
       }
@@ -431,6 +492,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
   // lists opcodes, not flags, so the one stands for the other (and an EINVAL
   // from the kernel turns it off again).
   const bool multishot_accept = ::io_uring_opcode_supported(probe, IORING_OP_SOCKET);
+  const bool messages = ::io_uring_opcode_supported(probe, IORING_OP_MSG_RING) && (params.features & IORING_FEAT_CQE_SKIP);
   ::io_uring_free_probe(probe);
   if (!missing.empty()) {
     ::io_uring_queue_exit(&ring);
@@ -445,6 +507,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
     throw;
   }
   loop->multishot_accept_ = multishot_accept;
+  loop->messages_ = messages;
   const std::string registered = loop->register_resources();
   std::string features;
   auto note = [&](bool has, const char* what) {
@@ -455,6 +518,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
   note(params.features & IORING_FEAT_FAST_POLL, "fast poll");
   note(params.features & IORING_FEAT_SUBMIT_STABLE, "stable submissions");
   note(multishot_accept, "multishot accept");
+  note(messages, "ring-to-ring messages");
   note(!registered.empty(), registered.c_str());
   loop->reason_ = "io_uring is available (" + features + ")";
   return loop;

@@ -112,6 +112,16 @@ std::vector<goal_row> evaluate_goals(const results_view& r) {
             ratio(on_cores, g.counter(s, "http/thread_pool_64", "req_per_s")), true, 1.5);
       g.add(s, "the same: req/s / wrk's (-t2 -c64)", ratio(on_cores, g.counter(s, "http/wrk", "req_per_s")), true, 0.9);
     }
+    double served = 0, serving_contexts = 0;
+    for (const auto& c : r.cases()) {
+      if (c.suite != s || c.family != "static_server" || c.variant != "switchyard" || c.arg < serving_contexts) continue;
+      serving_contexts = c.arg;
+      served = g.counter(s, c.name, "req_per_s");
+    }
+    if (serving_contexts > 0) {
+      g.add(s, fmt::format("static_server ({:.0f} contexts), 4 KiB files to wrk -c64: req/s / nginx's (2 workers, sendfile)", serving_contexts),
+            ratio(served, g.counter(s, "static_server/nginx_2_workers", "req_per_s")), true, 0.8);
+    }
     g.add(s, "spawn and await an empty task (ns)", g.counter(s, "task/await_empty", "ns_per_task"), false, 100);
     g.add(s, "offload round trip of an empty function (us, median)", g.counter(s, "offload/round_trip", "median_us"), false, 20);
   }

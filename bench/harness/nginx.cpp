@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -118,7 +119,8 @@ void nginx_server::start(const std::function<void(const std::string& root)>& wri
     out += "  }\n";
     return out;
   };
-  std::ofstream(dir_ + "/nginx.conf") << "worker_processes 1;\ndaemon off;\npid " << dir_ << "/nginx.pid;\n"
+  std::ofstream(dir_ + "/nginx.conf") << "worker_processes " << std::max(site.workers, 1u) << ";\ndaemon off;\npid "
+                                      << dir_ << "/nginx.pid;\n"
                                       << "error_log " << dir_ << "/logs/error.log warn;\n"
                                       << "events { worker_connections 4096; }\nhttp {\n  access_log off;\n"
                                       << "  client_body_temp_path " << dir_ << "/body;\n  proxy_temp_path " << dir_

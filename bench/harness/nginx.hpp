@@ -16,6 +16,7 @@ struct nginx_site {
   std::string http_lines;    ///< inside http { } (gzip on; ...)
   std::string server_lines;  ///< inside each server { } (locations)
   bool ipv6 = false;         ///< also listen on [::1], the same port
+  unsigned workers = 1;      ///< worker processes
   /// When both are set, a second port serves the same site over TLS.
   std::string tls_certificate, tls_key;
 };
@@ -35,6 +36,8 @@ class nginx_server {
   std::uint16_t port() const noexcept { return port_; }
   /// The TLS port (0 without TLS).
   std::uint16_t tls_port() const noexcept { return tls_port_; }
+  /// The folder it serves.
+  std::string root() const { return dir_ + "/www"; }
 
  private:
   void start(const std::function<void(const std::string& root)>& write_root, const nginx_site& site);

@@ -16,7 +16,9 @@
 // on(i, t) runs t on context i and comes back to the caller's context, so
 // when_all and when_any work across contexts (their bookkeeping stays on
 // the caller's), and a cancellation reaches t's operations on context i.
-// A hop is a callback posted to the other loop (its eventfd wakes it).
+// A hop between two io_uring contexts is a message from ring to ring
+// (IORING_OP_MSG_RING, sent with the leaving context's next submission);
+// otherwise a callback posted to the other loop, whose eventfd wakes it.
 // A task that is awaited (co_await, when_all, when_any) resumes its awaiter
 // on the thread where it ends: one that switch_to()s away comes back before
 // it ends (on() does that for it).
@@ -87,11 +89,17 @@ class SWITCHYARD_API runtime {
    public:
     explicit switch_awaiter(context& to) noexcept : to_(&to) {}
     bool await_ready() const noexcept { return current() == to_; }
-    void await_suspend(std::coroutine_handle<> h) const { to_->loop().post([h] { h.resume(); }); }
+    void await_suspend(std::coroutine_handle<> h) {
+      hop_ = {h, &to_->loop()};
+      // From a context's thread, that loop sends it; from elsewhere, a post.
+      if (context* from = current()) return from->loop().hop(hop_);
+      to_->loop().post([h] { h.resume(); });
+    }
     void await_resume() const noexcept {}
 
    private:
     context* to_;
+    detail::hop_record hop_;  // in the coroutine's frame while it moves
   };
   switch_awaiter switch_to(std::size_t i) { return switch_awaiter(at(i)); }
 

@@ -60,6 +60,15 @@ struct op_record {
   std::uint64_t scratch[4] = {};  ///< backend storage (a timespec, a statx) kept with the op
 };
 
+class loop;
+
+/// A coroutine moving from one loop's thread to another's (hop()): it waits
+/// here, in its frame, until it is resumed on `to`.
+struct hop_record {
+  std::coroutine_handle<> waiter;
+  loop* to = nullptr;
+};
+
 class SWITCHYARD_API loop {
  public:
   /// Closes the wake-up eventfd, once no post() is half done.
@@ -96,6 +105,16 @@ class SWITCHYARD_API loop {
     } catch (...) {
     }
   }
+  /// Resumes rec.waiter on rec.to's thread. Called on this loop's thread by
+  /// the coroutine that moves. By default a post() to the other loop (a
+  /// lock, a callback and an eventfd write each); io_uring sends a message
+  /// from ring to ring instead, submitted with this loop's next batch.
+  virtual void hop(hop_record& rec) {
+    rec.to->post([h = rec.waiter] { h.resume(); });
+  }
+  /// The descriptor other rings send their messages to (io_uring's ring),
+  /// or -1 where the loop takes none.
+  virtual int message_fd() const noexcept { return -1; }
   /// The descriptor is about to be closed: drop what the loop keeps for it
   /// (a listening socket's multishot accept). Loop thread only.
   virtual void forget_fd(int fd) noexcept { (void)fd; }
