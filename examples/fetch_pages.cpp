@@ -5,8 +5,8 @@
 //
 //   fetch_pages make-pages DIR N SIZE      writes DIR/page-<i>.html (the server's root)
 //   fetch_pages fetch PORT N SIZE K [C]    fetches them from 127.0.0.1:PORT and checks them;
-//                                          with C contexts (io::runtime), each fetches
-//                                          every C-th page, K/C at once
+//                                          with C contexts (io::runtime), an http::pool
+//                                          deals the pages to them, K/C at once on each
 // examples/run_with_nginx.sh runs both against a real nginx.
 #include <algorithm>
 #include <chrono>
@@ -59,30 +59,19 @@ task<std::string> fetch_all(io::context& ctx, std::vector<std::string> urls, std
   co_return all;
 }
 
-/// The same over a runtime's contexts: context c fetches pages c, c + C, ...
-/// on a client of its own; the parts are joined back in page order.
-task<std::string> fetch_on_every_context(io::runtime& rt, const std::vector<std::string>& urls, std::size_t k,
+/// The same over a runtime's contexts: an http::pool deals the pages to
+/// them in turn, each context's client keeping its own connections.
+task<std::string> fetch_on_every_context(io::runtime& rt, std::vector<std::string> urls, std::size_t k,
                                          std::size_t& opened) {
-  const std::size_t contexts = rt.size();
-  std::vector<std::size_t> opened_by(contexts, 0);
-  auto part = [&](std::size_t c) -> task<std::vector<std::string>> {
-    http::client web(*io::runtime::current(), {.max_in_flight = std::max<std::size_t>(1, k / contexts)});
-    std::vector<task<http::response>> gets;
-    for (std::size_t i = c; i < urls.size(); i += contexts) gets.push_back(web.get(urls[i]));
-    std::vector<std::string> bodies;
-    for (http::response& r : co_await io::when_all(std::move(gets))) {
-      if (r.status != 200) throw std::runtime_error(r.url + ": HTTP status " + std::to_string(r.status));
-      bodies.push_back(std::move(r.body));
-    }
-    opened_by[c] = web.connections_opened();
-    co_return bodies;
-  };
-  std::vector<task<std::vector<std::string>>> parts;
-  for (std::size_t c = 0; c < contexts; ++c) parts.push_back(rt.on(c, part(c)));
-  const std::vector<std::vector<std::string>> got = co_await io::when_all(std::move(parts));
+  http::pool web(rt, {.max_in_flight = std::max<std::size_t>(1, k / rt.size())});
+  std::vector<task<http::response>> gets;
+  for (const std::string& url : urls) gets.push_back(web.get(url));
   std::string all;
-  for (std::size_t i = 0; i < urls.size(); ++i) all += got[i % contexts][i / contexts];
-  for (std::size_t c : opened_by) opened += c;
+  for (const http::response& r : co_await io::when_all(std::move(gets))) {
+    if (r.status != 200) throw std::runtime_error(r.url + ": HTTP status " + std::to_string(r.status));
+    all += r.body;
+  }
+  opened = web.connections_opened();
   co_return all;
 }
 
@@ -98,7 +87,7 @@ int fetch(const std::string& port, std::size_t n, std::size_t size, std::size_t 
     backend = ctx.backend_name();
   } else {
     io::runtime rt(contexts);
-    all = rt.run(fetch_on_every_context(rt, urls, k, opened));
+    all = rt.run(fetch_on_every_context(rt, std::move(urls), k, opened));
     backend = std::string(rt.at(0).backend_name()) + ", " + std::to_string(contexts) + " contexts";
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -1,7 +1,8 @@
 // switchyard::http against real servers on loopback: nginx over HTTP on
 // 127.0.0.1, [::1] and by name, over HTTPS with a certificate made here by
 // the openssl command, redirects, gzip over chunked transfer encoding, a 404;
-// and small servers of the test's own that reset mid-body or never answer.
+// and small servers of the test's own that reset mid-body or never answer;
+// an http::pool over an io::runtime.
 // Run on each io::context backend; every test counts descriptors.
 #include <gtest/gtest.h>
 
@@ -157,6 +158,36 @@ TEST_F(Http, ManyTransfersOnOneClientReuseItsConnections) {
   for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
   EXPECT_GE(web.connections_opened(), 1u);
   EXPECT_LE(web.connections_opened(), 8u) << "at most one connection per transfer in flight";
+}
+
+// An http::pool on a runtime of two contexts: 400 transfers dealt to both,
+// 4 in flight on each (so more connections than one context's client may
+// open), each fetch back on the caller's context; the pool destroyed from
+// outside the runtime and, a second one, inside a task.
+TEST_F(Http, APoolSpreadsItsTransfersOverTheRuntimesContexts) {
+  io::runtime rt(2);
+  auto web = std::make_unique<http::pool>(rt, http::client_options{.max_in_flight = 4});
+  auto fetch_all = [&]() -> task<std::vector<http::response>> {
+    io::context* home = io::runtime::current();
+    std::vector<task<http::response>> all;
+    for (std::size_t i = 0; i < 400; ++i) all.push_back(web->get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
+    std::vector<http::response> got = co_await io::when_all(std::move(all));
+    EXPECT_EQ(io::runtime::current(), home);
+    co_return got;
+  };
+  const std::vector<http::response> pages = rt.run(fetch_all());
+  ASSERT_EQ(pages.size(), 400u);
+  for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
+  EXPECT_GT(web->connections_opened(), 4u) << "the transfers ran on one context's client";
+  EXPECT_LE(web->connections_opened(), 8u) << "at most one connection per transfer in flight";
+  web.reset();
+  auto inside = [&]() -> task<std::string> {
+    http::pool local(rt);
+    const http::response a = co_await local.get(url("127.0.0.1", "/page-1.html"));
+    const http::response b = co_await local.get(url("127.0.0.1", "/page-2.html"));
+    co_return a.body + b.body;
+  };
+  EXPECT_EQ(rt.run(inside()), page(1) + page(2));
 }
 
 TEST_F(Http, ANameThatDoesNotResolveIsAResolveError) {

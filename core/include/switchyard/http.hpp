@@ -26,10 +26,19 @@
 //
 // A client belongs to one context, is used from its loop's thread, and
 // outlives the transfers it runs; the context outlives the client.
+//
+// On an io::runtime, an http::pool is a client on every context: its
+// requests go to the contexts in turn, so its connections (and curl's work)
+// spread over the cores, and each fetch resumes on the caller's context:
+//
+//     io::runtime rt;
+//     http::pool web(rt, {.max_in_flight = 32});    // per context
+//     auto pages = rt.run(get_all(web, urls));       // when_all of web.get(url)
 #pragma once
 
 #include <switchyard/detail/export.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -40,6 +49,7 @@
 #include <vector>
 
 #include <switchyard/io/context.hpp>
+#include <switchyard/io/runtime.hpp>
 #include <switchyard/task.hpp>
 
 namespace switchyard::http {
@@ -112,6 +122,33 @@ class SWITCHYARD_API client {
 
  private:
   std::unique_ptr<state> s_;
+};
+
+/// A client on every context of a runtime (above). Made on any thread; its
+/// fetches are awaited from tasks on the runtime's contexts (they hop to a
+/// context and back, as io::runtime::on does). Each context's client is
+/// destroyed on its own context's thread: the pool's destructor posts that
+/// where it is not on it, so the runtime must outlive the pool, which must
+/// outlive its transfers.
+class SWITCHYARD_API pool {
+ public:
+  /// `options` apply to each context's client (max_in_flight per context).
+  explicit pool(io::runtime& rt, client_options options = {});
+  ~pool();
+  pool(const pool&) = delete;
+  pool& operator=(const pool&) = delete;
+
+  /// r on the next context, round robin; resumes on the caller's context.
+  task<response> fetch(request r);
+  task<response> get(std::string url);
+  /// Connections opened so far over every context; read it once the
+  /// transfers that count have ended.
+  std::size_t connections_opened() const noexcept;
+
+ private:
+  io::runtime* rt_;
+  std::vector<std::unique_ptr<client>> clients_;  // one per context, by index
+  std::atomic<std::size_t> next_{0};
 };
 
 /// One transfer on a client of its own (no reuse: make a client for many).
