@@ -80,8 +80,20 @@ void run(benchmark::State& state, std::size_t bytes, F f) {
   set_bytes(state, bytes);
 }
 
-// ---- float sum at 64 KiB: simd against std::accumulate -O2 and omp simd -O3 -march=native
+// ---- float sum at 64 KiB: simd against std::accumulate -O2, omp simd -O3
+// -march=native and the hand-written loop; and the fixed cost of one call
+// (a 1 KiB sum) beside the hand-written loop's.
 void register_l2() {
+  for (const std::size_t bytes : {std::size_t{kib}, l2_bytes}) {
+    const std::string size = size_name(bytes);
+    benchmark::RegisterBenchmark(("sum_" + size + "/handwritten").c_str(), [bytes](benchmark::State& s) {
+      run(s, bytes, [](const auto& v) { return sb::handwritten_sum(v.data(), v.size()); });
+      s.SetLabel(sb::handwritten_sum_isa());
+    });
+  }
+  benchmark::RegisterBenchmark("sum_1KiB/simd_fast", [](benchmark::State& s) {
+    run(s, kib, [](const auto& v) { return sy::sum(v, {.backend = sy::backend::simd, .accuracy = sy::accuracy::fast}); });
+  });
   benchmark::RegisterBenchmark("sum_64KiB/accumulate_O2", [](benchmark::State& s) {
     run(s, l2_bytes, [](const auto& v) { return sb::accumulate_o2(v.data(), v.size()); });
   });
@@ -106,6 +118,9 @@ void register_dram(const sizes& z) {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const std::vector<std::pair<std::string, std::function<float()>>> variants{
         {"read_loop_all_cores", [&] { return sb::read_loop_threads(v.data(), v.size(), cores); }},
+        {"handwritten_all_cores", [&] { return sb::handwritten_sum_threads(v.data(), v.size(), cores); }},
+        {"handwritten_1_thread", [&] { return sb::handwritten_sum(v.data(), v.size()); }},
+        {"simd_fast", [&] { return sy::sum(v, {.backend = sy::backend::simd, .accuracy = sy::accuracy::fast}); }},
         {"std_reduce_par_unseq", [&] { return sb::std_reduce_par_unseq(v.data(), v.size()); }},
         {"threads_fast", [&] { return sy::sum(v, {.backend = sy::backend::threads, .accuracy = sy::accuracy::fast}); }},
         {"threads", [&] { return sy::sum(v, {.backend = sy::backend::threads}); }},
@@ -131,6 +146,11 @@ void register_dram(const sizes& z) {
     state.counters["threads_fast_vs_read_loop"] = ratio("read_loop_all_cores", "threads_fast");
     state.counters["threads_vs_std_reduce"] = ratio("std_reduce_par_unseq", "threads");
     state.counters["threads_fast_vs_std_reduce"] = ratio("std_reduce_par_unseq", "threads_fast");
+    state.counters["threads_vs_handwritten"] = ratio("handwritten_all_cores", "threads");
+    state.counters["threads_fast_vs_handwritten"] = ratio("handwritten_all_cores", "threads_fast");
+    state.counters["simd_vs_handwritten"] = ratio("handwritten_1_thread", "simd");
+    state.counters["simd_fast_vs_handwritten"] = ratio("handwritten_1_thread", "simd_fast");
+    state.SetLabel(sb::handwritten_sum_isa());
   })->Iterations(z.dram_rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 

@@ -16,6 +16,15 @@ float omp_simd_native(const float* p, std::size_t n);
 /// the plain read loop whose bandwidth the threads backend is held to.
 float read_loop_threads(const float* p, std::size_t n, unsigned threads);
 
+/// Eight vector accumulators written by hand, for AVX-512 or AVX2 (target
+/// attributes, chosen at run time): the machine's practical limit.
+float handwritten_sum(const float* p, std::size_t n);
+/// "avx512", "avx2" or "scalar": the loop handwritten_sum runs here.
+const char* handwritten_sum_isa();
+/// The same on `threads` threads (the caller's one of them), a contiguous
+/// share each.
+float handwritten_sum_threads(const float* p, std::size_t n, unsigned threads);
+
 /// std::reduce(std::execution::par_unseq, ...), libstdc++'s oneTBB backend,
 /// built with -O3 -march=native -fopenmp-simd (without -fopenmp-simd its
 /// unseq part runs scalar code).

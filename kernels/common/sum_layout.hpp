@@ -45,16 +45,21 @@ SWITCHYARD_HOST_DEVICE constexpr void neumaier_add(A& s, A& c, A x) noexcept {
   s = t;
 }
 
-/// Folds L lane pairs (s, c) into one partial in the fixed tree.
+/// Folds L lane pairs (s, c) into one partial in the fixed tree, in place,
+/// from level `width` down (lane j with lane j + w for w = width, ..., 1).
+/// A SIMD kernel folds the wide levels itself, a vector of lanes at a time
+/// (kernels/simd/sum-inl.h: FoldLanes): every lane meets the same partner
+/// through the same operations, so the bits are the same.
 template <class A>
-sum_partial<A> fold_lanes(const A* s, const A* c) noexcept {
-  constexpr std::size_t L = lanes<A>;
-  sum_partial<A> p[L];
-  for (std::size_t j = 0; j < L; ++j) p[j] = {s[j], c[j]};
-  for (std::size_t w = L / 2; w >= 1; w /= 2) {
-    for (std::size_t j = 0; j < w; ++j) p[j] = combine(p[j], p[j + w]);
+sum_partial<A> fold_lanes(A* s, A* c, std::size_t width = lanes<A> / 2) noexcept {
+  for (std::size_t w = width; w >= 1; w /= 2) {
+    for (std::size_t j = 0; j < w; ++j) {
+      const sum_partial<A> p = combine(sum_partial<A>{s[j], c[j]}, sum_partial<A>{s[j + w], c[j + w]});
+      s[j] = p.hi;
+      c[j] = p.lo;
+    }
   }
-  return p[0];
+  return {s[0], c[0]};
 }
 
 /// The pairwise leaf stack: push a leaf's L lane sums, merging equal-sized

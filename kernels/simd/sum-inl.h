@@ -83,6 +83,27 @@ HWY_INLINE void NeumaierAdd(V& s, V& c, V x) {
   s = t;
 }
 
+/// kernels::fold_lanes with the levels at least a vector wide done in
+/// vectors (combine(), lane by lane: the same bits), the rest as there. Of
+/// a short sum's fixed cost this was most: 63 scalar combines.
+template <class D, class A = hn::TFromD<D>>
+HWY_INLINE kernels::sum_partial<A> FoldLanes(D d, A* s, A* c) {
+  using V = hn::Vec<D>;
+  constexpr std::size_t N = hn::MaxLanes(d);
+  std::size_t w = lanes<A> / 2;
+  for (; w >= N; w /= 2) {
+    for (std::size_t j = 0; j < w; j += N) {
+      const V ls = hn::Load(d, s + j), rs = hn::Load(d, s + j + w);
+      const V t = hn::Add(ls, rs);
+      const auto left_bigger = hn::Ge(hn::Abs(ls), hn::Abs(rs));
+      const V err = hn::IfThenElse(left_bigger, hn::Add(hn::Sub(ls, t), rs), hn::Add(hn::Sub(rs, t), ls));
+      hn::Store(t, d, s + j);
+      hn::Store(hn::Add(hn::Add(hn::Load(d, c + j), hn::Load(d, c + j + w)), err), d, c + j);
+    }
+  }
+  return kernels::fold_lanes(s, c, w);
+}
+
 /// Sums x(i) for i in [0, n) in the fixed lane layout; A is the accumulator
 /// type, In the element type read.
 template <class A, class In, template <class> class X>
@@ -96,18 +117,26 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
 
   // The last partial row, copied into zero-padded buffers: reading past the
   // end is never safe, and +0.0 padding changes no bit (sum_layout.hpp).
+  // Made only where there is such a row: zeroing them cost a short sum more
+  // than its additions.
   const std::size_t full = n - n % L;
-  alignas(64) In pad_a[L] = {};
-  alignas(64) In pad_b[L] = {};
-  std::memcpy(pad_a, x.a + full, (n - full) * sizeof(In));
-  if constexpr (X<In>::kInputs == 2) std::memcpy(pad_b, x.b + full, (n - full) * sizeof(In));
+  alignas(64) In pad_a[L];
+  alignas(64) In pad_b[L];
+  if (full < n) {
+    std::memset(pad_a, 0, sizeof pad_a);
+    std::memcpy(pad_a, x.a + full, (n - full) * sizeof(In));
+    if constexpr (X<In>::kInputs == 2) {
+      std::memset(pad_b, 0, sizeof pad_b);
+      std::memcpy(pad_b, x.b + full, (n - full) * sizeof(In));
+    }
+  }
   const X<In> tail = x.Rebased(pad_a, pad_b);
 
   V s[K];
   V c[K];
   for (std::size_t k = 0; k < K; ++k) s[k] = c[k] = hn::Zero(d);
   alignas(64) A lane_s[L];
-  alignas(64) A lane_c[L] = {};
+  alignas(64) A lane_c[L];
 
   if (mode == accuracy::pairwise) {
     pairwise_stack<A> stack;
@@ -126,7 +155,8 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       stack.push(lane_s);
     }
     stack.collapse(lane_s);
-    return fold_lanes(lane_s, lane_c);
+    std::memset(lane_c, 0, sizeof lane_c);  // pairwise leaves carry no compensation
+    return FoldLanes(d, lane_s, lane_c);
   }
   if (mode == accuracy::compensated) {
     for (std::size_t i = 0; i < full; i += L) {
@@ -147,7 +177,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     hn::Store(s[k], d, lane_s + k * N);
     hn::Store(c[k], d, lane_c + k * N);
   }
-  return fold_lanes(lane_s, lane_c);
+  return FoldLanes(d, lane_s, lane_c);
 }
 
 // ---- integers: 64-bit lanes, wrapping ----

@@ -1,5 +1,6 @@
 // io::runtime on each backend: tasks on several contexts and threads, hops,
-// when_all across contexts with a failure, listeners sharing a port, and a
+// when_all and when_any across contexts, offload from each context,
+// listeners sharing a port, and a
 // runtime stopped with thousands of operations in flight.
 #include <gtest/gtest.h>
 
@@ -125,6 +126,46 @@ TEST_F(Io, WhenAllAcrossContextsCancelsTheOthersWhenOneFails) {
   };
   rt.run(both());
   EXPECT_EQ(cancelled.load(), 2) << "the sleepers on both contexts were cancelled and awaited";
+}
+
+// when_any across contexts: the first to end wins, the loser on the other
+// context is cancelled and awaited; offload from each context resumes on it.
+TEST_F(Io, WhenAnyAcrossContextsAndOffloadFromEachContext) {
+  io::runtime rt(2);
+  std::atomic<int> cancelled{0};
+  auto sleeper = [&](std::chrono::milliseconds d, int value) -> task<int> {
+    try {
+      co_await io::sleep_for(*io::runtime::current(), d);
+    } catch (const io::cancelled_error&) {
+      ++cancelled;
+      throw;
+    }
+    co_return value;
+  };
+  auto race = [&]() -> task<std::size_t> {
+    std::vector<task<int>> racers;
+    racers.push_back(rt.on(0, sleeper(60s, 1)));
+    racers.push_back(rt.on(1, sleeper(5ms, 2)));
+    const auto [index, value] = co_await io::when_any(std::move(racers));
+    EXPECT_EQ(value, 2);
+    co_return index;
+  };
+  EXPECT_EQ(rt.run(race()), 1u);
+  EXPECT_EQ(cancelled.load(), 1) << "the loser on context 0 was cancelled and awaited";
+
+  auto offload_on = [&](std::size_t i) -> task<bool> {
+    co_await rt.switch_to(i);
+    io::context* here = io::runtime::current();
+    const std::thread::id loop_thread = std::this_thread::get_id();
+    const std::thread::id worker = co_await io::offload(*here, [] { return std::this_thread::get_id(); });
+    const bool back_here = io::runtime::current() == here && std::this_thread::get_id() == loop_thread;
+    co_return worker != loop_thread && back_here;
+  };
+  auto both = [&]() -> task<int> {
+    auto [a, b] = co_await io::when_all(offload_on(0), offload_on(1));
+    co_return int(a) + int(b);
+  };
+  EXPECT_EQ(rt.run(both()), 2) << "each offload ran off its loop and resumed on its own context";
 }
 
 TEST_F(Io, RunFromOutsideGivesTheValueOrTheErrorAndSpawnFromOutsideRuns) {

@@ -1,0 +1,99 @@
+// Peer: the float sum an HPC programmer writes by hand, eight independent
+// vector accumulators (enough to cover the add's latency on every x86 core
+// we run on), compiled for AVX-512 and for AVX2 with target attributes and
+// chosen at run time (not -march=native, so the binary runs anywhere). It
+// is this machine's practical limit for the sum, the figure every reduction
+// is held to.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#include "peers.hpp"
+
+namespace switchyard::bench {
+namespace {
+
+__attribute__((target("avx512f"))) float sum_avx512(const float* p, std::size_t n) {
+  __m512 a[8];
+  for (auto& x : a) x = _mm512_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    for (int k = 0; k < 8; ++k) a[k] = _mm512_add_ps(a[k], _mm512_loadu_ps(p + i + 16 * k));
+  }
+  for (; i + 16 <= n; i += 16) a[0] = _mm512_add_ps(a[0], _mm512_loadu_ps(p + i));
+  const __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3])),
+                                 _mm512_add_ps(_mm512_add_ps(a[4], a[5]), _mm512_add_ps(a[6], a[7])));
+  float total = _mm512_reduce_add_ps(s);
+  for (; i < n; ++i) total += p[i];
+  return total;
+}
+
+__attribute__((target("avx2"))) float sum_avx2(const float* p, std::size_t n) {
+  __m256 a[8];
+  for (auto& x : a) x = _mm256_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    for (int k = 0; k < 8; ++k) a[k] = _mm256_add_ps(a[k], _mm256_loadu_ps(p + i + 8 * k));
+  }
+  for (; i + 8 <= n; i += 8) a[0] = _mm256_add_ps(a[0], _mm256_loadu_ps(p + i));
+  const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])),
+                                 _mm256_add_ps(_mm256_add_ps(a[4], a[5]), _mm256_add_ps(a[6], a[7])));
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  float total = _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+  for (; i < n; ++i) total += p[i];
+  return total;
+}
+
+float sum_scalar(const float* p, std::size_t n) {
+  float s = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+
+using sum_fn = float (*)(const float*, std::size_t);
+
+struct chosen {
+  sum_fn fn;
+  const char* isa;
+};
+
+chosen choose() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return {sum_avx512, "avx512"};
+  if (__builtin_cpu_supports("avx2")) return {sum_avx2, "avx2"};
+  return {sum_scalar, "scalar"};
+}
+
+const chosen& the_loop() {
+  static const chosen c = choose();
+  return c;
+}
+
+}  // namespace
+
+float handwritten_sum(const float* p, std::size_t n) { return the_loop().fn(p, n); }
+
+const char* handwritten_sum_isa() { return the_loop().isa; }
+
+float handwritten_sum_threads(const float* p, std::size_t n, unsigned threads) {
+  if (threads <= 1) return handwritten_sum(p, n);
+  std::vector<float> partial(threads);
+  std::vector<std::thread> pool;
+  const std::size_t share = (n + threads - 1) / threads;
+  for (unsigned t = 1; t < threads; ++t) {
+    pool.emplace_back([=, &partial] {
+      const std::size_t begin = std::min(n, t * share);
+      partial[t] = handwritten_sum(p + begin, std::min(n, begin + share) - begin);
+    });
+  }
+  partial[0] = handwritten_sum(p, std::min(n, share));  // the caller takes the first share
+  for (auto& th : pool) th.join();
+  float s = 0.0f;
+  for (float x : partial) s += x;
+  return s;
+}
+
+}  // namespace switchyard::bench
