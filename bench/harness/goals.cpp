@@ -1,6 +1,7 @@
 #include "harness/goals.hpp"
 
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -26,6 +27,18 @@ class goal_list {
   }
   double counter(const std::string& suite, const std::string& name, const std::string& c) const {
     return r_.counter(suite, name, c);
+  }
+  /// Among family/variant's cases, the one with the largest argument (a
+  /// context per core, where several counts ran): {that argument, its
+  /// counter}; {0, 0} when none ran.
+  std::pair<double, double> at_largest_arg(const std::string& suite, const std::string& family, const std::string& variant,
+                                           const std::string& c) const {
+    std::pair<double, double> best{0, 0};
+    for (const auto& run : r_.cases()) {
+      if (run.suite != suite || run.family != family || run.variant != variant || run.arg < best.first) continue;
+      best = {run.arg, r_.counter(suite, run.name, c)};
+    }
+    return best;
   }
   std::vector<goal_row> rows() && { return std::move(rows_); }
 
@@ -92,13 +105,7 @@ std::vector<goal_row> evaluate_goals(const results_view& r) {
     g.add(s, "4 KiB random reads of a cached file, 64 in flight: IOPS / a 64-thread pread pool's", ratio(ours, g.counter(s, "io_random_read/pread_pool_64", "IOPS")), true, 2);
     g.add(s, "the same: IOPS / fio's io_uring engine at depth 64", ratio(ours, g.counter(s, "io_random_read/fio", "IOPS")), true, 0.9);
     // The runtime with a context per core (the largest count measured).
-    double per_core = 0, most = 0;
-    for (const auto& c : r.cases()) {
-      if (c.suite != s || c.family != "io_random_read" || c.variant != "switchyard_runtime" || c.arg < most) continue;
-      most = c.arg;
-      per_core = g.counter(s, c.name, "IOPS");
-    }
-    if (most > 0) {
+    if (const auto [most, per_core] = g.at_largest_arg(s, "io_random_read", "switchyard_runtime", "IOPS"); most > 0) {
       const std::string at = fmt::format("4 KiB random reads, io::runtime of {:.0f} contexts, 64 in flight on each: IOPS", most);
       g.add(s, at + " / a 64-thread pread pool's", ratio(per_core, g.counter(s, "io_random_read/pread_pool_64", "IOPS")), true, 2);
       g.add(s, "the same: IOPS / fio's io_uring engine, 2 jobs", ratio(per_core, g.counter(s, "io_random_read/fio_io_uring_2_jobs", "IOPS")), true, 1.0);
@@ -108,24 +115,13 @@ std::vector<goal_row> evaluate_goals(const results_view& r) {
     g.add(s, "10,000 4 KiB pages from nginx over 64 keep-alive connections: req/s / one thread per request", ratio(h, g.counter(s, "http/thread_per_request", "req_per_s")), true, 3);
     g.add(s, "the same: req/s / a 64-thread pool's", ratio(h, g.counter(s, "http/thread_pool_64", "req_per_s")), true, 1.5);
     g.add(s, "the same: req/s / wrk's (-c64)", ratio(h, g.counter(s, "http/wrk", "req_per_s")), true, 0.8);
-    double on_cores = 0, contexts = 0;
-    for (const auto& c : r.cases()) {
-      if (c.suite != s || c.family != "http" || c.variant != "switchyard_runtime" || c.arg < contexts) continue;
-      contexts = c.arg;
-      on_cores = g.counter(s, c.name, "req_per_s");
-    }
-    if (contexts > 0) {
+    if (const auto [contexts, on_cores] = g.at_largest_arg(s, "http", "switchyard_runtime", "req_per_s"); contexts > 0) {
       g.add(s, fmt::format("the same pages on io::runtime of {:.0f} contexts: req/s / a 64-thread pool's", contexts),
             ratio(on_cores, g.counter(s, "http/thread_pool_64", "req_per_s")), true, 1.5);
       g.add(s, "the same: req/s / wrk's (-t2 -c64)", ratio(on_cores, g.counter(s, "http/wrk", "req_per_s")), true, 0.9);
     }
-    double served = 0, serving_contexts = 0;
-    for (const auto& c : r.cases()) {
-      if (c.suite != s || c.family != "static_server" || c.variant != "switchyard" || c.arg < serving_contexts) continue;
-      serving_contexts = c.arg;
-      served = g.counter(s, c.name, "req_per_s");
-    }
-    if (serving_contexts > 0) {
+    if (const auto [serving_contexts, served] = g.at_largest_arg(s, "static_server", "switchyard", "req_per_s");
+        serving_contexts > 0) {
       g.add(s, fmt::format("static_server ({:.0f} contexts), 4 KiB files to wrk -c64: req/s / nginx's (2 workers, sendfile)", serving_contexts),
             ratio(served, g.counter(s, "static_server/nginx_2_workers", "req_per_s")), true, 0.8);
     }

@@ -6,10 +6,6 @@
 // is held to.
 #include <immintrin.h>
 
-#include <algorithm>
-#include <thread>
-#include <vector>
-
 #include "peers.hpp"
 
 namespace switchyard::bench {
@@ -79,21 +75,7 @@ float handwritten_sum(const float* p, std::size_t n) { return the_loop().fn(p, n
 const char* handwritten_sum_isa() { return the_loop().isa; }
 
 float handwritten_sum_threads(const float* p, std::size_t n, unsigned threads) {
-  if (threads <= 1) return handwritten_sum(p, n);
-  std::vector<float> partial(threads);
-  std::vector<std::thread> pool;
-  const std::size_t share = (n + threads - 1) / threads;
-  for (unsigned t = 1; t < threads; ++t) {
-    pool.emplace_back([=, &partial] {
-      const std::size_t begin = std::min(n, t * share);
-      partial[t] = handwritten_sum(p + begin, std::min(n, begin + share) - begin);
-    });
-  }
-  partial[0] = handwritten_sum(p, std::min(n, share));  // the caller takes the first share
-  for (auto& th : pool) th.join();
-  float s = 0.0f;
-  for (float x : partial) s += x;
-  return s;
+  return sum_in_shares(handwritten_sum, p, n, threads);
 }
 
 }  // namespace switchyard::bench

@@ -1,8 +1,4 @@
 // Peers: an OpenMP SIMD reduction for this CPU, alone and on several threads.
-#include <algorithm>
-#include <thread>
-#include <vector>
-
 #include "peers.hpp"
 
 namespace switchyard::bench {
@@ -15,19 +11,7 @@ float omp_simd_native(const float* p, std::size_t n) {
 }
 
 float read_loop_threads(const float* p, std::size_t n, unsigned threads) {
-  std::vector<float> partial(threads);
-  std::vector<std::thread> pool;
-  const std::size_t share = (n + threads - 1) / threads;
-  for (unsigned t = 0; t < threads; ++t) {
-    pool.emplace_back([=, &partial] {
-      const std::size_t begin = std::min(n, t * share);
-      partial[t] = omp_simd_native(p + begin, std::min(n, begin + share) - begin);
-    });
-  }
-  for (auto& th : pool) th.join();
-  float s = 0.0f;
-  for (float x : partial) s += x;
-  return s;
+  return sum_in_shares(omp_simd_native, p, n, threads);
 }
 
 }  // namespace switchyard::bench

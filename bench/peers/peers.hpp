@@ -21,9 +21,12 @@ float read_loop_threads(const float* p, std::size_t n, unsigned threads);
 float handwritten_sum(const float* p, std::size_t n);
 /// "avx512", "avx2" or "scalar": the loop handwritten_sum runs here.
 const char* handwritten_sum_isa();
-/// The same on `threads` threads (the caller's one of them), a contiguous
-/// share each.
+/// The same on `threads` threads (sum_in_shares).
 float handwritten_sum_threads(const float* p, std::size_t n, unsigned threads);
+
+/// sum(p, n) over `threads` std::threads, each a contiguous share, the
+/// shares' sums added in order: how the peers above run on several cores.
+float sum_in_shares(float (*sum)(const float*, std::size_t), const float* p, std::size_t n, unsigned threads);
 
 /// std::reduce(std::execution::par_unseq, ...), libstdc++'s oneTBB backend,
 /// built with -O3 -march=native -fopenmp-simd (without -fopenmp-simd its
