@@ -153,8 +153,7 @@ TEST_F(Io, WhenAnyAcrossContextsAndOffloadFromEachContext) {
   EXPECT_EQ(rt.run(race()), 1u);
   EXPECT_EQ(cancelled.load(), 1) << "the loser on context 0 was cancelled and awaited";
 
-  auto offload_on = [&](std::size_t i) -> task<bool> {
-    co_await rt.switch_to(i);
+  auto offload_here = [&]() -> task<bool> {
     io::context* here = io::runtime::current();
     const std::thread::id loop_thread = std::this_thread::get_id();
     const std::thread::id worker = co_await io::offload(*here, [] { return std::this_thread::get_id(); });
@@ -162,7 +161,7 @@ TEST_F(Io, WhenAnyAcrossContextsAndOffloadFromEachContext) {
     co_return worker != loop_thread && back_here;
   };
   auto both = [&]() -> task<int> {
-    auto [a, b] = co_await io::when_all(offload_on(0), offload_on(1));
+    auto [a, b] = co_await io::when_all(rt.on(0, offload_here()), rt.on(1, offload_here()));
     co_return int(a) + int(b);
   };
   EXPECT_EQ(rt.run(both()), 2) << "each offload ran off its loop and resumed on its own context";
