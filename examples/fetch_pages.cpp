@@ -1,6 +1,6 @@
 // "Download a bunch of pages concurrently, then concatenate them into one":
 // N pages from a local server, at most K in flight, joined in order, every
-// byte checked. The fetching is fetch_all, below: switchyard::http (curl on
+// byte checked. The fetching is get_and_join, below: switchyard::http (curl on
 // the io::context's loop) does the HTTP, when_all does the joining.
 //
 //   fetch_pages make-pages DIR N SIZE      writes DIR/page-<i>.html (the server's root)
@@ -46,8 +46,10 @@ int make_pages(const std::string& dir, std::size_t n, std::size_t size) {
 #if FETCH_PAGES_HAS_HTTP
 namespace http = switchyard::http;
 
-task<std::string> fetch_all(io::context& ctx, std::vector<std::string> urls, std::size_t k, std::size_t& opened) {
-  http::client web(ctx, {.max_in_flight = k});
+/// Every page through `web` (an http::client, or an http::pool over a
+/// runtime's contexts), all asked for at once, joined in order.
+template <class Web>
+task<std::string> get_and_join(Web& web, const std::vector<std::string>& urls, std::size_t& opened) {
   std::vector<task<http::response>> gets;
   for (const std::string& url : urls) gets.push_back(web.get(url));
   std::string all;
@@ -59,20 +61,17 @@ task<std::string> fetch_all(io::context& ctx, std::vector<std::string> urls, std
   co_return all;
 }
 
+task<std::string> fetch_all(io::context& ctx, std::vector<std::string> urls, std::size_t k, std::size_t& opened) {
+  http::client web(ctx, {.max_in_flight = k});
+  co_return co_await get_and_join(web, urls, opened);
+}
+
 /// The same over a runtime's contexts: an http::pool deals the pages to
 /// them in turn, each context's client keeping its own connections.
 task<std::string> fetch_on_every_context(io::runtime& rt, std::vector<std::string> urls, std::size_t k,
                                          std::size_t& opened) {
   http::pool web(rt, {.max_in_flight = std::max<std::size_t>(1, k / rt.size())});
-  std::vector<task<http::response>> gets;
-  for (const std::string& url : urls) gets.push_back(web.get(url));
-  std::string all;
-  for (const http::response& r : co_await io::when_all(std::move(gets))) {
-    if (r.status != 200) throw std::runtime_error(r.url + ": HTTP status " + std::to_string(r.status));
-    all += r.body;
-  }
-  opened = web.connections_opened();
-  co_return all;
+  co_return co_await get_and_join(web, urls, opened);
 }
 
 int fetch(const std::string& port, std::size_t n, std::size_t size, std::size_t k, std::size_t contexts) {
