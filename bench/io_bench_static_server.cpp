@@ -3,7 +3,6 @@
 // 100 files of 4 KiB from one folder, each loaded by wrk -c64 (a thread per
 // core) for peer_seconds, nginx right after ours.
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +12,6 @@
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -21,8 +19,7 @@
 
 #include "harness/nginx.hpp"
 #include "io_bench.hpp"
-
-extern char** environ;
+#include "support/run_program.hpp"
 
 namespace switchyard::bench::io_suite {
 namespace {
@@ -45,26 +42,14 @@ void write_files(const std::string& root) {
 class static_server_process {
  public:
   static_server_process(const std::string& root, unsigned contexts) {
-    int out[2];
-    if (::pipe(out) != 0) throw std::runtime_error("static_server: no pipe");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    std::vector<std::string> args{STATIC_SERVER, root, "--contexts", std::to_string(contexts)};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
+    const int out = spawn_reading_output({STATIC_SERVER, root, "--contexts", std::to_string(contexts)}, pid_);
     // Its first line: "listening on 127.0.0.1:PORT".
     std::string line;
     char c;
-    while (rc == 0 && ::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
+    while (out >= 0 && ::read(out, &c, 1) == 1 && c != '\n') line += c;
+    if (out >= 0) ::close(out);
     const auto colon = line.rfind(':');
-    if (rc != 0 || line.rfind("listening on ", 0) != 0 || colon == std::string::npos) {
+    if (out < 0 || line.rfind("listening on ", 0) != 0 || colon == std::string::npos) {
       stop();
       throw std::runtime_error("static_server did not start (" + line + ")");
     }
