@@ -125,6 +125,13 @@ void register_dram(const sizes& z) {
         {"threads_fast", [&] { return sy::sum(v, {.backend = sy::backend::threads, .accuracy = sy::accuracy::fast}); }},
         {"threads", [&] { return sy::sum(v, {.backend = sy::backend::threads}); }},
         {"simd", [&] { return sy::sum(v, {.backend = sy::backend::simd}); }},
+        {"automatic", [&] { return sy::sum(v); }},
+        // The other ops on automatic, each reading the same bytes (dot: the
+        // two halves, so no byte is read twice).
+        {"argmin", [&] { return float(sy::argmin(v)->index); }},
+        {"minmax", [&] { return sy::minmax(v)->max; }},
+        {"count_gt", [&] { return float(sy::count_if(v, sy::gt(1.0f))); }},
+        {"dot", [&] { return sy::dot(v.first(v.size() / 2), v.last(v.size() / 2)); }},
     };
     std::vector<std::function<void()>> runs;
     for (const auto& [name, f] : variants) runs.emplace_back([&f] { benchmark::DoNotOptimize(f()); });
@@ -150,6 +157,14 @@ void register_dram(const sizes& z) {
     state.counters["threads_fast_vs_handwritten"] = ratio("handwritten_all_cores", "threads_fast");
     state.counters["simd_vs_handwritten"] = ratio("handwritten_1_thread", "simd");
     state.counters["simd_fast_vs_handwritten"] = ratio("handwritten_1_thread", "simd_fast");
+    state.counters["automatic_vs_handwritten"] = ratio("handwritten_all_cores", "automatic");
+    state.counters["automatic_vs_std_reduce"] = ratio("std_reduce_par_unseq", "automatic");
+    for (const char* op : {"argmin", "minmax", "count_gt", "dot"}) {
+      state.counters[std::string(op) + "_vs_handwritten"] = ratio("handwritten_all_cores", op);
+    }
+    // The default accuracy's time over fast's, per round (issue 13: <= 1.05).
+    state.counters["simd_default_time_vs_fast"] = ratio("simd", "simd_fast");
+    state.counters["threads_default_time_vs_fast"] = ratio("threads", "threads_fast");
     state.SetLabel(sb::handwritten_sum_isa());
   })->Iterations(z.dram_rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
 }

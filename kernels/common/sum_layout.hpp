@@ -8,7 +8,10 @@
 // - rows of L elements are added lane by lane in order; a last partial row is
 //   padded with +0.0, which changes no bit (a lane sum is never -0.0);
 // - fast: one running sum per lane over the chunk;
-//   compensated: a Neumaier (sum, compensation) pair per lane;
+//   compensated: a Neumaier (sum, compensation) pair per lane, except over
+//   float: there each term (element or product, exact in double) joins a
+//   plain running sum in double lanes, L = 32, whose 29 bits beyond float's
+//   are the compensation (see widened() below);
 //   pairwise: leaves of 16 rows summed per lane, leaves merged in the fixed
 //   binary-counter tree (left + right, lane by lane);
 // - the L lanes fold in a fixed tree (lane j with lane j + w, for
@@ -18,7 +21,12 @@
 // 4-cycle add latency on two ports at L1/L2 speeds (see docs/PERF.md).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
+#include <limits>
+#include <type_traits>
+
+#include <switchyard/options.hpp>
 
 #include "kernels/common/partials.hpp"
 
@@ -43,6 +51,39 @@ SWITCHYARD_HOST_DEVICE constexpr void neumaier_add(A& s, A& c, A x) noexcept {
   const A e = std::abs(s) >= std::abs(x) ? (s - t) + x : (x - t) + s;
   c = c + e;
   s = t;
+}
+
+/// Whether a chunk of T in `mode` is summed in double lanes: float in the
+/// compensated mode. A lane then adds at most 65536 / 32 = 2048 terms, each
+/// exact in double (a float, or the product of two), so the chunk's error is
+/// below 2^-42 of the sum of magnitudes, where Neumaier in float lanes leaves
+/// about 2^-35; and it costs a widening and an add per term instead of
+/// Neumaier's ten operations, which did not keep up with memory on Zen 3 or
+/// Zen 5 (docs/PERF.md, "The default accuracy in double lanes").
+template <class T>
+constexpr bool widened(accuracy mode) noexcept {
+  return std::is_same_v<T, float> && mode == accuracy::compensated;
+}
+
+/// A widened chunk's double partial as the float pair every other float
+/// partial is (hi its value rounded to float, lo the rest rounded), so that
+/// chunks combine as before. Beyond float's range hi is the infinity IEEE
+/// rounding gives, written out since converting such a double is undefined.
+/// For T = double (never widened) the partial as it is, so that callers need
+/// no compile-time branch.
+template <class T>
+sum_partial<T> narrowed(const sum_partial<double>& p) noexcept {
+  if constexpr (std::is_same_v<T, double>) {
+    return p;
+  } else {
+    constexpr double overflow = 0x1.ffffffp127;  // halfway to 2^128: rounds to inf
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    const double v = finish(p);
+    if (std::isfinite(v) && std::abs(v) >= overflow) return {v > 0 ? inf : -inf, 0.0f};
+    const float hi = static_cast<float>(v);
+    if (!std::isfinite(hi)) return {hi, 0.0f};
+    return {hi, static_cast<float>(v - static_cast<double>(hi))};
+  }
 }
 
 /// Folds L lane pairs (s, c) into one partial in the fixed tree, in place,

@@ -56,6 +56,9 @@ std::int64_t wrapping_sum(std::size_t n, Load load) {
 template <class T>
 sum_partial_t<T> sum(const T* x, std::size_t n, accuracy mode) {
   if constexpr (std::is_floating_point_v<T>) {
+    if (widened<T>(mode)) {
+      return narrowed<T>(layout_sum<double>(n, accuracy::fast, [x](std::size_t i) { return double(x[i]); }));
+    }
     return layout_sum<T>(n, mode, [x](std::size_t i) { return x[i]; });
   } else {
     return wrapping_sum(n, [x](std::size_t i) { return static_cast<std::uint64_t>(x[i]); });
@@ -65,6 +68,10 @@ sum_partial_t<T> sum(const T* x, std::size_t n, accuracy mode) {
 template <class T>
 sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy mode) {
   if constexpr (std::is_floating_point_v<T>) {
+    if (widened<T>(mode)) {
+      return narrowed<T>(
+          layout_sum<double>(n, accuracy::fast, [x, y](std::size_t i) { return double(x[i]) * double(y[i]); }));
+    }
     return layout_sum<T>(n, mode, [x, y](std::size_t i) { return x[i] * y[i]; });
   } else {
     return wrapping_sum(n, [x, y](std::size_t i) {

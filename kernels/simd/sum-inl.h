@@ -261,6 +261,7 @@ std::int64_t IntDot(const T* HWY_RESTRICT x, const T* HWY_RESTRICT y, std::size_
 template <class T>
 kernels::sum_partial_t<T> SumOf(const T* x, std::size_t n, accuracy mode) {
   if constexpr (std::is_floating_point_v<T>) {
+    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(LayoutSum<double>(Plain<T>{x}, n, accuracy::fast));
     return LayoutSum<T>(Plain<T>{x}, n, mode);
   } else {
     return IntSum(x, n);
@@ -270,6 +271,7 @@ kernels::sum_partial_t<T> SumOf(const T* x, std::size_t n, accuracy mode) {
 template <class T>
 kernels::sum_partial_t<T> DotOf(const T* x, const T* y, std::size_t n, accuracy mode) {
   if constexpr (std::is_floating_point_v<T>) {
+    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(LayoutSum<double>(Products<T>{x, y}, n, accuracy::fast));
     return LayoutSum<T>(Products<T>{x, y}, n, mode);
   } else {
     return IntDot(x, y, n);
@@ -279,6 +281,7 @@ kernels::sum_partial_t<T> DotOf(const T* x, const T* y, std::size_t n, accuracy 
 template <class T>
 kernels::sum_partial_t<T> SquaresOf(const T* x, std::size_t n, accuracy mode) {
   if constexpr (std::is_floating_point_v<T>) {
+    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(LayoutSum<double>(Squares<T>{x}, n, accuracy::fast));
     return LayoutSum<T>(Squares<T>{x}, n, mode);
   } else {
     return IntDot(x, x, n);

@@ -1,8 +1,13 @@
 // The accuracy modes on inputs built to defeat naive summation, with the
-// error of each mode asserted against what its layout guarantees.
+// error of each mode asserted against what its layout guarantees. The
+// backends that run the SIMD kernels in this process run each case on every
+// SIMD target compiled in.
 #include <gtest/gtest.h>
 
+#include <hwy/targets.h>
+
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <vector>
 
@@ -15,7 +20,20 @@ namespace st = switchyard::testing;
 
 namespace {
 
-class Accuracy : public st::backend_suite {};
+class Accuracy : public st::backend_suite {
+ protected:
+  /// Runs check once per SIMD target where the backend runs the SIMD kernels
+  /// here (simd, threads), else once.
+  void on_every_target(const std::function<void()>& check) {
+    if (GetParam() != sy::backend::simd && GetParam() != sy::backend::threads) return check();
+    for (const auto target : hwy::SupportedAndGeneratedTargets()) {
+      SCOPED_TRACE(hwy::TargetName(target));
+      hwy::SetSupportedTargetsForTest(target);
+      check();
+    }
+    hwy::SetSupportedTargetsForTest(0);
+  }
+};
 
 // 1e8f then a million 1.0f: the exact sum, 101'000'000, is a float (a
 // multiple of 8, the spacing there). A naive float loop adds nothing after the
@@ -29,14 +47,37 @@ TEST_P(Accuracy, BigThenManyOnesInFloat) {
   auto error = [&](sy::accuracy a) {
     return std::abs(double(sy::sum(v, {.backend = GetParam(), .accuracy = a})) - exact);
   };
-  // compensated recovers every lost unit.
-  EXPECT_EQ(error(sy::accuracy::compensated), 0.0);
-  // pairwise: lane 0 of the first leaf loses at most its 15 other ones; each
-  // of the at most 15 tree levels above rounds by at most 4 (half of 8).
-  EXPECT_LE(error(sy::accuracy::pairwise), 15 + 15 * 4);
-  // fast: lane 0 loses at most the 1023 other ones of its chunk, plus rounding.
-  EXPECT_LE(error(sy::accuracy::fast), 1023 + 15 * 4);
-  EXPECT_LT(error(sy::accuracy::fast), (exact - naive) / 900);
+  on_every_target([&] {
+    // compensated (the default) recovers every lost unit.
+    EXPECT_EQ(std::abs(double(sy::sum(v, {.backend = GetParam()})) - exact), 0.0);
+    EXPECT_EQ(error(sy::accuracy::compensated), 0.0);
+    // pairwise: lane 0 of the first leaf loses at most its 15 other ones; each
+    // of the at most 15 tree levels above rounds by at most 4 (half of 8).
+    EXPECT_LE(error(sy::accuracy::pairwise), 15 + 15 * 4);
+    // fast: lane 0 loses at most the 1023 other ones of its chunk, plus rounding.
+    EXPECT_LE(error(sy::accuracy::fast), 1023 + 15 * 4);
+    EXPECT_LT(error(sy::accuracy::fast), (exact - naive) / 900);
+  });
+}
+
+// 2^24 then a million ones in float: 2^24 + 1 is the first integer a float
+// cannot hold, so every one added alone rounds away (ties to even). The exact
+// sum, 17'777'216, is even: a float.
+TEST_P(Accuracy, TwoToThe24ThenOnesInFloat) {
+  std::vector<float> v(1'000'001, 1.0f);
+  v[0] = 0x1p24f;
+  ASSERT_EQ(std::accumulate(v.begin(), v.end(), 0.0f), 0x1p24f);
+  const double exact = 16'777'216.0 + 1'000'000.0;
+  auto error = [&](sy::accuracy a) {
+    return std::abs(double(sy::sum(v, {.backend = GetParam(), .accuracy = a})) - exact);
+  };
+  on_every_target([&] {
+    EXPECT_EQ(error(sy::accuracy::compensated), 0.0);
+    // pairwise: lane 0 of the first leaf loses its 15 other ones; each of
+    // the at most 15 tree levels above rounds by at most 1 (half of 2).
+    EXPECT_LE(error(sy::accuracy::pairwise), 15 + 15);
+    EXPECT_LE(error(sy::accuracy::fast), 1023 + 15);
+  });
 }
 
 // The same in double, with 1e16 (spacing 2).
@@ -44,20 +85,28 @@ TEST_P(Accuracy, BigThenManyOnesInDouble) {
   std::vector<double> v(1'000'001, 1.0);
   v[0] = 1e16;
   ASSERT_EQ(std::accumulate(v.begin(), v.end(), 0.0), 1e16);
-  const auto got = sy::sum(v, {.backend = GetParam(), .accuracy = sy::accuracy::compensated});
-  EXPECT_EQ(got, 1e16 + 1e6);
+  on_every_target([&] { EXPECT_EQ(sy::sum(v, {.backend = GetParam()}), 1e16 + 1e6); });
 }
 
 // Catastrophic cancellation: big terms that cancel exactly around small ones.
-// Only compensated summation keeps the small ones.
+// Only compensated summation keeps the small ones; pairwise loses them in
+// the leaves (1e7 + 0.25 rounds to 1e7 in float), which the last check shows
+// the input does.
 TEST_P(Accuracy, CancellationKeepsTheSmallTerms) {
   std::vector<float> v;
+  std::vector<double> d;
   for (int i = 0; i < 100'000; ++i) {
-    v.push_back(1e7f);
-    v.push_back(0.25f);
-    v.push_back(-1e7f);
+    for (const float x : {1e7f, 0.25f, -1e7f}) {
+      v.push_back(x);
+      d.push_back(x);
+    }
   }
-  EXPECT_EQ(sy::sum(v, {.backend = GetParam(), .accuracy = sy::accuracy::compensated}), 25'000.0f);
+  on_every_target([&] {
+    EXPECT_EQ(sy::sum(v, {.backend = GetParam()}), 25'000.0f);
+    EXPECT_EQ(sy::dot(v, std::vector<float>(v.size(), 1.0f), {.backend = GetParam()}), 25'000.0f);
+    EXPECT_EQ(sy::sum(d, {.backend = GetParam()}), 25'000.0);
+    EXPECT_NE(sy::sum(v, {.backend = GetParam(), .accuracy = sy::accuracy::pairwise}), 25'000.0f);
+  });
 }
 
 TEST(Accuracy, DefaultIsCompensated) {

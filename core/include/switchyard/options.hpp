@@ -20,12 +20,16 @@ enum class backend : std::uint8_t { automatic, serial, simd, threads, processes,
 /// - fast: one running sum per lane; error grows with n / 64.
 /// - pairwise: lane sums of 16-row leaves combined in a binary tree; error
 ///   grows with log2(n).
-/// - compensated: Neumaier summation per lane; error about 2 ulp of the
-///   result plus n * eps^2 * sum |x|.
+/// - compensated: error about 2 ulp of the result plus n * eps^2 * sum |x|.
+///   double: Neumaier summation per lane. float: each term (element or
+///   product, exact in double) summed in double lanes, whose extra 29 bits
+///   are the compensation: about 1 ulp plus 2^-42 * sum |x|, and cheaper.
+///   (The cuda backend runs Neumaier per thread in the element type.)
 enum class accuracy : std::uint8_t { fast, pairwise, compensated };
 
-/// The default accuracy: the most accurate mode that costs at most 5% at
-/// memory-bound sizes on the machines measured (docs/PERF.md, "accuracy").
+/// The default accuracy: the most accurate mode, chosen for what it costs
+/// where memory is the limit (docs/PERF.md, "The default accuracy in double
+/// lanes"). One mode on every machine, so that results do not depend on it.
 inline constexpr accuracy default_accuracy = accuracy::compensated;
 
 /// Options for every reduction; designated initializers read well:
