@@ -6,7 +6,9 @@
 #define SWITCHYARD_KERNELS_SIMD_COUNT_INL_H_
 #endif
 
+#include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #include <hwy/highway.h>
@@ -16,20 +18,35 @@ HWY_BEFORE_NAMESPACE();
 namespace switchyard::kernels::simd::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+/// Counts in integer lanes: a true comparison is an all-ones lane, -1, so
+/// subtracting the mask adds one. Three vector operations per vector, where
+/// CountTrue's mask extraction and popcount cost five with two scalar.
+/// Lanes are flushed before they could overflow.
 template <class T, class Cmp>
 std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, Cmp cmp) {
   const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  using L = hn::TFromD<decltype(di)>;
   const std::size_t N = hn::Lanes(d);
   const auto value = hn::Set(d, pred.value);
-  std::size_t k0 = 0;
-  std::size_t k1 = 0;
+  // Rows of 2 vectors a lane can count before it wraps (uint8: 127).
+  const std::size_t rows_per_flush = std::size_t{std::numeric_limits<L>::max()};
+  std::size_t total = 0;
   std::size_t i = 0;
-  for (; i + 2 * N <= n; i += 2 * N) {
-    k0 += hn::CountTrue(d, cmp(hn::LoadU(d, p + i), value));
-    k1 += hn::CountTrue(d, cmp(hn::LoadU(d, p + i + N), value));
+  while (i + 2 * N <= n) {
+    auto k0 = hn::Zero(di);
+    auto k1 = hn::Zero(di);
+    const std::size_t rows = std::min(rows_per_flush, (n - i) / (2 * N));
+    for (std::size_t r = 0; r < rows; ++r, i += 2 * N) {
+      k0 = hn::Sub(k0, hn::BitCast(di, hn::VecFromMask(d, cmp(hn::LoadU(d, p + i), value))));
+      k1 = hn::Sub(k1, hn::BitCast(di, hn::VecFromMask(d, cmp(hn::LoadU(d, p + i + N), value))));
+    }
+    alignas(64) L lanes[hn::MaxLanes(di)];
+    hn::Store(hn::Add(k0, k1), di, lanes);
+    for (std::size_t j = 0; j < N; ++j) total += static_cast<std::size_t>(static_cast<std::make_unsigned_t<L>>(lanes[j]));
   }
-  for (; i < n; ++i) k0 += pred(p[i]) ? 1 : 0;
-  return k0 + k1;
+  for (; i < n; ++i) total += pred(p[i]) ? 1 : 0;
+  return total;
 }
 
 template <class T>

@@ -147,6 +147,13 @@ TEST_P(Edges, IntegerExtremesDoNotOverflow) {
   const std::vector<std::uint8_t> bytes(1 << 20, 255);
   EXPECT_EQ(sy::sum(bytes, opts()), std::int64_t{255} << 20);
   EXPECT_EQ(sy::dot(bytes, bytes, opts()), std::int64_t{255 * 255} << 20);
+  // Counts far past what one 8-bit lane holds (the SIMD count flushes its
+  // lanes before they wrap), all true and all false, over an odd length.
+  const std::vector<std::uint8_t> many(1'000'003, 200);
+  EXPECT_EQ(sy::count_if(many, sy::gt(std::uint8_t{0}), opts()), 1'000'003u);
+  EXPECT_EQ(sy::count_if(many, sy::eq(std::uint8_t{200}), opts()), 1'000'003u);
+  EXPECT_EQ(sy::count_if(many, sy::lt(std::uint8_t{200}), opts()), 0u);
+  EXPECT_EQ(sy::count_if(std::vector<float>(1'000'003, 1.0f), sy::ge(1.0f), opts()), 1'000'003u);
 }
 
 TEST_P(Edges, NormDoesNotOverflowOrUnderflow) {
