@@ -10,12 +10,14 @@
 // - fast: one running sum per lane over the chunk;
 //   compensated: a Neumaier (sum, compensation) pair per lane, except over
 //   float: there each term (element or product, exact in double) joins a
-//   plain running sum in double lanes, L = 32, whose 29 bits beyond float's
-//   are the compensation (see widened() below);
+//   plain running sum in double lanes, L = 32, folded as fast folds; the
+//   29 bits double has beyond float are the compensation (widened() below);
 //   pairwise: leaves of 16 rows summed per lane, leaves merged in the fixed
 //   binary-counter tree (left + right, lane by lane);
 // - the L lanes fold in a fixed tree (lane j with lane j + w, for
-//   w = L/2, ..., 1) with Neumaier's combine.
+//   w = L/2, ..., 1): with Neumaier's combine, except in fast, where a plain
+//   add is what the mode promises and the combine's error terms were half
+//   of a short sum's cost.
 //
 // 256 bytes: on AVX-512 that is 4 accumulators, on AVX2 8, enough to hide the
 // 4-cycle add latency on two ports at L1/L2 speeds (see docs/PERF.md).
@@ -55,8 +57,8 @@ SWITCHYARD_HOST_DEVICE constexpr void neumaier_add(A& s, A& c, A x) noexcept {
 
 /// Whether a chunk of T in `mode` is summed in double lanes: float in the
 /// compensated mode. A lane then adds at most 65536 / 32 = 2048 terms, each
-/// exact in double (a float, or the product of two), so the chunk's error is
-/// below 2^-42 of the sum of magnitudes, where Neumaier in float lanes leaves
+/// exact in double (a float, or the product of two), and the fold 5 more, so
+/// the chunk's error is below 2^-42 of the sum of magnitudes, where Neumaier in float lanes leaves
 /// about 2^-35; and it costs a widening and an add per term instead of
 /// Neumaier's ten operations, which did not keep up with memory on Zen 3 or
 /// Zen 5 (docs/PERF.md, "The default accuracy in double lanes").
@@ -101,6 +103,15 @@ sum_partial<A> fold_lanes(A* s, A* c, std::size_t width = lanes<A> / 2) noexcept
     }
   }
   return {s[0], c[0]};
+}
+
+/// fast's fold: the same tree with plain adds, in place.
+template <class A>
+sum_partial<A> fold_lanes_plain(A* s, std::size_t width = lanes<A> / 2) noexcept {
+  for (std::size_t w = width; w >= 1; w /= 2) {
+    for (std::size_t j = 0; j < w; ++j) s[j] = s[j] + s[j + w];
+  }
+  return {s[0], A(0)};
 }
 
 /// The pairwise leaf stack: push a leaf's L lane sums, merging equal-sized

@@ -41,6 +41,7 @@ sum_partial<A> layout_sum(std::size_t n, accuracy mode, Load load) {
     }
   } else {
     for (std::size_t i = 0; i < n; i += L) row(s, i);
+    return fold_lanes_plain(s);
   }
   return fold_lanes(s, c);
 }

@@ -104,6 +104,18 @@ HWY_INLINE kernels::sum_partial<A> FoldLanes(D d, A* s, A* c) {
   return kernels::fold_lanes(s, c, w);
 }
 
+/// fast's fold (kernels::fold_lanes_plain): the levels at least a vector
+/// wide between the K accumulators in registers, the rest in memory.
+template <class D, std::size_t K, class A = hn::TFromD<D>>
+HWY_INLINE kernels::sum_partial<A> FoldLanesPlain(D d, hn::Vec<D> (&s)[K]) {
+  for (std::size_t k = K / 2; k >= 1; k /= 2) {
+    for (std::size_t j = 0; j < k; ++j) s[j] = hn::Add(s[j], s[j + k]);
+  }
+  alignas(64) A lane_s[hn::MaxLanes(d)];
+  hn::Store(s[0], d, lane_s);
+  return kernels::fold_lanes_plain(lane_s, hn::MaxLanes(d) / 2);
+}
+
 /// Sums x(i) for i in [0, n) in the fixed lane layout; A is the accumulator
 /// type, In the element type read.
 template <class A, class In, template <class> class X>
@@ -172,6 +184,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     if (full < n) {
       for (std::size_t k = 0; k < K; ++k) s[k] = hn::Add(s[k], tail(d, k * N));
     }
+    return FoldLanesPlain(d, s);
   }
   for (std::size_t k = 0; k < K; ++k) {
     hn::Store(s[k], d, lane_s + k * N);
