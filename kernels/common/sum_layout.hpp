@@ -58,10 +58,11 @@ SWITCHYARD_HOST_DEVICE constexpr void neumaier_add(A& s, A& c, A x) noexcept {
 /// Whether a chunk of T in `mode` is summed in double lanes: float in the
 /// compensated mode. A lane then adds at most 65536 / 32 = 2048 terms, each
 /// exact in double (a float, or the product of two), and the fold 5 more, so
-/// the chunk's error is below 2^-42 of the sum of magnitudes, where Neumaier in float lanes leaves
-/// about 2^-35; and it costs a widening and an add per term instead of
-/// Neumaier's ten operations, which did not keep up with memory on Zen 3 or
-/// Zen 5 (docs/PERF.md, "The default accuracy in double lanes").
+/// the chunk's error is below 2^-42 of the sum of magnitudes, where Neumaier
+/// in float lanes leaves about 2^-35; and it costs a widening and an add per
+/// term instead of Neumaier's ten operations, which did not keep up with
+/// memory on Zen 3 or Zen 5 (docs/PERF.md, "The default accuracy in double
+/// lanes").
 template <class T>
 constexpr bool widened(accuracy mode) noexcept {
   return std::is_same_v<T, float> && mode == accuracy::compensated;
