@@ -4,8 +4,6 @@
 // SIMD target compiled in.
 #include <gtest/gtest.h>
 
-#include <hwy/targets.h>
-
 #include <cmath>
 #include <functional>
 #include <numeric>
@@ -14,6 +12,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "support/backends.hpp"
+#include "support/simd_targets.hpp"
 
 namespace sy = switchyard;
 namespace st = switchyard::testing;
@@ -26,12 +25,7 @@ class Accuracy : public st::backend_suite {
   /// here (simd, threads), else once.
   void on_every_target(const std::function<void()>& check) {
     if (GetParam() != sy::backend::simd && GetParam() != sy::backend::threads) return check();
-    for (const auto target : hwy::SupportedAndGeneratedTargets()) {
-      SCOPED_TRACE(hwy::TargetName(target));
-      hwy::SetSupportedTargetsForTest(target);
-      check();
-    }
-    hwy::SetSupportedTargetsForTest(0);
+    st::on_every_simd_target([&](auto) { check(); });
   }
 };
 
