@@ -13,6 +13,7 @@
 #include <switchyard/detail/tree_reduce.hpp>
 
 #include "core/src/compute_backend.hpp"
+#include "core/src/one_chunk.hpp"
 #include "kernels/common/chunk_kernel.hpp"
 #include "kernels/common/chunking.hpp"
 
@@ -25,6 +26,12 @@ class chunked_backend : public detail::compute_backend {
     return detail::guarded([&] {
       kernels::with_types(r, [&]<class T, class P>() { *static_cast<P*>(partial) = reduce_as<T, P>(r, p); });
     });
+  }
+
+  /// A call of one chunk has nothing to split or schedule: every chunked
+  /// backend runs it on the caller's thread.
+  const detail::one_chunk_calls* one_chunk() const noexcept override {
+    return &detail::one_chunk_calls_of<KernelSet>();
   }
 
   /// In order, on the caller's thread; the threads backend spreads them.

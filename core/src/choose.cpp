@@ -19,7 +19,7 @@ using dispatch::model_state;
 
 std::string name_of(backend b) { return std::string(to_string(b)); }
 
-void check_enums(const engine_state& e, const call& c) {
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_enums(const engine_state& e, const call& c) {
   if (c.opts.accuracy > accuracy::compensated) {
     throw error(errc::invalid_argument,
                 "options.accuracy holds " + std::to_string(static_cast<int>(c.opts.accuracy)) +
@@ -30,16 +30,24 @@ void check_enums(const engine_state& e, const call& c) {
                                             std::to_string(static_cast<int>(c.opts.backend)) +
                                             " is not a switchyard::backend; use one of the enum's names");
   }
-  if (c.where > memory::device) {
-    throw error(errc::invalid_argument, "the call's data location holds " + std::to_string(static_cast<int>(c.where)) +
-                                            ", which is not a place switchyard knows");
+  throw error(errc::invalid_argument, "the call's data location holds " + std::to_string(static_cast<int>(c.where)) +
+                                          ", which is not a place switchyard knows");
+}
+
+// Inline, with the refusals out of line: every call passes here.
+void check_enums(const engine_state& e, const call& c) {
+  if (c.opts.accuracy > accuracy::compensated || (c.opts.backend != backend::automatic && !e.knows(c.opts.backend)) ||
+      c.where > memory::device) [[unlikely]] {
+    refuse_enums(e, c);
   }
 }
 
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_unavailable(backend b, const backend_status& s) {
+  throw error(errc::backend_unavailable, "backend " + name_of(b) + " cannot run here: " + s.reason);
+}
+
 void require_available(const engine_state& e, backend b) {
-  if (const backend_status& s = e.status(b); !s.available) {
-    throw error(errc::backend_unavailable, "backend " + name_of(b) + " cannot run here: " + s.reason);
-  }
+  if (const backend_status& s = e.status(b); !s.available) [[unlikely]] refuse_unavailable(b, s);
 }
 
 dispatch::query query_of(const engine_state& e, const call& c) {

@@ -6,6 +6,7 @@
 // pieces run; the kernels it runs on each piece live in kernels/.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -59,6 +60,14 @@ status guarded(F&& f) noexcept {
 
 class compute_backend;
 
+/// A built-in call of at most one chunk (1 <= c.n <= kernels::chunk_elements)
+/// run whole on the caller's thread, its result written to `result`; false,
+/// writing nothing, where the op needs another pass (norm2 of doubles that
+/// must rescale), which the backend's reduce() then runs.
+using whole_call = bool (*)(const call& c, void* result);
+/// A whole_call for every built-in op (first index) and element type.
+using one_chunk_calls = std::array<std::array<whole_call, 5>, 10>;
+
 /// What the engine lends a backend for one call.
 struct placement {
   memory where = memory::host;  ///< where the call's data lives
@@ -95,6 +104,11 @@ class compute_backend {
   /// tree and writes the whole input's partial (kernels::with_partial's type
   /// for r) to `partial`. r.n is at least 1.
   virtual status reduce(const kernels::reduction& r, const placement& p, void* partial) noexcept = 0;
+
+  /// How the backend runs a call that fits in one chunk without reduce()'s
+  /// layers, with the same bits; nullptr where every call goes through
+  /// reduce(). The engine asks once.
+  virtual const one_chunk_calls* one_chunk() const noexcept { return nullptr; }
 
   /// Runs body(i) for every i in [0, count) on at most max_threads threads.
   virtual status run_chunks(std::size_t count, unsigned max_threads,

@@ -38,6 +38,7 @@ engine_state::engine_state(const engine_config& config) {
     slot& s = slot_of(e.id);
     s.entry = &e;
     s.impl = e.make(resolved);
+    s.one_chunk = s.impl->one_chunk();
   }
   // The variable's name is looked up once, here; a call only checks the result.
   if (const char* env = std::getenv("SWITCHYARD_BACKEND")) environment_ = env;

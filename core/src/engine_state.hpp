@@ -39,6 +39,8 @@ class engine_state {
   }
   /// The backend b names (b must be a registry entry's id).
   compute_backend& backend_for(backend b) const noexcept { return *slot_of(b).impl; }
+  /// b's way to run a call of one chunk whole, or nullptr (compute_backend::one_chunk).
+  const one_chunk_calls* one_chunk(backend b) const noexcept { return slot_of(b).one_chunk; }
   /// Whether b can run here; probed once, then one atomic load.
   const backend_status& status(backend b) const {
     const slot& s = slot_of(b);
@@ -61,6 +63,7 @@ class engine_state {
   struct slot {
     const backend_entry* entry = nullptr;
     std::unique_ptr<compute_backend> impl;
+    const one_chunk_calls* one_chunk = nullptr;
     mutable std::once_flag probed;
     mutable std::atomic<bool> ready{false};
     mutable backend_status status;

@@ -18,6 +18,7 @@
 #include "kernels/common/chunking.hpp"
 #include "kernels/common/reduction.hpp"
 #include "dispatch/kernel_key.hpp"
+#include "finish_result.hpp"
 #include "kernels/scalar/reduce_scalar.hpp"
 #include "log_sink.hpp"
 
@@ -88,51 +89,12 @@ kernels::sum_partial<double> scaled_squares(const call& c, int scale) {
 }
 
 template <class T>
-sum_t<T> value_of(const kernels::sum_partial_t<T>& p) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return kernels::finish(p);
-  } else {
-    return p;
-  }
-}
-
-template <class R, class V>
-void put(void* out, V&& v) {
-  if (out != nullptr) *static_cast<R*>(out) = std::forward<V>(v);
-}
-
-template <class T>
 void finish_main(const call& c, partials& ps, void* out) {
-  ps.next = pass::done;
-  switch (c.op) {
-    case op::sum:
-    case op::dot:
-    case op::sum_of_squares: return put<sum_t<T>>(out, value_of<T>(as<kernels::sum_partial_t<T>>(ps.main)));
-    case op::norm2: {
-      const double ss = kernels::finish(as<kernels::sum_partial<double>>(ps.main));
-      // Below 2^-960 the squares of the largest doubles may have been
-      // subnormal; at infinity they overflowed. Both are exact after rescaling.
-      if (std::is_same_v<T, double> && (std::isinf(ss) || ss < 0x1p-960)) {
-        ps.next = pass::bounds;
-        return;
-      }
-      return put<norm_t<T>>(out, static_cast<norm_t<T>>(std::sqrt(ss)));
-    }
-    case op::min: return put<std::optional<T>>(out, as<kernels::extremum<T>>(ps.main).value);
-    case op::max: return put<std::optional<T>>(out, as<kernels::extremum<T>>(ps.main).value);
-    case op::argmin:
-    case op::argmax: {
-      const auto e = as<kernels::extremum<T>>(ps.main);
-      return put<std::optional<indexed<T>>>(out, indexed<T>{e.value, e.index});
-    }
-    case op::minmax: {
-      const auto b = as<kernels::bounds<T>>(ps.main);
-      return put<std::optional<min_max<T>>>(out, min_max<T>{b.min, b.max});
-    }
-    case op::count_if: return put<std::size_t>(out, as<std::size_t>(ps.main));
-    case op::transform_reduce: break;
-  }
-  kernel_op(c, pass::main);  // throws: not a built-in op
+  if (c.op > op::count_if) throw_not_builtin(c.op);
+  const bool done = with_builtin_op(c.op, [&]<op O>() {
+    return finish_result<O, T>(as<main_partial_t<O, T>>(ps.main), out);
+  });
+  ps.next = done ? pass::done : pass::bounds;
 }
 
 /// norm2 of doubles after the bounds pass: rescale by the largest |x| when it

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <switchyard/element.hpp>
 #include <switchyard/options.hpp>
@@ -38,21 +39,29 @@ decltype(auto) with_element(element_kind k, F&& f) {
   return f(std::uint8_t{});
 }
 
-/// The partial one chunk of `op` over T yields (the same types every backend
-/// combines).
+/// The partial one chunk of kernel op K over T yields (the same types every
+/// backend combines).
+template <op_kind K, class T>
+using partial_t = std::conditional_t<
+    K == op_kind::sum_of_squares_wide, sum_partial<double>,
+    std::conditional_t<K == op_kind::argmin || K == op_kind::argmax, extremum<T>,
+                       std::conditional_t<K == op_kind::minmax, bounds<T>,
+                                          std::conditional_t<K == op_kind::count, std::size_t, sum_partial_t<T>>>>>;
+
+/// Calls f(P{}) with partial_t<op, T> for an op known only at run time.
 template <class T, class F>
 decltype(auto) with_partial(op_kind op, F&& f) {
   switch (op) {
-    case op_kind::sum:
-    case op_kind::dot:
-    case op_kind::sum_of_squares: return f(kernels::sum_partial_t<T>{});
-    case op_kind::sum_of_squares_wide: return f(kernels::sum_partial<double>{});
-    case op_kind::argmin:
-    case op_kind::argmax: return f(kernels::extremum<T>{});
-    case op_kind::minmax: return f(kernels::bounds<T>{});
+    case op_kind::sum: return f(partial_t<op_kind::sum, T>{});
+    case op_kind::dot: return f(partial_t<op_kind::dot, T>{});
+    case op_kind::sum_of_squares: return f(partial_t<op_kind::sum_of_squares, T>{});
+    case op_kind::sum_of_squares_wide: return f(partial_t<op_kind::sum_of_squares_wide, T>{});
+    case op_kind::argmin: return f(partial_t<op_kind::argmin, T>{});
+    case op_kind::argmax: return f(partial_t<op_kind::argmax, T>{});
+    case op_kind::minmax: return f(partial_t<op_kind::minmax, T>{});
     case op_kind::count: break;
   }
-  return f(std::size_t{});
+  return f(partial_t<op_kind::count, T>{});
 }
 
 /// One built-in reduction, described so that any backend can run it.

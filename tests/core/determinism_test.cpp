@@ -1,14 +1,18 @@
 // deterministic = true: the same bits from every CPU backend, every thread
-// or worker-process count and every SIMD target compiled in, for every op. The cross-target
+// or worker-process count and every SIMD target compiled in, for every op,
+// and from a small call's whole-call path and the stepwise one. The cross-target
 // check is what makes results reproducible from one machine to another.
 #include <gtest/gtest.h>
 
 #include <hwy/targets.h>
 
 #include <cstring>
+#include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
+#include <switchyard/detail/partial.hpp>
 #include <switchyard/switchyard.hpp>
 
 #include "kernels/simd/reduce_kernels.hpp"
@@ -52,7 +56,8 @@ std::vector<unsigned char> fingerprint(const std::vector<T>& v, const std::vecto
 template <class T>
 void check_backends_and_threads() {
   const bool with_processes = sy::availability(sy::backend::processes).available;
-  for (std::size_t n : {std::size_t{1}, std::size_t{1000}, (std::size_t{5} << 16) + 3, (std::size_t{1} << 20) + 17}) {
+  for (std::size_t n : {std::size_t{1}, std::size_t{1000}, std::size_t{1} << 16, (std::size_t{5} << 16) + 3,
+                        (std::size_t{1} << 20) + 17}) {
     const auto v = st::random_values<T>(n, n);
     const auto y = st::random_values<T>(n, n + 1);
     for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
@@ -85,6 +90,74 @@ TEST(Determinism, BackendsAndThreadCountsAgreeBitwise) {
   check_backends_and_threads<std::int32_t>();
   check_backends_and_threads<std::int64_t>();
   check_backends_and_threads<std::uint8_t>();
+}
+
+/// run(c)'s result, which a call of one chunk on serial, simd or threads gets
+/// from its whole-call path, against the same call taken step by step
+/// (reduce_partial, then finish: the backend's reduce(), as MPI runs it).
+template <class R>
+void expect_whole_call_as_stepwise(const sy::detail::call& c) {
+  namespace d = sy::detail;
+  R whole{}, stepwise{};
+  d::run(c, &whole);
+  d::partials ps;
+  while (ps.next != d::pass::done) {
+    ps.of_next() = d::reduce_partial(c, ps.next, 0, ps.scale);
+    d::finish(c, ps, &stepwise);
+  }
+  if constexpr (std::is_floating_point_v<R>) {
+    EXPECT_TRUE(same_bits(whole, stepwise)) << sy::to_string(c.op) << ": " << whole << " != " << stepwise;
+  } else {
+    EXPECT_TRUE(whole == stepwise) << sy::to_string(c.op);
+  }
+}
+
+template <class T>
+void check_whole_calls(std::span<const T> v, std::span<const T> y, const sy::options& o) {
+  namespace d = sy::detail;
+  expect_whole_call_as_stepwise<sy::sum_t<T>>(d::describe(sy::op::sum, v, o));
+  expect_whole_call_as_stepwise<sy::sum_t<T>>(d::describe(sy::op::dot, v, o, d::memory::host, y));
+  expect_whole_call_as_stepwise<sy::sum_t<T>>(d::describe(sy::op::sum_of_squares, v, o));
+  expect_whole_call_as_stepwise<sy::norm_t<T>>(d::describe(sy::op::norm2, v, o));
+  expect_whole_call_as_stepwise<std::optional<T>>(d::describe(sy::op::min, v, o));
+  expect_whole_call_as_stepwise<std::optional<T>>(d::describe(sy::op::max, v, o));
+  expect_whole_call_as_stepwise<std::optional<sy::indexed<T>>>(d::describe(sy::op::argmin, v, o));
+  expect_whole_call_as_stepwise<std::optional<sy::indexed<T>>>(d::describe(sy::op::argmax, v, o));
+  expect_whole_call_as_stepwise<std::optional<sy::min_max<T>>>(d::describe(sy::op::minmax, v, o));
+  expect_whole_call_as_stepwise<std::size_t>(d::describe_count(v, sy::gt(T(1)), o));
+}
+
+template <class T>
+void check_whole_calls() {
+  // Tiny, odd, exactly one chunk; and doubles big enough that norm2 must
+  // rescale, which the whole-call path hands back to the stepwise one.
+  for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{1000}, std::size_t{1} << 16}) {
+    const auto v = st::random_values<T>(n, n + 5);
+    const auto y = st::random_values<T>(n, n + 6);
+    for (auto b : {sy::backend::serial, sy::backend::simd, sy::backend::threads}) {
+      for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+        SCOPED_TRACE("n=" + std::to_string(n) + " " + std::string(sy::to_string(b)) + " " +
+                     std::string(sy::to_string(a)));
+        check_whole_calls(std::span<const T>(v), std::span<const T>(y), {.backend = b, .accuracy = a});
+      }
+    }
+  }
+  if constexpr (std::is_same_v<T, double>) {
+    const std::vector<double> huge(5, 1e300), tiny(5, 1e-300);
+    for (auto b : {sy::backend::serial, sy::backend::simd, sy::backend::threads}) {
+      for (const auto& v : {huge, tiny}) {
+        expect_whole_call_as_stepwise<double>(sy::detail::describe(sy::op::norm2, std::span(v), {.backend = b}));
+      }
+    }
+  }
+}
+
+TEST(Determinism, OneChunkCallsGiveTheStepwisePathsBits) {
+  check_whole_calls<float>();
+  check_whole_calls<double>();
+  check_whole_calls<std::int32_t>();
+  check_whole_calls<std::int64_t>();
+  check_whole_calls<std::uint8_t>();
 }
 
 template <class T>
