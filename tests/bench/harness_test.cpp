@@ -154,7 +154,7 @@ TEST(Results, FieldsOfTheWrongTypeReadAsAbsent) {
 }
 
 TEST(Results, OtherDocumentsAreRefused) {
-  EXPECT_THROW(sb::results_view(nlohmann::json::object()), std::runtime_error);
+  EXPECT_THROW(sb::results_view{nlohmann::json::object()}, std::runtime_error);
   EXPECT_THROW(sb::results_view(nlohmann::json{{"format", "switchyard-caps"}}), std::runtime_error);
 }
 

@@ -160,7 +160,13 @@ struct buffer {
 template <class T>
 void check_all(sy::backend b) {
   for (std::size_t n : sizes<T>()) {
-    for (std::size_t offset : {0, 1, 2, 3}) {
+    // Every misalignment where the start's handling shows (small sizes, chunk
+    // boundaries); past a million elements aligned and misaligned by one,
+    // which is what the combine of many chunks can differ by, at half the
+    // time (under the sanitizers these sizes were most of CI's test time).
+    const std::vector<std::size_t> offsets = n < (std::size_t{1} << 20) ? std::vector<std::size_t>{0, 1, 2, 3}
+                                                                         : std::vector<std::size_t>{0, 1};
+    for (std::size_t offset : offsets) {
       for (st::pattern p : st::patterns_for<T>()) {
         SCOPED_TRACE("n=" + std::to_string(n) + " offset=" + std::to_string(offset) + " pattern=" + st::name(p));
         // The buffer starts 64-byte aligned (std::vector's allocation of these
