@@ -106,10 +106,11 @@ sum_partial<A> fold_lanes(A* s, A* c, std::size_t width = lanes<A> / 2) noexcept
   return {s[0], c[0]};
 }
 
-/// fast's fold: the same tree with plain adds, in place.
+/// fast's fold: the same tree with plain adds, in place (the SIMD kernels
+/// fold in registers: kernels/simd/sum-inl.h, FoldLanesPlain).
 template <class A>
-sum_partial<A> fold_lanes_plain(A* s, std::size_t width = lanes<A> / 2) noexcept {
-  for (std::size_t w = width; w >= 1; w /= 2) {
+sum_partial<A> fold_lanes_plain(A* s) noexcept {
+  for (std::size_t w = lanes<A> / 2; w >= 1; w /= 2) {
     for (std::size_t j = 0; j < w; ++j) s[j] = s[j] + s[j + w];
   }
   return {s[0], A(0)};

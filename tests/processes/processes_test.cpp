@@ -168,10 +168,9 @@ TEST_F(Processes, WorkersStoppedFromOutsideWhileIdleAreReplaced) {
 
 // Fault injection: 300 calls while another thread kills a random worker
 // every 3 ms (or slower, on a machine slow to start one) and now and then
-// stops one instead. Every call gives the right
-// answer or fails with worker_failed; none hangs, none gives a wrong answer
-// or another error, and nothing leaks (TearDown). The counts go to stdout
-// for docs/RELIABILITY.md.
+// stops one instead. Every call gives the right answer or fails with
+// worker_failed; none hangs, none gives a wrong answer or another error, and
+// nothing leaks (TearDown). The counts go to stdout for docs/RELIABILITY.md.
 TEST_F(Processes, ThreeHundredCallsUnderAKillAndStopStorm) {
   sy::engine e({.max_threads = 2, .worker_stall_timeout = std::chrono::milliseconds(100)});
   const sy::options on_e{.backend = sy::backend::processes, .engine = &e};
