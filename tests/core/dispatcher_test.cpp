@@ -447,12 +447,20 @@ TEST(Drift, AKernelThatKeepsMissingItsPredictionIsMeasuredAgain) {
   EXPECT_NE(m.source.find("re-measured"), std::string::npos) << m.source;
   ASSERT_FALSE(warnings.lines().empty());
   EXPECT_NE(warnings.lines()[0].find("measured again"), std::string::npos) << warnings.lines()[0];
-  // An entry the model predicts well is left alone.
-  const double gbs = m.p.simd[k].gbs;
-  for (unsigned i = 0; i < dp::dispatcher::drift_sample_every * (dp::dispatcher::drift_limit + 2); ++i) {
-    ASSERT_EQ(sy::sum(v, {.engine = &e}), float(1 << 18));
+  // An entry the model predicts well is left alone: one round of calls with
+  // no re-measure in three. A load that shifts by more than 1.5x for eight
+  // samples in a row (CI's tsan stage, beside the threads suite) rightly
+  // re-measures; a dispatcher that re-measured what it predicts well would
+  // do so every round.
+  int rounds_left_alone = 0;
+  for (int round = 0; round < 3 && rounds_left_alone == 0; ++round) {
+    const double gbs = e.state().dispatch().model().p.simd[k].gbs;
+    for (unsigned i = 0; i < dp::dispatcher::drift_sample_every * (dp::dispatcher::drift_limit + 2); ++i) {
+      ASSERT_EQ(sy::sum(v, {.engine = &e}), float(1 << 18));
+    }
+    if (e.state().dispatch().model().p.simd[k].gbs == gbs) ++rounds_left_alone;
   }
-  EXPECT_EQ(e.state().dispatch().model().p.simd[k].gbs, gbs);
+  EXPECT_EQ(rounds_left_alone, 1) << "re-measured in each of three rounds: " << e.state().dispatch().model().source;
 }
 
 TEST(Drift, CallsFromManyThreadsWhileItReMeasures) {
