@@ -191,6 +191,16 @@ void register_accuracy(const sizes& z) {
         })->UseRealTime();
       }
     }
+    // One thread's limits for fast and for the default's widening.
+    const std::string peer = std::string("accuracy_") + where + "_" + size_name(bytes) + "/handwritten_";
+    benchmark::RegisterBenchmark((peer + "fast").c_str(), [=](benchmark::State& s) {
+      run(s, bytes, [](const auto& v) { return sb::handwritten_sum(v.data(), v.size()); });
+      s.SetLabel(sb::handwritten_sum_isa());
+    })->UseRealTime();
+    benchmark::RegisterBenchmark((peer + "widened").c_str(), [=](benchmark::State& s) {
+      run(s, bytes, [](const auto& v) { return sb::handwritten_widened_sum(v.data(), v.size()); });
+      s.SetLabel(sb::handwritten_sum_isa());
+    })->UseRealTime();
   }
 }
 

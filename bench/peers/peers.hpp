@@ -19,6 +19,9 @@ float read_loop_threads(const float* p, std::size_t n, unsigned threads);
 /// Eight vector accumulators written by hand, for AVX-512 or AVX2 (target
 /// attributes, chosen at run time): the machine's practical limit.
 float handwritten_sum(const float* p, std::size_t n);
+/// The same floats summed in double lanes (each widened, then added; eight
+/// accumulators): the practical limit of the default accuracy's float sum.
+double handwritten_widened_sum(const float* p, std::size_t n);
 /// "avx512", "avx2" or "scalar": the loop handwritten_sum runs here.
 const char* handwritten_sum_isa();
 /// The same on `threads` threads (sum_in_shares).
