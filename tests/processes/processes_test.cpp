@@ -179,25 +179,27 @@ TEST_F(Processes, ThreeHundredCallsUnderAKillAndStopStorm) {
   const float want = sy::sum(copy, on_threads);
   // The storm's pace follows this machine's worker restart (fork, exec and,
   // under the sanitizers, their runtime's own start): a kill every 3 ms, or
-  // every restart where one takes longer, timed as the call after a kill. On
-  // a Zen 5 guest whose fork takes 1.8 ms, ThreadSanitizer's workers never
-  // lived long enough at 3 ms for one of the 300 calls to finish. A
-  // replacement that misses the 100 ms readiness limit on a loaded machine
-  // (CI's tsan stage, beside a 4 GiB send) fails its call with worker_failed
-  // like any in the storm; the timing waits for the first call that works.
-  ASSERT_EQ(sy::sum(copy, on_e), want);  // starts the workers
+  // every restart where one takes longer, timed from a kill to the first call
+  // that works. On a Zen 5 guest whose fork takes 1.8 ms, ThreadSanitizer's
+  // workers never lived long enough at 3 ms for one of the 300 calls to
+  // finish. A worker that misses the 100 ms readiness limit (TSan's workers from a
+  // fresh clone, their pages not yet cached; a loaded CI guest) fails its
+  // call with worker_failed like any in the storm: the set-up waits for the
+  // first call that works, at most 20, and takes no other error.
+  const auto until_one_works = [&](const auto& v) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      try {
+        return sy::sum(v, on_e) == want;
+      } catch (const sy::error& err) {
+        if (err.code() != sy::errc::worker_failed) throw;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(until_one_works(copy)) << "starting the workers: a wrong sum, or 20 calls failed with worker_failed";
   kill(hooks::worker_pids(e).front(), SIGKILL);
   const auto restart_begins = std::chrono::steady_clock::now();
-  bool restarted = false;
-  for (int attempt = 0; attempt < 20 && !restarted; ++attempt) {
-    try {
-      ASSERT_EQ(sy::sum(copy, on_e), want);  // finds the worker dead: fails, or runs in its replacement
-      restarted = true;
-    } catch (const sy::error& err) {
-      ASSERT_EQ(err.code(), sy::errc::worker_failed) << err.what();
-    }
-  }
-  ASSERT_TRUE(restarted) << "20 calls after one kill all failed with worker_failed";
+  ASSERT_TRUE(until_one_works(copy)) << "after one kill: a wrong sum, or 20 calls failed with worker_failed";
   const auto pace = std::max<std::chrono::steady_clock::duration>(std::chrono::milliseconds(3),
                                                                   std::chrono::steady_clock::now() - restart_begins);
   std::atomic<bool> done{false};
@@ -238,8 +240,9 @@ TEST_F(Processes, ThreeHundredCallsUnderAKillAndStopStorm) {
   EXPECT_EQ(other, 0) << "a wrong answer or an error other than worker_failed";
   EXPECT_GT(right, 0);
   EXPECT_GT(kills.load(), 0);
-  // After the storm the engine still works.
-  EXPECT_EQ(sy::sum(a, on_e), want);
+  // After the storm the engine still works (a worker the storm left stopped
+  // may fail the first call, as in the storm).
+  EXPECT_TRUE(until_one_works(a)) << "after the storm: a wrong sum, or 20 calls failed with worker_failed";
 }
 
 TEST(EngineConfig, AStallTimeoutThatIsNotPositiveIsAnInvalidArgument) {
