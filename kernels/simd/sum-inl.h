@@ -43,6 +43,10 @@ struct Plain {
   const In* a;
   template <class D>
   HWY_INLINE hn::Vec<D> operator()(D d, std::size_t i) const { return LoadAs(d, a + i); }
+  template <class D>
+  HWY_INLINE hn::Vec<D> FusedAdd(D d, hn::Vec<D> acc, std::size_t i) const {
+    return hn::MulAdd(LoadAs(d, a + i), hn::Set(d, hn::TFromD<D>(1)), acc);
+  }
   Plain Rebased(const In* pa, const In*) const { return {pa}; }
   static constexpr int kInputs = 1;
   const In* b = nullptr;
@@ -55,6 +59,11 @@ struct Squares {
   HWY_INLINE hn::Vec<D> operator()(D d, std::size_t i) const {
     const auto v = LoadAs(d, a + i);
     return hn::Mul(v, v);
+  }
+  template <class D>
+  HWY_INLINE hn::Vec<D> FusedAdd(D d, hn::Vec<D> acc, std::size_t i) const {
+    const auto v = LoadAs(d, a + i);
+    return hn::MulAdd(v, v, acc);
   }
   Squares Rebased(const In* pa, const In*) const { return {pa}; }
   static constexpr int kInputs = 1;
@@ -69,6 +78,10 @@ struct Products {
   HWY_INLINE hn::Vec<D> operator()(D d, std::size_t i) const {
     return hn::Mul(LoadAs(d, a + i), LoadAs(d, b + i));
   }
+  template <class D>
+  HWY_INLINE hn::Vec<D> FusedAdd(D d, hn::Vec<D> acc, std::size_t i) const {
+    return hn::MulAdd(LoadAs(d, a + i), LoadAs(d, b + i), acc);
+  }
   Products Rebased(const In* pa, const In* pb) const { return {pa, pb}; }
   static constexpr int kInputs = 2;
 };
@@ -81,6 +94,23 @@ HWY_INLINE void NeumaierAdd(V& s, V& c, V x) {
   const V e = hn::IfThenElse(s_bigger, hn::Add(hn::Sub(s, t), x), hn::Add(hn::Sub(x, t), s));
   c = hn::Add(c, e);
   s = t;
+}
+
+/// acc + x(d, i), lane by lane. Where every term is exact in A (float
+/// input in double lanes: an element, or the product of two, has at most
+/// 48 significant bits) the multiply-add rounds once, as the add does, so it
+/// gives the same bits (the determinism suite compares every target with the
+/// scalar kernel's adds); and it runs on the FMA pipes, leaving the add pipes
+/// to the widening conversions, which shared them: on Zen 5 the default
+/// float sum in L2 went from 2.2x to 1.9-2.0x fast's time (docs/PERF.md,
+/// "The widening's adds on the FMA pipes").
+template <class A, class In, class X, class D>
+HWY_INLINE hn::Vec<D> AddTerm(D d, hn::Vec<D> acc, const X& x, std::size_t i) {
+  if constexpr (std::is_same_v<A, double> && std::is_same_v<In, float>) {
+    return x.FusedAdd(d, acc, i);
+  } else {
+    return hn::Add(acc, x(d, i));
+  }
 }
 
 /// kernels::fold_lanes with the levels at least a vector wide done in
@@ -175,10 +205,10 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       const std::size_t end = std::min(n, leaf + leaf_rows * L);
       std::size_t i = leaf;
       for (; i + L <= end; i += L) {
-        for (std::size_t k = 0; k < K; ++k) t[k] = hn::Add(t[k], x(d, i + k * N));
+        for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], x, i + k * N);
       }
       if (i < end) {
-        for (std::size_t k = 0; k < K; ++k) t[k] = hn::Add(t[k], tail(d, k * N));
+        for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], tail, k * N);
       }
       for (std::size_t k = 0; k < K; ++k) hn::Store(t[k], d, lane_s + k * N);
       stack.push(lane_s);
@@ -196,10 +226,10 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     }
   } else {
     for (std::size_t i = 0; i < full; i += L) {
-      for (std::size_t k = 0; k < K; ++k) s[k] = hn::Add(s[k], x(d, i + k * N));
+      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
     }
     if (full < n) {
-      for (std::size_t k = 0; k < K; ++k) s[k] = hn::Add(s[k], tail(d, k * N));
+      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], tail, k * N);
     }
     return FoldLanesPlain(d, s);
   }
