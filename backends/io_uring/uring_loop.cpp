@@ -7,6 +7,7 @@
 // could not be sent (3).
 #include "backends/io_uring/uring_loop.hpp"
 
+#include "backends/io_uring/multishot_accepts.hpp"
 #include "backends/io_uring/provided_buffers.hpp"
 
 #include <switchyard/io/detail/timer_queue.hpp>
@@ -20,8 +21,6 @@
 #include <chrono>
 #include <cstring>
 #include <algorithm>
-#include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -90,13 +89,12 @@ __kernel_timespec to_timespec(std::chrono::nanoseconds d) {
   return {ns / 1'000'000'000, ns % 1'000'000'000};
 }
 
-class uring_loop final : public io::detail::loop {
+class uring_loop final : public io::detail::loop, private multishot_accepts::owner {
  public:
   explicit uring_loop(::io_uring ring) : loop(0), ring_(ring) {}
   ~uring_loop() override {
     if (wake_armed_) cancel_internal(tag_wake);
-    for (auto& [fd, a] : acceptors_) retire(*a);
-    acceptors_.clear();
+    accepts_.retire_all();
     // Drain every internal request, so that no buffer of ours is written after.
     while (internal_ > 0) reap();
     buffers_.reset();  // the kernel lets go of them before their memory goes
@@ -104,7 +102,7 @@ class uring_loop final : public io::detail::loop {
   }
 
   void begin(op_record& rec, const op_request& r) override {
-    if (r.kind == op_kind::accept && r.timeout.count() == 0 && multishot_accept_) return start_accept(rec, r.fd);
+    if (r.kind == op_kind::accept && r.timeout.count() == 0 && accepts_.available) return accepts_.take(rec, r.fd);
     // Sleeps are kept here, not as the kernel's timeouts: the kernel finds a
     // timeout to cancel by walking its list of them, and when_all cancelling
     // 20,000 sleepers took 2.7 s. Here a cancel is a lookup; the ring waits
@@ -140,12 +138,7 @@ class uring_loop final : public io::detail::loop {
 
   void cancel(op_record& rec) override {
     if (timers_.remove(rec)) return complete(rec, -ECANCELED);
-    for (auto& [fd, a] : acceptors_) {
-      const auto it = std::find(a->waiters.begin(), a->waiters.end(), &rec);
-      if (it == a->waiters.end()) continue;
-      a->waiters.erase(it);
-      return complete_soon(rec, -ECANCELED);
-    }
+    if (accepts_.cancel(rec)) return;
     ::io_uring_sqe* sqe = sqe_for(1);
     ::io_uring_prep_cancel(sqe, &rec, 0);
     ::io_uring_sqe_set_data64(sqe, tag_internal);
@@ -177,19 +170,12 @@ class uring_loop final : public io::detail::loop {
       int none = -1;
       if (::io_uring_register_files_update(&ring_, static_cast<unsigned>(fd), &none, 1) == 1) fixed_[fd] = false;
     }
-    const auto it = acceptors_.find(fd);
-    if (it == acceptors_.end()) return;
-    try {
-      retire(*it->second);
-    } catch (...) {
-      // No room to cancel: its final completion still retires it.
-    }
-    acceptors_.erase(it);
+    accepts_.forget(fd);
   }
 
   std::string reason_;
-  bool multishot_accept_ = false;
   bool messages_ = false;  // IORING_OP_MSG_RING with IOSQE_CQE_SKIP_SUCCESS (Linux 5.18)
+  void set_multishot_accept(bool has) noexcept { accepts_.available = has; }
 
   /// Registers what this kernel has: a provided buffer ring for receives and
   /// a sparse table of registered files. Says which, for reason_.
@@ -284,92 +270,28 @@ class uring_loop final : public io::detail::loop {
   }
 
 
-  /// One listening socket's multishot accept: connections the kernel has
-  /// accepted that no accept() took yet, and accept()s waiting for one.
-  struct acceptor {
-    int fd = -1;
-    bool armed = false;    // its multishot request is in the kernel
-    bool retired = false;  // the socket is closing: close what still arrives
-    std::deque<int> ready;
-    std::deque<op_record*> waiters;
-  };
-
-  static std::uint64_t tag_of(acceptor* a) { return reinterpret_cast<std::uint64_t>(a) | kind_acceptor; }
-
-  void start_accept(op_record& rec, int fd) {
-    auto& slot = acceptors_[fd];
-    if (!slot) {
-      slot = std::make_unique<acceptor>();
-      slot->fd = fd;
-    }
-    acceptor& a = *slot;
-    if (!a.ready.empty()) {
-      const int got = a.ready.front();
-      a.ready.pop_front();
-      return complete_soon(rec, got);
-    }
-    a.waiters.push_back(&rec);
-    if (!a.armed) arm(a);
+  // multishot_accepts::owner: an acceptor's request carries its address,
+  // tagged kind_acceptor.
+  static std::uint64_t tag_of(multishot_accepts::acceptor* a) {
+    return reinterpret_cast<std::uint64_t>(a) | kind_acceptor;
   }
-
-  void arm(acceptor& a) {
+  void arm(multishot_accepts::acceptor& a) override {
     ::io_uring_sqe* sqe = sqe_for(1);
     ::io_uring_prep_multishot_accept(sqe, a.fd, nullptr, nullptr, SOCK_CLOEXEC);
     ::io_uring_sqe_set_data64(sqe, tag_of(&a));
     use_fixed_file(sqe, op_request{op_kind::accept, a.fd});
     ++internal_;
-    a.armed = true;
   }
-
-  /// The socket is closing: its waiters end cancelled, connections not yet
-  /// taken are closed, and the multishot request is cancelled; the acceptor
-  /// lives on (in retired_) until the kernel's last completion for it.
-  void retire(acceptor& a) {
-    a.retired = true;
-    for (int fd : a.ready) ::close(fd);
-    a.ready.clear();
-    for (op_record* w : a.waiters) complete_soon(*w, -ECANCELED);
-    a.waiters.clear();
-    if (a.armed) cancel_internal(tag_of(&a));
-    for (auto& [fd, owned] : acceptors_) {
-      if (owned.get() == &a) retired_.push_back(std::move(owned));
-    }
-    if (!a.armed) std::erase_if(retired_, [&](const auto& r) { return r.get() == &a; });
-  }
+  void disarm(multishot_accepts::acceptor& a) override { cancel_internal(tag_of(&a)); }
+  void accept_once(op_record& rec, int fd) override { begin(rec, op_request{op_kind::accept, fd}); }
+  void resume(op_record& rec, int result) override { complete(rec, result); }
+  void resume_soon(op_record& rec, int result) override { complete_soon(rec, result); }
 
   void cancel_internal(std::uint64_t target) {
     ::io_uring_sqe* sqe = sqe_for(1);
     ::io_uring_prep_cancel64(sqe, target, 0);
     ::io_uring_sqe_set_data64(sqe, tag_internal);
     ++internal_;
-  }
-
-  /// A completion of acceptor a's multishot accept.
-  void on_accepted(acceptor& a, int res, bool more) {
-    if (!more) {
-      a.armed = false;
-      --internal_;
-    }
-    op_record* taker = nullptr;
-    if (a.retired) {
-      if (res >= 0) ::close(res);
-    } else if (res == -EINVAL && !more && a.ready.empty()) {
-      // This kernel has no multishot accept after all: plain accepts from now on.
-      multishot_accept_ = false;
-      for (op_record* w : a.waiters) begin(*w, op_request{op_kind::accept, a.fd});
-      a.waiters.clear();
-    } else if (!a.waiters.empty()) {
-      taker = a.waiters.front();
-      a.waiters.pop_front();
-    } else if (res >= 0) {
-      a.ready.push_back(res);
-    }
-    if (a.retired && !a.armed) {
-      std::erase_if(retired_, [&](const auto& r) { return r.get() == &a; });
-    } else if (!a.retired && !a.armed && !a.waiters.empty()) {
-      arm(a);
-    }
-    if (taker) complete(*taker, res);
   }
 
   /// An SQE with room for `count` in a row (a linked pair must go in together).
@@ -425,7 +347,8 @@ class uring_loop final : public io::detail::loop {
         --internal_;
         wake_armed_ = false;
       } else if ((data & kind_bits) == kind_acceptor) {
-        on_accepted(*reinterpret_cast<acceptor*>(data & ~kind_bits), res, cqe_more);
+        if (!cqe_more) --internal_;
+        accepts_.on_completion(*reinterpret_cast<multishot_accepts::acceptor*>(data & ~kind_bits), res, cqe_more);
       } else if ((data & kind_bits) == kind_arrival) {
         void* frame = reinterpret_cast<void*>(data & ~kind_bits);
         taking_over(frame);
@@ -445,8 +368,7 @@ class uring_loop final : public io::detail::loop {
   std::size_t internal_ = 0;
   std::unique_ptr<provided_buffers> buffers_;  // null: plain receives
   std::vector<bool> fixed_;                   // by descriptor: registered in the kernel's table
-  std::map<int, std::unique_ptr<acceptor>> acceptors_;  // by listening descriptor
-  std::vector<std::unique_ptr<acceptor>> retired_;      // closed, awaiting their last completion
+  multishot_accepts accepts_{*this};
 };
 
 }  // namespace
@@ -506,7 +428,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
     ::io_uring_queue_exit(&ring);  // the loop did not come to own it
     throw;
   }
-  loop->multishot_accept_ = multishot_accept;
+  loop->set_multishot_accept(multishot_accept);
   loop->messages_ = messages;
   const std::string registered = loop->register_resources();
   std::string features;
