@@ -100,6 +100,22 @@ class fallback_loop final : public io::detail::loop {
     }
   }
 
+  /// The descriptor is about to close: what waits on it ends cancelled, as
+  /// on io_uring (epoll never reports a closed descriptor again, so a waiter
+  /// left here would wait for good). Resumed on the loop's next turn: the
+  /// caller is a coroutine closing it, or a destructor.
+  void forget_fd(int fd) noexcept override {
+    const auto it = waiting_.find(fd);
+    if (it == waiting_.end()) return;
+    const std::vector<waiter> ws = std::move(it->second);
+    waiting_.erase(it);
+    update_interest(fd);  // deregisters it
+    for (const waiter& w : ws) {
+      waiting_on_.erase(w.rec);
+      complete_soon(*w.rec, -ECANCELED);
+    }
+  }
+
   // Found through the indexes, not by a scan: when_all cancelling 20,000
   // sleepers took 1.5 s, quadratic in their number.
   void cancel(op_record& rec) override {

@@ -171,10 +171,12 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
       if (::io_uring_register_files_update(&ring_, static_cast<unsigned>(fd), &none, 1) == 1) fixed_[fd] = false;
     }
     accepts_.forget(fd);
+    if (cancel_by_fd_) cancel_everything_on(fd);
   }
 
   std::string reason_;
   bool messages_ = false;  // IORING_OP_MSG_RING with IOSQE_CQE_SKIP_SUCCESS (Linux 5.18)
+  bool cancel_by_fd_ = false;  // IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL (Linux 5.19)
   void set_multishot_accept(bool has) noexcept { accepts_.available = has; }
 
   /// Registers what this kernel has: a provided buffer ring for receives and
@@ -286,6 +288,22 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
   void accept_once(op_record& rec, int fd) override { begin(rec, op_request{op_kind::accept, fd}); }
   void resume(op_record& rec, int result) override { complete(rec, result); }
   void resume_soon(op_record& rec, int result) override { complete_soon(rec, result); }
+
+  /// What waits on descriptor fd ends cancelled (-ECANCELED): its
+  /// requests hold the file open, so closing the descriptor alone would not
+  /// end them. Submitted now, while fd still names the file the kernel
+  /// matches them by.
+  void cancel_everything_on(int fd) noexcept {
+    try {
+      ::io_uring_sqe* sqe = sqe_for(1);
+      ::io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+      ::io_uring_sqe_set_data64(sqe, tag_internal);
+      ++internal_;
+      submit();
+    } catch (...) {
+      // No room to submit: the requests end when their peers do, as before.
+    }
+  }
 
   void cancel_internal(std::uint64_t target) {
     ::io_uring_sqe* sqe = sqe_for(1);
@@ -410,9 +428,10 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
   for (const auto& [op, name] : needed) {
     if (!::io_uring_opcode_supported(probe, op)) missing += std::string(missing.empty() ? "" : ", ") + "IORING_OP_" + name;
   }
-  // Multishot accept came with Linux 5.19, as IORING_OP_SOCKET did; the probe
-  // lists opcodes, not flags, so the one stands for the other (and an EINVAL
-  // from the kernel turns it off again).
+  // Multishot accept and cancelling by descriptor came with Linux 5.19, as
+  // IORING_OP_SOCKET did; the probe lists opcodes, not flags, so the one
+  // stands for the others (and an EINVAL from the kernel turns multishot off
+  // again; a refused cancel changes nothing).
   const bool multishot_accept = ::io_uring_opcode_supported(probe, IORING_OP_SOCKET);
   const bool messages = ::io_uring_opcode_supported(probe, IORING_OP_MSG_RING) && (params.features & IORING_FEAT_CQE_SKIP);
   ::io_uring_free_probe(probe);
@@ -429,6 +448,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
     throw;
   }
   loop->set_multishot_accept(multishot_accept);
+  loop->cancel_by_fd_ = multishot_accept;  // the same kernel (5.19)
   loop->messages_ = messages;
   const std::string registered = loop->register_resources();
   std::string features;

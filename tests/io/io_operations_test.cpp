@@ -258,6 +258,79 @@ TEST_F(Io, AListenerAcceptsManyConnectionsAndClosingItLeaksNothing) {
   ctx.run(connect_only());
 }
 
+// An accept that loses a race is cancelled and the listener goes on serving;
+// closing a socket ends what waits on it, an accept or a receive, with
+// cancelled_error. (On io_uring the first is the multishot acceptor's cancel,
+// the second its retirement with a waiter and the kernel's cancel by
+// descriptor; on the fallback, the epoll waiters of the closed descriptor.)
+TEST_F(Io, AnAcceptCancelledTakesNoConnectionAndClosingASocketEndsWhatWaitsOnIt) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  const std::uint16_t port = listener.local_port();
+  auto accept_one = [&]() -> task<int> {
+    io::socket peer = co_await listener.accept();
+    std::byte b[1];
+    co_await peer.recv_exact(b);
+    co_return static_cast<int>(b[0]);
+  };
+  auto nap_then = [&](int value, std::chrono::milliseconds nap = 10ms) -> task<int> {
+    co_await io::sleep_for(ctx, nap);
+    co_return value;
+  };
+  auto connect_and_send = [&](std::byte value) -> task<io::socket> {
+    io::socket s = co_await io::socket::connect(ctx, "127.0.0.1", port);
+    std::byte b[1]{value};
+    co_await s.send_all(b);
+    co_return s;
+  };
+  // The error an operation ended with, 0 if none, -1 if it still waits
+  // after 5 s (closing did not end it).
+  auto ended_with = [](task<void> t) -> task<int> {
+    try {
+      co_await std::move(t);
+    } catch (const std::system_error& e) {
+      co_return e.code().value();
+    }
+    co_return 0;
+  };
+  auto error_of = [&](task<void> t) -> task<int> {
+    std::vector<task<int>> race;
+    race.push_back(ended_with(std::move(t)));
+    race.push_back(nap_then(-1, 5s));
+    co_return (co_await io::when_any(std::move(race))).second;
+  };
+  auto closed_after_a_nap = [&](io::socket& s) -> task<void> {
+    co_await io::sleep_for(ctx, 10ms);
+    co_await s.close();
+  };
+  auto body = [&]() -> task<std::string> {
+    std::string seen;
+    for (int round = 0; round < 3; ++round) {
+      std::vector<task<int>> race;
+      race.push_back(accept_one());
+      race.push_back(nap_then(7));
+      const auto [winner, value] = co_await io::when_any(std::move(race));
+      seen += std::to_string(winner) + ":" + std::to_string(value) + " ";
+    }
+    // The cancelled accepts took nothing: the next connection is this one's.
+    auto [got, sent_from] = co_await io::when_all(accept_one(), connect_and_send(std::byte{42}));
+    seen += std::to_string(got) + " ";
+    // A receive waiting on a connection whose other end stays open and silent.
+    auto [server_end, quiet] = co_await io::when_all(listener.accept(), io::socket::connect(ctx, "127.0.0.1", port));
+    auto receive = [&]() -> task<void> {
+      std::byte b[1];
+      (void)co_await quiet.recv(b);
+    };
+    const auto [recv_error, ignored] = co_await io::when_all(error_of(receive()), closed_after_a_nap(quiet));
+    seen += std::to_string(recv_error) + " ";
+    auto accept_nothing = [&]() -> task<void> { (void)co_await listener.accept(); };
+    const auto [accept_error, ignored2] = co_await io::when_all(error_of(accept_nothing()), closed_after_a_nap(listener));
+    seen += std::to_string(accept_error);
+    co_return seen;
+  };
+  EXPECT_EQ(ctx.run(body()), "1:7 1:7 1:7 42 " + std::to_string(ECANCELED) + " " + std::to_string(ECANCELED));
+}
+
 // More receives completing at once than the provided buffer ring holds (64):
 // those the kernel has no buffer for receive into their caller's buffer, and
 // every byte arrives, in order, where it belongs.

@@ -54,7 +54,7 @@ namespace detail {
 /// A descriptor that belongs to an object of one context (a file, a socket):
 /// moved, never copied; closed by close(), or synchronously by the
 /// destructor (and a move onto it) while still open. Either way the loop
-/// hears of it first (loop::forget_fd).
+/// hears of it first (loop::forget_fd), and what waits on it ends.
 class SWITCHYARD_API owned_descriptor {
  public:
   owned_descriptor() noexcept = default;
@@ -65,6 +65,9 @@ class SWITCHYARD_API owned_descriptor {
   owned_descriptor& operator=(const owned_descriptor&) = delete;
   ~owned_descriptor();
 
+  /// Closes the descriptor. A socket's operations still waiting on it (an
+  /// accept, a receive, a send) end with cancelled_error, on either backend
+  /// (on io_uring from Linux 5.19; before, they end when their peer does).
   task<void> close();
   bool is_open() const noexcept { return fd_ >= 0; }
   int native_handle() const noexcept { return fd_; }

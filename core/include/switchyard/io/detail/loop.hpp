@@ -116,7 +116,8 @@ class SWITCHYARD_API loop {
   /// or -1 where the loop takes none.
   virtual int message_fd() const noexcept { return -1; }
   /// The descriptor is about to be closed: drop what the loop keeps for it
-  /// (a listening socket's multishot accept). Loop thread only.
+  /// (a listening socket's multishot accept) and end what waits on it
+  /// cancelled, resumed on a later turn. Loop thread only.
   virtual void forget_fd(int fd) noexcept { (void)fd; }
   /// Processes posted callbacks, due timers, ready coroutines and completions
   /// until done() is true; the calling thread becomes the loop's thread.
