@@ -22,10 +22,12 @@ void multishot_accepts::take(op_record& rec, int fd) {
     return owner_.resume_soon(rec, got);
   }
   a.waiters.push_back(&rec);
-  if (!a.armed) {
-    owner_.arm(a);
-    a.armed = true;
-  }
+  if (!a.armed) arm(a);
+}
+
+void multishot_accepts::arm(acceptor& a) {
+  owner_.arm(a);
+  a.armed = true;  // only once the request is submitted: arm() may throw
 }
 
 bool multishot_accepts::cancel(op_record& rec) {
@@ -94,8 +96,7 @@ void multishot_accepts::on_completion(acceptor& a, int result, bool more) {
   if (a.retired && !a.armed) {
     drop_retired(a);  // a is gone
   } else if (!a.retired && !a.armed && !a.waiters.empty()) {
-    owner_.arm(a);
-    a.armed = true;
+    arm(a);
   }
   if (taker) owner_.resume(*taker, result);
 }

@@ -64,6 +64,7 @@ class multishot_accepts {
   void on_completion(acceptor& a, int result, bool more);
 
  private:
+  void arm(acceptor& a);
   void retire(acceptor& a);
   void drop_retired(const acceptor& a);
 
