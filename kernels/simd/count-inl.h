@@ -14,6 +14,8 @@
 #include <hwy/highway.h>
 #include <switchyard/predicates.hpp>
 
+#include "kernels/common/alignment.hpp"
+
 HWY_BEFORE_NAMESPACE();
 namespace switchyard::kernels::simd::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
@@ -21,7 +23,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 /// Counts in integer lanes: a true comparison is an all-ones lane, -1, so
 /// subtracting the mask adds one. Three vector operations per vector, where
 /// CountTrue's mask extraction and popcount cost five with two scalar.
-/// Lanes are flushed before they could overflow.
+/// Lanes are flushed before they could overflow. Vectors are loaded from p's
+/// first cache-line boundary; the elements before it are counted one by one.
 template <class T, class Cmp>
 std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, Cmp cmp) {
   const hn::ScalableTag<T> d;
@@ -31,8 +34,10 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, C
   const auto value = hn::Set(d, pred.value);
   // Rows of 2 vectors a lane can count before it wraps (uint8: 127).
   const std::size_t rows_per_flush = std::size_t{std::numeric_limits<L>::max()};
+  const std::size_t head = std::min(n, kernels::elements_before_line(p));
   std::size_t total = 0;
-  std::size_t i = 0;
+  for (std::size_t j = 0; j < head; ++j) total += pred(p[j]) ? 1 : 0;
+  std::size_t i = head;
   while (i + 2 * N <= n) {
     auto k0 = hn::Zero(di);
     auto k1 = hn::Zero(di);

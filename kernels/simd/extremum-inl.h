@@ -18,6 +18,7 @@
 
 #include <hwy/highway.h>
 
+#include "kernels/common/alignment.hpp"
 #include "kernels/common/partials.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -39,7 +40,10 @@ struct BlockResult {
 /// The least (kLo) and greatest (kHi) value of p[0, n) (n >= 1), and whether
 /// any is NaN (the values are then meaningless). argmin and argmax ask for
 /// one bound: the other's four operations per four vectors were a quarter of
-/// the loop.
+/// the loop. Vectors are loaded from p's first cache-line boundary; the
+/// elements before it join with the tail (a min or max in any order is the
+/// same value, and which of -0.0 and +0.0 is found first is decided later,
+/// by position).
 template <bool kLo, bool kHi, class T>
 BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n) {
   const hn::ScalableTag<T> d;
@@ -56,7 +60,8 @@ BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n) {
       nan = hn::Or(nan, hn::Or(n01, n23));
     }
   };
-  std::size_t i = 0;
+  const std::size_t head = std::min(n, kernels::elements_before_line(p));
+  std::size_t i = head;
   for (; i + 4 * N <= n; i += 4 * N) {
     join(hn::LoadU(d, p + i), hn::LoadU(d, p + i + N), hn::LoadU(d, p + i + 2 * N), hn::LoadU(d, p + i + 3 * N));
   }
@@ -75,11 +80,13 @@ BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n) {
     r.min = lo_lanes[k] < r.min ? lo_lanes[k] : r.min;
     r.max = hi_lanes[k] > r.max ? hi_lanes[k] : r.max;
   }
-  for (; i < n; ++i) {
-    r.nan = r.nan || is_nan(p[i]);
-    r.min = p[i] < r.min ? p[i] : r.min;
-    r.max = p[i] > r.max ? p[i] : r.max;
-  }
+  auto join_one = [&r](T x) {
+    r.nan = r.nan || is_nan(x);
+    r.min = x < r.min ? x : r.min;
+    r.max = x > r.max ? x : r.max;
+  };
+  for (; i < n; ++i) join_one(p[i]);
+  for (std::size_t j = 0; j < head; ++j) join_one(p[j]);
   return r;
 }
 

@@ -18,6 +18,7 @@
 #include <hwy/highway.h>
 #include <switchyard/options.hpp>
 
+#include "kernels/common/alignment.hpp"
 #include "kernels/common/partials.hpp"
 #include "kernels/common/sum_layout.hpp"
 #include "kernels/scalar/reduce_scalar.hpp"
@@ -163,8 +164,29 @@ HWY_INLINE kernels::sum_partial<A> FoldLanesPlain(D d, hn::Vec<D> (&s)[K]) {
   return {FoldVectorPlain(d, s[0]), A(0)};
 }
 
+/// Where a sum's rows start: at x's first cache-line boundary
+/// (kernels/common/alignment.hpp), except under 8 KiB, where the first
+/// row's padding costs more than the split loads it saves (docs/PERF.md,
+/// "Aligned rows").
+template <class In>
+HWY_INLINE std::size_t AlignedStart(const In* a, std::size_t n) {
+  constexpr std::size_t shortest = 8192 / sizeof(In);
+  return n < shortest ? 0 : kernels::elements_before_line(a);
+}
+
 /// Sums x(i) for i in [0, n) in the fixed lane layout; A is the accumulator
 /// type, In the element type read.
+///
+/// Rows are read from the first 64-byte boundary, h elements in: element i
+/// then sits at register position (i - h) mod L, not at its lane i mod L.
+/// Each lane still adds its own elements in order: the h elements before
+/// the boundary come first, as a row of zeros ending in them (positions
+/// L - h ...). Adding +0.0 changes no bit of a finite lane (sum_layout.hpp),
+/// and once a lane is infinite or NaN only its sum, not its compensation,
+/// reaches the result (partials.hpp: finish). The fold needs no rotating
+/// back: it pairs positions q and q + w (mod 2w) level by level, which are
+/// lanes j and j + w, and its adds and combine() are commutative to the bit,
+/// so each level's sums are the same, only held h (mod w) positions along.
 template <class A, class In, template <class> class X>
 kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) {
   const hn::ScalableTag<A> d;
@@ -174,22 +196,36 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   constexpr std::size_t K = L / N;  // vector accumulators per lane set
   static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
 
-  // The last partial row, copied into zero-padded buffers: reading past the
-  // end is never safe, and +0.0 padding changes no bit (sum_layout.hpp).
-  // Made only where there is such a row: zeroing them cost a short sum more
-  // than its additions.
-  const std::size_t full = n - n % L;
+  const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart(x.a, n);
+  const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
+
+  // The last partial row, and the first when rows start at h, copied into
+  // zero-padded buffers: reading past either end is never safe, and +0.0
+  // padding changes no bit (sum_layout.hpp). The first row's h elements
+  // fill at most its last 64 bytes: only the vectors there are read and
+  // added (the row's other vectors are all +0.0). Made only where there is
+  // such a row: zeroing them cost a short sum more than its additions.
+  constexpr std::size_t head_size = std::max<std::size_t>(64 / sizeof(In), N);
+  constexpr std::size_t head_k = (L - head_size) / N;  // the first vector holding head elements
   alignas(64) In pad_a[L];
   alignas(64) In pad_b[L];
+  alignas(64) In head_a[head_size];
+  alignas(64) In head_b[head_size];
+  // The last row's vectors that hold elements; the rest would add +0.0.
+  const std::size_t tail_k = (n - full + N - 1) / N;
+  auto pad = [](In* to, std::size_t size, const In* from, std::size_t offset, std::size_t count) {
+    for (std::size_t j = 0; j < size; ++j) to[j] = j >= offset && j - offset < count ? from[j - offset] : In(0);
+  };
   if (full < n) {
-    std::memset(pad_a, 0, sizeof pad_a);
-    std::memcpy(pad_a, x.a + full, (n - full) * sizeof(In));
-    if constexpr (X<In>::kInputs == 2) {
-      std::memset(pad_b, 0, sizeof pad_b);
-      std::memcpy(pad_b, x.b + full, (n - full) * sizeof(In));
-    }
+    pad(pad_a, tail_k * N, x.a + full, 0, n - full);
+    if constexpr (X<In>::kInputs == 2) pad(pad_b, tail_k * N, x.b + full, 0, n - full);
+  }
+  if (h > 0) {
+    pad(head_a, head_size, x.a, head_size - h, h);
+    if constexpr (X<In>::kInputs == 2) pad(head_b, head_size, x.b, head_size - h, h);
   }
   const X<In> tail = x.Rebased(pad_a, pad_b);
+  const X<In> head = x.Rebased(head_a, head_b);
 
   V s[K];
   V c[K];
@@ -208,7 +244,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
         for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], x, i + k * N);
       }
       if (i < end) {
-        for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], tail, k * N);
+        for (std::size_t k = 0; k < tail_k; ++k) t[k] = AddTerm<A, In>(d, t[k], tail, k * N);
       }
       for (std::size_t k = 0; k < K; ++k) hn::Store(t[k], d, lane_s + k * N);
       stack.push(lane_s);
@@ -218,19 +254,29 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     return FoldLanes(d, lane_s, lane_c);
   }
   if (mode == accuracy::compensated) {
-    for (std::size_t i = 0; i < full; i += L) {
-      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], x(d, i + k * N));
+    auto row = [&](const X<In>& from, std::size_t i) {
+      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], from(d, i + k * N));
+    };
+    auto last_row = [&] {
+      for (std::size_t k = 0; k < tail_k; ++k) NeumaierAdd(s[k], c[k], tail(d, k * N));
+    };
+    if (h > 0) {
+      for (std::size_t k = head_k; k < K; ++k) NeumaierAdd(s[k], c[k], head(d, (k - head_k) * N));
     }
-    if (full < n) {
-      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], tail(d, k * N));
-    }
+    for (std::size_t i = h; i < full; i += L) row(x, i);
+    if (full < n) last_row();
   } else {
-    for (std::size_t i = 0; i < full; i += L) {
-      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
+    auto row = [&](const X<In>& from, std::size_t i) {
+      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], from, i + k * N);
+    };
+    auto last_row = [&] {
+      for (std::size_t k = 0; k < tail_k; ++k) s[k] = AddTerm<A, In>(d, s[k], tail, k * N);
+    };
+    if (h > 0) {
+      for (std::size_t k = head_k; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], head, (k - head_k) * N);
     }
-    if (full < n) {
-      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], tail, k * N);
-    }
+    for (std::size_t i = h; i < full; i += L) row(x, i);
+    if (full < n) last_row();
     return FoldLanesPlain(d, s);
   }
   for (std::size_t k = 0; k < K; ++k) {
@@ -253,10 +299,14 @@ HWY_INLINE std::uint64_t WrappingLaneSum(D d, hn::Vec<D> v) {
   return total;
 }
 
+/// Integer sums wrap, so their order is free: vectors are loaded from the
+/// first cache-line boundary and the elements before it added one by one.
 template <class T>
 std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
+  const std::size_t head = std::min(n, kernels::elements_before_line(x));
   std::uint64_t total = 0;
-  std::size_t i = 0;
+  for (std::size_t j = 0; j < head; ++j) total += static_cast<std::uint64_t>(x[j]);
+  std::size_t i = head;
   if constexpr (std::is_same_v<T, std::uint8_t>) {
     const hn::ScalableTag<std::uint8_t> d8;
     const hn::Repartition<std::uint64_t, decltype(d8)> d64;
@@ -267,7 +317,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
       acc0 = hn::Add(acc0, hn::SumsOf8(hn::LoadU(d8, x + i)));
       acc1 = hn::Add(acc1, hn::SumsOf8(hn::LoadU(d8, x + i + N)));
     }
-    total = WrappingLaneSum(d64, hn::Add(acc0, acc1));
+    total += WrappingLaneSum(d64, hn::Add(acc0, acc1));
   } else {
     const hn::ScalableTag<std::int64_t> d64;
     const std::size_t N = hn::Lanes(d64);
@@ -277,7 +327,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
       acc0 = hn::Add(acc0, LoadAs(d64, x + i));
       acc1 = hn::Add(acc1, LoadAs(d64, x + i + N));
     }
-    total = WrappingLaneSum(d64, hn::Add(acc0, acc1));
+    total += WrappingLaneSum(d64, hn::Add(acc0, acc1));
   }
   for (; i < n; ++i) total += static_cast<std::uint64_t>(x[i]);
   return static_cast<std::int64_t>(total);

@@ -6,7 +6,9 @@
 
 #include <hwy/targets.h>
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <type_traits>
@@ -185,6 +187,108 @@ TEST(Determinism, EverySimdTargetGivesTheSameBits) {
   });
   ASSERT_GT(checked, 0u);
   std::printf("checked %zu SIMD targets\n", checked);
+}
+
+/// The ops whose result does not depend on an order of additions, as bytes.
+template <class T>
+std::vector<unsigned char> order_ops(std::span<const T> v, const sy::options& o) {
+  std::vector<unsigned char> out;
+  auto put = [&](const auto& x) {
+    const auto* p = reinterpret_cast<const unsigned char*>(&x);
+    out.insert(out.end(), p, p + sizeof(x));
+  };
+  for (const auto& e : {*sy::argmin(v, o), *sy::argmax(v, o)}) {
+    put(e.index);
+    put(e.value);
+  }
+  const auto b = *sy::minmax(v, o);
+  put(b.min);
+  put(b.max);
+  put(sy::count_if(v, sy::gt(T(0)), o));
+  put(sy::count_if(v, sy::le(T(1)), o));
+  return out;
+}
+
+/// The same values at every offset from a 64-byte boundary: the SIMD
+/// kernels read rows from the first boundary (kernels/simd/sum-inl.h), so
+/// where the boundary falls must not change a bit. dot's second input sits
+/// at another offset, so only its first input's rows are aligned. Compared
+/// with the serial kernel, which has no alignment to follow; a NaN matches
+/// any NaN (its sign is not promised).
+template <class T>
+void check_every_alignment(std::optional<st::pattern> p) {
+  constexpr std::size_t line = 64 / sizeof(T);
+  for (const std::size_t n : {std::size_t{8192} / sizeof(T) + 37, (std::size_t{1} << 16) + 5}) {
+    // No pattern: one +inf among the first row's elements, so that a lane
+    // is infinite from its first addition on and the total is +inf.
+    auto v = st::make_pattern<T>(p.value_or(st::pattern::random), n, n);
+    if (!p) v[5] = std::numeric_limits<T>::infinity();
+    const auto y = st::random_values<T>(n, n + 1);
+    std::vector<T> buffer_v(n + 2 * line), buffer_y(n + 2 * line);
+    auto at = [&](std::vector<T>& buffer, std::size_t offset) {
+      const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+      const std::size_t to_line = (64 - address % 64) % 64 / sizeof(T);
+      return buffer.data() + to_line + offset;
+    };
+    for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+      const sy::options serial{.backend = sy::backend::serial, .accuracy = a};
+      const sy::options simd{.backend = sy::backend::simd, .accuracy = a};
+      const auto want_sum = sy::sum(v, serial), want_dot = sy::dot(v, y, serial);
+      const auto want_squares = sy::sum_of_squares(v, serial);
+      const auto want_norm = sy::norm2(v, serial);
+      auto same = [](auto got, auto want) { return same_bits(got, want) || (got != got && want != want); };
+      for (std::size_t offset = 0; offset < line; ++offset) {
+        SCOPED_TRACE("n=" + std::to_string(n) + " " + (p ? st::name(*p) : std::string("inf_in_first_row")) + " " + std::string(sy::to_string(a)) +
+                     " offset=" + std::to_string(offset));
+        T* pv = at(buffer_v, offset);
+        T* py = at(buffer_y, (offset * 5 + 3) % line);
+        std::copy(v.begin(), v.end(), pv);
+        std::copy(y.begin(), y.end(), py);
+        const std::span<const T> sv(pv, n), sy_(py, n);
+        EXPECT_TRUE(same(sy::sum(sv, simd), want_sum)) << sy::sum(sv, simd) << " != " << want_sum;
+        EXPECT_TRUE(same(sy::dot(sv, sy_, simd), want_dot)) << sy::dot(sv, sy_, simd) << " != " << want_dot;
+        EXPECT_TRUE(same(sy::sum_of_squares(sv, simd), want_squares));
+        EXPECT_TRUE(same(sy::norm2(sv, simd), want_norm));
+        if (a == sy::accuracy::fast) {  // the other ops have no accuracy mode
+          const sy::options serial_o{.backend = sy::backend::serial};
+          EXPECT_EQ(order_ops(sv, simd), order_ops(std::span<const T>(v), serial_o));
+        }
+      }
+    }
+  }
+}
+
+/// Integers: every op at every offset against the serial kernel.
+template <class T>
+void check_every_alignment_integers() {
+  constexpr std::size_t line = 64 / sizeof(T);
+  const std::size_t n = (std::size_t{1} << 16) + 5;
+  const auto v = st::random_values<T>(n, 7), y = st::random_values<T>(n, 8);
+  const auto want = fingerprint(v, y, {.backend = sy::backend::serial});
+  std::vector<T> buffer_v(n + 2 * line), buffer_y(n + 2 * line);
+  for (std::size_t offset = 0; offset < line; ++offset) {
+    SCOPED_TRACE("offset=" + std::to_string(offset));
+    T* pv = buffer_v.data() + offset;
+    T* py = buffer_y.data() + (offset * 5 + 3) % line;
+    std::copy(v.begin(), v.end(), pv);
+    std::copy(y.begin(), y.end(), py);
+    EXPECT_EQ(fingerprint(std::span<const T>(pv, n), std::span<const T>(py, n), {.backend = sy::backend::simd}), want);
+  }
+}
+
+TEST(Determinism, EveryAlignmentGivesTheSameBits) {
+  const std::size_t checked = st::on_every_simd_target([](auto) {
+    for (std::optional<st::pattern> p : {std::optional(st::pattern::random), std::optional(st::pattern::infinities),
+                                         std::optional(st::pattern::extreme_runs), std::optional(st::pattern::nan_first),
+                                         std::optional<st::pattern>()}) {
+      check_every_alignment<float>(p);
+      check_every_alignment<double>(p);
+    }
+    check_every_alignment_integers<std::int32_t>();
+    check_every_alignment_integers<std::int64_t>();
+    check_every_alignment_integers<std::uint8_t>();
+  });
+  ASSERT_GT(checked, 0u);
 }
 
 }  // namespace
