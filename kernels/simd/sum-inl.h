@@ -165,12 +165,15 @@ HWY_INLINE kernels::sum_partial<A> FoldLanesPlain(D d, hn::Vec<D> (&s)[K]) {
 }
 
 /// Where a sum's rows start: at x's first cache-line boundary
-/// (kernels/common/alignment.hpp), except under 8 KiB, where the first
-/// row's padding costs more than the split loads it saves (docs/PERF.md,
-/// "Aligned rows").
-template <class In>
+/// (kernels/common/alignment.hpp), where its loads are whole vectors (A is
+/// In) and the input is 8 KiB or more. Under that, the first row's padding
+/// costs more than the split loads it saves; and a widening sum loads half
+/// vectors, which split a line half as often and cost nothing measurable
+/// split, so its first row was all cost (docs/PERF.md, "Aligned rows").
+template <class A, class In>
 HWY_INLINE std::size_t AlignedStart(const In* a, std::size_t n) {
   constexpr std::size_t shortest = 8192 / sizeof(In);
+  if constexpr (!std::is_same_v<A, In>) return 0;
   return n < shortest ? 0 : kernels::elements_before_line(a);
 }
 
@@ -196,36 +199,56 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   constexpr std::size_t K = L / N;  // vector accumulators per lane set
   static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
 
-  const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart(x.a, n);
+  const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
 
-  // The last partial row, and the first when rows start at h, copied into
-  // zero-padded buffers: reading past either end is never safe, and +0.0
-  // padding changes no bit (sum_layout.hpp). The first row's h elements
-  // fill at most its last 64 bytes: only the vectors there are read and
-  // added (the row's other vectors are all +0.0). Made only where there is
-  // such a row: zeroing them cost a short sum more than its additions.
+  // The last partial row, and the first when rows start at h, as windows on
+  // zero-padded copies: reading past either end is never safe, and +0.0
+  // padding changes no bit (sum_layout.hpp). Each copy is of a fixed size,
+  // which compiles to a few vector moves; only a sum shorter than a row
+  // copies element by element. The first row's h elements fill at most its
+  // last 64 bytes (head_size elements): only the vectors there are added
+  // (the row's others are all +0.0).
   constexpr std::size_t head_size = std::max<std::size_t>(64 / sizeof(In), N);
   constexpr std::size_t head_k = (L - head_size) / N;  // the first vector holding head elements
-  alignas(64) In pad_a[L];
-  alignas(64) In pad_b[L];
-  alignas(64) In head_a[head_size];
-  alignas(64) In head_b[head_size];
-  // The last row's vectors that hold elements; the rest would add +0.0.
-  const std::size_t tail_k = (n - full + N - 1) / N;
-  auto pad = [](In* to, std::size_t size, const In* from, std::size_t offset, std::size_t count) {
-    for (std::size_t j = 0; j < size; ++j) to[j] = j >= offset && j - offset < count ? from[j - offset] : In(0);
+  alignas(64) In tail_a[2 * L];
+  alignas(64) In tail_b[2 * L];
+  alignas(64) In head_a[2 * head_size];
+  alignas(64) In head_b[2 * head_size];
+  // tail_x[L - r, L) = from[n - r, n) and zeros after: the window from L - r.
+  auto tail_window = [n](In* tail_x, const In* from, std::size_t r) {
+    std::memset(tail_x + L, 0, L * sizeof(In));
+    if (n >= L) {
+      std::memcpy(tail_x, from + (n - L), L * sizeof(In));
+    } else {
+      std::memcpy(tail_x + (L - r), from + (n - r), r * sizeof(In));
+    }
+    return tail_x + (L - r);
   };
+  // head_x[0, head_size) zeros, head_x[head_size, 2 head_size) = from's
+  // first elements: the window from h ends in its h elements.
+  auto head_window = [h](In* head_x, const In* from) {
+    std::memset(head_x, 0, head_size * sizeof(In));
+    std::memcpy(head_x + head_size, from, head_size * sizeof(In));
+    return head_x + h;
+  };
+  X<In> tail = x;
+  X<In> head = x;
   if (full < n) {
-    pad(pad_a, tail_k * N, x.a + full, 0, n - full);
-    if constexpr (X<In>::kInputs == 2) pad(pad_b, tail_k * N, x.b + full, 0, n - full);
+    const std::size_t r = n - full;
+    if constexpr (X<In>::kInputs == 2) {
+      tail = x.Rebased(tail_window(tail_a, x.a, r), tail_window(tail_b, x.b, r));
+    } else {
+      tail = x.Rebased(tail_window(tail_a, x.a, r), nullptr);
+    }
   }
-  if (h > 0) {
-    pad(head_a, head_size, x.a, head_size - h, h);
-    if constexpr (X<In>::kInputs == 2) pad(head_b, head_size, x.b, head_size - h, h);
+  if (h > 0) {  // then n >= 8 KiB / sizeof(In): head_size elements are there to copy
+    if constexpr (X<In>::kInputs == 2) {
+      head = x.Rebased(head_window(head_a, x.a), head_window(head_b, x.b));
+    } else {
+      head = x.Rebased(head_window(head_a, x.a), nullptr);
+    }
   }
-  const X<In> tail = x.Rebased(pad_a, pad_b);
-  const X<In> head = x.Rebased(head_a, head_b);
 
   V s[K];
   V c[K];
@@ -244,7 +267,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
         for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], x, i + k * N);
       }
       if (i < end) {
-        for (std::size_t k = 0; k < tail_k; ++k) t[k] = AddTerm<A, In>(d, t[k], tail, k * N);
+        for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], tail, k * N);
       }
       for (std::size_t k = 0; k < K; ++k) hn::Store(t[k], d, lane_s + k * N);
       stack.push(lane_s);
@@ -254,29 +277,25 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     return FoldLanes(d, lane_s, lane_c);
   }
   if (mode == accuracy::compensated) {
-    auto row = [&](const X<In>& from, std::size_t i) {
-      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], from(d, i + k * N));
-    };
-    auto last_row = [&] {
-      for (std::size_t k = 0; k < tail_k; ++k) NeumaierAdd(s[k], c[k], tail(d, k * N));
-    };
     if (h > 0) {
       for (std::size_t k = head_k; k < K; ++k) NeumaierAdd(s[k], c[k], head(d, (k - head_k) * N));
     }
-    for (std::size_t i = h; i < full; i += L) row(x, i);
-    if (full < n) last_row();
+    for (std::size_t i = h; i < full; i += L) {
+      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], x(d, i + k * N));
+    }
+    if (full < n) {
+      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], tail(d, k * N));
+    }
   } else {
-    auto row = [&](const X<In>& from, std::size_t i) {
-      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], from, i + k * N);
-    };
-    auto last_row = [&] {
-      for (std::size_t k = 0; k < tail_k; ++k) s[k] = AddTerm<A, In>(d, s[k], tail, k * N);
-    };
     if (h > 0) {
       for (std::size_t k = head_k; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], head, (k - head_k) * N);
     }
-    for (std::size_t i = h; i < full; i += L) row(x, i);
-    if (full < n) last_row();
+    for (std::size_t i = h; i < full; i += L) {
+      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
+    }
+    if (full < n) {
+      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], tail, k * N);
+    }
     return FoldLanesPlain(d, s);
   }
   for (std::size_t k = 0; k < K; ++k) {
