@@ -2,8 +2,9 @@
 // otherwise pick. A sweep of every op over sizes from the L1 cache to DRAM
 // (the throughput plots), and the cases the goals name: the float sum at
 // 64 KiB against std::accumulate and omp simd, automatic at 1,000 elements,
-// the accuracy modes' cost, where threads start to beat simd, and the sum in
-// DRAM against a plain read loop on every core and std::reduce(par_unseq).
+// the accuracy modes' cost, where threads start to beat simd, each op on a
+// buffer aligned and as malloc places it, and the sum in DRAM against a plain
+// read loop on every core and std::reduce(par_unseq).
 // `switchyard bench` runs it (suite `reduce`); alone:
 //   reduce_bench [--quick] [Google Benchmark flags]
 #include <benchmark/benchmark.h>
@@ -237,6 +238,50 @@ void register_ops(const sizes& z) {
   }
 }
 
+// ---- where the input starts: each op on the 64-byte-aligned buffer and on
+// the same bytes 16 bytes past a line, where malloc puts a large
+// std::vector's data (its header), in interleaved rounds. The kernels load
+// from the first line boundary (kernels/common/alignment.hpp); a ratio near
+// 1 says a user's vector runs as fast as the aligned buffers the other cases
+// use.
+void register_alignment(const sizes& z) {
+  for (const std::size_t bytes : {16 * kib, z.accuracy_dram}) {
+    const std::string name = "alignment_" + size_name(bytes) + "/interleaved";
+    benchmark::RegisterBenchmark(name.c_str(), [bytes](benchmark::State& state) {
+      const auto buffer = floats(bytes + 64);
+      const std::size_t n = bytes / sizeof(float);
+      const std::pair<std::string, std::span<const float>> inputs[] = {{"aligned", buffer.first(n)},
+                                                                        {"offset16", buffer.subspan(4, n)}};
+      const sy::options simd{.backend = sy::backend::simd};
+      const sy::options simd_fast{.backend = sy::backend::simd, .accuracy = sy::accuracy::fast};
+      const std::vector<std::pair<std::string, std::function<float(std::span<const float>)>>> ops{
+          {"sum_fast", [&](auto v) { return sy::sum(v, simd_fast); }},
+          {"sum_default", [&](auto v) { return sy::sum(v, simd); }},
+          {"argmin", [&](auto v) { return float(sy::argmin(v, simd)->index); }},
+          {"minmax", [&](auto v) { return sy::minmax(v, simd)->max; }},
+          {"count_gt", [&](auto v) { return float(sy::count_if(v, sy::gt(1.0f), simd)); }},
+      };
+      // Calls per timing: about a millisecond of work at either size.
+      const std::size_t calls = std::max<std::size_t>(1, (32 * mib) / bytes);
+      std::vector<std::function<void()>> runs;
+      for (const auto& [op, f] : ops) {
+        for (const auto& [where, v] : inputs) {
+          runs.emplace_back([&f, v, calls] {
+            for (std::size_t c = 0; c < calls; ++c) benchmark::DoNotOptimize(f(v));
+          });
+        }
+      }
+      const auto seconds = sb::time_interleaved(state, runs);
+      for (std::size_t k = 0; k < ops.size(); ++k) {
+        const auto& aligned = seconds[2 * k];
+        const auto& offset = seconds[2 * k + 1];
+        state.counters[ops[k].first + "_aligned_GBps"] = double(bytes * calls) / sb::median(aligned) / 1e9;
+        state.counters[ops[k].first + "_offset16_GBps"] = double(bytes * calls) / sb::median(offset) / 1e9;
+        state.counters[ops[k].first + "_offset16_time_vs_aligned"] = sb::median_ratio(offset, aligned);
+      }
+    })->Iterations(z.dram_rounds * 2)->UseManualTime()->Unit(benchmark::kMillisecond);
+  }
+}
 
 // ---- every op over sizes from 1 KiB to DRAM, on every backend and (for the
 // float sum) every peer: the throughput plots. One name per op and variant,
@@ -298,6 +343,7 @@ int main(int argc, char** argv) {
                           register_crossover();
                           register_accuracy(z);
                           register_ops(z);
+                          register_alignment(z);
                           register_sweep(z);
                           register_dram(z);
                           return 0;
