@@ -19,6 +19,13 @@
 //   add is what the mode promises and the combine's error terms were half
 //   of a short sum's cost.
 //
+// Where a lane sits in the registers is the kernel's choice: the SIMD
+// kernels read rows from the input's first cache-line boundary, so lane j
+// sits h positions along (kernels/simd/sum-inl.h, LayoutSum). Each lane adds
+// the same terms in the same order, and the fold's adds and combine() are
+// commutative to the bit, so the result does not depend on where the input
+// starts (tests/core/determinism_test.cpp, EveryAlignmentGivesTheSameBits).
+//
 // 256 bytes: on AVX-512 that is 4 accumulators, on AVX2 8, enough to hide the
 // 4-cycle add latency on two ports at L1/L2 speeds (see docs/PERF.md).
 #pragma once
