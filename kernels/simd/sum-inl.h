@@ -165,15 +165,16 @@ HWY_INLINE kernels::sum_partial<A> FoldLanesPlain(D d, hn::Vec<D> (&s)[K]) {
 }
 
 /// Where a sum's rows start: at x's first cache-line boundary
-/// (kernels/common/alignment.hpp), where its loads are whole vectors (A is
-/// In) and the input is 8 KiB or more. Under that, the first row's padding
-/// costs more than the split loads it saves; and a widening sum loads half
-/// vectors, which split a line half as often and cost nothing measurable
-/// split, so its first row was all cost (docs/PERF.md, "Aligned rows").
+/// (kernels/common/alignment.hpp) when the input is long enough to repay the
+/// first row's padding: 8 KiB where the loads are whole vectors (A is In). A
+/// widening sum loads half vectors, which split a line half as often; on the
+/// Zen 5 guest measured a first row cost its 16 KiB sum 20% and saved
+/// nothing, and from a whole chunk (65,536 elements) up it is a thousandth
+/// of the work and measured neither way, so it starts at a line from there,
+/// as every other sum does (docs/PERF.md, "Aligned rows").
 template <class A, class In>
 HWY_INLINE std::size_t AlignedStart(const In* a, std::size_t n) {
-  constexpr std::size_t shortest = 8192 / sizeof(In);
-  if constexpr (!std::is_same_v<A, In>) return 0;
+  constexpr std::size_t shortest = std::is_same_v<A, In> ? 8192 / sizeof(In) : 65536;
   return n < shortest ? 0 : kernels::elements_before_line(a);
 }
 
