@@ -203,28 +203,31 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
 
-  // The last partial row, and the first when rows start at h, as windows on
+  // The last partial row's whole vectors are read in place; its last,
+  // partial vector and the first row (when rows start at h) are windows on
   // zero-padded copies: reading past either end is never safe, and +0.0
   // padding changes no bit (sum_layout.hpp). Each copy is of a fixed size,
-  // which compiles to a few vector moves; only a sum shorter than a row
-  // copies element by element. The first row's h elements fill at most its
-  // last 64 bytes (head_size elements): only the vectors there are added
-  // (the row's others are all +0.0).
+  // a few vector moves; only a sum shorter than a vector copies by element.
+  // The first row's h elements fill at most its last 64 bytes (head_size
+  // elements): only the vectors there are added (the others are all +0.0),
+  // as only the last row's vectors holding elements are.
   constexpr std::size_t head_size = std::max<std::size_t>(64 / sizeof(In), N);
   constexpr std::size_t head_k = (L - head_size) / N;  // the first vector holding head elements
-  alignas(64) In tail_a[2 * L];
-  alignas(64) In tail_b[2 * L];
+  const std::size_t tail_whole = (n - full) / N;       // the last row's whole vectors
+  const std::size_t tail_part = (n - full) % N;        // and the elements after them
+  alignas(64) In part_a[2 * N];
+  alignas(64) In part_b[2 * N];
   alignas(64) In head_a[2 * head_size];
   alignas(64) In head_b[2 * head_size];
-  // tail_x[L - r, L) = from[n - r, n) and zeros after: the window from L - r.
-  auto tail_window = [n](In* tail_x, const In* from, std::size_t r) {
-    std::memset(tail_x + L, 0, L * sizeof(In));
-    if (n >= L) {
-      std::memcpy(tail_x, from + (n - L), L * sizeof(In));
+  // part_x[N - r, N) = from[n - r, n) and zeros after: the window from N - r.
+  auto part_window = [n, tail_part](In* part_x, const In* from) {
+    std::memset(part_x + N, 0, N * sizeof(In));
+    if (n >= N) {
+      std::memcpy(part_x, from + (n - N), N * sizeof(In));
     } else {
-      std::memcpy(tail_x + (L - r), from + (n - r), r * sizeof(In));
+      std::memcpy(part_x + (N - tail_part), from + (n - tail_part), tail_part * sizeof(In));
     }
-    return tail_x + (L - r);
+    return part_x + (N - tail_part);
   };
   // head_x[0, head_size) zeros, head_x[head_size, 2 head_size) = from's
   // first elements: the window from h ends in its h elements.
@@ -233,16 +236,25 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     std::memcpy(head_x + head_size, from, head_size * sizeof(In));
     return head_x + h;
   };
-  X<In> tail = x;
+  X<In> part = x;
   X<In> head = x;
-  if (full < n) {
-    const std::size_t r = n - full;
+  if (tail_part > 0) {
     if constexpr (X<In>::kInputs == 2) {
-      tail = x.Rebased(tail_window(tail_a, x.a, r), tail_window(tail_b, x.b, r));
+      part = x.Rebased(part_window(part_a, x.a), part_window(part_b, x.b));
     } else {
-      tail = x.Rebased(tail_window(tail_a, x.a, r), nullptr);
+      part = x.Rebased(part_window(part_a, x.a), nullptr);
     }
   }
+  // Adds the last row's vectors that hold elements: add(k, transform, index).
+  auto last_row = [&](auto&& add) {
+    for (std::size_t k = 0; k < K; ++k) {  // K is a constant: the accumulators stay in registers
+      if (k < tail_whole) {
+        add(k, x, full + k * N);
+      } else if (k == tail_whole && tail_part > 0) {
+        add(k, part, std::size_t{0});
+      }
+    }
+  };
   if (h > 0) {  // then n >= 8 KiB / sizeof(In): head_size elements are there to copy
     if constexpr (X<In>::kInputs == 2) {
       head = x.Rebased(head_window(head_a, x.a), head_window(head_b, x.b));
@@ -268,7 +280,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
         for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], x, i + k * N);
       }
       if (i < end) {
-        for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], tail, k * N);
+        last_row([&](std::size_t k, const X<In>& from, std::size_t j) { t[k] = AddTerm<A, In>(d, t[k], from, j); });
       }
       for (std::size_t k = 0; k < K; ++k) hn::Store(t[k], d, lane_s + k * N);
       stack.push(lane_s);
@@ -285,7 +297,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], x(d, i + k * N));
     }
     if (full < n) {
-      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], tail(d, k * N));
+      last_row([&](std::size_t k, const X<In>& from, std::size_t j) { NeumaierAdd(s[k], c[k], from(d, j)); });
     }
   } else {
     if (h > 0) {
@@ -295,7 +307,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
     }
     if (full < n) {
-      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], tail, k * N);
+      last_row([&](std::size_t k, const X<In>& from, std::size_t j) { s[k] = AddTerm<A, In>(d, s[k], from, j); });
     }
     return FoldLanesPlain(d, s);
   }
