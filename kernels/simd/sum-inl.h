@@ -308,7 +308,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     // (a seventh fewer instructions per byte in the widening loop). In DRAM
     // the widening loop is held back by how many bytes its instructions in
     // flight reach ahead, and this took the default's time over fast's on
-    // one thread from 1.22 to 1.04 (medians of eight alternating runs;
+    // one thread from 1.20 to 1.05 (medians of twelve alternating runs;
     // docs/PERF.md, "Two rows a turn"). Four rows a turn was slower.
     for (; i + 2 * L <= full; i += 2 * L) {
       for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
