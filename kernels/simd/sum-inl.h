@@ -236,15 +236,18 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     std::memcpy(head_x + head_size, from, head_size * sizeof(In));
     return head_x + h;
   };
-  X<In> part = x;
-  X<In> head = x;
-  if (tail_part > 0) {
+  // x on window(buffer, input) for each of its inputs.
+  auto windowed = [&x](auto window, In* buffer_a, In* buffer_b) {
     if constexpr (X<In>::kInputs == 2) {
-      part = x.Rebased(part_window(part_a, x.a), part_window(part_b, x.b));
+      return x.Rebased(window(buffer_a, x.a), window(buffer_b, x.b));
     } else {
-      part = x.Rebased(part_window(part_a, x.a), nullptr);
+      (void)buffer_b;
+      return x.Rebased(window(buffer_a, x.a), nullptr);
     }
-  }
+  };
+  const X<In> part = tail_part > 0 ? windowed(part_window, part_a, part_b) : x;
+  // h > 0 only where n >= 8 KiB / sizeof(In): head_size elements are there to copy.
+  const X<In> head = h > 0 ? windowed(head_window, head_a, head_b) : x;
   // Adds the last row's vectors that hold elements: add(k, transform, index).
   auto last_row = [&](auto&& add) {
     for (std::size_t k = 0; k < K; ++k) {  // K is a constant: the accumulators stay in registers
@@ -255,13 +258,6 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       }
     }
   };
-  if (h > 0) {  // then n >= 8 KiB / sizeof(In): head_size elements are there to copy
-    if constexpr (X<In>::kInputs == 2) {
-      head = x.Rebased(head_window(head_a, x.a), head_window(head_b, x.b));
-    } else {
-      head = x.Rebased(head_window(head_a, x.a), nullptr);
-    }
-  }
 
   V s[K];
   V c[K];
