@@ -7,6 +7,15 @@
 
 #include <hwy/highway.h>
 
+// GCC 12.2's loop vectorizer at -O3 gets the scalar target's integer sum
+// wrong for some start offsets (a loop of Highway's one-lane vectors, which
+// it turns into real ones; right with -fno-tree-loop-vectorize, with Clang,
+// and under UBSan). The scalar target has nothing to gain from it.
+#if HWY_TARGET == HWY_SCALAR && HWY_COMPILER_GCC_ACTUAL
+#pragma GCC push_options
+#pragma GCC optimize("no-tree-loop-vectorize")
+#endif
+
 #include "kernels/simd/count-inl.h"
 #include "kernels/simd/extremum-inl.h"
 #include "kernels/simd/sum-inl.h"
@@ -48,6 +57,10 @@ std::int64_t Target() { return HWY_TARGET; }
 
 }  // namespace switchyard::kernels::simd::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
+
+#if HWY_TARGET == HWY_SCALAR && HWY_COMPILER_GCC_ACTUAL
+#pragma GCC pop_options
+#endif
 
 #if HWY_ONCE
 namespace switchyard::kernels::simd {
