@@ -15,6 +15,7 @@
 #include <switchyard/predicates.hpp>
 
 #include "kernels/common/alignment.hpp"
+#include "kernels/simd/stream-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace switchyard::kernels::simd::HWY_NAMESPACE {
@@ -32,22 +33,32 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, C
   using L = hn::TFromD<decltype(di)>;
   const std::size_t N = hn::Lanes(d);
   const auto value = hn::Set(d, pred.value);
-  // Rows of 2 vectors a lane can count before it wraps (uint8: 127).
-  const std::size_t rows_per_flush = std::size_t{std::numeric_limits<L>::max()};
+  // Rows of 4 vectors before the four counters' sum, read unsigned, could
+  // wrap (uint8 lanes: 63).
+  const std::size_t rows_per_flush = std::size_t{std::numeric_limits<std::make_unsigned_t<L>>::max()} / 4;
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
   std::size_t total = 0;
   for (std::size_t j = 0; j < head; ++j) total += pred(p[j]) ? 1 : 0;
   std::size_t i = head;
-  while (i + 2 * N <= n) {
+  while (i + 4 * N <= n) {
     auto k0 = hn::Zero(di);
     auto k1 = hn::Zero(di);
-    const std::size_t rows = std::min(rows_per_flush, (n - i) / (2 * N));
-    for (std::size_t r = 0; r < rows; ++r, i += 2 * N) {
-      k0 = hn::Sub(k0, hn::BitCast(di, hn::VecFromMask(d, cmp(hn::LoadU(d, p + i), value))));
-      k1 = hn::Sub(k1, hn::BitCast(di, hn::VecFromMask(d, cmp(hn::LoadU(d, p + i + N), value))));
+    auto k2 = hn::Zero(di);
+    auto k3 = hn::Zero(di);
+    auto count = [&](auto& k, std::size_t at) {
+      k = hn::Sub(k, hn::BitCast(di, hn::VecFromMask(d, cmp(hn::LoadU(d, p + at), value))));
+    };
+    const std::size_t flush = i + std::min(rows_per_flush, (n - i) / (4 * N)) * 4 * N;
+    while (i < flush) {
+      for (const std::size_t stop = PageOfTurns(i, flush, 4 * N, p); i < stop; i += 4 * N) {
+        count(k0, i);
+        count(k1, i + N);
+        count(k2, i + 2 * N);
+        count(k3, i + 3 * N);
+      }
     }
     alignas(64) L lanes[hn::MaxLanes(di)];
-    hn::Store(hn::Add(k0, k1), di, lanes);
+    hn::Store(hn::Add(hn::Add(k0, k1), hn::Add(k2, k3)), di, lanes);
     for (std::size_t j = 0; j < N; ++j) total += static_cast<std::size_t>(static_cast<std::make_unsigned_t<L>>(lanes[j]));
   }
   for (; i < n; ++i) total += pred(p[i]) ? 1 : 0;

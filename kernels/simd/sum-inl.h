@@ -22,6 +22,7 @@
 #include "kernels/common/partials.hpp"
 #include "kernels/common/sum_layout.hpp"
 #include "kernels/scalar/reduce_scalar.hpp"
+#include "kernels/simd/stream-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace switchyard::kernels::simd::HWY_NAMESPACE {
@@ -272,8 +273,10 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       for (std::size_t k = 0; k < K; ++k) t[k] = hn::Zero(d);
       const std::size_t end = std::min(n, leaf + leaf_rows * L);
       std::size_t i = leaf;
-      for (; i + L <= end; i += L) {
-        for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], x, i + k * N);
+      while (i + L <= end) {
+        for (const std::size_t stop = PageOfTurns(i, end, L, x.a, x.b); i < stop; i += L) {
+          for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], x, i + k * N);
+        }
       }
       if (i < end) {
         last_row([&](std::size_t k, const X<In>& from, std::size_t j) { t[k] = AddTerm<A, In>(d, t[k], from, j); });
@@ -289,8 +292,10 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     if (h > 0) {
       for (std::size_t k = head_k; k < K; ++k) NeumaierAdd(s[k], c[k], head(d, (k - head_k) * N));
     }
-    for (std::size_t i = h; i < full; i += L) {
-      for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], x(d, i + k * N));
+    for (std::size_t i = h; i < full;) {
+      for (const std::size_t stop = PageOfTurns(i, full, L, x.a, x.b); i < stop; i += L) {
+        for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], x(d, i + k * N));
+      }
     }
     if (full < n) {
       last_row([&](std::size_t k, const X<In>& from, std::size_t j) { NeumaierAdd(s[k], c[k], from(d, j)); });
@@ -306,9 +311,11 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     // flight reach ahead, and this took the default's time over fast's on
     // one thread from 1.20 to 1.05 (medians of twelve alternating runs;
     // docs/PERF.md, "Two rows a turn"). Four rows a turn was slower.
-    for (; i + 2 * L <= full; i += 2 * L) {
-      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
-      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + L + k * N);
+    while (i + 2 * L <= full) {
+      for (const std::size_t stop = PageOfTurns(i, full, 2 * L, x.a, x.b); i < stop; i += 2 * L) {
+        for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
+        for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + L + k * N);
+      }
     }
     for (; i < full; i += L) {
       for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
@@ -352,9 +359,11 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
     const std::size_t N = hn::Lanes(d8);
     auto acc0 = hn::Zero(d64);
     auto acc1 = hn::Zero(d64);
-    for (; i + 2 * N <= n; i += 2 * N) {
-      acc0 = hn::Add(acc0, hn::SumsOf8(hn::LoadU(d8, x + i)));
-      acc1 = hn::Add(acc1, hn::SumsOf8(hn::LoadU(d8, x + i + N)));
+    while (i + 2 * N <= n) {
+      for (const std::size_t stop = PageOfTurns(i, n, 2 * N, x); i < stop; i += 2 * N) {
+        acc0 = hn::Add(acc0, hn::SumsOf8(hn::LoadU(d8, x + i)));
+        acc1 = hn::Add(acc1, hn::SumsOf8(hn::LoadU(d8, x + i + N)));
+      }
     }
     total += WrappingLaneSum(d64, hn::Add(acc0, acc1));
   } else {
@@ -362,9 +371,11 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
     const std::size_t N = hn::Lanes(d64);
     auto acc0 = hn::Zero(d64);
     auto acc1 = hn::Zero(d64);
-    for (; i + 2 * N <= n; i += 2 * N) {
-      acc0 = hn::Add(acc0, LoadAs(d64, x + i));
-      acc1 = hn::Add(acc1, LoadAs(d64, x + i + N));
+    while (i + 2 * N <= n) {
+      for (const std::size_t stop = PageOfTurns(i, n, 2 * N, x); i < stop; i += 2 * N) {
+        acc0 = hn::Add(acc0, LoadAs(d64, x + i));
+        acc1 = hn::Add(acc1, LoadAs(d64, x + i + N));
+      }
     }
     total += WrappingLaneSum(d64, hn::Add(acc0, acc1));
   }
@@ -396,8 +407,10 @@ std::int64_t IntDot(const T* HWY_RESTRICT x, const T* HWY_RESTRICT y, std::size_
     const hn::Repartition<std::int64_t, decltype(d32)> d64;
     const std::size_t N = hn::Lanes(d32);
     auto acc = hn::Zero(d64);
-    for (; i + N <= n; i += N) {
-      acc = hn::Add(acc, WideProducts(d32, LoadAs(d32, x + i), LoadAs(d32, y + i)));
+    while (i + N <= n) {
+      for (const std::size_t stop = PageOfTurns(i, n, N, x, y); i < stop; i += N) {
+        acc = hn::Add(acc, WideProducts(d32, LoadAs(d32, x + i), LoadAs(d32, y + i)));
+      }
     }
     total = WrappingLaneSum(d64, acc);
     for (; i < n; ++i) {
