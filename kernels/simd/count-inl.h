@@ -37,6 +37,7 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, C
   // wrap (uint8 lanes: 63).
   const std::size_t rows_per_flush = std::size_t{std::numeric_limits<std::make_unsigned_t<L>>::max()} / 4;
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
+  const auto in = Stream<T>::Of(n, p);
   std::size_t total = 0;
   for (std::size_t j = 0; j < head; ++j) total += pred(p[j]) ? 1 : 0;
   std::size_t i = head;
@@ -50,7 +51,7 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, C
     };
     const std::size_t flush = i + std::min(rows_per_flush, (n - i) / (4 * N)) * 4 * N;
     while (i < flush) {
-      for (const std::size_t stop = PageOfTurns(i, flush, 4 * N, p); i < stop; i += 4 * N) {
+      for (const std::size_t stop = PageOfTurns(i, flush, 4 * N, in); i < stop; i += 4 * N) {
         count(k0, i);
         count(k1, i + N);
         count(k2, i + 2 * N);

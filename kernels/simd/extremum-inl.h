@@ -45,9 +45,9 @@ struct BlockResult {
 /// elements before it join with the tail (a min or max in any order is the
 /// same value, and which of -0.0 and +0.0 is found first is decided later,
 /// by position).
-/// `readable` elements from p on may be touched ahead (the rest of the chunk).
+/// `in` is the chunk from p on (its loop touches ahead into the next blocks).
 template <bool kLo, bool kHi, class T>
-BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, std::size_t readable) {
+BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   auto lo = hn::Set(d, p[0]);
@@ -65,7 +65,7 @@ BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, std::size_t rea
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
   std::size_t i = head;
   while (i + 4 * N <= n) {
-    for (const std::size_t stop = PageOfTurns(i, n, 4 * N, p, static_cast<const T*>(nullptr), readable); i < stop; i += 4 * N) {
+    for (const std::size_t stop = PageOfTurns(i, n, 4 * N, in); i < stop; i += 4 * N) {
       join(hn::LoadU(d, p + i), hn::LoadU(d, p + i + N), hn::LoadU(d, p + i + 2 * N), hn::LoadU(d, p + i + 3 * N));
     }
   }
@@ -121,9 +121,10 @@ std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
 template <bool kMax, class T>
 extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
   extremum<T> best{p[0], 0};
+  const auto in = Stream<T>::Of(n, p);
   for (std::size_t b = 0; b < n; b += kBlockElements<T>) {
     const std::size_t len = std::min(kBlockElements<T>, n - b);
-    const BlockResult<T> r = ScanBlock<!kMax, kMax>(p + b, len, n - b);
+    const BlockResult<T> r = ScanBlock<!kMax, kMax>(p + b, len, in.From(b));
     if constexpr (std::is_floating_point_v<T>) {
       if (r.nan) {
         const std::size_t k = FindFirst(p + b, len, std::numeric_limits<T>::quiet_NaN());
@@ -142,9 +143,10 @@ extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
 template <class T>
 bounds<T> MinMaxOf(const T* HWY_RESTRICT p, std::size_t n) {
   bounds<T> best{p[0], p[0]};
+  const auto in = Stream<T>::Of(n, p);
   for (std::size_t b = 0; b < n; b += kBlockElements<T>) {
     const std::size_t len = std::min(kBlockElements<T>, n - b);
-    const BlockResult<T> r = ScanBlock<true, true>(p + b, len, n - b);
+    const BlockResult<T> r = ScanBlock<true, true>(p + b, len, in.From(b));
     if constexpr (std::is_floating_point_v<T>) {
       if (r.nan) {
         const T first = p[b + FindFirst(p + b, len, std::numeric_limits<T>::quiet_NaN())];

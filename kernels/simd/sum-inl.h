@@ -202,6 +202,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
 
   const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
+  const auto in = Stream<In>::Of(n, x.a, x.b);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
 
   // The last partial row's whole vectors are read in place; its last,
@@ -274,7 +275,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       const std::size_t end = std::min(n, leaf + leaf_rows * L);
       std::size_t i = leaf;
       while (i + L <= end) {
-        for (const std::size_t stop = PageOfTurns(i, end, L, x.a, x.b); i < stop; i += L) {
+        for (const std::size_t stop = PageOfTurns(i, end, L, in); i < stop; i += L) {
           for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], x, i + k * N);
         }
       }
@@ -293,7 +294,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       for (std::size_t k = head_k; k < K; ++k) NeumaierAdd(s[k], c[k], head(d, (k - head_k) * N));
     }
     for (std::size_t i = h; i < full;) {
-      for (const std::size_t stop = PageOfTurns(i, full, L, x.a, x.b); i < stop; i += L) {
+      for (const std::size_t stop = PageOfTurns(i, full, L, in); i < stop; i += L) {
         for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], x(d, i + k * N));
       }
     }
@@ -310,9 +311,10 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     // the widening loop is held back by how many bytes its instructions in
     // flight reach ahead, and this took the default's time over fast's on
     // one thread from 1.20 to 1.05 (medians of twelve alternating runs;
-    // docs/PERF.md, "Two rows a turn"). Four rows a turn was slower.
+    // docs/PERF.md, "Two rows a turn"). Four rows a turn was slower. Most
+    // of what was left went with touching each page ahead (stream-inl.h).
     while (i + 2 * L <= full) {
-      for (const std::size_t stop = PageOfTurns(i, full, 2 * L, x.a, x.b); i < stop; i += 2 * L) {
+      for (const std::size_t stop = PageOfTurns(i, full, 2 * L, in); i < stop; i += 2 * L) {
         for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
         for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + L + k * N);
       }
@@ -353,6 +355,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
   std::uint64_t total = 0;
   for (std::size_t j = 0; j < head; ++j) total += static_cast<std::uint64_t>(x[j]);
   std::size_t i = head;
+  const auto in = Stream<T>::Of(n, x);
   if constexpr (std::is_same_v<T, std::uint8_t>) {
     const hn::ScalableTag<std::uint8_t> d8;
     const hn::Repartition<std::uint64_t, decltype(d8)> d64;
@@ -360,7 +363,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
     auto acc0 = hn::Zero(d64);
     auto acc1 = hn::Zero(d64);
     while (i + 2 * N <= n) {
-      for (const std::size_t stop = PageOfTurns(i, n, 2 * N, x); i < stop; i += 2 * N) {
+      for (const std::size_t stop = PageOfTurns(i, n, 2 * N, in); i < stop; i += 2 * N) {
         acc0 = hn::Add(acc0, hn::SumsOf8(hn::LoadU(d8, x + i)));
         acc1 = hn::Add(acc1, hn::SumsOf8(hn::LoadU(d8, x + i + N)));
       }
@@ -372,7 +375,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
     auto acc0 = hn::Zero(d64);
     auto acc1 = hn::Zero(d64);
     while (i + 2 * N <= n) {
-      for (const std::size_t stop = PageOfTurns(i, n, 2 * N, x); i < stop; i += 2 * N) {
+      for (const std::size_t stop = PageOfTurns(i, n, 2 * N, in); i < stop; i += 2 * N) {
         acc0 = hn::Add(acc0, LoadAs(d64, x + i));
         acc1 = hn::Add(acc1, LoadAs(d64, x + i + N));
       }
@@ -406,9 +409,10 @@ std::int64_t IntDot(const T* HWY_RESTRICT x, const T* HWY_RESTRICT y, std::size_
     const hn::ScalableTag<std::int32_t> d32;
     const hn::Repartition<std::int64_t, decltype(d32)> d64;
     const std::size_t N = hn::Lanes(d32);
+    const auto in = Stream<T>::Of(n, x, y);
     auto acc = hn::Zero(d64);
     while (i + N <= n) {
-      for (const std::size_t stop = PageOfTurns(i, n, N, x, y); i < stop; i += N) {
+      for (const std::size_t stop = PageOfTurns(i, n, N, in); i < stop; i += N) {
         acc = hn::Add(acc, WideProducts(d32, LoadAs(d32, x + i), LoadAs(d32, y + i)));
       }
     }
