@@ -1,14 +1,20 @@
 // Timing variants in interleaved rounds: each round runs every variant once,
-// in an order that rotates. On a shared host the bandwidth swings more from
-// one second to the next than between the variants compared, and timing each
-// variant in its own block of runs turned that swing into the ratios.
+// in an order shuffled afresh each round. On a shared host the bandwidth
+// swings more from one second to the next than between the variants
+// compared, and timing each variant in its own block of runs turned that
+// swing into the ratios. A rotating order was tried first: it keeps every
+// variant behind the same neighbour, and what a run leaves behind moved the
+// ratios by a few percent (docs/PERF.md, "A page ahead").
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstddef>
+#include <algorithm>
 #include <functional>
+#include <numeric>
+#include <random>
 #include <vector>
 
 #include "median.hpp"
@@ -21,11 +27,13 @@ inline std::vector<std::vector<double>> time_interleaved(benchmark::State& state
                                                          const std::vector<std::function<void()>>& variants,
                                                          const std::function<void()>& after_round = {}) {
   std::vector<std::vector<double>> seconds(variants.size());
-  std::size_t round = 0;
+  std::vector<std::size_t> order(variants.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::mt19937 shuffle(20261203);  // fixed: a rerun runs the same orders
   for (auto _ : state) {
     double total = 0;
-    for (std::size_t k = 0; k < variants.size(); ++k) {
-      const std::size_t j = (k + round) % variants.size();
+    std::shuffle(order.begin(), order.end(), shuffle);
+    for (const std::size_t j : order) {
       const auto t0 = std::chrono::steady_clock::now();
       variants[j]();
       const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
@@ -34,7 +42,6 @@ inline std::vector<std::vector<double>> time_interleaved(benchmark::State& state
     }
     if (after_round) after_round();
     state.SetIterationTime(total);
-    ++round;
   }
   return seconds;
 }
