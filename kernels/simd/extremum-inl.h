@@ -38,62 +38,6 @@ struct BlockResult {
   bool nan;
 };
 
-/// The least (kLo) and greatest (kHi) value of p[0, n) (n >= 1), and whether
-/// any is NaN (the values are then meaningless). argmin and argmax ask for
-/// one bound: the other's four operations per four vectors were a quarter of
-/// the loop. Vectors are loaded from p's first cache-line boundary; the
-/// elements before it join with the tail (a min or max in any order is the
-/// same value, and which of -0.0 and +0.0 is found first is decided later,
-/// by position).
-/// `in` is the chunk from p on (its loop touches ahead into the next blocks).
-template <bool kLo, bool kHi, class T>
-BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
-  const hn::ScalableTag<T> d;
-  const std::size_t N = hn::Lanes(d);
-  auto lo = hn::Set(d, p[0]);
-  auto hi = lo;
-  auto nan = hn::Zero(d);
-  auto join = [&](auto v0, auto v1, auto v2, auto v3) {
-    if constexpr (kLo) lo = hn::Min(lo, hn::Min(hn::Min(v0, v1), hn::Min(v2, v3)));
-    if constexpr (kHi) hi = hn::Max(hi, hn::Max(hn::Max(v0, v1), hn::Max(v2, v3)));
-    if constexpr (std::is_floating_point_v<T>) {
-      const auto n01 = hn::Or(hn::VecFromMask(d, hn::IsNaN(v0)), hn::VecFromMask(d, hn::IsNaN(v1)));
-      const auto n23 = hn::Or(hn::VecFromMask(d, hn::IsNaN(v2)), hn::VecFromMask(d, hn::IsNaN(v3)));
-      nan = hn::Or(nan, hn::Or(n01, n23));
-    }
-  };
-  const std::size_t head = std::min(n, kernels::elements_before_line(p));
-  std::size_t i = head;
-  while (i + 4 * N <= n) {
-    for (const std::size_t stop = PageOfTurns(i, n, 4 * N, in); i < stop; i += 4 * N) {
-      join(hn::LoadU(d, p + i), hn::LoadU(d, p + i + N), hn::LoadU(d, p + i + 2 * N), hn::LoadU(d, p + i + 3 * N));
-    }
-  }
-  for (; i + N <= n; i += N) {
-    const auto v = hn::LoadU(d, p + i);
-    join(v, v, v, v);
-  }
-  // Lane reduction through memory: once per 16 KiB block it costs nothing,
-  // and Highway 1.0 has no MinOfLanes for 8-bit lanes.
-  alignas(64) T lo_lanes[hn::MaxLanes(d)];
-  alignas(64) T hi_lanes[hn::MaxLanes(d)];
-  hn::Store(lo, d, lo_lanes);
-  hn::Store(hi, d, hi_lanes);
-  BlockResult<T> r{lo_lanes[0], hi_lanes[0], !hn::AllFalse(d, hn::MaskFromVec(nan))};
-  for (std::size_t k = 1; k < N; ++k) {
-    r.min = lo_lanes[k] < r.min ? lo_lanes[k] : r.min;
-    r.max = hi_lanes[k] > r.max ? hi_lanes[k] : r.max;
-  }
-  auto join_one = [&r](T x) {
-    r.nan = r.nan || is_nan(x);
-    r.min = x < r.min ? x : r.min;
-    r.max = x > r.max ? x : r.max;
-  };
-  for (; i < n; ++i) join_one(p[i]);
-  for (std::size_t j = 0; j < head; ++j) join_one(p[j]);
-  return r;
-}
-
 /// The first i in [0, n) with p[i] == value (value NaN: the first NaN).
 template <class T>
 std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
@@ -116,6 +60,76 @@ std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
     if (want_nan ? is_nan(p[i]) : p[i] == value) return i;
   }
   return n;
+}
+
+/// The least (kLo) and greatest (kHi) value of p[0, n) (n >= 1), and whether
+/// any is NaN (the values are then meaningless). argmin and argmax ask for
+/// one bound: the other's four operations per four vectors were a quarter of
+/// the loop. Vectors are loaded from p's first cache-line boundary; the
+/// elements before it join with the tail (a min or max in any order is the
+/// same value, and which of -0.0 and +0.0 is found first is decided later,
+/// by position). Whether a NaN is there: minmax tests each vector; argmin
+/// and argmax ask a sum, which is NaN when an element is (and when +inf and
+/// -inf meet in a lane, or the sum overflows both ways), so only a block
+/// whose sum is NaN is searched for one, in L1. Four adds a turn where the
+/// tests took eleven operations: argmin in L2 in 0.85x the time. In minmax
+/// the adds compete with Min and Max for the add pipes, and took 6-12%
+/// longer there (written as multiply-adds too), so it keeps the tests.
+/// `in` is the chunk from p on (its loop touches ahead into the next blocks).
+template <bool kLo, bool kHi, class T>
+BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  auto lo = hn::Set(d, p[0]);
+  auto hi = lo;
+  constexpr bool kTestEach = std::is_floating_point_v<T> && kLo && kHi;
+  constexpr bool kTestSum = std::is_floating_point_v<T> && !kTestEach;
+  auto nan = hn::Zero(d);  // kTestEach: lanes that saw a NaN; kTestSum: the sum
+  auto join = [&](auto v0, auto v1, auto v2, auto v3) {
+    if constexpr (kLo) lo = hn::Min(lo, hn::Min(hn::Min(v0, v1), hn::Min(v2, v3)));
+    if constexpr (kHi) hi = hn::Max(hi, hn::Max(hn::Max(v0, v1), hn::Max(v2, v3)));
+    if constexpr (kTestEach) {
+      const auto n01 = hn::Or(hn::VecFromMask(d, hn::IsNaN(v0)), hn::VecFromMask(d, hn::IsNaN(v1)));
+      const auto n23 = hn::Or(hn::VecFromMask(d, hn::IsNaN(v2)), hn::VecFromMask(d, hn::IsNaN(v3)));
+      nan = hn::Or(nan, hn::Or(n01, n23));
+    }
+    if constexpr (kTestSum) nan = hn::Add(nan, hn::Add(hn::Add(v0, v1), hn::Add(v2, v3)));
+  };
+  const std::size_t head = std::min(n, kernels::elements_before_line(p));
+  std::size_t i = head;
+  while (i + 4 * N <= n) {
+    for (const std::size_t stop = PageOfTurns(i, n, 4 * N, in); i < stop; i += 4 * N) {
+      join(hn::LoadU(d, p + i), hn::LoadU(d, p + i + N), hn::LoadU(d, p + i + 2 * N), hn::LoadU(d, p + i + 3 * N));
+    }
+  }
+  for (; i + N <= n; i += N) {
+    const auto v = hn::LoadU(d, p + i);
+    join(v, v, v, v);
+  }
+  // Lane reduction through memory: once per 16 KiB block it costs nothing,
+  // and Highway 1.0 has no MinOfLanes for 8-bit lanes.
+  alignas(64) T lo_lanes[hn::MaxLanes(d)];
+  alignas(64) T hi_lanes[hn::MaxLanes(d)];
+  hn::Store(lo, d, lo_lanes);
+  hn::Store(hi, d, hi_lanes);
+  bool any_nan = false;
+  if constexpr (kTestEach) any_nan = !hn::AllFalse(d, hn::MaskFromVec(nan));
+  if constexpr (kTestSum) {
+    any_nan = !hn::AllFalse(d, hn::IsNaN(nan)) && FindFirst(p, i, std::numeric_limits<T>::quiet_NaN()) < i;
+  }
+  BlockResult<T> r{lo_lanes[0], hi_lanes[0], any_nan};
+  for (std::size_t k = 1; k < N; ++k) {
+    r.min = lo_lanes[k] < r.min ? lo_lanes[k] : r.min;
+    r.max = hi_lanes[k] > r.max ? hi_lanes[k] : r.max;
+  }
+  auto join_one = [&r](T x) {
+    r.nan = r.nan || is_nan(x);
+    r.min = x < r.min ? x : r.min;
+    r.max = x > r.max ? x : r.max;
+  };
+  for (; i < n; ++i) join_one(p[i]);
+  for (std::size_t j = 0; j < head; ++j) join_one(p[j]);
+  return r;
 }
 
 template <bool kMax, class T>

@@ -128,6 +128,27 @@ TEST_P(Edges, Infinities) {
   EXPECT_EQ(sy::norm2(v, opts()), std::numeric_limits<double>::infinity());
 }
 
+TEST_P(Edges, InfinitiesAndHugeValuesInOneLaneAreNotNan) {
+  // The SIMD extremum kernels ask a sum whether a block holds a NaN: +inf
+  // and -inf in one lane, or huge values that overflow both ways, make that
+  // sum NaN with no NaN in the input; the answer must still be the extremes.
+  for (const float big : {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::max()}) {
+    // Runs of 64 alternate in sign, so that every lane of every vector width
+    // meets both.
+    std::vector<float> v(100'003);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = (i / 64) % 2 == 0 ? big : -big;
+    v[77'777] = 1.0f;
+    const auto mm = sy::minmax(v, opts());
+    EXPECT_EQ(mm->min, -big);
+    EXPECT_EQ(mm->max, big);
+    EXPECT_EQ(sy::argmin(v, opts())->index, 64u);
+    EXPECT_EQ(sy::argmax(v, opts())->index, 0u);
+    v[90'001] = nan_with_payload(3);  // and a real NaN after them is still found
+    EXPECT_EQ(sy::argmin(v, opts())->index, 90'001u);
+    EXPECT_EQ(bits_of(sy::minmax(v, opts())->max), bits_of(v[90'001]));
+  }
+}
+
 TEST_P(Edges, IntegerExtremesDoNotOverflow) {
   constexpr auto i32max = std::numeric_limits<std::int32_t>::max();
   constexpr auto i32min = std::numeric_limits<std::int32_t>::min();
