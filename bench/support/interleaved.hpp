@@ -9,9 +9,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <algorithm>
 #include <functional>
 #include <numeric>
 #include <random>
