@@ -1,5 +1,5 @@
 // How every streaming kernel walks its input: a 4 KiB page of turns at a
-// time, each page begun by touching the line 16 KiB ahead.
+// time, each page of a whole chunk begun by touching the line 16 KiB ahead.
 //
 // A hardware prefetcher follows a stream only within a 4 KiB page, and the
 // next page's translation is looked up only when a load first needs it. On
