@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -81,6 +82,36 @@ std::string describe_status(int status) {
   }
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   return "ended with wait status " + std::to_string(status);
+}
+
+/// How far a starting worker has got: its scheduler state ('R' running, 'D'
+/// in the kernel, 'S' asleep, 'T' stopped; 0 when /proc cannot say) and the
+/// CPU time it has used, in clock ticks.
+struct start_progress {
+  char state = 0;
+  unsigned long long ticks = 0;
+};
+
+start_progress progress_of(pid_t pid) {
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char buf[512];
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return {};
+  buf[n] = '\0';
+  // The name in parentheses may hold spaces: the fields begin after the last ')'.
+  const char* p = std::strrchr(buf, ')');
+  start_progress out;
+  unsigned long long utime = 0, stime = 0;
+  if (!p || std::sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &out.state, &utime,
+                        &stime) != 3) {
+    return {};
+  }
+  out.ticks = utime + stime;
+  return out;
 }
 
 }  // namespace
@@ -167,8 +198,15 @@ worker_process spawn_worker(const std::string& program, int image_fd) {
 
 void await_ready(worker_process& w, std::chrono::milliseconds limit) {
   pollfd fds[2] = {{w.done, POLLIN, 0}, {w.pidfd, POLLIN, 0}};
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
+  // Starting a program is not a stall: one that is still running when the
+  // limit passes (on the CPU, in the kernel, or having used CPU time since the
+  // last look) gets another limit, up to ten in all; a stopped, asleep or idle
+  // one is killed at the first. A loaded machine, or a sanitizer's runtime,
+  // can take longer than a short limit to start a healthy worker.
+  constexpr int max_limits = 10;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  start_progress seen = progress_of(w.pid);
+  for (int limits = 1;;) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     const int ready = poll(fds, 2, static_cast<int>(std::max<std::int64_t>(0, left.count())));
     if (ready < 0) {
@@ -176,10 +214,22 @@ void await_ready(worker_process& w, std::chrono::milliseconds limit) {
       fail(errc::backend_unavailable, "poll for a starting worker", errno);
     }
     if (ready == 0) {
-      // Stopped or hung before it was ready: counted as a death, as a stall mid-shard is.
+      const start_progress now = progress_of(w.pid);
+      const bool running = now.state == 'R' || now.state == 'D' || now.ticks > seen.ticks;
+      if (running && limits < max_limits) {
+        seen = now;
+        deadline += limit;
+        ++limits;
+        continue;
+      }
+      // Stopped, hung or never ready: counted as a death, as a stall mid-shard is.
       reap(w);
-      throw error(errc::worker_failed, "processes backend: the worker was not ready within " +
-                                           std::to_string(limit.count()) + " ms (stopped or hung); it was killed");
+      const std::string waited = std::to_string(limits * limit.count()) + " ms";
+      throw error(errc::worker_failed,
+                  running ? "processes backend: the worker ran for " + waited + " without becoming ready; it was killed"
+                          : "processes backend: the worker was not ready within " + waited + " and was not running (" +
+                                (now.state == 'T' || now.state == 't' ? "stopped" : "asleep or hung") +
+                                "); it was killed");
     }
     if (fds[0].revents & POLLIN) break;
     if (fds[1].revents) {

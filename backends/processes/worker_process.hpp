@@ -41,7 +41,8 @@ worker_process spawn_worker(const std::string& program, int image_fd);
 /// Waits until a spawned worker is ready; if it exits instead, reaps it and
 /// throws switchyard::error saying how it ended (worker_failed when it was
 /// killed, backend_unavailable when the program cannot run here); if it is
-/// not ready within `limit`, kills and reaps it and throws worker_failed.
+/// not ready within `limit` and not running (stopped, asleep), or not within
+/// ten times `limit` while running, kills and reaps it and throws worker_failed.
 void await_ready(worker_process& w, std::chrono::milliseconds limit);
 
 /// True when the worker has exited (its pidfd is readable).

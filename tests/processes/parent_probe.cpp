@@ -5,9 +5,11 @@
 //                                 GiB (default 1) over and over; prints its pid
 //                                 once the first sum is done (a parent killed
 //                                 mid-shard)
-//   processes_parent_probe once   one reduction on processes; prints "ok", or
-//                                 "error <code>: <message>" and exits 3 (a
-//                                 worker program that cannot start)
+//   processes_parent_probe once [MS]  one reduction on processes (an engine
+//                                 whose worker_stall_timeout is MS, default
+//                                 the default's); prints "ok", or "error
+//                                 <code>: <message>" and exits 3 (a worker
+//                                 program that cannot start, or starts slowly)
 //   processes_parent_probe nofile the "once" reduction with RLIMIT_NOFILE at 8
 //                                 (0-2 and the five the workers' channels need)
 //   processes_parent_probe fork   a reduction of a std::vector on processes,
@@ -18,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <optional>
 #include <vector>
 
 #include <cstdio>
@@ -60,9 +64,13 @@ int main(int argc, char** argv) {
     if (setrlimit(RLIMIT_NOFILE, &eight) != 0) return 1;
   }
   try {
+    std::optional<sy::engine> own;
+    if (argc > 2 && std::strcmp(argv[1], "once") == 0) {
+      own.emplace(sy::engine_config{.worker_stall_timeout = std::chrono::milliseconds(std::strtol(argv[2], nullptr, 10))});
+    }
     sy::shared_array<float> a(1 << 20);
     a[7] = 2.5f;
-    const float s = sy::sum(a, {.backend = sy::backend::processes});
+    const float s = sy::sum(a, {.backend = sy::backend::processes, .engine = own ? &*own : nullptr});
     if (s != 2.5f) return 1;
   } catch (const sy::error& e) {
     std::printf("error %d: %s\n", e.code().value(), e.what());

@@ -7,10 +7,15 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,7 +30,7 @@ namespace {
 
 using namespace processes_test;
 
-/// Starts the probe program with `mode`, extra environment `env` (NAME=value
+/// Starts the probe program with `mode` (and its arguments), extra environment `env` (NAME=value
 /// or empty); returns its pid and a pipe from its stdout.
 std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {}) {
   int out[2];
@@ -42,10 +47,15 @@ std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {})
   std::vector<char*> envp;
   for (auto& v : vars) envp.push_back(v.data());
   envp.push_back(nullptr);
-  std::string name = "processes_parent_probe", m = mode;
-  char* argv[] = {name.data(), m.data(), nullptr};
+  // The mode and its arguments, split at spaces.
+  std::vector<std::string> args{"processes_parent_probe"};
+  std::istringstream words(mode);
+  for (std::string w; words >> w;) args.push_back(w);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, PARENT_PROBE, &actions, nullptr, argv, envp.data());
+  const int rc = posix_spawn(&pid, PARENT_PROBE, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (rc != 0) {
@@ -137,24 +147,75 @@ TEST_F(Processes, AWorkerProgramThatCannotStartIsABackendUnavailableError) {
   EXPECT_NE(line.find("/nonexistent/switchyard-worker"), std::string::npos) << line;
 }
 
+/// A worker program written as a script for one test; removed with it.
+class worker_script {
+ public:
+  explicit worker_script(const std::string& text) {
+    if (!mkdtemp(dir_)) return;
+    path_ = std::string(dir_) + "/worker";
+    std::ofstream(path_) << text;
+    chmod(path_.c_str(), 0755);
+  }
+  worker_script(const worker_script&) = delete;
+  worker_script& operator=(const worker_script&) = delete;
+  ~worker_script() {
+    std::remove(path_.c_str());
+    rmdir(dir_);
+  }
+  std::string env() const { return "SWITCHYARD_WORKER=" + path_; }
+
+ private:
+  char dir_[40] = "/tmp/switchyard-worker-script-XXXXXX";
+  std::string path_;
+};
+
+std::string error_line(sy::errc code) { return "error " + std::to_string(static_cast<int>(code)) + ":"; }
+
 // A worker killed before it was ready died, as one killed mid-shard does:
 // worker_failed (it was backend_unavailable, as for a program that cannot
 // run, about 1 call in 20 under a kill storm).
 TEST_F(Processes, AWorkerKilledBeforeItWasReadyIsAWorkerFailure) {
-  char dir[] = "/tmp/switchyard-killed-worker-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string script = std::string(dir) + "/worker";
-  {
-    std::ofstream out(script);
-    out << "#!/bin/sh\nkill -KILL $$\n";
-  }
-  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
-  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=" + script);
+  const worker_script killed("#!/bin/sh\nkill -KILL $$\n");
+  const auto [line, status] = run_probe("once", killed.env());
   EXPECT_EQ(WEXITSTATUS(status), 3) << line;
-  EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::worker_failed))), std::string::npos) << line;
+  EXPECT_NE(line.find(error_line(sy::errc::worker_failed)), std::string::npos) << line;
   EXPECT_NE(line.find("killed by SIGKILL before it was ready"), std::string::npos) << line;
-  std::remove(script.c_str());
-  rmdir(dir);
+}
+
+// Starting is not a stall: a worker that takes three times the stall limit to
+// start, running all along (here a shell spinning before it runs the worker
+// program; on CI, ThreadSanitizer's workers on a loaded machine), is waited
+// for. Under a kill storm with a 100 ms limit, TSan's workers (about 100 ms to
+// start on a Zen 5 guest) were killed as stalled in 20 calls in a row.
+TEST_F(Processes, AWorkerSlowToStartButRunningIsWaitedFor) {
+  const worker_script slow("#!/bin/bash\n"
+                           "end=$(( ${EPOCHREALTIME/./} + 300000 ))\n"
+                           "while (( ${EPOCHREALTIME/./} < end )); do :; done\n"
+                           "exec " WORKER_PROGRAM " \"$@\"\n");
+  const auto [line, status] = run_probe("once 100", slow.env());
+  EXPECT_EQ(WEXITSTATUS(status), 0) << line;
+  EXPECT_EQ(line, "ok");
+}
+
+// A starting worker that is not running (stopped, or asleep) is killed at the
+// first limit it spends so (the shell's own start may use the first); one
+// that runs and never becomes ready, at ten times the limit.
+TEST_F(Processes, AWorkerThatDoesNotStartIsKilled) {
+  const struct {
+    const char* script;
+    const char* said;
+  } cases[] = {
+      {"#!/bin/sh\nkill -STOP $$\n", "and was not running (stopped)"},
+      {"#!/bin/sh\nexec sleep 60\n", "and was not running (asleep or hung)"},
+      {"#!/bin/sh\nwhile :; do :; done\n", "ran for 1000 ms without becoming ready"},
+  };
+  for (const auto& c : cases) {
+    const worker_script w(c.script);
+    const auto [line, status] = run_probe("once 100", w.env());
+    EXPECT_EQ(WEXITSTATUS(status), 3) << c.script << ": " << line;
+    EXPECT_NE(line.find(error_line(sy::errc::worker_failed)), std::string::npos) << c.script << ": " << line;
+    EXPECT_NE(line.find(c.said), std::string::npos) << c.script << ": " << line;
+  }
 }
 
 TEST_F(Processes, SwitchyardWorkerPointsAtAnInstalledWorkerProgram) {

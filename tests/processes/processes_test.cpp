@@ -182,10 +182,11 @@ TEST_F(Processes, ThreeHundredCallsUnderAKillAndStopStorm) {
   // every restart where one takes longer, timed from a kill to the first call
   // that works. On a Zen 5 guest whose fork takes 1.8 ms, ThreadSanitizer's
   // workers never lived long enough at 3 ms for one of the 300 calls to
-  // finish. A worker that misses the 100 ms readiness limit (TSan's workers from a
-  // fresh clone, their pages not yet cached; a loaded CI guest) fails its
-  // call with worker_failed like any in the storm: the set-up waits for the
-  // first call that works, at most 20, and takes no other error.
+  // finish. A worker still starting at the 100 ms limit is waited for while
+  // it runs (TSan's take about as long), but one asleep then (its pages not
+  // yet cached, from a fresh clone) fails its call with worker_failed like
+  // any in the storm: the set-up waits for the first call that works, at
+  // most 20, and takes no other error.
   const auto until_one_works = [&](const auto& v) {
     for (int attempt = 0; attempt < 20; ++attempt) {
       try {

@@ -34,8 +34,9 @@ struct engine_config {
   /// dead: it is killed and its shard re-run once in a fresh worker, and a
   /// second stall fails the call with errc::worker_failed. A stopped (SIGSTOP)
   /// or hung worker therefore costs a call at most about twice this. A chunk
-  /// takes microseconds, so only a worker that is not running trips it; must
-  /// be positive.
+  /// takes microseconds, so only a worker that is not running trips it; a
+  /// worker still starting (running, but slow on a loaded machine or under a
+  /// sanitizer) gets up to ten times this to become ready. Must be positive.
   std::chrono::milliseconds worker_stall_timeout{2000};
 };
 
