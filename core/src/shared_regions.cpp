@@ -27,7 +27,7 @@ struct entry {
   std::size_t bytes;
 };
 
-struct registry {
+struct region_registry {
   std::mutex m;
   std::map<std::uintptr_t, entry> by_address;  // keyed by the region's first byte
   std::uint64_t next_id = 1;
@@ -37,13 +37,13 @@ struct registry {
   std::vector<region_listener*> listeners;
 };
 
-registry& regions() {
-  static registry* r = new registry;  // leaked: regions may outlive static destructors
+region_registry& regions() {
+  static region_registry* r = new region_registry;  // leaked: regions may outlive static destructors
   return *r;
 }
 
 void tell_listeners(std::uint64_t id) noexcept {
-  registry& r = regions();
+  region_registry& r = regions();
   std::lock_guard lock(r.listeners_m);
   for (region_listener* l : r.listeners) l->forget(id);
 }
@@ -51,13 +51,13 @@ void tell_listeners(std::uint64_t id) noexcept {
 }  // namespace
 
 void add_region_listener(region_listener* l) {
-  registry& r = regions();
+  region_registry& r = regions();
   std::lock_guard lock(r.listeners_m);
   r.listeners.push_back(l);
 }
 
 void remove_region_listener(region_listener* l) {
-  registry& r = regions();
+  region_registry& r = regions();
   std::lock_guard lock(r.listeners_m);
   std::erase(r.listeners, l);
 }
@@ -65,7 +65,7 @@ void remove_region_listener(region_listener* l) {
 std::optional<located_region> locate_shared(const void* p, std::size_t bytes) {
   if (p == nullptr) return std::nullopt;
   const auto a = reinterpret_cast<std::uintptr_t>(p);
-  registry& r = regions();
+  region_registry& r = regions();
   std::lock_guard lock(r.m);
   auto it = r.by_address.upper_bound(a);
   if (it == r.by_address.begin()) return std::nullopt;

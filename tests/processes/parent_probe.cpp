@@ -1,8 +1,8 @@
 // A separate program for the tests that need a fresh process:
 //   processes_parent_probe wait   starts the workers, prints their pids on one
 //                                 line, then waits to be killed (a parent that dies)
-//   processes_parent_probe busy [GIB]  one worker sums a shared_array of GIB
-//                                 GiB (default 1) over and over; prints its pid
+//   processes_parent_probe busy [MIB]  one worker sums a shared_array of MIB
+//                                 MiB (default 1024) over and over; prints its pid
 //                                 once the first sum is done (a parent killed
 //                                 mid-shard)
 //   processes_parent_probe once [MS]  one reduction on processes (an engine
@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "busy") == 0) {
     sy::engine one({.max_threads = 1});
     const sy::options on_one{.backend = sy::backend::processes, .engine = &one};
-    const std::size_t gib = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 1;
-    const sy::shared_array<float> a(gib << 28);
+    const std::size_t mib = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 1024;
+    const sy::shared_array<float> a(mib << 18);
     if (sy::sum(a, on_one) != 0.0f) return 1;
     for (pid_t pid : sy::backends::processes::testing::worker_pids(one)) std::printf("%d ", pid);
     std::printf("\n");
