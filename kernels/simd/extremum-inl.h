@@ -68,22 +68,25 @@ std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
 /// the loop. Vectors are loaded from p's first cache-line boundary; the
 /// elements before it join with the tail (a min or max in any order is the
 /// same value, and which of -0.0 and +0.0 is found first is decided later,
-/// by position). Whether a NaN is there: minmax tests each vector; argmin
-/// and argmax ask a sum, which is NaN when an element is (and when +inf and
-/// -inf meet in a lane, or the sum overflows both ways), so only a block
-/// whose sum is NaN is searched for one, in L1. Four adds a turn where the
-/// tests took eleven operations: argmin in L2 in 0.85x the time. In minmax
-/// the adds compete with Min and Max for the add pipes, and took 6-12%
-/// longer there (written as multiply-adds too), so it keeps the tests.
-/// `in` is the chunk from p on (its loop touches ahead into the next blocks).
-template <bool kLo, bool kHi, class T>
+/// by position). Whether a NaN is there (kBySum): a sum, which is NaN when
+/// an element is (and when +inf and -inf meet in a lane, or the sum
+/// overflows both ways), so only a block whose sum is NaN is searched for
+/// one, in L1; or a test of each vector. The sum's four adds a turn replace
+/// the tests' eleven operations: argmin in L2 in 0.85x the time. minmax's
+/// Min and Max compete with the adds for the add pipes, so it tests each
+/// vector in cache (the sum cost 2-12% in L2) and sums in a whole chunk of
+/// a long stream, where it is held by the instructions in flight, not the
+/// pipes (a 64 MiB and a 2 GiB scan in 0.87-0.94x the time; docs/PERF.md,
+/// "minmax's NaN test"). `in` is the chunk from p on (its loop touches
+/// ahead into the next blocks).
+template <bool kLo, bool kHi, bool kBySum, class T>
 BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   auto lo = hn::Set(d, p[0]);
   auto hi = lo;
-  constexpr bool kTestEach = std::is_floating_point_v<T> && kLo && kHi;
-  constexpr bool kTestSum = std::is_floating_point_v<T> && !kTestEach;
+  constexpr bool kTestSum = std::is_floating_point_v<T> && kBySum;
+  constexpr bool kTestEach = std::is_floating_point_v<T> && !kBySum;
   auto nan = hn::Zero(d);  // kTestEach: lanes that saw a NaN; kTestSum: the sum
   auto join = [&](auto v0, auto v1, auto v2, auto v3) {
     if constexpr (kLo) lo = hn::Min(lo, hn::Min(hn::Min(v0, v1), hn::Min(v2, v3)));
@@ -138,7 +141,7 @@ extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
   const auto in = Stream<T>::Of(n, p);
   for (std::size_t b = 0; b < n; b += kBlockElements<T>) {
     const std::size_t len = std::min(kBlockElements<T>, n - b);
-    const BlockResult<T> r = ScanBlock<!kMax, kMax>(p + b, len, in.From(b));
+    const BlockResult<T> r = ScanBlock<!kMax, kMax, true>(p + b, len, in.From(b));
     if constexpr (std::is_floating_point_v<T>) {
       if (r.nan) {
         const std::size_t k = FindFirst(p + b, len, std::numeric_limits<T>::quiet_NaN());
@@ -154,13 +157,12 @@ extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
   return best;
 }
 
-template <class T>
-bounds<T> MinMaxOf(const T* HWY_RESTRICT p, std::size_t n) {
+template <bool kBySum, class T>
+HWY_INLINE bounds<T> MinMaxScan(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
   bounds<T> best{p[0], p[0]};
-  const auto in = Stream<T>::Of(n, p);
   for (std::size_t b = 0; b < n; b += kBlockElements<T>) {
     const std::size_t len = std::min(kBlockElements<T>, n - b);
-    const BlockResult<T> r = ScanBlock<true, true>(p + b, len, in.From(b));
+    const BlockResult<T> r = ScanBlock<true, true, kBySum>(p + b, len, in.From(b));
     if constexpr (std::is_floating_point_v<T>) {
       if (r.nan) {
         const T first = p[b + FindFirst(p + b, len, std::numeric_limits<T>::quiet_NaN())];
@@ -171,6 +173,14 @@ bounds<T> MinMaxOf(const T* HWY_RESTRICT p, std::size_t n) {
     if (r.max > best.max) best.max = p[b + FindFirst(p + b, len, r.max)];
   }
   return best;
+}
+
+/// A long stream's chunk asks a sum for NaNs; anything shorter tests each
+/// vector (ScanBlock says why). Chosen once a call, each loop its own.
+template <class T>
+bounds<T> MinMaxOf(const T* HWY_RESTRICT p, std::size_t n) {
+  const auto in = Stream<T>::Of(n, p);
+  return in.touchable > 0 ? MinMaxScan<true>(p, n, in) : MinMaxScan<false>(p, n, in);
 }
 
 }  // namespace switchyard::kernels::simd::HWY_NAMESPACE
