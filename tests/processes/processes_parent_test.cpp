@@ -30,8 +30,9 @@ namespace {
 
 using namespace processes_test;
 
-/// Starts the probe program with `mode` (and its arguments), extra environment `env` (NAME=value
-/// or empty); returns its pid and a pipe from its stdout.
+/// Starts the probe program with `mode` (and its arguments, after spaces),
+/// extra environment `env` (NAME=value or empty); returns its pid and a pipe
+/// from its stdout.
 std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {}) {
   int out[2];
   if (pipe(out) != 0) return {-1, -1};
