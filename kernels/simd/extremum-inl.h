@@ -31,6 +31,18 @@ namespace hn = hwy::HWY_NAMESPACE;
 template <class T>
 inline constexpr std::size_t kBlockElements = 16384 / sizeof(T);
 
+/// Where the block from b ends: kBlockElements on, the first block also
+/// taking the elements before p's first cache-line boundary, so that every
+/// later block starts on a line and its loop needs no scalar head or tail
+/// (ScanBlock). When every block had one, minmax of a std::vector's buffer
+/// (16 bytes past a line) took 1.04-1.07x the time of an aligned buffer's in
+/// DRAM (docs/PERF.md, "Blocks from a line").
+template <class T>
+std::size_t BlockEnd(const T* p, std::size_t b, std::size_t n) {
+  const std::size_t head = b == 0 ? kernels::elements_before_line(p) : 0;
+  return b + std::min(kBlockElements<T> + head, n - b);
+}
+
 template <class T>
 struct BlockResult {
   T min;
@@ -139,8 +151,9 @@ template <bool kMax, class T>
 extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
   extremum<T> best{p[0], 0};
   const auto in = Stream<T>::Of(n, p);
-  for (std::size_t b = 0; b < n; b += kBlockElements<T>) {
-    const std::size_t len = std::min(kBlockElements<T>, n - b);
+  for (std::size_t b = 0, end; b < n; b = end) {
+    end = BlockEnd(p, b, n);
+    const std::size_t len = end - b;
     const BlockResult<T> r = ScanBlock<!kMax, kMax, true>(p + b, len, in.From(b));
     if constexpr (std::is_floating_point_v<T>) {
       if (r.nan) {
@@ -160,8 +173,9 @@ extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
 template <bool kBySum, class T>
 HWY_INLINE bounds<T> MinMaxScan(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
   bounds<T> best{p[0], p[0]};
-  for (std::size_t b = 0; b < n; b += kBlockElements<T>) {
-    const std::size_t len = std::min(kBlockElements<T>, n - b);
+  for (std::size_t b = 0, end; b < n; b = end) {
+    end = BlockEnd(p, b, n);
+    const std::size_t len = end - b;
     const BlockResult<T> r = ScanBlock<true, true, kBySum>(p + b, len, in.From(b));
     if constexpr (std::is_floating_point_v<T>) {
       if (r.nan) {
