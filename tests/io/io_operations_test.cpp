@@ -89,11 +89,12 @@ class four_gibibytes_then {
   explicit four_gibibytes_then(std::string_view tail) : size_((std::size_t{1} << 32) + tail.size()) {
     constexpr std::size_t piece = std::size_t{1} << 26;
     const int fd = ::memfd_create("switchyard-io-test", MFD_CLOEXEC);
-    if (fd < 0 || ::ftruncate(fd, piece + 4096) != 0 ||
-        ::pwrite(fd, tail.data(), tail.size(), piece) != static_cast<ssize_t>(tail.size())) {
-      throw std::runtime_error(std::string("memfd: ") + std::strerror(errno));
+    if (fd < 0) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
+    void* all = MAP_FAILED;
+    if (::ftruncate(fd, piece + 4096) == 0 &&
+        ::pwrite(fd, tail.data(), tail.size(), piece) == static_cast<ssize_t>(tail.size())) {
+      all = ::mmap(nullptr, size_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     }
-    void* all = ::mmap(nullptr, size_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     for (std::size_t at = 0; all != MAP_FAILED && at < size_; at += piece) {
       const bool last = at + piece > size_;
       if (::mmap(static_cast<char*>(all) + at, last ? size_ - at : piece, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
@@ -102,8 +103,9 @@ class four_gibibytes_then {
         all = MAP_FAILED;
       }
     }
+    const int error = errno;
     ::close(fd);
-    if (all == MAP_FAILED) throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
+    if (all == MAP_FAILED) throw std::runtime_error(std::string("the 4 GiB mapping: ") + std::strerror(error));
     data_ = static_cast<const std::byte*>(all);
   }
   four_gibibytes_then(const four_gibibytes_then&) = delete;
