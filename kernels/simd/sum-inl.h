@@ -313,6 +313,12 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     // one thread from 1.20 to 1.05 (medians of twelve alternating runs;
     // docs/PERF.md, "Two rows a turn"). Four rows a turn was slower. Most
     // of what was left went with touching each page ahead (stream-inl.h).
+    // On Zen 5 this turn's exact instructions matter: GCC 12 keeps the
+    // previous turn's index here (two register moves a turn), and the fast
+    // sum reads 512 KiB from L2 in 2.4 us; rewritten to the hand-written
+    // loop's twelve instructions it took 4.7 us, though it ran 2-5% faster
+    // from DRAM (docs/PERF.md, "A turn's instructions"). Measure both
+    // before changing its shape.
     while (i + 2 * L <= full) {
       for (const std::size_t stop = PageOfTurns(i, full, 2 * L, in); i < stop; i += 2 * L) {
         for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
