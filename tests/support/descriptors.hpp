@@ -12,16 +12,19 @@
 
 namespace switchyard::testing {
 
-/// What each open descriptor is (its /proc/self/fd link, a socket's or a
-/// pipe's inode number left out: a replaced worker's new socket is the same
-/// thing), without the one reading the list.
-inline std::multiset<std::string> open_descriptors() {
+/// What each open descriptor of a process ("self" or a pid) is (its
+/// /proc/PID/fd link, a socket's or a pipe's inode number left out: a
+/// replaced worker's new socket is the same thing), without the one reading
+/// the list. Empty when the process is gone.
+inline std::multiset<std::string> open_descriptors(const std::string& process = "self") {
   std::multiset<std::string> open;
-  DIR* d = opendir("/proc/self/fd");
+  const std::string folder = "/proc/" + process + "/fd";
+  DIR* d = opendir(folder.c_str());
+  if (d == nullptr) return open;
   while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.' || std::atoi(e->d_name) == dirfd(d)) continue;
+    if (e->d_name[0] == '.' || (process == "self" && std::atoi(e->d_name) == dirfd(d))) continue;
     char target[256] = {};
-    const std::string link = std::string("/proc/self/fd/") + e->d_name;
+    const std::string link = folder + "/" + e->d_name;
     if (readlink(link.c_str(), target, sizeof target - 1) < 0) continue;  // closed meanwhile
     std::string what = target;
     if (const auto bracket = what.find(":["); bracket != std::string::npos) what.resize(bracket);
