@@ -3,7 +3,10 @@
 //   - float sum of 1 GiB on the device: bandwidth over the device-to-device
 //     copy's (bytes read + written), time over cub::DeviceReduce::Sum's; the
 //     one-pass (last block) and two-pass finishes side by side;
-//   - argmin of 1 GiB floats over cub::DeviceReduce::ArgMin;
+//   - argmin of 1 GiB floats over cub::DeviceReduce::ArgMin; minmax,
+//     count_if, norm2 and a uint8 argmin of 1 GiB beside the copy;
+//   - the per-call cost of a 4 KiB device sum (host clock) beside CUB's
+//     with preallocated temporary storage;
 //   - 1 GiB float sum of host memory: staged through pinned buffers (what a
 //     std::vector gets), already pinned, and cudaHostRegister first; over the
 //     pinned host-to-device copy bandwidth.
@@ -17,6 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -169,6 +173,56 @@ void cub_argmin(benchmark::State& state) {
   cudaFree(index);
 }
 
+/// The ops whose per-element work the backend keeps small (in-order
+/// extremum adds, the comparison fixed at compile time, norm2's squares in
+/// plain double): each over 1 GiB, against the copy bandwidth.
+template <class Call>
+void op_device(benchmark::State& state, Call&& call) {
+  auto& in = data();
+  time_with_events(state, gib, [&] { benchmark::DoNotOptimize(call(in.device)); });
+}
+
+void argmin_u8_device(benchmark::State& state) {
+  static const sy::device_array<std::uint8_t> bytes = [] {
+    std::vector<std::uint8_t> host(gib);
+    std::mt19937 gen(43);
+    for (auto& b : host) b = static_cast<std::uint8_t>(gen() % 200 + 50);
+    return sy::device_array<std::uint8_t>(host);
+  }();
+  time_with_events(state, gib, [&] { benchmark::DoNotOptimize(sy::argmin(bytes)); });
+}
+
+/// What one small call costs, host clock, from the call to its result on
+/// the host: a 4 KiB float sum on the device, switchyard's against CUB's
+/// with its temporary storage made once (the least a caller of CUB pays).
+constexpr std::size_t small_n = 1024;
+
+void per_call_sum(benchmark::State& state) {
+  static const sy::device_array<float> small(std::span(data().host).first(small_n));
+  for (auto _ : state) benchmark::DoNotOptimize(sy::sum(small, {.backend = sy::backend::cuda}));
+}
+
+void per_call_cub_sum(benchmark::State& state) {
+  static const sy::device_array<float> small(std::span(data().host).first(small_n));
+  float* out = nullptr;
+  float* host = nullptr;
+  must(cudaMalloc(&out, sizeof(float)), "cudaMalloc");
+  must(cudaMallocHost(&host, sizeof(float)), "cudaMallocHost");
+  std::size_t temp_bytes = 0;
+  must(cub::DeviceReduce::Sum(nullptr, temp_bytes, small.device_data(), out, small_n, cudaStreamPerThread), "cub");
+  void* temp = nullptr;
+  must(cudaMalloc(&temp, temp_bytes), "cudaMalloc");
+  for (auto _ : state) {
+    must(cub::DeviceReduce::Sum(temp, temp_bytes, small.device_data(), out, small_n, cudaStreamPerThread), "cub");
+    must(cudaMemcpyAsync(host, out, sizeof(float), cudaMemcpyDeviceToHost, cudaStreamPerThread), "cudaMemcpyAsync");
+    must(cudaStreamSynchronize(cudaStreamPerThread), "sync");
+    benchmark::DoNotOptimize(*host);
+  }
+  cudaFree(temp);
+  cudaFree(out);
+  cudaFreeHost(host);
+}
+
 void pinned_host_to_device(benchmark::State& state) {
   auto& in = data();
   time_with_events(state, gib, [&] {
@@ -232,6 +286,16 @@ int main(int argc, char** argv) {
     add("sum/device_two_pass", [](benchmark::State& s) { sum_device_finish(s, syc::finish_pass::second_kernel); });
     add("argmin/device", argmin_device);
     add("argmin/cub", cub_argmin);
+    add("minmax/device", [](benchmark::State& s) { op_device(s, [](const auto& d) { return sy::minmax(d); }); });
+    add("count_if/device", [](benchmark::State& s) {
+      op_device(s, [](const auto& d) { return sy::count_if(d, sy::gt(0.5f)); });
+    });
+    add("norm2/device", [](benchmark::State& s) { op_device(s, [](const auto& d) { return sy::norm2(d); }); });
+    add("argmin_u8/device", argmin_u8_device);
+    benchmark::RegisterBenchmark("per_call/sum_4KiB", per_call_sum)->Unit(benchmark::kMicrosecond)->MinWarmUpTime(0.05);
+    benchmark::RegisterBenchmark("per_call/cub_sum_4KiB", per_call_cub_sum)
+        ->Unit(benchmark::kMicrosecond)
+        ->MinWarmUpTime(0.05);
     add("pinned_host_to_device", pinned_host_to_device);
     add("sum/host_staged", sum_host_staged);
     add("sum/host_pinned", sum_host_pinned);

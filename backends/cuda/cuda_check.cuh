@@ -49,6 +49,7 @@ class pinned_buffer {
   pinned_buffer(pinned_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
   pinned_buffer& operator=(pinned_buffer&&) = delete;
   ~pinned_buffer();
+  void* get() const noexcept { return p_; }
   template <class T>
   T* as() const noexcept { return static_cast<T*>(p_); }
 
@@ -80,7 +81,18 @@ class event {
   cudaEvent_t e_ = nullptr;
 };
 
-/// The current device's multiprocessor count.
-int multiprocessors();
+/// Makes the device that holds `device_memory` (device_array's memory, from
+/// allocate()) the current one for the scope, and the previous one again
+/// after. On a machine with one device it asks nothing.
+class owner_scope {
+ public:
+  explicit owner_scope(const void* device_memory);
+  owner_scope(const owner_scope&) = delete;
+  owner_scope& operator=(const owner_scope&) = delete;
+  ~owner_scope();
+
+ private:
+  int previous_ = -1;
+};
 
 }  // namespace switchyard::backends::cuda

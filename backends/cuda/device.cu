@@ -2,8 +2,14 @@
 // here, error checking, owned handles, and device_array's memory.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
+#include <utility>
 
 #include "backends/cuda/cuda_backend.hpp"
 #include "backends/cuda/cuda_check.cuh"
@@ -142,11 +148,63 @@ event::~event() {
   if (e_) (void)cudaEventDestroy(e_);
 }
 
-int multiprocessors() {
-  int device = 0, count = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
-  return count;
+namespace {
+
+/// Which device each device_array allocation lives on, so that a call from
+/// a thread whose current device is another one still runs where the data
+/// is. Kept only where there is more than one device.
+class owners {
+ public:
+  static owners& get() {
+    static owners o;
+    return o;
+  }
+  bool tracked() const noexcept { return devices_ > 1; }
+  void add(const void* p, std::size_t bytes, int device) {
+    std::unique_lock lock(m_);
+    spans_[address(p)] = {bytes, device};
+  }
+  void remove(const void* p) noexcept {
+    std::unique_lock lock(m_);
+    spans_.erase(address(p));
+  }
+  /// The device that owns p, or -1 when no allocation of ours holds it.
+  int owner_of(const void* p) const {
+    std::shared_lock lock(m_);
+    auto it = spans_.upper_bound(address(p));
+    if (it == spans_.begin()) return -1;
+    --it;
+    return address(p) - it->first < std::max<std::size_t>(it->second.first, 1) ? it->second.second : -1;
+  }
+
+ private:
+  owners() {
+    if (cudaGetDeviceCount(&devices_) != cudaSuccess) {
+      (void)cudaGetLastError();
+      devices_ = 0;
+    }
+  }
+  static std::uintptr_t address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+  int devices_ = 0;
+  mutable std::shared_mutex m_;
+  std::map<std::uintptr_t, std::pair<std::size_t, int>> spans_;
+};
+
+}  // namespace
+
+owner_scope::owner_scope(const void* device_memory) {
+  owners& o = owners::get();
+  if (!o.tracked()) return;
+  const int owner = o.owner_of(device_memory);
+  int current = 0;
+  check(cudaGetDevice(&current), "cudaGetDevice");
+  if (owner < 0 || owner == current) return;
+  check(cudaSetDevice(owner), "cudaSetDevice to the device that holds the array");
+  previous_ = current;
+}
+
+owner_scope::~owner_scope() {
+  if (previous_ >= 0) (void)cudaSetDevice(previous_);
 }
 
 void* allocate(std::size_t bytes) {
@@ -162,23 +220,48 @@ void* allocate(std::size_t bytes) {
     (void)cudaFree(p);
     check(e, "cudaMemset");
   }
+  if (owners& o = owners::get(); o.tracked()) {
+    int device = 0;
+    try {
+      check(cudaGetDevice(&device), "cudaGetDevice");
+      o.add(p, bytes, device);
+    } catch (...) {
+      (void)cudaFree(p);
+      throw;
+    }
+  }
   return p;
 }
 
 void release(void* device) noexcept {
-  if (device) (void)cudaFree(device);
+  if (!device) return;
+  owners& o = owners::get();
+  if (o.tracked()) {
+    try {
+      const owner_scope on_owner(device);
+      (void)cudaFree(device);
+    } catch (...) {
+      (void)cudaFree(device);
+    }
+    o.remove(device);
+  } else {
+    (void)cudaFree(device);
+  }
 }
 
-// device_array's copies run on the calling thread's own stream, so threads
-// that copy at once do not queue behind each other on the legacy stream.
+// device_array's copies run on the owning device, on the calling thread's
+// own stream, so threads that copy at once do not queue behind each other on
+// the legacy stream.
 void copy_to_device(void* device, const void* host, std::size_t bytes) {
   if (bytes == 0) return;
+  const owner_scope on_owner(device);
   check(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, cudaStreamPerThread), "cudaMemcpy to the device");
   check(cudaStreamSynchronize(cudaStreamPerThread), "cudaMemcpy to the device");
 }
 
 void copy_to_host(void* host, const void* device, std::size_t bytes) {
   if (bytes == 0) return;
+  const owner_scope on_owner(device);
   check(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, cudaStreamPerThread), "cudaMemcpy to the host");
   check(cudaStreamSynchronize(cudaStreamPerThread), "cudaMemcpy to the host");
 }

@@ -20,6 +20,7 @@
 namespace switchyard::backends::cuda {
 
 using kernels::op_kind;
+using switchyard::comparison;
 
 /// a * b rounded on its own: on the GPU through the round-to-nearest
 /// intrinsics, which ptxas never contracts with the add that follows into an
@@ -108,8 +109,25 @@ __host__ __device__ __forceinline__ kernels::extremum<T> no_extremum() {
   }
 }
 
-/// argmin / argmax. Threads see interleaved indices, so the combine decides
-/// ties and NaNs by index (kernels::combine_extremum does).
+/// Joins element i to a thread's argmin (kMax false) or argmax partial.
+/// Within a thread indices only grow, so the full combine (NaN on both
+/// sides, then value, then index) is not needed per element: the element
+/// replaces the partial when it is strictly better, or when it is the first
+/// NaN, or when it ties the identity (whose index is past any input).
+template <bool kMax, class T>
+__host__ __device__ __forceinline__ void add_in_order(kernels::extremum<T>& p, T x, std::size_t i) {
+  const bool better = kMax ? x > p.value : x < p.value;  // false when either is NaN
+  const bool ties_identity = x == p.value && p.index == SIZE_MAX;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (better || ((kernels::is_nan(x) || ties_identity) && !kernels::is_nan(p.value))) p = {x, i};
+  } else {
+    if (better || ties_identity) p = {x, i};
+  }
+}
+
+/// argmin / argmax. Threads see interleaved indices, so the combine of two
+/// threads' partials decides ties and NaNs by index
+/// (kernels::combine_extremum does).
 template <bool kMax, class T>
 struct extremum_op {
   using partial = kernels::extremum<T>;
@@ -120,7 +138,7 @@ struct extremum_op {
 
   __host__ __device__ static partial identity() { return no_extremum<kMax, T>(); }
   __host__ __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t i) const {
-    p = kernels::combine_extremum<kMax, T>(p, partial{xi, i});
+    add_in_order<kMax>(p, xi, i);
   }
   __host__ __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
     return kernels::combine_extremum<kMax, T>(l, r);
@@ -128,8 +146,9 @@ struct extremum_op {
   __host__ __device__ static result to_result(const partial& p) { return p; }
 };
 
-/// minmax as an argmin and an argmax together, so that the first NaN (by
-/// index) becomes both bounds as on the CPU backends.
+/// minmax as an argmin and an argmax together: the indices decide ties
+/// between threads (-0.0 and +0.0: the first wins, as on the CPU) and make
+/// the first NaN both bounds.
 template <class T>
 struct minmax_op {
   struct partial {
@@ -142,8 +161,8 @@ struct minmax_op {
 
   __host__ __device__ static partial identity() { return {no_extremum<false, T>(), no_extremum<true, T>()}; }
   __host__ __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t i) const {
-    p.lo = kernels::combine_extremum<false, T>(p.lo, {xi, i});
-    p.hi = kernels::combine_extremum<true, T>(p.hi, {xi, i});
+    add_in_order<false>(p.lo, xi, i);
+    add_in_order<true>(p.hi, xi, i);
   }
   __host__ __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const {
     return {kernels::combine_extremum<false, T>(l.lo, r.lo), kernels::combine_extremum<true, T>(l.hi, r.hi)};
@@ -151,20 +170,57 @@ struct minmax_op {
   __host__ __device__ static result to_result(const partial& p) { return {p.lo.value, p.hi.value}; }
 };
 
+/// `x <C> value`, the comparison fixed at compile time: the kernel does not
+/// switch on it per element.
+template <comparison C, class T>
+__host__ __device__ __forceinline__ bool compares(T x, T value) {
+  if constexpr (C == comparison::less) return x < value;
+  if constexpr (C == comparison::less_equal) return x <= value;
+  if constexpr (C == comparison::equal) return x == value;
+  if constexpr (C == comparison::not_equal) return x != value;
+  if constexpr (C == comparison::greater_equal) return x >= value;
+  if constexpr (C == comparison::greater) return x > value;
+}
+
 /// count_if with a built-in comparison.
-template <class T>
+template <class T, comparison C>
 struct count_op {
   using partial = unsigned long long;
   using result = std::size_t;
   static constexpr bool two_inputs = false;
   const T* x;
   const T* y;
-  compare<T> pred;
+  T value;
 
   __host__ __device__ static partial identity() { return 0; }
-  __host__ __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t) const { p += pred(xi) ? 1 : 0; }
+  __host__ __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t) const {
+    p += compares<C>(xi, value) ? 1 : 0;
+  }
   __host__ __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const { return l + r; }
   __host__ __device__ static result to_result(const partial& p) { return static_cast<std::size_t>(p); }
+};
+
+/// norm2's sum of squares of uint8 elements, in integers: a square is at
+/// most 65,025, so 2^48 of them fit in 64 bits; the total is handed back as
+/// an unevaluated double pair (the CPU backends' partial type), exactly.
+template <class T>
+struct exact_squares_op {
+  static_assert(std::is_same_v<T, std::uint8_t>);
+  using partial = std::uint64_t;
+  using result = kernels::sum_partial<double>;
+  static constexpr bool two_inputs = false;
+  const T* x;
+  const T* y;
+
+  __host__ __device__ static partial identity() { return 0; }
+  __host__ __device__ __forceinline__ void add(partial& p, T xi, T, std::size_t) const {
+    p += static_cast<std::uint32_t>(xi) * xi;
+  }
+  __host__ __device__ __forceinline__ partial operator()(const partial& l, const partial& r) const { return l + r; }
+  __host__ __device__ static result to_result(const partial& p) {
+    const double hi = static_cast<double>(p);  // hi < 2^64: the round trip fits
+    return {hi, static_cast<double>(static_cast<std::int64_t>(p - static_cast<std::uint64_t>(hi)))};
+  }
 };
 
 }  // namespace switchyard::backends::cuda

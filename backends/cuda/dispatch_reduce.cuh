@@ -1,16 +1,20 @@
-// Dispatch: how many blocks a reduction gets, the scratch they share, and
-// the launches of the one-pass or two-pass finish.
+// Dispatch: how many blocks a reduction gets and the launches of the
+// one-pass or two-pass finish (the scratch they share is the thread's:
+// thread_context.cuh).
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "backends/cuda/cuda_backend.hpp"
 #include "backends/cuda/cuda_check.cuh"
 #include "backends/cuda/kernels.cuh"
+#include "backends/cuda/thread_context.cuh"
 
 namespace switchyard::backends::cuda {
 
@@ -20,49 +24,47 @@ namespace switchyard::backends::cuda {
 /// (132 x 8 = 1056), and each extra block costs only one partial.
 inline constexpr unsigned deterministic_max_blocks = 1024;
 
-/// Blocks for n elements: one per tile, at most one full wave of the device
-/// (or deterministic_max_blocks). Either way it depends only on n and the
-/// device, so a result is the same bits run to run.
+/// Blocks for n elements on `device`: one per tile, at most one full wave of
+/// the device (or deterministic_max_blocks). Either way it depends only on n
+/// and the device, so a result is the same bits run to run. The occupancy is
+/// asked once per op, type and device.
 template <class Op, class T>
-unsigned blocks_for(std::size_t n, bool deterministic) {
+unsigned blocks_for(std::size_t n, bool deterministic, int device) {
   const std::size_t wanted = std::max<std::size_t>(1, (n + tile_elements<T> - 1) / tile_elements<T>);
   std::size_t most = deterministic_max_blocks;
   if (!deterministic) {
-    int per_multiprocessor = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_multiprocessor, reduce_single_pass<Op, T>,
-                                                        block_threads, 0),
-          "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
-    most = static_cast<std::size_t>(std::max(1, per_multiprocessor)) * static_cast<std::size_t>(multiprocessors());
+    constexpr int most_devices = 64;
+    static std::atomic<int> per_multiprocessor[most_devices] = {};
+    int per = device >= 0 && device < most_devices ? per_multiprocessor[device].load(std::memory_order_relaxed) : 0;
+    if (per == 0) {
+      check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, reduce_single_pass<Op, T>, block_threads, 0),
+            "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+      per = std::max(1, per);
+      if (device >= 0 && device < most_devices) per_multiprocessor[device].store(per, std::memory_order_relaxed);
+    }
+    most = static_cast<std::size_t>(per) * static_cast<std::size_t>(multiprocessors(device));
   }
   return static_cast<unsigned>(std::min(wanted, most));
 }
-
-/// What the launches on one stream share: room for `blocks` block partials
-/// and the single pass's counter, zeroed (the last block leaves it at 0).
-template <class Op>
-struct reduce_scratch {
-  reduce_scratch(unsigned blocks, cudaStream_t s)
-      : partials(blocks * sizeof(typename Op::partial), s), counter(sizeof(unsigned), s) {
-    check(cudaMemsetAsync(counter.get(), 0, sizeof(unsigned), s), "cudaMemsetAsync");
-  }
-  device_buffer partials;
-  device_buffer counter;
-};
 
 /// Queues the reduction of op over its n elements (device memory) on s; the
 /// result lands in *out (device memory). first_index numbers element 0.
 template <class Op, class T>
 void launch_reduce(const Op& op, std::size_t n, std::size_t first_index, unsigned blocks,
-                   reduce_scratch<Op>& scratch, typename Op::result* out, finish_pass finish, cudaStream_t s) {
+                   const block_scratch& scratch, typename Op::result* out, finish_pass finish, cudaStream_t s) {
   // The agent's 16-byte loads: device_array and staging memory start 256-byte aligned.
   const auto misaligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 != 0; };
   if (misaligned(op.x) || (Op::two_inputs && misaligned(op.y))) {
     throw error(errc::invalid_argument, "cuda: device input must start 16-byte aligned");
   }
-  auto* partials = scratch.partials.template as<typename Op::partial>();
+  if (blocks > scratch.max_blocks()) {  // blocks_for's bound; a failure here is this backend's bug
+    throw error(errc::device_failed, "cuda: " + std::to_string(blocks) + " blocks exceed the scratch's " +
+                                         std::to_string(scratch.max_blocks()));
+  }
+  auto* partials = scratch.template partials<typename Op::partial>();
   if (finish == finish_pass::last_block) {
     reduce_single_pass<Op, T><<<blocks, block_threads, 0, s>>>(op, n, first_index, partials,
-                                                               scratch.counter.template as<unsigned>(), out);
+                                                               scratch.counter(), out);
     check_launch("reduce_single_pass");
   } else {
     reduce_blocks<Op, T><<<blocks, block_threads, 0, s>>>(op, n, first_index, partials);

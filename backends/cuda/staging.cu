@@ -3,6 +3,8 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "backends/cuda/cuda_backend.hpp"
@@ -11,24 +13,45 @@
 namespace switchyard::backends::cuda {
 namespace {
 
-/// At most this many idle buffers stay pinned (3 slots x 2 inputs, plus a
-/// second caller's).
+/// At most this many idle buffers stay in a pool (3 lanes x 2 inputs, plus
+/// a second caller's).
 constexpr std::size_t kept_buffers = 8;
+constexpr int most_devices = 64;
 
-struct staging_pool {
+template <class Buffer>
+struct chunk_pool {
   std::mutex m;
-  std::vector<std::unique_ptr<pinned_buffer>> idle;
+  std::vector<std::unique_ptr<Buffer>> idle;
 };
 
-staging_pool& pool() {
-  static staging_pool p;
-  return p;
+/// Pinned memory serves every device: one pool. Device memory is the
+/// device's own.
+template <class Buffer>
+chunk_pool<Buffer>& pool_for(int device) {
+  if constexpr (std::is_same_v<Buffer, pinned_buffer>) {
+    static chunk_pool<Buffer> p;
+    return p;
+  } else {
+    static chunk_pool<Buffer> pools[most_devices];
+    return pools[device];
+  }
+}
+
+int current_device() {
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  if (device < 0 || device >= most_devices) {
+    throw error(errc::device_failed, "cuda: device " + std::to_string(device) + " is past the " +
+                                         std::to_string(most_devices) + " this backend serves");
+  }
+  return device;
 }
 
 }  // namespace
 
-staging_lease::staging_lease() {
-  auto& p = pool();
+template <class Buffer>
+chunk_lease<Buffer>::chunk_lease() : device_(std::is_same_v<Buffer, pinned_buffer> ? 0 : current_device()) {
+  auto& p = pool_for<Buffer>(device_);
   {
     std::lock_guard lock(p.m);
     if (!p.idle.empty()) {
@@ -37,16 +60,20 @@ staging_lease::staging_lease() {
       return;
     }
   }
-  buffer_ = std::make_unique<pinned_buffer>(stream_chunk_bytes).release();
+  buffer_ = std::make_unique<Buffer>(stream_chunk_bytes).release();
 }
 
-staging_lease::~staging_lease() {
+template <class Buffer>
+chunk_lease<Buffer>::~chunk_lease() {
   if (!buffer_) return;
-  std::unique_ptr<pinned_buffer> owned(buffer_);
-  auto& p = pool();
+  std::unique_ptr<Buffer> owned(buffer_);
+  auto& p = pool_for<Buffer>(device_);
   std::lock_guard lock(p.m);
   if (p.idle.size() < kept_buffers) p.idle.push_back(std::move(owned));
 }
+
+template class chunk_lease<pinned_buffer>;
+template class chunk_lease<device_buffer>;
 
 void parallel_copy(void* pinned, const void* host, std::size_t bytes, switchyard::detail::compute_backend* threads) {
   constexpr std::size_t piece = std::size_t{1} << 20;

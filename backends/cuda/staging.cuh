@@ -1,5 +1,5 @@
-// Pinned staging buffers for host input, kept between calls: page-locking
-// 32 MiB costs milliseconds, as long as streaming it.
+// The streamed path's buffers, kept between calls: pinned staging for host
+// input, device memory for the chunks it copies.
 #pragma once
 
 #include <cstddef>
@@ -10,19 +10,29 @@
 
 namespace switchyard::backends::cuda {
 
-/// A pinned buffer of stream_chunk_bytes, back to the pool when destroyed.
-class staging_lease {
+/// A buffer of stream_chunk_bytes from a pool, back to it when destroyed:
+/// pinned host memory for staging (pinned_buffer: one pool) or device
+/// memory for a streamed chunk (device_buffer: a pool per device, the
+/// current one's). Kept between calls: page-locking or mapping 32 MiB costs
+/// milliseconds, as long as streaming it; a pool keeps at most a few idle.
+template <class Buffer>
+class chunk_lease {
  public:
-  staging_lease();
-  staging_lease(staging_lease&& o) noexcept : buffer_(std::exchange(o.buffer_, nullptr)) {}
-  staging_lease& operator=(staging_lease&&) = delete;
-  ~staging_lease();
+  chunk_lease();
+  chunk_lease(chunk_lease&& o) noexcept : buffer_(std::exchange(o.buffer_, nullptr)), device_(o.device_) {}
+  chunk_lease& operator=(chunk_lease&&) = delete;
+  ~chunk_lease();
+  void* get() const noexcept { return buffer_->get(); }
   template <class T>
-  T* as() const noexcept { return buffer_->as<T>(); }
+  T* as() const noexcept { return buffer_->template as<T>(); }
 
  private:
-  pinned_buffer* buffer_;
+  Buffer* buffer_;
+  int device_ = 0;
 };
+
+using staging_lease = chunk_lease<pinned_buffer>;
+using device_chunk_lease = chunk_lease<device_buffer>;
 
 /// Copies bytes from pageable host memory into pinned memory on the engine's
 /// threads (one core's memcpy is slower than PCIe), or on this one.

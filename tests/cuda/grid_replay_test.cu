@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -128,6 +129,37 @@ void check_type() {
       }
     }
   }
+}
+
+/// Inputs whose every element ties the identity of argmin or argmax (+inf,
+/// -inf, the type's largest and smallest): a thread's in-order add must
+/// still take its first element, whose index is a real one.
+template <class T>
+void check_identity_ties() {
+  using limits = std::numeric_limits<T>;
+  const T top = std::is_floating_point_v<T> ? limits::infinity() : limits::max();
+  const T bottom = std::is_floating_point_v<T> ? -limits::infinity() : limits::lowest();
+  for (std::size_t n : {std::size_t{1}, std::size_t{17}, 3 * cu::tile_elements<T> + 77}) {
+    for (T value : {top, bottom}) {
+      const std::vector<T> v(n, value);
+      for (unsigned blocks : {1u, 5u}) {
+        SCOPED_TRACE("n=" + std::to_string(n) + " blocks=" + std::to_string(blocks));
+        check<T>(v, v, blocks);
+        const auto mn = replay_call<T, k::extremum<T>>(call(k::op_kind::argmin, v), 0, blocks);
+        const auto mx = replay_call<T, k::extremum<T>>(call(k::op_kind::argmax, v), 0, blocks);
+        EXPECT_EQ(mn.index, 0u);
+        EXPECT_EQ(mx.index, 0u);
+      }
+    }
+  }
+}
+
+TEST(GridReplay, ElementsThatTieTheIdentity) {
+  check_identity_ties<float>();
+  check_identity_ties<double>();
+  check_identity_ties<std::int32_t>();
+  check_identity_ties<std::int64_t>();
+  check_identity_ties<std::uint8_t>();
 }
 
 TEST(GridReplay, Float) { check_type<float>(); }
