@@ -11,8 +11,10 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "core/src/compute_backend.hpp"
+#include "core/src/gpu_report.hpp"
 #include "kernels/common/reduction.hpp"
 
 namespace switchyard::backends::cuda {
@@ -32,16 +34,24 @@ struct launch_config {
 /// Host input is streamed in chunks of this many bytes (per input).
 inline constexpr std::size_t stream_chunk_bytes = std::size_t{32} << 20;
 
-/// How many partials reduce_chunks writes for `r`: one for device input, one
-/// per stream chunk of host input.
-std::size_t chunk_count(const kernels::reduction& r, switchyard::detail::memory where);
+/// How many partials reduce_chunks writes for `r`: one for device input, and
+/// for host input the device reads in place; else one per stream chunk.
+std::size_t chunk_count(const kernels::reduction& r, const switchyard::detail::placement& p);
+
+/// Whether host input is read by the kernels where it lies instead of
+/// streamed through staging: where the device reads pageable memory through
+/// the host's page tables (GH200), the input is 16-byte aligned, and the
+/// call is not deterministic (whose grid, and so bits, must not depend on
+/// the machine: it streams everywhere).
+bool reads_host_in_place(const kernels::reduction& r, const switchyard::detail::placement& p);
 
 /// Writes the partial of each chunk of `r` (the type kernels::with_partial
 /// names for r.op and r.type, indices counted from the start of the whole
 /// input) to out[0, chunk_count(r)); the caller combines them in its fixed
 /// tree. Device input (p.where == memory::device) is read in place, in one
-/// chunk. Host input goes through pinned staging buffers filled by the
-/// engine's threads (p.threads), on several streams, so that each chunk's copy overlaps the
+/// chunk, and so is host input where reads_host_in_place(). Other host input
+/// goes through pinned staging buffers filled by the engine's threads
+/// (p.threads), on several streams, so that each chunk's copy overlaps the
 /// reduction of the one before; host memory that is already page-locked is
 /// copied from directly. Results are the same bits run to run (a grid that
 /// depends only on n, fixed trees, no atomics on values); with
@@ -50,6 +60,12 @@ std::size_t chunk_count(const kernels::reduction& r, switchyard::detail::memory 
 /// GPU or pinned memory), device_failed (any other CUDA failure).
 void reduce_chunks(const kernels::reduction& r, const switchyard::detail::placement& p, void* out,
                    const launch_config& config = {});
+
+/// Each device's facts, and the driver's and runtime's versions.
+void describe_devices(switchyard::detail::gpu_facts& out);
+/// Copy bandwidths (device to device, pinned and pageable host to device)
+/// and a launch's round trip on `device`.
+void measure_device(int device, bool quick, std::vector<switchyard::detail::gpu_measurement>& out);
 
 /// Device memory for device_array: zero-filled `bytes`, released by release().
 void* allocate(std::size_t bytes);

@@ -71,7 +71,8 @@ class stream {
 
 class event {
  public:
-  event();
+  /// timing: the event can be used with cudaEventElapsedTime (it costs more).
+  explicit event(bool timing = false);
   event(event&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
   event& operator=(event&&) = delete;
   ~event();

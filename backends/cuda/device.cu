@@ -143,7 +143,9 @@ stream::~stream() {
   if (s_) (void)cudaStreamDestroy(s_);
 }
 
-event::event() { check(cudaEventCreateWithFlags(&e_, cudaEventDisableTiming), "cudaEventCreate"); }
+event::event(bool timing) {
+  check(cudaEventCreateWithFlags(&e_, timing ? cudaEventDefault : cudaEventDisableTiming), "cudaEventCreate");
+}
 event::~event() {
   if (e_) (void)cudaEventDestroy(e_);
 }

@@ -16,6 +16,7 @@
 
 #include "backends/cuda/module_entry.hpp"
 #include "core/src/compute_backend.hpp"
+#include "core/src/gpu_report.hpp"
 
 namespace switchyard::backends::cuda {
 namespace {
@@ -72,6 +73,9 @@ class cuda_loader final : public detail::compute_backend, public detail::device_
     if (!usable()) return unusable(for_device_array);
     return module_->memory_on_device()->copy_to_host(host, device, bytes);
   }
+
+  /// The module's report, once it is loaded and a GPU can run here.
+  detail::gpu_report* report_on_gpu() noexcept override { return usable() ? module_->report_on_gpu() : nullptr; }
 
  private:
   bool usable() noexcept {

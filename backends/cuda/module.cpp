@@ -21,7 +21,7 @@
 namespace switchyard::backends::cuda {
 namespace {
 
-class cuda_backend final : public detail::compute_backend, public detail::device_memory {
+class cuda_backend final : public detail::compute_backend, public detail::device_memory, public detail::gpu_report {
  public:
   std::string unavailable_reason() noexcept override {
     try {
@@ -35,7 +35,7 @@ class cuda_backend final : public detail::compute_backend, public detail::device
   detail::status reduce(const kernels::reduction& r, const detail::placement& p, void* partial) noexcept override {
     return detail::guarded([&] {
       kernels::with_types(r, [&]<class T, class P>() {
-        std::vector<P> parts(chunk_count(r, p.where));
+        std::vector<P> parts(chunk_count(r, p));
         reduce_chunks(r, p, parts.data());
         *static_cast<P*>(partial) = detail::tree_reduce(
             std::span(parts), [&](const P& l, const P& rr) { return kernels::combine_partials(r.op, l, rr); });
@@ -53,6 +53,14 @@ class cuda_backend final : public detail::compute_backend, public detail::device
   }
   detail::status copy_to_host(void* host, const void* device, std::size_t bytes) noexcept override {
     return detail::guarded([&] { cuda::copy_to_host(host, device, bytes); });
+  }
+
+  detail::gpu_report* report_on_gpu() noexcept override { return this; }
+  detail::status describe(detail::gpu_facts& out) noexcept override {
+    return detail::guarded([&] { describe_devices(out); });
+  }
+  detail::status measure(int device, bool quick, std::vector<detail::gpu_measurement>& out) noexcept override {
+    return detail::guarded([&] { measure_device(device, quick, out); });
   }
 };
 

@@ -12,7 +12,7 @@ namespace switchyard::backends::cuda {
 /// compute_backend's layout, bumped with every change to it; the library
 /// version joins it so that a module of another release is refused too.
 inline constexpr std::uint32_t module_abi =
-    1u << 24 | SWITCHYARD_VERSION_MAJOR << 16 | SWITCHYARD_VERSION_MINOR << 8 | SWITCHYARD_VERSION_PATCH;
+    2u << 24 | SWITCHYARD_VERSION_MAJOR << 16 | SWITCHYARD_VERSION_MINOR << 8 | SWITCHYARD_VERSION_PATCH;
 
 /// The module's entry point: a new backend, or nullptr for another abi.
 inline constexpr const char* module_entry = "switchyard_cuda_backend";

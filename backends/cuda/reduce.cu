@@ -1,9 +1,13 @@
 // The facade's entry points: chunk_count and reduce_chunks, by element type.
+#include <cuda_runtime.h>
+
+#include <cstdint>
 #include <string>
 
 #include <switchyard/error.hpp>
 
 #include "backends/cuda/cuda_backend.hpp"
+#include "backends/cuda/thread_context.cuh"
 
 namespace switchyard::backends::cuda {
 
@@ -12,8 +16,20 @@ template <class T>
 void reduce_typed(const kernels::reduction& r, const switchyard::detail::placement& p, void* out,
                   const launch_config& config);
 
-std::size_t chunk_count(const kernels::reduction& r, switchyard::detail::memory where) {
-  if (where == switchyard::detail::memory::device || r.n == 0) return 1;
+bool reads_host_in_place(const kernels::reduction& r, const switchyard::detail::placement& p) {
+  if (p.where == switchyard::detail::memory::device || p.deterministic) return false;
+  const auto aligned = [](const void* x) { return reinterpret_cast<std::uintptr_t>(x) % 16 == 0; };
+  if (!aligned(r.x) || (r.y != nullptr && !aligned(r.y))) return false;
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return reads_pageable_memory(device);
+}
+
+std::size_t chunk_count(const kernels::reduction& r, const switchyard::detail::placement& p) {
+  if (p.where == switchyard::detail::memory::device || r.n == 0 || reads_host_in_place(r, p)) return 1;
   return kernels::with_element(r.type, [&](auto t) {
     constexpr std::size_t chunk = stream_chunk_bytes / sizeof(t);
     return (r.n + chunk - 1) / chunk;

@@ -104,7 +104,7 @@ void stream_from_host(Op op, const kernels::reduction& r, const switchyard::deta
                       typename Op::result* out, const launch_config& config) {
   using R = typename Op::result;
   constexpr std::size_t chunk = stream_chunk_bytes / sizeof(T);
-  const std::size_t count = chunk_count(r, p.where);
+  const std::size_t count = chunk_count(r, p);
   const bool staged = !(copies_directly(r.x, r.n * sizeof(T)) && (!Op::two_inputs || copies_directly(r.y, r.n * sizeof(T))));
   thread_context& context = thread_context::current();
   const unsigned blocks = blocks_for<Op, T>(std::min(r.n, chunk), p.deterministic, context.device());
@@ -170,6 +170,11 @@ void reduce_typed(const kernels::reduction& r, const switchyard::detail::placeme
     auto* results = static_cast<typename Op::result*>(out);
     if (p.where == switchyard::detail::memory::device) {
       const owner_scope on_owner(r.x);
+      detail::reduce_in_place<T>(op, r, p, results, config);
+    } else if (reads_host_in_place(r, p)) {
+      // Still refuses GPU memory passed as a host range, as the streamed path does.
+      (void)copies_directly(r.x, r.n * sizeof(T));
+      if (r.y != nullptr) (void)copies_directly(r.y, r.n * sizeof(T));
       detail::reduce_in_place<T>(op, r, p, results, config);
     } else {
       detail::stream_from_host<T>(op, r, p, results, config);

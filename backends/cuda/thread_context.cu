@@ -32,6 +32,14 @@ int multiprocessors(int device) {
   return asked_once(known, device, cudaDevAttrMultiProcessorCount, "cudaDeviceGetAttribute(multiprocessors)");
 }
 
+bool reads_pageable_memory(int device) {
+  // A "no" is asked again each time (asked_once keeps non-zero answers): a
+  // cached attribute read, on a path that copies megabytes.
+  static std::atomic<int> known[most_devices] = {};
+  return asked_once(known, device, cudaDevAttrPageableMemoryAccessUsesHostPageTables,
+                    "cudaDeviceGetAttribute(pageable memory access)") != 0;
+}
+
 unsigned max_blocks_on(int device) {
   static std::atomic<int> known[most_devices] = {};
   const int threads = asked_once(known, device, cudaDevAttrMaxThreadsPerMultiProcessor,

@@ -91,4 +91,8 @@ unsigned max_blocks_on(int device);
 /// The multiprocessor count of `device`, asked once.
 int multiprocessors(int device);
 
+/// Whether `device` reads pageable host memory through the host's page
+/// tables (as GH200 does over NVLink-C2C), asked once.
+bool reads_pageable_memory(int device);
+
 }  // namespace switchyard::backends::cuda

@@ -119,6 +119,10 @@ std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohman
   differ("SIMD target", text_at(a, {"facts", "simd", "active_target"}), text_at(b, {"facts", "simd", "active_target"}));
   differ("caches", caches(a), caches(b));
   differ("kernel", text_at(a, {"facts", "kernel", "release"}), text_at(b, {"facts", "kernel", "release"}));
+  const auto gpus = [](const nlohmann::json& r) {
+    return r.contains("facts") && r["facts"].contains("cuda") ? describe_cuda(r["facts"]["cuda"]) : std::string("unknown");
+  };
+  differ("GPU", gpus(a), gpus(b));
   differ("mode", field(a, "quick", false) ? "quick" : "full", field(b, "quick", false) ? "quick" : "full");
   const double load_a = a.contains("facts") ? field(a["facts"], "load_average_1min", 0.0) : 0.0;
   const double load_b = b.contains("facts") ? field(b["facts"], "load_average_1min", 0.0) : 0.0;

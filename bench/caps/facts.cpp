@@ -21,12 +21,15 @@
 
 #include <hwy/targets.h>
 #include <switchyard/config.h>
+#include <switchyard/switchyard.hpp>
 #if SWITCHYARD_HAS_IO_URING
 #include <liburing.h>
 #endif
 #include <switchyard/config.h>
 
 #include "bench/caps/caps.hpp"
+#include "core/src/engine_state.hpp"
+#include "core/src/gpu_report.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
 
 namespace switchyard::caps {
@@ -195,14 +198,40 @@ nlohmann::json io_uring_facts() {
 }
 #endif
 
+/// Through the engine's cuda backend, which every build has: where the
+/// module or a GPU is missing, its reason says which and what to do.
 nlohmann::json cuda_facts() {
-#if SWITCHYARD_HAS_CUDA
-  return {{"available", true}, {"reason", ""}, {"devices", nlohmann::json::array()}};
-#else
-  return {{"available", false},
-          {"reason", "this build of switchyard has no cuda backend (SWITCHYARD_HAS_CUDA is 0)"},
-          {"devices", nlohmann::json::array()}};
-#endif
+  nlohmann::json out{{"available", false}, {"reason", ""}, {"devices", nlohmann::json::array()}};
+  if (const backend_status s = availability(backend::cuda); !s.available) {
+    out["reason"] = s.reason;
+    return out;
+  }
+  detail::gpu_report* report = default_engine().state().backend_for(backend::cuda).report_on_gpu();
+  detail::gpu_facts f;
+  if (report == nullptr) {
+    out["reason"] = "the cuda backend gave no report on its devices";
+    return out;
+  }
+  if (const detail::status st = report->describe(f); !st.ok()) {
+    out["reason"] = "the cuda backend could not describe its devices: " + st.failed->message;
+    return out;
+  }
+  auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+  out["available"] = true;
+  out["driver_version"] = version(f.driver_version);
+  out["runtime_version"] = version(f.runtime_version);
+  for (const detail::gpu_device& d : f.devices) {
+    out["devices"].push_back({{"index", d.index},
+                              {"name", d.name},
+                              {"compute_capability", std::to_string(d.compute_major) + "." + std::to_string(d.compute_minor)},
+                              {"multiprocessors", d.multiprocessors},
+                              {"memory_bytes", d.memory_bytes},
+                              {"sm_clock_mhz", d.sm_clock_mhz},
+                              {"memory_clock_mhz", d.memory_clock_mhz},
+                              {"memory_bus_bits", d.memory_bus_bits},
+                              {"pageable_memory_access", d.pageable_memory_access}});
+  }
+  return out;
 }
 
 }  // namespace

@@ -23,6 +23,8 @@
 #include "bench/support/huge_array.hpp"
 #include "bench/support/median.hpp"
 #include "kernels/common/chunking.hpp"
+#include "core/src/engine_state.hpp"
+#include "core/src/gpu_report.hpp"
 
 namespace switchyard::caps {
 namespace {
@@ -215,6 +217,23 @@ double uring_nop_ns(int n) {
 
 }  // namespace
 
+/// Each GPU's copies and launch, measured by the cuda backend, named
+/// gpu<index>_<what>. A device whose measurement fails is left out.
+void gpu_measurements(const nlohmann::json& facts, bool quick, std::vector<measurement>& out) {
+  if (!facts["cuda"]["available"].get<bool>()) return;
+  detail::gpu_report* report = default_engine().state().backend_for(backend::cuda).report_on_gpu();
+  if (report == nullptr) return;
+  for (const auto& device : facts["cuda"]["devices"]) {
+    const int index = device["index"].get<int>();
+    std::vector<detail::gpu_measurement> measured;
+    if (!report->measure(index, quick, measured).ok()) continue;
+    for (auto& m : measured) {
+      out.push_back({"gpu" + std::to_string(index) + "_" + m.name, "gpu", m.value, m.unit, m.higher_is_better,
+                     device["name"].get<std::string>() + ": " + m.method, m.low, m.high});
+    }
+  }
+}
+
 std::vector<measurement> measure(const nlohmann::json& facts, bool quick) {
   std::vector<measurement> out;
   // Memory: STREAM's rule, an array at least 4x the last-level cache.
@@ -269,6 +288,7 @@ std::vector<measurement> measure(const nlohmann::json& facts, bool quick) {
     latency("io_uring_nop_round_trip", "io", uring_nop_ns(4000 * scale), "ns",
             "one IORING_OP_NOP submitted and its completion reaped, averaged");
   }
+  gpu_measurements(facts, quick, out);
   return out;
 }
 

@@ -62,7 +62,18 @@ std::string describe_uring(const nlohmann::json& u) {
 
 std::string describe_cuda(const nlohmann::json& c) {
   if (!field(c, "available", false)) return "none: " + field(c, "reason", std::string("no reason given"));
-  return fmt::format("{} device(s)", c.contains("devices") && c["devices"].is_array() ? c["devices"].size() : 0);
+  std::string out;
+  if (c.contains("devices") && c["devices"].is_array()) {
+    for (const auto& d : c["devices"]) {
+      if (!d.is_object()) continue;
+      out += fmt::format("{}{} ({}, {:g} SMs, {} GiB)", out.empty() ? "" : "; ", field(d, "name", std::string("?")),
+                         field(d, "compute_capability", std::string("?")), field(d, "multiprocessors", 0.0),
+                         number(field(d, "memory_bytes", 0.0) / double(1 << 30)));
+    }
+  }
+  if (out.empty()) out = "no devices";
+  return out + fmt::format("; driver {}, runtime {}", field(c, "driver_version", std::string("?")),
+                           field(c, "runtime_version", std::string("?")));
 }
 
 }  // namespace switchyard::caps

@@ -59,6 +59,7 @@ status guarded(F&& f) noexcept {
 }
 
 class compute_backend;
+class gpu_report;
 
 /// A built-in call of at most one chunk (1 <= c.n <= kernels::chunk_elements)
 /// run whole on the caller's thread, its result written to `result`; false,
@@ -119,6 +120,9 @@ class compute_backend {
 
   /// The backend's GPU memory, if it has any.
   virtual device_memory* memory_on_device() noexcept { return nullptr; }
+
+  /// What the backend says about its GPUs (gpu_report.hpp), if it has any.
+  virtual gpu_report* report_on_gpu() noexcept { return nullptr; }
 };
 
 }  // namespace switchyard::detail

@@ -88,6 +88,25 @@ TEST(Compare, FactsThatDifferAreNamed) {
   EXPECT_TRUE(contains(text, "differs: mode: quick on A, full on B")) << text;
 }
 
+TEST(Compare, AGPUMachineBesideOneWithoutIsNamedAndItsFiguresShown) {
+  auto a = report("a", 20, 400, nullptr), b = report("b", 20, 400, nullptr);
+  a["facts"]["cuda"] = {{"available", false}, {"reason", "no NVIDIA driver is installed"}, {"devices", nlohmann::json::array()}};
+  b["facts"]["cuda"] = {{"available", true},
+                        {"reason", ""},
+                        {"driver_version", "13.0"},
+                        {"runtime_version", "13.0"},
+                        {"devices",
+                         {{{"index", 0}, {"name", "NVIDIA H200"}, {"compute_capability", "9.0"},
+                           {"multiprocessors", 132}, {"memory_bytes", 150'000'000'000.0}}}}};
+  b["measurements"].push_back({{"name", "gpu0_device_copy"}, {"group", "gpu"}, {"value", 3900.0}, {"unit", "GB/s"},
+                               {"higher_is_better", true}, {"method", "test"}});
+  const auto text = caps::format_comparison({a, b}, {"A", "B"});
+  EXPECT_TRUE(contains(text, "differs: GPU: none: no NVIDIA driver is installed on A, NVIDIA H200 (9.0, 132 SMs, 140 GiB); "
+                             "driver 13.0, runtime 13.0 on B"))
+      << text;
+  EXPECT_TRUE(contains(text, "gpu0_device_copy")) << text;
+}
+
 TEST(Compare, IncompleteReportsAreRefusedByName) {
   auto no_value = report("b", 1, 1, nullptr);
   no_value["measurements"][0].erase("value");
