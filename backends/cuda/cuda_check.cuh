@@ -6,6 +6,7 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -82,18 +83,46 @@ class event {
   cudaEvent_t e_ = nullptr;
 };
 
-/// Makes the device that holds `device_memory` (device_array's memory, from
-/// allocate()) the current one for the scope, and the previous one again
-/// after. On a machine with one device it asks nothing.
-class owner_scope {
+/// Devices the backend keeps per-device state for (more are served, their
+/// facts asked each time).
+inline constexpr int most_devices = 64;
+
+/// A number about each device, found once per device (find() the first time
+/// that device is asked).
+class per_device {
  public:
-  explicit owner_scope(const void* device_memory);
-  owner_scope(const owner_scope&) = delete;
-  owner_scope& operator=(const owner_scope&) = delete;
-  ~owner_scope();
+  template <class Find>
+  int get(int device, Find&& find) {
+    if (device < 0 || device >= most_devices) return find();
+    if (const int k = known_[device].load(std::memory_order_relaxed); k != 0) return k - 1;
+    const int v = find();
+    known_[device].store(v + 1, std::memory_order_relaxed);
+    return v;
+  }
+
+ private:
+  std::atomic<int> known_[most_devices] = {};  // the value + 1; 0: not asked yet
+};
+
+/// cudaDeviceGetAttribute, checked.
+int device_attribute(int device, cudaDeviceAttr attribute, const char* what);
+
+/// Makes `device` the current one for the scope, and the previous one again
+/// after; -1 leaves the current one as it is.
+class device_scope {
+ public:
+  explicit device_scope(int device);
+  device_scope(const device_scope&) = delete;
+  device_scope& operator=(const device_scope&) = delete;
+  ~device_scope();
 
  private:
   int previous_ = -1;
 };
+
+/// The device that holds `device_memory` (device_array's memory, from
+/// allocate()), or -1 where that is the current one's business: a machine
+/// with one device (where nothing is recorded or asked) or memory not ours.
+int owner_of(const void* device_memory);
 
 }  // namespace switchyard::backends::cuda

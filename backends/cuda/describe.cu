@@ -31,21 +31,6 @@ int attribute(cudaDeviceAttr a, int device) {
   return v;
 }
 
-/// Makes `device` current for the scope.
-class on_device {
- public:
-  explicit on_device(int device) {
-    check(cudaGetDevice(&previous_), "cudaGetDevice");
-    check(cudaSetDevice(device), "cudaSetDevice");
-  }
-  on_device(const on_device&) = delete;
-  on_device& operator=(const on_device&) = delete;
-  ~on_device() { (void)cudaSetDevice(previous_); }
-
- private:
-  int previous_ = 0;
-};
-
 /// Seconds of each of `reps` runs of queue() on s, timed by events.
 template <class Queue>
 std::vector<double> event_times(cudaStream_t s, int reps, Queue&& queue) {
@@ -100,7 +85,7 @@ void describe_devices(gpu_facts& out) {
 }
 
 void measure_device(int device, bool quick, std::vector<gpu_measurement>& out) {
-  const on_device current(device);
+  const device_scope current(device);
   const std::size_t bytes = (quick ? std::size_t{64} : std::size_t{256}) << 20;
   const int reps = quick ? 3 : 10;
   const cudaStream_t s = cudaStreamPerThread;

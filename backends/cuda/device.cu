@@ -87,19 +87,17 @@ namespace {
 /// not every device, driver or virtualization layer does. Asked once per
 /// device.
 bool memory_pools_supported() {
-  constexpr int most_devices = 64;
-  static std::atomic<signed char> known[most_devices] = {};  // 0 unknown, 1 yes, -1 no
+  static per_device known;
   int device = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");
-  if (device < 0 || device >= most_devices) return false;
-  if (const signed char k = known[device].load(std::memory_order_relaxed); k != 0) return k > 0;
-  int supported = 0;
-  if (cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device) != cudaSuccess) {
-    (void)cudaGetLastError();
-    supported = 0;
-  }
-  known[device].store(supported != 0 ? 1 : -1, std::memory_order_relaxed);
-  return supported != 0;
+  return known.get(device, [&] {
+    int supported = 0;
+    if (cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device) != cudaSuccess) {
+      (void)cudaGetLastError();
+      supported = 0;
+    }
+    return supported;
+  }) != 0;
 }
 
 }  // namespace
@@ -194,19 +192,28 @@ class owners {
 
 }  // namespace
 
-owner_scope::owner_scope(const void* device_memory) {
-  owners& o = owners::get();
-  if (!o.tracked()) return;
-  const int owner = o.owner_of(device_memory);
+int device_attribute(int device, cudaDeviceAttr attribute, const char* what) {
+  int v = 0;
+  check(cudaDeviceGetAttribute(&v, attribute, device), what);
+  return v;
+}
+
+device_scope::device_scope(int device) {
+  if (device < 0) return;
   int current = 0;
   check(cudaGetDevice(&current), "cudaGetDevice");
-  if (owner < 0 || owner == current) return;
-  check(cudaSetDevice(owner), "cudaSetDevice to the device that holds the array");
+  if (device == current) return;
+  check(cudaSetDevice(device), "cudaSetDevice");
   previous_ = current;
 }
 
-owner_scope::~owner_scope() {
+device_scope::~device_scope() {
   if (previous_ >= 0) (void)cudaSetDevice(previous_);
+}
+
+int owner_of(const void* device_memory) {
+  const owners& o = owners::get();
+  return o.tracked() ? o.owner_of(device_memory) : -1;
 }
 
 void* allocate(std::size_t bytes) {
@@ -240,9 +247,9 @@ void release(void* device) noexcept {
   owners& o = owners::get();
   if (o.tracked()) {
     try {
-      const owner_scope on_owner(device);
+      const device_scope on_owner(o.owner_of(device));
       (void)cudaFree(device);
-    } catch (...) {
+    } catch (...) {  // the owner could not be made current: free from here
       (void)cudaFree(device);
     }
     o.remove(device);
@@ -256,14 +263,14 @@ void release(void* device) noexcept {
 // the legacy stream.
 void copy_to_device(void* device, const void* host, std::size_t bytes) {
   if (bytes == 0) return;
-  const owner_scope on_owner(device);
+  const device_scope on_owner(owner_of(device));
   check(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, cudaStreamPerThread), "cudaMemcpy to the device");
   check(cudaStreamSynchronize(cudaStreamPerThread), "cudaMemcpy to the device");
 }
 
 void copy_to_host(void* host, const void* device, std::size_t bytes) {
   if (bytes == 0) return;
-  const owner_scope on_owner(device);
+  const device_scope on_owner(owner_of(device));
   check(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, cudaStreamPerThread), "cudaMemcpy to the host");
   check(cudaStreamSynchronize(cudaStreamPerThread), "cudaMemcpy to the host");
 }

@@ -6,7 +6,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,15 +32,13 @@ unsigned blocks_for(std::size_t n, bool deterministic, int device) {
   const std::size_t wanted = std::max<std::size_t>(1, (n + tile_elements<T> - 1) / tile_elements<T>);
   std::size_t most = deterministic_max_blocks;
   if (!deterministic) {
-    constexpr int most_devices = 64;
-    static std::atomic<int> per_multiprocessor[most_devices] = {};
-    int per = device >= 0 && device < most_devices ? per_multiprocessor[device].load(std::memory_order_relaxed) : 0;
-    if (per == 0) {
-      check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, reduce_single_pass<Op, T>, block_threads, 0),
+    static per_device per_multiprocessor;
+    const int per = per_multiprocessor.get(device, [] {
+      int blocks = 0;
+      check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, reduce_single_pass<Op, T>, block_threads, 0),
             "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
-      per = std::max(1, per);
-      if (device >= 0 && device < most_devices) per_multiprocessor[device].store(per, std::memory_order_relaxed);
-    }
+      return std::max(1, blocks);
+    });
     most = static_cast<std::size_t>(per) * static_cast<std::size_t>(multiprocessors(device));
   }
   return static_cast<unsigned>(std::min(wanted, most));

@@ -169,7 +169,7 @@ void reduce_typed(const kernels::reduction& r, const switchyard::detail::placeme
     using Op = decltype(op);
     auto* results = static_cast<typename Op::result*>(out);
     if (p.where == switchyard::detail::memory::device) {
-      const owner_scope on_owner(r.x);
+      const device_scope on_owner(owner_of(r.x));
       detail::reduce_in_place<T>(op, r, p, results, config);
     } else if (reads_host_in_place(r, p)) {
       // Still refuses GPU memory passed as a host range, as the streamed path does.

@@ -16,7 +16,6 @@ namespace {
 /// At most this many idle buffers stay in a pool (3 lanes x 2 inputs, plus
 /// a second caller's).
 constexpr std::size_t kept_buffers = 8;
-constexpr int most_devices = 64;
 
 template <class Buffer>
 struct chunk_pool {

@@ -1,49 +1,33 @@
 #include "backends/cuda/thread_context.cuh"
 
 #include <algorithm>
-#include <atomic>
 #include <vector>
 
 #include "backends/cuda/dispatch_reduce.cuh"
 
 namespace switchyard::backends::cuda {
-namespace {
-
-constexpr int most_devices = 64;
-
-/// A per-device fact asked of the runtime once: 0 is "not asked yet".
-int asked_once(std::atomic<int> (&known)[most_devices], int device, cudaDeviceAttr attribute, const char* what) {
-  if (device < 0 || device >= most_devices) {
-    int v = 0;
-    check(cudaDeviceGetAttribute(&v, attribute, device), what);
-    return v;
-  }
-  if (const int k = known[device].load(std::memory_order_relaxed); k != 0) return k;
-  int v = 0;
-  check(cudaDeviceGetAttribute(&v, attribute, device), what);
-  known[device].store(v, std::memory_order_relaxed);
-  return v;
-}
-
-}  // namespace
 
 int multiprocessors(int device) {
-  static std::atomic<int> known[most_devices] = {};
-  return asked_once(known, device, cudaDevAttrMultiProcessorCount, "cudaDeviceGetAttribute(multiprocessors)");
+  static per_device known;
+  return known.get(device, [&] {
+    return device_attribute(device, cudaDevAttrMultiProcessorCount, "cudaDeviceGetAttribute(multiprocessors)");
+  });
 }
 
 bool reads_pageable_memory(int device) {
-  // A "no" is asked again each time (asked_once keeps non-zero answers): a
-  // cached attribute read, on a path that copies megabytes.
-  static std::atomic<int> known[most_devices] = {};
-  return asked_once(known, device, cudaDevAttrPageableMemoryAccessUsesHostPageTables,
-                    "cudaDeviceGetAttribute(pageable memory access)") != 0;
+  static per_device known;
+  return known.get(device, [&] {
+    return device_attribute(device, cudaDevAttrPageableMemoryAccessUsesHostPageTables,
+                            "cudaDeviceGetAttribute(pageable memory access)");
+  }) != 0;
 }
 
 unsigned max_blocks_on(int device) {
-  static std::atomic<int> known[most_devices] = {};
-  const int threads = asked_once(known, device, cudaDevAttrMaxThreadsPerMultiProcessor,
-                                 "cudaDeviceGetAttribute(threads per multiprocessor)");
+  static per_device known;
+  const int threads = known.get(device, [&] {
+    return device_attribute(device, cudaDevAttrMaxThreadsPerMultiProcessor,
+                            "cudaDeviceGetAttribute(threads per multiprocessor)");
+  });
   const auto wave = static_cast<unsigned>(std::max(1, threads / block_threads) * multiprocessors(device));
   return std::max(wave, deterministic_max_blocks);
 }
