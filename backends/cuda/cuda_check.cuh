@@ -106,6 +106,9 @@ class per_device {
 
 /// cudaDeviceGetAttribute, checked.
 int device_attribute(int device, cudaDeviceAttr attribute, const char* what);
+/// cudaDeviceGetAttribute where "not reported" reads as 0 (not every
+/// device, driver or runtime reports every attribute).
+int device_attribute_or_zero(int device, cudaDeviceAttr attribute) noexcept;
 
 /// Makes `device` the current one for the scope, and the previous one again
 /// after; -1 leaves the current one as it is.

@@ -22,15 +22,6 @@ namespace {
 
 __global__ void empty_kernel() {}
 
-int attribute(cudaDeviceAttr a, int device) {
-  int v = 0;
-  if (cudaDeviceGetAttribute(&v, a, device) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return 0;
-  }
-  return v;
-}
-
 /// Seconds of each of `reps` runs of queue() on s, timed by events.
 template <class Queue>
 std::vector<double> event_times(cudaStream_t s, int reps, Queue&& queue) {
@@ -77,9 +68,9 @@ void describe_devices(gpu_facts& out) {
     g.multiprocessors = p.multiProcessorCount;
     g.memory_bytes = p.totalGlobalMem;
     g.memory_bus_bits = p.memoryBusWidth;
-    g.sm_clock_mhz = attribute(cudaDevAttrClockRate, d) / 1000;
-    g.memory_clock_mhz = attribute(cudaDevAttrMemoryClockRate, d) / 1000;
-    g.pageable_memory_access = attribute(cudaDevAttrPageableMemoryAccessUsesHostPageTables, d) != 0;
+    g.sm_clock_mhz = device_attribute_or_zero(d, cudaDevAttrClockRate) / 1000;
+    g.memory_clock_mhz = device_attribute_or_zero(d, cudaDevAttrMemoryClockRate) / 1000;
+    g.pageable_memory_access = device_attribute_or_zero(d, cudaDevAttrPageableMemoryAccessUsesHostPageTables) != 0;
     out.devices.push_back(std::move(g));
   }
 }

@@ -90,14 +90,7 @@ bool memory_pools_supported() {
   static per_device known;
   int device = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");
-  return known.get(device, [&] {
-    int supported = 0;
-    if (cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device) != cudaSuccess) {
-      (void)cudaGetLastError();
-      supported = 0;
-    }
-    return supported;
-  }) != 0;
+  return known.get(device, [&] { return device_attribute_or_zero(device, cudaDevAttrMemoryPoolsSupported); }) != 0;
 }
 
 }  // namespace
@@ -192,6 +185,15 @@ class owners {
 
 }  // namespace
 
+int device_attribute_or_zero(int device, cudaDeviceAttr attribute) noexcept {
+  int v = 0;
+  if (cudaDeviceGetAttribute(&v, attribute, device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  return v;
+}
+
 int device_attribute(int device, cudaDeviceAttr attribute, const char* what) {
   int v = 0;
   check(cudaDeviceGetAttribute(&v, attribute, device), what);
@@ -244,18 +246,13 @@ void* allocate(std::size_t bytes) {
 
 void release(void* device) noexcept {
   if (!device) return;
-  owners& o = owners::get();
-  if (o.tracked()) {
-    try {
-      const device_scope on_owner(o.owner_of(device));
-      (void)cudaFree(device);
-    } catch (...) {  // the owner could not be made current: free from here
-      (void)cudaFree(device);
-    }
-    o.remove(device);
-  } else {
+  try {
+    const device_scope on_owner(owner_of(device));
+    (void)cudaFree(device);
+  } catch (...) {  // the owner could not be made current: free from here
     (void)cudaFree(device);
   }
+  if (owners& o = owners::get(); o.tracked()) o.remove(device);
 }
 
 // device_array's copies run on the owning device, on the calling thread's
