@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ enum class finish_pass { last_block, second_kernel };
 struct launch_config {
   finish_pass finish = finish_pass::last_block;
 };
+
+/// Whether the kernels' 16-byte vector loads can read from p (device_array
+/// and staging memory start 256-byte aligned).
+inline bool aligned_for_loads(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
 
 /// Host input is streamed in chunks of this many bytes (per input).
 inline constexpr std::size_t stream_chunk_bytes = std::size_t{32} << 20;

@@ -49,9 +49,7 @@ unsigned blocks_for(std::size_t n, bool deterministic, int device) {
 template <class Op, class T>
 void launch_reduce(const Op& op, std::size_t n, std::size_t first_index, unsigned blocks,
                    const block_scratch& scratch, typename Op::result* out, finish_pass finish, cudaStream_t s) {
-  // The agent's 16-byte loads: device_array and staging memory start 256-byte aligned.
-  const auto misaligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 != 0; };
-  if (misaligned(op.x) || (Op::two_inputs && misaligned(op.y))) {
+  if (!aligned_for_loads(op.x) || (Op::two_inputs && !aligned_for_loads(op.y))) {
     throw error(errc::invalid_argument, "cuda: device input must start 16-byte aligned");
   }
   if (blocks > scratch.max_blocks()) {  // blocks_for's bound; a failure here is this backend's bug

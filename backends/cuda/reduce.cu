@@ -1,7 +1,6 @@
 // The facade's entry points: chunk_count and reduce_chunks, by element type.
 #include <cuda_runtime.h>
 
-#include <cstdint>
 #include <string>
 
 #include <switchyard/error.hpp>
@@ -18,8 +17,7 @@ void reduce_typed(const kernels::reduction& r, const switchyard::detail::placeme
 
 bool reads_host_in_place(const kernels::reduction& r, const switchyard::detail::placement& p) {
   if (p.where == switchyard::detail::memory::device || p.deterministic) return false;
-  const auto aligned = [](const void* x) { return reinterpret_cast<std::uintptr_t>(x) % 16 == 0; };
-  if (!aligned(r.x) || (r.y != nullptr && !aligned(r.y))) return false;
+  if (!aligned_for_loads(r.x) || (r.y != nullptr && !aligned_for_loads(r.y))) return false;
   int device = 0;
   if (cudaGetDevice(&device) != cudaSuccess) {
     (void)cudaGetLastError();
