@@ -33,14 +33,7 @@ namespace {
 constexpr sy::options on_cuda{.backend = sy::backend::cuda};
 constexpr sy::options on_serial{.backend = sy::backend::serial};
 
-class CudaStress : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (const auto s = sy::availability(sy::backend::cuda); !s.available) {
-      GTEST_SKIP() << "no usable GPU here: " << s.reason;
-    }
-  }
-};
+using CudaStress = st::needs_gpu;
 
 /// The bytes of the partial reduce_chunks writes for r over device memory.
 template <class P>

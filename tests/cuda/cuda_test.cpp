@@ -35,14 +35,7 @@ namespace {
 constexpr sy::options on_cuda{.backend = sy::backend::cuda};
 constexpr sy::options on_serial{.backend = sy::backend::serial};
 
-class Cuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (const auto s = sy::availability(sy::backend::cuda); !s.available) {
-      GTEST_SKIP() << "no usable GPU here: " << s.reason;
-    }
-  }
-};
+using Cuda = st::needs_gpu;
 
 /// Every op over `values`, on the GPU (from a device_array, and from host
 /// memory) against serial on the host.

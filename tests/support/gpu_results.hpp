@@ -1,6 +1,7 @@
-// Test support: holding the GPU's results to the CPU's. Extrema and counts
-// must match exactly (NaN matching NaN); a floating-point sum adds in another
-// order, so it is held to a relative bound instead of the CPU's bits.
+// Test support: skipping without a GPU, and holding the GPU's results to the
+// CPU's. Extrema and counts must match exactly (NaN matching NaN); a
+// floating-point sum adds in another order, so it is held to a relative
+// bound instead of the CPU's bits.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,7 +11,18 @@
 #include <string>
 #include <type_traits>
 
+#include <switchyard/switchyard.hpp>
+
 namespace switchyard::testing {
+
+/// A fixture for tests that need a usable GPU: without one they skip,
+/// saying why.
+class needs_gpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto s = availability(backend::cuda); !s.available) GTEST_SKIP() << "no usable GPU here: " << s.reason;
+  }
+};
 
 /// Equal, or both NaN.
 template <class T>
