@@ -147,6 +147,9 @@ int main(int argc, char** argv) {
       const auto r = switchyard::calibrate({.quick = calibrate_quick});
       std::printf("calibrated in %.2f s; profile: %s\n%s", r.seconds,
                   r.profile_path.empty() ? ("not kept: " + r.warning).c_str() : r.profile_path.c_str(), r.summary.c_str());
+      if (r.cpus > 0) {
+        std::printf("other programs kept %.1f of %u CPUs busy while it measured\n", r.other_programs_busy_cores, r.cpus);
+      }
     } else if (*explain_cmd) {
       std::cout << switchyard::to_string(explain_call(op_name, type_name, n, location, accuracy_name, deterministic,
                                                       max_threads));

@@ -26,6 +26,13 @@ struct calibration_result {
   std::string profile_path;  ///< where it was kept (empty when it could not be)
   std::string warning;       ///< why it could not be kept, if it could not
   std::string summary;       ///< the crossovers it gives, as text
+  /// Other programs' CPU time while it measured, in cores, of `cpus` (the
+  /// CPUs this process may run on; 0 where /proc/stat cannot be read). When
+  /// they took a quarter of the workers' cores or more, threads' and
+  /// processes' figures may be low: the library logs a warning, and a
+  /// program that finds the machine quieter measures again.
+  double other_programs_busy_cores = 0;
+  unsigned cpus = 0;
 };
 
 /// Measures every available backend now, keeps the profile and puts it in

@@ -16,6 +16,7 @@
 
 #include "core/src/engine_state.hpp"
 #include "kernels/common/chunking.hpp"
+#include "other_work.hpp"
 #include "timing.hpp"
 
 namespace switchyard::detail::dispatch {
@@ -79,16 +80,11 @@ class calibrator {
   }
 
   profile run() {
+    const other_work_meter meter;
     buffers b(static_cast<std::size_t>(p_.points.bytes[3]));
-    measure_kernels(b);
-    if (over_budget()) return finish();
-    measure_stream(b);
-    if (over_budget()) return finish();
-    if (usable(backend::threads) && p_.workers > 1) {
-      p_.threads = measure_parallel(b, backend::threads, {memory::host});
-    }
-    if (over_budget()) return finish();
-    measure_callables(b);
+    measure_in_process(b);
+    // The processes backend's workers would count as other programs.
+    if (const auto others = meter.close()) p_.others = *others;
     if (over_budget()) return finish();
     if (usable(backend::processes)) {
       b.shared.emplace(b.bytes, "switchyard-calibration");
@@ -116,6 +112,19 @@ class calibrator {
   }
 
  private:
+  /// Everything this process runs itself, in the order the budget favours.
+  void measure_in_process(const buffers& b) {
+    measure_kernels(b);
+    if (over_budget()) return;
+    measure_stream(b);
+    if (over_budget()) return;
+    if (usable(backend::threads) && p_.workers > 1) {
+      p_.threads = measure_parallel(b, backend::threads, {memory::host});
+    }
+    if (over_budget()) return;
+    measure_callables(b);
+  }
+
   bool usable(backend b) const { return e_.status(b).available; }
   bool over_budget() const { return seconds() > plan_.budget_seconds; }
   double seconds() const { return std::chrono::duration<double>(clock::now() - start_).count(); }

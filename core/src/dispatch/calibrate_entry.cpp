@@ -52,6 +52,8 @@ calibration_result calibrate(const calibration_options& options) {
   calibration_result r;
   r.seconds = model->p.calibration_seconds;
   r.warning = warning;
+  r.other_programs_busy_cores = model->p.others.busy_cores;
+  r.cpus = model->p.others.cpus;
   if (warning.empty()) r.profile_path = detail::dispatch::profile_path(model->p.machine).string();
   r.summary = "crossovers, in elements, at " + std::to_string(e.max_threads()) + " threads:\n" + crossovers(model->table);
   return r;

@@ -1,12 +1,16 @@
 // Loading, measuring and publishing the model (dispatcher.hpp).
 #include "dispatcher.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "core/src/engine_state.hpp"
 #include "core/src/log_sink.hpp"
 #include "fingerprint.hpp"
+#include "other_work.hpp"
 #include "profile_store.hpp"
 
 namespace switchyard::detail::dispatch {
@@ -21,9 +25,44 @@ bool calibration_disabled() {
   return v != nullptr && std::strcmp(v, "0") == 0;
 }
 
+/// How many of p's workers' cores other programs took while it was measured.
+double cores_taken(const profile& p) { return p.others.cpus == 0 ? 0 : p.others.cores_taken(p.workers); }
+
+bool measured_short_of_cores(const profile& p) { return cores_taken(p) >= skewing_share * p.workers; }
+
+std::string one_decimal(double x) {
+  char out[32];
+  std::snprintf(out, sizeof out, "%.1f", x);
+  return out;
+}
+
+/// "other programs kept 1.0 of 2 CPUs busy"
+std::string busy_cpus(const other_work& o) {
+  return "other programs kept " + one_decimal(o.busy_cores) + " of " + std::to_string(o.cpus) + " CPUs busy";
+}
+
 std::string describe_calibration(const profile& p, const std::string& where) {
-  return std::string(p.quick ? "a quick calibration" : "a calibration") + " of this machine (" +
-         std::to_string(p.calibration_seconds).substr(0, 4) + " s), kept in " + where;
+  std::string out = std::string(p.quick ? "a quick calibration" : "a calibration") + " of this machine (" +
+                    std::to_string(p.calibration_seconds).substr(0, 4) + " s";
+  if (measured_short_of_cores(p)) out += ", while " + busy_cpus(p.others);
+  return out + "), kept in " + where;
+}
+
+void warn_if_short_of_cores(const profile& p) {
+  if (!measured_short_of_cores(p)) return;
+  log_line(log_level::warning, "the calibration ran while " + busy_cpus(p.others) +
+                                   ": its figures for threads and processes may be low; a program that finds the "
+                                   "machine quieter measures again (or run `switchyard calibrate` then)");
+}
+
+/// Other programs' work now, when p was measured short of cores that they
+/// leave free now (else nullopt). The window costs 50 ms, and only a
+/// profile measured short of cores pays it.
+std::optional<other_work> quieter_now(const profile& p) {
+  if (!measured_short_of_cores(p)) return std::nullopt;
+  const std::optional<other_work> now = other_work_now(std::chrono::milliseconds(50));
+  if (!now || now->cores_taken(p.workers) > cores_taken(p) - skewing_share * p.workers) return std::nullopt;
+  return now;
 }
 
 }  // namespace
@@ -57,20 +96,29 @@ const model_state& dispatcher::load() {
     }
     const std::filesystem::path path = profile_path(here);
     loaded_profile found = load_profile(path, here);
+    std::string again;
     if (found.value) {
-      use(*found.value, describe_calibration(*found.value, path.string()));
-      return;
-    }
-    if (!found.problem.empty()) {
+      const std::optional<other_work> now = quieter_now(*found.value);
+      if (!now) {
+        use(*found.value, describe_calibration(*found.value, path.string()));
+        return;
+      }
+      again = "; measured again: the kept profile was measured while " + busy_cpus(found.value->others) +
+              ", and they keep " + one_decimal(now->busy_cores) + " busy now";
+      log_line(log_level::warning, "the profile " + path.string() + " was measured while " +
+                                       busy_cpus(found.value->others) + ", and they keep " +
+                                       one_decimal(now->busy_cores) + " busy now: measuring again");
+    } else if (!found.problem.empty()) {
       log_line(log_level::warning, found.problem);
       use(default_profile(here), "the built-in defaults, not measured on this machine: " + found.problem);
       return;
     }
     profile measured = calibrate(e_, here, {.quick = true, .budget_seconds = automatic_budget_seconds});
-    std::string source = describe_calibration(measured, path.string());
+    warn_if_short_of_cores(measured);
+    std::string source = describe_calibration(measured, path.string()) + again;
     if (const std::string why = save_profile(measured, path); !why.empty()) {
       log_line(log_level::warning, why);
-      source = describe_calibration(measured, "memory only: " + why);
+      source = describe_calibration(measured, "memory only: " + why) + again;
     }
     use(measured, std::move(source));
   });
@@ -108,6 +156,7 @@ std::pair<const model_state*, std::string> dispatcher::recalibrate(const calibra
   const fingerprint here = fingerprint_here(e_);
   const std::filesystem::path path = profile_path(here);
   const profile measured = calibrate(e_, here, plan);
+  warn_if_short_of_cores(measured);
   const std::string why = save_profile(measured, path);
   const model_state& m =
       use(measured, describe_calibration(measured, why.empty() ? path.string() : "memory only: " + why));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kernel_key.hpp"
+#include "other_work.hpp"
 
 namespace switchyard::detail::dispatch {
 
@@ -69,6 +70,9 @@ struct profile {
   double calibration_seconds = 0;
   level_sizes points;
   unsigned workers = 1;  ///< threads and worker processes at calibration
+  /// Other programs' work on this process's CPUs while it measured (up to
+  /// the processes backend); cpus = 0: not known (the defaults, no /proc).
+  other_work others;
 
   std::array<kernel_rate, key_count> serial{};
   std::array<kernel_rate, key_count> simd{};

@@ -110,6 +110,7 @@ json to_json(const profile& p) {
           {"quick", p.quick},
           {"calibration_seconds", p.calibration_seconds},
           {"workers", p.workers},
+          {"other_programs", {{"busy_cores", p.others.busy_cores}, {"cpus", p.others.cpus}}},
           {"points_bytes", p.points.bytes},
           {"stream_gbs", p.stream_gbs},
           {"serial", kernels_json(p.serial)},
@@ -137,6 +138,14 @@ profile profile_from_json(const json& j, const fingerprint& here, bool same_mach
   p.calibration_seconds = checked(j.at("calibration_seconds"), "calibration_seconds", false);
   p.workers = j.at("workers").get<unsigned>();
   if (p.workers == 0) throw std::runtime_error("workers is 0");
+  // Profiles kept before it was recorded lack it: not known.
+  if (const auto o = j.find("other_programs"); o != j.end()) {
+    p.others.cpus = o->at("cpus").get<unsigned>();
+    p.others.busy_cores = checked(o->at("busy_cores"), "other_programs.busy_cores", false);
+    if (p.others.busy_cores > p.others.cpus) {
+      throw std::runtime_error("other_programs holds more busy cores than CPUs, which no measurement gives");
+    }
+  }
   p.points.bytes = numbers_from<level_count>(j.at("points_bytes"), "points_bytes", true);
   p.stream_gbs = numbers_from<level_count>(j.at("stream_gbs"), "stream_gbs", true);
   kernels_from(j.at("serial"), p.serial);

@@ -1,0 +1,47 @@
+// How much of the CPUs this process may run on other programs used over a
+// window. A calibration made while they were busy measures threads and
+// processes short of cores (on the 2-core build machine a profile taken
+// beside `ctest` predicted threads at one core's bandwidth and routed every
+// DRAM sum to one thread), so the profile records it, and the dispatcher
+// measures again when the machine it loads the profile on is quieter.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+namespace switchyard::detail::dispatch {
+
+struct other_work {
+  double busy_cores = 0;  ///< other programs' CPU time over the window, per second
+  unsigned cpus = 0;      ///< the CPUs this process may run on
+  /// How many of `workers` cores the other programs left short: their work
+  /// beyond what the CPUs the workers did not need could hold.
+  double cores_taken(unsigned workers) const;
+};
+
+/// Opens a window at construction; `close()` reads what other programs ran on
+/// this process's CPUs since (from /proc/stat, less this process's own CPU
+/// time). Worker processes are other programs to it: close the window before
+/// the processes backend runs.
+class other_work_meter {
+ public:
+  other_work_meter();
+  /// nullopt where /proc/stat cannot be read (not Linux, a restricted /proc).
+  std::optional<other_work> close() const;
+
+ private:
+  unsigned cpus_ = 0;  // before busy_: its reading sets it
+  std::optional<double> busy_;
+  double self_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+/// A profile measured while other programs left its workers short of at
+/// least this share of their cores is measured again where they leave that
+/// much more.
+inline constexpr double skewing_share = 0.25;
+
+/// The same over a window of `window` from now (the caller sleeps through it).
+std::optional<other_work> other_work_now(std::chrono::milliseconds window);
+
+}  // namespace switchyard::detail::dispatch
