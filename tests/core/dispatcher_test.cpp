@@ -90,6 +90,15 @@ class captured_warnings {
     std::lock_guard lock(m_);
     return lines_;
   }
+  /// Whether a line says `what`; the failure message shows the first line.
+  ::testing::AssertionResult has(const std::string& what) {
+    const auto all = lines();
+    if (std::any_of(all.begin(), all.end(), [&](const std::string& l) { return l.find(what) != std::string::npos; })) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "no warning says \"" << what << "\": "
+                                         << (all.empty() ? "none was logged" : all[0]);
+  }
 
  private:
   std::mutex m_;
@@ -378,9 +387,7 @@ TEST(Profile, AnUnwritableCacheStillRuns) {
   EXPECT_NO_THROW(s = sy::sum(v, {.engine = &e}));
   EXPECT_EQ(s, float(1 << 16));
   // Among them (a calibration beside other programs' work warns too).
-  const auto lines = warnings.lines();
-  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return l.find("not kept") != std::string::npos; }))
-      << (lines.empty() ? "no warning" : lines[0]);
+  EXPECT_TRUE(warnings.has("not kept"));
   const sy::decision d = sy::explain(sy::op::sum, v, {.engine = &e});
   EXPECT_FALSE(d.from_defaults);
   EXPECT_NE(d.profile.find("memory only"), std::string::npos) << d.profile;
@@ -546,6 +553,19 @@ std::string read_file(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+/// A quick calibration of this machine kept in the current cache, then
+/// marked as if other programs had kept `busy_cores` busy while it ran.
+/// Returns the file's path.
+std::filesystem::path kept_as_if_measured_beside(double busy_cores) {
+  sy::engine e({.max_threads = cpus_here()});
+  (void)sy::calibrate({.quick = true, .engine = &e});
+  const auto path = dp::profile_path(dp::fingerprint_here(e.state()));
+  nlohmann::json kept = nlohmann::json::parse(read_file(path));
+  kept["other_programs"] = {{"busy_cores", busy_cores}, {"cpus", cpus_here()}};
+  std::ofstream(path) << kept.dump();
+  return path;
+}
+
 }  // namespace
 
 TEST(OtherWork, CoresTakenAreWhatTheSpareCpusCannotHold) {
@@ -591,10 +611,7 @@ TEST(ShortOfCores, ACalibrationBesideOtherWorkSaysSoAndWarns) {
   }
   EXPECT_EQ(r.cpus, cpus_here());
   EXPECT_GE(r.other_programs_busy_cores, 0.7 * half_the_cpus());
-  const auto lines = warnings.lines();
-  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
-                          [](const std::string& l) { return l.find("other programs kept") != std::string::npos; }))
-      << (lines.empty() ? "no warning" : lines[0]);
+  EXPECT_TRUE(warnings.has("other programs kept"));
   const sy::decision d = sy::explain(sy::op::sum, std::vector<float>(1 << 20), {.engine = &e});
   EXPECT_NE(d.profile.find("while other programs kept"), std::string::npos) << d.profile;
   std::filesystem::remove_all(dir);
@@ -604,22 +621,13 @@ TEST(ShortOfCores, AProfileMeasuredShortOfCoresIsMeasuredAgainOnAQuieterMachine)
   const auto dir = fresh_cache("measured-again");
   scoped_env cache("XDG_CACHE_HOME", dir.string());
   const unsigned cpus = cpus_here();
-  sy::engine first({.max_threads = cpus});
-  (void)sy::calibrate({.quick = true, .engine = &first});
-  const auto path = dp::profile_path(dp::fingerprint_here(first.state()));
-  // As if every CPU had been busy with other programs while it measured.
-  nlohmann::json kept = nlohmann::json::parse(read_file(path));
-  kept["other_programs"] = {{"busy_cores", double(cpus)}, {"cpus", cpus}};
-  std::ofstream(path) << kept.dump();
+  const auto path = kept_as_if_measured_beside(cpus);  // every CPU busy
 
   captured_warnings warnings;
   sy::engine e({.max_threads = cpus});
   const std::vector<float> v(1 << 16, 1.0f);
   EXPECT_EQ(sy::sum(v, {.engine = &e}), float(1 << 16));
-  const auto lines = warnings.lines();
-  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
-                          [](const std::string& l) { return l.find("measuring again") != std::string::npos; }))
-      << (lines.empty() ? "no warning" : lines[0]);
+  EXPECT_TRUE(warnings.has("measuring again"));
   EXPECT_NE(sy::explain(sy::op::sum, v, {.engine = &e}).profile.find("measured again"), std::string::npos);
   const auto again = dp::load_profile(path, dp::fingerprint_here(e.state()));
   ASSERT_TRUE(again.value.has_value()) << again.problem;
@@ -630,18 +638,12 @@ TEST(ShortOfCores, AProfileMeasuredShortOfCoresIsMeasuredAgainOnAQuieterMachine)
 TEST(ShortOfCores, AProfileIsKeptWhileTheMachineIsAsBusy) {
   const auto dir = fresh_cache("as-busy");
   scoped_env cache("XDG_CACHE_HOME", dir.string());
-  const unsigned cpus = cpus_here();
-  sy::engine first({.max_threads = cpus});
-  (void)sy::calibrate({.quick = true, .engine = &first});
-  const auto path = dp::profile_path(dp::fingerprint_here(first.state()));
-  nlohmann::json kept = nlohmann::json::parse(read_file(path));
-  kept["other_programs"] = {{"busy_cores", double(half_the_cpus())}, {"cpus", cpus}};
-  const std::string text = kept.dump();
-  std::ofstream(path) << text;
+  const auto path = kept_as_if_measured_beside(half_the_cpus());
+  const std::string text = read_file(path);
 
   const spinning_processes others(half_the_cpus());
   captured_warnings warnings;
-  sy::engine e({.max_threads = cpus});
+  sy::engine e({.max_threads = cpus_here()});
   const std::vector<float> v(1 << 16, 1.0f);
   EXPECT_EQ(sy::sum(v, {.engine = &e}), float(1 << 16));
   EXPECT_TRUE(warnings.lines().empty()) << warnings.lines()[0];

@@ -103,11 +103,11 @@ const model_state& dispatcher::load() {
         use(*found.value, describe_calibration(*found.value, path.string()));
         return;
       }
-      again = "; measured again: the kept profile was measured while " + busy_cpus(found.value->others) +
-              ", and they keep " + one_decimal(now->busy_cores) + " busy now";
-      log_line(log_level::warning, "the profile " + path.string() + " was measured while " +
-                                       busy_cpus(found.value->others) + ", and they keep " +
-                                       one_decimal(now->busy_cores) + " busy now: measuring again");
+      const std::string then_and_now =
+          busy_cpus(found.value->others) + ", and they keep " + one_decimal(now->busy_cores) + " busy now";
+      again = "; measured again: the kept profile was measured while " + then_and_now;
+      log_line(log_level::warning, "the profile " + path.string() + " was measured while " + then_and_now +
+                                       ": measuring again");
     } else if (!found.problem.empty()) {
       log_line(log_level::warning, found.problem);
       use(default_profile(here), "the built-in defaults, not measured on this machine: " + found.problem);
