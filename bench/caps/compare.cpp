@@ -124,6 +124,17 @@ std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohman
   };
   differ("GPU", gpus(a), gpus(b));
   differ("mode", field(a, "quick", false) ? "quick" : "full", field(b, "quick", false) ? "quick" : "full");
+  // Other programs' work while each measured, where both reports say; else
+  // the 1-minute load averages taken before measuring.
+  const auto busy_a = other_work_of(a), busy_b = other_work_of(b);
+  if (busy_a && busy_b) {
+    if (short_of_cores(*busy_a) || short_of_cores(*busy_b)) {
+      out.push_back(fmt::format("load: other programs kept {:.1f} of {} CPUs busy while {} measured, {:.1f} of {} while "
+                                "{} did (other work on a machine lowers its figures)",
+                                busy_a->busy_cores, busy_a->cpus, label_a, busy_b->busy_cores, busy_b->cpus, label_b));
+    }
+    return out;
+  }
   const double load_a = a.contains("facts") ? field(a["facts"], "load_average_1min", 0.0) : 0.0;
   const double load_b = b.contains("facts") ? field(b["facts"], "load_average_1min", 0.0) : 0.0;
   if (std::abs(load_a - load_b) >= 0.5) {

@@ -8,6 +8,7 @@
 
 #include "bench/caps/caps.hpp"
 #include "bench/caps/text.hpp"
+#include "core/src/dispatch/other_work.hpp"
 
 namespace switchyard::caps {
 namespace {
@@ -32,8 +33,15 @@ nlohmann::json build_report(bool quick) {
                         {"created", utc_now()},
                         {"quick", quick}};
   report["facts"] = probe_facts();
+  // Other programs' work while the measurements ran (before the crossovers,
+  // whose worker processes would count as other programs).
+  const detail::dispatch::other_work_meter meter;
+  const std::vector<measurement> measured = measure(report["facts"], quick);
+  if (const auto others = meter.close()) {
+    report["other_work"] = {{"busy_cores", others->busy_cores}, {"cpus", others->cpus}};
+  }
   nlohmann::json ms = nlohmann::json::array();
-  for (const auto& m : measure(report["facts"], quick)) {
+  for (const auto& m : measured) {
     ms.push_back({{"name", m.name}, {"group", m.group}, {"value", m.value}, {"unit", m.unit},
                   {"higher_is_better", m.higher_is_better}, {"method", m.method}});
     if (m.high > 0) ms.back()["spread"] = {{"low", m.low}, {"high", m.high}};
@@ -60,10 +68,14 @@ std::string format_report(const nlohmann::json& r) {
   out += fmt::format("{:<10}{}\n", "io_uring", describe_uring(f["io_uring"]));
   out += fmt::format("{:<10}{}\n", "CUDA", describe_cuda(f["cuda"]));
   const double load = f["load_average_1min"].get<double>();
-  out += fmt::format("{:<10}{:.2f}{}\n\n", "load", load,
-                     load >= 0.5 * cpu["online_threads"].get<double>()
-                         ? "  (busy: other work skews these measurements; measure on an idle machine)"
-                         : "");
+  out += fmt::format("{:<10}{:.2f} (1-minute average before measuring)\n", "load", load);
+  if (const auto busy = other_work_of(r)) {
+    out += fmt::format("{:<10}other programs kept {:.1f} of {} CPUs busy while it measured{}\n", "", busy->busy_cores,
+                       busy->cpus,
+                       short_of_cores(*busy) ? "  (other work skews these measurements; measure on an idle machine)"
+                                             : "");
+  }
+  out += "\n";
   out += fmt::format("{:<9}{:<26}{:>12} {:<6} {}\n", "group", "measurement", "value", "unit", "method");
   for (const auto& m : r["measurements"]) {
     out += fmt::format("{:<9}{:<26}{:>12} {:<6} {}\n", m["group"].get<std::string>(), m["name"].get<std::string>(),

@@ -1,10 +1,13 @@
 // Small text helpers shared by the caps table and the comparison.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
+
+#include "core/src/dispatch/other_work.hpp"
 
 namespace switchyard::caps {
 
@@ -29,6 +32,13 @@ inline const nlohmann::json& list(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
   return it != j.end() && it->is_array() ? *it : empty;
 }
+
+/// The report's "other_work" (other programs' CPU time while it measured),
+/// where it has one that reads as such (reports before it lack it).
+std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& report);
+/// Whether other programs took a share of the CPUs that skews the figures
+/// (the dispatcher's rule for a calibration: a quarter of the cores).
+bool short_of_cores(const detail::dispatch::other_work& o);
 
 /// "32 KiB", "1 MiB", "1.5 GiB".
 std::string bytes(double b);

@@ -78,6 +78,29 @@ TEST(Compare, ACrossoverMovedUnderLoadIsNotCalledARoutingChange) {
   EXPECT_FALSE(contains(text, "routes differently")) << text;
 }
 
+TEST(Compare, OtherProgramsWorkWhileMeasuringIsNamedAndTakesPrecedenceOverTheLoadAverage) {
+  auto idle = report("a", 20, 400, 524288), busy = report("b", 20, 400, 65536);
+  // Load averages that say nothing (the busy report's other work began after the minute it averages).
+  idle["facts"]["load_average_1min"] = 0.1;
+  busy["facts"]["load_average_1min"] = 0.1;
+  idle["other_work"] = {{"busy_cores", 0.02}, {"cpus", 2}};
+  busy["other_work"] = {{"busy_cores", 1.0}, {"cpus", 2}};
+  const auto text = caps::format_comparison({idle, busy}, {"A", "B"});
+  EXPECT_TRUE(contains(text, "differs: load: other programs kept 0.0 of 2 CPUs busy while A measured, 1.0 of 2 while B did"))
+      << text;
+  EXPECT_TRUE(contains(text, "may be noise")) << text;
+  EXPECT_FALSE(contains(text, "routes differently")) << text;
+  // Both quiet while they measured: a routing change is one, whatever the load averages said.
+  busy["other_work"]["busy_cores"] = 0.1;
+  busy["facts"]["load_average_1min"] = 2.4;
+  const auto quiet = caps::format_comparison({idle, busy}, {"A", "B"});
+  EXPECT_FALSE(contains(quiet, "differs: load")) << quiet;
+  EXPECT_TRUE(contains(quiet, "routes differently")) << quiet;
+  // A figure no measurement gives is not read: the load averages decide.
+  busy["other_work"] = {{"busy_cores", 5.0}, {"cpus", 2}};
+  EXPECT_TRUE(contains(caps::format_comparison({idle, busy}, {"A", "B"}), "differs: load: 0.10 on A, 2.40 on B"));
+}
+
 TEST(Compare, FactsThatDifferAreNamed) {
   auto a = report("a", 20, 400, nullptr), b = report("b", 20, 400, nullptr);
   a["facts"]["simd"] = {{"active_target", "AVX2"}};
