@@ -433,6 +433,24 @@ TEST(Profile, AFirstAutomaticCallMeasuresAndKeepsIt) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Profile, TwoProgramsStartingTogetherMeasureOnce) {
+  // Two engines stand for two programs: each opens the lock file itself.
+  const auto dir = fresh_cache("together");
+  scoped_env cache("XDG_CACHE_HOME", dir.string());
+  sy::engine a({.max_threads = 2}), b({.max_threads = 2});
+  const std::vector<float> v(1 << 16, 1.0f);
+  std::thread other([&] { EXPECT_EQ(sy::sum(v, {.engine = &b}), float(1 << 16)); });
+  EXPECT_EQ(sy::sum(v, {.engine = &a}), float(1 << 16));
+  other.join();
+  const dp::profile& pa = a.state().dispatch().model().p;
+  const dp::profile& pb = b.state().dispatch().model().p;
+  EXPECT_FALSE(pa.defaults);
+  // One measured; the other waited and loaded what it kept.
+  EXPECT_EQ(pa.calibration_seconds, pb.calibration_seconds);
+  EXPECT_EQ(pa.stream_gbs, pb.stream_gbs);
+  std::filesystem::remove_all(dir);
+}
+
 // ---- Timing: one wild sample moves no median.
 
 TEST(Timing, OneSlowSampleMovesNoMedian) {

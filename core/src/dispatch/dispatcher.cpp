@@ -20,6 +20,10 @@ namespace {
 /// never ran `switchyard calibrate` waits at most this long, once.
 constexpr double automatic_budget_seconds = 2.0;
 
+/// How long a program waits for another that is measuring for the same
+/// profile (its budget is 2 or 10 s, plus the measurement in flight).
+constexpr double lock_wait_seconds = 15.0;
+
 bool calibration_disabled() {
   const char* v = std::getenv("SWITCHYARD_CALIBRATE");
   return v != nullptr && std::strcmp(v, "0") == 0;
@@ -96,22 +100,32 @@ const model_state& dispatcher::load() {
     }
     const std::filesystem::path path = profile_path(here);
     loaded_profile found = load_profile(path, here);
+    const auto use_found = [&] { use(*found.value, describe_calibration(*found.value, path.string())); };
+    // A file that cannot be trusted: the defaults, and no measuring.
+    const auto untrusted = [&] {
+      if (found.value || found.problem.empty()) return false;
+      log_line(log_level::warning, found.problem);
+      use(default_profile(here), "the built-in defaults, not measured on this machine: " + found.problem);
+      return true;
+    };
+    if (found.value && !measured_short_of_cores(*found.value)) return use_found();
+    if (untrusted()) return;
+    const profile_lock lock(path, lock_wait_seconds);
+    if (lock.waited()) {
+      // Another program measured meanwhile: what it found holds here too.
+      found = load_profile(path, here);
+      if (found.value) return use_found();
+      if (untrusted()) return;
+    }
     std::string again;
     if (found.value) {
       const std::optional<other_work> now = quieter_now(*found.value);
-      if (!now) {
-        use(*found.value, describe_calibration(*found.value, path.string()));
-        return;
-      }
+      if (!now) return use_found();
       const std::string then_and_now =
           busy_cpus(found.value->others) + ", and they keep " + one_decimal(now->busy_cores) + " busy now";
       again = "; measured again: the kept profile was measured while " + then_and_now;
       log_line(log_level::warning, "the profile " + path.string() + " was measured while " + then_and_now +
                                        ": measuring again");
-    } else if (!found.problem.empty()) {
-      log_line(log_level::warning, found.problem);
-      use(default_profile(here), "the built-in defaults, not measured on this machine: " + found.problem);
-      return;
     }
     profile measured = calibrate(e_, here, {.quick = true, .budget_seconds = automatic_budget_seconds});
     warn_if_short_of_cores(measured);
@@ -155,6 +169,7 @@ void dispatcher::observe(const query& q, backend b, double observed_ns) noexcept
 std::pair<const model_state*, std::string> dispatcher::recalibrate(const calibration_plan& plan) {
   const fingerprint here = fingerprint_here(e_);
   const std::filesystem::path path = profile_path(here);
+  const profile_lock lock(path, lock_wait_seconds);
   const profile measured = calibrate(e_, here, plan);
   warn_if_short_of_cores(measured);
   const std::string why = save_profile(measured, path);

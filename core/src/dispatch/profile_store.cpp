@@ -1,13 +1,18 @@
 // Reading and writing profiles (profile_store.hpp).
 #include "profile_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 namespace switchyard::detail::dispatch {
 namespace {
@@ -200,6 +205,27 @@ std::string save_profile(const profile& p, const std::filesystem::path& path) no
   } catch (const std::exception& e) {
     return std::string("cannot keep the profile: ") + e.what();
   }
+}
+
+profile_lock::profile_lock(const std::filesystem::path& profile, double wait_seconds) noexcept {
+  if (profile.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(profile.parent_path(), ec);
+  fd_ = ::open((profile.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return;
+  // Polled rather than blocking, so that a holder stopped in a debugger
+  // costs a bounded wait.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) break;
+    waited_ = true;
+    if (std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+profile_lock::~profile_lock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 }  // namespace switchyard::detail::dispatch

@@ -1,7 +1,8 @@
 // The profile on disk: versioned JSON under $XDG_CACHE_HOME/switchyard/ (else
 // ~/.cache/switchyard/), one file per fingerprint, written atomically
 // (a temporary file renamed over the old one), so two processes calibrating
-// at once leave one whole profile. Nothing here throws: a file that cannot be
+// at once leave one whole profile (profile_lock keeps them from measuring at
+// once in the first place). Nothing here throws: a file that cannot be
 // read or trusted comes back as a reason, which the caller logs as a warning
 // and answers with the defaults.
 #pragma once
@@ -30,6 +31,26 @@ loaded_profile load_profile(const std::filesystem::path& path, const fingerprint
 
 /// Writes p to `path`; returns why it could not (empty on success).
 std::string save_profile(const profile& p, const std::filesystem::path& path) noexcept;
+
+/// One process (or engine) at a time measures for a profile: two programs
+/// starting together on a small machine would each measure beside the
+/// other's measuring (and each find the other's work). An flock on
+/// `<profile>.lock`, released when this goes (or the process ends). Waits at
+/// most `wait_seconds`; where the file cannot be made (no cache, not
+/// writable) or the wait runs out, goes on without it.
+class profile_lock {
+ public:
+  profile_lock(const std::filesystem::path& profile, double wait_seconds) noexcept;
+  ~profile_lock();
+  profile_lock(const profile_lock&) = delete;
+  profile_lock& operator=(const profile_lock&) = delete;
+  /// Whether another holder had it first: it may have written the profile.
+  bool waited() const noexcept { return waited_; }
+
+ private:
+  int fd_ = -1;
+  bool waited_ = false;
+};
 
 nlohmann::json to_json(const profile& p);
 /// Throws std::exception (nlohmann's or std::runtime_error) naming what is
