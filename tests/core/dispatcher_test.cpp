@@ -3,15 +3,12 @@
 // leaves out backends with other bits, an unavailable backend is never
 // chosen), the decision table against the model it was built from, profiles
 // that cannot be trusted (corrupt, truncated, foreign, future, an unwritable
-// cache), SWITCHYARD_CALIBRATE=0, explain()'s fields, the timing's
-// robustness to one wild sample, and a calibration beside other programs'
-// work (those tests run alone: ctest's dispatcher_test.alone).
+// cache), SWITCHYARD_CALIBRATE=0, explain()'s fields, and the timing's
+// robustness to one wild sample. (A calibration beside other programs' work:
+// other_work_test.)
 #include <gtest/gtest.h>
 
-#include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,7 +16,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <mutex>
 #include <random>
 #include <string>
@@ -32,78 +28,19 @@
 #include "core/src/dispatch/decision_table.hpp"
 #include "core/src/dispatch/dispatcher.hpp"
 #include "core/src/dispatch/fingerprint.hpp"
-#include "core/src/dispatch/other_work.hpp"
 #include "core/src/dispatch/profile_store.hpp"
 #include "core/src/dispatch/timing.hpp"
 #include "core/src/engine_state.hpp"
+#include "support/profile_cache.hpp"
 
 namespace sy = switchyard;
 namespace sd = switchyard::detail;
 namespace dp = switchyard::detail::dispatch;
+using sy::test::captured_warnings;
+using sy::test::fresh_cache;
+using sy::test::scoped_env;
 
 namespace {
-
-/// An environment variable set while this lives.
-class scoped_env {
- public:
-  scoped_env(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    had_ = std::getenv(name) != nullptr;
-    setenv(name, value.c_str(), 1);
-  }
-  ~scoped_env() {
-    if (had_) {
-      setenv(name_, old_.c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-  scoped_env(const scoped_env&) = delete;
-  scoped_env& operator=(const scoped_env&) = delete;
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
-
-/// A fresh, empty cache directory for one test.
-std::filesystem::path fresh_cache(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("switchyard-test-" + name + "-" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-/// The warnings logged while this lives.
-class captured_warnings {
- public:
-  captured_warnings() {
-    sy::set_log_handler([this](sy::log_level level, std::string_view m) {
-      if (level != sy::log_level::warning) return;
-      std::lock_guard lock(m_);
-      lines_.emplace_back(m);
-    });
-  }
-  ~captured_warnings() { sy::set_log_handler({}); }
-  std::vector<std::string> lines() {
-    std::lock_guard lock(m_);
-    return lines_;
-  }
-  /// Whether a line says `what`; the failure message shows the first line.
-  ::testing::AssertionResult has(const std::string& what) {
-    const auto all = lines();
-    if (std::any_of(all.begin(), all.end(), [&](const std::string& l) { return l.find(what) != std::string::npos; })) {
-      return ::testing::AssertionSuccess();
-    }
-    return ::testing::AssertionFailure() << "no warning says \"" << what << "\": "
-                                         << (all.empty() ? "none was logged" : all[0]);
-  }
-
- private:
-  std::mutex m_;
-  std::vector<std::string> lines_;
-};
 
 /// A profile where every kernel reads at 10 GB/s alone, serial at 1 GB/s,
 /// threads costs `threads_fixed_ns` and its workers share 20 GB/s.
@@ -522,150 +459,4 @@ TEST(Drift, CallsFromManyThreadsWhileItReMeasures) {
   for (auto& c : callers) c.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_LT(e.state().dispatch().model().p.simd[dp::index_of(float_sum)].gbs, 1'000);
-}
-
-// ---- Other programs' work: a calibration beside it is recorded, warned of,
-// and measured again where the machine is quieter. These run alone
-// (dispatcher_test.alone): what another test does would be their load.
-
-namespace {
-
-unsigned cpus_here() {
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  return sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? static_cast<unsigned>(CPU_COUNT(&allowed)) : 1;
-}
-
-/// `n` child processes that each keep a CPU busy while this lives.
-class spinning_processes {
- public:
-  explicit spinning_processes(unsigned n) {
-    for (unsigned i = 0; i < n; ++i) {
-      const pid_t pid = fork();
-      if (pid == 0) {
-        volatile unsigned long x = 0;
-        for (;;) x = x + 1;
-      }
-      if (pid > 0) pids_.push_back(pid);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // all running
-  }
-  ~spinning_processes() {
-    for (const pid_t pid : pids_) kill(pid, SIGKILL);
-    for (const pid_t pid : pids_) waitpid(pid, nullptr, 0);
-  }
-  spinning_processes(const spinning_processes&) = delete;
-  spinning_processes& operator=(const spinning_processes&) = delete;
-  std::size_t size() const { return pids_.size(); }
-
- private:
-  std::vector<pid_t> pids_;
-};
-
-/// Half of this process's CPUs, at least one: enough to leave a calibration
-/// on all of them short of a quarter of its cores.
-unsigned half_the_cpus() { return std::max(1u, cpus_here() / 2); }
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-/// A quick calibration of this machine kept in the current cache, then
-/// marked as if other programs had kept `busy_cores` busy while it ran.
-/// Returns the file's path.
-std::filesystem::path kept_as_if_measured_beside(double busy_cores) {
-  sy::engine e({.max_threads = cpus_here()});
-  (void)sy::calibrate({.quick = true, .engine = &e});
-  const auto path = dp::profile_path(dp::fingerprint_here(e.state()));
-  nlohmann::json kept = nlohmann::json::parse(read_file(path));
-  kept["other_programs"] = {{"busy_cores", busy_cores}, {"cpus", cpus_here()}};
-  std::ofstream(path) << kept.dump();
-  return path;
-}
-
-}  // namespace
-
-TEST(OtherWork, CoresTakenAreWhatTheSpareCpusCannotHold) {
-  EXPECT_EQ((dp::other_work{1.0, 2}.cores_taken(2)), 1.0);
-  EXPECT_EQ((dp::other_work{1.0, 4}.cores_taken(2)), 0.0);  // two CPUs were spare
-  EXPECT_EQ((dp::other_work{3.0, 4}.cores_taken(2)), 1.0);
-  EXPECT_EQ((dp::other_work{1.5, 2}.cores_taken(8)), 1.5);  // more workers than CPUs
-  EXPECT_EQ((dp::other_work{0.0, 2}.cores_taken(2)), 0.0);
-}
-
-TEST(OtherWork, AnotherProcessSpinningIsCounted) {
-  const spinning_processes others(1);
-  ASSERT_EQ(others.size(), 1u);
-  const auto w = dp::other_work_now(std::chrono::milliseconds(300));
-  ASSERT_TRUE(w.has_value()) << "/proc/stat cannot be read";
-  EXPECT_EQ(w->cpus, cpus_here());
-  EXPECT_GE(w->busy_cores, 0.7);
-  EXPECT_LE(w->busy_cores, static_cast<double>(w->cpus));
-}
-
-TEST(OtherWork, ThisProgramsOwnThreadsAreNot) {
-  std::atomic<bool> stop{false};
-  std::thread busy([&] {
-    while (!stop.load(std::memory_order_relaxed)) {
-    }
-  });
-  const auto w = dp::other_work_now(std::chrono::milliseconds(300));
-  stop = true;
-  busy.join();
-  ASSERT_TRUE(w.has_value()) << "/proc/stat cannot be read";
-  EXPECT_LT(w->busy_cores, 0.5) << "this process's own spinning thread was counted as another program's";
-}
-
-TEST(ShortOfCores, ACalibrationBesideOtherWorkSaysSoAndWarns) {
-  const auto dir = fresh_cache("short-of-cores");
-  scoped_env cache("XDG_CACHE_HOME", dir.string());
-  sy::engine e({.max_threads = cpus_here()});
-  captured_warnings warnings;
-  sy::calibration_result r;
-  {
-    const spinning_processes others(half_the_cpus());
-    r = sy::calibrate({.quick = true, .engine = &e});
-  }
-  EXPECT_EQ(r.cpus, cpus_here());
-  EXPECT_GE(r.other_programs_busy_cores, 0.7 * half_the_cpus());
-  EXPECT_TRUE(warnings.has("other programs kept"));
-  const sy::decision d = sy::explain(sy::op::sum, std::vector<float>(1 << 20), {.engine = &e});
-  EXPECT_NE(d.profile.find("while other programs kept"), std::string::npos) << d.profile;
-  std::filesystem::remove_all(dir);
-}
-
-TEST(ShortOfCores, AProfileMeasuredShortOfCoresIsMeasuredAgainOnAQuieterMachine) {
-  const auto dir = fresh_cache("measured-again");
-  scoped_env cache("XDG_CACHE_HOME", dir.string());
-  const unsigned cpus = cpus_here();
-  const auto path = kept_as_if_measured_beside(cpus);  // every CPU busy
-
-  captured_warnings warnings;
-  sy::engine e({.max_threads = cpus});
-  const std::vector<float> v(1 << 16, 1.0f);
-  EXPECT_EQ(sy::sum(v, {.engine = &e}), float(1 << 16));
-  EXPECT_TRUE(warnings.has("measuring again"));
-  EXPECT_NE(sy::explain(sy::op::sum, v, {.engine = &e}).profile.find("measured again"), std::string::npos);
-  const auto again = dp::load_profile(path, dp::fingerprint_here(e.state()));
-  ASSERT_TRUE(again.value.has_value()) << again.problem;
-  EXPECT_LT(again.value->others.busy_cores, 0.75 * cpus) << "the profile kept is not the new measurement";
-  std::filesystem::remove_all(dir);
-}
-
-TEST(ShortOfCores, AProfileIsKeptWhileTheMachineIsAsBusy) {
-  const auto dir = fresh_cache("as-busy");
-  scoped_env cache("XDG_CACHE_HOME", dir.string());
-  const auto path = kept_as_if_measured_beside(half_the_cpus());
-  const std::string text = read_file(path);
-
-  const spinning_processes others(half_the_cpus());
-  captured_warnings warnings;
-  sy::engine e({.max_threads = cpus_here()});
-  const std::vector<float> v(1 << 16, 1.0f);
-  EXPECT_EQ(sy::sum(v, {.engine = &e}), float(1 << 16));
-  EXPECT_TRUE(warnings.lines().empty()) << warnings.lines()[0];
-  EXPECT_EQ(sy::explain(sy::op::sum, v, {.engine = &e}).profile.find("measured again"), std::string::npos);
-  EXPECT_EQ(read_file(path), text) << "the kept profile was measured again";
-  std::filesystem::remove_all(dir);
 }

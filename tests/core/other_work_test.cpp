@@ -1,0 +1,178 @@
+// A calibration beside other programs' work: their CPU time is read (another
+// process spinning counts, this process's own threads do not), recorded in
+// the profile and warned of, and a profile measured short of cores is
+// measured again on a quieter machine and kept on one as busy. ctest runs
+// these alone: what another test does would be their load.
+#include <gtest/gtest.h>
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <switchyard/switchyard.hpp>
+
+#include "core/src/dispatch/fingerprint.hpp"
+#include "core/src/dispatch/other_work.hpp"
+#include "core/src/dispatch/profile_store.hpp"
+#include "core/src/engine_state.hpp"
+#include "support/profile_cache.hpp"
+
+namespace sy = switchyard;
+namespace dp = switchyard::detail::dispatch;
+using sy::test::captured_warnings;
+using sy::test::fresh_cache;
+using sy::test::scoped_env;
+
+namespace {
+
+unsigned cpus_here() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  return sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? static_cast<unsigned>(CPU_COUNT(&allowed)) : 1;
+}
+
+/// `n` child processes that each keep a CPU busy while this lives.
+class spinning_processes {
+ public:
+  explicit spinning_processes(unsigned n) {
+    for (unsigned i = 0; i < n; ++i) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        volatile unsigned long x = 0;
+        for (;;) x = x + 1;
+      }
+      if (pid > 0) pids_.push_back(pid);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // all running
+  }
+  ~spinning_processes() {
+    for (const pid_t pid : pids_) kill(pid, SIGKILL);
+    for (const pid_t pid : pids_) waitpid(pid, nullptr, 0);
+  }
+  spinning_processes(const spinning_processes&) = delete;
+  spinning_processes& operator=(const spinning_processes&) = delete;
+  std::size_t size() const { return pids_.size(); }
+
+ private:
+  std::vector<pid_t> pids_;
+};
+
+/// Half of this process's CPUs, at least one: enough to leave a calibration
+/// on all of them short of a quarter of its cores.
+unsigned half_the_cpus() { return std::max(1u, cpus_here() / 2); }
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// A quick calibration of this machine kept in the current cache, then
+/// marked as if other programs had kept `busy_cores` busy while it ran.
+/// Returns the file's path.
+std::filesystem::path kept_as_if_measured_beside(double busy_cores) {
+  sy::engine e({.max_threads = cpus_here()});
+  (void)sy::calibrate({.quick = true, .engine = &e});
+  const auto path = dp::profile_path(dp::fingerprint_here(e.state()));
+  nlohmann::json kept = nlohmann::json::parse(read_file(path));
+  kept["other_programs"] = {{"busy_cores", busy_cores}, {"cpus", cpus_here()}};
+  std::ofstream(path) << kept.dump();
+  return path;
+}
+
+}  // namespace
+
+TEST(OtherWork, CoresTakenAreWhatTheSpareCpusCannotHold) {
+  EXPECT_EQ((dp::other_work{1.0, 2}.cores_taken(2)), 1.0);
+  EXPECT_EQ((dp::other_work{1.0, 4}.cores_taken(2)), 0.0);  // two CPUs were spare
+  EXPECT_EQ((dp::other_work{3.0, 4}.cores_taken(2)), 1.0);
+  EXPECT_EQ((dp::other_work{1.5, 2}.cores_taken(8)), 1.5);  // more workers than CPUs
+  EXPECT_EQ((dp::other_work{0.0, 2}.cores_taken(2)), 0.0);
+}
+
+TEST(OtherWork, AnotherProcessSpinningIsCounted) {
+  const spinning_processes others(1);
+  ASSERT_EQ(others.size(), 1u);
+  const auto w = dp::other_work_now(std::chrono::milliseconds(300));
+  ASSERT_TRUE(w.has_value()) << "/proc/stat cannot be read";
+  EXPECT_EQ(w->cpus, cpus_here());
+  EXPECT_GE(w->busy_cores, 0.7);
+  EXPECT_LE(w->busy_cores, static_cast<double>(w->cpus));
+}
+
+TEST(OtherWork, ThisProgramsOwnThreadsAreNot) {
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  });
+  const auto w = dp::other_work_now(std::chrono::milliseconds(300));
+  stop = true;
+  busy.join();
+  ASSERT_TRUE(w.has_value()) << "/proc/stat cannot be read";
+  EXPECT_LT(w->busy_cores, 0.5) << "this process's own spinning thread was counted as another program's";
+}
+
+TEST(ShortOfCores, ACalibrationBesideOtherWorkSaysSoAndWarns) {
+  const auto dir = fresh_cache("short-of-cores");
+  scoped_env cache("XDG_CACHE_HOME", dir.string());
+  sy::engine e({.max_threads = cpus_here()});
+  captured_warnings warnings;
+  sy::calibration_result r;
+  {
+    const spinning_processes others(half_the_cpus());
+    r = sy::calibrate({.quick = true, .engine = &e});
+  }
+  EXPECT_EQ(r.cpus, cpus_here());
+  EXPECT_GE(r.other_programs_busy_cores, 0.7 * half_the_cpus());
+  EXPECT_TRUE(warnings.has("other programs kept"));
+  const sy::decision d = sy::explain(sy::op::sum, std::vector<float>(1 << 20), {.engine = &e});
+  EXPECT_NE(d.profile.find("while other programs kept"), std::string::npos) << d.profile;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ShortOfCores, AProfileMeasuredShortOfCoresIsMeasuredAgainOnAQuieterMachine) {
+  const auto dir = fresh_cache("measured-again");
+  scoped_env cache("XDG_CACHE_HOME", dir.string());
+  const unsigned cpus = cpus_here();
+  const auto path = kept_as_if_measured_beside(cpus);  // every CPU busy
+
+  captured_warnings warnings;
+  sy::engine e({.max_threads = cpus});
+  const std::vector<float> v(1 << 16, 1.0f);
+  EXPECT_EQ(sy::sum(v, {.engine = &e}), float(1 << 16));
+  EXPECT_TRUE(warnings.has("measuring again"));
+  EXPECT_NE(sy::explain(sy::op::sum, v, {.engine = &e}).profile.find("measured again"), std::string::npos);
+  const auto again = dp::load_profile(path, dp::fingerprint_here(e.state()));
+  ASSERT_TRUE(again.value.has_value()) << again.problem;
+  EXPECT_LT(again.value->others.busy_cores, 0.75 * cpus) << "the profile kept is not the new measurement";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ShortOfCores, AProfileIsKeptWhileTheMachineIsAsBusy) {
+  const auto dir = fresh_cache("as-busy");
+  scoped_env cache("XDG_CACHE_HOME", dir.string());
+  const auto path = kept_as_if_measured_beside(half_the_cpus());
+  const std::string text = read_file(path);
+
+  const spinning_processes others(half_the_cpus());
+  captured_warnings warnings;
+  sy::engine e({.max_threads = cpus_here()});
+  const std::vector<float> v(1 << 16, 1.0f);
+  EXPECT_EQ(sy::sum(v, {.engine = &e}), float(1 << 16));
+  EXPECT_TRUE(warnings.lines().empty()) << warnings.lines()[0];
+  EXPECT_EQ(sy::explain(sy::op::sum, v, {.engine = &e}).profile.find("measured again"), std::string::npos);
+  EXPECT_EQ(read_file(path), text) << "the kept profile was measured again";
+  std::filesystem::remove_all(dir);
+}
