@@ -128,7 +128,7 @@ std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohman
   // the 1-minute load averages taken before measuring.
   const auto busy_a = other_work_of(a), busy_b = other_work_of(b);
   if (busy_a && busy_b) {
-    if (short_of_cores(*busy_a) || short_of_cores(*busy_b)) {
+    if (busy_a->short_of_cores(busy_a->cpus) || busy_b->short_of_cores(busy_b->cpus)) {
       out.push_back(fmt::format("load: other programs kept {:.1f} of {} CPUs busy while {} measured, {:.1f} of {} while "
                                 "{} did (other work on a machine lowers its figures)",
                                 busy_a->busy_cores, busy_a->cpus, label_a, busy_b->busy_cores, busy_b->cpus, label_b));

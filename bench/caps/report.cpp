@@ -72,7 +72,7 @@ std::string format_report(const nlohmann::json& r) {
   if (const auto busy = other_work_of(r)) {
     out += fmt::format("{:<10}other programs kept {:.1f} of {} CPUs busy while it measured{}\n", "", busy->busy_cores,
                        busy->cpus,
-                       short_of_cores(*busy) ? "  (other work skews these measurements; measure on an idle machine)"
+                       busy->short_of_cores(busy->cpus) ? "  (other work skews these measurements; measure on an idle machine)"
                                              : "");
   }
   out += "\n";

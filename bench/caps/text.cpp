@@ -15,10 +15,6 @@ std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& 
   return detail::dispatch::other_work{busy, static_cast<unsigned>(cpus)};
 }
 
-bool short_of_cores(const detail::dispatch::other_work& o) {
-  return o.cores_taken(o.cpus) >= detail::dispatch::skewing_share * o.cpus;
-}
-
 std::string bytes(double b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;

@@ -36,9 +36,6 @@ inline const nlohmann::json& list(const nlohmann::json& j, const char* key) {
 /// The report's "other_work" (other programs' CPU time while it measured),
 /// where it has one that reads as such (reports before it lack it).
 std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& report);
-/// Whether other programs took a share of the CPUs that skews the figures
-/// (the dispatcher's rule for a calibration: a quarter of the cores).
-bool short_of_cores(const detail::dispatch::other_work& o);
 
 /// "32 KiB", "1 MiB", "1.5 GiB".
 std::string bytes(double b);

@@ -93,12 +93,17 @@ std::filesystem::path kept_as_if_measured_beside(double busy_cores) {
 
 }  // namespace
 
-TEST(OtherWork, CoresTakenAreWhatTheSpareCpusCannotHold) {
+TEST(OtherWork, CoresTakenAreWhatTheSpareCpusCannotHoldAndAQuarterIsShort) {
   EXPECT_EQ((dp::other_work{1.0, 2}.cores_taken(2)), 1.0);
   EXPECT_EQ((dp::other_work{1.0, 4}.cores_taken(2)), 0.0);  // two CPUs were spare
   EXPECT_EQ((dp::other_work{3.0, 4}.cores_taken(2)), 1.0);
   EXPECT_EQ((dp::other_work{1.5, 2}.cores_taken(8)), 1.5);  // more workers than CPUs
   EXPECT_EQ((dp::other_work{0.0, 2}.cores_taken(2)), 0.0);
+  // Short of cores from a quarter of the workers' cores taken.
+  EXPECT_TRUE((dp::other_work{0.5, 2}.short_of_cores(2)));
+  EXPECT_FALSE((dp::other_work{0.4, 2}.short_of_cores(2)));
+  EXPECT_FALSE((dp::other_work{1.0, 4}.short_of_cores(2)));
+  EXPECT_FALSE(dp::other_work{}.short_of_cores(2));  // not known
 }
 
 TEST(OtherWork, AnotherProcessSpinningIsCounted) {

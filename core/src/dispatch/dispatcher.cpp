@@ -29,10 +29,7 @@ bool calibration_disabled() {
   return v != nullptr && std::strcmp(v, "0") == 0;
 }
 
-/// How many of p's workers' cores other programs took while it was measured.
-double cores_taken(const profile& p) { return p.others.cpus == 0 ? 0 : p.others.cores_taken(p.workers); }
-
-bool measured_short_of_cores(const profile& p) { return cores_taken(p) >= skewing_share * p.workers; }
+bool measured_short_of_cores(const profile& p) { return p.others.short_of_cores(p.workers); }
 
 std::string one_decimal(double x) {
   char out[32];
@@ -65,7 +62,9 @@ void warn_if_short_of_cores(const profile& p) {
 std::optional<other_work> quieter_now(const profile& p) {
   if (!measured_short_of_cores(p)) return std::nullopt;
   const std::optional<other_work> now = other_work_now(std::chrono::milliseconds(50));
-  if (!now || now->cores_taken(p.workers) > cores_taken(p) - skewing_share * p.workers) return std::nullopt;
+  if (!now || now->cores_taken(p.workers) > p.others.cores_taken(p.workers) - skewing_share * p.workers) {
+    return std::nullopt;
+  }
   return now;
 }
 

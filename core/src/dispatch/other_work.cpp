@@ -56,6 +56,8 @@ double other_work::cores_taken(unsigned workers) const {
   return std::max(0.0, busy_cores - spare);
 }
 
+bool other_work::short_of_cores(unsigned workers) const { return cores_taken(workers) >= skewing_share * workers; }
+
 other_work_meter::other_work_meter()
     : busy_(busy_seconds(cpus_)), self_(own_cpu_seconds()), start_(std::chrono::steady_clock::now()) {}
 

@@ -11,12 +11,20 @@
 
 namespace switchyard::detail::dispatch {
 
+/// A profile measured while other programs left its workers short of at
+/// least this share of their cores is measured again where they leave that
+/// much more.
+inline constexpr double skewing_share = 0.25;
+
 struct other_work {
   double busy_cores = 0;  ///< other programs' CPU time over the window, per second
   unsigned cpus = 0;      ///< the CPUs this process may run on
   /// How many of `workers` cores the other programs left short: their work
   /// beyond what the CPUs the workers did not need could hold.
   double cores_taken(unsigned workers) const;
+  /// Whether they took a quarter of the workers' cores or more (skewing_share):
+  /// figures measured so are low for the backends that spread work.
+  bool short_of_cores(unsigned workers) const;
 };
 
 /// Opens a window at construction; `close()` reads what other programs ran on
@@ -35,11 +43,6 @@ class other_work_meter {
   double self_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
-
-/// A profile measured while other programs left its workers short of at
-/// least this share of their cores is measured again where they leave that
-/// much more.
-inline constexpr double skewing_share = 0.25;
 
 /// The same over a window of `window` from now (the caller sleeps through it).
 std::optional<other_work> other_work_now(std::chrono::milliseconds window);
