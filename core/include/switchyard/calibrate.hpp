@@ -1,9 +1,12 @@
 // Measuring this machine for the dispatcher. automatic measures on its own
-// at the first call when no profile exists (at most 2 s, once); `switchyard
+// at the first call when no profile exists (at most 2 s, once), or when the
+// profile kept was measured while other programs kept a quarter or more of
+// its cores busy and they leave that much more free now; `switchyard
 // calibrate` or this function measures on purpose, more thoroughly, and keeps
 // the profile under $XDG_CACHE_HOME/switchyard/ (else ~/.cache/switchyard/).
-// SWITCHYARD_CALIBRATE=0 turns the automatic measurement off: the dispatcher
-// then runs on built-in defaults, and explain() says so.
+// One program measures for a profile at a time; another waits for it and
+// loads what it kept. SWITCHYARD_CALIBRATE=0 turns the automatic measurement
+// off: the dispatcher then runs on built-in defaults, and explain() says so.
 #pragma once
 
 #include <string>
