@@ -7,9 +7,9 @@
 
 namespace switchyard::caps {
 
-std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& report) {
-  if (!report.is_object() || !report.contains("other_work")) return std::nullopt;
-  const nlohmann::json& o = report["other_work"];
+std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& document) {
+  if (!document.is_object() || !document.contains("other_work")) return std::nullopt;
+  const nlohmann::json& o = document["other_work"];
   const double busy = field(o, "busy_cores", -1.0), cpus = field(o, "cpus", 0.0);
   if (!(busy >= 0) || !(cpus >= 1) || busy > cpus || cpus != std::floor(cpus)) return std::nullopt;
   return detail::dispatch::other_work{busy, static_cast<unsigned>(cpus)};

@@ -33,9 +33,10 @@ inline const nlohmann::json& list(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_array() ? *it : empty;
 }
 
-/// The report's "other_work" (other programs' CPU time while it measured),
-/// where it has one that reads as such (reports before it lack it).
-std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& report);
+/// The "other_work" (other programs' CPU time while it measured) of a caps
+/// report or a bench run's context, where it has one that reads as such
+/// (documents written before it lack it).
+std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& document);
 
 /// "32 KiB", "1 MiB", "1.5 GiB".
 std::string bytes(double b);

@@ -22,6 +22,8 @@
 #include <switchyard/switchyard.hpp>
 
 #include "bench/caps/caps.hpp"
+#include "bench/caps/text.hpp"
+#include "core/src/dispatch/other_work.hpp"
 #include "harness/child.hpp"
 #include "harness/nginx.hpp"
 #include "harness/plots.hpp"
@@ -315,6 +317,10 @@ int run_bench(const bench_settings& settings) {
                          {"repetitions", settings.repetitions},
                          {"filter", settings.filter},
                          {"load_before", load_average()}};
+  // Other programs' work over the whole run: the suites, nginx and their
+  // children are this run's own once waited for, which they all are by the
+  // time it closes.
+  const switchyard::detail::dispatch::other_work_meter meter;
   std::fprintf(stderr, "switchyard bench: the capability report first (%s)\n", settings.full ? "full" : "quick");
   context["caps"] = caps::build_report(!settings.full);
   context["dispatcher"] = dispatcher_context();
@@ -337,7 +343,14 @@ int run_bench(const bench_settings& settings) {
   ctx["interrupted"] = interrupted.load();
   ctx["warnings"] = nlohmann::json::array();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  if (ctx["load_before"].is_array() && ctx["load_before"][0].get<double>() > std::max(0.5, 0.25 * cores)) {
+  if (const auto others = meter.close()) {
+    ctx["other_work"] = {{"busy_cores", others->busy_cores}, {"cpus", others->cpus}};
+    if (others->short_of_cores(others->cpus)) {
+      ctx["warnings"].push_back(fmt::format("other programs kept {:.1f} of {} CPUs busy during the run: figures may "
+                                            "be low and noisy",
+                                            others->busy_cores, others->cpus));
+    }
+  } else if (ctx["load_before"].is_array() && ctx["load_before"][0].get<double>() > std::max(0.5, 0.25 * cores)) {
     ctx["warnings"].push_back(fmt::format("the machine was busy before the run (1-minute load {:.2f} on {} cores): "
                                           "figures may be low and noisy",
                                           ctx["load_before"][0].get<double>(), cores));

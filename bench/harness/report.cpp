@@ -245,6 +245,10 @@ std::string machine_lines(const results_view& r) {
                      caps::field(ctx, "build_type", std::string("?")), caps::field(ctx, "mode", std::string("?")),
                      caps::field(ctx, "repetitions", 0.0), filter.empty() ? "" : ", filter `" + filter + "`",
                      load("load_before"), load("load_after"));
+  if (const auto busy = caps::other_work_of(ctx)) {
+    out += fmt::format("- **Other programs** kept {:.1f} of {} CPUs busy during the run\n", busy->busy_cores,
+                       busy->cpus);
+  }
   if (const auto& profile = member(ctx, {"dispatcher", "profile"}); profile.is_string()) {
     out += "- **automatic's model:** " + profile.get<std::string>() + "\n";
   }

@@ -30,6 +30,8 @@ for key in ("caps", "commit", "build_type", "date", "load_before", "load_after",
     assert key in ctx, f"context lacks {key}"
 assert ctx["caps"]["schema"] == "switchyard-caps"
 assert ctx["mode"] == "quick" and ctx["repetitions"] == 2
+# Other programs' work over the run: the suites' own processes are not in it.
+assert ctx["other_work"]["cpus"] >= 1 and 0 <= ctx["other_work"]["busy_cores"] <= ctx["other_work"]["cpus"], ctx["other_work"]
 reduce = r["suites"]["reduce"]
 assert reduce["status"] == "ran", reduce
 runs = [b for b in reduce["results"]["benchmarks"] if b["run_type"] == "iteration"]
@@ -39,7 +41,7 @@ assert names == ["sweep_sum/serial/bytes:1024", "sweep_sum/serial/bytes:4096",
 assert len(runs) == 8, len(runs)
 assert all(b["bytes_per_second"] > 0 for b in runs)
 report = open(os.path.join(run, "report.md")).read()
-for want in ("# switchyard bench", "**Machine:**", "**commit**", "#### sum (float), GB/s",
+for want in ("# switchyard bench", "**Machine:**", "**commit**", "**Other programs**", "#### sum (float), GB/s",
              "sweep_sum/simd/bytes:4096", "interquartile range", "## Goals"):
     assert want in report, f"report.md lacks {want!r}"
 try:

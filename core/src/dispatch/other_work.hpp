@@ -28,9 +28,10 @@ struct other_work {
 };
 
 /// Opens a window at construction; `close()` reads what other programs ran on
-/// this process's CPUs since (from /proc/stat, less this process's own CPU
-/// time). Worker processes are other programs to it: close the window before
-/// the processes backend runs.
+/// this process's CPUs since (from /proc/stat, less the CPU time of this
+/// process and of the children it has waited for within the window). A
+/// child still running is another program to it: close the window before
+/// the processes backend's workers run, or after the children are waited for.
 class other_work_meter {
  public:
   other_work_meter();
