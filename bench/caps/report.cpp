@@ -38,7 +38,7 @@ nlohmann::json build_report(bool quick) {
   const detail::dispatch::other_work_meter meter;
   const std::vector<measurement> measured = measure(report["facts"], quick);
   if (const auto others = meter.close()) {
-    report["other_work"] = {{"busy_cores", others->busy_cores}, {"cpus", others->cpus}};
+    report["other_work"] = other_work_json(*others);
   }
   nlohmann::json ms = nlohmann::json::array();
   for (const auto& m : measured) {

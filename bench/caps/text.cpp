@@ -15,6 +15,10 @@ std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& 
   return detail::dispatch::other_work{busy, static_cast<unsigned>(cpus)};
 }
 
+nlohmann::json other_work_json(const detail::dispatch::other_work& o) {
+  return {{"busy_cores", o.busy_cores}, {"cpus", o.cpus}};
+}
+
 std::string bytes(double b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;

@@ -37,6 +37,8 @@ inline const nlohmann::json& list(const nlohmann::json& j, const char* key) {
 /// report or a bench run's context, where it has one that reads as such
 /// (documents written before it lack it).
 std::optional<detail::dispatch::other_work> other_work_of(const nlohmann::json& document);
+/// What other_work_of reads back.
+nlohmann::json other_work_json(const detail::dispatch::other_work& o);
 
 /// "32 KiB", "1 MiB", "1.5 GiB".
 std::string bytes(double b);

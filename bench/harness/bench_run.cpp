@@ -344,7 +344,7 @@ int run_bench(const bench_settings& settings) {
   ctx["warnings"] = nlohmann::json::array();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (const auto others = meter.close()) {
-    ctx["other_work"] = {{"busy_cores", others->busy_cores}, {"cpus", others->cpus}};
+    ctx["other_work"] = caps::other_work_json(*others);
     if (others->short_of_cores(others->cpus)) {
       ctx["warnings"].push_back(fmt::format("other programs kept {:.1f} of {} CPUs busy during the run: figures may "
                                             "be low and noisy",
