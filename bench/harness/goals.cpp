@@ -1,5 +1,6 @@
 #include "harness/goals.hpp"
 
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -78,14 +79,22 @@ void reduce_goals(goal_list& g, const results_view& r) {
     g.add(s, fmt::format("float sum {}, threads: the default accuracy's time / accuracy fast's", size), g.counter(s, dram, "threads_default_time_vs_fast"), false, 1.05);
   }
   // A user's large std::vector starts 16 bytes past a cache line (malloc's
-  // header); in DRAM it must run as the aligned buffers above do.
+  // header); in DRAM it must run as the aligned buffers above do. In L1 the
+  // ops whose order is free read the elements around the rows by
+  // overlapping vectors and are held too, more loosely; the sums' zero-padded
+  // first and last rows cost a 16 KiB fast sum 1.4-1.5x there, not held; at
+  // 1 KiB nothing is (a call is 20 ns, a few of them its first and last
+  // vectors).
   for (const auto& c : r.cases()) {
     if (c.suite != s || c.family.rfind("alignment_", 0) != 0) continue;
     const std::string size = c.family.substr(std::string("alignment_").size());
-    if (size.find("MiB") == std::string::npos) continue;  // in L1 a first row's cost shows; not held
+    const bool in_dram = size.find("MiB") != std::string::npos;
+    if (!in_dram && size != "16KiB") continue;
     for (const char* op : {"sum_fast", "sum_default", "argmin", "minmax", "count_gt"}) {
+      const bool order_free = std::string_view(op).rfind("sum_", 0) != 0;
+      if (!in_dram && !order_free) continue;
       g.add(s, fmt::format("{} of {} floats 16 bytes past a cache line (a std::vector's place), simd: time / aligned", op, size),
-            g.counter(s, c.name, std::string(op) + "_offset16_time_vs_aligned"), false, 1.05);
+            g.counter(s, c.name, std::string(op) + "_offset16_time_vs_aligned"), false, in_dram ? 1.05 : 1.10);
     }
   }
   const double automatic = g.speedup(s, "sum_1000/automatic", "sum_1000/simd");

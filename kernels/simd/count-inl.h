@@ -24,22 +24,38 @@ namespace hn = hwy::HWY_NAMESPACE;
 /// Counts in integer lanes: a true comparison is an all-ones lane, -1, so
 /// subtracting the mask adds one. Three vector operations per vector, where
 /// CountTrue's mask extraction and popcount cost five with two scalar.
-/// Lanes are flushed before they could overflow. Vectors are loaded from p's
-/// first cache-line boundary; the elements before it are counted one by one.
+/// Lanes are flushed before they could overflow. Rows are loaded from p's
+/// first cache-line boundary; the elements before it and after the last
+/// whole vector are counted from vectors inside [0, n) with the lanes
+/// already counted masked off. One by one, those elements (up to 255 of
+/// uint8 on AVX-512) cost a small call several times its vector work: 256
+/// bytes of a std::vector's buffer in 210 ns against 15 (docs/PERF.md,
+/// "Small calls of every op").
 template <class T, class Cmp>
 std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, Cmp cmp) {
   const hn::ScalableTag<T> d;
   const hn::RebindToSigned<decltype(d)> di;
   using L = hn::TFromD<decltype(di)>;
   const std::size_t N = hn::Lanes(d);
+  if (n < N) {
+    std::size_t total = 0;
+    for (std::size_t j = 0; j < n; ++j) total += pred(p[j]) ? 1 : 0;
+    return total;
+  }
   const auto value = hn::Set(d, pred.value);
+  // Elements [lo, hi) (hi - lo <= N) from one vector that stays inside [0, n).
+  auto count_range = [&](std::size_t lo, std::size_t hi) {
+    const std::size_t at = std::min(lo, n - N);
+    const auto lanes = hn::AndNot(hn::FirstN(d, lo - at), hn::FirstN(d, hi - at));
+    return hn::CountTrue(d, hn::And(lanes, cmp(hn::LoadU(d, p + at), value)));
+  };
   // Rows of 4 vectors before the four counters' sum, read unsigned, could
   // wrap (uint8 lanes: 63).
   const std::size_t rows_per_flush = std::size_t{std::numeric_limits<std::make_unsigned_t<L>>::max()} / 4;
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
   const auto in = Stream<T>::Of(n, p);
   std::size_t total = 0;
-  for (std::size_t j = 0; j < head; ++j) total += pred(p[j]) ? 1 : 0;
+  for (std::size_t j = 0; j < head; j += N) total += count_range(j, std::min(j + N, head));
   std::size_t i = head;
   while (i + 4 * N <= n) {
     auto k0 = hn::Zero(di);
@@ -62,7 +78,8 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, C
     hn::Store(hn::Add(hn::Add(k0, k1), hn::Add(k2, k3)), di, lanes);
     for (std::size_t j = 0; j < N; ++j) total += static_cast<std::size_t>(static_cast<std::make_unsigned_t<L>>(lanes[j]));
   }
-  for (; i < n; ++i) total += pred(p[i]) ? 1 : 0;
+  for (; i + N <= n; i += N) total += hn::CountTrue(d, cmp(hn::LoadU(d, p + i), value));
+  if (i < n) total += count_range(i, n);
   return total;
 }
 

@@ -51,36 +51,74 @@ struct BlockResult {
 };
 
 /// The first i in [0, n) with p[i] == value (value NaN: the first NaN).
+/// Past the last whole vector, one more vector ends at n: it overlaps ones
+/// already searched, which held no match, so its first match is the first.
 template <class T>
 std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   const bool want_nan = is_nan(value);
   const auto v = hn::Set(d, value);
+  auto first_at = [&](std::size_t at) -> intptr_t {
+    const auto x = hn::LoadU(d, p + at);
+    if constexpr (std::is_floating_point_v<T>) {
+      return hn::FindFirstTrue(d, want_nan ? hn::IsNaN(x) : hn::Eq(x, v));
+    } else {
+      return hn::FindFirstTrue(d, hn::Eq(x, v));
+    }
+  };
+  if (n < N) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (want_nan ? is_nan(p[i]) : p[i] == value) return i;
+    }
+    return n;
+  }
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
-    const auto x = hn::LoadU(d, p + i);
-    intptr_t k;
-    if constexpr (std::is_floating_point_v<T>) {
-      k = hn::FindFirstTrue(d, want_nan ? hn::IsNaN(x) : hn::Eq(x, v));
-    } else {
-      k = hn::FindFirstTrue(d, hn::Eq(x, v));
-    }
-    if (k >= 0) return i + static_cast<std::size_t>(k);
+    if (const intptr_t k = first_at(i); k >= 0) return i + static_cast<std::size_t>(k);
   }
-  for (; i < n; ++i) {
-    if (want_nan ? is_nan(p[i]) : p[i] == value) return i;
+  if (i < n) {
+    if (const intptr_t k = first_at(n - N); k >= 0) return n - N + static_cast<std::size_t>(k);
   }
   return n;
+}
+
+/// The least lane of v (kMin), or the greatest: halves folded down to 128
+/// bits, then Highway's MinOfLanes (Highway 1.0 has no 8-bit MinOfLanes on
+/// wider vectors). In registers: the lanes stored and read back one by one
+/// cost a small call 30-45 ns on Zen 5 (store forwarding stalls), and GCC then
+/// kept the accumulators of int32's loop on the stack (docs/PERF.md, "Small
+/// calls of every op").
+template <bool kMin, class D>
+HWY_INLINE hn::TFromD<D> ExtremeLane(D d, hn::Vec<D> v) {
+#if HWY_TARGET == HWY_SCALAR  // one lane, and no UpperHalf
+  (void)d;
+  return hn::GetLane(v);
+#else
+  if constexpr (hn::MaxLanes(d) * sizeof(hn::TFromD<D>) > 16) {
+    const hn::Half<D> dh;
+    const auto l = hn::LowerHalf(dh, v), u = hn::UpperHalf(dh, v);
+    return ExtremeLane<kMin>(dh, kMin ? hn::Min(l, u) : hn::Max(l, u));
+  } else {
+    return hn::GetLane(kMin ? hn::MinOfLanes(d, v) : hn::MaxOfLanes(d, v));
+  }
+#endif
 }
 
 /// The least (kLo) and greatest (kHi) value of p[0, n) (n >= 1), and whether
 /// any is NaN (the values are then meaningless). argmin and argmax ask for
 /// one bound: the other's four operations per four vectors were a quarter of
-/// the loop. Vectors are loaded from p's first cache-line boundary; the
-/// elements before it join with the tail (a min or max in any order is the
-/// same value, and which of -0.0 and +0.0 is found first is decided later,
-/// by position). Whether a NaN is there (kBySum): a sum, which is NaN when
+/// the loop. Rows are loaded from p's first cache-line boundary; the
+/// elements before it and after the last whole vector are read by vectors
+/// that overlap others (a value met twice changes no min, max or NaN test,
+/// and which of -0.0 and +0.0 is found first is decided later, by
+/// position), so only a block shorter than a vector is joined element by
+/// element: one by one, the up to 63 + 63 uint8 of a std::vector's buffer
+/// cost a short call several times its vector work. Inlined into its
+/// callers, and those vectors read after the rows: written otherwise, GCC 12
+/// returned the result through the stack or kept an extra index in the row
+/// loop (argmin of 16 KiB of doubles 74 -> 83 ns; docs/PERF.md, "Small calls
+/// of every op"). Whether a NaN is there (kBySum): a sum, which is NaN when
 /// an element is (and when +inf and -inf meet in a lane, or the sum
 /// overflows both ways), so only a block whose sum is NaN is searched for
 /// one, in L1; or a test of each vector. The sum's four adds a turn replace
@@ -92,7 +130,7 @@ std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
 /// "minmax's NaN test"). `in` is the chunk from p on (its loop touches
 /// ahead into the next blocks).
 template <bool kLo, bool kHi, bool kBySum, class T>
-BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
+HWY_INLINE BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   auto lo = hn::Set(d, p[0]);
@@ -113,37 +151,40 @@ BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
   std::size_t i = head;
   while (i + 4 * N <= n) {
-    for (const std::size_t stop = PageOfTurns(i, n, 4 * N, in); i < stop; i += 4 * N) {
-      join(hn::LoadU(d, p + i), hn::LoadU(d, p + i + N), hn::LoadU(d, p + i + 2 * N), hn::LoadU(d, p + i + 3 * N));
+    const std::size_t stop = PageOfTurns(i, n, 4 * N, in);
+    for (std::size_t j = i; j < stop; j += 4 * N) {
+      join(hn::LoadU(d, p + j), hn::LoadU(d, p + j + N), hn::LoadU(d, p + j + 2 * N), hn::LoadU(d, p + j + 3 * N));
     }
+    i = stop;
   }
   for (; i + N <= n; i += N) {
     const auto v = hn::LoadU(d, p + i);
     join(v, v, v, v);
   }
-  // Lane reduction through memory: once per 16 KiB block it costs nothing,
-  // and Highway 1.0 has no MinOfLanes for 8-bit lanes.
-  alignas(64) T lo_lanes[hn::MaxLanes(d)];
-  alignas(64) T hi_lanes[hn::MaxLanes(d)];
-  hn::Store(lo, d, lo_lanes);
-  hn::Store(hi, d, hi_lanes);
+  const bool by_vectors = n >= N;
+  if (by_vectors) {
+    for (std::size_t j = 0; j < head; j += N) {
+      const auto v = hn::LoadU(d, p + std::min(j, n - N));
+      join(v, v, v, v);
+    }
+    if (i < n) {
+      const auto v = hn::LoadU(d, p + n - N);
+      join(v, v, v, v);
+    }
+  }
   bool any_nan = false;
   if constexpr (kTestEach) any_nan = !hn::AllFalse(d, hn::MaskFromVec(nan));
   if constexpr (kTestSum) {
-    any_nan = !hn::AllFalse(d, hn::IsNaN(nan)) && FindFirst(p, i, std::numeric_limits<T>::quiet_NaN()) < i;
+    any_nan = !hn::AllFalse(d, hn::IsNaN(nan)) && FindFirst(p, n, std::numeric_limits<T>::quiet_NaN()) < n;
   }
-  BlockResult<T> r{lo_lanes[0], hi_lanes[0], any_nan};
-  for (std::size_t k = 1; k < N; ++k) {
-    r.min = lo_lanes[k] < r.min ? lo_lanes[k] : r.min;
-    r.max = hi_lanes[k] > r.max ? hi_lanes[k] : r.max;
+  BlockResult<T> r{kLo ? ExtremeLane<true>(d, lo) : p[0], kHi ? ExtremeLane<false>(d, hi) : p[0], any_nan};
+  if (!by_vectors) {
+    for (std::size_t j = 0; j < n; ++j) {
+      r.nan = r.nan || is_nan(p[j]);
+      r.min = p[j] < r.min ? p[j] : r.min;
+      r.max = p[j] > r.max ? p[j] : r.max;
+    }
   }
-  auto join_one = [&r](T x) {
-    r.nan = r.nan || is_nan(x);
-    r.min = x < r.min ? x : r.min;
-    r.max = x > r.max ? x : r.max;
-  };
-  for (; i < n; ++i) join_one(p[i]);
-  for (std::size_t j = 0; j < head; ++j) join_one(p[j]);
   return r;
 }
 

@@ -182,4 +182,32 @@ TEST(Report, GoalsAreComputedFromTheStoredRun) {
   }
 }
 
+/// The goals of a std::vector's start: every op in DRAM at 1.05 of the
+/// aligned buffer's time; in L1 (16 KiB) only the ops whose order is free,
+/// at 1.10; none at 1 KiB.
+TEST(Goals, AStdVectorsStartIsHeldInDramAndForOrderFreeOpsInL1) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const char* size : {"1KiB", "16KiB", "256MiB"}) {
+    const std::string name = std::string("alignment_") + size + "/interleaved/iterations:14/manual_time";
+    nlohmann::json run{{"name", name}, {"run_name", name}, {"run_type", "iteration"}, {"repetitions", 1},
+                       {"repetition_index", 0}, {"iterations", 14}, {"real_time", 1.0}, {"cpu_time", 1.0},
+                       {"time_unit", "ms"}};
+    for (const char* op : {"sum_fast", "sum_default", "argmin", "minmax", "count_gt"}) {
+      run[std::string(op) + "_offset16_time_vs_aligned"] = 1.08;
+    }
+    runs.push_back(run);
+  }
+  const sb::results_view r(nlohmann::json{{"format", sb::results_format},
+                                          {"context", {{"mode", "quick"}, {"repetitions", 1}}},
+                                          {"suites", {{"reduce", {{"status", "ran"}, {"results", {{"benchmarks", runs}}}}}}}});
+  std::vector<std::string> met, missed;
+  for (const auto& g : sb::evaluate_goals(r)) {
+    if (g.what.find("cache line") == std::string::npos) continue;
+    (g.met ? met : missed).push_back(g.what.substr(0, g.what.find(" floats")));
+  }
+  EXPECT_EQ(met, (std::vector<std::string>{"argmin of 16KiB", "minmax of 16KiB", "count_gt of 16KiB"}));
+  EXPECT_EQ(missed, (std::vector<std::string>{"sum_fast of 256MiB", "sum_default of 256MiB", "argmin of 256MiB",
+                                              "minmax of 256MiB", "count_gt of 256MiB"}));
+}
+
 }  // namespace

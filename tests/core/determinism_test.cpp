@@ -206,6 +206,8 @@ std::vector<unsigned char> order_ops(std::span<const T> v, const sy::options& o)
   put(b.max);
   put(sy::count_if(v, sy::gt(T(0)), o));
   put(sy::count_if(v, sy::le(T(1)), o));
+  put(sy::count_if(v, sy::lt(v[v.size() / 2]), o));
+  put(sy::count_if(v, sy::eq(v[v.size() / 2]), o));
   return out;
 }
 
@@ -274,6 +276,63 @@ void check_every_alignment_integers() {
     std::copy(y.begin(), y.end(), py);
     EXPECT_EQ(fingerprint(std::span<const T>(pv, n), std::span<const T>(py, n), {.backend = sy::backend::simd}), want);
   }
+}
+
+/// Short inputs at every start within a line and every length up to two
+/// vectors, around rows of four and past a block: the kernels read the
+/// elements before the first line boundary and after the last whole vector
+/// with vectors that overlap others (kernels/simd/extremum-inl.h,
+/// count-inl.h), so the least value, a tie, the greatest and a NaN are put
+/// where those vectors read, and every order-free op is compared with the
+/// serial kernel's.
+template <class T>
+void check_short_inputs() {
+  constexpr std::size_t line = 64 / sizeof(T);  // also an AVX-512 vector's lanes
+  const std::size_t block = 16384 / sizeof(T);  // extremum-inl.h's kBlockElements
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 1; n <= 2 * line + 1; ++n) lengths.push_back(n);
+  for (const std::size_t rows : {3, 4, 5, 8}) {
+    for (const std::size_t n : {rows * line - 1, rows * line + 1, rows * line + line / 2}) lengths.push_back(n);
+  }
+  lengths.push_back(block + 2 * line + 3);
+  std::vector<T> buffer(block + 8 * line);
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+  T* const aligned = buffer.data() + (64 - address % 64) % 64 / sizeof(T);
+  for (const std::size_t n : lengths) {
+    for (int plant = 0; plant < (std::is_floating_point_v<T> ? 5 : 4); ++plant) {
+      auto v = st::random_values<T>(n, n * 7 + static_cast<std::size_t>(plant));
+      const T least = std::numeric_limits<T>::lowest(), greatest = std::numeric_limits<T>::max();
+      if (plant == 1) v.front() = least;                  // in the first vector
+      if (plant == 2) v.front() = v.back() = least;       // a tie: the first wins
+      if (plant == 3) v.back() = greatest;                // in the last vector
+      if (plant == 4) v[n - 1 - n / 3] = std::numeric_limits<T>::quiet_NaN();
+      const auto want = order_ops(std::span<const T>(v), {.backend = sy::backend::serial});
+      const auto want_all = fingerprint(std::span<const T>(v), std::span<const T>(v), {.backend = sy::backend::serial});
+      for (std::size_t offset = 0; offset < line; ++offset) {
+        SCOPED_TRACE("n=" + std::to_string(n) + " plant=" + std::to_string(plant) + " offset=" + std::to_string(offset));
+        T* const p = aligned + offset;
+        std::copy(v.begin(), v.end(), p);
+        const std::span<const T> at(p, n);
+        EXPECT_EQ(order_ops(at, {.backend = sy::backend::simd}), want);
+        // Integers' sums and dot wrap, so their order is free too.
+        if constexpr (!std::is_floating_point_v<T>) {
+          EXPECT_EQ(fingerprint(at, at, {.backend = sy::backend::simd}), want_all);
+        }
+        if (::testing::Test::HasFailure()) return;  // one failing case says enough
+      }
+    }
+  }
+}
+
+TEST(Determinism, ShortInputsAtEveryStartGiveTheSerialResults) {
+  const std::size_t checked = st::on_every_simd_target([](auto) {
+    check_short_inputs<float>();
+    check_short_inputs<double>();
+    check_short_inputs<std::int32_t>();
+    check_short_inputs<std::int64_t>();
+    check_short_inputs<std::uint8_t>();
+  });
+  ASSERT_GT(checked, 0u);
 }
 
 TEST(Determinism, EveryAlignmentGivesTheSameBits) {
