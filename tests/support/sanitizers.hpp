@@ -1,6 +1,7 @@
 // Whether this test binary is built with AddressSanitizer or
 // ThreadSanitizer, for the suites that size their largest inputs to it (each
-// says why).
+// says why), and whether with ThreadSanitizer, for single-threaded checks
+// that have nothing to show it.
 #pragma once
 
 namespace switchyard::testing {
@@ -15,6 +16,18 @@ inline constexpr bool sanitized = false;
 #endif
 #else
 inline constexpr bool sanitized = false;
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool thread_sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool thread_sanitized = true;
+#else
+inline constexpr bool thread_sanitized = false;
+#endif
+#else
+inline constexpr bool thread_sanitized = false;
 #endif
 
 }  // namespace switchyard::testing
