@@ -20,6 +20,7 @@
 
 #include "kernels/common/alignment.hpp"
 #include "kernels/common/partials.hpp"
+#include "kernels/simd/fold-inl.h"
 #include "kernels/simd/stream-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -81,28 +82,6 @@ std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
     if (const intptr_t k = first_at(n - N); k >= 0) return n - N + static_cast<std::size_t>(k);
   }
   return n;
-}
-
-/// The least lane of v (kMin), or the greatest: halves folded down to 128
-/// bits, then Highway's MinOfLanes (Highway 1.0 has no 8-bit MinOfLanes on
-/// wider vectors). In registers: the lanes stored and read back one by one
-/// cost a small call 30-45 ns on Zen 5 (store forwarding stalls), and GCC then
-/// kept the accumulators of int32's loop on the stack (docs/PERF.md, "Small
-/// calls of every op").
-template <bool kMin, class D>
-HWY_INLINE hn::TFromD<D> ExtremeLane(D d, hn::Vec<D> v) {
-#if HWY_TARGET == HWY_SCALAR  // one lane, and no UpperHalf
-  (void)d;
-  return hn::GetLane(v);
-#else
-  if constexpr (hn::MaxLanes(d) * sizeof(hn::TFromD<D>) > 16) {
-    const hn::Half<D> dh;
-    const auto l = hn::LowerHalf(dh, v), u = hn::UpperHalf(dh, v);
-    return ExtremeLane<kMin>(dh, kMin ? hn::Min(l, u) : hn::Max(l, u));
-  } else {
-    return hn::GetLane(kMin ? hn::MinOfLanes(d, v) : hn::MaxOfLanes(d, v));
-  }
-#endif
 }
 
 /// The least (kLo) and greatest (kHi) value of p[0, n) (n >= 1), and whether
@@ -177,7 +156,9 @@ HWY_INLINE BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, cons
   if constexpr (kTestSum) {
     any_nan = !hn::AllFalse(d, hn::IsNaN(nan)) && FindFirst(p, n, std::numeric_limits<T>::quiet_NaN()) < n;
   }
-  BlockResult<T> r{kLo ? ExtremeLane<true>(d, lo) : p[0], kHi ? ExtremeLane<false>(d, hi) : p[0], any_nan};
+  const auto min = [](auto a, auto b) { return hn::Min(a, b); };
+  const auto max = [](auto a, auto b) { return hn::Max(a, b); };
+  BlockResult<T> r{kLo ? FoldHalves(d, lo, min) : p[0], kHi ? FoldHalves(d, hi, max) : p[0], any_nan};
   if (!by_vectors) {
     for (std::size_t j = 0; j < n; ++j) {
       r.nan = r.nan || is_nan(p[j]);

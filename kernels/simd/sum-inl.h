@@ -22,6 +22,7 @@
 #include "kernels/common/partials.hpp"
 #include "kernels/common/sum_layout.hpp"
 #include "kernels/scalar/reduce_scalar.hpp"
+#include "kernels/simd/fold-inl.h"
 #include "kernels/simd/stream-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -136,24 +137,6 @@ HWY_INLINE kernels::sum_partial<A> FoldLanes(D d, A* s, A* c) {
   return kernels::fold_lanes(s, c, w);
 }
 
-/// The fixed tree's plain fold of one vector's lanes (lane j with lane
-/// j + w, w = N/2, ..., 1) in registers: each level adds the lower half to
-/// the upper half, which pairs the same lanes in the same order.
-template <class D>
-HWY_INLINE hn::TFromD<D> FoldVectorPlain(D d, hn::Vec<D> v) {
-#if HWY_TARGET == HWY_SCALAR  // one lane, and no UpperHalf
-  (void)d;
-  return hn::GetLane(v);
-#else
-  if constexpr (hn::MaxLanes(d) == 1) {
-    return hn::GetLane(v);
-  } else {
-    const hn::Half<D> dh;
-    return FoldVectorPlain(dh, hn::Add(hn::LowerHalf(dh, v), hn::UpperHalf(dh, v)));
-  }
-#endif
-}
-
 /// fast's fold (kernels::fold_lanes_plain): between the K accumulators, then
 /// within the last vector, all in registers. A 1 KiB sum spent a third of its
 /// kernel's time storing that vector and folding its lanes one by one.
@@ -162,7 +145,7 @@ HWY_INLINE kernels::sum_partial<A> FoldLanesPlain(D d, hn::Vec<D> (&s)[K]) {
   for (std::size_t k = K / 2; k >= 1; k /= 2) {
     for (std::size_t j = 0; j < k; ++j) s[j] = hn::Add(s[j], s[j + k]);
   }
-  return {FoldVectorPlain(d, s[0]), A(0)};
+  return {FoldHalves(d, s[0], [](auto a, auto b) { return hn::Add(a, b); }), A(0)};
 }
 
 /// Where a sum's rows start: at x's first cache-line boundary
