@@ -212,6 +212,13 @@ std::vector<unsigned char> order_ops(std::span<const T> v, const sy::options& o)
   return out;
 }
 
+/// The first element of buffer that sits on a 64-byte boundary.
+template <class T>
+T* first_line(std::vector<T>& buffer) {
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+  return buffer.data() + (64 - address % 64) % 64 / sizeof(T);
+}
+
 /// The same values at every offset from a 64-byte boundary: the SIMD
 /// kernels read rows from the first boundary (kernels/simd/sum-inl.h), so
 /// where the boundary falls must not change a bit. dot's second input sits
@@ -228,11 +235,7 @@ void check_every_alignment(std::optional<st::pattern> p) {
     if (!p) v[5] = std::numeric_limits<T>::infinity();
     const auto y = st::random_values<T>(n, n + 1);
     std::vector<T> buffer_v(n + 2 * line), buffer_y(n + 2 * line);
-    auto at = [&](std::vector<T>& buffer, std::size_t offset) {
-      const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
-      const std::size_t to_line = (64 - address % 64) % 64 / sizeof(T);
-      return buffer.data() + to_line + offset;
-    };
+    auto at = [](std::vector<T>& buffer, std::size_t offset) { return first_line(buffer) + offset; };
     for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
       const sy::options serial{.backend = sy::backend::serial, .accuracy = a};
       const sy::options simd{.backend = sy::backend::simd, .accuracy = a};
@@ -297,8 +300,7 @@ void check_short_inputs() {
   }
   lengths.push_back(block + 2 * line + 3);
   std::vector<T> buffer(block + 8 * line);
-  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
-  T* const aligned = buffer.data() + (64 - address % 64) % 64 / sizeof(T);
+  T* const aligned = first_line(buffer);
   for (const std::size_t n : lengths) {
     for (int plant = 0; plant < (std::is_floating_point_v<T> ? 5 : 4); ++plant) {
       auto v = st::random_values<T>(n, n * 7 + static_cast<std::size_t>(plant));
@@ -308,7 +310,10 @@ void check_short_inputs() {
       if (plant == 3) v.back() = greatest;                // in the last vector
       if (plant == 4) v[n - 1 - n / 3] = std::numeric_limits<T>::quiet_NaN();
       const auto want = order_ops(std::span<const T>(v), {.backend = sy::backend::serial});
-      const auto want_all = fingerprint(std::span<const T>(v), std::span<const T>(v), {.backend = sy::backend::serial});
+      std::vector<unsigned char> want_all;
+      if constexpr (!std::is_floating_point_v<T>) {
+        want_all = fingerprint(std::span<const T>(v), std::span<const T>(v), {.backend = sy::backend::serial});
+      }
       for (std::size_t offset = 0; offset < line; ++offset) {
         SCOPED_TRACE("n=" + std::to_string(n) + " plant=" + std::to_string(plant) + " offset=" + std::to_string(offset));
         T* const p = aligned + offset;
