@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include <hwy/highway.h>
 #include <switchyard/options.hpp>
@@ -23,6 +24,7 @@
 #include "kernels/common/sum_layout.hpp"
 #include "kernels/scalar/reduce_scalar.hpp"
 #include "kernels/simd/fold-inl.h"
+#include "kernels/simd/inline_lambda.hpp"
 #include "kernels/simd/stream-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -40,7 +42,7 @@ HWY_INLINE hn::Vec<D> LoadAs(D d, const In* HWY_RESTRICT p) {
 }
 
 // The three element transforms a float sum runs over. Each knows how to point
-// itself at zero-padded copies of a last partial row.
+// itself at zero-padded copies of an input shorter than a vector.
 template <class In>
 struct Plain {
   const In* a;
@@ -116,6 +118,26 @@ HWY_INLINE hn::Vec<D> AddTerm(D d, hn::Vec<D> acc, const X& x, std::size_t i) {
   }
 }
 
+/// Calls f(k) for k = 0, ..., K - 1, each k a constant: accumulators
+/// indexed by k stay in registers. (Written as loops with a branch on k,
+/// GCC 12 kept them on the stack in the last row's code.)
+template <std::size_t K, class F>
+HWY_INLINE void ForEachVector(F&& f) {
+  [&f]<std::size_t... k>(std::index_sequence<k...>) SWITCHYARD_INLINE_LAMBDA {
+    (f(std::integral_constant<std::size_t, k>{}), ...);
+  }(std::make_index_sequence<K>{});
+}
+
+/// s[j] + s[j + w] into s[j], for w = W, W / 2, ..., 1: the fixed tree's
+/// levels between whole accumulators.
+template <std::size_t W, class V, std::size_t K>
+HWY_INLINE void FoldAccumulators(V (&s)[K]) {
+  if constexpr (W >= 1) {
+    ForEachVector<W>([&](auto j) SWITCHYARD_INLINE_LAMBDA { s[j] = hn::Add(s[j], s[j + W]); });
+    FoldAccumulators<W / 2>(s);
+  }
+}
+
 /// kernels::fold_lanes with the levels at least a vector wide done in
 /// vectors (combine(), lane by lane: the same bits), the rest as there. Of
 /// a short sum's fixed cost this was most: 63 scalar combines.
@@ -142,24 +164,60 @@ HWY_INLINE kernels::sum_partial<A> FoldLanes(D d, A* s, A* c) {
 /// kernel's time storing that vector and folding its lanes one by one.
 template <class D, std::size_t K, class A = hn::TFromD<D>>
 HWY_INLINE kernels::sum_partial<A> FoldLanesPlain(D d, hn::Vec<D> (&s)[K]) {
-  for (std::size_t k = K / 2; k >= 1; k /= 2) {
-    for (std::size_t j = 0; j < k; ++j) s[j] = hn::Add(s[j], s[j + k]);
-  }
+  FoldAccumulators<K / 2>(s);
   return {FoldHalves(d, s[0], [](auto a, auto b) { return hn::Add(a, b); }), A(0)};
 }
 
 /// Where a sum's rows start: at x's first cache-line boundary
-/// (kernels/common/alignment.hpp) when the input is long enough to repay the
-/// first row's padding: 8 KiB where the loads are whole vectors (A is In). A
-/// widening sum loads half vectors, which split a line half as often; on the
-/// Zen 5 guest measured a first row cost its 16 KiB sum 20% and saved
-/// nothing, and from a whole chunk (65,536 elements) up it is a thousandth
-/// of the work and measured neither way, so it starts at a line from there,
-/// as every other sum does (docs/PERF.md, "Aligned rows").
+/// (kernels/common/alignment.hpp) from 1 KiB where the loads are whole
+/// vectors (A is In): below that the first row's moves cost more than the
+/// split lines do (on the Zen 5 guest, 1-2 ns a call at 64-512 bytes; from
+/// 1.5 KiB the aligned rows are as fast or faster, 2,000 floats 49 -> 31
+/// ns). A widening sum loads half vectors, which split a line half as
+/// often, and converts every element: from a line it measured no faster at
+/// any size in L1 or L2, so it starts at a line only from a whole chunk
+/// (65,536 elements) up, a thousandth of the work there (docs/PERF.md,
+/// "Aligned rows" and "A sum's first and last rows").
 template <class A, class In>
 HWY_INLINE std::size_t AlignedStart(const In* a, std::size_t n) {
-  constexpr std::size_t shortest = std::is_same_v<A, In> ? 8192 / sizeof(In) : 65536;
+  constexpr std::size_t shortest = std::is_same_v<A, In> ? 1024 / sizeof(In) : 65536;
   return n < shortest ? 0 : kernels::elements_before_line(a);
+}
+
+/// Lane j of the result is v's lane j - s, the first s lanes +0.0
+/// (s <= N: 0 leaves v as it is, N gives zeros).
+template <class D>
+HWY_INLINE hn::Vec<D> LanesUp(D d, hn::Vec<D> v, std::size_t s) {
+  const hn::RebindToSigned<D> di;
+  using I = hn::TFromD<decltype(di)>;
+  const auto from = hn::And(hn::Sub(hn::Iota(di, 0), hn::Set(di, static_cast<I>(s))), hn::Set(di, static_cast<I>(hn::Lanes(d) - 1)));
+  return hn::IfThenZeroElse(hn::FirstN(d, s), hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
+}
+
+/// Lane j of the result is v's lane j + s, the last s lanes +0.0 (s <= N).
+template <class D>
+HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
+  const hn::RebindToSigned<D> di;
+  using I = hn::TFromD<decltype(di)>;
+  const auto from = hn::And(hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<I>(s))), hn::Set(di, static_cast<I>(hn::Lanes(d) - 1)));
+  return hn::IfThenElseZero(hn::FirstN(d, hn::Lanes(d) - s), hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
+}
+
+/// x on zero-padded copies of its n < N elements in buffers of N: an input
+/// shorter than a vector has no whole vector inside it to read.
+template <std::size_t N, class In, template <class> class X>
+HWY_INLINE X<In> ShortInput(const X<In>& x, std::size_t n, In* buffer_a, In* buffer_b) {
+  auto copy = [n](In* to, const In* from) {
+    std::memset(to, 0, N * sizeof(In));
+    std::memcpy(to, from, n * sizeof(In));
+    return to;
+  };
+  if constexpr (X<In>::kInputs == 2) {
+    return x.Rebased(copy(buffer_a, x.a), copy(buffer_b, x.b));
+  } else {
+    (void)buffer_b;
+    return x.Rebased(copy(buffer_a, x.a), nullptr);
+  }
 }
 
 /// Sums x(i) for i in [0, n) in the fixed lane layout; A is the accumulator
@@ -184,69 +242,53 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   constexpr std::size_t K = L / N;  // vector accumulators per lane set
   static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
 
+  if (n < N) {  // no whole vector inside [0, n): a zero-padded copy of one
+    alignas(64) In a[N];
+    alignas(64) In b[N];
+    return LayoutSum<A>(ShortInput<N>(x, n, a, b), N, mode);
+  }
   const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
   const auto in = Stream<In>::Of(n, x.a, x.b);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
 
-  // The last partial row's whole vectors are read in place; its last,
-  // partial vector and the first row (when rows start at h) are windows on
-  // zero-padded copies: reading past either end is never safe, and +0.0
-  // padding changes no bit (sum_layout.hpp). Each copy is of a fixed size,
-  // a few vector moves; only a sum shorter than a vector copies by element.
-  // The first row's h elements fill at most its last 64 bytes (head_size
-  // elements): only the vectors there are added (the others are all +0.0),
-  // as only the last row's vectors holding elements are.
+  // The first row (when rows start at h) and the last row's partial vector
+  // are read as whole vectors inside [0, n) whose elements are moved to
+  // their positions in registers, +0.0 in the others (which changes no bit:
+  // sum_layout.hpp). As zero-padded copies on the stack, their reloads
+  // stalled on the copies' stores: a 16 KiB fast sum from a std::vector's
+  // start took 1.5x its aligned time (docs/PERF.md, "A sum's first and last
+  // rows"). The first row's h elements fill at most its last 64 bytes
+  // (head_size elements): only the vectors there are added.
   constexpr std::size_t head_size = std::max<std::size_t>(64 / sizeof(In), N);
   constexpr std::size_t head_k = (L - head_size) / N;  // the first vector holding head elements
-  const std::size_t tail_whole = (n - full) / N;       // the last row's whole vectors
-  const std::size_t tail_part = (n - full) % N;        // and the elements after them
-  alignas(64) In part_a[2 * N];
-  alignas(64) In part_b[2 * N];
-  alignas(64) In head_a[2 * head_size];
-  alignas(64) In head_b[2 * head_size];
-  // part_x[N - r, N) = from[n - r, n) and zeros after: the window from N - r.
-  auto part_window = [n, tail_part](In* part_x, const In* from) {
-    std::memset(part_x + N, 0, N * sizeof(In));
-    if (n >= N) {
-      std::memcpy(part_x, from + (n - N), N * sizeof(In));
-    } else {
-      std::memcpy(part_x + (N - tail_part), from + (n - tail_part), tail_part * sizeof(In));
-    }
-    return part_x + (N - tail_part);
-  };
-  // head_x[0, head_size) zeros, head_x[head_size, 2 head_size) = from's
-  // first elements: the window from h ends in its h elements.
-  auto head_window = [h](In* head_x, const In* from) {
-    std::memset(head_x, 0, head_size * sizeof(In));
-    std::memcpy(head_x + head_size, from, head_size * sizeof(In));
-    return head_x + h;
-  };
-  // x on window(buffer, input) for each of its inputs.
-  auto windowed = [&x](auto window, In* buffer_a, In* buffer_b) {
-    if constexpr (X<In>::kInputs == 2) {
-      return x.Rebased(window(buffer_a, x.a), window(buffer_b, x.b));
-    } else {
-      (void)buffer_b;
-      return x.Rebased(window(buffer_a, x.a), nullptr);
-    }
-  };
-  const X<In> part = tail_part > 0 ? windowed(part_window, part_a, part_b) : x;
-  // h > 0 only where n >= 8 KiB / sizeof(In): head_size elements are there to copy.
-  const X<In> head = h > 0 ? windowed(head_window, head_a, head_b) : x;
-  // Adds the last row's vectors that hold elements: add(k, transform, index).
-  auto last_row = [&](auto&& add) {
-    for (std::size_t k = 0; k < K; ++k) {  // K is a constant: the accumulators stay in registers
-      if (k < tail_whole) {
-        add(k, x, full + k * N);
-      } else if (k == tail_whole && tail_part > 0) {
-        add(k, part, std::size_t{0});
+  // Vector k's lane 0 holds element (k - head_k) N - (head_size - h); where
+  // that is negative, the vector from element 0 moved up.
+  auto first_row = [&](auto&& add) SWITCHYARD_INLINE_LAMBDA {
+    ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
+      if constexpr (decltype(k)::value >= head_k) {
+        const auto start = static_cast<std::ptrdiff_t>((k - head_k) * N + h) - static_cast<std::ptrdiff_t>(head_size);
+        const std::size_t up = start >= 0 ? 0 : std::min<std::size_t>(N, static_cast<std::size_t>(-start));
+        add(k, LanesUp(d, x(d, start >= 0 ? static_cast<std::size_t>(start) : 0), up));
       }
-    }
+    });
+  };
+  // Vector k's lane j holds element full + k N + j, none from n on: whole
+  // vectors are read in place, the one passing n is the vector ending at n
+  // moved down.
+  auto last_row = [&](auto&& add) SWITCHYARD_INLINE_LAMBDA {
+    ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
+      const std::size_t first = full + k * N;
+      if (first + N <= n) {
+        add(k, x(d, first));
+      } else if (first < n) {
+        add(k, LanesDown(d, x(d, n - N), first + N - n));
+      }
+    });
   };
 
   V s[K];
   V c[K];
-  for (std::size_t k = 0; k < K; ++k) s[k] = c[k] = hn::Zero(d);
+  ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { s[k] = c[k] = hn::Zero(d); });
   alignas(64) A lane_s[L];
   alignas(64) A lane_c[L];
 
@@ -254,18 +296,18 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     pairwise_stack<A> stack;
     for (std::size_t leaf = 0; leaf < n; leaf += leaf_rows * L) {
       V t[K];
-      for (std::size_t k = 0; k < K; ++k) t[k] = hn::Zero(d);
+      ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = hn::Zero(d); });
       const std::size_t end = std::min(n, leaf + leaf_rows * L);
       std::size_t i = leaf;
       while (i + L <= end) {
         for (const std::size_t stop = PageOfTurns(i, end, L, in); i < stop; i += L) {
-          for (std::size_t k = 0; k < K; ++k) t[k] = AddTerm<A, In>(d, t[k], x, i + k * N);
+          ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = AddTerm<A, In>(d, t[k], x, i + k * N); });
         }
       }
       if (i < end) {
-        last_row([&](std::size_t k, const X<In>& from, std::size_t j) { t[k] = AddTerm<A, In>(d, t[k], from, j); });
+        last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { t[k] = hn::Add(t[k], term); });
       }
-      for (std::size_t k = 0; k < K; ++k) hn::Store(t[k], d, lane_s + k * N);
+      ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { hn::Store(t[k], d, lane_s + k * N); });
       stack.push(lane_s);
     }
     stack.collapse(lane_s);
@@ -273,21 +315,17 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     return FoldLanes(d, lane_s, lane_c);
   }
   if (mode == accuracy::compensated) {
-    if (h > 0) {
-      for (std::size_t k = head_k; k < K; ++k) NeumaierAdd(s[k], c[k], head(d, (k - head_k) * N));
-    }
+    if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
     for (std::size_t i = h; i < full;) {
       for (const std::size_t stop = PageOfTurns(i, full, L, in); i < stop; i += L) {
-        for (std::size_t k = 0; k < K; ++k) NeumaierAdd(s[k], c[k], x(d, i + k * N));
+        ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], x(d, i + k * N)); });
       }
     }
     if (full < n) {
-      last_row([&](std::size_t k, const X<In>& from, std::size_t j) { NeumaierAdd(s[k], c[k], from(d, j)); });
+      last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
     }
   } else {
-    if (h > 0) {
-      for (std::size_t k = head_k; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], head, (k - head_k) * N);
-    }
+    if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { s[k] = hn::Add(s[k], term); });
     std::size_t i = h;
     // Two rows a turn: the loop's own three instructions once per two rows
     // (a seventh fewer instructions per byte in the widening loop). In DRAM
@@ -302,24 +340,25 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
     // loop's twelve instructions it took 4.7 us, though it ran 2-5% faster
     // from DRAM (docs/PERF.md, "A turn's instructions"). Measure both
     // before changing its shape.
+    auto add_row = [&](std::size_t row) SWITCHYARD_INLINE_LAMBDA {
+      ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { s[k] = AddTerm<A, In>(d, s[k], x, row + k * N); });
+    };
     while (i + 2 * L <= full) {
       for (const std::size_t stop = PageOfTurns(i, full, 2 * L, in); i < stop; i += 2 * L) {
-        for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
-        for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + L + k * N);
+        add_row(i);
+        add_row(i + L);
       }
     }
-    for (; i < full; i += L) {
-      for (std::size_t k = 0; k < K; ++k) s[k] = AddTerm<A, In>(d, s[k], x, i + k * N);
-    }
+    for (; i < full; i += L) add_row(i);
     if (full < n) {
-      last_row([&](std::size_t k, const X<In>& from, std::size_t j) { s[k] = AddTerm<A, In>(d, s[k], from, j); });
+      last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { s[k] = hn::Add(s[k], term); });
     }
     return FoldLanesPlain(d, s);
   }
-  for (std::size_t k = 0; k < K; ++k) {
+  ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
     hn::Store(s[k], d, lane_s + k * N);
     hn::Store(c[k], d, lane_c + k * N);
-  }
+  });
   return FoldLanes(d, lane_s, lane_c);
 }
 

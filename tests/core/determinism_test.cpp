@@ -348,6 +348,67 @@ TEST(Determinism, ShortInputsAtEveryStartGiveTheSerialResults) {
   }
 }
 
+/// The floating-point sums at every start within a line, at every length
+/// up to two vectors (an input shorter than a vector is summed as a
+/// zero-padded copy), around 1 KiB (where rows start at a line) and at
+/// every length of a last row past it: the SIMD kernels read the first row
+/// and the last row's partial vector as whole vectors inside the input
+/// with their lanes moved (kernels/simd/sum-inl.h), and must give the
+/// serial kernel's bits. Some inputs are all -0.0 (a lane must not become
+/// -0.0 where the serial kernel's stays +0.0) or start with +inf.
+template <class T>
+void check_sums_at_every_start() {
+  constexpr std::size_t line = 64 / sizeof(T);  // also an AVX-512 vector's lanes
+  constexpr std::size_t row = 256 / sizeof(T);  // the layout's lanes (sum_layout.hpp)
+  constexpr std::size_t aligned_from = 1024 / sizeof(T);
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 1; n <= 2 * line + 1; ++n) lengths.push_back(n);
+  for (std::size_t n = aligned_from - 1; n <= aligned_from + row + 1; ++n) lengths.push_back(n);
+  std::vector<T> buffer_v(aligned_from + 2 * row + 2 * line), buffer_y(buffer_v.size());
+  T* const v_line = first_line(buffer_v);
+  T* const y_line = first_line(buffer_y);
+  for (const std::size_t n : lengths) {
+    for (int plant = 0; plant < 3; ++plant) {
+      auto v = st::random_values<T>(n, n * 3 + static_cast<std::size_t>(plant));
+      if (plant == 1) std::fill(v.begin(), v.end(), T(-0.0));
+      if (plant == 2) v.front() = std::numeric_limits<T>::infinity();
+      const auto y = st::random_values<T>(n, n * 3 + 7);
+      for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+        const sy::options serial{.backend = sy::backend::serial, .accuracy = a};
+        const sy::options simd{.backend = sy::backend::simd, .accuracy = a};
+        const std::span<const T> sv(v), sy_(y);
+        const T want[] = {sy::sum(sv, serial), sy::dot(sv, sy_, serial), sy::sum_of_squares(sv, serial)};
+        const auto want_norm = sy::norm2(sv, serial);
+        for (std::size_t offset = 0; offset < line; ++offset) {
+          SCOPED_TRACE("n=" + std::to_string(n) + " plant=" + std::to_string(plant) + " " + std::string(sy::to_string(a)) +
+                       " offset=" + std::to_string(offset));
+          T* const pv = v_line + offset;
+          T* const py = y_line + (offset * 5 + 3) % line;
+          std::copy(v.begin(), v.end(), pv);
+          std::copy(y.begin(), y.end(), py);
+          const std::span<const T> at_v(pv, n), at_y(py, n);
+          const T got[] = {sy::sum(at_v, simd), sy::dot(at_v, at_y, simd), sy::sum_of_squares(at_v, simd)};
+          for (std::size_t k = 0; k < 3; ++k) EXPECT_TRUE(same_bits(got[k], want[k])) << "op " << k << ": " << got[k] << " != " << want[k];
+          EXPECT_TRUE(same_bits(sy::norm2(at_v, simd), want_norm));
+          if (::testing::Test::HasFailure()) return;  // one failing case says enough
+        }
+      }
+    }
+  }
+}
+
+TEST(Determinism, SumsAtEveryStartAndLengthGiveTheSerialBits) {
+  const auto check = [] {
+    check_sums_at_every_start<float>();
+    check_sums_at_every_start<double>();
+  };
+  if constexpr (st::thread_sanitized) {  // one thread: as ShortInputsAtEveryStart above
+    check();
+  } else {
+    ASSERT_GT(st::on_every_simd_target([&](auto) { check(); }), 0u);
+  }
+}
+
 TEST(Determinism, EveryAlignmentGivesTheSameBits) {
   const std::size_t checked = st::on_every_simd_target([](auto) {
     for (std::optional<st::pattern> p : {std::optional(st::pattern::random), std::optional(st::pattern::infinities),
