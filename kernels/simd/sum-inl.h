@@ -118,14 +118,22 @@ HWY_INLINE hn::Vec<D> AddTerm(D d, hn::Vec<D> acc, const X& x, std::size_t i) {
   }
 }
 
-/// Calls f(k) for k = 0, ..., K - 1, each k a constant: accumulators
-/// indexed by k stay in registers. (Written as loops with a branch on k,
-/// GCC 12 kept them on the stack in the last row's code.)
+/// Calls f(k) for k = 0, ..., K - 1. Up to 8 accumulators (AVX2, AVX-512)
+/// each k is a constant, so accumulators indexed by k stay in registers:
+/// indexed by a loop's k, GCC 12 kept them on the stack outside the main
+/// loop and reloaded them at each step after it (4-5 ns of a short sum, a
+/// fifth of the double default's time). The 128-bit targets' 16 or 32
+/// accumulators cannot all be registers, and unrolled they kept clang's
+/// ASan build of the kernels compiling for over 13 minutes: a loop there.
 template <std::size_t K, class F>
 HWY_INLINE void ForEachVector(F&& f) {
-  [&f]<std::size_t... k>(std::index_sequence<k...>) SWITCHYARD_INLINE_LAMBDA {
-    (f(std::integral_constant<std::size_t, k>{}), ...);
-  }(std::make_index_sequence<K>{});
+  if constexpr (K <= 8) {
+    [&f]<std::size_t... k>(std::index_sequence<k...>) SWITCHYARD_INLINE_LAMBDA {
+      (f(std::integral_constant<std::size_t, k>{}), ...);
+    }(std::make_index_sequence<K>{});
+  } else {
+    for (std::size_t k = 0; k < K; ++k) f(k);
+  }
 }
 
 /// s[j] + s[j + w] into s[j], for w = W, W / 2, ..., 1: the fixed tree's
@@ -258,14 +266,16 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   // stalled on the copies' stores: a 16 KiB fast sum from a std::vector's
   // start took 1.5x its aligned time (docs/PERF.md, "A sum's first and last
   // rows"). The first row's h elements fill at most its last 64 bytes
-  // (head_size elements): only the vectors there are added.
+  // (head_size elements): only the vectors there are added. These terms
+  // join with a plain add: where AddTerm multiplies and adds in one step,
+  // the term is exact, so both round once, to the same bits.
   constexpr std::size_t head_size = std::max<std::size_t>(64 / sizeof(In), N);
   constexpr std::size_t head_k = (L - head_size) / N;  // the first vector holding head elements
   // Vector k's lane 0 holds element (k - head_k) N - (head_size - h); where
   // that is negative, the vector from element 0 moved up.
   auto first_row = [&](auto&& add) SWITCHYARD_INLINE_LAMBDA {
     ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
-      if constexpr (decltype(k)::value >= head_k) {
+      if (k >= head_k) {
         const auto start = static_cast<std::ptrdiff_t>((k - head_k) * N + h) - static_cast<std::ptrdiff_t>(head_size);
         const std::size_t up = start >= 0 ? 0 : std::min<std::size_t>(N, static_cast<std::size_t>(-start));
         add(k, LanesUp(d, x(d, start >= 0 ? static_cast<std::size_t>(start) : 0), up));

@@ -12,6 +12,7 @@
 #include <switchyard/config.h>
 
 #include "core/src/engine_state.hpp"
+#include "kernels/common/sanitizers.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
 
 namespace switchyard::detail::dispatch {
@@ -70,19 +71,11 @@ std::string build_of() {
 #else
   b << ", debug";
 #endif
-#if defined(__SANITIZE_ADDRESS__)
+#if SWITCHYARD_ADDRESS_SANITIZED
   b << ", asan";
 #endif
-#if defined(__SANITIZE_THREAD__)
+#if SWITCHYARD_THREAD_SANITIZED
   b << ", tsan";
-#endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  b << ", asan";
-#endif
-#if __has_feature(thread_sanitizer)
-  b << ", tsan";
-#endif
 #endif
   return b.str();
 }
