@@ -192,23 +192,26 @@ HWY_INLINE std::size_t AlignedStart(const In* a, std::size_t n) {
   return n < shortest ? 0 : kernels::elements_before_line(a);
 }
 
+/// v's lanes turned: lane j of the result is lane (j + s) mod N of v.
+template <class D>
+HWY_INLINE hn::Vec<D> Rotated(D d, hn::Vec<D> v, std::size_t s) {
+  const hn::RebindToSigned<D> di;
+  using I = hn::TFromD<decltype(di)>;
+  const auto from = hn::And(hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<I>(s))), hn::Set(di, static_cast<I>(hn::Lanes(d) - 1)));
+  return hn::TableLookupLanes(v, hn::IndicesFromVec(d, from));
+}
+
 /// Lane j of the result is v's lane j - s, the first s lanes +0.0
 /// (s <= N: 0 leaves v as it is, N gives zeros).
 template <class D>
 HWY_INLINE hn::Vec<D> LanesUp(D d, hn::Vec<D> v, std::size_t s) {
-  const hn::RebindToSigned<D> di;
-  using I = hn::TFromD<decltype(di)>;
-  const auto from = hn::And(hn::Sub(hn::Iota(di, 0), hn::Set(di, static_cast<I>(s))), hn::Set(di, static_cast<I>(hn::Lanes(d) - 1)));
-  return hn::IfThenZeroElse(hn::FirstN(d, s), hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
+  return hn::IfThenZeroElse(hn::FirstN(d, s), Rotated(d, v, hn::Lanes(d) - s));
 }
 
 /// Lane j of the result is v's lane j + s, the last s lanes +0.0 (s <= N).
 template <class D>
 HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
-  const hn::RebindToSigned<D> di;
-  using I = hn::TFromD<decltype(di)>;
-  const auto from = hn::And(hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<I>(s))), hn::Set(di, static_cast<I>(hn::Lanes(d) - 1)));
-  return hn::IfThenElseZero(hn::FirstN(d, hn::Lanes(d) - s), hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
+  return hn::IfThenElseZero(hn::FirstN(d, hn::Lanes(d) - s), Rotated(d, v, s));
 }
 
 /// x on zero-padded copies of its n < N elements in buffers of N: an input

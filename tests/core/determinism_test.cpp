@@ -219,12 +219,44 @@ T* first_line(std::vector<T>& buffer) {
   return buffer.data() + (64 - address % 64) % 64 / sizeof(T);
 }
 
-/// The same values at every offset from a 64-byte boundary: the SIMD
-/// kernels read rows from the first boundary (kernels/simd/sum-inl.h), so
-/// where the boundary falls must not change a bit. dot's second input sits
-/// at another offset, so only its first input's rows are aligned. Compared
-/// with the serial kernel, which has no alignment to follow; a NaN matches
-/// any NaN (its sign is not promised).
+/// v and y copied to every offset from a 64-byte boundary in the buffers
+/// (each at least v.size() + 2 lines long): the SIMD kernels read rows from
+/// the first boundary (kernels/simd/sum-inl.h), so where the boundary falls
+/// must not change a bit. dot's second input sits at another offset, so
+/// only its first input's rows are aligned. sum, dot, sum_of_squares and
+/// norm2 in each accuracy mode are compared with the serial kernel's, which
+/// has no alignment to follow (a NaN matches any NaN: its sign is not
+/// promised); also(at, mode) checks more at each offset.
+template <class T, class Also>
+void expect_serial_sums_at_every_offset(const std::vector<T>& v, const std::vector<T>& y, std::vector<T>& buffer_v,
+                                        std::vector<T>& buffer_y, const std::string& what, Also also) {
+  constexpr std::size_t line = 64 / sizeof(T);
+  const std::size_t n = v.size();
+  for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+    const sy::options serial{.backend = sy::backend::serial, .accuracy = a};
+    const sy::options simd{.backend = sy::backend::simd, .accuracy = a};
+    const auto want_sum = sy::sum(v, serial), want_dot = sy::dot(v, y, serial);
+    const auto want_squares = sy::sum_of_squares(v, serial);
+    const auto want_norm = sy::norm2(v, serial);
+    auto same = [](auto got, auto want) { return same_bits(got, want) || (got != got && want != want); };
+    for (std::size_t offset = 0; offset < line; ++offset) {
+      SCOPED_TRACE(what + " " + std::string(sy::to_string(a)) + " offset=" + std::to_string(offset));
+      T* const pv = first_line(buffer_v) + offset;
+      T* const py = first_line(buffer_y) + (offset * 5 + 3) % line;
+      std::copy(v.begin(), v.end(), pv);
+      std::copy(y.begin(), y.end(), py);
+      const std::span<const T> sv(pv, n), sy_(py, n);
+      EXPECT_TRUE(same(sy::sum(sv, simd), want_sum)) << sy::sum(sv, simd) << " != " << want_sum;
+      EXPECT_TRUE(same(sy::dot(sv, sy_, simd), want_dot)) << sy::dot(sv, sy_, simd) << " != " << want_dot;
+      EXPECT_TRUE(same(sy::sum_of_squares(sv, simd), want_squares));
+      EXPECT_TRUE(same(sy::norm2(sv, simd), want_norm));
+      also(sv, a);
+    }
+  }
+}
+
+/// The sums and the order-free ops at every offset, long enough for rows
+/// from a line and for whole chunks, with each pattern.
 template <class T>
 void check_every_alignment(std::optional<st::pattern> p) {
   constexpr std::size_t line = 64 / sizeof(T);
@@ -235,32 +267,13 @@ void check_every_alignment(std::optional<st::pattern> p) {
     if (!p) v[5] = std::numeric_limits<T>::infinity();
     const auto y = st::random_values<T>(n, n + 1);
     std::vector<T> buffer_v(n + 2 * line), buffer_y(n + 2 * line);
-    auto at = [](std::vector<T>& buffer, std::size_t offset) { return first_line(buffer) + offset; };
-    for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
-      const sy::options serial{.backend = sy::backend::serial, .accuracy = a};
-      const sy::options simd{.backend = sy::backend::simd, .accuracy = a};
-      const auto want_sum = sy::sum(v, serial), want_dot = sy::dot(v, y, serial);
-      const auto want_squares = sy::sum_of_squares(v, serial);
-      const auto want_norm = sy::norm2(v, serial);
-      auto same = [](auto got, auto want) { return same_bits(got, want) || (got != got && want != want); };
-      for (std::size_t offset = 0; offset < line; ++offset) {
-        SCOPED_TRACE("n=" + std::to_string(n) + " " + (p ? st::name(*p) : std::string("inf_in_first_row")) + " " + std::string(sy::to_string(a)) +
-                     " offset=" + std::to_string(offset));
-        T* pv = at(buffer_v, offset);
-        T* py = at(buffer_y, (offset * 5 + 3) % line);
-        std::copy(v.begin(), v.end(), pv);
-        std::copy(y.begin(), y.end(), py);
-        const std::span<const T> sv(pv, n), sy_(py, n);
-        EXPECT_TRUE(same(sy::sum(sv, simd), want_sum)) << sy::sum(sv, simd) << " != " << want_sum;
-        EXPECT_TRUE(same(sy::dot(sv, sy_, simd), want_dot)) << sy::dot(sv, sy_, simd) << " != " << want_dot;
-        EXPECT_TRUE(same(sy::sum_of_squares(sv, simd), want_squares));
-        EXPECT_TRUE(same(sy::norm2(sv, simd), want_norm));
-        if (a == sy::accuracy::fast) {  // the other ops have no accuracy mode
-          const sy::options serial_o{.backend = sy::backend::serial};
-          EXPECT_EQ(order_ops(sv, simd), order_ops(std::span<const T>(v), serial_o));
-        }
+    const std::string what = "n=" + std::to_string(n) + " " + (p ? st::name(*p) : std::string("inf_in_first_row"));
+    expect_serial_sums_at_every_offset(v, y, buffer_v, buffer_y, what, [&](std::span<const T> sv, sy::accuracy a) {
+      if (a == sy::accuracy::fast) {  // the other ops have no accuracy mode
+        const sy::options serial_o{.backend = sy::backend::serial};
+        EXPECT_EQ(order_ops(sv, {.backend = sy::backend::simd}), order_ops(std::span<const T>(v), serial_o));
       }
-    }
+    });
   }
 }
 
@@ -279,6 +292,20 @@ void check_every_alignment_integers() {
     std::copy(v.begin(), v.end(), pv);
     std::copy(y.begin(), y.end(), py);
     EXPECT_EQ(fingerprint(std::span<const T>(pv, n), std::span<const T>(py, n), {.backend = sy::backend::simd}), want);
+  }
+}
+
+/// check() on every SIMD target, except under ThreadSanitizer: once there,
+/// on the chosen target. The suites that use it run one thread, which TSan
+/// has nothing to see in, and on every target ShortInputsAtEveryStart took
+/// it 28 s; the release and asan presets run them all (ASan is what checks
+/// that the kernels' vectors stay inside the input).
+template <class F>
+void on_every_target_but_once_under_tsan(F check) {
+  if constexpr (st::thread_sanitized) {
+    check();
+  } else {
+    ASSERT_GT(st::on_every_simd_target([&](auto) { check(); }), 0u);
   }
 }
 
@@ -338,14 +365,7 @@ TEST(Determinism, ShortInputsAtEveryStartGiveTheSerialResults) {
     check_short_inputs<std::int64_t>();
     check_short_inputs<std::uint8_t>();
   };
-  // One thread: ThreadSanitizer has nothing to see here, and every target
-  // took it 28 s; the release and asan presets run them all (ASan is what
-  // checks that the overlapping vectors stay inside the input).
-  if constexpr (st::thread_sanitized) {
-    check();
-  } else {
-    ASSERT_GT(st::on_every_simd_target([&](auto) { check(); }), 0u);
-  }
+  on_every_target_but_once_under_tsan(check);
 }
 
 /// The floating-point sums at every start within a line, at every length
@@ -365,34 +385,15 @@ void check_sums_at_every_start() {
   for (std::size_t n = 1; n <= 2 * line + 1; ++n) lengths.push_back(n);
   for (std::size_t n = aligned_from - 1; n <= aligned_from + row + 1; ++n) lengths.push_back(n);
   std::vector<T> buffer_v(aligned_from + 2 * row + 2 * line), buffer_y(buffer_v.size());
-  T* const v_line = first_line(buffer_v);
-  T* const y_line = first_line(buffer_y);
   for (const std::size_t n : lengths) {
     for (int plant = 0; plant < 3; ++plant) {
       auto v = st::random_values<T>(n, n * 3 + static_cast<std::size_t>(plant));
       if (plant == 1) std::fill(v.begin(), v.end(), T(-0.0));
       if (plant == 2) v.front() = std::numeric_limits<T>::infinity();
       const auto y = st::random_values<T>(n, n * 3 + 7);
-      for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
-        const sy::options serial{.backend = sy::backend::serial, .accuracy = a};
-        const sy::options simd{.backend = sy::backend::simd, .accuracy = a};
-        const std::span<const T> sv(v), sy_(y);
-        const T want[] = {sy::sum(sv, serial), sy::dot(sv, sy_, serial), sy::sum_of_squares(sv, serial)};
-        const auto want_norm = sy::norm2(sv, serial);
-        for (std::size_t offset = 0; offset < line; ++offset) {
-          SCOPED_TRACE("n=" + std::to_string(n) + " plant=" + std::to_string(plant) + " " + std::string(sy::to_string(a)) +
-                       " offset=" + std::to_string(offset));
-          T* const pv = v_line + offset;
-          T* const py = y_line + (offset * 5 + 3) % line;
-          std::copy(v.begin(), v.end(), pv);
-          std::copy(y.begin(), y.end(), py);
-          const std::span<const T> at_v(pv, n), at_y(py, n);
-          const T got[] = {sy::sum(at_v, simd), sy::dot(at_v, at_y, simd), sy::sum_of_squares(at_v, simd)};
-          for (std::size_t k = 0; k < 3; ++k) EXPECT_TRUE(same_bits(got[k], want[k])) << "op " << k << ": " << got[k] << " != " << want[k];
-          EXPECT_TRUE(same_bits(sy::norm2(at_v, simd), want_norm));
-          if (::testing::Test::HasFailure()) return;  // one failing case says enough
-        }
-      }
+      const std::string what = "n=" + std::to_string(n) + " plant=" + std::to_string(plant);
+      expect_serial_sums_at_every_offset(v, y, buffer_v, buffer_y, what, [](std::span<const T>, sy::accuracy) {});
+      if (::testing::Test::HasFailure()) return;  // one failing length says enough
     }
   }
 }
@@ -402,11 +403,7 @@ TEST(Determinism, SumsAtEveryStartAndLengthGiveTheSerialBits) {
     check_sums_at_every_start<float>();
     check_sums_at_every_start<double>();
   };
-  if constexpr (st::thread_sanitized) {  // one thread: as ShortInputsAtEveryStart above
-    check();
-  } else {
-    ASSERT_GT(st::on_every_simd_target([&](auto) { check(); }), 0u);
-  }
+  on_every_target_but_once_under_tsan(check);
 }
 
 TEST(Determinism, EveryAlignmentGivesTheSameBits) {
