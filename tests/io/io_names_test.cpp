@@ -19,6 +19,7 @@ namespace io = switchyard::io;
 using switchyard::task;
 using switchyard::testing::bytes_of;
 using switchyard::testing::Io;
+using switchyard::testing::refusing_port;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
@@ -36,12 +37,6 @@ task<std::string> hear_from(io::context& ctx, std::string host, std::uint16_t po
   char buf[16];
   const std::size_t n = co_await s.recv(std::as_writable_bytes(std::span(buf)));
   co_return std::string(buf, n);
-}
-
-/// A port on 127.0.0.1 that nobody listens on.
-std::uint16_t closed_port(io::context& ctx) {
-  io::socket l = io::socket::listen(ctx);
-  return l.local_port();
 }
 
 /// A listener whose accept queue is full: a connect to it gets no answer
@@ -137,7 +132,8 @@ TEST_F(Io, ANameThatDoesNotResolveIsAResolveErrorNamingIt) {
 
 TEST_F(Io, WhenEveryAddressRefusesTheErrorNamesTheHostAndEachAddress) {
   io::context ctx;
-  const std::uint16_t port = closed_port(ctx);
+  const refusing_port refusing;
+  const std::uint16_t port = refusing.port();
   const std::vector<io::endpoint> both{*io::endpoint::parse("::1", port), *io::endpoint::parse("127.0.0.1", port)};
   try {
     ctx.run(io::socket::connect(ctx, both, 5s, "example:" + std::to_string(port)));
@@ -166,7 +162,8 @@ TEST_F(Io, HappyEyeballsTriesTheNextAddressAfterTheDelayWhenTheFirstHangs) {
 TEST_F(Io, HappyEyeballsStartsTheNextAttemptAtOnceWhenOneFails) {
   io::context ctx;
   io::socket working = io::socket::listen(ctx, "127.0.0.1");
-  const std::vector<io::endpoint> to{*io::endpoint::parse("::1", closed_port(ctx)),
+  const refusing_port refusing;
+  const std::vector<io::endpoint> to{*io::endpoint::parse("::1", refusing.port()),
                                      *io::endpoint::parse("127.0.0.1", working.local_port())};
   const auto t0 = clock_type::now();
   io::socket s = ctx.run(io::socket::connect(ctx, to, 10s));

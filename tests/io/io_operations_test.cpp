@@ -37,6 +37,7 @@ using switchyard::task;
 using switchyard::testing::bytes_of;
 using switchyard::testing::Io;
 using switchyard::testing::nap;
+using switchyard::testing::refusing_port;
 using namespace std::chrono_literals;
 
 namespace {
@@ -453,11 +454,8 @@ TEST_F(Io, TheContextUsesProvidedBuffersAndRegisteredFilesWhereTheKernelHasThem)
 
 TEST_F(Io, ARefusedConnectAndAResetPeerAreClearErrors) {
   io::context ctx;
-  std::uint16_t closed_port;
-  {
-    io::socket l = io::socket::listen(ctx);
-    closed_port = l.local_port();
-  }
+  const refusing_port refusing;
+  const std::uint16_t closed_port = refusing.port();
   try {
     ctx.run(io::socket::connect(ctx, "127.0.0.1", closed_port));
     ADD_FAILURE() << "connected to a closed port";

@@ -25,10 +25,14 @@ class resolve_category_impl final : public std::error_category {
 };
 
 /// The lookups' threads, for the whole process: a lookup outlives the
-/// context that asked for it when it was cancelled while it blocks.
+/// context that asked for it when it was cancelled while it blocks. Never
+/// destroyed: destroying it at exit would only wake its idle threads to
+/// finish during the exit, where their teardown (glibc freeing each thread's
+/// resolver state) races with whatever runs at exit, LeakSanitizer's check
+/// among them.
 detail::blocking_pool& lookup_threads() {
-  static detail::blocking_pool pool(2);
-  return pool;
+  static auto* const pool = new detail::blocking_pool(2);
+  return *pool;
 }
 
 /// Interleaves the families, keeping each family's order (RFC 8305, 4).
