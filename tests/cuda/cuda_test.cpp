@@ -154,7 +154,7 @@ TEST_F(Cuda, HostInputStreamsInChunksWithIndicesOfTheWholeInput) {
   std::vector<float> v(2 * chunk + 12345, 1.0f);
   v[chunk + 9] = -3.0f;  // the least, tied at a later chunk
   v[2 * chunk + 100] = -3.0f;
-  EXPECT_EQ(sy::sum(v, on_cuda), float(v.size()));
+  EXPECT_EQ(sy::sum(v, on_cuda), sy::sum(v, on_serial));  // n - 8, past 2^24: rounded
   EXPECT_EQ(sy::argmin(v, on_cuda)->index, chunk + 9);
   v[2 * chunk + 5] = std::numeric_limits<float>::quiet_NaN();
   v[chunk + 2] = std::numeric_limits<float>::quiet_NaN();
@@ -200,6 +200,36 @@ TEST_F(Cuda, ResultsAreTheSameBitsRunToRunAndDeterministicModeToo) {
   }
 }
 
+// uint8 argmin and argmax take a 16-byte vector at a time on the device
+// (four bytes to a word): the first best element at every position of a
+// vector, alone or tied within and across vectors, against the serial backend.
+TEST_F(Cuda, Uint8ExtremaAtEveryPositionOfAVectorKeepTheFirst) {
+  std::mt19937 gen(7);
+  for (const std::size_t n : {std::size_t{16}, std::size_t{1000}, std::size_t{1 << 20} + 5}) {
+    for (std::size_t lane = 0; lane < 16; ++lane) {
+      std::vector<std::uint8_t> v(n);
+      for (auto& b : v) b = static_cast<std::uint8_t>(100 + gen() % 50);
+      const std::size_t at = (gen() % (n / 16)) * 16 + lane;
+      v[at] = 7;
+      v[at ^ 8] = 251;  // the max in the other half of the same vector
+      if (n > 16) {     // later ties of both
+        v[n - 1] = 7;
+        v[n - 2] = 251;
+      }
+      const sy::device_array<std::uint8_t> d(v);
+      EXPECT_EQ(sy::argmin(d), sy::argmin(v, on_serial)) << n << " lane " << lane;
+      EXPECT_EQ(sy::argmax(d), sy::argmax(v, on_serial)) << n << " lane " << lane;
+    }
+    // Few values: ties in every vector.
+    std::vector<std::uint8_t> few(n);
+    for (auto& b : few) b = static_cast<std::uint8_t>(gen() % 3);
+    const sy::device_array<std::uint8_t> d(few);
+    EXPECT_EQ(sy::argmin(d), sy::argmin(few, on_serial)) << n;
+    EXPECT_EQ(sy::argmax(d), sy::argmax(few, on_serial)) << n;
+    EXPECT_EQ(sy::argmin(few, on_cuda), sy::argmin(few, on_serial)) << n << " from the host";
+  }
+}
+
 TEST_F(Cuda, SeveralHostThreadsReduceAtOnce) {
   const auto v = st::random_values<std::int32_t>(3'000'000, 5);
   const std::int64_t want = sy::sum(v, on_serial);
@@ -233,7 +263,9 @@ TEST_F(Cuda, AnAllocationLargerThanTheDeviceIsAClearErrorAndLeaksNothing) {
     EXPECT_EQ(e.code(), sy::errc::resource_exhausted);
     EXPECT_NE(std::string(e.what()).find("out of memory"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(free_device_memory(), before);
+  // At least as much free as before: a failed allocation can make the driver
+  // trim what it had cached (4 MiB more free on the H200), never less free.
+  EXPECT_GE(free_device_memory(), before);
   // The GPU still works.
   EXPECT_EQ(sy::sum(sy::device_array<float>(std::vector<float>(100, 2.0f))), 200.0f);
 }
