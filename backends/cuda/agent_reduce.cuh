@@ -44,6 +44,20 @@ __host__ __device__ __forceinline__ void load_vector(const T* base, std::size_t 
   std::memcpy(out, &raw, sizeof raw);
 }
 
+/// Joins a 16-byte vector at indices [index, index + V) to a thread's
+/// partial: through the op's add_vector where it has one, else element by
+/// element in index order.
+template <class Op, class T, int V>
+__host__ __device__ __forceinline__ void add_vector(const Op& op, typename Op::partial& acc, const T (&xs)[V],
+                                                    const T (&ys)[V], std::size_t index) {
+  if constexpr (requires { op.add_vector(acc, xs, index); }) {
+    op.add_vector(acc, xs, index);
+  } else {
+SWITCHYARD_UNROLL
+    for (int j = 0; j < V; ++j) op.add(acc, xs[j], Op::two_inputs ? ys[j] : T{}, index + j);
+  }
+}
+
 /// This thread's partial of op over [0, n): whole tiles, grid-stride, with
 /// every load of a tile issued before the first is used; then the vectors
 /// and elements past the last whole tile, spread over the grid. The set of
@@ -71,9 +85,7 @@ SWITCHYARD_UNROLL
     }
 SWITCHYARD_UNROLL
     for (int u = 0; u < loads_per_thread; ++u) {
-      const std::size_t index = first_index + (first + std::size_t{block_threads} * u) * V;
-SWITCHYARD_UNROLL
-      for (int j = 0; j < V; ++j) op.add(acc, xs[u][j], Op::two_inputs ? ys[u][j] : T{}, index + j);
+      add_vector(op, acc, xs[u], ys[u], first_index + (first + std::size_t{block_threads} * u) * V);
     }
   }
   const std::size_t global = std::size_t{block} * block_threads + thread;
@@ -83,8 +95,7 @@ SWITCHYARD_UNROLL
     T yv[V];
     load_vector(op.x, v, xv);
     if constexpr (Op::two_inputs) load_vector(op.y, v, yv);
-SWITCHYARD_UNROLL
-    for (int j = 0; j < V; ++j) op.add(acc, xv[j], Op::two_inputs ? yv[j] : T{}, first_index + v * V + j);
+    add_vector(op, acc, xv, yv, first_index + v * V);
   }
   for (std::size_t i = vectors * V + global; i < n; i += threads) {
     op.add(acc, op.x[i], Op::two_inputs ? op.y[i] : T{}, first_index + i);
