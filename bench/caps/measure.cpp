@@ -10,9 +10,12 @@
 #include <atomic>
 #include <chrono>
 #include <coroutine>
+#include <functional>
+#include <map>
 #include <cstdlib>
 #include <memory>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -215,6 +218,111 @@ double uring_nop_ns(int n) {
   return s * 1e9 / n;
 }
 
+std::string size_text(std::size_t bytes) {
+  return bytes >= (std::size_t{1} << 20) ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes >> 10) + " KiB";
+}
+
+/// Back-to-back calls enough to time: about 32 MiB of input in all.
+int calls_for(std::size_t bytes) { return static_cast<int>(std::max<std::size_t>(1, (std::size_t{32} << 20) / bytes)); }
+
+/// Seconds per float sum (default accuracy) of `sum_once`, averaged over
+/// calls_for(bytes) back-to-back calls.
+template <class Sum>
+double seconds_per_sum(std::size_t bytes, Sum&& sum_once) {
+  volatile float sink = 0;
+  const int calls = calls_for(bytes);
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < calls; ++i) sink = sink + sum_once();
+  return seconds_since(t0) / calls;
+}
+
+double host_sum_seconds(std::span<const float> v, backend b) {
+  return seconds_per_sum(v.size_bytes(), [&] { return sum(v, {.backend = b}); });
+}
+
+/// The faster CPU backend's time for a float sum in host memory.
+double best_cpu_sum_seconds(std::span<const float> v) {
+  return std::min(host_sum_seconds(v, backend::simd), host_sum_seconds(v, backend::threads));
+}
+
+/// How fill_crossing picks the size, for a crossover's method.
+std::string crossing_rule(const std::string& candidate) {
+  return "; the first size where " + candidate + " is 5% faster in every repetition";
+}
+
+/// Sets c's bytes and detail to the first size, doubling from `first` to
+/// `top`, at which `candidate` (seconds at a size) is 5% faster than
+/// `incumbent` in every one of `reps` repetitions, the two alternating so
+/// that a slow spell hits both: one fast repetition on a noisy machine is
+/// not a crossover.
+void fill_crossing(nlohmann::json& c, const std::string& candidate_name, const std::string& incumbent_name,
+                   std::size_t first, std::size_t top, int reps, const std::function<double(std::size_t)>& incumbent,
+                   const std::function<double(std::size_t)>& candidate) {
+  for (std::size_t bytes = first; bytes <= top; bytes *= 2) {
+    bool every = true;
+    std::vector<double> ratios;
+    for (int r = 0; r < reps && every; ++r) {
+      const double before = incumbent(bytes);
+      const double after = candidate(bytes);
+      ratios.push_back(before / after);
+      every = before >= 1.05 * after;
+    }
+    if (every) {
+      c["bytes"] = bytes;
+      c["detail"] = candidate_name + " " + std::to_string(median(ratios)).substr(0, 4) + "x " + incumbent_name +
+                    " there (median of " + std::to_string(reps) + ", each at least 1.05x)";
+      return;
+    }
+  }
+  c["detail"] = candidate_name + " never 5% faster in every repetition up to " + size_text(top);
+}
+
+/// Where the GPU starts to pay, on the first device, for data that already
+/// lies on it (a device_array against the faster CPU backend over the same
+/// size in host memory) and for data in host memory (the cuda backend
+/// streaming it, against the CPU reading it where it is).
+std::vector<nlohmann::json> gpu_crossovers(const nlohmann::json& facts, int reps) {
+  nlohmann::json resident{{"name", "gpu_over_cpu"}, {"bytes", nullptr}};
+  nlohmann::json streamed{{"name", "gpu_over_cpu_host_data"}, {"bytes", nullptr}};
+  const auto& cuda = facts["cuda"];
+  if (!cuda["available"].get<bool>() || cuda["devices"].empty()) {
+    const std::string why = cuda["available"].get<bool>() ? "no device" : cuda["reason"].get<std::string>();
+    for (auto* c : {&resident, &streamed}) {
+      (*c)["method"] = "needs the cuda backend";
+      (*c)["detail"] = "never: " + why;
+    }
+    return {resident, streamed};
+  }
+  constexpr std::size_t first = std::size_t{4} << 10, top = std::size_t{256} << 20;
+  const auto host = ones(top);
+  const auto on_host = [&](std::size_t bytes) { return host.span().first(bytes / sizeof(float)); };
+  const auto cpu = [&](std::size_t bytes) { return best_cpu_sum_seconds(on_host(bytes)); };
+  const std::string sizes = "float sum, default accuracy, sizes doubling from 4 KiB to 256 MiB; ";
+  try {
+    std::map<std::size_t, device_array<float>> on_device;
+    fill_crossing(resident, "GPU", "CPU", first, top, reps, cpu, [&](std::size_t bytes) {
+      auto [at, made] = on_device.try_emplace(bytes);
+      if (made) at->second = device_array<float>(on_host(bytes));
+      const device_array<float>& d = at->second;
+      return seconds_per_sum(bytes, [&] { return sum(d); });
+    });
+  } catch (const error& e) {
+    resident["detail"] = std::string("not measured: ") + e.what();
+  }
+  resident["method"] = sizes + "a device_array summed on the GPU (result back on the host) against the faster of simd "
+                               "and threads over the same values in host memory, alternating" + crossing_rule("the GPU");
+  try {
+    fill_crossing(streamed, "GPU", "CPU", first, top, reps, cpu, [&](std::size_t bytes) {
+      return seconds_per_sum(bytes, [&] { return sum(on_host(bytes), {.backend = backend::cuda}); });
+    });
+  } catch (const error& e) {
+    streamed["detail"] = std::string("not measured: ") + e.what();
+  }
+  streamed["method"] = sizes + "the cuda backend streaming a std::vector's memory to the GPU against the faster of "
+                               "simd and threads reading it in place, alternating" + crossing_rule("the GPU");
+  return {resident, streamed};
+}
+
 }  // namespace
 
 /// Each GPU's copies and launch, measured by the cuda backend, named
@@ -294,10 +402,9 @@ std::vector<measurement> measure(const nlohmann::json& facts, bool quick) {
 
 nlohmann::json measure_crossovers(const nlohmann::json& facts, bool quick) {
   nlohmann::json out = nlohmann::json::array();
-  // threads over simd: the smallest size, doubling from two chunks (below
-  // that threads has one chunk to run and cannot help), at which the threads
-  // backend sums floats (default accuracy) 5% faster than simd in every
-  // repetition: one fast repetition on a noisy machine is not a crossover.
+  const int reps = quick ? 3 : 7;
+  // threads over simd: from two chunks (below that threads has one chunk to
+  // run and cannot help).
   nlohmann::json threads{{"name", "threads_over_simd"}, {"bytes", nullptr}};
   const std::size_t first = 2 * kernels::chunk_elements * sizeof(float);
   const std::size_t top = std::size_t{16} << 20;
@@ -305,36 +412,15 @@ nlohmann::json measure_crossovers(const nlohmann::json& facts, bool quick) {
     threads["detail"] = "never: one hardware thread";
   } else {
     const auto a = ones(top);
-    const int reps = quick ? 3 : 7;
-    for (std::size_t bytes = first; bytes <= top; bytes *= 2) {
-      const auto v = a.span().first(bytes / sizeof(float));
-      const int inner = static_cast<int>(std::max<std::size_t>(1, (std::size_t{32} << 20) / bytes));
-      // simd and threads alternate, so a slow spell hits both.
-      bool every = true;
-      std::vector<double> ratios;
-      for (int r = 0; r < reps && every; ++r) {
-        const double simd_s = time_sums(v, {.backend = backend::simd}, 1, inner)[0];
-        const double threads_s = time_sums(v, {.backend = backend::threads}, 1, inner)[0];
-        ratios.push_back(simd_s / threads_s);
-        every = simd_s >= 1.05 * threads_s;
-      }
-      if (every) {
-        threads["bytes"] = bytes;
-        threads["detail"] = "threads " + std::to_string(median(ratios)).substr(0, 4) + "x simd there (median of " +
-                            std::to_string(reps) + ", each at least 1.05x)";
-        break;
-      }
-    }
-    if (threads["bytes"].is_null()) threads["detail"] = "threads never 5% faster in every repetition up to 16 MiB";
+    const auto on = [&](backend b) {
+      return [&a, b](std::size_t bytes) { return host_sum_seconds(a.span().first(bytes / sizeof(float)), b); };
+    };
+    fill_crossing(threads, "threads", "simd", first, top, reps, on(backend::simd), on(backend::threads));
   }
   threads["method"] = "float sum, default accuracy, sizes doubling from " + std::to_string(first >> 10) +
-                      " KiB (two chunks) to 16 MiB; simd and threads alternating; the first size where threads is "
-                      "5% faster in every repetition";
+                      " KiB (two chunks) to 16 MiB; simd and threads alternating" + crossing_rule("threads");
   out.push_back(threads);
-  nlohmann::json gpu{{"name", "gpu_over_cpu"}, {"bytes", nullptr}, {"method", "needs the cuda backend"}};
-  gpu["detail"] = facts["cuda"]["available"].get<bool>() ? "not measured in this version"
-                                                          : "never: " + facts["cuda"]["reason"].get<std::string>();
-  out.push_back(gpu);
+  for (auto& gpu : gpu_crossovers(facts, reps)) out.push_back(std::move(gpu));
   return out;
 }
 

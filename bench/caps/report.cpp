@@ -84,7 +84,7 @@ std::string format_report(const nlohmann::json& r) {
   }
   out += "\ncrossovers\n";
   for (const auto& c : r["crossovers"]) {
-    out += fmt::format("  {:<22}{:<10} {}\n", c["name"].get<std::string>(),
+    out += fmt::format("  {:<24}{:<10} {}\n", c["name"].get<std::string>(),
                        c["bytes"].is_null() ? "never" : bytes(c["bytes"].get<double>()),
                        c["detail"].get<std::string>());
   }
