@@ -9,7 +9,9 @@
 //     with preallocated temporary storage;
 //   - 1 GiB float sum of host memory: staged through pinned buffers (what a
 //     std::vector gets), already pinned, and cudaHostRegister first; over the
-//     pinned host-to-device copy bandwidth.
+//     pinned host-to-device copy bandwidth; and the staging copy alone
+//     (pageable into pinned memory, 32 MiB at a time, on the engine's
+//     threads and on one), the CPU side's bound on the staged sum.
 // `switchyard bench` runs it (suite `cuda`); alone:
 //   cuda_bench [Google Benchmark flags]   (exits 77, saying why, without a GPU)
 #include <cuda_runtime.h>
@@ -30,6 +32,8 @@
 #include <switchyard/switchyard.hpp>
 
 #include "backends/cuda/cuda_backend.hpp"
+#include "backends/cuda/staging.cuh"
+#include "core/src/engine_state.hpp"
 #include "support/suite_main.hpp"
 
 namespace sy = switchyard;
@@ -257,6 +261,23 @@ void sum_host_registered(benchmark::State& state) {
   benchmark::DoNotOptimize(s);
 }
 
+/// What the staged sum does on the CPU, alone: 1 GiB of the vector copied
+/// into pinned memory a stream chunk at a time, into three chunk buffers in
+/// turn (a sum's three lanes), by the engine's threads (as a sum does) or by
+/// this thread.
+void staging_copy(benchmark::State& state, bool engine_threads) {
+  auto& in = data();
+  sy::detail::compute_backend* threads =
+      engine_threads ? &sy::default_engine().state().backend_for(sy::backend::threads) : nullptr;
+  constexpr std::size_t chunk = syc::stream_chunk_bytes;
+  time_with_events(state, gib, [&] {
+    for (std::size_t at = 0; at < gib; at += chunk) {
+      void* lane = reinterpret_cast<char*>(in.pinned) + (at / chunk) % 3 * chunk;
+      syc::parallel_copy(lane, reinterpret_cast<const char*>(in.host.data()) + at, chunk, threads);
+    }
+  });
+}
+
 std::string device_name() {
   int device = 0;
   cudaDeviceProp p{};
@@ -300,6 +321,8 @@ int main(int argc, char** argv) {
     add("sum/host_staged", sum_host_staged);
     add("sum/host_pinned", sum_host_pinned);
     add("sum/host_registered", sum_host_registered);
+    add("staging_copy/engine_threads", [](benchmark::State& s) { staging_copy(s, true); });
+    add("staging_copy/one_thread", [](benchmark::State& s) { staging_copy(s, false); });
     return 0;
   });
 }
