@@ -23,6 +23,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "bench/caps/caps.hpp"
+#include "bench/caps/text.hpp"
 #include "bench/support/huge_array.hpp"
 #include "bench/support/median.hpp"
 #include "kernels/common/chunking.hpp"
@@ -45,15 +46,19 @@ bench::huge_array ones(std::size_t bytes) {
   return bench::huge_array(bytes, [](std::size_t) { return 1.0f; });
 }
 
+/// Seconds for `calls` back-to-back calls of sum_once (a float sum).
+template <class Sum>
+double seconds_for(int calls, Sum&& sum_once) {
+  volatile float sink = 0;
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < calls; ++i) sink = sink + sum_once();
+  return seconds_since(t0);
+}
+
 /// Seconds for each of `reps` runs of `inner` back-to-back sums of v.
 std::vector<double> time_sums(std::span<const float> v, const options& o, int reps, int inner) {
-  volatile float sink = 0;
   std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = clock_type::now();
-    for (int i = 0; i < inner; ++i) sink = sink + sum(v, o);
-    t.push_back(seconds_since(t0));
-  }
+  for (int r = 0; r < reps; ++r) t.push_back(seconds_for(inner, [&] { return sum(v, o); }));
   return t;
 }
 
@@ -218,22 +223,12 @@ double uring_nop_ns(int n) {
   return s * 1e9 / n;
 }
 
-std::string size_text(std::size_t bytes) {
-  return bytes >= (std::size_t{1} << 20) ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes >> 10) + " KiB";
-}
-
-/// Back-to-back calls enough to time: about 32 MiB of input in all.
-int calls_for(std::size_t bytes) { return static_cast<int>(std::max<std::size_t>(1, (std::size_t{32} << 20) / bytes)); }
-
-/// Seconds per float sum (default accuracy) of `sum_once`, averaged over
-/// calls_for(bytes) back-to-back calls.
+/// Seconds per float sum (default accuracy) of `sum_once` over `bytes`,
+/// averaged over back-to-back calls of about 32 MiB of input in all.
 template <class Sum>
 double seconds_per_sum(std::size_t bytes, Sum&& sum_once) {
-  volatile float sink = 0;
-  const int calls = calls_for(bytes);
-  const auto t0 = clock_type::now();
-  for (int i = 0; i < calls; ++i) sink = sink + sum_once();
-  return seconds_since(t0) / calls;
+  const int calls = static_cast<int>(std::max<std::size_t>(1, (std::size_t{32} << 20) / bytes));
+  return seconds_for(calls, sum_once) / calls;
 }
 
 double host_sum_seconds(std::span<const float> v, backend b) {
@@ -274,7 +269,7 @@ void fill_crossing(nlohmann::json& c, const std::string& candidate_name, const s
       return;
     }
   }
-  c["detail"] = candidate_name + " never 5% faster in every repetition up to " + size_text(top);
+  c["detail"] = candidate_name + " never 5% faster in every repetition up to " + bytes(double(top));
 }
 
 /// Where the GPU starts to pay, on the first device, for data that already
