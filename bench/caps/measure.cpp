@@ -10,9 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <coroutine>
+#include <cstdlib>
 #include <functional>
 #include <map>
-#include <cstdlib>
 #include <memory>
 #include <span>
 #include <string>
