@@ -235,6 +235,12 @@ void register_ops(const sizes& z) {
     benchmark::RegisterBenchmark(("ops_" + size + "/count_gt_simd").c_str(), [=](benchmark::State& s) {
       run(s, bytes, [](const auto& v) { return sy::count_if(v, sy::gt(1.0f), {.backend = sy::backend::simd}); });
     })->UseRealTime();
+    benchmark::RegisterBenchmark(("ops_" + size + "/sum_of_squares_simd").c_str(), [=](benchmark::State& s) {
+      run(s, bytes, [](const auto& v) { return sy::sum_of_squares(v, {.backend = sy::backend::simd}); });
+    })->UseRealTime();
+    benchmark::RegisterBenchmark(("ops_" + size + "/norm2_simd").c_str(), [=](benchmark::State& s) {
+      run(s, bytes, [](const auto& v) { return sy::norm2(v, {.backend = sy::backend::simd}); });
+    })->UseRealTime();
   }
 }
 

@@ -75,6 +75,15 @@ constexpr bool widened(accuracy mode) noexcept {
   return std::is_same_v<T, float> && mode == accuracy::compensated;
 }
 
+/// The mode in which double lanes add terms made from T: plain adds where
+/// the lanes are a widened sum's (their extra bits are the compensation),
+/// `mode` otherwise. norm2 sums float squares in double lanes in every mode,
+/// so its compensated mode is the widened sum, as sum's and dot's are.
+template <class T>
+constexpr accuracy double_lane_mode(accuracy mode) noexcept {
+  return widened<T>(mode) ? accuracy::fast : mode;
+}
+
 /// A widened chunk's double partial as the float pair every other float
 /// partial is (hi its value rounded to float, lo the rest rounded), so that
 /// chunks combine as before. Beyond float's range hi is the infinity IEEE

@@ -90,7 +90,7 @@ sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy mode) {
 /// no overflow for any float or integer input.
 template <class In>
 sum_partial<double> sum_of_squares_wide(const In* x, std::size_t n, accuracy mode) {
-  return layout_sum<double>(n, mode, [x](std::size_t i) {
+  return layout_sum<double>(n, double_lane_mode<In>(mode), [x](std::size_t i) {
     const double v = static_cast<double>(x[i]);
     return v * v;
   });

@@ -509,7 +509,7 @@ kernels::sum_partial_t<T> SquaresOf(const T* x, std::size_t n, accuracy mode) {
 template <class In>
 kernels::sum_partial<double> WideSquaresOf(const In* x, std::size_t n, accuracy mode) {
   if constexpr (std::is_same_v<In, float> || std::is_same_v<In, std::int32_t>) {
-    return LayoutSum<double>(Squares<In>{x}, n, mode);
+    return LayoutSum<double>(Squares<In>{x}, n, kernels::double_lane_mode<In>(mode));
   } else {
     return scalar::sum_of_squares_wide(x, n, mode);
   }

@@ -104,6 +104,24 @@ TEST_P(Accuracy, CancellationKeepsTheSmallTerms) {
   EXPECT_NE(sy::sum(v, {.backend = sy::backend::serial, .accuracy = sy::accuracy::pairwise}), 25'000.0f);
 }
 
+// norm2 of floats adds the squares in double lanes in every mode. 2^20 then
+// a million ones: the squares, 2^40 and ones, are integers a double holds,
+// so every mode's sum is exact and the norm is the float nearest
+// sqrt(2^40 + 10^6) = 1048576.477 (floats there are 0.125 apart: 1048576.5).
+// Squares added in float would lose every one (2^40 + 1 rounds back to 2^40).
+TEST_P(Accuracy, Norm2OfFloatsSumsTheSquaresInDouble) {
+  std::vector<float> v(1'000'001, 1.0f);
+  v[0] = 0x1p20f;
+  const auto exact = static_cast<float>(std::sqrt(0x1p40 + 1e6));
+  ASSERT_EQ(exact, 1048576.5f);
+  on_every_target([&] {
+    EXPECT_EQ(sy::norm2(v, {.backend = GetParam()}), exact);
+    for (const auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+      EXPECT_EQ(sy::norm2(v, {.backend = GetParam(), .accuracy = a}), exact) << sy::to_string(a);
+    }
+  });
+}
+
 TEST(Accuracy, DefaultIsCompensated) {
   EXPECT_EQ(sy::options{}.accuracy, sy::accuracy::compensated);
 }

@@ -6,6 +6,7 @@
 
 #include <hwy/targets.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -212,6 +213,17 @@ std::vector<unsigned char> order_ops(std::span<const T> v, const sy::options& o)
   return out;
 }
 
+/// norm2's sum of squares in double (hi, lo), before the square root: a
+/// float's norm rounds the sum's last bits away, and they must agree too.
+template <class T>
+std::array<double, 2> norm2_squares(std::span<const T> v, const sy::options& o) {
+  namespace d = sy::detail;
+  const d::partial p = d::reduce_partial(d::describe(sy::op::norm2, v, o), d::pass::main);
+  std::array<double, 2> sum{};
+  std::memcpy(sum.data(), p.bytes, sizeof sum);
+  return sum;
+}
+
 /// The first element of buffer that sits on a 64-byte boundary.
 template <class T>
 T* first_line(std::vector<T>& buffer) {
@@ -238,6 +250,7 @@ void expect_serial_sums_at_every_offset(const std::vector<T>& v, const std::vect
     const auto want_sum = sy::sum(v, serial), want_dot = sy::dot(v, y, serial);
     const auto want_squares = sy::sum_of_squares(v, serial);
     const auto want_norm = sy::norm2(v, serial);
+    const auto want_norm_squares = norm2_squares(std::span<const T>(v), serial);
     auto same = [](auto got, auto want) { return same_bits(got, want) || (got != got && want != want); };
     for (std::size_t offset = 0; offset < line; ++offset) {
       SCOPED_TRACE(what + " " + std::string(sy::to_string(a)) + " offset=" + std::to_string(offset));
@@ -250,6 +263,10 @@ void expect_serial_sums_at_every_offset(const std::vector<T>& v, const std::vect
       EXPECT_TRUE(same(sy::dot(sv, sy_, simd), want_dot)) << sy::dot(sv, sy_, simd) << " != " << want_dot;
       EXPECT_TRUE(same(sy::sum_of_squares(sv, simd), want_squares));
       EXPECT_TRUE(same(sy::norm2(sv, simd), want_norm));
+      const auto norm_squares = norm2_squares(sv, simd);
+      EXPECT_TRUE(same(norm_squares[0], want_norm_squares[0]) && same(norm_squares[1], want_norm_squares[1]))
+          << norm_squares[0] << " + " << norm_squares[1] << " != " << want_norm_squares[0] << " + "
+          << want_norm_squares[1];
       also(sv, a);
     }
   }
