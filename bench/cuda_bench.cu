@@ -10,7 +10,7 @@
 //   - 1 GiB float sum of host memory: staged through pinned buffers (what a
 //     std::vector gets), already pinned, and cudaHostRegister first; over the
 //     pinned host-to-device copy bandwidth; and the staging copy alone
-//     (pageable into pinned memory, 32 MiB at a time, on the engine's
+//     (pageable into pinned memory, a stream chunk at a time, on the engine's
 //     threads and on one), the CPU side's bound on the staged sum.
 // `switchyard bench` runs it (suite `cuda`); alone:
 //   cuda_bench [Google Benchmark flags]   (exits 77, saying why, without a GPU)

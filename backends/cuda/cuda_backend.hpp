@@ -36,8 +36,14 @@ struct launch_config {
 /// and staging memory start 256-byte aligned).
 inline bool aligned_for_loads(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
 
-/// Host input is streamed in chunks of this many bytes (per input).
-inline constexpr std::size_t stream_chunk_bytes = std::size_t{32} << 20;
+/// Host input is streamed in chunks of this many bytes (per input). Each of
+/// the three lanes keeps a pinned buffer of it, page-locked on a process's
+/// first streamed call at 1.5-3 GB/s, so the size sets that call's cost: on
+/// an H200 machine the first 1 GiB sum took 94-102 ms with 32 MiB chunks
+/// and 64-67 with 16, where later calls ran at 20.4-25.8 and 20.1-21.9 ms;
+/// 8 MiB chunks made later calls 7% slower (docs/PERF.md, "A process's
+/// first streamed call").
+inline constexpr std::size_t stream_chunk_bytes = std::size_t{16} << 20;
 
 /// How many partials reduce_chunks writes for `r`: one for device input, and
 /// for host input the device reads in place; else one per stream chunk.

@@ -75,7 +75,7 @@ template class chunk_lease<pinned_buffer>;
 template class chunk_lease<device_buffer>;
 
 void parallel_copy(void* pinned, const void* host, std::size_t bytes, switchyard::detail::compute_backend* threads) {
-  constexpr std::size_t piece = std::size_t{1} << 20;
+  constexpr std::size_t piece = staging_piece_bytes;
   const std::size_t pieces = (bytes + piece - 1) / piece;
   auto copy_piece = [&](std::size_t i) {
     const std::size_t begin = i * piece;

@@ -138,7 +138,7 @@ TEST_F(CudaStress, IndicesPastTwoToThe31AndTwoToThe32) {
   EXPECT_EQ(b->max, 9);
 }
 
-/// Values that differ chunk to chunk (streamed chunks are 32 MiB): a chunk
+/// Values that differ chunk to chunk (streamed chunks are 16 MiB): a chunk
 /// reduced twice, skipped or read from another lane's buffer shows.
 std::vector<double> chunked_values(std::size_t n, int salt) {
   const std::size_t chunk = cu::stream_chunk_bytes / sizeof(double);
