@@ -170,8 +170,14 @@ void register_dram(const sizes& z) {
   })->Iterations(z.dram_rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
-// ---- automatic at 1,000 elements against forcing simd
+// ---- automatic at 1,000 elements against forcing simd; and 7 elements,
+// fewer than a vector holds, beside 16
 void register_small() {
+  for (const std::size_t count : {std::size_t{7}, std::size_t{16}}) {
+    benchmark::RegisterBenchmark(("sum_" + std::to_string(count) + "/simd").c_str(), [count](benchmark::State& s) {
+      run(s, count * sizeof(float), [](const auto& v) { return sy::sum(v, {.backend = sy::backend::simd}); });
+    });
+  }
   benchmark::RegisterBenchmark("sum_1000/simd", [](benchmark::State& s) {
     run(s, 4000, [](const auto& v) { return sy::sum(v, {.backend = sy::backend::simd}); });
   });

@@ -41,8 +41,34 @@ HWY_INLINE hn::Vec<D> LoadAs(D d, const In* HWY_RESTRICT p) {
   }
 }
 
-// The three element transforms a float sum runs over. Each knows how to point
-// itself at zero-padded copies of an input shorter than a vector.
+/// Loads the first n < Lanes(d) elements of type In, widened to d's lane
+/// type, +0.0 in the other lanes; nothing past them is read. AVX2's and
+/// AVX-512's masked loads of the 32- and 64-bit elements summed here leave
+/// the memory past n alone; elsewhere (Highway's masked loads may read it)
+/// the elements go through a zero-padded copy. An input shorter than a
+/// vector has no whole vector inside it to read: from such a copy, whose
+/// narrow stores stall the vector load after them, a sum of 7 floats took
+/// twice the time of one of 16 (docs/PERF.md, "Sums shorter than a vector").
+template <class D, class In>
+HWY_INLINE hn::Vec<D> LoadFirstAs(D d, const In* HWY_RESTRICT p, std::size_t n) {
+  const hn::Rebind<In, D> di;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  const auto v = hn::MaskedLoad(hn::FirstN(di, n), di, p);
+#else
+  alignas(64) In padded[hn::MaxLanes(di)] = {};
+  std::memcpy(padded, p, n * sizeof(In));
+  const auto v = hn::Load(di, padded);
+#endif
+  if constexpr (std::is_same_v<hn::TFromD<D>, In>) {
+    return v;
+  } else {
+    return hn::PromoteTo(d, v);
+  }
+}
+
+// The three element transforms a float sum runs over: a vector of terms from
+// element i on, the same added to an accumulator, and the first n < Lanes(d)
+// terms of an input shorter than a vector (+0.0 after them).
 template <class In>
 struct Plain {
   const In* a;
@@ -52,8 +78,8 @@ struct Plain {
   HWY_INLINE hn::Vec<D> FusedAdd(D d, hn::Vec<D> acc, std::size_t i) const {
     return hn::MulAdd(LoadAs(d, a + i), hn::Set(d, hn::TFromD<D>(1)), acc);
   }
-  Plain Rebased(const In* pa, const In*) const { return {pa}; }
-  static constexpr int kInputs = 1;
+  template <class D>
+  HWY_INLINE hn::Vec<D> First(D d, std::size_t n) const { return LoadFirstAs(d, a, n); }
   const In* b = nullptr;
 };
 
@@ -70,8 +96,11 @@ struct Squares {
     const auto v = LoadAs(d, a + i);
     return hn::MulAdd(v, v, acc);
   }
-  Squares Rebased(const In* pa, const In*) const { return {pa}; }
-  static constexpr int kInputs = 1;
+  template <class D>
+  HWY_INLINE hn::Vec<D> First(D d, std::size_t n) const {
+    const auto v = LoadFirstAs(d, a, n);
+    return hn::Mul(v, v);
+  }
   const In* b = nullptr;
 };
 
@@ -87,8 +116,8 @@ struct Products {
   HWY_INLINE hn::Vec<D> FusedAdd(D d, hn::Vec<D> acc, std::size_t i) const {
     return hn::MulAdd(LoadAs(d, a + i), LoadAs(d, b + i), acc);
   }
-  Products Rebased(const In* pa, const In* pb) const { return {pa, pb}; }
-  static constexpr int kInputs = 2;
+  template <class D>
+  HWY_INLINE hn::Vec<D> First(D d, std::size_t n) const { return hn::Mul(LoadFirstAs(d, a, n), LoadFirstAs(d, b, n)); }
 };
 
 /// kernels::neumaier_add on vectors, lane by lane.
@@ -214,23 +243,6 @@ HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
   return hn::IfThenElseZero(hn::FirstN(d, hn::Lanes(d) - s), Rotated(d, v, s));
 }
 
-/// x on zero-padded copies of its n < N elements in buffers of N: an input
-/// shorter than a vector has no whole vector inside it to read.
-template <std::size_t N, class In, template <class> class X>
-HWY_INLINE X<In> ShortInput(const X<In>& x, std::size_t n, In* buffer_a, In* buffer_b) {
-  auto copy = [n](In* to, const In* from) {
-    std::memset(to, 0, N * sizeof(In));
-    std::memcpy(to, from, n * sizeof(In));
-    return to;
-  };
-  if constexpr (X<In>::kInputs == 2) {
-    return x.Rebased(copy(buffer_a, x.a), copy(buffer_b, x.b));
-  } else {
-    (void)buffer_b;
-    return x.Rebased(copy(buffer_a, x.a), nullptr);
-  }
-}
-
 /// Sums x(i) for i in [0, n) in the fixed lane layout; A is the accumulator
 /// type, In the element type read.
 ///
@@ -253,11 +265,6 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   constexpr std::size_t K = L / N;  // vector accumulators per lane set
   static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
 
-  if (n < N) {  // no whole vector inside [0, n): a zero-padded copy of one
-    alignas(64) In a[N];
-    alignas(64) In b[N];
-    return LayoutSum<A>(ShortInput<N>(x, n, a, b), N, mode);
-  }
   const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
   const auto in = Stream<In>::Of(n, x.a, x.b);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
@@ -287,8 +294,9 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   };
   // Vector k's lane j holds element full + k N + j, none from n on: whole
   // vectors are read in place, the one passing n is the vector ending at n
-  // moved down.
+  // moved down; an input shorter than a vector is its first n terms.
   auto last_row = [&](auto&& add) SWITCHYARD_INLINE_LAMBDA {
+    if (n < N) return add(std::size_t{0}, x.First(d, n));
     ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
       const std::size_t first = full + k * N;
       if (first + N <= n) {
