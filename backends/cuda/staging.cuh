@@ -14,7 +14,7 @@ namespace switchyard::backends::cuda {
 /// A buffer of stream_chunk_bytes from a pool, back to it when destroyed:
 /// pinned host memory for staging (pinned_buffer: one pool) or device
 /// memory for a streamed chunk (device_buffer: a pool per device, the
-/// current one's). Kept between calls: page-locking 16 MiB costs 5-10 ms,
+/// current one's). Kept between calls: page-locking 16 MiB costs 5-11 ms,
 /// longer than streaming it; a pool keeps at most a few idle.
 template <class Buffer>
 class chunk_lease {
