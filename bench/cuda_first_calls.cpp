@@ -86,6 +86,10 @@ struct state {
 };
 
 void staging_copy(state& s, char* to, const char* from, std::size_t bytes, bool streaming) {
+  if (streaming && !__builtin_cpu_supports("avx2")) {
+    std::fprintf(stderr, "cuda_first_calls: the streaming-store steps need AVX2, which this CPU lacks\n");
+    std::exit(2);
+  }
   const std::size_t pieces = (bytes + piece - 1) / piece;
   auto copy_piece = [&](std::size_t i) {
     const std::size_t begin = i * piece, len = std::min(piece, bytes - begin);
