@@ -85,19 +85,18 @@ struct state {
   std::optional<sy::device_array<float>> small_device;  // made on small_device's first call
 };
 
+/// The staging's own copy (syc::parallel_copy), or the same pieces on the
+/// same threads with streaming stores.
 void staging_copy(state& s, char* to, const char* from, std::size_t bytes, bool streaming) {
-  if (streaming && !__builtin_cpu_supports("avx2")) {
+  if (!streaming) return syc::parallel_copy(to, from, bytes, s.threads);
+  if (!__builtin_cpu_supports("avx2")) {
     std::fprintf(stderr, "cuda_first_calls: the streaming-store steps need AVX2, which this CPU lacks\n");
     std::exit(2);
   }
   const std::size_t pieces = (bytes + piece - 1) / piece;
   auto copy_piece = [&](std::size_t i) {
-    const std::size_t begin = i * piece, len = std::min(piece, bytes - begin);
-    if (streaming) {
-      copy_streaming(to + begin, from + begin, len);
-    } else {
-      std::memcpy(to + begin, from + begin, len);
-    }
+    const std::size_t begin = i * piece;
+    copy_streaming(to + begin, from + begin, std::min(piece, bytes - begin));
   };
   sy::detail::throw_if_failed(s.threads->run_chunks(pieces, ~0u, copy_piece));
 }
