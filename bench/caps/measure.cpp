@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <liburing.h>
@@ -69,6 +70,26 @@ std::vector<double> sum_bandwidths(std::span<const float> v, backend b, int reps
     gbs.push_back(double(v.size_bytes()) * inner / t / 1e9);
   }
   return gbs;
+}
+
+/// Fast float sums of v on one backend, each followed by a sum in the
+/// default accuracy: the fast sums' bandwidths (GB/s), and each pair's
+/// default time over fast time. Alternating puts a slow spell of a shared
+/// machine on both sides of a ratio.
+struct fast_and_default_sums {
+  std::vector<double> fast_gbs;
+  std::vector<double> default_over_fast;
+};
+
+fast_and_default_sums alternate_sums(std::span<const float> v, backend b, int reps) {
+  fast_and_default_sums out;
+  for (int r = 0; r < reps; ++r) {
+    const double fast = time_sums(v, {.backend = b, .accuracy = accuracy::fast}, 1, 1)[0];
+    const double accurate = time_sums(v, {.backend = b}, 1, 1)[0];
+    out.fast_gbs.push_back(double(v.size_bytes()) / fast / 1e9);
+    out.default_over_fast.push_back(accurate / fast);
+  }
+  return out;
 }
 
 /// STREAM's rule for a bandwidth: the best of the repetitions; the spread is
@@ -346,10 +367,20 @@ std::vector<measurement> measure(const nlohmann::json& facts, bool quick) {
     const int reps = quick ? 3 : 10;
     const std::string how = "best of " + std::to_string(reps) + " float sums (switchyard, accuracy fast) over " +
                             std::to_string(dram_bytes >> 20) + " MiB, at least 4x the last-level cache";
-    out.push_back(best_of("memory_read_1_thread", "memory", sum_bandwidths(big.span(), backend::simd, reps, 1),
-                          how + ", simd backend on one thread"));
-    out.push_back(best_of("memory_read_all_threads", "memory", sum_bandwidths(big.span(), backend::threads, reps, 1),
-                          how + ", threads backend on all threads"));
+    // What the default accuracy costs where memory bounds a sum: the figure
+    // by which the default was chosen, on the slowest machine measured
+    // (docs/PERF.md), so each machine's report carries it.
+    const std::string cost = "median over " + std::to_string(reps) + " pairs of float sums over " +
+                             std::to_string(dram_bytes >> 20) +
+                             " MiB of the default accuracy's time over accuracy fast's, alternating";
+    for (const auto& [b, where, on] : {std::tuple{backend::simd, "1_thread", ", simd backend on one thread"},
+                                       std::tuple{backend::threads, "all_threads", ", threads backend on all threads"}}) {
+      const auto sums = alternate_sums(big.span(), b, reps);
+      out.push_back(best_of(std::string("memory_read_") + where, "memory", sums.fast_gbs, how + on));
+      const auto [low, high] = std::minmax_element(sums.default_over_fast.begin(), sums.default_over_fast.end());
+      out.push_back({std::string("accuracy_cost_") + where, "memory", median(sums.default_over_fast), "x", false,
+                     cost + on, *low, *high});
+    }
   }
   // Compute: the SIMD sum with its data in L1, then in L2 (half of each cache).
   for (const int level : {1, 2}) {

@@ -11,6 +11,7 @@ trap 'rm -rf "$work"' EXIT
 "$cli" caps --quick --json "$work/now.json" > "$work/table.txt"
 grep -q '^crossovers' "$work/table.txt"
 grep -q 'memory_read_1_thread' "$work/table.txt"
+grep -q 'accuracy_cost_all_threads .* x ' "$work/table.txt" || { echo "the table lacks the default accuracy's cost" >&2; exit 1; }
 /usr/bin/python3 "$src/tests/caps/validate_report.py" "$work/now.json" "$src/docs/schema/caps.schema.json"
 /usr/bin/python3 "$src/tests/caps/validate_report.py" "$src/docs/machines/build-machine.json" \
   "$src/docs/schema/caps.schema.json"
