@@ -158,9 +158,13 @@ decision explain_choice(const engine_state& e, const call& c, choice ch, bool ca
   d.in_calibrated_range = !m.p.defaults && bytes >= 0.9 * smallest && bytes <= 1.1 * m.p.points.bytes.back();
 
   const bool restricted = !callables && determinism_restricts(m, c, q.key);
-  // Built in place: GCC 12 warns of a memcpy out of bounds in moving a
-  // braced temporary's string into the vector (-Warray-bounds, a false alarm).
-  const auto leave_out = [&d](backend b, std::string why) { d.left_out.emplace_back(b, std::move(why)); };
+  // Filled in place: moving a braced temporary into the vector draws GCC
+  // 12's false -Warray-bounds on the string's memcpy.
+  const auto leave_out = [&d](backend b, std::string why) {
+    excluded_backend& x = d.left_out.emplace_back();
+    x.backend = b;
+    x.reason = std::move(why);
+  };
   for (const backend_entry& entry : registry()) {
     const backend b = entry.id;
     if (const backend_status& s = e.status(b); !s.available) {
