@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include <switchyard/switchyard.hpp>
@@ -152,26 +153,51 @@ void check_count(std::span<const T> v, sy::backend b) {
   }
 }
 
-/// Test input in a std::vector or in a shared_array.
+/// Test input in a std::vector or in a shared_array, allocated once per size
+/// and refilled for every case: a fresh allocation of these sizes is fresh
+/// pages, and on the build guests their faults were a third of the suite's
+/// time. What lies outside the span is a value no reduction ignores (NaN,
+/// or the type's largest), so a read past either end shows in the result.
 template <class T>
 struct buffer {
   buffer(std::size_t n, bool shared) {
     if (shared) {
       in_shared = sy::shared_array<T>(n);
-      data = in_shared.data();
+      data = std::span<T>(in_shared.data(), n);
     } else {
-      in_vector.resize(n);
-      data = in_vector.data();
+      // 64-byte aligned as a shared_array is (malloc promises 16).
+      in_vector.resize(n + 64 / sizeof(T));
+      const auto skip = (64 - reinterpret_cast<std::uintptr_t>(in_vector.data()) % 64) % 64 / sizeof(T);
+      data = std::span<T>(in_vector.data() + skip, n);
     }
+  }
+  std::span<T> fill(std::size_t offset, std::size_t n, st::pattern p, std::uint64_t seed) {
+    const T outside = std::numeric_limits<T>::has_quiet_NaN ? std::numeric_limits<T>::quiet_NaN()
+                                                            : std::numeric_limits<T>::max();
+    std::fill(data.begin(), data.begin() + offset, outside);
+    std::fill(data.begin() + offset + n, data.end(), outside);
+    const auto in = data.subspan(offset, n);
+    st::fill_pattern(in, p, seed);
+    return in;
   }
   std::vector<T> in_vector;
   sy::shared_array<T> in_shared;
-  T* data;
+  std::span<T> data;
 };
 
 template <class T>
 void check_all(sy::backend b) {
+  constexpr std::size_t max_offset = 3;
   for (std::size_t n : sizes<T>()) {
+    // processes reads a shared_array in place and copies a vector: even
+    // offsets test the one, odd the other.
+    const bool processes = b == sy::backend::processes;
+    buffer<T> x_vector(n + max_offset, false), y_vector(n + max_offset, false);
+    std::optional<buffer<T>> x_shared, y_shared;
+    if (processes) {
+      x_shared.emplace(n + max_offset, true);
+      y_shared.emplace(n + max_offset, true);
+    }
     // Every misalignment where the start's handling shows (small sizes, chunk
     // boundaries); past a million elements aligned and misaligned by one,
     // which is what the combine of many chunks can differ by, at half the
@@ -179,22 +205,16 @@ void check_all(sy::backend b) {
     const std::vector<std::size_t> offsets = n < (std::size_t{1} << 20) ? std::vector<std::size_t>{0, 1, 2, 3}
                                                                          : std::vector<std::size_t>{0, 1};
     for (std::size_t offset : offsets) {
+      const bool shared = processes && offset % 2 == 0;
+      buffer<T>& x = shared ? *x_shared : x_vector;
+      buffer<T>& y = shared ? *y_shared : y_vector;
       for (st::pattern p : st::patterns_for<T>()) {
         SCOPED_TRACE("n=" + std::to_string(n) + " offset=" + std::to_string(offset) + " pattern=" + st::name(p));
-        // The buffer starts 64-byte aligned (std::vector's allocation of these
-        // sizes is, a shared_array's always); offset elements into it, the
-        // span is misaligned. processes reads a shared_array in place and
-        // copies a vector: even offsets test the one, odd the other.
-        const bool shared = b == sy::backend::processes && offset % 2 == 0;
-        buffer<T> x_buffer(n + 3, shared);
-        buffer<T> y_buffer(n + 3, shared);
-        const auto values = st::make_pattern<T>(p, n, n * 31 + offset);
-        const auto second = st::random_values<T>(n, n * 17 + offset + 1);
-        std::copy(values.begin(), values.end(), x_buffer.data + offset);
-        std::copy(second.begin(), second.end(), y_buffer.data + offset);
-        const std::span<const T> v(x_buffer.data + offset, n);
-        const std::span<const T> y(y_buffer.data + offset, n);
-        check_sums<T>(v, y, b);
+        // The buffers start 64-byte aligned; offset elements into them, the
+        // spans are misaligned.
+        const std::span<const T> v = x.fill(offset, n, p, n * 31 + offset);
+        const std::span<const T> w = y.fill(offset, n, st::pattern::random, n * 17 + offset + 1);
+        check_sums<T>(v, w, b);
         check_extrema<T>(v, b);
         check_count<T>(v, b);
         if (::testing::Test::HasFailure()) return;  // one failing case says enough
