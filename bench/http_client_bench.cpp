@@ -25,7 +25,7 @@
 #include <switchyard/http.hpp>
 #include <switchyard/io.hpp>
 
-#include "harness/nginx.hpp"
+#include "nginx/nginx.hpp"
 #include "http/fetch_many.hpp"
 #include "support/run_program.hpp"
 #include "support/suite_main.hpp"

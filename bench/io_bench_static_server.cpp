@@ -17,7 +17,7 @@
 
 #include <switchyard/io.hpp>
 
-#include "harness/nginx.hpp"
+#include "nginx/nginx.hpp"
 #include "io_bench.hpp"
 #include "support/run_program.hpp"
 

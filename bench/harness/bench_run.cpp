@@ -25,7 +25,7 @@
 #include "bench/caps/text.hpp"
 #include "core/src/dispatch/other_work.hpp"
 #include "harness/child.hpp"
-#include "harness/nginx.hpp"
+#include "nginx/nginx.hpp"
 #include "harness/plots.hpp"
 #include "harness/report.hpp"
 #include "harness/results.hpp"

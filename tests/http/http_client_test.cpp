@@ -19,7 +19,7 @@
 #include <switchyard/http.hpp>
 #include <switchyard/io.hpp>
 
-#include "harness/nginx.hpp"
+#include "nginx/nginx.hpp"
 #include "io/io_support.hpp"
 
 namespace http = switchyard::http;

@@ -1,4 +1,4 @@
-#include "harness/nginx.hpp"
+#include "nginx/nginx.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
