@@ -12,6 +12,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "support/backends.hpp"
+#include "support/cache_lines.hpp"
 #include "support/reference.hpp"
 #include "support/sanitizers.hpp"
 
@@ -165,10 +166,9 @@ struct buffer {
       in_shared = sy::shared_array<T>(n);
       data = std::span<T>(in_shared.data(), n);
     } else {
-      // 64-byte aligned as a shared_array is (malloc promises 16).
+      // 64-byte aligned as a shared_array is.
       in_vector.resize(n + 64 / sizeof(T));
-      const auto skip = (64 - reinterpret_cast<std::uintptr_t>(in_vector.data()) % 64) % 64 / sizeof(T);
-      data = std::span<T>(in_vector.data() + skip, n);
+      data = std::span<T>(st::first_line(in_vector), n);
     }
   }
   std::span<T> fill(std::size_t offset, std::size_t n, st::pattern p, std::uint64_t seed) {

@@ -19,6 +19,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "kernels/simd/reduce_kernels.hpp"
+#include "support/cache_lines.hpp"
 #include "support/reference.hpp"
 #include "support/sanitizers.hpp"
 #include "support/simd_targets.hpp"
@@ -227,13 +228,6 @@ std::array<double, 2> norm2_squares(std::span<const T> v, const sy::options& o) 
   return sum;
 }
 
-/// The first element of buffer that sits on a 64-byte boundary.
-template <class T>
-T* first_line(std::vector<T>& buffer) {
-  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
-  return buffer.data() + (64 - address % 64) % 64 / sizeof(T);
-}
-
 /// v and y copied to every offset from a 64-byte boundary in the buffers
 /// (each at least v.size() + 2 lines long): the SIMD kernels read rows from
 /// the first boundary (kernels/simd/sum-inl.h), so where the boundary falls
@@ -257,8 +251,8 @@ void expect_serial_sums_at_every_offset(const std::vector<T>& v, const std::vect
     auto same = [](auto got, auto want) { return same_bits(got, want) || (got != got && want != want); };
     for (std::size_t offset = 0; offset < line; ++offset) {
       SCOPED_TRACE(what + " " + std::string(sy::to_string(a)) + " offset=" + std::to_string(offset));
-      T* const pv = first_line(buffer_v) + offset;
-      T* const py = first_line(buffer_y) + (offset * 5 + 3) % line;
+      T* const pv = st::first_line(buffer_v) + offset;
+      T* const py = st::first_line(buffer_y) + (offset * 5 + 3) % line;
       std::copy(v.begin(), v.end(), pv);
       std::copy(y.begin(), y.end(), py);
       const std::span<const T> sv(pv, n), sy_(py, n);
@@ -347,7 +341,7 @@ void check_short_inputs() {
   }
   lengths.push_back(block + 2 * line + 3);
   std::vector<T> buffer(block + 8 * line);
-  T* const aligned = first_line(buffer);
+  T* const aligned = st::first_line(buffer);
   for (const std::size_t n : lengths) {
     for (int plant = 0; plant < (std::is_floating_point_v<T> ? 5 : 4); ++plant) {
       auto v = st::random_values<T>(n, n * 7 + static_cast<std::size_t>(plant));
