@@ -3,12 +3,12 @@
 // we run on), compiled for AVX-512 and for AVX2 with target attributes and
 // chosen at run time (not -march=native, so the binary runs anywhere). It
 // is this machine's practical limit for the sum, the figure every reduction
-// is held to, so it does what the library's kernels do in memory: over a
-// long input it touches the line 16 KiB ahead once per 4 KiB page (on a
-// virtual machine every page otherwise starts cold; docs/PERF.md, "A page
-// ahead"): over 2 GiB on one Zen 5 core of such a machine it ran 4-22%
-// faster for it, as the guest's memory went through quieter and busier
-// spells.
+// is held to, so it reads ahead of a long input as the library's kernels do
+// on this CPU (kernels/common/stream_policy.hpp says why the two differ):
+// on AMD a line 16 KiB ahead once per 4 KiB page (on a virtual machine
+// every page otherwise starts cold; docs/PERF.md, "A page ahead": over 2
+// GiB on one Zen 5 core 4-22% faster), on Intel every line 2 KiB ahead, a
+// KiB at a time (docs/PERF.md, "Every line ahead on Intel").
 #include <immintrin.h>
 
 #include <cstddef>
@@ -18,21 +18,38 @@
 namespace switchyard::bench {
 namespace {
 
-constexpr std::size_t page_floats = 1024;
-constexpr std::size_t ahead_floats = 4096;
 constexpr std::size_t long_input = 65536;  // the library's chunk: touches only from there
+constexpr std::size_t line_floats = 16;
+
+struct read_ahead {
+  std::size_t run_floats;    // a run of turns, begun by the touches
+  std::size_t ahead_floats;  // the first line touched, past the run's start
+  std::size_t lines;         // lines touched per run
+};
+
+const read_ahead& this_cpus_read_ahead() {
+  static const read_ahead r = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("intel") ? read_ahead{256, 512, 16} : read_ahead{1024, 4096, 1};
+  }();
+  return r;
+}
 
 /// Declares i and runs turn for i = 0, step, ... while i + step <= n (step
-/// divides a page), touching a line ahead once per page of a long input;
+/// divides a run), touching lines ahead once per run of a long input;
 /// leaves i at the first element not run. A macro, not a function taking a
 /// lambda: a lambda in a target-attributed function is not compiled for
 /// that target.
-#define SWITCHYARD_PAGES_OF_TURNS(p, n, step, i, turn)                                      \
+#define SWITCHYARD_RUNS_OF_TURNS(p, n, step, i, turn)                                       \
   std::size_t i = 0;                                                                         \
   if ((n) >= long_input) {                                                                   \
-    for (; i + page_floats <= (n); ) {                                                       \
-      if (i + ahead_floats < (n)) _mm_prefetch(reinterpret_cast<const char*>((p) + i + ahead_floats), _MM_HINT_T0); \
-      for (const std::size_t stop = i + page_floats; i < stop; i += (step)) turn;            \
+    const read_ahead r = this_cpus_read_ahead();                                             \
+    for (; i + r.run_floats <= (n);) {                                                       \
+      if (i + r.ahead_floats + (r.lines - 1) * line_floats < (n)) {                          \
+        for (std::size_t l = 0; l < r.lines; ++l)                                            \
+          _mm_prefetch(reinterpret_cast<const char*>((p) + i + r.ahead_floats + l * line_floats), _MM_HINT_T0); \
+      }                                                                                      \
+      for (const std::size_t stop = i + r.run_floats; i < stop; i += (step)) turn;           \
     }                                                                                        \
   }                                                                                          \
   for (; i + (step) <= (n); i += (step)) turn
@@ -40,7 +57,7 @@ constexpr std::size_t long_input = 65536;  // the library's chunk: touches only 
 __attribute__((target("avx512f"))) float sum_avx512(const float* p, std::size_t n) {
   __m512 a[8];
   for (auto& x : a) x = _mm512_setzero_ps();
-  SWITCHYARD_PAGES_OF_TURNS(p, n, 128, i, {
+  SWITCHYARD_RUNS_OF_TURNS(p, n, 128, i, {
     for (int k = 0; k < 8; ++k) a[k] = _mm512_add_ps(a[k], _mm512_loadu_ps(p + i + 16 * k));
   });
   for (; i + 16 <= n; i += 16) a[0] = _mm512_add_ps(a[0], _mm512_loadu_ps(p + i));
@@ -54,7 +71,7 @@ __attribute__((target("avx512f"))) float sum_avx512(const float* p, std::size_t 
 __attribute__((target("avx2"))) float sum_avx2(const float* p, std::size_t n) {
   __m256 a[8];
   for (auto& x : a) x = _mm256_setzero_ps();
-  SWITCHYARD_PAGES_OF_TURNS(p, n, 64, i, {
+  SWITCHYARD_RUNS_OF_TURNS(p, n, 64, i, {
     for (int k = 0; k < 8; ++k) a[k] = _mm256_add_ps(a[k], _mm256_loadu_ps(p + i + 8 * k));
   });
   for (; i + 8 <= n; i += 8) a[0] = _mm256_add_ps(a[0], _mm256_loadu_ps(p + i));
@@ -77,7 +94,7 @@ __attribute__((target("avx512f"))) double widened_avx512(const float* p, std::si
   __m512d a[8];
   for (auto& x : a) x = _mm512_setzero_pd();
   const __m512d one = _mm512_set1_pd(1.0);
-  SWITCHYARD_PAGES_OF_TURNS(p, n, 64, i, {
+  SWITCHYARD_RUNS_OF_TURNS(p, n, 64, i, {
     for (int k = 0; k < 8; ++k) a[k] = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(p + i + 8 * k)), one, a[k]);
   });
   const __m512d s = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(a[0], a[1]), _mm512_add_pd(a[2], a[3])),
@@ -91,7 +108,7 @@ __attribute__((target("avx2,fma"))) double widened_avx2(const float* p, std::siz
   __m256d a[8];
   for (auto& x : a) x = _mm256_setzero_pd();
   const __m256d one = _mm256_set1_pd(1.0);
-  SWITCHYARD_PAGES_OF_TURNS(p, n, 32, i, {
+  SWITCHYARD_RUNS_OF_TURNS(p, n, 32, i, {
     for (int k = 0; k < 8; ++k) a[k] = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(p + i + 4 * k)), one, a[k]);
   });
   const __m256d s = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(a[0], a[1]), _mm256_add_pd(a[2], a[3])),
@@ -137,7 +154,7 @@ const chosen& the_loop() {
 
 }  // namespace
 
-#undef SWITCHYARD_PAGES_OF_TURNS
+#undef SWITCHYARD_RUNS_OF_TURNS
 
 float handwritten_sum(const float* p, std::size_t n) { return the_loop().fn(p, n); }
 

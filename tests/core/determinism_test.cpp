@@ -18,6 +18,7 @@
 #include <switchyard/detail/partial.hpp>
 #include <switchyard/switchyard.hpp>
 
+#include "kernels/common/stream_policy.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
 #include "support/cache_lines.hpp"
 #include "support/reference.hpp"
@@ -321,6 +322,41 @@ void on_every_target_but_once_under_tsan(F check) {
   } else {
     ASSERT_GT(st::on_every_simd_target([&](auto) { check(); }), 0u);
   }
+}
+
+/// Each stream policy (how the kernels read ahead: one per kind of CPU,
+/// kernels/common/stream_policy.hpp) gives the serial kernel's bits, on
+/// every SIMD target: in whole chunks, where the touches run, from a start
+/// off a line and to an end inside a run, on simd and on two threads.
+TEST(Determinism, EveryStreamPolicyGivesTheSameBits) {
+  namespace k = sy::kernels;
+  const std::size_t n = (std::size_t{2} << 16) + 77;
+  const auto f = st::random_values<float>(n + 1, 5), fy = st::random_values<float>(n + 1, 6);
+  const auto d = st::random_values<double>(n, 7), dy = st::random_values<double>(n, 8);
+  const auto b = st::random_values<std::uint8_t>(n, 9), by = st::random_values<std::uint8_t>(n, 10);
+  const std::span<const float> fv(f.data() + 1, n), fw(fy.data() + 1, n);  // off a line
+  auto all = [&](const sy::options& o) {
+    std::vector<unsigned char> out;
+    for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+      sy::options with = o;
+      with.accuracy = a;
+      for (const auto& part : {fingerprint(fv, fw, with), fingerprint(d, dy, with), fingerprint(b, by, with)}) {
+        out.insert(out.end(), part.begin(), part.end());
+      }
+    }
+    return out;
+  };
+  const auto want = all({.backend = sy::backend::serial, .deterministic = true});
+  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
+    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
+    k::set_stream_policy_for_test(policy);
+    EXPECT_EQ(k::stream_policy_in_use(), policy);
+    on_every_target_but_once_under_tsan([&] {
+      EXPECT_EQ(all({.backend = sy::backend::simd, .deterministic = true}), want);
+      EXPECT_EQ(all({.backend = sy::backend::threads, .deterministic = true, .max_threads = 2}), want);
+    });
+  }
+  k::set_stream_policy_for_test(std::nullopt);
 }
 
 /// Short inputs at every start within a line and every length up to two

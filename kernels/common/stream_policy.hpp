@@ -1,0 +1,53 @@
+// How the streaming kernels read ahead of a long input: the one tuning of
+// the kernels that differs between machines. It changes which lines are
+// asked for early, never what is added or in what order, so the bits are
+// the same under every policy (tests/core/determinism_test.cpp,
+// EveryStreamPolicyGivesTheSameBits).
+//
+// A kernel walks its input a run of turns at a time and, in a whole chunk,
+// begins each run by touching lines ahead (kernels/simd/stream-inl.h). Two policies, each measured best on its kind
+// of core and costly on the other (docs/PERF.md, "A page ahead" and "Every
+// line ahead on Intel"):
+//
+// - page_ahead (AMD and every non-Intel CPU): a line 16 KiB ahead once per
+//   4 KiB page, which starts the page's translation and the prefetcher
+//   early. On the Zen 5 guest a 2 GiB sum gained 10-20%; a touch of every
+//   line there (as many touches per byte as lines_ahead's) took twice the
+//   time.
+// - lines_ahead (Intel): every line 2 KiB ahead, touched 512 bytes at a
+//   time. One Intel core keeps too few misses in flight to stream from
+//   memory at the rate of its prefetchers alone, and the default sum (three
+//   times fast's micro-ops per byte) stalled most: on the Xeon guest over
+//   2 GiB it went from 12.1 to 17.7 GB/s on one thread and from 23.6 to
+//   34.6 on two, where a touch per page left it at 1.37x fast's time; dot
+//   over 256 MiB took 0.6x the time. `fast` lost a little there (16.6 ->
+//   15.7 GB/s on one thread, 32 -> 29.5 on two) and 5-10% in L2.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+namespace switchyard::kernels {
+
+enum class stream_policy { page_ahead, lines_ahead };
+
+/// page_ahead: a run is a page, and one line is touched 16 KiB past its start.
+inline constexpr std::size_t page_run_bytes = 4096;
+inline constexpr std::size_t page_ahead_bytes = 16384;
+/// lines_ahead: a run is 512 bytes, and its 8 lines are touched 2 KiB on,
+/// unrolled: as a loop over the lines (five instructions each) a 512 KiB
+/// `fast` sum in L2 took 1.8x its time. Runs of 1 KiB (16 touches) left
+/// `fast` at 14.1 GB/s in DRAM, and the default no faster.
+inline constexpr std::size_t lines_run_bytes = 512;
+inline constexpr std::size_t lines_ahead_bytes = 2048;
+
+/// The policy this process's kernels use: chosen once from the CPU's
+/// vendor, or the one a test set.
+stream_policy stream_policy_in_use() noexcept;
+
+/// Tests only (the determinism suite runs both policies on one machine):
+/// makes every kernel call from now on use `policy`; nullopt goes back to
+/// the CPU's own. Not while a call runs on another thread.
+void set_stream_policy_for_test(std::optional<stream_policy> policy) noexcept;
+
+}  // namespace switchyard::kernels
