@@ -16,12 +16,15 @@
 //   time.
 // - lines_ahead (Intel): every line 2 KiB ahead, touched 512 bytes at a
 //   time. One Intel core keeps too few misses in flight to stream from
-//   memory at the rate of its prefetchers alone, and the default sum (three
-//   times fast's micro-ops per byte) stalled most: on the Xeon guest over
-//   2 GiB it went from 12.1 to 17.7 GB/s on one thread and from 23.6 to
-//   34.6 on two, where a touch per page left it at 1.37x fast's time; dot
-//   over 256 MiB took 0.6x the time. `fast` lost a little there (16.6 ->
-//   15.7 GB/s on one thread, 32 -> 29.5 on two) and 5-10% in L2.
+//   memory at the rate of its prefetchers alone, and the loops with more
+//   micro-ops per byte stall most: on the Xeon guest the default float sum
+//   (widened to double: three times fast's micro-ops per byte) over 2 GiB
+//   went from 12.2 to 18.2 GB/s on one thread and from 24.0 to 35.6 on two,
+//   where a touch per page left it at 1.37x fast's time; over 256 MiB dot
+//   and sum_of_squares took 0.58x and 0.67x the time, count 0.9x.
+//   The same-type `fast` sum (one load and one add a vector) streams at
+//   the read bandwidth with a touch per page, and lost 3-9% with every
+//   line touched: it keeps page_ahead on every CPU (stream-inl.h, Stream).
 #pragma once
 
 #include <cstddef>

@@ -233,7 +233,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
 
   const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
-  const auto in = Stream<In>::Of(n, x.a, x.b);
+  const auto in = Stream<In>::Of(n, x.a, x.b, std::is_same_v<X<In>, Plain<In>> && std::is_same_v<A, In> && mode == accuracy::fast);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
 
   // The first row (when rows start at h) and the last row's partial vector
