@@ -3,12 +3,13 @@
 // we run on), compiled for AVX-512 and for AVX2 with target attributes and
 // chosen at run time (not -march=native, so the binary runs anywhere). It
 // is this machine's practical limit for the sum, the figure every reduction
-// is held to, so it reads ahead of a long input as the library's kernels do
-// on this CPU (kernels/common/stream_policy.hpp says why the two differ):
-// on AMD a line 16 KiB ahead once per 4 KiB page (on a virtual machine
-// every page otherwise starts cold; docs/PERF.md, "A page ahead": over 2
-// GiB on one Zen 5 core 4-22% faster), on Intel every line 2 KiB ahead, a
-// KiB at a time (docs/PERF.md, "Every line ahead on Intel").
+// is held to, so it reads ahead of a long input as fast as we know how on
+// this CPU (kernels/common/stream_policy.hpp says why CPUs differ): on AMD
+// a line 16 KiB ahead once per 4 KiB page (on a virtual machine every page
+// otherwise starts cold; docs/PERF.md, "A page ahead": over 2 GiB on one
+// Zen 5 core 4-22% faster), on Intel every line 2 KiB ahead, a KiB at a
+// time (docs/PERF.md, "Every line ahead on Intel": 4% faster there than a
+// touch per page, for the plain sum too).
 #include <immintrin.h>
 
 #include <cstddef>
@@ -18,19 +19,22 @@
 namespace switchyard::bench {
 namespace {
 
-constexpr std::size_t long_input = 65536;  // the library's chunk: touches only from there
 constexpr std::size_t line_floats = 16;
 
 struct read_ahead {
+  std::size_t from_floats;   // inputs this long or longer are read ahead
   std::size_t run_floats;    // a run of turns, begun by the touches
   std::size_t ahead_floats;  // the first line touched, past the run's start
   std::size_t lines;         // lines touched per run
 };
 
+/// AMD: from the library's chunk (65,536 floats) on. Intel: from 4 MiB, past
+/// the L2 cache, since its touches (a loop of them, which read 2 GiB a few
+/// percent faster than the library's unrolled ones) cost time in cache.
 const read_ahead& this_cpus_read_ahead() {
   static const read_ahead r = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_is("intel") ? read_ahead{256, 512, 16} : read_ahead{1024, 4096, 1};
+    return __builtin_cpu_is("intel") ? read_ahead{std::size_t{1} << 20, 256, 512, 16} : read_ahead{65536, 1024, 4096, 1};
   }();
   return r;
 }
@@ -42,8 +46,7 @@ const read_ahead& this_cpus_read_ahead() {
 /// that target.
 #define SWITCHYARD_RUNS_OF_TURNS(p, n, step, i, turn)                                       \
   std::size_t i = 0;                                                                         \
-  if ((n) >= long_input) {                                                                   \
-    const read_ahead r = this_cpus_read_ahead();                                             \
+  if (const read_ahead r = this_cpus_read_ahead(); (n) >= r.from_floats) {                   \
     for (; i + r.run_floats <= (n);) {                                                       \
       if (i + r.ahead_floats + (r.lines - 1) * line_floats < (n)) {                          \
         for (std::size_t l = 0; l < r.lines; ++l)                                            \
