@@ -34,7 +34,8 @@ struct read_ahead {
 const read_ahead& this_cpus_read_ahead() {
   static const read_ahead r = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_is("intel") ? read_ahead{std::size_t{1} << 20, 256, 512, 16} : read_ahead{65536, 1024, 4096, 1};
+    return __builtin_cpu_is("intel") ? read_ahead{std::size_t{1} << 20, 256, 512, 16}
+                                     : read_ahead{65536, 1024, 4096, 1};
   }();
   return r;
 }

@@ -67,7 +67,7 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, C
     };
     const std::size_t flush = i + std::min(rows_per_flush, (n - i) / (4 * N)) * 4 * N;
     while (i < flush) {
-      for (const std::size_t stop = PageOfTurns(i, flush, 4 * N, in); i < stop; i += 4 * N) {
+      for (const std::size_t stop = RunOfTurns(i, flush, 4 * N, in); i < stop; i += 4 * N) {
         count(k0, i);
         count(k1, i + N);
         count(k2, i + 2 * N);

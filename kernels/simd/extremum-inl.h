@@ -130,7 +130,7 @@ HWY_INLINE BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, cons
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
   std::size_t i = head;
   while (i + 4 * N <= n) {
-    const std::size_t stop = PageOfTurns(i, n, 4 * N, in);
+    const std::size_t stop = RunOfTurns(i, n, 4 * N, in);
     for (std::size_t j = i; j < stop; j += 4 * N) {
       join(hn::LoadU(d, p + j), hn::LoadU(d, p + j + N), hn::LoadU(d, p + j + 2 * N), hn::LoadU(d, p + j + 3 * N));
     }

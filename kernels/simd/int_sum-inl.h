@@ -50,7 +50,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
     auto acc0 = hn::Zero(d64);
     auto acc1 = hn::Zero(d64);
     while (i + 2 * N <= n) {
-      for (const std::size_t stop = PageOfTurns(i, n, 2 * N, in); i < stop; i += 2 * N) {
+      for (const std::size_t stop = RunOfTurns(i, n, 2 * N, in); i < stop; i += 2 * N) {
         acc0 = hn::Add(acc0, hn::SumsOf8(hn::LoadU(d8, x + i)));
         acc1 = hn::Add(acc1, hn::SumsOf8(hn::LoadU(d8, x + i + N)));
       }
@@ -62,7 +62,7 @@ std::int64_t IntSum(const T* HWY_RESTRICT x, std::size_t n) {
     auto acc0 = hn::Zero(d64);
     auto acc1 = hn::Zero(d64);
     while (i + 2 * N <= n) {
-      for (const std::size_t stop = PageOfTurns(i, n, 2 * N, in); i < stop; i += 2 * N) {
+      for (const std::size_t stop = RunOfTurns(i, n, 2 * N, in); i < stop; i += 2 * N) {
         acc0 = hn::Add(acc0, LoadAs(d64, x + i));
         acc1 = hn::Add(acc1, LoadAs(d64, x + i + N));
       }
@@ -107,7 +107,7 @@ std::int64_t IntDot(const T* HWY_RESTRICT x, const T* HWY_RESTRICT y, std::size_
     }
     auto acc = hn::Zero(d64);
     while (i + N <= n) {
-      for (const std::size_t stop = PageOfTurns(i, n, N, in); i < stop; i += N) {
+      for (const std::size_t stop = RunOfTurns(i, n, N, in); i < stop; i += N) {
         acc = hn::Add(acc, WideProducts(d32, LoadAs(d32, x + i), LoadAs(d32, y + i)));
       }
     }

@@ -82,13 +82,13 @@ HWY_INLINE void TouchEveryLine(const In* p) {
 /// touchable. A kernel's loop is
 ///
 ///   while (i + step <= end) {
-///     for (const std::size_t stop = PageOfTurns(i, end, step, in); i < stop; i += step) ...
+///     for (const std::size_t stop = RunOfTurns(i, end, step, in); i < stop; i += step) ...
 ///   }
 ///
 /// and its inner loop stays the plain loop it was (a first version that
 /// handed each turn to a helper as a lambda made count in L2 15-20% slower).
 template <class In>
-HWY_INLINE std::size_t PageOfTurns(std::size_t i, std::size_t end, std::size_t step, const Stream<In>& in) {
+HWY_INLINE std::size_t RunOfTurns(std::size_t i, std::size_t end, std::size_t step, const Stream<In>& in) {
   const std::size_t first = i + in.ahead;
   if (in.every_line) {
     if (in.touchable >= first + in.run) {

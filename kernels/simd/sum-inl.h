@@ -233,7 +233,8 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
 
   const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
-  const auto in = Stream<In>::Of(n, x.a, x.b, std::is_same_v<X<In>, Plain<In>> && std::is_same_v<A, In> && mode == accuracy::fast);
+  constexpr bool plain_same_type = std::is_same_v<X<In>, Plain<In>> && std::is_same_v<A, In>;
+  const auto in = Stream<In>::Of(n, x.a, x.b, plain_same_type && mode == accuracy::fast);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
 
   // The first row (when rows start at h) and the last row's partial vector
@@ -288,7 +289,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       const std::size_t end = std::min(n, leaf + leaf_rows * L);
       std::size_t i = leaf;
       while (i + L <= end) {
-        for (const std::size_t stop = PageOfTurns(i, end, L, in); i < stop; i += L) {
+        for (const std::size_t stop = RunOfTurns(i, end, L, in); i < stop; i += L) {
           ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = AddTerm<A, In>(d, t[k], x, i + k * N); });
         }
       }
@@ -305,7 +306,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   if (mode == accuracy::compensated) {
     if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
     for (std::size_t i = h; i < full;) {
-      for (const std::size_t stop = PageOfTurns(i, full, L, in); i < stop; i += L) {
+      for (const std::size_t stop = RunOfTurns(i, full, L, in); i < stop; i += L) {
         ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], x(d, i + k * N)); });
       }
     }
@@ -332,7 +333,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
       ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { s[k] = AddTerm<A, In>(d, s[k], x, row + k * N); });
     };
     while (i + 2 * L <= full) {
-      for (const std::size_t stop = PageOfTurns(i, full, 2 * L, in); i < stop; i += 2 * L) {
+      for (const std::size_t stop = RunOfTurns(i, full, 2 * L, in); i < stop; i += 2 * L) {
         add_row(i);
         add_row(i + L);
       }
