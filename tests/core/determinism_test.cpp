@@ -169,14 +169,21 @@ TEST(Determinism, OneChunkCallsGiveTheStepwisePathsBits) {
   check_whole_calls<std::uint8_t>();
 }
 
+/// fingerprint in each accuracy mode in turn, o's other options kept.
 template <class T>
-std::vector<unsigned char> simd_fingerprint(const std::vector<T>& v, const std::vector<T>& y) {
+std::vector<unsigned char> fingerprint_every_accuracy(std::span<const T> v, std::span<const T> y, sy::options o) {
   std::vector<unsigned char> all;
   for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
-    const auto f = fingerprint(v, y, {.backend = sy::backend::simd, .deterministic = true, .accuracy = a});
+    o.accuracy = a;
+    const auto f = fingerprint(v, y, o);
     all.insert(all.end(), f.begin(), f.end());
   }
   return all;
+}
+
+template <class T>
+std::vector<unsigned char> simd_fingerprint(const std::vector<T>& v, const std::vector<T>& y) {
+  return fingerprint_every_accuracy<T>(v, y, {.backend = sy::backend::simd, .deterministic = true});
 }
 
 TEST(Determinism, EverySimdTargetGivesTheSameBits) {
@@ -337,12 +344,9 @@ TEST(Determinism, EveryStreamPolicyGivesTheSameBits) {
   const std::span<const float> fv(f.data() + 1, n), fw(fy.data() + 1, n);  // off a line
   auto all = [&](const sy::options& o) {
     std::vector<unsigned char> out;
-    for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
-      sy::options with = o;
-      with.accuracy = a;
-      for (const auto& part : {fingerprint(fv, fw, with), fingerprint(d, dy, with), fingerprint(b, by, with)}) {
-        out.insert(out.end(), part.begin(), part.end());
-      }
+    for (const auto& part : {fingerprint_every_accuracy(fv, fw, o), fingerprint_every_accuracy<double>(d, dy, o),
+                             fingerprint_every_accuracy<std::uint8_t>(b, by, o)}) {
+      out.insert(out.end(), part.begin(), part.end());
     }
     return out;
   };
