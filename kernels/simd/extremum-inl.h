@@ -107,9 +107,10 @@ std::size_t FindFirst(const T* HWY_RESTRICT p, std::size_t n, T value) {
 /// a long stream, where it is held by the instructions in flight, not the
 /// pipes (a 64 MiB and a 2 GiB scan in 0.87-0.94x the time; docs/PERF.md,
 /// "minmax's NaN test"). `in` is the chunk from p on (its loop touches
-/// ahead into the next blocks).
-template <bool kLo, bool kHi, bool kBySum, class T>
+/// ahead into the next blocks). A turn is kTurn vectors (kWideTurn says which).
+template <bool kLo, bool kHi, bool kBySum, std::size_t kTurn, class T>
 HWY_INLINE BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
+  static_assert(kTurn == 4 || kTurn == 8);
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   auto lo = hn::Set(d, p[0]);
@@ -129,12 +130,22 @@ HWY_INLINE BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, cons
   };
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
   std::size_t i = head;
-  while (i + 4 * N <= n) {
-    const std::size_t stop = RunOfTurns(i, n, 4 * N, in);
-    for (std::size_t j = i; j < stop; j += 4 * N) {
-      join(hn::LoadU(d, p + j), hn::LoadU(d, p + j + N), hn::LoadU(d, p + j + 2 * N), hn::LoadU(d, p + j + 3 * N));
+  auto join_four = [&](std::size_t j) {
+    join(hn::LoadU(d, p + j), hn::LoadU(d, p + j + N), hn::LoadU(d, p + j + 2 * N), hn::LoadU(d, p + j + 3 * N));
+  };
+  while (i + kTurn * N <= n) {
+    const std::size_t stop = RunOfTurns(i, n, kTurn * N, in);
+    for (std::size_t j = i; j < stop; j += kTurn * N) {
+      join_four(j);
+      if constexpr (kTurn == 8) join_four(j + 4 * N);
     }
     i = stop;
+  }
+  if constexpr (kTurn == 8) {
+    if (i + 4 * N <= n) {
+      join_four(i);
+      i += 4 * N;
+    }
   }
   for (; i + N <= n; i += N) {
     const auto v = hn::LoadU(d, p + i);
@@ -169,14 +180,23 @@ HWY_INLINE BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, cons
   return r;
 }
 
-template <bool kMax, class T>
-extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
+/// Vectors a turn of ScanBlock reads: 8 where every line of a long stream
+/// is touched (Intel), else 4. On the Xeon guest argmin over 256 MiB on one
+/// thread read 14.3-15.2 -> 17.7-18.2 GB/s with turns of 8, minmax
+/// 13.1-14.4 -> 16.7, while in cache (16 KiB to 512 KiB, a probe of these
+/// kernels) turns of 8 took argmin 10-15% longer (docs/PERF.md, "Turns of
+/// eight on Intel"). A turn of 8 is two of 4, joined in the same order: the
+/// loop is unrolled, no operation moves.
+inline constexpr std::size_t kWideTurn = 8;
+inline constexpr std::size_t kNarrowTurn = 4;
+
+template <bool kMax, std::size_t kTurn, class T>
+HWY_INLINE extremum<T> ArgScan(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
   extremum<T> best{p[0], 0};
-  const auto in = Stream<T>::Of(n, p);
   for (std::size_t b = 0, end; b < n; b = end) {
     end = BlockEnd(p, b, n);
     const std::size_t len = end - b;
-    const BlockResult<T> r = ScanBlock<!kMax, kMax, true>(p + b, len, in.From(b));
+    const BlockResult<T> r = ScanBlock<!kMax, kMax, true, kTurn>(p + b, len, in.From(b));
     if constexpr (std::is_floating_point_v<T>) {
       if (r.nan) {
         const std::size_t k = FindFirst(p + b, len, std::numeric_limits<T>::quiet_NaN());
@@ -192,14 +212,28 @@ extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
   return best;
 }
 
+/// The wide turns' scan, out of line: inlined beside the narrow one, it
+/// made GCC 12's code for a 64 KiB argmin (narrow turns) take 1.1x the time.
+template <bool kMax, class T>
+HWY_NOINLINE extremum<T> ArgScanWide(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
+  return ArgScan<kMax, kWideTurn>(p, n, in);
+}
+
+template <bool kMax, class T>
+extremum<T> ArgExtremum(const T* HWY_RESTRICT p, std::size_t n) {
+  const auto in = Stream<T>::Of(n, p);
+  return in.every_line ? ArgScanWide<kMax>(p, n, in) : ArgScan<kMax, kNarrowTurn>(p, n, in);
+}
+
 /// minmax's block of a long stream, out of line: inlined into MinMaxScan,
 /// GCC 12's code for it read 2 GiB on two threads at 0.81-0.87 of the
 /// hand-written loop's speed against 0.87-0.96 apart (eight alternating
 /// pairs; docs/PERF.md, "Small calls of every op"). A cache-sized call
-/// keeps it inlined.
+/// keeps it inlined. The turn is chosen here, once a block.
 template <class T>
 HWY_NOINLINE BlockResult<T> MinMaxStreamBlock(const T* HWY_RESTRICT p, std::size_t n, const Stream<T>& in) {
-  return ScanBlock<true, true, true>(p, n, in);
+  return in.every_line ? ScanBlock<true, true, true, kWideTurn>(p, n, in)
+                       : ScanBlock<true, true, true, kNarrowTurn>(p, n, in);
 }
 
 template <bool kBySum, class T>
@@ -209,7 +243,7 @@ HWY_INLINE bounds<T> MinMaxScan(const T* HWY_RESTRICT p, std::size_t n, const St
     end = BlockEnd(p, b, n);
     const std::size_t len = end - b;
     const BlockResult<T> r = kBySum ? MinMaxStreamBlock(p + b, len, in.From(b))
-                                     : ScanBlock<true, true, false>(p + b, len, in.From(b));
+                                     : ScanBlock<true, true, false, kNarrowTurn>(p + b, len, in.From(b));
     if constexpr (std::is_floating_point_v<T>) {
       if (r.nan) {
         const T first = p[b + FindFirst(p + b, len, std::numeric_limits<T>::quiet_NaN())];

@@ -7,6 +7,7 @@
 #include <hwy/targets.h>
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -358,6 +359,59 @@ TEST(Determinism, EveryStreamPolicyGivesTheSameBits) {
     on_every_target_but_once_under_tsan([&] {
       EXPECT_EQ(all({.backend = sy::backend::simd, .deterministic = true}), want);
       EXPECT_EQ(all({.backend = sy::backend::threads, .deterministic = true, .max_threads = 2}), want);
+    });
+  }
+  k::set_stream_policy_for_test(std::nullopt);
+}
+
+/// A whole chunk's extremes are read in turns of 8 vectors under the Intel
+/// policy and of 4 under the other (kernels/simd/extremum-inl.h,
+/// kWideTurn), each block ending in a group of 4 and single vectors: the
+/// least, the greatest and a NaN, put at positions a prime stride apart
+/// (so they fall in every vector of a turn, of a block and of a chunk) and
+/// at the last element, are found where they are.
+template <class T>
+void check_extremes_anywhere_in_a_stream() {
+  const std::size_t n = (std::size_t{3} << 16) + 77;
+  auto buffer = st::random_values<T>(n + 1, 11);
+  T* const v = buffer.data() + 1;  // off a line
+  const std::span<const T> at(v, n);
+  const T least = std::numeric_limits<T>::lowest(), greatest = std::numeric_limits<T>::max();
+  const sy::options simd{.backend = sy::backend::simd};
+  std::vector<std::size_t> positions;
+  for (std::size_t i = 0; i < n; i += 1021) positions.push_back(i);
+  positions.push_back(n - 1);
+  for (const std::size_t i : positions) {
+    const std::size_t j = n - 1 - i;  // the greatest's place, elsewhere
+    SCOPED_TRACE("least at " + std::to_string(i));
+    const T saved_i = v[i], saved_j = v[j];
+    v[j] = greatest;
+    v[i] = least;  // i == j: the least overwrites
+    EXPECT_EQ(sy::argmin(at, simd)->index, i);
+    if (i != j) {
+      EXPECT_EQ(sy::argmax(at, simd)->index, j);
+      const auto b = *sy::minmax(at, simd);
+      EXPECT_EQ(b.min, least);
+      EXPECT_EQ(b.max, greatest);
+    }
+    v[i] = std::numeric_limits<T>::quiet_NaN();
+    EXPECT_EQ(sy::argmin(at, simd)->index, i);
+    EXPECT_EQ(sy::argmax(at, simd)->index, i);
+    EXPECT_TRUE(std::isnan(sy::minmax(at, simd)->min));
+    v[i] = saved_i;
+    v[j] = saved_j;
+    if (::testing::Test::HasFailure()) return;  // one failing place says enough
+  }
+}
+
+TEST(Determinism, EveryStreamPolicyFindsTheExtremesAnywhere) {
+  namespace k = sy::kernels;
+  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
+    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
+    k::set_stream_policy_for_test(policy);
+    on_every_target_but_once_under_tsan([] {
+      check_extremes_anywhere_in_a_stream<float>();
+      check_extremes_anywhere_in_a_stream<double>();
     });
   }
   k::set_stream_policy_for_test(std::nullopt);
