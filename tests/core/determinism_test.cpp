@@ -368,8 +368,8 @@ TEST(Determinism, EveryStreamPolicyGivesTheSameBits) {
 /// policy and of 4 under the other (kernels/simd/extremum-inl.h,
 /// kWideTurn), each block ending in a group of 4 and single vectors: the
 /// least, the greatest and a NaN, put at positions a prime stride apart
-/// (so they fall in every vector of a turn, of a block and of a chunk) and
-/// at the last element, are found where they are.
+/// (so they fall at every offset within a turn, and in every block) and at
+/// the last element, are found where they are.
 template <class T>
 void check_extremes_anywhere_in_a_stream() {
   const std::size_t n = (std::size_t{3} << 16) + 77;
