@@ -35,7 +35,7 @@ P run_chunk(const reduction& r, const T* x, const T* y, std::size_t begin, std::
   if constexpr (std::is_same_v<P, std::size_t>) {
     compare<T> pred{r.pred_op, {}};
     std::memcpy(&pred.value, &r.pred_bits, sizeof(T));
-    return KernelSet::count(x, len, pred);
+    return KernelSet::count(x, len, pred, r.n - begin);
   } else if constexpr (std::is_same_v<P, extremum<T>>) {
     P e = r.op == op_kind::argmax ? KernelSet::argmax(x, len) : KernelSet::argmin(x, len);
     e.index += begin;

@@ -28,7 +28,9 @@
 //   line touched: it keeps page_ahead on every CPU (stream-inl.h, Stream).
 //   Under this policy argmin, argmax and minmax also read turns of 8
 //   vectors, not 4 (kernels/simd/extremum-inl.h, kWideTurn): over 256 MiB
-//   on one Xeon thread 1.2x the speed.
+//   on one Xeon thread 1.2x the speed; and count_if over an input of
+//   looped_touches_from_bytes or more touches its lines with a loop
+//   (stream-inl.h, TouchEveryLineLooped): over 2 GiB on two threads 1.12x.
 #pragma once
 
 #include <cstddef>
@@ -48,6 +50,10 @@ inline constexpr std::size_t page_ahead_bytes = 16384;
 /// `fast` at 14.1 GB/s in DRAM, and the default no faster.
 inline constexpr std::size_t lines_run_bytes = 512;
 inline constexpr std::size_t lines_ahead_bytes = 2048;
+/// lines_ahead, count_if over a stream this long or longer: the run's
+/// touches as a loop, not unrolled (stream-inl.h, RunOfTurns). Past L2,
+/// where the loop's instructions cost more than they bring.
+inline constexpr std::size_t looped_touches_from_bytes = std::size_t{4} << 20;
 
 /// The policy this process's kernels use: chosen once from the CPU's
 /// vendor, or the one a test set.

@@ -122,8 +122,10 @@ bounds<T> minmax(const T* x, std::size_t n) {
   return b;
 }
 
+/// `stream` (how long the input this chunk is part of runs on from x) is
+/// the SIMD kernel's read-ahead hint; a scalar loop reads no ahead.
 template <class T>
-std::size_t count(const T* x, std::size_t n, compare<T> pred) {
+std::size_t count(const T* x, std::size_t n, compare<T> pred, std::size_t /*stream*/) {
   std::size_t k = 0;
   for (std::size_t i = 0; i < n; ++i) k += pred(x[i]) ? 1 : 0;
   return k;

@@ -30,9 +30,11 @@ namespace hn = hwy::HWY_NAMESPACE;
 /// already counted masked off. One by one, those elements (up to 255 of
 /// uint8 on AVX-512) cost a small call several times its vector work: 256
 /// bytes of a std::vector's buffer in 210 ns against 15 (docs/PERF.md,
-/// "Small calls of every op").
+/// "Small calls of every op"). `stream`: how long the input this call is
+/// a chunk of runs on from p (n for a call of its own); on a long stream
+/// the Intel policy's touches run as a loop (stream-inl.h).
 template <class T, class Cmp>
-std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, Cmp cmp) {
+std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, std::size_t stream, compare<T> pred, Cmp cmp) {
   const hn::ScalableTag<T> d;
   const hn::RebindToSigned<decltype(d)> di;
   using L = hn::TFromD<decltype(di)>;
@@ -57,26 +59,33 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, C
   std::size_t total = 0;
   for (std::size_t j = 0; j < head; j += N) total += count_range(j, std::min(j + N, head));
   std::size_t i = head;
-  while (i + 4 * N <= n) {
-    auto k0 = hn::Zero(di);
-    auto k1 = hn::Zero(di);
-    auto k2 = hn::Zero(di);
-    auto k3 = hn::Zero(di);
-    auto count = [&](auto& k, std::size_t at) {
-      k = hn::Sub(k, hn::BitCast(di, hn::VecFromMask(d, cmp(hn::LoadU(d, p + at), value))));
-    };
-    const std::size_t flush = i + std::min(rows_per_flush, (n - i) / (4 * N)) * 4 * N;
-    while (i < flush) {
-      for (const std::size_t stop = RunOfTurns(i, flush, 4 * N, in); i < stop; i += 4 * N) {
-        count(k0, i);
-        count(k1, i + N);
-        count(k2, i + 2 * N);
-        count(k3, i + 3 * N);
+  auto rows = [&]<bool kLooped>(std::bool_constant<kLooped>) {
+    while (i + 4 * N <= n) {
+      auto k0 = hn::Zero(di);
+      auto k1 = hn::Zero(di);
+      auto k2 = hn::Zero(di);
+      auto k3 = hn::Zero(di);
+      auto count = [&](auto& k, std::size_t at) {
+        k = hn::Sub(k, hn::BitCast(di, hn::VecFromMask(d, cmp(hn::LoadU(d, p + at), value))));
+      };
+      const std::size_t flush = i + std::min(rows_per_flush, (n - i) / (4 * N)) * 4 * N;
+      while (i < flush) {
+        for (const std::size_t stop = RunOfTurns<kLooped>(i, flush, 4 * N, in); i < stop; i += 4 * N) {
+          count(k0, i);
+          count(k1, i + N);
+          count(k2, i + 2 * N);
+          count(k3, i + 3 * N);
+        }
       }
+      alignas(64) L lanes[hn::MaxLanes(di)];
+      hn::Store(hn::Add(hn::Add(k0, k1), hn::Add(k2, k3)), di, lanes);
+      for (std::size_t j = 0; j < N; ++j) total += static_cast<std::size_t>(static_cast<std::make_unsigned_t<L>>(lanes[j]));
     }
-    alignas(64) L lanes[hn::MaxLanes(di)];
-    hn::Store(hn::Add(hn::Add(k0, k1), hn::Add(k2, k3)), di, lanes);
-    for (std::size_t j = 0; j < N; ++j) total += static_cast<std::size_t>(static_cast<std::make_unsigned_t<L>>(lanes[j]));
+  };
+  if (in.every_line && stream >= looped_touches_from_bytes / sizeof(T)) {
+    rows(std::true_type{});
+  } else {
+    rows(std::false_type{});
   }
   for (; i + N <= n; i += N) total += hn::CountTrue(d, cmp(hn::LoadU(d, p + i), value));
   if (i < n) total += count_range(i, n);
@@ -84,25 +93,25 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, compare<T> pred, C
 }
 
 template <class T>
-std::size_t CountOf(const T* p, std::size_t n, compare<T> pred) {
+std::size_t CountOf(const T* p, std::size_t n, compare<T> pred, std::size_t stream) {
   switch (pred.op) {
-    case comparison::less: return CountWith(p, n, pred, [](auto a, auto b) { return hn::Lt(a, b); });
+    case comparison::less: return CountWith(p, n, stream, pred, [](auto a, auto b) { return hn::Lt(a, b); });
     case comparison::less_equal:
       if constexpr (std::is_floating_point_v<T>) {
-        return CountWith(p, n, pred, [](auto a, auto b) { return hn::Le(a, b); });
+        return CountWith(p, n, stream, pred, [](auto a, auto b) { return hn::Le(a, b); });
       } else {  // Highway 1.0 has no integer <=; integers have no NaN, so !(a > b)
-        return CountWith(p, n, pred, [](auto a, auto b) { return hn::Not(hn::Gt(a, b)); });
+        return CountWith(p, n, stream, pred, [](auto a, auto b) { return hn::Not(hn::Gt(a, b)); });
       }
-    case comparison::equal: return CountWith(p, n, pred, [](auto a, auto b) { return hn::Eq(a, b); });
+    case comparison::equal: return CountWith(p, n, stream, pred, [](auto a, auto b) { return hn::Eq(a, b); });
     case comparison::not_equal:  // x86's ordered != is false for NaN; IEEE says true
-      return CountWith(p, n, pred, [](auto a, auto b) { return hn::Not(hn::Eq(a, b)); });
+      return CountWith(p, n, stream, pred, [](auto a, auto b) { return hn::Not(hn::Eq(a, b)); });
     case comparison::greater_equal:
       if constexpr (std::is_floating_point_v<T>) {
-        return CountWith(p, n, pred, [](auto a, auto b) { return hn::Ge(a, b); });
+        return CountWith(p, n, stream, pred, [](auto a, auto b) { return hn::Ge(a, b); });
       } else {
-        return CountWith(p, n, pred, [](auto a, auto b) { return hn::Not(hn::Lt(a, b)); });
+        return CountWith(p, n, stream, pred, [](auto a, auto b) { return hn::Not(hn::Lt(a, b)); });
       }
-    case comparison::greater: return CountWith(p, n, pred, [](auto a, auto b) { return hn::Gt(a, b); });
+    case comparison::greater: return CountWith(p, n, stream, pred, [](auto a, auto b) { return hn::Gt(a, b); });
   }
   return 0;
 }

@@ -42,7 +42,9 @@ namespace switchyard::kernels::simd::HWY_NAMESPACE {
   extremum<T> ArgMin##S(const T* x, std::size_t n) { return ArgExtremum<false>(x, n); }      \
   extremum<T> ArgMax##S(const T* x, std::size_t n) { return ArgExtremum<true>(x, n); }       \
   bounds<T> MinMax##S(const T* x, std::size_t n) { return MinMaxOf(x, n); }                  \
-  std::size_t Count##S(const T* x, std::size_t n, compare<T> p) { return CountOf(x, n, p); }
+  std::size_t Count##S(const T* x, std::size_t n, compare<T> p, std::size_t stream) {          \
+    return CountOf(x, n, p, stream);                                                          \
+  }
 SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_DEFINE)
 #undef SWITCHYARD_SIMD_DEFINE
 
@@ -85,8 +87,8 @@ namespace switchyard::kernels::simd {
   extremum<T> argmin(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(ArgMin##S)(x, n); } \
   extremum<T> argmax(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(ArgMax##S)(x, n); } \
   bounds<T> minmax(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(MinMax##S)(x, n); }   \
-  std::size_t count(const T* x, std::size_t n, compare<T> p) {                            \
-    return HWY_DYNAMIC_DISPATCH(Count##S)(x, n, p);                                       \
+  std::size_t count(const T* x, std::size_t n, compare<T> p, std::size_t stream) {       \
+    return HWY_DYNAMIC_DISPATCH(Count##S)(x, n, p, stream);                               \
   }
 SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_EXPORT)
 #undef SWITCHYARD_SIMD_EXPORT

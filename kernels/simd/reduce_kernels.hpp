@@ -14,6 +14,8 @@
 
 namespace switchyard::kernels::simd {
 
+// count's `stream`: how many elements the input this chunk belongs to has
+// from x on (n for a call of its own); it decides how count reads ahead.
 #define SWITCHYARD_SIMD_DECLARE(T)                                                     \
   sum_partial_t<T> sum(const T* x, std::size_t n, accuracy mode);                     \
   sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy mode);         \
@@ -21,7 +23,7 @@ namespace switchyard::kernels::simd {
   extremum<T> argmin(const T* x, std::size_t n);                                       \
   extremum<T> argmax(const T* x, std::size_t n);                                       \
   bounds<T> minmax(const T* x, std::size_t n);                                         \
-  std::size_t count(const T* x, std::size_t n, compare<T> pred);
+  std::size_t count(const T* x, std::size_t n, compare<T> pred, std::size_t stream);
 
 SWITCHYARD_SIMD_DECLARE(float)
 SWITCHYARD_SIMD_DECLARE(double)

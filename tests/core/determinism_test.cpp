@@ -364,6 +364,35 @@ TEST(Determinism, EveryStreamPolicyGivesTheSameBits) {
   k::set_stream_policy_for_test(std::nullopt);
 }
 
+/// count_if over an input of looped_touches_from_bytes or more reads ahead
+/// with a loop of touches under the Intel policy, and its last chunks (less
+/// of the input left) and every chunk under the other policy unrolled ones
+/// (kernels/simd/count-inl.h): the counts of floats and of bytes, from a
+/// start off a line, on simd and on two threads, are the serial kernel's.
+TEST(Determinism, EveryStreamPolicyCountsALongStreamAlike) {
+  namespace k = sy::kernels;
+  const std::size_t bytes = k::looped_touches_from_bytes + (std::size_t{1} << 16) + 3;
+  const auto f = st::random_values<float>(bytes / sizeof(float) + 1, 12);
+  const auto b = st::random_values<std::uint8_t>(bytes + 1, 13);
+  const std::span<const float> fv(f.data() + 1, bytes / sizeof(float));  // off a line
+  const std::span<const std::uint8_t> bv(b.data() + 1, bytes);
+  auto counts = [&](const sy::options& o) {
+    return std::vector<std::size_t>{sy::count_if(fv, sy::gt(0.0f), o), sy::count_if(fv, sy::le(fv[7]), o),
+                                    sy::count_if(bv, sy::gt(std::uint8_t{100}), o),
+                                    sy::count_if(bv, sy::eq(bv[5]), o)};
+  };
+  const auto want = counts({.backend = sy::backend::serial});
+  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
+    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
+    k::set_stream_policy_for_test(policy);
+    on_every_target_but_once_under_tsan([&] {
+      EXPECT_EQ(counts({.backend = sy::backend::simd}), want);
+      EXPECT_EQ(counts({.backend = sy::backend::threads, .max_threads = 2}), want);
+    });
+  }
+  k::set_stream_policy_for_test(std::nullopt);
+}
+
 /// A whole chunk's extremes are read in turns of 8 vectors under the Intel
 /// policy and of 4 under the other (kernels/simd/extremum-inl.h,
 /// kWideTurn), each block ending in a group of 4 and single vectors: the
