@@ -30,7 +30,7 @@
 //   vectors, not 4 (kernels/simd/extremum-inl.h, kWideTurn): over 256 MiB
 //   on one Xeon thread 1.2x the speed; and count_if over an input of
 //   looped_touches_from_bytes or more touches its lines with a loop
-//   (stream-inl.h, TouchEveryLineLooped): over 2 GiB on two threads 1.12x.
+//   (stream-inl.h, TouchEveryLine): over 2 GiB on two threads 1.12x.
 #pragma once
 
 #include <cstddef>

@@ -67,26 +67,25 @@ struct Stream {
   }
 };
 
-/// Touches the lines_run_bytes / 64 lines from p on, unrolled.
-template <class In>
+/// Touches the lines_run_bytes / 64 lines from p on: unrolled, or
+/// (kLooped) by a loop, the barrier keeping GCC from unrolling it. On the
+/// Xeon guest count_if over 2 GiB on two threads read 30.4-30.6 -> 34.0-34.5
+/// GB/s with the loop, while in L2 a 512 KiB count took 1.4-1.5x the time:
+/// count asks for it on a long stream only (looped_touches_from_bytes;
+/// docs/PERF.md, "count_if's looped touches"). Why a loop reads memory
+/// faster there than the same touches unrolled is not known (the guest has
+/// no performance counters).
+template <bool kLooped, class In>
 HWY_INLINE void TouchEveryLine(const In* p) {
-  [p]<std::size_t... l>(std::index_sequence<l...>) SWITCHYARD_INLINE_LAMBDA {
-    (hwy::Prefetch(p + l * Stream<In>::kLine), ...);
-  }(std::make_index_sequence<lines_run_bytes / 64>{});
-}
-
-/// The same lines touched by a loop (the barrier keeps GCC from unrolling
-/// it). On the Xeon guest count_if over 2 GiB on two threads read 30.4-30.6
-/// -> 34.0-34.5 GB/s with these, while in L2 a 512 KiB count took 1.4-1.5x
-/// the time: count asks for them on a long stream only
-/// (looped_touches_from_bytes; docs/PERF.md, "count_if's looped touches").
-/// Why a loop reads memory faster there than the same touches unrolled is
-/// not known (the guest has no performance counters).
-template <class In>
-HWY_INLINE void TouchEveryLineLooped(const In* p) {
-  for (std::size_t l = 0; l < lines_run_bytes / 64; ++l) {
-    hwy::Prefetch(p + l * Stream<In>::kLine);
-    asm volatile("" ::: "memory");  // the loop stays a loop
+  if constexpr (kLooped) {
+    for (std::size_t l = 0; l < lines_run_bytes / 64; ++l) {
+      hwy::Prefetch(p + l * Stream<In>::kLine);
+      asm volatile("" ::: "memory");  // the loop stays a loop
+    }
+  } else {
+    [p]<std::size_t... l>(std::index_sequence<l...>) SWITCHYARD_INLINE_LAMBDA {
+      (hwy::Prefetch(p + l * Stream<In>::kLine), ...);
+    }(std::make_index_sequence<lines_run_bytes / 64>{});
   }
 }
 
@@ -102,19 +101,14 @@ HWY_INLINE void TouchEveryLineLooped(const In* p) {
 ///
 /// and its inner loop stays the plain loop it was (a first version that
 /// handed each turn to a helper as a lambda made count in L2 15-20% slower).
-/// kLooped: the lines a loop touches (TouchEveryLineLooped).
+/// kLooped: a run's lines are touched by a loop (TouchEveryLine).
 template <bool kLooped = false, class In>
 HWY_INLINE std::size_t RunOfTurns(std::size_t i, std::size_t end, std::size_t step, const Stream<In>& in) {
   const std::size_t first = i + in.ahead;
   if (in.every_line) {
     if (in.touchable >= first + in.run) {
-      if constexpr (kLooped) {
-        TouchEveryLineLooped(in.a + first);
-        if (in.b != nullptr) TouchEveryLineLooped(in.b + first);
-      } else {
-        TouchEveryLine(in.a + first);
-        if (in.b != nullptr) TouchEveryLine(in.b + first);
-      }
+      TouchEveryLine<kLooped>(in.a + first);
+      if (in.b != nullptr) TouchEveryLine<kLooped>(in.b + first);
     }
   } else if (in.touchable > first) {
     hwy::Prefetch(in.a + first);
