@@ -2,8 +2,8 @@
 // the kernels that differs between machines. It changes which lines are
 // asked for early (and how the extrema's and count's loops are unrolled),
 // never what is added or in what order, so the bits are the same under
-// every policy (tests/core/determinism_test.cpp, the EveryStreamPolicy
-// cases).
+// every policy (tests/core/determinism_test.cpp,
+// EveryStreamPolicyGivesTheSameBits, and tests/core/stream_policy_test.cpp).
 //
 // A kernel walks its input a run of turns at a time and, in a whole chunk,
 // begins each run by touching lines ahead (kernels/simd/stream-inl.h). Two

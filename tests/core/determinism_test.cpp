@@ -7,7 +7,6 @@
 #include <hwy/targets.h>
 
 #include <array>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -318,20 +317,6 @@ void check_every_alignment_integers() {
   }
 }
 
-/// check() on every SIMD target, except under ThreadSanitizer: once there,
-/// on the chosen target. The suites that use it run one thread, which TSan
-/// has nothing to see in, and on every target ShortInputsAtEveryStart took
-/// it 28 s; the release and asan presets run them all (ASan is what checks
-/// that the kernels' vectors stay inside the input).
-template <class F>
-void on_every_target_but_once_under_tsan(F check) {
-  if constexpr (st::thread_sanitized) {
-    check();
-  } else {
-    ASSERT_GT(st::on_every_simd_target([&](auto) { check(); }), 0u);
-  }
-}
-
 /// Each stream policy (how the kernels read ahead: one per kind of CPU,
 /// kernels/common/stream_policy.hpp) gives the serial kernel's bits, on
 /// every SIMD target: in whole chunks, where the touches run, from a start
@@ -356,91 +341,9 @@ TEST(Determinism, EveryStreamPolicyGivesTheSameBits) {
     SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
     k::set_stream_policy_for_test(policy);
     EXPECT_EQ(k::stream_policy_in_use(), policy);
-    on_every_target_but_once_under_tsan([&] {
+    st::on_every_target_but_once_under_tsan([&] {
       EXPECT_EQ(all({.backend = sy::backend::simd, .deterministic = true}), want);
       EXPECT_EQ(all({.backend = sy::backend::threads, .deterministic = true, .max_threads = 2}), want);
-    });
-  }
-  k::set_stream_policy_for_test(std::nullopt);
-}
-
-/// count_if over an input of looped_touches_from_bytes or more reads ahead
-/// with a loop of touches under the Intel policy, and its last chunks (less
-/// of the input left) and every chunk under the other policy unrolled ones
-/// (kernels/simd/count-inl.h): the counts of floats and of bytes, from a
-/// start off a line, on simd and on two threads, are the serial kernel's.
-TEST(Determinism, EveryStreamPolicyCountsALongStreamAlike) {
-  namespace k = sy::kernels;
-  const std::size_t bytes = k::looped_touches_from_bytes + (std::size_t{1} << 16) + 3;
-  const auto f = st::random_values<float>(bytes / sizeof(float) + 1, 12);
-  const auto b = st::random_values<std::uint8_t>(bytes + 1, 13);
-  const std::span<const float> fv(f.data() + 1, bytes / sizeof(float));  // off a line
-  const std::span<const std::uint8_t> bv(b.data() + 1, bytes);
-  auto counts = [&](const sy::options& o) {
-    return std::vector<std::size_t>{sy::count_if(fv, sy::gt(0.0f), o), sy::count_if(fv, sy::le(fv[7]), o),
-                                    sy::count_if(bv, sy::gt(std::uint8_t{100}), o),
-                                    sy::count_if(bv, sy::eq(bv[5]), o)};
-  };
-  const auto want = counts({.backend = sy::backend::serial});
-  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
-    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
-    k::set_stream_policy_for_test(policy);
-    on_every_target_but_once_under_tsan([&] {
-      EXPECT_EQ(counts({.backend = sy::backend::simd}), want);
-      EXPECT_EQ(counts({.backend = sy::backend::threads, .max_threads = 2}), want);
-    });
-  }
-  k::set_stream_policy_for_test(std::nullopt);
-}
-
-/// A whole chunk's extremes are read in turns of 8 vectors under the Intel
-/// policy and of 4 under the other (kernels/simd/extremum-inl.h,
-/// kWideTurn), each block ending in a group of 4 and single vectors: the
-/// least, the greatest and a NaN, put at positions a prime stride apart
-/// (so they fall at every offset within a turn, and in every block) and at
-/// the last element, are found where they are.
-template <class T>
-void check_extremes_anywhere_in_a_stream() {
-  const std::size_t n = (std::size_t{3} << 16) + 77;
-  auto buffer = st::random_values<T>(n + 1, 11);
-  T* const v = buffer.data() + 1;  // off a line
-  const std::span<const T> at(v, n);
-  const T least = std::numeric_limits<T>::lowest(), greatest = std::numeric_limits<T>::max();
-  const sy::options simd{.backend = sy::backend::simd};
-  std::vector<std::size_t> positions;
-  for (std::size_t i = 0; i < n; i += 1021) positions.push_back(i);
-  positions.push_back(n - 1);
-  for (const std::size_t i : positions) {
-    const std::size_t j = n - 1 - i;  // the greatest's place, elsewhere
-    SCOPED_TRACE("least at " + std::to_string(i));
-    const T saved_i = v[i], saved_j = v[j];
-    v[j] = greatest;
-    v[i] = least;  // i == j: the least overwrites
-    EXPECT_EQ(sy::argmin(at, simd)->index, i);
-    if (i != j) {
-      EXPECT_EQ(sy::argmax(at, simd)->index, j);
-      const auto b = *sy::minmax(at, simd);
-      EXPECT_EQ(b.min, least);
-      EXPECT_EQ(b.max, greatest);
-    }
-    v[i] = std::numeric_limits<T>::quiet_NaN();
-    EXPECT_EQ(sy::argmin(at, simd)->index, i);
-    EXPECT_EQ(sy::argmax(at, simd)->index, i);
-    EXPECT_TRUE(std::isnan(sy::minmax(at, simd)->min));
-    v[i] = saved_i;
-    v[j] = saved_j;
-    if (::testing::Test::HasFailure()) return;  // one failing place says enough
-  }
-}
-
-TEST(Determinism, EveryStreamPolicyFindsTheExtremesAnywhere) {
-  namespace k = sy::kernels;
-  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
-    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
-    k::set_stream_policy_for_test(policy);
-    on_every_target_but_once_under_tsan([] {
-      check_extremes_anywhere_in_a_stream<float>();
-      check_extremes_anywhere_in_a_stream<double>();
     });
   }
   k::set_stream_policy_for_test(std::nullopt);
@@ -502,7 +405,7 @@ TEST(Determinism, ShortInputsAtEveryStartGiveTheSerialResults) {
     check_short_inputs<std::int64_t>();
     check_short_inputs<std::uint8_t>();
   };
-  on_every_target_but_once_under_tsan(check);
+  st::on_every_target_but_once_under_tsan(check);
 }
 
 /// The floating-point sums at every start within a line, at every length
@@ -540,7 +443,7 @@ TEST(Determinism, SumsAtEveryStartAndLengthGiveTheSerialBits) {
     check_sums_at_every_start<float>();
     check_sums_at_every_start<double>();
   };
-  on_every_target_but_once_under_tsan(check);
+  st::on_every_target_but_once_under_tsan(check);
 }
 
 TEST(Determinism, EveryAlignmentGivesTheSameBits) {
