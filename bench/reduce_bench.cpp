@@ -257,14 +257,26 @@ void register_ops(const sizes& z) {
 // 1 says a user's vector runs as fast as the aligned buffers the other cases
 // use. At 1 KiB a call is mostly the elements before the first line and
 // after the last whole vector.
+//
+// In DRAM the same bytes are also read from 64, 128 and 192 bytes on, each
+// on a line: on the Xeon guest a loop's read speed depended on where in 256
+// bytes its input began (count_if over 256 MiB on one thread 14.5 against
+// 18.5 GB/s, which start was slow changing with each build; docs/PERF.md,
+// "Where the input starts"), so every aligned figure is one of several.
+// `<op>_line_offsets_spread`: the slowest of the four line starts' median
+// times over the fastest's.
 void register_alignment(const sizes& z) {
   for (const std::size_t bytes : {kib, 16 * kib, z.accuracy_dram}) {
     const std::string name = "alignment_" + size_name(bytes) + "/interleaved";
-    benchmark::RegisterBenchmark(name.c_str(), [bytes](benchmark::State& state) {
-      const auto buffer = floats(bytes + 64);
+    const bool in_dram = bytes == z.accuracy_dram;
+    benchmark::RegisterBenchmark(name.c_str(), [bytes, in_dram](benchmark::State& state) {
+      const auto buffer = floats(bytes + 256);
       const std::size_t n = bytes / sizeof(float);
-      const std::pair<std::string, std::span<const float>> inputs[] = {{"aligned", buffer.first(n)},
-                                                                        {"offset16", buffer.subspan(4, n)}};
+      std::vector<std::pair<std::string, std::span<const float>>> inputs{{"aligned", buffer.first(n)},
+                                                                         {"offset16", buffer.subspan(4, n)}};
+      if (in_dram) {
+        for (const std::size_t line : {1, 2, 3}) inputs.emplace_back("offset" + std::to_string(64 * line), buffer.subspan(16 * line, n));
+      }
       const sy::options simd{.backend = sy::backend::simd};
       const sy::options simd_fast{.backend = sy::backend::simd, .accuracy = sy::accuracy::fast};
       const std::vector<std::pair<std::string, std::function<float(std::span<const float>)>>> ops{
@@ -285,12 +297,21 @@ void register_alignment(const sizes& z) {
         }
       }
       const auto seconds = sb::time_interleaved(state, runs);
+      const std::size_t per_op = inputs.size();
       for (std::size_t k = 0; k < ops.size(); ++k) {
-        const auto& aligned = seconds[2 * k];
-        const auto& offset = seconds[2 * k + 1];
+        const auto& aligned = seconds[per_op * k];
+        const auto& offset = seconds[per_op * k + 1];
         state.counters[ops[k].first + "_aligned_GBps"] = double(bytes * calls) / sb::median(aligned) / 1e9;
         state.counters[ops[k].first + "_offset16_GBps"] = double(bytes * calls) / sb::median(offset) / 1e9;
         state.counters[ops[k].first + "_offset16_time_vs_aligned"] = sb::median_ratio(offset, aligned);
+        if (!in_dram) continue;
+        std::vector<double> line_starts{sb::median(aligned)};
+        for (std::size_t j = 2; j < per_op; ++j) {
+          line_starts.push_back(sb::median(seconds[per_op * k + j]));
+          state.counters[ops[k].first + "_" + inputs[j].first + "_GBps"] = double(bytes * calls) / line_starts.back() / 1e9;
+        }
+        const auto [fastest, slowest] = std::minmax_element(line_starts.begin(), line_starts.end());
+        state.counters[ops[k].first + "_line_offsets_spread"] = *slowest / *fastest;
       }
     })->Iterations(z.dram_rounds * 2)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
