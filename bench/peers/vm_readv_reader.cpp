@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       total += switchyard::kernels::finish(
-          switchyard::kernels::simd::sum(buffer.data(), n, switchyard::accuracy::compensated));
+          switchyard::kernels::simd::sum(buffer.data(), n, switchyard::accuracy::compensated, n));
     }
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }

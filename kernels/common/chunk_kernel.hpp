@@ -30,12 +30,15 @@ namespace switchyard::kernels {
 /// The partial of elements [begin, begin + len) of r, computed by KernelSet
 /// over x and y, which point at element `begin` (indices in the partial count
 /// from the start of the whole input). P is with_partial<T>(r.op)'s type.
+/// The sums and count are told how much of the input runs on from the
+/// chunk (`stream`): it decides how they read ahead.
 template <class KernelSet, class T, class P>
 P run_chunk(const reduction& r, const T* x, const T* y, std::size_t begin, std::size_t len) {
+  const std::size_t stream = r.n - begin;
   if constexpr (std::is_same_v<P, std::size_t>) {
     compare<T> pred{r.pred_op, {}};
     std::memcpy(&pred.value, &r.pred_bits, sizeof(T));
-    return KernelSet::count(x, len, pred, r.n - begin);
+    return KernelSet::count(x, len, pred, stream);
   } else if constexpr (std::is_same_v<P, extremum<T>>) {
     P e = r.op == op_kind::argmax ? KernelSet::argmax(x, len) : KernelSet::argmin(x, len);
     e.index += begin;
@@ -43,15 +46,15 @@ P run_chunk(const reduction& r, const T* x, const T* y, std::size_t begin, std::
   } else if constexpr (std::is_same_v<P, bounds<T>>) {
     return KernelSet::minmax(x, len);
   } else if constexpr (std::is_same_v<P, sum_partial<double>> && !std::is_same_v<T, double>) {
-    return KernelSet::sum_of_squares_wide(x, len, r.mode);  // the only double partial of a non-double input
+    return KernelSet::sum_of_squares_wide(x, len, r.mode, stream);  // the only double partial of a non-double input
   } else {
     switch (r.op) {
-      case op_kind::dot: return KernelSet::dot(x, y, len, r.mode);
-      case op_kind::sum_of_squares: return KernelSet::sum_of_squares(x, len, r.mode);
+      case op_kind::dot: return KernelSet::dot(x, y, len, r.mode, stream);
+      case op_kind::sum_of_squares: return KernelSet::sum_of_squares(x, len, r.mode, stream);
       case op_kind::sum_of_squares_wide:
-        if constexpr (std::is_same_v<T, double>) return KernelSet::sum_of_squares(x, len, r.mode);
+        if constexpr (std::is_same_v<T, double>) return KernelSet::sum_of_squares(x, len, r.mode, stream);
         [[fallthrough]];
-      default: return KernelSet::sum(x, len, r.mode);
+      default: return KernelSet::sum(x, len, r.mode, stream);
     }
   }
 }

@@ -28,9 +28,11 @@
 //   line touched: it keeps page_ahead on every CPU (stream-inl.h, Stream).
 //   Under this policy argmin, argmax and minmax also read turns of 8
 //   vectors, not 4 (kernels/simd/extremum-inl.h, kWideTurn): over 256 MiB
-//   on one Xeon thread 1.2x the speed; and count_if over an input of
-//   looped_touches_from_bytes or more touches its lines with a loop
-//   (stream-inl.h, TouchEveryLine): over 2 GiB on two threads 1.12x.
+//   on one Xeon thread 1.2x the speed; count_if over an input of
+//   long_stream_bytes or more touches its lines with a loop
+//   (stream-inl.h, TouchEveryLine): over 2 GiB on two threads 1.12x; and
+//   the float sums touch a long stream's lines into L2 (Stream's kToL2):
+//   over a std::vector's 4 KiB pages the default float sum 1.1x.
 #pragma once
 
 #include <cstddef>
@@ -50,11 +52,13 @@ inline constexpr std::size_t page_ahead_bytes = 16384;
 /// `fast` at 14.1 GB/s in DRAM, and the default no faster.
 inline constexpr std::size_t lines_run_bytes = 512;
 inline constexpr std::size_t lines_ahead_bytes = 2048;
-/// lines_ahead, count_if over a stream this long or longer: the run's
-/// touches as a loop, not unrolled (stream-inl.h, RunOfTurns). Only past
-/// L2: in L2 the loop's instructions cost more than they bring (a 512 KiB
-/// count 1.4-1.5x the time).
-inline constexpr std::size_t looped_touches_from_bytes = std::size_t{4} << 20;
+/// lines_ahead, a chunk of a stream this long or longer (from the chunk on),
+/// past L2: the sums' touches bring lines into L2, not L1 (stream-inl.h,
+/// Stream's kToL2), and count_if's run as a loop, not unrolled
+/// (RunOfTurns). In L2 both cost more than they bring (a 512 KiB count took
+/// 1.4-1.5x the time with the loop; argmin and count of 256 KiB-1 MiB
+/// 1.35x and 1.6-1.8x with touches into L2).
+inline constexpr std::size_t long_stream_bytes = std::size_t{4} << 20;
 
 /// The policy this process's kernels use: chosen once from the CPU's
 /// vendor, or the one a test set.

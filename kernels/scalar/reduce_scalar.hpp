@@ -1,7 +1,9 @@
 // The scalar reference kernels: plain loops over one chunk, used by the
 // serial backend and as the oracle the SIMD kernels are tested against.
 // Floating-point sums follow kernels/common/sum_layout.hpp lane for lane, so
-// they return the same bits as the SIMD kernels.
+// they return the same bits as the SIMD kernels. They take the SIMD kernels'
+// arguments, `stream` too (how long the input a chunk is part of runs on: the
+// SIMD kernels' read-ahead hint), which a scalar loop has no use for.
 #pragma once
 
 #include <algorithm>
@@ -55,7 +57,7 @@ std::int64_t wrapping_sum(std::size_t n, Load load) {
 }
 
 template <class T>
-sum_partial_t<T> sum(const T* x, std::size_t n, accuracy mode) {
+sum_partial_t<T> sum(const T* x, std::size_t n, accuracy mode, std::size_t /*stream*/) {
   if constexpr (std::is_floating_point_v<T>) {
     if (widened<T>(mode)) {
       return narrowed<T>(layout_sum<double>(n, accuracy::fast, [x](std::size_t i) { return double(x[i]); }));
@@ -67,7 +69,7 @@ sum_partial_t<T> sum(const T* x, std::size_t n, accuracy mode) {
 }
 
 template <class T>
-sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy mode) {
+sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy mode, std::size_t /*stream*/) {
   if constexpr (std::is_floating_point_v<T>) {
     if (widened<T>(mode)) {
       return narrowed<T>(
@@ -82,14 +84,14 @@ sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy mode) {
 }
 
 template <class T>
-sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy mode) {
-  return dot(x, x, n, mode);
+sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy mode, std::size_t stream) {
+  return dot(x, x, n, mode, stream);
 }
 
 /// Squares summed in double lanes, for norm2: exact squares for float input,
 /// no overflow for any float or integer input.
 template <class In>
-sum_partial<double> sum_of_squares_wide(const In* x, std::size_t n, accuracy mode) {
+sum_partial<double> sum_of_squares_wide(const In* x, std::size_t n, accuracy mode, std::size_t /*stream*/) {
   return layout_sum<double>(n, double_lane_mode<In>(mode), [x](std::size_t i) {
     const double v = static_cast<double>(x[i]);
     return v * v;
@@ -122,8 +124,6 @@ bounds<T> minmax(const T* x, std::size_t n) {
   return b;
 }
 
-/// `stream` (how long the input this chunk is part of runs on from x) is
-/// the SIMD kernel's read-ahead hint; a scalar loop reads no ahead.
 template <class T>
 std::size_t count(const T* x, std::size_t n, compare<T> pred, std::size_t /*stream*/) {
   std::size_t k = 0;

@@ -32,7 +32,9 @@ namespace hn = hwy::HWY_NAMESPACE;
 /// bytes of a std::vector's buffer in 210 ns against 15 (docs/PERF.md,
 /// "Small calls of every op"). `stream`: how long the input this call is
 /// a chunk of runs on from p (n for a call of its own); on a long stream
-/// the Intel policy's touches run as a loop (stream-inl.h).
+/// the Intel policy's touches run as a loop (stream-inl.h); into L1 still:
+/// into L2 they read 2 GiB on two threads 10% slower (docs/PERF.md,
+/// "Touches into L2").
 template <class T, class Cmp>
 std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, std::size_t stream, compare<T> pred, Cmp cmp) {
   const hn::ScalableTag<T> d;
@@ -55,11 +57,11 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, std::size_t stream
   // wrap (uint8 lanes: 63).
   const std::size_t rows_per_flush = std::size_t{std::numeric_limits<std::make_unsigned_t<L>>::max()} / 4;
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
-  const auto in = Stream<T>::Of(n, p);
   std::size_t total = 0;
   for (std::size_t j = 0; j < head; j += N) total += count_range(j, std::min(j + N, head));
   std::size_t i = head;
-  auto rows = [&]<bool kLooped>(std::bool_constant<kLooped>) {
+  WithStreamLength<T>(n, stream, [&]<bool kLooped>(std::bool_constant<kLooped>) {
+    const auto in = Stream<T>::Of(n, p);
     while (i + 4 * N <= n) {
       auto k0 = hn::Zero(di);
       auto k1 = hn::Zero(di);
@@ -81,12 +83,7 @@ std::size_t CountWith(const T* HWY_RESTRICT p, std::size_t n, std::size_t stream
       hn::Store(hn::Add(hn::Add(k0, k1), hn::Add(k2, k3)), di, lanes);
       for (std::size_t j = 0; j < N; ++j) total += static_cast<std::size_t>(static_cast<std::make_unsigned_t<L>>(lanes[j]));
     }
-  };
-  if (in.every_line && stream >= looped_touches_from_bytes / sizeof(T)) {
-    rows(std::true_type{});
-  } else {
-    rows(std::false_type{});
-  }
+  });
   for (; i + N <= n; i += N) total += hn::CountTrue(d, cmp(hn::LoadU(d, p + i), value));
   if (i < n) total += count_range(i, n);
   return total;

@@ -32,12 +32,14 @@ HWY_BEFORE_NAMESPACE();
 namespace switchyard::kernels::simd::HWY_NAMESPACE {
 
 #define SWITCHYARD_SIMD_DEFINE(S, T)                                                           \
-  sum_partial_t<T> Sum##S(const T* x, std::size_t n, accuracy m) { return SumOf(x, n, m); }   \
-  sum_partial_t<T> Dot##S(const T* x, const T* y, std::size_t n, accuracy m) {               \
-    return DotOf(x, y, n, m);                                                                 \
+  sum_partial_t<T> Sum##S(const T* x, std::size_t n, accuracy m, std::size_t stream) {       \
+    return SumOf(x, n, m, stream);                                                            \
   }                                                                                           \
-  sum_partial_t<T> Squares##S(const T* x, std::size_t n, accuracy m) {                       \
-    return SquaresOf(x, n, m);                                                                \
+  sum_partial_t<T> Dot##S(const T* x, const T* y, std::size_t n, accuracy m, std::size_t stream) { \
+    return DotOf(x, y, n, m, stream);                                                         \
+  }                                                                                           \
+  sum_partial_t<T> Squares##S(const T* x, std::size_t n, accuracy m, std::size_t stream) {   \
+    return SquaresOf(x, n, m, stream);                                                        \
   }                                                                                           \
   extremum<T> ArgMin##S(const T* x, std::size_t n) { return ArgExtremum<false>(x, n); }      \
   extremum<T> ArgMax##S(const T* x, std::size_t n) { return ArgExtremum<true>(x, n); }       \
@@ -49,8 +51,8 @@ SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_DEFINE)
 #undef SWITCHYARD_SIMD_DEFINE
 
 #define SWITCHYARD_SIMD_DEFINE_WIDE(S, T)                                      \
-  sum_partial<double> WideSquares##S(const T* x, std::size_t n, accuracy m) { \
-    return WideSquaresOf(x, n, m);                                           \
+  sum_partial<double> WideSquares##S(const T* x, std::size_t n, accuracy m, std::size_t stream) { \
+    return WideSquaresOf(x, n, m, stream);                                   \
   }
 SWITCHYARD_FOR_EACH_INTEGER_OR_FLOAT(SWITCHYARD_SIMD_DEFINE_WIDE)
 #undef SWITCHYARD_SIMD_DEFINE_WIDE
@@ -75,14 +77,14 @@ namespace switchyard::kernels::simd {
   HWY_EXPORT(ArgMax##S);                                                                  \
   HWY_EXPORT(MinMax##S);                                                                  \
   HWY_EXPORT(Count##S);                                                                   \
-  sum_partial_t<T> sum(const T* x, std::size_t n, accuracy m) {                           \
-    return HWY_DYNAMIC_DISPATCH(Sum##S)(x, n, m);                                         \
+  sum_partial_t<T> sum(const T* x, std::size_t n, accuracy m, std::size_t stream) {      \
+    return HWY_DYNAMIC_DISPATCH(Sum##S)(x, n, m, stream);                                 \
   }                                                                                       \
-  sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy m) {               \
-    return HWY_DYNAMIC_DISPATCH(Dot##S)(x, y, n, m);                                      \
+  sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy m, std::size_t stream) { \
+    return HWY_DYNAMIC_DISPATCH(Dot##S)(x, y, n, m, stream);                              \
   }                                                                                       \
-  sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy m) {                \
-    return HWY_DYNAMIC_DISPATCH(Squares##S)(x, n, m);                                     \
+  sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy m, std::size_t stream) { \
+    return HWY_DYNAMIC_DISPATCH(Squares##S)(x, n, m, stream);                             \
   }                                                                                       \
   extremum<T> argmin(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(ArgMin##S)(x, n); } \
   extremum<T> argmax(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(ArgMax##S)(x, n); } \
@@ -95,8 +97,8 @@ SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_EXPORT)
 
 #define SWITCHYARD_SIMD_EXPORT_WIDE(S, T)                                        \
   HWY_EXPORT(WideSquares##S);                                                  \
-  sum_partial<double> sum_of_squares_wide(const T* x, std::size_t n, accuracy m) { \
-    return HWY_DYNAMIC_DISPATCH(WideSquares##S)(x, n, m);                      \
+  sum_partial<double> sum_of_squares_wide(const T* x, std::size_t n, accuracy m, std::size_t stream) { \
+    return HWY_DYNAMIC_DISPATCH(WideSquares##S)(x, n, m, stream);              \
   }
 SWITCHYARD_FOR_EACH_INTEGER_OR_FLOAT(SWITCHYARD_SIMD_EXPORT_WIDE)
 #undef SWITCHYARD_SIMD_EXPORT_WIDE

@@ -14,12 +14,13 @@
 
 namespace switchyard::kernels::simd {
 
-// count's `stream`: how many elements the input this chunk belongs to has
-// from x on (n for a call of its own); it decides how count reads ahead.
+// `stream`: how many elements the input this chunk belongs to has from x on
+// (n for a call of its own); it decides how the sums and count read ahead
+// (kernels/simd/stream-inl.h, Stream's kToL2).
 #define SWITCHYARD_SIMD_DECLARE(T)                                                     \
-  sum_partial_t<T> sum(const T* x, std::size_t n, accuracy mode);                     \
-  sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy mode);         \
-  sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy mode);          \
+  sum_partial_t<T> sum(const T* x, std::size_t n, accuracy mode, std::size_t stream); \
+  sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy mode, std::size_t stream); \
+  sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy mode, std::size_t stream); \
   extremum<T> argmin(const T* x, std::size_t n);                                       \
   extremum<T> argmax(const T* x, std::size_t n);                                       \
   bounds<T> minmax(const T* x, std::size_t n);                                         \
@@ -33,10 +34,10 @@ SWITCHYARD_SIMD_DECLARE(std::uint8_t)
 #undef SWITCHYARD_SIMD_DECLARE
 
 /// Squares summed in double lanes (for norm2 of float and integer input).
-sum_partial<double> sum_of_squares_wide(const float* x, std::size_t n, accuracy mode);
-sum_partial<double> sum_of_squares_wide(const std::int32_t* x, std::size_t n, accuracy mode);
-sum_partial<double> sum_of_squares_wide(const std::int64_t* x, std::size_t n, accuracy mode);
-sum_partial<double> sum_of_squares_wide(const std::uint8_t* x, std::size_t n, accuracy mode);
+sum_partial<double> sum_of_squares_wide(const float* x, std::size_t n, accuracy mode, std::size_t stream);
+sum_partial<double> sum_of_squares_wide(const std::int32_t* x, std::size_t n, accuracy mode, std::size_t stream);
+sum_partial<double> sum_of_squares_wide(const std::int64_t* x, std::size_t n, accuracy mode, std::size_t stream);
+sum_partial<double> sum_of_squares_wide(const std::uint8_t* x, std::size_t n, accuracy mode, std::size_t stream);
 
 /// The Highway target the kernels dispatch to on this CPU ("AVX3", "AVX2", ...).
 std::string_view target_name();

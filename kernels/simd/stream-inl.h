@@ -19,6 +19,7 @@
 #endif
 
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include <hwy/cache_control.h>
@@ -39,7 +40,22 @@ namespace switchyard::kernels::simd::HWY_NAMESPACE {
 /// of 512 KiB did not), and which so runs without asking for the policy.
 /// Touching on past a chunk's end, into the next, gained nothing
 /// measurable.
-template <class In>
+///
+/// kToL2: the chunk is part of a long stream (long_stream_bytes or more
+/// from it on) read under lines_ahead, and its touches bring lines into L2
+/// (prefetcht1), not L1; the floating-point sums ask for it. On the Xeon
+/// guest a std::vector's memory (4 KiB pages: transparent huge pages there
+/// only on request) read the default float sum over 256 MiB on one thread
+/// at 12.3-12.5 GB/s with touches into L1 and 13.7-13.9 into L2 (two
+/// threads 24.5-25.0 -> 26.4-26.8), sum_of_squares 13.1 -> 14.1-14.4; on
+/// huge pages dot 18.0 -> 18.7 and the default sum 19.1 -> 18.7. In L2 the
+/// same touches leave the loads to miss L1 (argmin of 256 KiB-1 MiB took
+/// 1.35x the time, count 1.6-1.8x), so a cache-sized call keeps touching
+/// into L1, and count and the extrema do throughout (count's looped touches
+/// into L2 read 2 GiB 10% slower on huge pages). A type, not a flag: a
+/// branch on a flag at each run made the sums in L2 8-10% slower
+/// (docs/PERF.md, "Touches into L2").
+template <class In, bool kToL2 = false>
 struct Stream {
   static constexpr std::size_t kLine = 64 / sizeof(In);
 
@@ -67,26 +83,51 @@ struct Stream {
   }
 };
 
-/// Touches the lines_run_bytes / 64 lines from p on: unrolled, or
+/// Touches the lines_run_bytes / 64 lines from p on, into L1 or (kToL2)
+/// into L2: unrolled, or
 /// (kLooped) by a loop, the barrier keeping GCC from unrolling it. On the
 /// Xeon guest count_if over 2 GiB on two threads read 30.4-30.6 -> 34.0-34.5
 /// GB/s with the loop, while in L2 a 512 KiB count took 1.4-1.5x the time:
-/// count asks for it on a long stream only (looped_touches_from_bytes;
+/// count asks for it on a long stream only (long_stream_bytes;
 /// docs/PERF.md, "count_if's looped touches"). Why a loop reads memory
 /// faster there than the same touches unrolled is not known (the guest has
 /// no performance counters).
-template <bool kLooped, class In>
+template <bool kLooped, bool kToL2, class In>
 HWY_INLINE void TouchEveryLine(const In* p) {
+  auto touch = [](const In* line) SWITCHYARD_INLINE_LAMBDA {
+    if constexpr (kToL2) {
+      __builtin_prefetch(line, 0, 2);  // prefetcht1
+    } else {
+      hwy::Prefetch(line);
+    }
+  };
   if constexpr (kLooped) {
     for (std::size_t l = 0; l < lines_run_bytes / 64; ++l) {
-      hwy::Prefetch(p + l * Stream<In>::kLine);
+      touch(p + l * Stream<In>::kLine);
       asm volatile("" ::: "memory");  // the loop stays a loop
     }
   } else {
-    [p]<std::size_t... l>(std::index_sequence<l...>) SWITCHYARD_INLINE_LAMBDA {
-      (hwy::Prefetch(p + l * Stream<In>::kLine), ...);
+    [p, touch]<std::size_t... l>(std::index_sequence<l...>) SWITCHYARD_INLINE_LAMBDA {
+      (touch(p + l * Stream<In>::kLine), ...);
     }(std::make_index_sequence<lines_run_bytes / 64>{});
   }
+}
+
+/// Whether a chunk of n elements, `stream` of them from its start on, is a
+/// whole chunk of a long stream (long_stream_bytes or more) read under
+/// lines_ahead: where the sums touch into L2 and count loops its touches.
+template <class In>
+HWY_INLINE bool IsLongStream(std::size_t n, std::size_t stream) {
+  return n >= kernels::chunk_elements && stream >= long_stream_bytes / sizeof(In) &&
+         stream_policy_in_use() == stream_policy::lines_ahead;
+}
+
+/// f(std::bool_constant<IsLongStream<In>(n, stream)>): a kernel's loop
+/// compiled for both, the chunk choosing.
+template <class In, class F>
+HWY_INLINE decltype(auto) WithStreamLength(std::size_t n, std::size_t stream, F&& f) {
+  if (IsLongStream<In>(n, stream)) return f(std::true_type{});
+  return f(std::false_type{});
 }
 
 /// Where the run of turns from i ends: a run of elements on, or the last
@@ -102,13 +143,13 @@ HWY_INLINE void TouchEveryLine(const In* p) {
 /// and its inner loop stays the plain loop it was (a first version that
 /// handed each turn to a helper as a lambda made count in L2 15-20% slower).
 /// kLooped: a run's lines are touched by a loop (TouchEveryLine).
-template <bool kLooped = false, class In>
-HWY_INLINE std::size_t RunOfTurns(std::size_t i, std::size_t end, std::size_t step, const Stream<In>& in) {
+template <bool kLooped = false, class In, bool kToL2>
+HWY_INLINE std::size_t RunOfTurns(std::size_t i, std::size_t end, std::size_t step, const Stream<In, kToL2>& in) {
   const std::size_t first = i + in.ahead;
   if (in.every_line) {
     if (in.touchable >= first + in.run) {
-      TouchEveryLine<kLooped>(in.a + first);
-      if (in.b != nullptr) TouchEveryLine<kLooped>(in.b + first);
+      TouchEveryLine<kLooped, kToL2>(in.a + first);
+      if (in.b != nullptr) TouchEveryLine<kLooped, kToL2>(in.b + first);
     }
   } else if (in.touchable > first) {
     hwy::Prefetch(in.a + first);

@@ -211,7 +211,7 @@ HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
 }
 
 /// Sums x(i) for i in [0, n) in the fixed lane layout; A is the accumulator
-/// type, In the element type read.
+/// type, In the element type read; kToL2, how its touches reach (Stream).
 ///
 /// Rows are read from the first 64-byte boundary, h elements in: element i
 /// then sits at register position (i - h) mod L, not at its lane i mod L.
@@ -223,7 +223,7 @@ HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
 /// back: it pairs positions q and q + w (mod 2w) level by level, which are
 /// lanes j and j + w, and its adds and combine() are commutative to the bit,
 /// so each level's sums are the same, only held h (mod w) positions along.
-template <class A, class In, template <class> class X>
+template <class A, bool kToL2, class In, template <class> class X>
 kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) {
   const hn::ScalableTag<A> d;
   using V = hn::Vec<decltype(d)>;
@@ -234,7 +234,7 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
 
   const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
   constexpr bool plain_same_type = std::is_same_v<X<In>, Plain<In>> && std::is_same_v<A, In>;
-  const auto in = Stream<In>::Of(n, x.a, x.b, plain_same_type && mode == accuracy::fast);
+  const auto in = Stream<In, kToL2>::Of(n, x.a, x.b, plain_same_type && mode == accuracy::fast);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
 
   // The first row (when rows start at h) and the last row's partial vector
@@ -351,31 +351,60 @@ kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) 
   return FoldLanes(d, lane_s, lane_c);
 }
 
+/// f(std::bool_constant<kToL2>) for a float sum's chunk: its touches reach
+/// into L2 on a long stream (stream-inl.h, Stream's kToL2). Compiled both
+/// ways only for AVX2 and AVX-512, the targets an Intel core that reads
+/// every line ahead runs (any since 2013); the older targets' loops once.
+template <class In, class F>
+HWY_INLINE decltype(auto) WithSumTouches(std::size_t n, std::size_t stream, F&& f) {
+#if HWY_TARGET <= HWY_AVX2
+  return WithStreamLength<In>(n, stream, f);
+#else
+  (void)n;
+  (void)stream;
+  return f(std::false_type{});
+#endif
+}
+
+// The float sums: `stream` is how long the input the chunk is part of runs
+// on from x (n for a call of its own).
 template <class T>
-kernels::sum_partial_t<T> SumOf(const T* x, std::size_t n, accuracy mode) {
+kernels::sum_partial_t<T> SumOf(const T* x, std::size_t n, accuracy mode, std::size_t stream) {
   if constexpr (std::is_floating_point_v<T>) {
-    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(LayoutSum<double>(Plain<T>{x}, n, accuracy::fast));
-    return LayoutSum<T>(Plain<T>{x}, n, mode);
+    return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
+      if (kernels::widened<T>(mode)) {
+        return kernels::narrowed<T>(LayoutSum<double, decltype(to_l2)::value>(Plain<T>{x}, n, accuracy::fast));
+      }
+      return LayoutSum<T, decltype(to_l2)::value>(Plain<T>{x}, n, mode);
+    });
   } else {
     return IntSum(x, n);
   }
 }
 
 template <class T>
-kernels::sum_partial_t<T> DotOf(const T* x, const T* y, std::size_t n, accuracy mode) {
+kernels::sum_partial_t<T> DotOf(const T* x, const T* y, std::size_t n, accuracy mode, std::size_t stream) {
   if constexpr (std::is_floating_point_v<T>) {
-    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(LayoutSum<double>(Products<T>{x, y}, n, accuracy::fast));
-    return LayoutSum<T>(Products<T>{x, y}, n, mode);
+    return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
+      if (kernels::widened<T>(mode)) {
+        return kernels::narrowed<T>(LayoutSum<double, decltype(to_l2)::value>(Products<T>{x, y}, n, accuracy::fast));
+      }
+      return LayoutSum<T, decltype(to_l2)::value>(Products<T>{x, y}, n, mode);
+    });
   } else {
     return IntDot(x, y, n);
   }
 }
 
 template <class T>
-kernels::sum_partial_t<T> SquaresOf(const T* x, std::size_t n, accuracy mode) {
+kernels::sum_partial_t<T> SquaresOf(const T* x, std::size_t n, accuracy mode, std::size_t stream) {
   if constexpr (std::is_floating_point_v<T>) {
-    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(LayoutSum<double>(Squares<T>{x}, n, accuracy::fast));
-    return LayoutSum<T>(Squares<T>{x}, n, mode);
+    return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
+      if (kernels::widened<T>(mode)) {
+        return kernels::narrowed<T>(LayoutSum<double, decltype(to_l2)::value>(Squares<T>{x}, n, accuracy::fast));
+      }
+      return LayoutSum<T, decltype(to_l2)::value>(Squares<T>{x}, n, mode);
+    });
   } else {
     return IntDot(x, x, n);
   }
@@ -385,11 +414,13 @@ kernels::sum_partial_t<T> SquaresOf(const T* x, std::size_t n, accuracy mode) {
 /// registers; uint8 and int64 have no direct widening to double before
 /// AVX-512, so they use the scalar reference loop (the same bits).
 template <class In>
-kernels::sum_partial<double> WideSquaresOf(const In* x, std::size_t n, accuracy mode) {
+kernels::sum_partial<double> WideSquaresOf(const In* x, std::size_t n, accuracy mode, std::size_t stream) {
   if constexpr (std::is_same_v<In, float> || std::is_same_v<In, std::int32_t>) {
-    return LayoutSum<double>(Squares<In>{x}, n, kernels::double_lane_mode<In>(mode));
+    return WithSumTouches<In>(n, stream, [&](auto to_l2) {
+      return LayoutSum<double, decltype(to_l2)::value>(Squares<In>{x}, n, kernels::double_lane_mode<In>(mode));
+    });
   } else {
-    return scalar::sum_of_squares_wide(x, n, mode);
+    return scalar::sum_of_squares_wide(x, n, mode, stream);
   }
 }
 

@@ -1,8 +1,8 @@
 // Each stream policy (how the kernels read ahead of a long input: one per
 // kind of CPU, kernels/common/stream_policy.hpp) reads every element: the
-// loops it changes (the extrema's wider turns, count's looped touches on a
-// long stream) find the extremes wherever they are and count what the
-// serial kernel counts. That the policies give the same bits as each other
+// loops it changes (the extrema's wider turns, count's looped touches and
+// the sums' touches into L2 on a long stream) find the extremes wherever
+// they are, count what the serial kernel counts and sum to its bits. That the policies give the same bits as each other
 // and as the serial kernel, op by op, is determinism_test's
 // EveryStreamPolicyGivesTheSameBits.
 #include <gtest/gtest.h>
@@ -27,14 +27,14 @@ namespace st = switchyard::testing;
 
 namespace {
 
-/// count_if over an input of looped_touches_from_bytes or more reads ahead
+/// count_if over an input of long_stream_bytes or more reads ahead
 /// with a loop of touches under the Intel policy, and its last chunks (less
 /// of the input left) and every chunk under the other policy unrolled ones
 /// (kernels/simd/count-inl.h): the counts of floats and of bytes, from a
 /// start off a line, on simd and on two threads, are the serial kernel's.
 TEST(StreamPolicy, EveryPolicyCountsALongStreamAlike) {
   namespace k = sy::kernels;
-  const std::size_t bytes = k::looped_touches_from_bytes + (std::size_t{1} << 16) + 3;
+  const std::size_t bytes = k::long_stream_bytes + (std::size_t{1} << 16) + 3;
   const auto f = st::random_values<float>(bytes / sizeof(float) + 1, 12);
   const auto b = st::random_values<std::uint8_t>(bytes + 1, 13);
   const std::span<const float> fv(f.data() + 1, bytes / sizeof(float));  // off a line
@@ -54,6 +54,54 @@ TEST(StreamPolicy, EveryPolicyCountsALongStreamAlike) {
     });
   }
   k::set_stream_policy_for_test(std::nullopt);
+}
+
+/// The float sums over an input of long_stream_bytes or more are compiled
+/// apart for it (their touches reach into L2 under the Intel policy; the
+/// last chunks, with less of the input left, and every chunk under the
+/// other policy touch into L1: kernels/simd/stream-inl.h, Stream's kToL2):
+/// sum, dot and sum_of_squares in every accuracy and norm2, of floats and
+/// doubles from a start off a line, on simd and on two threads, give the
+/// serial kernel's bits.
+template <class T>
+std::vector<unsigned char> long_stream_sums(std::span<const T> v, std::span<const T> y, sy::options o) {
+  std::vector<unsigned char> out;
+  auto put = [&](const auto& x) {
+    const auto* p = reinterpret_cast<const unsigned char*>(&x);
+    out.insert(out.end(), p, p + sizeof(x));
+  };
+  for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+    o.accuracy = a;
+    put(sy::sum(v, o));
+    put(sy::dot(v, y, o));
+    put(sy::sum_of_squares(v, o));
+    put(sy::norm2(v, o));
+  }
+  return out;
+}
+
+template <class T>
+void check_long_stream_sums() {
+  namespace k = sy::kernels;
+  const std::size_t n = (k::long_stream_bytes + (std::size_t{1} << 16)) / sizeof(T) + 3;
+  const auto x = st::random_values<T>(n + 1, 14), y = st::random_values<T>(n + 1, 15);
+  const std::span<const T> xv(x.data() + 1, n), yv(y.data() + 1, n);  // off a line
+  const auto want = long_stream_sums(xv, yv, {.backend = sy::backend::serial, .deterministic = true});
+  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
+    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
+    k::set_stream_policy_for_test(policy);
+    st::on_every_target_but_once_under_tsan([&] {
+      EXPECT_EQ(long_stream_sums(xv, yv, {.backend = sy::backend::simd, .deterministic = true}), want);
+      EXPECT_EQ(long_stream_sums(xv, yv, {.backend = sy::backend::threads, .deterministic = true, .max_threads = 2}),
+                want);
+    });
+  }
+  k::set_stream_policy_for_test(std::nullopt);
+}
+
+TEST(StreamPolicy, EveryPolicySumsALongStreamAlike) {
+  check_long_stream_sums<float>();
+  check_long_stream_sums<double>();
 }
 
 /// A whole chunk's extremes are read in turns of 8 vectors under the Intel
