@@ -84,14 +84,13 @@ struct Stream {
 };
 
 /// Touches the lines_run_bytes / 64 lines from p on, into L1 or (kToL2)
-/// into L2: unrolled, or
-/// (kLooped) by a loop, the barrier keeping GCC from unrolling it. On the
-/// Xeon guest count_if over 2 GiB on two threads read 30.4-30.6 -> 34.0-34.5
-/// GB/s with the loop, while in L2 a 512 KiB count took 1.4-1.5x the time:
-/// count asks for it on a long stream only (long_stream_bytes;
-/// docs/PERF.md, "count_if's looped touches"). Why a loop reads memory
-/// faster there than the same touches unrolled is not known (the guest has
-/// no performance counters).
+/// into L2: unrolled, or (kLooped) by a loop, the barrier keeping GCC from
+/// unrolling it. On the Xeon guest count_if over 2 GiB on two threads read
+/// 30.4-30.6 -> 34.0-34.5 GB/s with the loop, while in L2 a 512 KiB count
+/// took 1.4-1.5x the time: count asks for it on a long stream only
+/// (long_stream_bytes; docs/PERF.md, "count_if's looped touches"). Why a
+/// loop reads memory faster there than the same touches unrolled is not
+/// known (the guest has no performance counters).
 template <bool kLooped, bool kToL2, class In>
 HWY_INLINE void TouchEveryLine(const In* p) {
   auto touch = [](const In* line) SWITCHYARD_INLINE_LAMBDA {
