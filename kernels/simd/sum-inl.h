@@ -366,17 +366,23 @@ HWY_INLINE decltype(auto) WithSumTouches(std::size_t n, std::size_t stream, F&& 
 #endif
 }
 
-// The float sums: `stream` is how long the input the chunk is part of runs
-// on from x (n for a call of its own).
+/// A floating-point sum of the terms x gives (Plain, Products or Squares of
+/// T): in double lanes where the mode widens, its touches into L2 on a long
+/// stream. `stream` is how long the input the chunk is part of runs on from
+/// the chunk (n for a call of its own).
+template <class T, template <class> class X>
+kernels::sum_partial_t<T> FloatSum(const X<T>& x, std::size_t n, accuracy mode, std::size_t stream) {
+  return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
+    constexpr bool kToL2 = decltype(to_l2)::value;
+    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(LayoutSum<double, kToL2>(x, n, accuracy::fast));
+    return LayoutSum<T, kToL2>(x, n, mode);
+  });
+}
+
 template <class T>
 kernels::sum_partial_t<T> SumOf(const T* x, std::size_t n, accuracy mode, std::size_t stream) {
   if constexpr (std::is_floating_point_v<T>) {
-    return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
-      if (kernels::widened<T>(mode)) {
-        return kernels::narrowed<T>(LayoutSum<double, decltype(to_l2)::value>(Plain<T>{x}, n, accuracy::fast));
-      }
-      return LayoutSum<T, decltype(to_l2)::value>(Plain<T>{x}, n, mode);
-    });
+    return FloatSum(Plain<T>{x}, n, mode, stream);
   } else {
     return IntSum(x, n);
   }
@@ -385,12 +391,7 @@ kernels::sum_partial_t<T> SumOf(const T* x, std::size_t n, accuracy mode, std::s
 template <class T>
 kernels::sum_partial_t<T> DotOf(const T* x, const T* y, std::size_t n, accuracy mode, std::size_t stream) {
   if constexpr (std::is_floating_point_v<T>) {
-    return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
-      if (kernels::widened<T>(mode)) {
-        return kernels::narrowed<T>(LayoutSum<double, decltype(to_l2)::value>(Products<T>{x, y}, n, accuracy::fast));
-      }
-      return LayoutSum<T, decltype(to_l2)::value>(Products<T>{x, y}, n, mode);
-    });
+    return FloatSum(Products<T>{x, y}, n, mode, stream);
   } else {
     return IntDot(x, y, n);
   }
@@ -399,12 +400,7 @@ kernels::sum_partial_t<T> DotOf(const T* x, const T* y, std::size_t n, accuracy 
 template <class T>
 kernels::sum_partial_t<T> SquaresOf(const T* x, std::size_t n, accuracy mode, std::size_t stream) {
   if constexpr (std::is_floating_point_v<T>) {
-    return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
-      if (kernels::widened<T>(mode)) {
-        return kernels::narrowed<T>(LayoutSum<double, decltype(to_l2)::value>(Squares<T>{x}, n, accuracy::fast));
-      }
-      return LayoutSum<T, decltype(to_l2)::value>(Squares<T>{x}, n, mode);
-    });
+    return FloatSum(Squares<T>{x}, n, mode, stream);
   } else {
     return IntDot(x, x, n);
   }
