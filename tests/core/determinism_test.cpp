@@ -21,42 +21,21 @@
 #include "kernels/common/stream_policy.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
 #include "support/cache_lines.hpp"
+#include "support/fingerprint.hpp"
 #include "support/reference.hpp"
 #include "support/sanitizers.hpp"
 #include "support/simd_targets.hpp"
 
 namespace sy = switchyard;
 namespace st = switchyard::testing;
+using st::fingerprint;
+using st::fingerprint_every_accuracy;
 
 namespace {
 
 template <class T>
 bool same_bits(const T& a, const T& b) {
   return std::memcmp(&a, &b, sizeof(T)) == 0;
-}
-
-/// Every op's result for v and y, as bytes, so results compare bitwise.
-template <class T>
-std::vector<unsigned char> fingerprint(std::span<const T> v, std::span<const T> y, const sy::options& o) {
-  std::vector<unsigned char> out;
-  auto put = [&](const auto& x) {
-    const auto* p = reinterpret_cast<const unsigned char*>(&x);
-    out.insert(out.end(), p, p + sizeof(x));
-  };
-  put(sy::sum(v, o));
-  put(sy::dot(v, y, o));
-  put(sy::sum_of_squares(v, o));
-  put(sy::norm2(v, o));
-  put(sy::argmin(v, o)->index);
-  put(sy::argmax(v, o)->value);
-  put(sy::minmax(v, o)->min);
-  put(sy::count_if(v, sy::gt(T(0)), o));
-  return out;
-}
-
-template <class T>
-std::vector<unsigned char> fingerprint(const std::vector<T>& v, const std::vector<T>& y, const sy::options& o) {
-  return fingerprint(std::span<const T>(v), std::span<const T>(y), o);
 }
 
 template <class T>
@@ -167,18 +146,6 @@ TEST(Determinism, OneChunkCallsGiveTheStepwisePathsBits) {
   check_whole_calls<std::int32_t>();
   check_whole_calls<std::int64_t>();
   check_whole_calls<std::uint8_t>();
-}
-
-/// fingerprint in each accuracy mode in turn, o's other options kept.
-template <class T>
-std::vector<unsigned char> fingerprint_every_accuracy(std::span<const T> v, std::span<const T> y, sy::options o) {
-  std::vector<unsigned char> all;
-  for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
-    o.accuracy = a;
-    const auto f = fingerprint(v, y, o);
-    all.insert(all.end(), f.begin(), f.end());
-  }
-  return all;
 }
 
 template <class T>

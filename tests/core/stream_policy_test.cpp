@@ -19,6 +19,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "kernels/common/stream_policy.hpp"
+#include "support/fingerprint.hpp"
 #include "support/reference.hpp"
 #include "support/simd_targets.hpp"
 
@@ -60,39 +61,23 @@ TEST(StreamPolicy, EveryPolicyCountsALongStreamAlike) {
 /// apart for it (their touches reach into L2 under the Intel policy; the
 /// last chunks, with less of the input left, and every chunk under the
 /// other policy touch into L1: kernels/simd/stream-inl.h, Stream's kToL2):
-/// sum, dot and sum_of_squares in every accuracy and norm2, of floats and
-/// doubles from a start off a line, on simd and on two threads, give the
-/// serial kernel's bits.
-template <class T>
-std::vector<unsigned char> long_stream_sums(std::span<const T> v, std::span<const T> y, sy::options o) {
-  std::vector<unsigned char> out;
-  auto put = [&](const auto& x) {
-    const auto* p = reinterpret_cast<const unsigned char*>(&x);
-    out.insert(out.end(), p, p + sizeof(x));
-  };
-  for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
-    o.accuracy = a;
-    put(sy::sum(v, o));
-    put(sy::dot(v, y, o));
-    put(sy::sum_of_squares(v, o));
-    put(sy::norm2(v, o));
-  }
-  return out;
-}
-
+/// every op in every accuracy (fingerprint_every_accuracy: the sums, norm2,
+/// the extrema and a count), of floats and doubles from a start off a line,
+/// on simd and on two threads, gives the serial kernel's bits.
 template <class T>
 void check_long_stream_sums() {
   namespace k = sy::kernels;
   const std::size_t n = (k::long_stream_bytes + (std::size_t{1} << 16)) / sizeof(T) + 3;
   const auto x = st::random_values<T>(n + 1, 14), y = st::random_values<T>(n + 1, 15);
   const std::span<const T> xv(x.data() + 1, n), yv(y.data() + 1, n);  // off a line
-  const auto want = long_stream_sums(xv, yv, {.backend = sy::backend::serial, .deterministic = true});
+  const auto want = st::fingerprint_every_accuracy(xv, yv, {.backend = sy::backend::serial, .deterministic = true});
   for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
     SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
     k::set_stream_policy_for_test(policy);
     st::on_every_target_but_once_under_tsan([&] {
-      EXPECT_EQ(long_stream_sums(xv, yv, {.backend = sy::backend::simd, .deterministic = true}), want);
-      EXPECT_EQ(long_stream_sums(xv, yv, {.backend = sy::backend::threads, .deterministic = true, .max_threads = 2}),
+      EXPECT_EQ(st::fingerprint_every_accuracy(xv, yv, {.backend = sy::backend::simd, .deterministic = true}), want);
+      EXPECT_EQ(st::fingerprint_every_accuracy(xv, yv, {.backend = sy::backend::threads, .deterministic = true,
+                                                        .max_threads = 2}),
                 want);
     });
   }
