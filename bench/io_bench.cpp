@@ -223,7 +223,7 @@ void offload_round_trip(benchmark::State& state) {
 void runtime_hop(benchmark::State& state, bool fallback) {
   const auto hoppers = static_cast<std::size_t>(state.range(0));
   if (fallback) ::setenv("SWITCHYARD_IO_BACKEND", "fallback", 1);
-  io::runtime rt(2);
+  io::runtime rt(2, io::placement::own_core);
   if (fallback) ::unsetenv("SWITCHYARD_IO_BACKEND");
   constexpr int round_trips = 10'000;
   auto hopper = [](io::runtime& r) -> task<void> {

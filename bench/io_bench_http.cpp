@@ -156,9 +156,11 @@ void http_in_flight_threads(benchmark::State& state) {
 void http_switchyard(benchmark::State& state) { fetch_on_context(state, false, connections, pages); }
 
 /// The same pages on an io::runtime of state.range(0) contexts: each fetches
-/// every n-th page over its own connections, 64 in flight in all.
-void http_runtime(benchmark::State& state) {
-  io::runtime rt(static_cast<std::size_t>(state.range(0)));
+/// every n-th page over its own connections, 64 in flight in all. Its
+/// threads placed by the OS, or (own_core) each pinned to a core, which
+/// nginx's worker then shares with a context.
+void http_runtime(benchmark::State& state, io::placement threads) {
+  io::runtime rt(static_cast<std::size_t>(state.range(0)), threads);
   const std::size_t n = rt.size();
   for (auto _ : state) {
     auto on_context = [&](std::size_t i) -> task<std::size_t> {
@@ -206,8 +208,11 @@ double wrk_rate(benchmark::State& state, const std::string& url, unsigned open_c
 void register_http(bool quick) {
   const int rounds = quick ? 1 : 3;
   benchmark::RegisterBenchmark("http/switchyard", http_switchyard)->Iterations(rounds)->UseManualTime();
-  benchmark::RegisterBenchmark("http/switchyard_runtime", http_runtime)
-      ->ArgName("contexts")->Arg(1)->Arg(static_cast<std::int64_t>(io::runtime(0).size()))->Iterations(rounds)->UseManualTime();
+  const auto cores = static_cast<std::int64_t>(io::runtime(0).size());
+  benchmark::RegisterBenchmark("http/switchyard_runtime", http_runtime, io::placement::any_core)
+      ->ArgName("contexts")->Arg(1)->Arg(cores)->Iterations(rounds)->UseManualTime();
+  benchmark::RegisterBenchmark("http/switchyard_runtime_own_core", http_runtime, io::placement::own_core)
+      ->ArgName("contexts")->Arg(cores)->Iterations(rounds)->UseManualTime();
   benchmark::RegisterBenchmark("http/wrk", http_wrk)->Iterations(1)->UseManualTime();
   benchmark::RegisterBenchmark("http/thread_pool_64", http_thread_pool)->Iterations(rounds)->UseManualTime();
   benchmark::RegisterBenchmark("http/thread_per_request", http_thread_per_request)->Iterations(1)->UseManualTime();

@@ -1,10 +1,13 @@
-// io::runtime on each backend: tasks on several contexts and threads, hops,
+// io::runtime on each backend: tasks on several contexts and threads, where
+// those threads may run, hops,
 // when_all and when_any across contexts, offload from each context,
 // listeners sharing a port, and a
 // runtime stopped with thousands of operations in flight.
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,6 +59,44 @@ TEST_F(Io, ARuntimeHasAContextPerCoreEachOnItsOwnThread) {
   EXPECT_EQ(threads.size(), 3u);
   EXPECT_NE(threads.count(std::this_thread::get_id()), 1u);
   EXPECT_THROW(rt.at(3), switchyard::error);
+}
+
+/// The CPUs the calling thread may run on, in order.
+std::vector<int> cpus_of_this_thread() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  EXPECT_EQ(::pthread_getaffinity_np(::pthread_self(), sizeof set, &set), 0);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+/// Each context's thread's CPUs, in the contexts' order.
+std::vector<std::vector<int>> cpus_of_each_context(io::runtime& rt) {
+  auto here = []() -> task<std::vector<int>> { co_return cpus_of_this_thread(); };
+  auto all = [&]() -> task<std::vector<std::vector<int>>> {
+    std::vector<task<std::vector<int>>> each;
+    for (std::size_t i = 0; i < rt.size(); ++i) each.push_back(rt.on(i, here()));
+    co_return co_await io::when_all(std::move(each));
+  };
+  return rt.run(all());
+}
+
+TEST_F(Io, ARuntimesThreadsRunWhereTheOsPutsThemUnlessEachIsGivenACore) {
+  const std::vector<int> process = cpus_of_this_thread();
+  ASSERT_FALSE(process.empty());
+  io::runtime placed_by_os(2);
+  for (const std::vector<int>& cpus : cpus_of_each_context(placed_by_os)) {
+    EXPECT_EQ(cpus, process) << "any_core (the default) leaves a context's thread every CPU the process has";
+  }
+  io::runtime pinned(process.size(), io::placement::own_core);
+  const std::vector<std::vector<int>> seen = cpus_of_each_context(pinned);
+  ASSERT_EQ(seen.size(), process.size());
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], std::vector<int>{process[i]}) << "own_core pins context " << i << " to the process's CPU " << i;
+  }
 }
 
 TEST_F(Io, SwitchToMovesACoroutineAndOnBringsItBack) {

@@ -38,14 +38,14 @@ struct runtime::slot {
   event drained{ctx};  // every task the runtime started has ended
 };
 
-runtime::runtime(std::size_t contexts) {
+runtime::runtime(std::size_t contexts, placement threads) {
   const std::vector<int> cpus = affinity_cpus();
   if (contexts == 0) contexts = std::max<std::size_t>(1, cpus.size());
   for (std::size_t i = 0; i < contexts; ++i) slots_.push_back(std::make_unique<slot>());
   try {
     for (std::size_t i = 0; i < contexts; ++i) {
       threads_.emplace_back([this, i] { drive(i); });
-      if (cpus.size() >= contexts) {
+      if (threads == placement::own_core && cpus.size() >= contexts) {
         cpu_set_t one;
         CPU_ZERO(&one);
         CPU_SET(cpus[i], &one);

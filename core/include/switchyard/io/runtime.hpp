@@ -1,7 +1,8 @@
 // io::runtime: several contexts, each with its own loop (its own ring, or
 // epoll loop on the fallback) and its own thread; by default one per core
-// of the process's CPU affinity, each thread pinned to its core. A task
-// stays on the context it was spawned on; moving is explicit:
+// of the process's CPU affinity, the threads placed by the OS (or each
+// pinned to a core of its own: placement::own_core). A task stays on the
+// context it was spawned on; moving is explicit:
 //
 //     io::runtime rt;                               // one context per core
 //     rt.spawn(serve(listener_on_each_core));       // round robin
@@ -49,11 +50,29 @@
 
 namespace switchyard::io {
 
+/// Where a runtime's threads run.
+///
+/// - any_core (the default): where the OS scheduler puts them. A program
+///   rarely has the machine to itself: the server it talks to, or another
+///   program, needs a core too, and the scheduler can give one to it.
+/// - own_core: context i's thread pinned to the i-th CPU of the process's
+///   affinity (where it has at least as many CPUs as contexts; otherwise, or
+///   where a container refuses it, placed by the OS). For a machine given
+///   to this program, where a thread that never moves keeps its caches.
+///
+/// On a 2-core guest fetching pages from an nginx on the same cores, two
+/// pinned contexts made 79-84k requests/s and two placed by the OS 102-114k:
+/// pinned, nginx's worker always shared a core with a busy context. Random
+/// reads, the static server and hops between busy loops measured the same
+/// either way (docs/PERF.md, "Where a runtime's threads run").
+enum class placement { any_core, own_core };
+
 class SWITCHYARD_API runtime {
  public:
   /// `contexts` contexts (0: one per core of the process's CPU affinity),
-  /// their threads started. Throws what io::context throws.
-  explicit runtime(std::size_t contexts = 0);
+  /// their threads started and placed as `threads` says. Throws what
+  /// io::context throws.
+  explicit runtime(std::size_t contexts = 0, placement threads = placement::any_core);
   ~runtime();
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
