@@ -83,7 +83,7 @@ void register_overhead() {
 // in two cases. The staged call (a std::vector on processes) keeps the parent
 // copying on one core while the workers reduce, which on a 2-core machine
 // leaves both workers on the other, and a processes call on the shared_array
-// right after it took 1.4-1.7x its time until the scheduler spread them
+// right after it took up to 1.7x its time until the scheduler spread them
 // again (docs/PERF.md, "After a staged call"): so the shared_array's pair
 // runs apart from the vector's.
 void register_dram(std::size_t bytes, int rounds) {
