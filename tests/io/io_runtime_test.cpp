@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -91,9 +92,10 @@ TEST_F(Io, ARuntimesThreadsRunWhereTheOsPutsThemUnlessEachIsGivenACore) {
   for (const std::vector<int>& cpus : cpus_of_each_context(placed_by_os)) {
     EXPECT_EQ(cpus, process) << "any_core (the default) leaves a context's thread every CPU the process has";
   }
-  io::runtime pinned(process.size(), io::placement::own_core);
+  const std::size_t contexts = std::min<std::size_t>(process.size(), 4);
+  io::runtime pinned(contexts, io::placement::own_core);
   const std::vector<std::vector<int>> seen = cpus_of_each_context(pinned);
-  ASSERT_EQ(seen.size(), process.size());
+  ASSERT_EQ(seen.size(), contexts);
   for (std::size_t i = 0; i < seen.size(); ++i) {
     EXPECT_EQ(seen[i], std::vector<int>{process[i]}) << "own_core pins context " << i << " to the process's CPU " << i;
   }
