@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,8 +80,26 @@ void register_overhead() {
   }
 }
 
-// Interleaved rounds, as for the threads figures in DRAM (support/interleaved.hpp),
-// in two cases. The staged call (a std::vector on processes) keeps the parent
+/// sy::sum of `in` on threads and on processes in interleaved rounds
+/// (support/interleaved.hpp), as for the threads figures in DRAM; counters
+/// threads<suffix>_GBps, processes<suffix>_GBps and
+/// processes<suffix>_vs_threads. Returns seconds[threads, processes][round].
+std::vector<std::vector<double>> time_threads_and_processes(benchmark::State& state, std::span<const float> in,
+                                                            const std::string& suffix,
+                                                            const std::function<void()>& after_round = {}) {
+  auto sum_on = [in](const sy::options& o) -> std::function<void()> {
+    return [in, o] { benchmark::DoNotOptimize(sy::sum(in, o)); };
+  };
+  const auto seconds = time_interleaved(state, {sum_on(on_threads), sum_on(on_processes)}, after_round);
+  const double gb = double(in.size_bytes()) / 1e9;
+  state.counters["bytes"] = double(in.size_bytes());
+  state.counters["threads" + suffix + "_GBps"] = gb / median(seconds[0]);
+  state.counters["processes" + suffix + "_GBps"] = gb / median(seconds[1]);
+  state.counters["processes" + suffix + "_vs_threads"] = median_ratio(seconds[1], seconds[0]);
+  return seconds;
+}
+
+// Two cases. The staged call (a std::vector on processes) keeps the parent
 // copying on one core while the workers reduce, which on a 2-core machine
 // leaves both workers on the other, and a processes call on the shared_array
 // right after it took up to 1.7x its time until the scheduler spread them
@@ -89,35 +108,18 @@ void register_overhead() {
 void register_dram(std::size_t bytes, int rounds) {
   benchmark::RegisterBenchmark("processes_dram/interleaved", [bytes](benchmark::State& state) {
     const auto& shared = shared_floats(bytes / sizeof(float));
-    auto sum_on = [&shared](const sy::options& o) {
-      return [&shared, o] { benchmark::DoNotOptimize(sy::sum(shared, o)); };
-    };
-    const auto seconds = time_interleaved(state, {sum_on(on_threads), sum_on(on_processes)});
-    const double gb = double(bytes) / 1e9;
-    state.counters["bytes"] = double(bytes);
-    state.counters["threads_GBps"] = gb / median(seconds[0]);
-    state.counters["processes_GBps"] = gb / median(seconds[1]);
-    state.counters["processes_vs_threads"] = median_ratio(seconds[1], seconds[0]);
+    time_threads_and_processes(state, shared, "");
   })->Iterations(rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
 
   benchmark::RegisterBenchmark("processes_dram/vector", [bytes](benchmark::State& state) {
-    const std::size_t n = bytes / sizeof(float);
-    static huge_array vector_input(n * sizeof(float), value_at);
+    static huge_array vector_input(bytes, value_at);
     const auto vec = vector_input.span();
-    auto sum_on = [vec](const sy::options& o) {
-      return [vec, o] { benchmark::DoNotOptimize(sy::sum(vec, o)); };
-    };
     std::vector<double> readv;
-    const auto seconds = time_interleaved(state, {sum_on(on_threads), sum_on(on_processes)}, [&] {
+    const auto seconds = time_threads_and_processes(state, vec, "_vector", [&] {
       if (const double t = vm_readv_seconds(vec, std::thread::hardware_concurrency()); t > 0) readv.push_back(t);
     });
-    const double gb = double(bytes) / 1e9;
-    state.counters["bytes"] = double(bytes);
-    state.counters["threads_vector_GBps"] = gb / median(seconds[0]);
-    state.counters["processes_vector_GBps"] = gb / median(seconds[1]);
-    state.counters["processes_vector_vs_threads"] = median_ratio(seconds[1], seconds[0]);
     if (!readv.empty()) {
-      state.counters["vm_readv_GBps"] = gb / median(readv);
+      state.counters["vm_readv_GBps"] = double(vec.size_bytes()) / 1e9 / median(readv);
       state.counters["vm_readv_vs_threads"] = median_ratio(readv, seconds[0]);
     }
   })->Iterations(rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
