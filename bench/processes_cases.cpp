@@ -3,10 +3,13 @@
 // memory with process_vm_readv (the option not built for std::vector input).
 #include "processes_cases.hpp"
 
+#include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -43,6 +46,47 @@ sy::shared_array<float>& shared_floats(std::size_t n) {
   }
   return *a;
 }
+
+/// The same values in ordinary (not shared) memory, as a std::vector's.
+std::span<const float> vector_floats(std::size_t bytes) {
+  static huge_array a(bytes, value_at);
+  return a.span();
+}
+
+/// Another program that keeps one core busy while it lives: a child process
+/// spinning on the last CPU this process may run on.
+class busy_core {
+ public:
+  busy_core() {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return;
+    int last = CPU_SETSIZE - 1;
+    while (!CPU_ISSET(last, &allowed)) --last;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(last, &one);
+    pid_ = fork();
+    if (pid_ == 0) {
+      sched_setaffinity(0, sizeof one, &one);
+      std::atomic<unsigned> spins{0};  // an atomic, so the loop is not one the compiler may remove
+      for (;;) spins.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  busy_core(const busy_core&) = delete;
+  busy_core& operator=(const busy_core&) = delete;
+  /// Lets it run (SIGCONT) or stops it (SIGSTOP).
+  void run(bool busy) { kill(pid_, busy ? SIGCONT : SIGSTOP); }
+  ~busy_core() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  /// False where there is no second core to leave free, or fork failed.
+  bool running() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 /// The process_vm_readv option: `workers` reader processes, each over its
 /// share of v, run at once; the time of the slowest reader's pass (its own
@@ -99,12 +143,13 @@ std::vector<std::vector<double>> time_threads_and_processes(benchmark::State& st
   return seconds;
 }
 
-// Two cases. The staged call (a std::vector on processes) keeps the parent
+// Four cases. The staged call (a std::vector on processes) keeps the parent
 // copying on one core while the workers reduce, which on a 2-core machine
-// leaves both workers on the other, and a processes call on the shared_array
-// right after it took up to 1.7x its time until the scheduler spread them
-// again (docs/PERF.md, "After a staged call"): so the shared_array's pair
-// runs apart from the vector's.
+// leaves both workers on the other; the next processes call took up to 1.7x
+// its time until the scheduler spread them (docs/PERF.md, "After a staged
+// call"), and now wakes them apart ("Workers woken apart"). The
+// shared_array's pair runs apart from the vector's, and the third case times
+// the call right after a staged one against the call after it.
 void register_dram(std::size_t bytes, int rounds) {
   benchmark::RegisterBenchmark("processes_dram/interleaved", [bytes](benchmark::State& state) {
     const auto& shared = shared_floats(bytes / sizeof(float));
@@ -112,8 +157,7 @@ void register_dram(std::size_t bytes, int rounds) {
   })->Iterations(rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
 
   benchmark::RegisterBenchmark("processes_dram/vector", [bytes](benchmark::State& state) {
-    static huge_array vector_input(bytes, value_at);
-    const auto vec = vector_input.span();
+    const auto vec = vector_floats(bytes);
     std::vector<double> readv;
     const auto seconds = time_threads_and_processes(state, vec, "_vector", [&] {
       if (const double t = vm_readv_seconds(vec, std::thread::hardware_concurrency()); t > 0) readv.push_back(t);
@@ -123,6 +167,64 @@ void register_dram(std::size_t bytes, int rounds) {
       state.counters["vm_readv_vs_threads"] = median_ratio(readv, seconds[0]);
     }
   })->Iterations(rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+  // Beside another program that keeps a core busy (running and stopped in
+  // alternate halves of each round): a worker on that core runs at half
+  // speed, and the others must take on its share (threads steal work; the
+  // processes backend's workers claim chunks as they go: docs/PERF.md,
+  // "Chunks claimed as the workers go"). On two cores the other program
+  // leaves one and a half, so the best is 1.33x the idle time; a fixed half
+  // per worker takes 2x. Counters: <backend>_busy_vs_idle.
+  benchmark::RegisterBenchmark("processes_dram/beside_busy_core", [bytes](benchmark::State& state) {
+    const auto& shared = shared_floats(bytes / sizeof(float));
+    busy_core other_program;
+    if (!other_program.running()) {
+      state.SkipWithError("needs two cores, one to keep busy");
+      return;
+    }
+    std::vector<double> seconds[2][2];  // [idle, busy][threads, processes]
+    int round = 0;
+    for (auto _ : state) {
+      double total = 0;
+      for (const bool busy : {round % 2 == 0, round % 2 != 0}) {
+        other_program.run(busy);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // for the scheduler to place it
+        for (const int backend : {round % 2, 1 - round % 2}) {
+          const auto t0 = std::chrono::steady_clock::now();
+          benchmark::DoNotOptimize(sy::sum(shared, backend == 0 ? on_threads : on_processes));
+          seconds[busy][backend].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          total += seconds[busy][backend].back();
+        }
+      }
+      ++round;
+      state.SetIterationTime(total);
+    }
+    const double gb = double(shared.size() * sizeof(float)) / 1e9;
+    state.counters["threads_beside_busy_core_GBps"] = gb / median(seconds[1][0]);
+    state.counters["processes_beside_busy_core_GBps"] = gb / median(seconds[1][1]);
+    state.counters["threads_busy_vs_idle"] = median_ratio(seconds[1][0], seconds[0][0]);
+    state.counters["processes_busy_vs_idle"] = median_ratio(seconds[1][1], seconds[0][1]);
+  })->Iterations(rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+  // What a staged call leaves behind: each round a staged call (untimed),
+  // then the shared_array on processes twice, in that order; the counter is
+  // the first's time over the second's (docs/PERF.md, "Workers woken apart").
+  benchmark::RegisterBenchmark("processes_dram/after_staged", [bytes](benchmark::State& state) {
+    const auto& shared = shared_floats(bytes / sizeof(float));
+    const auto vec = vector_floats(bytes);
+    std::vector<double> after, next;
+    auto timed = [&](std::vector<double>& into) {
+      const auto t0 = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(sy::sum(shared, on_processes));
+      into.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      return into.back();
+    };
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(sy::sum(vec, on_processes));
+      state.SetIterationTime(timed(after) + timed(next));
+    }
+    state.counters["after_staged_vs_next"] = median_ratio(after, next);
+  })->Iterations(2 * rounds)->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
 void register_multiprocessing() {

@@ -4,8 +4,8 @@
 namespace switchyard::bench {
 
 /// Per-call overhead at 4 KiB, a DRAM-sized sum against threads
-/// (shared_array and std::vector input, and the process_vm_readv option), and
-/// the multiprocessing.Pool peer. Returns suite_skipped (having said why)
+/// (shared_array and std::vector input, and the process_vm_readv option; beside
+/// a busy core; right after a staged call), and the multiprocessing.Pool peer. Returns suite_skipped (having said why)
 /// where the backend is not available.
 int register_processes(bool quick);
 

@@ -16,6 +16,7 @@
 #include <switchyard/detail/tree_reduce.hpp>
 #include <switchyard/engine.hpp>
 
+#include "backends/processes/spread.hpp"
 #include "backends/processes/worker_pool.hpp"
 #include "core/src/compute_backend.hpp"
 #include "core/src/engine_state.hpp"
@@ -75,8 +76,18 @@ std::unique_ptr<detail::compute_backend> make(const engine_config& config) {
 }
 
 namespace testing {
-void fail_first_shard(int times) { first_shard_failures.store(times); }
-void stop_first_shard(int times) { first_shard_stops.store(times); }
+void fail_chunk(std::size_t chunk, int times) {
+  hook_chunk.store(chunk);
+  first_shard_failures.store(times);
+}
+void fail_first_shard(int times) { fail_chunk(0, times); }
+void stop_first_shard(int times) {
+  hook_chunk.store(0);
+  first_shard_stops.store(times);
+}
+void limit_job_chunks(std::size_t chunks) { job_chunk_limit.store(chunks); }
+int rerun_chunks() { return processes::rerun_chunks.load(); }
+int spread_wakes() { return processes::spread_wakes.load(); }
 std::vector<pid_t> worker_pids(const engine& e) {
   auto& b = dynamic_cast<processes_backend&>(e.state().backend_for(backend::processes));
   return b.workers().pids();

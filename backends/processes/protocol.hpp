@@ -23,7 +23,7 @@
 
 namespace switchyard::backends::processes {
 
-inline constexpr std::uint32_t protocol_version = 2;
+inline constexpr std::uint32_t protocol_version = 3;
 
 /// The descriptors a worker starts with (posix_spawn dup2s them there).
 inline constexpr int worker_socket_fd = 3;
@@ -53,6 +53,10 @@ struct input_ref {
 
 /// One job: the chunks [first_chunk, first_chunk + chunks) of a reduction over
 /// n elements, with chunk c covering elements [c * chunk, min(n, (c+1) * chunk)).
+/// A job with job_flag_claim shares those chunks with the other workers of
+/// its call: each takes runs of them from the counter at `claims` (a
+/// std::uint64_t, the next chunk to take, counted from first_chunk) until
+/// none is left, and writes a record per chunk it finishes.
 struct job {
   op_kind op;
   element_kind type;
@@ -65,13 +69,35 @@ struct job {
   std::uint64_t chunk_elements;
   std::uint64_t first_chunk;
   std::uint64_t chunks;
+  input_ref claims;          ///< job_flag_claim: the shared counter
+  std::uint32_t claimants;   ///< job_flag_claim: how many workers share it
+  std::uint64_t hook_chunk;  ///< job_flag_die, job_flag_stop: where they act
 };
 
 /// job.flags, for tests only (the way to fail a given shard on purpose): the
-/// worker kills itself before running the job, or stops itself (SIGSTOP: alive
-/// and not answering).
+/// worker kills itself, or stops itself (SIGSTOP: alive and not answering),
+/// before running chunk hook_chunk: the job that holds it, or the run of a
+/// claiming job that does.
 inline constexpr std::uint32_t job_flag_die = 1;
 inline constexpr std::uint32_t job_flag_stop = 2;
+/// job.flags: the chunks are claimed (struct job).
+inline constexpr std::uint32_t job_flag_claim = 4;
+
+/// How many chunks a claiming worker takes at once when `left` are left
+/// among `claimants` workers: large runs while much is left, so each worker
+/// streams long stretches, and single chunks at the end, so a worker slowed
+/// by another program, a slower core or the host finishes little after the
+/// others (OpenMP's guided schedule).
+constexpr std::uint64_t claim_run(std::uint64_t left, std::uint32_t claimants) {
+  const std::uint64_t run = left / (2 * std::uint64_t{claimants == 0 ? 1 : claimants});
+  return run == 0 ? 1 : run;
+}
+
+/// A claiming job's result for one chunk: the chunk's number (a
+/// std::uint64_t, counted from the job's first_chunk) and its partial, at
+/// results_offset + i * record_bytes(partial) for the i-th chunk the worker
+/// finished.
+constexpr std::size_t record_bytes(std::size_t partial_bytes) { return sizeof(std::uint64_t) + partial_bytes; }
 
 /// How often a worker running a job checks that its parent is still there
 /// (it also checks between jobs): a killed parent's workers are gone within
@@ -94,11 +120,18 @@ struct control_header {
   std::atomic<std::uint32_t> worker_sleeping;
   alignas(64) std::atomic<std::uint32_t> completed;
   std::atomic<std::uint32_t> parent_sleeping;
+  /// Records a claiming job has written (struct job), stored after each: the
+  /// parent reads them when the job completes, or when its worker died.
+  std::atomic<std::uint32_t> records;
+  /// The CPU the worker finished its last job on (-1 before its first),
+  /// stored before `completed`: where the OS will wake it next (spread.hpp).
+  std::atomic<std::int32_t> last_cpu;
   /// Bumped by the worker as each chunk finishes: the parent's sign that a
   /// worker it waits for is still running (engine_config::worker_stall_timeout).
   alignas(64) std::atomic<std::uint32_t> heartbeat;
 };
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "the counters are shared between processes");
+static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free, "the claim counter is shared between processes");
 
 /// How long each side spins before it blocks: long enough to cover the
 /// round trip of a small call, short enough not to steal a core for long.
@@ -117,12 +150,15 @@ inline constexpr std::size_t control_bytes = std::size_t{1} << 20;
 inline constexpr std::size_t results_offset = 4096;
 static_assert(sizeof(control_header) <= results_offset);
 
-/// How many partials of `bytes` each fit in one job's results.
+/// How many partials of `bytes` each fit in one job's results (and so, how
+/// many chunks a job may have; a claiming job's: record_bytes(bytes)).
 constexpr std::size_t result_capacity(std::size_t bytes) { return (control_bytes - results_offset) / bytes; }
 
-/// A message on a worker's socket. map carries the memory file as SCM_RIGHTS.
+/// A message on a worker's socket. map carries the memory file as SCM_RIGHTS;
+/// the worker maps it read-only, or (map_writable: the claim counters)
+/// writable.
 struct region_message {
-  enum kind_t : std::uint32_t { map = 1, unmap = 2 } kind;
+  enum kind_t : std::uint32_t { map = 1, unmap = 2, map_writable = 3 } kind;
   std::uint64_t region;
   std::uint64_t bytes;
 };

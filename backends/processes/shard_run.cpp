@@ -1,14 +1,18 @@
-// One call on the processes backend (pool::run): lease workers, hand each a
-// contiguous shard of chunks as jobs in its control block (input in place in
-// a shared_array, or copied through staging memory overlapped with the
-// work), collect the partials, and re-run a shard once in a fresh worker
-// when its worker dies or stalls.
+// One call on the processes backend (pool::run): lease workers and hand them
+// the call's chunks. Input in place in a shared_array is shared out as the
+// workers go: each claims runs of chunks from one counter until none is
+// left, so a worker on a slower or busier core takes fewer. Other input is
+// copied through each worker's staging memory, overlapped with the work, one
+// contiguous shard per worker. Chunks whose worker died or stalled are re-run
+// once in a fresh worker.
 #include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -17,6 +21,7 @@
 
 #include <switchyard/error.hpp>
 
+#include "backends/processes/spread.hpp"
 #include "backends/processes/worker_pool.hpp"
 
 namespace switchyard::backends::processes {
@@ -29,16 +34,31 @@ namespace {
 /// half of the worker's staging memory while the worker reduces the other.
 constexpr std::size_t staging_chunks = 4;
 
+/// The hook flags (pool.hpp's testing functions) for a job of chunks
+/// [first, first + chunks): each hook fails the next jobs that hold hook_chunk.
+std::uint32_t hook_flags(std::size_t first, std::size_t chunks) {
+  const std::uint64_t at = hook_chunk.load();
+  if (at < first || at >= first + chunks) return 0;
+  std::uint32_t flags = 0;
+  if (first_shard_failures.load() > 0 && first_shard_failures.fetch_sub(1) > 0) flags |= job_flag_die;
+  if (first_shard_stops.load() > 0 && first_shard_stops.fetch_sub(1) > 0) flags |= job_flag_stop;
+  return flags;
+}
+
 }  // namespace
 
 struct pool::lane {
   slot* s;
   std::vector<std::pair<std::size_t, std::size_t>> jobs;  // (first chunk, chunks)
+  /// A claiming lane runs one job, a round of the call shared with the
+  /// round's other lanes, with these flags besides job_flag_claim.
+  std::optional<std::uint32_t> claim_flags{};
   std::size_t current = 0;
   std::size_t staged = 0;  // jobs [0, staged) have their input in staging memory
   std::optional<located_region> staging{};  // the slot's staging memory, when copying
   int deaths = 0;
   bool finished = false;
+  bool lost = false;  // its worker died or stalled (a claiming lane is not re-posted)
   // The worker's heartbeat when last seen to change, and when: a worker whose
   // heartbeat stands still for the stall timeout is not running.
   std::uint32_t beat = 0;
@@ -52,27 +72,20 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
   const auto xr = locate_shared(r.x, r.n * esize);
   const auto yr = r.y ? locate_shared(r.y, r.n * esize) : std::nullopt;
   const bool copying = !xr || (r.y != nullptr && !yr);
-  const std::size_t per_job = copying ? staging_chunks : result_capacity(partial_bytes);
   const std::size_t piece_bytes = staging_chunks * chunk_elements * sizeof(std::uint64_t);
 
   start_over_if_forked();
   const unsigned workers = std::clamp(max_workers, 1u, workers_);
   lease held(*this, static_cast<unsigned>(std::min<std::size_t>(count, workers)));
   start(held.held);
-
-  // Lane i's shard: chunks [i * count / k, (i + 1) * count / k), cut into jobs.
-  std::vector<lane> lanes;
   const std::size_t k = held.held.size();
-  for (std::size_t i = 0; i < k; ++i) {
-    lane l{held.held[i], {}};
-    const std::size_t end = (i + 1) * count / k;
-    for (std::size_t c = i * count / k; c < end; c += per_job) l.jobs.emplace_back(c, std::min(per_job, end - c));
-    if (copying) {
-      if (!l.s->staging) l.s->staging = std::make_unique<detail::shared_region>(4 * piece_bytes, "switchyard-staging");
-      l.staging = locate_shared(l.s->staging->data(), l.s->staging->bytes());
-    }
-    lanes.push_back(std::move(l));
-  }
+  const bool claiming = !copying && k > 1;
+  const std::size_t limit = job_chunk_limit.load() == 0 ? SIZE_MAX : job_chunk_limit.load();
+  const std::size_t per_job = std::min(limit, copying    ? staging_chunks
+                                              : claiming ? result_capacity(record_bytes(partial_bytes))
+                                                         : result_capacity(partial_bytes));
+  const std::size_t rerun_job = std::min(limit, result_capacity(partial_bytes));
+  const std::optional<claim_word> claims = claiming ? std::optional(claim_counter(*held.held.front())) : std::nullopt;
 
   // Input of job j of a lane: in place in the caller's shared_array, or in
   // half j % 2 of the lane's staging memory.
@@ -102,16 +115,19 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     } else {
       map(*l.s, *xr);
       if (yr) map(*l.s, *yr);
+      if (l.claim_flags) map(*l.s, claims->region, true);
     }
     job& jb = w.control->work;
     jb = job{r.op, r.type, r.mode, r.pred_op, 0, r.pred_bits, input(l, j, r.x, xr, 0), input(l, j, r.y, yr, 1),
-             r.n, chunk_elements, l.jobs[j].first, l.jobs[j].second};
-    if (jb.first_chunk == 0 && first_shard_failures.load() > 0 && first_shard_failures.fetch_sub(1) > 0) {
-      jb.flags |= job_flag_die;
+             r.n, chunk_elements, l.jobs[j].first, l.jobs[j].second, {}, 0, hook_chunk.load()};
+    if (l.claim_flags) {
+      jb.flags = job_flag_claim | *l.claim_flags;
+      jb.claims = {claims->region.id, claims->region.offset};
+      jb.claimants = static_cast<std::uint32_t>(k);
+    } else {
+      jb.flags = hook_flags(jb.first_chunk, jb.chunks);
     }
-    if (jb.first_chunk == 0 && first_shard_stops.load() > 0 && first_shard_stops.fetch_sub(1) > 0) {
-      jb.flags |= job_flag_stop;
-    }
+    w.control->records.store(0, std::memory_order_relaxed);  // published by `posted` below
     l.beat = w.control->heartbeat.load(std::memory_order_relaxed);
     l.beat_at = std::chrono::steady_clock::now();
     w.control->posted.store(++w.posted);
@@ -122,34 +138,79 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     }
     if (copying && l.staged == j + 1 && j + 1 < l.jobs.size()) stage(l, l.staged++);
   };
+  // Posts each lane's first job; workers that read in place and last ran on
+  // one CPU wake apart (spread.hpp), while a copying call leaves them where
+  // the OS puts them, beside the copy.
+  auto post_all = [&](std::vector<lane>& phase) {
+    std::vector<int> wake_cpus(phase.size(), -1);
+    if (!copying && phase.size() > 1) {
+      std::vector<int> last_cpus;
+      for (const lane& l : phase) {
+        last_cpus.push_back(l.s->w.alive() ? l.s->w.control->last_cpu.load(std::memory_order_relaxed) : -1);
+      }
+      cpu_set_t allowed;
+      if (sched_getaffinity(phase.front().s->w.pid, sizeof allowed, &allowed) == 0) {
+        wake_cpus = spread_targets(last_cpus, allowed);
+      }
+    }
+    for (std::size_t i = 0; i < phase.size(); ++i) {
+      std::optional<wake_on_cpu> apart;
+      if (wake_cpus[i] >= 0) apart.emplace(phase[i].s->w.pid, wake_cpus[i]);
+      post(phase[i]);
+    }
+  };
 
+  // The lanes of the call's jobs, and of a claiming round's re-runs.
+  std::vector<lane> lanes;
+  std::vector<lane> rerun;
   // On an unexpected error, workers still running a job of this call are
   // stopped before the lease returns them, so no later call sees their results.
   struct stop_unfinished {
     pool& p;
     std::vector<lane>& lanes;
+    std::vector<lane>& rerun;
     ~stop_unfinished() {
       std::lock_guard lock(p.m_);
-      for (lane& l : lanes) {
-        if (!l.finished) reap(l.s->w);
+      for (auto* v : {&lanes, &rerun}) {
+        for (lane& l : *v) {
+          if (!l.finished) reap(l.s->w);
+        }
       }
     }
-  } guard{*this, lanes};
+  } guard{*this, lanes, rerun};
 
   std::string failure;
   auto fail_lane = [&](lane& l, const std::string& why) {
     if (failure.empty()) failure = why;
     l.finished = true;
   };
-  for (lane& l : lanes) post(l);
-
   auto completed = [](const lane& l) {
     return l.s->w.control->completed.load(std::memory_order_acquire) == l.s->w.posted;
   };
+  // A claiming job's records: each finished chunk's partial to `out`, and
+  // the chunk marked done (relative to the round's first chunk).
+  std::vector<char> done;
+  auto take_records = [&](const lane& l) {
+    const auto [first, chunks] = l.jobs[l.current];
+    const std::size_t bytes = record_bytes(partial_bytes);
+    const auto* base = reinterpret_cast<const unsigned char*>(l.s->w.control) + results_offset;
+    const std::size_t n = std::min<std::size_t>(l.s->w.control->records.load(std::memory_order_acquire), chunks);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t c;
+      std::memcpy(&c, base + i * bytes, sizeof c);
+      if (c >= chunks) continue;  // not a chunk of this job: left to the re-run
+      std::memcpy(static_cast<unsigned char*>(out) + (first + c) * partial_bytes, base + i * bytes + sizeof c, partial_bytes);
+      done[c] = 1;
+    }
+  };
   auto on_done = [&](lane& l) {
     const auto [first, chunks] = l.jobs[l.current];
-    std::memcpy(static_cast<unsigned char*>(out) + first * partial_bytes,
-                reinterpret_cast<const unsigned char*>(l.s->w.control) + results_offset, chunks * partial_bytes);
+    if (l.claim_flags) {
+      take_records(l);
+    } else {
+      std::memcpy(static_cast<unsigned char*>(out) + first * partial_bytes,
+                  reinterpret_cast<const unsigned char*>(l.s->w.control) + results_offset, chunks * partial_bytes);
+    }
     l.deaths = 0;
     if (++l.current == l.jobs.size()) {
       l.finished = true;
@@ -161,13 +222,21 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
       fail_lane(l, e.what());
     }
   };
-  // A worker that died, or (stalled) one that stopped running and is killed here.
+  // A worker that died, or (stalled) one that stopped running and is killed
+  // here. A static job is re-run in a fresh worker; a claiming job keeps what
+  // its worker finished, and the round re-runs the rest once it is over.
   auto on_death = [&](lane& l, bool stalled) {
     const auto [first, chunks] = l.jobs[l.current];
+    if (l.claim_flags) take_records(l);
     std::string how;
     {
       std::lock_guard lock(m_);
       how = reap(l.s->w);
+    }
+    l.lost = true;
+    if (l.claim_flags) {
+      l.finished = true;
+      return;
     }
     if (stalled) how = "finished no chunk for " + std::to_string(stall_.count()) + " ms (stopped or hung) and was killed";
     if (++l.deaths == 2) {
@@ -176,6 +245,7 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
                        ", and so did the fresh worker that re-ran them; the reduction was abandoned");
       return;
     }
+    rerun_chunks.fetch_add(static_cast<int>(chunks), std::memory_order_relaxed);
     try {
       post(l);  // re-run the job in a fresh worker
     } catch (const error& e) {
@@ -183,65 +253,126 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     }
   };
 
+  // Runs every lane's jobs to the end (or to a failure).
   std::vector<pollfd> fds;
   std::vector<lane*> waiting;
-  for (;;) {
-    // Spin a while (a small call finishes within it), then block in poll,
-    // which also sees a worker's death through its pidfd.
-    bool progress = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_ns);
-    for (unsigned i = 1;; ++i) {
-      waiting.clear();
-      for (lane& l : lanes) {
-        if (l.finished) continue;
+  auto drive = [&](std::vector<lane>& phase) {
+    post_all(phase);
+    for (;;) {
+      // Spin a while (a small call finishes within it), then block in poll,
+      // which also sees a worker's death through its pidfd.
+      bool progress = false;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_ns);
+      for (unsigned i = 1;; ++i) {
+        waiting.clear();
+        for (lane& l : phase) {
+          if (l.finished) continue;
+          if (completed(l)) {
+            on_done(l);
+            progress = true;
+          } else {
+            waiting.push_back(&l);
+          }
+        }
+        if (progress || waiting.empty()) break;
+        if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
+        spin_pause();
+      }
+      if (waiting.empty() && std::all_of(phase.begin(), phase.end(), [](const lane& l) { return l.finished; })) break;
+      if (progress) continue;
+
+      fds.clear();
+      for (lane* l : waiting) {
+        l->s->w.control->parent_sleeping.store(1);
+        fds.push_back({l->s->w.done, POLLIN, 0});
+        fds.push_back({l->s->w.pidfd, POLLIN, 0});
+      }
+      // Wake by the first stall deadline at the latest.
+      auto now = std::chrono::steady_clock::now();
+      auto first_deadline = now + stall_;
+      for (lane* l : waiting) first_deadline = std::min(first_deadline, l->beat_at + stall_);
+      const auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(first_deadline - now).count();
+      const bool finished_meanwhile = std::any_of(waiting.begin(), waiting.end(), [&](lane* l) { return completed(*l); });
+      if (!finished_meanwhile && poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(0, wait_ms))) < 0 &&
+          errno != EINTR) {
+        throw error(errc::resource_exhausted, std::string("processes backend: poll: ") + std::strerror(errno));
+      }
+      now = std::chrono::steady_clock::now();
+      for (std::size_t i = 0; i < waiting.size(); ++i) {
+        lane& l = *waiting[i];
+        l.s->w.control->parent_sleeping.store(0);
+        std::uint64_t wakes;
+        if ((fds[2 * i].revents & POLLIN) && read(l.s->w.done, &wakes, sizeof wakes) < 0) {
+          // Nothing to drain; the counters below decide.
+        }
         if (completed(l)) {
           on_done(l);
-          progress = true;
-        } else {
-          waiting.push_back(&l);
+        } else if (fds[2 * i + 1].revents) {
+          on_death(l, false);
+        } else if (const auto beat = l.s->w.control->heartbeat.load(std::memory_order_relaxed); beat != l.beat) {
+          l.beat = beat;
+          l.beat_at = now;
+        } else if (now - l.beat_at >= stall_) {
+          on_death(l, true);
         }
       }
-      if (progress || waiting.empty()) break;
-      if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
-      spin_pause();
     }
-    if (waiting.empty() && std::all_of(lanes.begin(), lanes.end(), [](const lane& l) { return l.finished; })) break;
-    if (progress) continue;
+  };
 
-    fds.clear();
-    for (lane* l : waiting) {
-      l->s->w.control->parent_sleeping.store(1);
-      fds.push_back({l->s->w.done, POLLIN, 0});
-      fds.push_back({l->s->w.pidfd, POLLIN, 0});
-    }
-    // Wake by the first stall deadline at the latest.
-    auto now = std::chrono::steady_clock::now();
-    auto first_deadline = now + stall_;
-    for (lane* l : waiting) first_deadline = std::min(first_deadline, l->beat_at + stall_);
-    const auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(first_deadline - now).count();
-    const bool finished_meanwhile = std::any_of(waiting.begin(), waiting.end(), [&](lane* l) { return completed(*l); });
-    if (!finished_meanwhile && poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(0, wait_ms))) < 0 &&
-        errno != EINTR) {
-      throw error(errc::resource_exhausted, std::string("processes backend: poll: ") + std::strerror(errno));
-    }
-    now = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < waiting.size(); ++i) {
-      lane& l = *waiting[i];
-      l.s->w.control->parent_sleeping.store(0);
-      std::uint64_t wakes;
-      if ((fds[2 * i].revents & POLLIN) && read(l.s->w.done, &wakes, sizeof wakes) < 0) {
-        // Nothing to drain; the counters below decide.
+  if (!claiming) {
+    // A contiguous shard per lane: lane i's chunks [i * count / k, (i + 1) * count / k), cut into jobs.
+    for (std::size_t i = 0; i < k; ++i) {
+      lane l{held.held[i], {}};
+      const std::size_t end = (i + 1) * count / k;
+      for (std::size_t c = i * count / k; c < end; c += per_job) l.jobs.emplace_back(c, std::min(per_job, end - c));
+      if (copying) {
+        if (!l.s->staging) l.s->staging = std::make_unique<detail::shared_region>(4 * piece_bytes, "switchyard-staging");
+        l.staging = locate_shared(l.s->staging->data(), l.s->staging->bytes());
       }
-      if (completed(l)) {
-        on_done(l);
-      } else if (fds[2 * i + 1].revents) {
-        on_death(l, false);
-      } else if (const auto beat = l.s->w.control->heartbeat.load(std::memory_order_relaxed); beat != l.beat) {
-        l.beat = beat;
-        l.beat_at = now;
-      } else if (now - l.beat_at >= stall_) {
-        on_death(l, true);
+      lanes.push_back(std::move(l));
+    }
+    drive(lanes);
+  } else {
+    // Rounds of as many chunks as one worker's records can hold (it may take
+    // them all), each shared by every lane; a round ends when all its lanes do.
+    std::atomic_ref<std::uint64_t> next_claim(*claims->word);
+    for (std::size_t round = 0; round < count && failure.empty(); round += per_job) {
+      const std::size_t chunks = std::min(per_job, count - round);
+      const std::uint32_t flags = hook_flags(round, chunks);  // only the worker that takes hook_chunk acts on them
+      done.assign(chunks, 0);
+      next_claim.store(0, std::memory_order_relaxed);  // published by each job's `posted`
+      lanes.clear();
+      for (slot* s : held.held) {
+        lane l{s, {{round, chunks}}};
+        l.claim_flags = flags;
+        lanes.push_back(std::move(l));
       }
+      drive(lanes);
+      if (!failure.empty()) break;
+      // What lost workers left (the rest of the runs they had taken), as jobs
+      // for fresh workers in their slots; a second death there fails the call.
+      rerun.clear();
+      for (const lane& l : lanes) {
+        if (l.lost) rerun.push_back(lane{l.s, {}});
+      }
+      if (rerun.empty()) rerun.push_back(lane{lanes.front().s, {}});  // none lost: nothing should be missing
+      std::size_t next_lane = 0;
+      for (std::size_t c = 0; c < chunks;) {
+        if (done[c]) {
+          ++c;
+          continue;
+        }
+        std::size_t end = c;
+        while (end < chunks && !done[end] && end - c < rerun_job) ++end;
+        rerun[next_lane++ % rerun.size()].jobs.emplace_back(round + c, end - c);
+        c = end;
+      }
+      std::erase_if(rerun, [](const lane& l) { return l.jobs.empty(); });
+      for (lane& l : rerun) {
+        l.deaths = 1;
+        for (const auto& jb : l.jobs) rerun_chunks.fetch_add(static_cast<int>(jb.second), std::memory_order_relaxed);
+      }
+      if (!rerun.empty()) drive(rerun);
     }
   }
   if (!failure.empty()) throw error(errc::worker_failed, failure);

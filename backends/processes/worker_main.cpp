@@ -4,6 +4,7 @@
 // parent exits (a pidfd of the parent is in its poll set between jobs, and
 // polled every parent_check_ns during one) or closes the socket.
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cerrno>
 #include <cstdint>
@@ -60,12 +62,13 @@ bool handle_message() {
   do got = recvmsg(sp::worker_socket_fd, &h, MSG_CMSG_CLOEXEC);
   while (got < 0 && errno == EINTR);
   if (got <= 0) return false;
-  if (m.kind == sp::region_message::map) {
+  if (m.kind == sp::region_message::map || m.kind == sp::region_message::map_writable) {
     const cmsghdr* c = CMSG_FIRSTHDR(&h);
     if (c == nullptr || c->cmsg_type != SCM_RIGHTS) die("map message without a descriptor");
     int fd;
     std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    void* p = m.bytes == 0 ? nullptr : mmap(nullptr, m.bytes, PROT_READ, MAP_SHARED, fd, 0);
+    const int prot = m.kind == sp::region_message::map_writable ? PROT_READ | PROT_WRITE : PROT_READ;
+    void* p = m.bytes == 0 ? nullptr : mmap(nullptr, m.bytes, prot, MAP_SHARED, fd, 0);
     close(fd);
     if (p == MAP_FAILED) die("mmap of a shared region");
     regions[m.region] = {static_cast<const unsigned char*>(p), m.bytes};
@@ -90,8 +93,12 @@ const unsigned char* resolve(const sp::input_ref& in) {
 
 void run(sp::control_header& ctl, unsigned char* results) {
   const sp::job j = ctl.work;
-  if (j.flags & sp::job_flag_die) raise(SIGKILL);
-  if (j.flags & sp::job_flag_stop) raise(SIGSTOP);
+  const bool claiming = (j.flags & sp::job_flag_claim) != 0;
+  auto fail_on_purpose = [&] {
+    if (j.flags & sp::job_flag_die) raise(SIGKILL);
+    if (j.flags & sp::job_flag_stop) raise(SIGSTOP);
+  };
+  if (!claiming) fail_on_purpose();  // the parent flags only the job that holds hook_chunk
   const unsigned char* xb = resolve(j.x);
   const unsigned char* yb = resolve(j.y);
   const switchyard::kernels::reduction r{j.op, j.type, j.mode, j.pred_op, j.pred_bits, xb, yb, j.n};
@@ -101,16 +108,44 @@ void run(sp::control_header& ctl, unsigned char* results) {
     // The clock is read per chunk (a vDSO call, nanoseconds against a chunk's
     // microseconds); the parent only every parent_check_ns.
     auto next_check = std::chrono::steady_clock::now() + std::chrono::nanoseconds(sp::parent_check_ns);
-    for (std::uint64_t i = 0; i < j.chunks; ++i) {
+    // Chunk i of the job (counted from first_chunk): its partial.
+    auto chunk = [&](std::uint64_t i) {
       const std::size_t begin = (j.first_chunk + i) * j.chunk_elements;
       const std::size_t len = std::min<std::size_t>(j.chunk_elements, j.n - begin);
       const std::size_t local = i * j.chunk_elements;
       const P p = switchyard::kernels::run_chunk<switchyard::kernels::simd::kernel_set, T, P>(r, x + local, y ? y + local : nullptr, begin, len);
-      std::memcpy(results + i * sizeof(P), &p, sizeof(P));
       ctl.heartbeat.store(ctl.heartbeat.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       if (const auto now = std::chrono::steady_clock::now(); now > next_check) {
         if (parent_exited()) _exit(0);
         next_check = now + std::chrono::nanoseconds(sp::parent_check_ns);
+      }
+      return p;
+    };
+    if (!claiming) {
+      for (std::uint64_t i = 0; i < j.chunks; ++i) {
+        const P p = chunk(i);
+        std::memcpy(results + i * sizeof(P), &p, sizeof(P));
+      }
+      return;
+    }
+    // The counter is in a region mapped writable (map_writable).
+    auto* counter = reinterpret_cast<std::uint64_t*>(const_cast<unsigned char*>(resolve(j.claims)));
+    std::atomic_ref<std::uint64_t> next(*counter);
+    std::uint32_t written = 0;
+    for (;;) {
+      std::uint64_t at = next.load(std::memory_order_relaxed);
+      std::uint64_t run = 0;
+      do {
+        if (at >= j.chunks) return;
+        run = sp::claim_run(j.chunks - at, j.claimants);
+      } while (!next.compare_exchange_weak(at, at + run, std::memory_order_relaxed));
+      if (j.hook_chunk >= j.first_chunk + at && j.hook_chunk < j.first_chunk + at + run) fail_on_purpose();
+      for (std::uint64_t i = at; i < at + run; ++i) {
+        const P p = chunk(i);
+        unsigned char* record = results + written * sp::record_bytes(sizeof(P));
+        std::memcpy(record, &i, sizeof i);
+        std::memcpy(record + sizeof i, &p, sizeof(P));
+        ctl.records.store(++written, std::memory_order_release);
       }
     }
   });
@@ -143,6 +178,7 @@ int main(int argc, char** argv) {
   unsigned char* results = static_cast<unsigned char*>(mem) + sp::results_offset;
 
   const std::uint64_t one = 1;
+  ctl.last_cpu.store(-1, std::memory_order_relaxed);
   ctl.ready_version = sp::protocol_version;
   if (write(sp::worker_done_fd, &one, sizeof one) != sizeof one) die("write to the done eventfd");
 
@@ -172,6 +208,7 @@ int main(int argc, char** argv) {
     }
     seen = posted;
     run(ctl, results);
+    ctl.last_cpu.store(sched_getcpu(), std::memory_order_relaxed);
     ctl.completed.store(seen);
     if (ctl.parent_sleeping.load() && write(sp::worker_done_fd, &one, sizeof one) != sizeof one) {
       die("write to the done eventfd");

@@ -26,6 +26,9 @@ namespace switchyard::backends::processes {
 
 std::atomic<int> first_shard_failures{0};
 std::atomic<int> first_shard_stops{0};
+std::atomic<std::uint64_t> hook_chunk{0};
+std::atomic<int> rerun_chunks{0};
+std::atomic<std::size_t> job_chunk_limit{0};
 
 pool::~pool() {
   std::lock_guard lock(m_);
@@ -44,6 +47,7 @@ pool::~pool() {
 
 void pool::start_over_if_forked() {
   std::vector<slot> inherited;
+  std::unique_ptr<detail::shared_region> inherited_claims;
   {
     std::lock_guard lock(m_);
     if (owner_ == getpid()) return;
@@ -57,10 +61,11 @@ void pool::start_over_if_forked() {
       s.w = {};
     }
     inherited = std::exchange(slots_, std::vector<slot>(workers_));
+    inherited_claims = std::move(claims_);
     owner_ = getpid();
   }
-  // The inherited staging regions are freed here, outside the lock: freeing
-  // one tells every pool to forget it, this one included.
+  // The inherited staging and claims regions are freed here, outside the
+  // lock: freeing one tells every pool to forget it, this one included.
 }
 
 const std::string& pool::program() {
@@ -124,9 +129,19 @@ void pool::respawn(slot& s) {
   }
 }
 
-void pool::map(slot& s, const located_region& r) {
+void pool::map(slot& s, const located_region& r, bool writable) {
   std::lock_guard lock(m_);
-  if (!s.w.mapped.contains(r.id)) send_map(s.w, r.id, r.fd, r.bytes);
+  if (!s.w.mapped.contains(r.id)) send_map(s.w, r.id, r.fd, r.bytes, writable);
+}
+
+pool::claim_word pool::claim_counter(const slot& first) {
+  constexpr std::size_t line = 64;  // a word per cache line: calls do not share one
+  std::lock_guard lock(m_);
+  if (!claims_) claims_ = std::make_unique<detail::shared_region>(slots_.size() * line, "switchyard-claims");
+  auto where = detail::locate_shared(claims_->data(), claims_->bytes());
+  if (!where) throw error(errc::resource_exhausted, "processes backend: the claims region is not registered");
+  where->offset = static_cast<std::size_t>(&first - slots_.data()) * line;
+  return {*where, reinterpret_cast<std::uint64_t*>(static_cast<unsigned char*>(claims_->data()) + where->offset)};
 }
 
 void pool::forget(std::uint64_t id) {

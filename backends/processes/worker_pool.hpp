@@ -31,6 +31,12 @@ using kernels::reduction;
 /// The test hooks' counts (pool.hpp's testing functions set them).
 extern std::atomic<int> first_shard_failures;
 extern std::atomic<int> first_shard_stops;
+extern std::atomic<std::uint64_t> hook_chunk;
+/// Chunks run again in a fresh worker because theirs died or stalled.
+extern std::atomic<int> rerun_chunks;
+/// When not 0, the most chunks one job may have (so a test's small input
+/// runs in several jobs, or several claiming rounds).
+extern std::atomic<std::size_t> job_chunk_limit;
 
 struct slot {
   worker_process w;
@@ -61,7 +67,15 @@ class pool {
   const std::string& program();
   void start(std::vector<slot*>& slots);
   void respawn(slot& s);
-  void map(slot& s, const located_region& r);
+  void map(slot& s, const located_region& r, bool writable = false);
+  /// The claim counter (protocol.hpp, struct job) of the call whose first
+  /// worker is `first`: a word of its own in the pool's claims region, which
+  /// no other call running meanwhile uses (a slot serves one call at a time).
+  struct claim_word {
+    located_region region;  ///< offset: the word's
+    std::uint64_t* word;
+  };
+  claim_word claim_counter(const slot& first);
   void start_over_if_forked();
 
   unsigned workers_;
@@ -72,6 +86,7 @@ class pool {
   pid_t owner_ = 0;
   std::string program_;
   int image_fd_ = -1;
+  std::unique_ptr<detail::shared_region> claims_;  ///< a cache line per slot
 };
 
 

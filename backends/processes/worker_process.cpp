@@ -277,8 +277,8 @@ std::string reap(worker_process& w) {
   return how;
 }
 
-bool send_map(worker_process& w, std::uint64_t id, int fd, std::size_t bytes) {
-  region_message m{region_message::map, id, bytes};
+bool send_map(worker_process& w, std::uint64_t id, int fd, std::size_t bytes, bool writable) {
+  region_message m{writable ? region_message::map_writable : region_message::map, id, bytes};
   iovec iov{&m, sizeof m};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr h{};

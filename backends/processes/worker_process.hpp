@@ -52,9 +52,9 @@ bool has_exited(const worker_process& w);
 /// descriptors and unmaps its control block. Returns how it ended, in words.
 std::string reap(worker_process& w);
 
-/// Sends region `id` (memory file `fd`, `bytes` long) over the worker's socket.
-/// False when the worker is gone.
-bool send_map(worker_process& w, std::uint64_t id, int fd, std::size_t bytes);
+/// Sends region `id` (memory file `fd`, `bytes` long) over the worker's socket,
+/// for the worker to map read-only or writable. False when the worker is gone.
+bool send_map(worker_process& w, std::uint64_t id, int fd, std::size_t bytes, bool writable = false);
 void send_unmap(worker_process& w, std::uint64_t id);
 
 }  // namespace switchyard::backends::processes

@@ -123,6 +123,16 @@ std::vector<goal_row> evaluate_goals(const results_view& r) {
     if (const double bytes = g.counter(s, dram, "bytes"); bytes > 0) {
       g.add(s, fmt::format("float sum {} of a shared_array: processes' time / threads' time", mib(bytes)), g.counter(s, dram, "processes_vs_threads"), false, 1.10);
     }
+    const std::string busy = "processes_dram/beside_busy_core";
+    if (const double ratio = g.counter(s, busy, "processes_busy_vs_idle"); ratio > 0) {
+      // Two cores less half of one leave at best 1.33x the time; a fixed half
+      // per worker takes 2x.
+      g.add(s, "the same on processes beside a program keeping one core busy: time / the idle machine's", ratio, false, 1.6);
+    }
+    const std::string after = "processes_dram/after_staged";
+    if (const double ratio = g.counter(s, after, "after_staged_vs_next"); ratio > 0) {
+      g.add(s, "the same on processes right after a staged std::vector call: time / the next call's", ratio, false, 1.10);
+    }
   }
   // io
   {

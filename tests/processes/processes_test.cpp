@@ -106,6 +106,39 @@ TEST_F(Processes, AShardThatKillsTwoWorkersIsAnError) {
   EXPECT_EQ(sy::sum(a, on_processes), sy::sum(copy, on_threads));
 }
 
+TEST_F(Processes, JobsOfAFewChunksAndClaimingRoundsGiveTheBitsOfThreads) {
+  // As an input too large for one job's results runs: in jobs of 3 chunks
+  // (copying) and in claiming rounds of 3 chunks (in place).
+  hooks::limit_job_chunks(3);
+  struct unlimit {
+    ~unlimit() { hooks::limit_job_chunks(0); }
+  } after;
+  auto a = ramp((std::size_t{20} << 16) + 12345);
+  a[(std::size_t{17} << 16) + 5] = -1000.0f;  // the least, in the sixth round
+  a[(std::size_t{9} << 16) + 7] = 5000.0f;    // the greatest, in the fourth
+  const std::vector<float> copy(a.begin(), a.end());
+  const std::vector<float> other(copy.rbegin(), copy.rend());
+  const sy::shared_array<float> b{std::span<const float>(other)};
+  for (const std::span<const float> x : {std::span<const float>(a), std::span<const float>(copy)}) {
+    const char* path = x.data() == a.data() ? "in place" : "copying";
+    EXPECT_EQ(sy::sum(x, on_processes), sy::sum(copy, on_threads)) << path;
+    EXPECT_EQ(sy::sum(x, {.backend = sy::backend::processes, .accuracy = sy::accuracy::fast}),
+              sy::sum(copy, {.backend = sy::backend::threads, .accuracy = sy::accuracy::fast}))
+        << path;
+    EXPECT_EQ(sy::argmin(x, on_processes)->index, (std::size_t{17} << 16) + 5) << path;
+    EXPECT_EQ(sy::argmax(x, on_processes)->index, (std::size_t{9} << 16) + 7) << path;
+    EXPECT_EQ(sy::count_if(x, sy::gt(100.0f), on_processes), sy::count_if(copy, sy::gt(100.0f), on_threads)) << path;
+    EXPECT_EQ(sy::dot(x, b, on_processes), sy::dot(copy, other, on_threads)) << path;
+  }
+  // A worker that dies in a round: what it took is run again.
+  for (const std::size_t chunk : {0u, 10u, 19u}) {
+    const int before = hooks::rerun_chunks();
+    hooks::fail_chunk(chunk, 1);
+    EXPECT_EQ(sy::sum(a, on_processes), sy::sum(copy, on_threads)) << "died at chunk " << chunk;
+    EXPECT_GT(hooks::rerun_chunks(), before) << "died at chunk " << chunk;
+  }
+}
+
 // A worker that is alive and does not answer (SIGSTOP, or hung) is treated
 // as dead once it has finished no chunk for the engine's stall timeout.
 constexpr std::chrono::milliseconds short_stall{200};
@@ -136,6 +169,30 @@ TEST_F(Processes, AStoppedWorkerIsKilledAndItsShardRerun) {
   EXPECT_NE(before, after) << "no worker was replaced";
   hooks::stop_first_shard(1);
   EXPECT_EQ(sy::sum(copy, on_e), want) << "copying path";
+}
+
+TEST_F(Processes, AWorkerThatNeverRunsLeavesItsChunksToTheOthers) {
+  short_stall_engine t;
+  auto& [e, on_e, a, copy, want] = t;
+  ASSERT_EQ(sy::sum(a, on_e), want);
+  const auto workers = hooks::worker_pids(e);
+  ASSERT_EQ(workers.size(), 2u);
+  // In place, the workers take chunks as they go: the one running takes
+  // them all, and the stopped one, killed once it stalls, leaves none.
+  ASSERT_EQ(kill(workers[1], SIGSTOP), 0);
+  int before = hooks::rerun_chunks();
+  EXPECT_EQ(sy::sum(a, on_e), want) << "zero-copy path";
+  EXPECT_EQ(hooks::rerun_chunks() - before, 0);
+  EXPECT_EQ(state_of(workers[1]), 0) << "the stopped worker was not killed and reaped";
+  // A copying call gives each worker a shard of its own, so a stopped
+  // worker's shard is run again in a fresh one.
+  ASSERT_EQ(sy::sum(a, on_e), want);
+  const auto fresh = hooks::worker_pids(e);
+  ASSERT_EQ(fresh.size(), 2u);
+  ASSERT_EQ(kill(fresh[1], SIGSTOP), 0);
+  before = hooks::rerun_chunks();
+  EXPECT_EQ(sy::sum(copy, on_e), want) << "copying path";
+  EXPECT_EQ(hooks::rerun_chunks() - before, static_cast<int>(a.size() >> 16) / 2);
 }
 
 TEST_F(Processes, AShardThatStallsTwoWorkersIsAnError) {

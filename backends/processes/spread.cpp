@@ -1,0 +1,48 @@
+#include "backends/processes/spread.hpp"
+
+namespace switchyard::backends::processes {
+
+std::atomic<int> spread_wakes{0};
+
+std::vector<int> spread_targets(std::span<const int> last_cpus, const cpu_set_t& allowed) {
+  const auto known = [](int cpu) { return cpu >= 0 && cpu < CPU_SETSIZE; };
+  cpu_set_t ran_on;  // every CPU a worker last ran on, and each one given
+  CPU_ZERO(&ran_on);
+  for (const int cpu : last_cpus) {
+    if (known(cpu)) CPU_SET(cpu, &ran_on);
+  }
+  cpu_set_t kept;  // the CPUs whose first worker stays
+  CPU_ZERO(&kept);
+  std::vector<int> targets(last_cpus.size(), -1);
+  int free_cpu = 0;
+  for (std::size_t i = 0; i < last_cpus.size(); ++i) {
+    const int cpu = last_cpus[i];
+    if (!known(cpu)) continue;
+    if (!CPU_ISSET(cpu, &kept)) {
+      CPU_SET(cpu, &kept);
+      continue;
+    }
+    while (free_cpu < CPU_SETSIZE && (CPU_ISSET(free_cpu, &ran_on) || !CPU_ISSET(free_cpu, &allowed))) ++free_cpu;
+    if (free_cpu == CPU_SETSIZE) break;
+    targets[i] = free_cpu;
+    CPU_SET(free_cpu, &ran_on);
+  }
+  return targets;
+}
+
+wake_on_cpu::wake_on_cpu(pid_t pid, int cpu) noexcept : pid_(pid) {
+  if (sched_getaffinity(pid, sizeof before_, &before_) != 0 || !CPU_ISSET(cpu, &before_)) return;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  moved_ = sched_setaffinity(pid, sizeof one, &one) == 0;
+  if (moved_) spread_wakes.fetch_add(1, std::memory_order_relaxed);
+}
+
+wake_on_cpu::~wake_on_cpu() {
+  // A worker woken (or, when it was still awake, moved) on the one CPU stays
+  // there: the affinity it gets back allows that CPU.
+  if (moved_) sched_setaffinity(pid_, sizeof before_, &before_);
+}
+
+}  // namespace switchyard::backends::processes

@@ -1,0 +1,96 @@
+// Where a call wakes its workers (backends/processes/spread.hpp): the choice
+// from the CPUs they last ran on, and the call that acts on it.
+#include <gtest/gtest.h>
+
+#include <sched.h>
+
+#include <initializer_list>
+#include <vector>
+
+#include "backends/processes/spread.hpp"
+#include "processes_fixture.hpp"
+
+namespace {
+
+using namespace processes_test;
+using switchyard::backends::processes::spread_targets;
+
+cpu_set_t cpus(std::initializer_list<int> list) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : list) CPU_SET(c, &set);
+  return set;
+}
+
+TEST(SpreadTargets, WorkersThatSharedACpuWakeOnCpusNoneOfThemRanOn) {
+  EXPECT_EQ(spread_targets(std::vector{0, 0}, cpus({0, 1})), (std::vector{-1, 1}));
+  EXPECT_EQ(spread_targets(std::vector{1, 1}, cpus({0, 1})), (std::vector{-1, 0}));
+  EXPECT_EQ(spread_targets(std::vector{2, 2, 2, 0}, cpus({0, 1, 2, 3, 4})), (std::vector{-1, 1, 3, -1}));
+  EXPECT_EQ(spread_targets(std::vector{5, 3, 5, 3}, cpus({3, 4, 5, 6})), (std::vector{-1, -1, 4, 6}));
+}
+
+TEST(SpreadTargets, WorkersApartOrNotYetRunStayWhereTheOsPutsThem) {
+  EXPECT_EQ(spread_targets(std::vector{0, 1}, cpus({0, 1})), (std::vector{-1, -1}));
+  EXPECT_EQ(spread_targets(std::vector{-1, -1}, cpus({0, 1})), (std::vector{-1, -1}));
+  EXPECT_EQ(spread_targets(std::vector{-1, 0, 0}, cpus({0, 1})), (std::vector{-1, -1, 1}));
+  EXPECT_EQ(spread_targets(std::vector<int>{}, cpus({0})), std::vector<int>{});
+}
+
+TEST(SpreadTargets, OnlyAllowedCpusAreChosenAndNoneTwice) {
+  EXPECT_EQ(spread_targets(std::vector{0, 0, 0}, cpus({0, 2})), (std::vector{-1, 2, -1}));
+  EXPECT_EQ(spread_targets(std::vector{0, 0}, cpus({0})), (std::vector{-1, -1}));
+  // CPU 0 is the lowest allowed, but the third worker ran on it.
+  EXPECT_EQ(spread_targets(std::vector{1, 1, 0}, cpus({0, 1, 2})), (std::vector{-1, 2, -1}));
+}
+
+/// Restricts every worker to `cpu` while `body` runs, then gives each back
+/// the affinity it had.
+template <class Body>
+void with_workers_on(int cpu, Body body) {
+  std::vector<std::pair<pid_t, cpu_set_t>> before;
+  for (pid_t pid : hooks::worker_pids()) {
+    cpu_set_t mask;
+    ASSERT_EQ(sched_getaffinity(pid, sizeof mask, &mask), 0);
+    before.emplace_back(pid, mask);
+    const cpu_set_t one = cpus({cpu});
+    ASSERT_EQ(sched_setaffinity(pid, sizeof one, &one), 0);
+  }
+  body();
+  for (auto& [pid, mask] : before) ASSERT_EQ(sched_setaffinity(pid, sizeof mask, &mask), 0);
+}
+
+TEST_F(Processes, WorkersThatLastRanOnOneCpuWakeApartForAnInPlaceCall) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  const int cpu_count = CPU_COUNT(&allowed);
+  if (cpu_count < 2) GTEST_SKIP() << "needs two CPUs to spread workers over; this process may run on one";
+  int first_cpu = 0;
+  while (!CPU_ISSET(first_cpu, &allowed)) ++first_cpu;
+
+  const auto workers = hooks::worker_pids();
+  ASSERT_GE(workers.size(), 2u) << "the pool starts a worker per CPU";
+  const auto a = ramp(workers.size() * 4 * (std::size_t{1} << 16));  // four chunks a worker
+  const std::vector<float> copy(a.begin(), a.end());
+  const float want = sy::sum(copy, on_threads);
+
+  // Every worker runs a call on one CPU, then may run anywhere again.
+  with_workers_on(first_cpu, [&] { EXPECT_EQ(sy::sum(a, on_processes), want); });
+  const int before = hooks::spread_wakes();
+  EXPECT_EQ(sy::sum(a, on_processes), want);
+  const int expected = static_cast<int>(std::min<std::size_t>(workers.size(), static_cast<std::size_t>(cpu_count))) - 1;
+  EXPECT_EQ(hooks::spread_wakes() - before, expected) << "all but one of the workers woken on CPUs of their own";
+  for (pid_t pid : hooks::worker_pids()) {
+    cpu_set_t mask;
+    ASSERT_EQ(sched_getaffinity(pid, sizeof mask, &mask), 0);
+    EXPECT_TRUE(CPU_EQUAL(&mask, &allowed)) << "worker " << pid << " was left pinned";
+  }
+
+  // A call that copies its input leaves them where the OS puts them: the
+  // parent's copy needs a core too.
+  with_workers_on(first_cpu, [&] { EXPECT_EQ(sy::sum(a, on_processes), want); });
+  const int before_copying = hooks::spread_wakes();
+  EXPECT_EQ(sy::sum(copy, on_processes), want);
+  EXPECT_EQ(hooks::spread_wakes(), before_copying);
+}
+
+}  // namespace
