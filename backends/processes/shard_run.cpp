@@ -263,7 +263,7 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
       // which also sees a worker's death through its pidfd.
       bool progress = false;
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_ns);
-      for (unsigned i = 1;; ++i) {
+      for (;;) {
         waiting.clear();
         for (lane& l : phase) {
           if (l.finished) continue;
@@ -274,9 +274,8 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
             waiting.push_back(&l);
           }
         }
-        if (progress || waiting.empty()) break;
-        if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
-        spin_pause();
+        if (progress || waiting.empty() || std::chrono::steady_clock::now() > deadline) break;
+        spin_step();
       }
       if (waiting.empty() && std::all_of(phase.begin(), phase.end(), [](const lane& l) { return l.finished; })) break;
       if (progress) continue;

@@ -187,9 +187,8 @@ int main(int argc, char** argv) {
   for (;;) {
     std::uint32_t posted = ctl.posted.load(std::memory_order_acquire);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(sp::spin_ns);
-    for (unsigned i = 1; posted == seen; ++i) {
-      if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
-      sp::spin_pause();
+    while (posted == seen && std::chrono::steady_clock::now() <= deadline) {
+      sp::spin_step();
       posted = ctl.posted.load(std::memory_order_acquire);
     }
     if (posted == seen) {
