@@ -143,6 +143,18 @@ std::vector<std::vector<double>> time_threads_and_processes(benchmark::State& st
   return seconds;
 }
 
+/// A call of a few chunks, where every worker takes part: its time is the
+/// hand-off (the wake-ups and the waits), beside threads' in the same rounds
+/// (docs/PERF.md, "Spinning that yields").
+void register_small(int rounds) {
+  benchmark::RegisterBenchmark("processes_1MiB/interleaved", [](benchmark::State& state) {
+    const auto& shared = shared_floats((std::size_t{1} << 20) / sizeof(float));
+    const auto seconds = time_threads_and_processes(state, shared, "");
+    state.counters["processes_us"] = median(seconds[1]) * 1e6;
+    state.counters["threads_us"] = median(seconds[0]) * 1e6;
+  })->Iterations(rounds)->UseManualTime()->Unit(benchmark::kMicrosecond);
+}
+
 // Four cases. The staged call (a std::vector on processes) keeps the parent
 // copying on one core while the workers reduce, which on a 2-core machine
 // leaves both workers on the other; the next processes call took up to 1.7x
@@ -264,6 +276,7 @@ int register_processes(bool quick) {
     return suite_skipped;
   }
   register_overhead();
+  register_small(quick ? 201 : 1001);
   register_dram(quick ? std::size_t{256} << 20 : std::size_t{1} << 30, quick ? 5 : 9);
   register_multiprocessing();
   return 0;

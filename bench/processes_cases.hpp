@@ -3,7 +3,7 @@
 
 namespace switchyard::bench {
 
-/// Per-call overhead at 4 KiB, a DRAM-sized sum against threads
+/// Per-call overhead at 4 KiB and at 1 MiB (beside threads), a DRAM-sized sum against threads
 /// (shared_array and std::vector input, and the process_vm_readv option; beside
 /// a busy core; right after a staged call), and the multiprocessing.Pool peer. Returns suite_skipped (having said why)
 /// where the backend is not available.

@@ -119,6 +119,9 @@ std::vector<goal_row> evaluate_goals(const results_view& r) {
   {
     const std::string s = "processes";
     g.add(s, "processes: one call's time, sum of a 4 KiB shared_array (us, median)", r.seconds(s, "processes_4KiB/shared_array") * 1e6, false, 50);
+    if (const double ratio = g.counter(s, "processes_1MiB/interleaved", "processes_vs_threads"); ratio > 0) {
+      g.add(s, "float sum of a 1 MiB shared_array (4 chunks, every worker): processes' time / threads' time", ratio, false, 2.0);
+    }
     const std::string dram = "processes_dram/interleaved";
     if (const double bytes = g.counter(s, dram, "bytes"); bytes > 0) {
       g.add(s, fmt::format("float sum {} of a shared_array: processes' time / threads' time", mib(bytes)), g.counter(s, dram, "processes_vs_threads"), false, 1.10);
