@@ -75,7 +75,9 @@ class busy_core {
   busy_core(const busy_core&) = delete;
   busy_core& operator=(const busy_core&) = delete;
   /// Lets it run (SIGCONT) or stops it (SIGSTOP).
-  void run(bool busy) { kill(pid_, busy ? SIGCONT : SIGSTOP); }
+  void run(bool busy) {
+    if (pid_ > 0) kill(pid_, busy ? SIGCONT : SIGSTOP);  // never kill(-1, ...): every process
+  }
   ~busy_core() {
     if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
@@ -155,12 +157,12 @@ void register_small(int rounds) {
   })->Iterations(rounds)->UseManualTime()->Unit(benchmark::kMicrosecond);
 }
 
-// Four cases. The staged call (a std::vector on processes) keeps the parent
-// copying on one core while the workers reduce, which on a 2-core machine
-// leaves both workers on the other; the next processes call took up to 1.7x
-// its time until the scheduler spread them (docs/PERF.md, "After a staged
-// call"), and now wakes them apart ("Workers woken apart"). The
-// shared_array's pair runs apart from the vector's, and the third case times
+// The DRAM cases. The staged call (a std::vector on processes) keeps the
+// parent copying on one core while the workers reduce, which on a 2-core
+// machine leaves both workers on the other; the next processes call took up
+// to 1.7x its time until the scheduler spread them (docs/PERF.md, "After a
+// staged call"), and now wakes them apart ("Workers woken apart"). So the
+// shared_array's pair runs apart from the vector's, and after_staged times
 // the call right after a staged one against the call after it.
 void register_dram(std::size_t bytes, int rounds) {
   benchmark::RegisterBenchmark("processes_dram/interleaved", [bytes](benchmark::State& state) {
