@@ -4,12 +4,10 @@
 #include "processes_cases.hpp"
 
 #include <sched.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -27,6 +25,7 @@
 #include "support/interleaved.hpp"
 #include "support/median.hpp"
 #include "support/run_program.hpp"
+#include "support/spinning_processes.hpp"
 #include "support/suite_main.hpp"
 
 namespace switchyard::bench {
@@ -52,43 +51,6 @@ std::span<const float> vector_floats(std::size_t bytes) {
   static huge_array a(bytes, value_at);
   return a.span();
 }
-
-/// Another program that keeps one core busy while it lives: a child process
-/// spinning on the last CPU this process may run on.
-class busy_core {
- public:
-  busy_core() {
-    cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return;
-    int last = CPU_SETSIZE - 1;
-    while (!CPU_ISSET(last, &allowed)) --last;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(last, &one);
-    pid_ = fork();
-    if (pid_ == 0) {
-      sched_setaffinity(0, sizeof one, &one);
-      std::atomic<unsigned> spins{0};  // an atomic, so the loop is not one the compiler may remove
-      for (;;) spins.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  busy_core(const busy_core&) = delete;
-  busy_core& operator=(const busy_core&) = delete;
-  /// Lets it run (SIGCONT) or stops it (SIGSTOP).
-  void run(bool busy) {
-    if (pid_ > 0) kill(pid_, busy ? SIGCONT : SIGSTOP);  // never kill(-1, ...): every process
-  }
-  ~busy_core() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  /// False where there is no second core to leave free, or fork failed.
-  bool running() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-};
 
 /// The process_vm_readv option: `workers` reader processes, each over its
 /// share of v, run at once; the time of the slowest reader's pass (its own
@@ -191,9 +153,14 @@ void register_dram(std::size_t bytes, int rounds) {
   // per worker takes 2x. Counters: <backend>_busy_vs_idle.
   benchmark::RegisterBenchmark("processes_dram/beside_busy_core", [bytes](benchmark::State& state) {
     const auto& shared = shared_floats(bytes / sizeof(float));
-    busy_core other_program;
-    if (!other_program.running()) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) {
       state.SkipWithError("needs two cores, one to keep busy");
+      return;
+    }
+    const spinning_processes other_program(1, true);
+    if (other_program.size() != 1) {
+      state.SkipWithError("could not start the program that keeps a core busy (fork failed)");
       return;
     }
     std::vector<double> seconds[2][2];  // [idle, busy][threads, processes]

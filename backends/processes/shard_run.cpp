@@ -58,7 +58,6 @@ struct pool::lane {
   std::optional<located_region> staging{};  // the slot's staging memory, when copying
   int deaths = 0;
   bool finished = false;
-  bool lost = false;  // its worker died or stalled (a claiming lane is not re-posted)
   // The worker's heartbeat when last seen to change, and when: a worker whose
   // heartbeat stands still for the stall timeout is not running.
   std::uint32_t beat = 0;
@@ -233,8 +232,7 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
       std::lock_guard lock(m_);
       how = reap(l.s->w);
     }
-    l.lost = true;
-    if (l.claim_flags) {
+    if (l.claim_flags) {  // not re-posted: the round re-runs what it left
       l.finished = true;
       return;
     }
@@ -350,9 +348,10 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
       if (!failure.empty()) break;
       // What lost workers left (the rest of the runs they had taken), as jobs
       // for fresh workers in their slots; a second death there fails the call.
+      // A lost worker is one on_death reaped: a worker posted to is alive.
       rerun.clear();
       for (const lane& l : lanes) {
-        if (l.lost) rerun.push_back(lane{l.s, {}});
+        if (!l.s->w.alive()) rerun.push_back(lane{l.s, {}});
       }
       if (rerun.empty()) rerun.push_back(lane{lanes.front().s, {}});  // none lost: nothing should be missing
       std::size_t next_lane = 0;

@@ -6,9 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -27,6 +24,7 @@
 #include "core/src/dispatch/other_work.hpp"
 #include "core/src/dispatch/profile_store.hpp"
 #include "core/src/engine_state.hpp"
+#include "bench/support/spinning_processes.hpp"
 #include "support/profile_cache.hpp"
 
 namespace sy = switchyard;
@@ -34,6 +32,7 @@ namespace dp = switchyard::detail::dispatch;
 using sy::test::captured_warnings;
 using sy::test::fresh_cache;
 using sy::test::scoped_env;
+using switchyard::bench::spinning_processes;
 
 namespace {
 
@@ -42,32 +41,6 @@ unsigned cpus_here() {
   CPU_ZERO(&allowed);
   return sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? static_cast<unsigned>(CPU_COUNT(&allowed)) : 1;
 }
-
-/// `n` child processes that each keep a CPU busy while this lives.
-class spinning_processes {
- public:
-  explicit spinning_processes(unsigned n) {
-    for (unsigned i = 0; i < n; ++i) {
-      const pid_t pid = fork();
-      if (pid == 0) {
-        volatile unsigned long x = 0;
-        for (;;) x = x + 1;
-      }
-      if (pid > 0) pids_.push_back(pid);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // all running
-  }
-  ~spinning_processes() {
-    for (const pid_t pid : pids_) kill(pid, SIGKILL);
-    for (const pid_t pid : pids_) waitpid(pid, nullptr, 0);
-  }
-  spinning_processes(const spinning_processes&) = delete;
-  spinning_processes& operator=(const spinning_processes&) = delete;
-  std::size_t size() const { return pids_.size(); }
-
- private:
-  std::vector<pid_t> pids_;
-};
 
 /// Half of this process's CPUs, at least one: enough to leave a calibration
 /// on all of them short of a quarter of its cores.
