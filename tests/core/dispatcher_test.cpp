@@ -370,6 +370,56 @@ TEST(Profile, AFirstAutomaticCallMeasuresAndKeepsIt) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Profile, TheBuildIsNamedByTheDigestOfItsSources) {
+  // The version alone would let a profile measured by other code steer this
+  // build; tests/dispatch/source_digest_test.sh checks what the digest covers.
+  sy::engine e({.max_threads = 2});
+  const std::string build = dp::fingerprint_here(e.state()).build;
+  const auto at = build.find("(sources ");
+  ASSERT_NE(at, std::string::npos) << build;
+  const std::string digest = build.substr(at + 9, 17);
+  EXPECT_EQ(digest.back(), ')') << build;
+  EXPECT_EQ(digest.find_first_not_of("0123456789abcdef"), 16u) << build;
+}
+
+TEST(Profile, ProfilesUnusedForAMonthGoWhenOneIsKept) {
+  namespace fs = std::filesystem;
+  const auto dir = fresh_cache("prune");
+  const auto now = fs::file_time_type::clock::now();
+  const auto days_ago = [&](int days) { return now - std::chrono::hours(24 * days); };
+  const auto file = [&](const std::string& name, int age_days) {
+    std::ofstream(dir / name) << "{}";
+    fs::last_write_time(dir / name, days_ago(age_days));
+  };
+  file("profile-0ld.json", 31);
+  file("profile-0ld.json.lock", 31);
+  file("profile-recent.json", 29);
+  file("profile-recent.json.lock", 40);  // a lock is never written: it goes with its profile
+  file("profile-dead.json.tmp.123.456", 31);
+  file("notes.txt", 400);  // not ours
+  dp::profile p = synthetic(1000);
+  p.machine = {"cpu", "AVX2", 2, 1, 2, 3, "none", "build"};
+  const fs::path kept = dir / "profile-kept.json";
+  ASSERT_EQ(dp::save_profile(p, kept), "");
+  EXPECT_TRUE(fs::exists(kept));
+  EXPECT_FALSE(fs::exists(dir / "profile-0ld.json"));
+  EXPECT_FALSE(fs::exists(dir / "profile-0ld.json.lock"));
+  EXPECT_FALSE(fs::exists(dir / "profile-dead.json.tmp.123.456"));
+  EXPECT_TRUE(fs::exists(dir / "profile-recent.json"));
+  EXPECT_TRUE(fs::exists(dir / "profile-recent.json.lock"));
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+
+  // A profile in use is loaded, and a load refreshes its time: the next
+  // profile kept beside it leaves it.
+  fs::last_write_time(kept, days_ago(45));
+  const auto loaded = dp::load_profile(kept, p.machine);
+  ASSERT_TRUE(loaded.value.has_value()) << loaded.problem;
+  EXPECT_GT(fs::last_write_time(kept), days_ago(1));
+  ASSERT_EQ(dp::save_profile(p, dir / "profile-other.json"), "");
+  EXPECT_TRUE(fs::exists(kept));
+  fs::remove_all(dir);
+}
+
 TEST(Profile, TwoProgramsStartingTogetherMeasureOnce) {
   // Two engines stand for two programs: each opens the lock file itself.
   const auto dir = fresh_cache("together");

@@ -39,4 +39,7 @@ echo "$out" | grep -q "(defaults)" || fail "SWITCHYARD_CALIBRATE=0 does not say 
 if "$cli" explain --op sum --type f16 --n 10 >"$cache/bad.out" 2>&1; then fail "--type f16 was accepted"; fi
 grep -q "f16 is not one of" "$cache/bad.out" || fail "bad --type message: $(cat "$cache/bad.out")"
 
+if "$cli" explain --op sum --n -5 >"$cache/bad.out" 2>&1; then fail "--n -5 was accepted: $(cat "$cache/bad.out")"; fi
+grep -q -- "--n" "$cache/bad.out" || fail "bad --n message: $(cat "$cache/bad.out")"
+
 echo "dispatch CLI: calibrate (twice at once) and explain as expected"

@@ -14,6 +14,7 @@
 #include "core/src/engine_state.hpp"
 #include "kernels/common/sanitizers.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
+#include "source_digest.hpp"
 
 namespace switchyard::detail::dispatch {
 namespace {
@@ -62,10 +63,13 @@ std::string gpu_of(const engine_state& e) {
   return gpu;
 }
 
+/// The version alone does not name a build: a checkout between releases, or
+/// a change to a kernel, keeps it, and a profile of other code would steer
+/// this one. The digest of the sources and settings does.
 std::string build_of() {
   std::ostringstream b;
   b << "switchyard " << SWITCHYARD_VERSION_MAJOR << '.' << SWITCHYARD_VERSION_MINOR << '.'
-    << SWITCHYARD_VERSION_PATCH << ", " << __VERSION__;
+    << SWITCHYARD_VERSION_PATCH << " (sources " << SWITCHYARD_SOURCE_DIGEST << "), " << __VERSION__;
 #ifdef NDEBUG
   b << ", optimized";
 #else

@@ -31,7 +31,7 @@ struct fingerprint {
   unsigned cores = 0;       ///< cores this process may run on
   std::size_t l1 = 0, l2 = 0, l3 = 0;  ///< data cache sizes in bytes
   std::string gpu;          ///< the cuda backend's device, or why there is none
-  std::string build;        ///< library version, compiler, sanitizers
+  std::string build;        ///< library version, digest of its sources and settings, compiler, sanitizers
   /// A short hash of all of the above, for the file name.
   std::string hash() const;
   bool operator==(const fingerprint&) const = default;

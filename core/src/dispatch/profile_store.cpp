@@ -13,6 +13,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace switchyard::detail::dispatch {
 namespace {
@@ -95,6 +96,49 @@ void kernels_from(const json& j, std::array<kernel_rate, key_count>& rates) {
   }
 }
 
+namespace fs = std::filesystem;
+
+/// A profile nothing has loaded for this long belongs to a build or machine
+/// that is gone: each change to the library's sources keys a new one, and the
+/// old ones would pile up.
+constexpr auto unused_for = std::chrono::hours(24 * 30);
+
+/// A load refreshes a file's time at most once a day, so a profile in use is
+/// never pruned and a program start seldom writes.
+constexpr auto refresh_after = std::chrono::hours(24);
+
+void refresh(const fs::path& path) {
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  const auto written = fs::last_write_time(path, ec);
+  if (!ec && now - written > refresh_after) fs::last_write_time(path, now, ec);
+}
+
+/// Removes the other profiles (with their lock files) and the temporary
+/// files of writers that died, once unused for `unused_for`. Best effort.
+void prune_unused(const fs::path& kept) {
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  const auto unused = [&](const fs::path& p) {
+    std::error_code e;
+    const auto t = fs::last_write_time(p, e);
+    return !e && now - t > unused_for;
+  };
+  std::vector<fs::path> gone;
+  for (fs::directory_iterator it(kept.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("profile-", 0) != 0 || entry.path() == kept) continue;
+    const bool profile = name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0;
+    const bool temporary = name.find(".json.tmp.") != std::string::npos;
+    if ((profile || temporary) && unused(entry.path())) gone.push_back(entry.path());
+  }
+  for (const auto& p : gone) {
+    fs::remove(p, ec);
+    if (p.extension() == ".json") fs::remove(p.string() + ".lock", ec);
+  }
+}
+
 }  // namespace
 
 std::filesystem::path profile_path(const fingerprint& f) {
@@ -167,7 +211,9 @@ loaded_profile load_profile(const std::filesystem::path& path, const fingerprint
   try {
     std::ifstream in(path);
     if (!in) return {};
-    return {profile_from_json(json::parse(in), here), {}};
+    loaded_profile found{profile_from_json(json::parse(in), here), {}};
+    refresh(path);
+    return found;
   } catch (const std::exception& e) {
     return {std::nullopt, "the profile " + path.string() + " cannot be trusted: " + e.what() +
                               "; running on the built-in defaults until it is measured again (switchyard calibrate)"};
@@ -201,6 +247,7 @@ std::string save_profile(const profile& p, const std::filesystem::path& path) no
       std::filesystem::remove(tmp, ec);
       return "cannot put the profile at " + path.string() + ": " + ec.message();
     }
+    prune_unused(path);
     return {};
   } catch (const std::exception& e) {
     return std::string("cannot keep the profile: ") + e.what();

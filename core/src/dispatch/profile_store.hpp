@@ -4,7 +4,10 @@
 // at once leave one whole profile (profile_lock keeps them from measuring at
 // once in the first place). Nothing here throws: a file that cannot be
 // read or trusted comes back as a reason, which the caller logs as a warning
-// and answers with the defaults.
+// and answers with the defaults. Profiles of other builds or machines that
+// no program has loaded for 30 days are removed when one is written (a load
+// refreshes a file's time), since every change to the library's sources
+// keys a profile of its own.
 #pragma once
 
 #include <filesystem>
