@@ -16,7 +16,6 @@
 #include <switchyard/detail/tree_reduce.hpp>
 #include <switchyard/engine.hpp>
 
-#include "backends/processes/spread.hpp"
 #include "backends/processes/worker_pool.hpp"
 #include "core/src/compute_backend.hpp"
 #include "core/src/engine_state.hpp"
@@ -87,7 +86,6 @@ void stop_first_shard(int times) {
 }
 void limit_job_chunks(std::size_t chunks) { job_chunk_limit.store(chunks); }
 int rerun_chunks() { return processes::rerun_chunks.load(); }
-int spread_wakes() { return processes::spread_wakes.load(); }
 std::vector<pid_t> worker_pids(const engine& e) {
   auto& b = dynamic_cast<processes_backend&>(e.state().backend_for(backend::processes));
   return b.workers().pids();

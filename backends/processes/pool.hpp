@@ -31,9 +31,6 @@ void limit_job_chunks(std::size_t chunks);
 /// How many chunks were run again in a fresh worker, in this process, because
 /// the worker that had them died or stalled.
 int rerun_chunks();
-/// How many times a call has woken a worker on a CPU apart from the others
-/// (spread.hpp) in this process.
-int spread_wakes();
 /// The pids of the live workers of an engine's pool.
 std::vector<pid_t> worker_pids(const engine& e = default_engine());
 }  // namespace testing

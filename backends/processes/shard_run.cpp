@@ -21,7 +21,7 @@
 
 #include <switchyard/error.hpp>
 
-#include "backends/processes/spread.hpp"
+#include "backends/chunked/spread.hpp"
 #include "backends/processes/worker_pool.hpp"
 
 namespace switchyard::backends::processes {

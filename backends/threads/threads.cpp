@@ -1,7 +1,13 @@
 // The threads backend: chunks spread over a oneTBB task_arena (work stealing),
 // each chunk through the SIMD kernels. One arena per thread count a call asks
 // for, made on first use and kept by the engine, so a call pays no thread
-// start-up and takes no lock.
+// start-up and takes no lock. A call of several chunks first wakes apart a
+// worker that last ran on its caller's CPU, or on another worker's
+// (backends/chunked/spread.hpp).
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -11,14 +17,97 @@
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_scheduler_observer.h>
 
 #include <switchyard/engine.hpp>
 
 #include "backends/chunked/chunked_backend.hpp"
+#include "backends/chunked/spread.hpp"
 #include "kernels/simd/kernel_set.hpp"
 
 namespace switchyard::backends::threads {
 namespace {
+
+/// Whether this thread is one of oneTBB's workers (set as it joins one of our
+/// arenas): only those are ever moved, never a caller's thread, which may run
+/// another call's chunks while it waits for its own.
+thread_local bool tbb_worker = false;
+
+pid_t this_thread_id() noexcept {
+  thread_local const pid_t tid = gettid();
+  return tid;
+}
+
+/// Calls of fewer chunks are left where the OS puts their workers: a
+/// one-chunk call runs on its caller alone, and in a few chunks two moves
+/// cost about what they save.
+constexpr std::size_t spread_min_chunks = 4;
+
+/// An arena, and where each of its worker slots' threads last ran a chunk.
+class placed_arena {
+ public:
+  explicit placed_arena(unsigned threads) : arena_(static_cast<int>(threads)), slots_(threads), observer_(arena_) {}
+
+  tbb::task_arena& arena() noexcept { return arena_; }
+
+  /// On the thread running a range of chunks: a worker notes its thread id
+  /// and CPU in its slot (one store each; the CPU is glibc's rseq read).
+  void note() noexcept {
+    if (!tbb_worker) return;
+    const int index = tbb::this_task_arena::current_thread_index();
+    if (index < 0 || static_cast<std::size_t>(index) >= slots_.size()) return;
+    slots_[index].tid.store(this_thread_id(), std::memory_order_relaxed);
+    slots_[index].cpu.store(sched_getcpu(), std::memory_order_relaxed);
+  }
+
+  /// Moves each worker that last ran on the caller's CPU, or on another
+  /// worker's, to a CPU none of them ran on, for the life of `apart`.
+  void spread(std::vector<std::unique_ptr<wake_on_cpu>>& apart) {
+    std::array<int, 64> last{};
+    std::array<pid_t, 64> tids{};
+    std::size_t n = 0;
+    last[n++] = sched_getcpu();  // the caller, kept where it is
+    bool shared = false;
+    for (const slot& s : slots_) {
+      const pid_t tid = s.tid.load(std::memory_order_relaxed);
+      // A worker of oneTBB that calls from inside a task of its own has a slot too.
+      if (tid <= 0 || tid == this_thread_id() || n == last.size()) continue;
+      const int cpu = s.cpu.load(std::memory_order_relaxed);
+      shared = shared || std::find(last.begin(), last.begin() + n, cpu) != last.begin() + n;
+      tids[n] = tid;
+      last[n++] = cpu;
+    }
+    if (!shared) return;
+    cpu_set_t allowed;  // where the workers may run (the caller may be held to fewer CPUs)
+    if (sched_getaffinity(tids[1], sizeof allowed, &allowed) != 0) return;
+    const std::vector<int> targets = spread_targets(std::span<const int>(last.data(), n), allowed);
+    for (std::size_t i = 1; i < n; ++i) {
+      // Only a thread of this process: a worker that ended may have left an
+      // id the system has given to another program's thread.
+      if (targets[i] >= 0 && tgkill(getpid(), tids[i], 0) == 0) {
+        apart.push_back(std::make_unique<wake_on_cpu>(tids[i], targets[i]));
+      }
+    }
+  }
+
+ private:
+  struct alignas(64) slot {
+    std::atomic<pid_t> tid{0};
+    std::atomic<int> cpu{-1};
+  };
+  class worker_observer final : public tbb::task_scheduler_observer {
+   public:
+    explicit worker_observer(tbb::task_arena& a) : tbb::task_scheduler_observer(a) { observe(true); }
+    ~worker_observer() override { observe(false); }
+    void on_scheduler_entry(bool is_worker) override {
+      if (is_worker) tbb_worker = true;
+    }
+  };
+
+  tbb::task_arena arena_;
+  std::vector<slot> slots_;
+  worker_observer observer_;  // after arena_: stops observing before it goes
+};
 
 class threads_backend final : public chunked_backend<kernels::simd::kernel_set> {
  public:
@@ -47,6 +136,9 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
       for (std::size_t i = 0; i < count; ++i) body(i);
       return;
     }
+    placed_arena& a = arena(threads);
+    std::vector<std::unique_ptr<wake_on_cpu>> apart;  // given back when the call returns
+    if (count >= spread_min_chunks) a.spread(apart);
     // The hand-offs between the caller and the workers, as C++ atomics: oneTBB
     // synchronizes them inside libtbb.so, where ThreadSanitizer cannot see it
     // unless oneTBB itself was built with it (Debian's is not). One acquire and
@@ -54,10 +146,11 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     std::atomic<bool> published{false};
     std::atomic<std::size_t> finished{0};
     published.store(true, std::memory_order_release);
-    arena(threads).execute([&] {
+    a.arena().execute([&] {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 1), [&](const tbb::blocked_range<std::size_t>& r) {
         (void)published.load(std::memory_order_acquire);
         for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
+        a.note();
         finished.fetch_add(r.size(), std::memory_order_release);
       });
     });
@@ -66,11 +159,11 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
 
   /// The arena of `threads` slots: one atomic load when it exists; the first
   /// caller makes it, and a racing second one drops its copy.
-  tbb::task_arena& arena(unsigned threads) {
-    std::atomic<tbb::task_arena*>& slot = arenas_[threads];
-    if (tbb::task_arena* a = slot.load(std::memory_order_acquire)) return *a;
-    auto made = std::make_unique<tbb::task_arena>(static_cast<int>(threads));
-    tbb::task_arena* expected = nullptr;
+  placed_arena& arena(unsigned threads) {
+    std::atomic<placed_arena*>& slot = arenas_[threads];
+    if (placed_arena* a = slot.load(std::memory_order_acquire)) return *a;
+    auto made = std::make_unique<placed_arena>(threads);
+    placed_arena* expected = nullptr;
     if (slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *made.release();
     return *expected;
   }
@@ -86,7 +179,7 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     return *expected;
   }
 
-  std::vector<std::atomic<tbb::task_arena*>> arenas_;
+  std::vector<std::atomic<placed_arena*>> arenas_;
   std::atomic<tbb::task_arena*> queue_{nullptr};
 };
 

@@ -1,4 +1,4 @@
-// Where a call wakes its workers (backends/processes/spread.hpp): the choice
+// Where a call wakes its workers (backends/chunked/spread.hpp): the choice
 // from the CPUs they last ran on, and the call that acts on it.
 #include <gtest/gtest.h>
 
@@ -7,13 +7,14 @@
 #include <initializer_list>
 #include <vector>
 
-#include "backends/processes/spread.hpp"
+#include "backends/chunked/spread.hpp"
 #include "processes_fixture.hpp"
 
 namespace {
 
 using namespace processes_test;
-using switchyard::backends::processes::spread_targets;
+using switchyard::backends::spread_targets;
+using switchyard::backends::spread_wakes;
 
 cpu_set_t cpus(std::initializer_list<int> list) {
   cpu_set_t set;
@@ -75,10 +76,10 @@ TEST_F(Processes, WorkersThatLastRanOnOneCpuWakeApartForAnInPlaceCall) {
 
   // Every worker runs a call on one CPU, then may run anywhere again.
   with_workers_on(first_cpu, [&] { EXPECT_EQ(sy::sum(a, on_processes), want); });
-  const int before = hooks::spread_wakes();
+  const int before = spread_wakes.load();
   EXPECT_EQ(sy::sum(a, on_processes), want);
   const int expected = static_cast<int>(std::min<std::size_t>(workers.size(), static_cast<std::size_t>(cpu_count))) - 1;
-  EXPECT_EQ(hooks::spread_wakes() - before, expected) << "all but one of the workers woken on CPUs of their own";
+  EXPECT_EQ(spread_wakes.load() - before, expected) << "all but one of the workers woken on CPUs of their own";
   for (pid_t pid : hooks::worker_pids()) {
     cpu_set_t mask;
     ASSERT_EQ(sched_getaffinity(pid, sizeof mask, &mask), 0);
@@ -88,9 +89,9 @@ TEST_F(Processes, WorkersThatLastRanOnOneCpuWakeApartForAnInPlaceCall) {
   // A call that copies its input leaves them where the OS puts them: the
   // parent's copy needs a core too.
   with_workers_on(first_cpu, [&] { EXPECT_EQ(sy::sum(a, on_processes), want); });
-  const int before_copying = hooks::spread_wakes();
+  const int before_copying = spread_wakes.load();
   EXPECT_EQ(sy::sum(copy, on_processes), want);
-  EXPECT_EQ(hooks::spread_wakes(), before_copying);
+  EXPECT_EQ(spread_wakes.load(), before_copying);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-#include "backends/processes/spread.hpp"
+#include "backends/chunked/spread.hpp"
 
-namespace switchyard::backends::processes {
+namespace switchyard::backends {
 
 std::atomic<int> spread_wakes{0};
 
@@ -45,4 +45,4 @@ wake_on_cpu::~wake_on_cpu() {
   if (moved_) sched_setaffinity(pid_, sizeof before_, &before_);
 }
 
-}  // namespace switchyard::backends::processes
+}  // namespace switchyard::backends

@@ -1,0 +1,122 @@
+// The threads backend wakes apart a oneTBB worker that last ran on its
+// caller's CPU (backends/chunked/spread.hpp), for the call only, in a call
+// of several chunks; the bits are the same either way.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <switchyard/switchyard.hpp>
+
+#include "backends/chunked/spread.hpp"
+
+namespace {
+
+namespace sy = switchyard;
+using switchyard::backends::spread_wakes;
+
+/// Every thread of this process but the calling one: the engine's oneTBB
+/// workers.
+std::vector<pid_t> other_threads() {
+  std::vector<pid_t> tids;
+  DIR* d = opendir("/proc/self/task");
+  if (d == nullptr) return tids;
+  while (const dirent* e = readdir(d)) {
+    const pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (tid > 0 && tid != gettid()) tids.push_back(tid);
+  }
+  closedir(d);
+  return tids;
+}
+
+cpu_set_t one_cpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return set;
+}
+
+std::vector<float> ramp(std::size_t n) {
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(i % 1000) * 0.25f - 60.0f;
+  return v;
+}
+
+class ThreadsSpread : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(sched_getaffinity(0, sizeof allowed_, &allowed_), 0);
+    if (CPU_COUNT(&allowed_) < 2) GTEST_SKIP() << "needs two CPUs to wake a worker apart on; this process may run on one";
+    while (!CPU_ISSET(first_cpu_, &allowed_)) ++first_cpu_;
+    // oneTBB counts the CPUs it may use once, when first used: before the
+    // caller is held to one.
+    const auto warm = ramp(16 * (std::size_t{1} << 16));
+    EXPECT_EQ(sy::sum(warm, on_threads_), sy::sum(warm, {.backend = sy::backend::serial}));
+    // The caller stays on one CPU for the rest of the test, so that where it
+    // runs when a call starts is known.
+    const cpu_set_t one = one_cpu(first_cpu_);
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  }
+  void TearDown() override { sched_setaffinity(0, sizeof allowed_, &allowed_); }
+
+  /// A call with every worker held to the caller's CPU while the caller runs
+  /// on another, so each worker runs chunks there and last ran there.
+  void call_with_workers_on_the_callers_cpu(const std::vector<float>& v, float want) {
+    int other_cpu = first_cpu_ + 1;
+    while (!CPU_ISSET(other_cpu, &allowed_)) ++other_cpu;
+    const cpu_set_t one = one_cpu(first_cpu_), other = one_cpu(other_cpu);
+    const auto workers = other_threads();
+    for (pid_t tid : workers) ASSERT_EQ(sched_setaffinity(tid, sizeof one, &one), 0);
+    ASSERT_EQ(sched_setaffinity(0, sizeof other, &other), 0);
+    EXPECT_EQ(sy::sum(v, on_threads_), want);
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    for (pid_t tid : workers) ASSERT_EQ(sched_setaffinity(tid, sizeof allowed_, &allowed_), 0);
+  }
+
+  cpu_set_t allowed_{};
+  int first_cpu_ = 0;
+  sy::engine engine_{{.max_threads = 2}};
+  sy::options on_threads_{.backend = sy::backend::threads, .engine = &engine_};
+};
+
+TEST_F(ThreadsSpread, AWorkerThatLastRanOnTheCallersCpuRunsTheNextCallElsewhere) {
+  const auto v = ramp(64 * (std::size_t{1} << 16));  // 64 chunks: the worker takes some
+  const float want = sy::sum(v, {.backend = sy::backend::serial});
+  ASSERT_FALSE(other_threads().empty()) << "a call of 16 chunks on two threads started no worker thread";
+
+  // A worker took chunks of the holding call unless the machine kept it from
+  // running through all of it: a few tries.
+  int woken = 0;
+  for (int attempt = 0; attempt < 5 && woken == 0; ++attempt) {
+    call_with_workers_on_the_callers_cpu(v, want);
+    const int before = spread_wakes.load();
+    EXPECT_EQ(sy::sum(v, on_threads_), want);
+    woken = spread_wakes.load() - before;
+  }
+  EXPECT_EQ(woken, 1) << "the one worker woken apart from its caller";
+  // Nothing stays pinned.
+  for (pid_t tid : other_threads()) {
+    cpu_set_t mask;
+    ASSERT_EQ(sched_getaffinity(tid, sizeof mask, &mask), 0);
+    EXPECT_TRUE(CPU_EQUAL(&mask, &allowed_)) << "thread " << tid << " was left pinned";
+  }
+}
+
+TEST_F(ThreadsSpread, ACallOfAFewChunksLeavesItsWorkersWhereTheyAre) {
+  const auto big = ramp(64 * (std::size_t{1} << 16));
+  const auto few = ramp(3 * (std::size_t{1} << 16));  // under the four chunks that pay for a move
+  const float want_big = sy::sum(big, {.backend = sy::backend::serial});
+  const float want_few = sy::sum(few, {.backend = sy::backend::serial});
+  call_with_workers_on_the_callers_cpu(big, want_big);
+  const int before = spread_wakes.load();
+  EXPECT_EQ(sy::sum(few, on_threads_), want_few);
+  EXPECT_EQ(spread_wakes.load(), before);
+}
+
+}  // namespace
