@@ -7,11 +7,14 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
 #include <switchyard/switchyard.hpp>
 
 #include "backends/chunked/spread.hpp"
@@ -117,6 +120,35 @@ TEST_F(ThreadsSpread, ACallOfAFewChunksLeavesItsWorkersWhereTheyAre) {
   const int before = spread_wakes.load();
   EXPECT_EQ(sy::sum(few, on_threads_), want_few);
   EXPECT_EQ(spread_wakes.load(), before);
+}
+
+TEST_F(ThreadsSpread, CallsFromInsideOneTbbTasksAreRightAndLeaveNothingPinned) {
+  // A user's own parallel loop whose tasks call the library: the callers are
+  // oneTBB's workers too, and a caller is never moved for its own call.
+  const auto v = ramp(64 * (std::size_t{1} << 16));
+  const float want = sy::sum(v, {.backend = sy::backend::serial});
+  call_with_workers_on_the_callers_cpu(v, want);
+  std::atomic<int> wrong{0};
+  // Made visible to ThreadSanitizer, which does not see oneTBB's own hand-off
+  // (the range overload copies the body in oneTBB's headers, as the library's
+  // loop does: tests/tsan.supp).
+  std::atomic<bool> published{false};
+  std::atomic<int> finished{0};
+  published.store(true, std::memory_order_release);
+  tbb::parallel_for(tbb::blocked_range<int>(0, 8, 1), [&](const tbb::blocked_range<int>& r) {
+    (void)published.load(std::memory_order_acquire);
+    for (int i = r.begin(); i != r.end(); ++i) {
+      if (sy::sum(v, on_threads_) != want) wrong.fetch_add(1);
+    }
+    finished.fetch_add(static_cast<int>(r.size()), std::memory_order_release);
+  });
+  EXPECT_EQ(finished.load(std::memory_order_acquire), 8);
+  EXPECT_EQ(wrong.load(), 0);
+  for (pid_t tid : other_threads()) {
+    cpu_set_t mask;
+    ASSERT_EQ(sched_getaffinity(tid, sizeof mask, &mask), 0);
+    EXPECT_TRUE(CPU_EQUAL(&mask, &allowed_)) << "thread " << tid << " was left pinned";
+  }
 }
 
 }  // namespace
