@@ -1,5 +1,7 @@
 #include "backends/chunked/spread.hpp"
 
+#include <algorithm>
+
 namespace switchyard::backends {
 
 std::atomic<int> spread_wakes{0};
@@ -28,6 +30,16 @@ std::vector<int> spread_targets(std::span<const int> last_cpus, const cpu_set_t&
     CPU_SET(free_cpu, &ran_on);
   }
   return targets;
+}
+
+std::vector<int> spread_targets(std::span<const int> last_cpus, pid_t worker) {
+  bool shared = false;
+  for (std::size_t i = 1; i < last_cpus.size() && !shared; ++i) {
+    shared = last_cpus[i] >= 0 && std::find(last_cpus.begin(), last_cpus.begin() + i, last_cpus[i]) != last_cpus.begin() + i;
+  }
+  cpu_set_t allowed;
+  if (!shared || sched_getaffinity(worker, sizeof allowed, &allowed) != 0) return {};
+  return spread_targets(last_cpus, allowed);
 }
 
 wake_on_cpu::wake_on_cpu(pid_t pid, int cpu) noexcept : pid_(pid) {

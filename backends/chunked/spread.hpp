@@ -28,6 +28,12 @@ namespace switchyard::backends {
 /// left.
 std::vector<int> spread_targets(std::span<const int> last_cpus, const cpu_set_t& allowed);
 
+/// The same with `allowed` read from the affinity of `worker` (one of them),
+/// and empty, without a system call, when no two of `last_cpus` are one
+/// known CPU (nearly every call) or the affinity cannot be read: every
+/// worker is left where the OS puts it.
+std::vector<int> spread_targets(std::span<const int> last_cpus, pid_t worker);
+
 /// Restricts process or thread `pid` to `cpu` for this object's life, then
 /// gives it back the affinity it had. Best effort: when `cpu` is outside that
 /// affinity or a step fails (the CPU is not in the process's cpuset, the

@@ -141,20 +141,17 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
   // one CPU wake apart (spread.hpp), while a copying call leaves them where
   // the OS puts them, beside the copy.
   auto post_all = [&](std::vector<lane>& phase) {
-    std::vector<int> wake_cpus(phase.size(), -1);
+    std::vector<int> wake_cpus;  // empty: every worker where the OS puts it
     if (!copying && phase.size() > 1) {
       std::vector<int> last_cpus;
       for (const lane& l : phase) {
         last_cpus.push_back(l.s->w.alive() ? l.s->w.control->last_cpu.load(std::memory_order_relaxed) : -1);
       }
-      cpu_set_t allowed;
-      if (sched_getaffinity(phase.front().s->w.pid, sizeof allowed, &allowed) == 0) {
-        wake_cpus = spread_targets(last_cpus, allowed);
-      }
+      wake_cpus = spread_targets(last_cpus, phase.front().s->w.pid);
     }
     for (std::size_t i = 0; i < phase.size(); ++i) {
       std::optional<wake_on_cpu> apart;
-      if (wake_cpus[i] >= 0) apart.emplace(phase[i].s->w.pid, wake_cpus[i]);
+      if (!wake_cpus.empty() && wake_cpus[i] >= 0) apart.emplace(phase[i].s->w.pid, wake_cpus[i]);
       post(phase[i]);
     }
   };

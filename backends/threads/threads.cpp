@@ -67,20 +67,17 @@ class placed_arena {
     std::array<pid_t, 64> tids{};
     std::size_t n = 0;
     last[n++] = sched_getcpu();  // the caller, kept where it is
-    bool shared = false;
     for (const slot& s : slots_) {
       const pid_t tid = s.tid.load(std::memory_order_relaxed);
       // A worker of oneTBB that calls from inside a task of its own has a slot too.
       if (tid <= 0 || tid == this_thread_id() || n == last.size()) continue;
-      const int cpu = s.cpu.load(std::memory_order_relaxed);
-      shared = shared || std::find(last.begin(), last.begin() + n, cpu) != last.begin() + n;
       tids[n] = tid;
-      last[n++] = cpu;
+      last[n++] = s.cpu.load(std::memory_order_relaxed);
     }
-    if (!shared) return;
-    cpu_set_t allowed;  // where the workers may run (the caller may be held to fewer CPUs)
-    if (sched_getaffinity(tids[1], sizeof allowed, &allowed) != 0) return;
-    const std::vector<int> targets = spread_targets(std::span<const int>(last.data(), n), allowed);
+    if (n < 2) return;
+    // Where the workers may run, read from one (the caller may be held to fewer CPUs).
+    const std::vector<int> targets = spread_targets(std::span<const int>(last.data(), n), tids[1]);
+    if (targets.empty()) return;
     for (std::size_t i = 1; i < n; ++i) {
       // Only a thread of this process: a worker that ended may have left an
       // id the system has given to another program's thread.

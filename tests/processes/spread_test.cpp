@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <initializer_list>
 #include <vector>
@@ -42,6 +43,17 @@ TEST(SpreadTargets, OnlyAllowedCpusAreChosenAndNoneTwice) {
   EXPECT_EQ(spread_targets(std::vector{0, 0}, cpus({0})), (std::vector{-1, -1}));
   // CPU 0 is the lowest allowed, but the third worker ran on it.
   EXPECT_EQ(spread_targets(std::vector{1, 1, 0}, cpus({0, 1, 2})), (std::vector{-1, 2, -1}));
+}
+
+TEST(SpreadTargets, AWorkersAffinityIsReadOnlyWhenTwoShareACpu) {
+  cpu_set_t mine;
+  ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &mine)) ++first;
+  EXPECT_TRUE(spread_targets(std::vector{first, first + 1}, getpid()).empty());
+  EXPECT_TRUE(spread_targets(std::vector{-1, -1}, getpid()).empty());
+  EXPECT_TRUE(spread_targets(std::vector{first, first}, pid_t{-5}).empty()) << "an affinity that cannot be read";
+  EXPECT_EQ(spread_targets(std::vector{first, first}, getpid()), spread_targets(std::vector{first, first}, mine));
 }
 
 /// Restricts every worker to `cpu` while `body` runs, then gives each back
