@@ -36,8 +36,9 @@ std::vector<int> spread_targets(std::span<const int> last_cpus, pid_t worker);
 
 /// Restricts process or thread `pid` to `cpu` for this object's life, then
 /// gives it back the affinity it had. Best effort: when `cpu` is outside that
-/// affinity or a step fails (the CPU is not in the process's cpuset, the
-/// worker is gone) the worker is left as the OS places it.
+/// affinity, a step fails (the CPU is not in the process's cpuset, the worker
+/// is gone) or another call holds the worker on a CPU already, the worker is
+/// left as it is.
 class wake_on_cpu {
  public:
   wake_on_cpu(pid_t pid, int cpu) noexcept;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -144,6 +145,40 @@ TEST_F(ThreadsSpread, CallsFromInsideOneTbbTasksAreRightAndLeaveNothingPinned) {
   });
   EXPECT_EQ(finished.load(std::memory_order_acquire), 8);
   EXPECT_EQ(wrong.load(), 0);
+  for (pid_t tid : other_threads()) {
+    cpu_set_t mask;
+    ASSERT_EQ(sched_getaffinity(tid, sizeof mask, &mask), 0);
+    EXPECT_TRUE(CPU_EQUAL(&mask, &allowed_)) << "thread " << tid << " was left pinned";
+  }
+}
+
+TEST_F(ThreadsSpread, CallersOnTwoThreadsAtOnceLeaveNothingPinned) {
+  // Two callers share the arena's one worker and take turns on each other's
+  // CPUs, so each call may find the worker beside it and move it while the
+  // other call holds it moved.
+  const auto v = ramp(8 * (std::size_t{1} << 16));
+  const float want = sy::sum(v, {.backend = sy::backend::serial});
+  int second_cpu = first_cpu_ + 1;
+  while (!CPU_ISSET(second_cpu, &allowed_)) ++second_cpu;
+  std::atomic<int> wrong{0};
+  const int before = spread_wakes.load();
+  auto caller = [&](int start) {
+    const int cpus[2] = {first_cpu_, second_cpu};
+    for (int i = 0; i < 500; ++i) {
+      if (i % 7 == 0) {
+        const cpu_set_t one = one_cpu(cpus[(i / 7 + start) % 2]);
+        sched_setaffinity(0, sizeof one, &one);
+      } else if (i % 7 == 3) {
+        sched_setaffinity(0, sizeof allowed_, &allowed_);
+      }
+      if (sy::sum(v, on_threads_) != want) wrong.fetch_add(1);
+    }
+  };
+  std::thread a(caller, 0), b(caller, 1);
+  a.join();
+  b.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(spread_wakes.load(), before) << "no call found its worker beside it: nothing was tested";
   for (pid_t tid : other_threads()) {
     cpu_set_t mask;
     ASSERT_EQ(sched_getaffinity(tid, sizeof mask, &mask), 0);

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <initializer_list>
+#include <memory>
 #include <vector>
 
 #include "backends/chunked/spread.hpp"
@@ -54,6 +57,50 @@ TEST(SpreadTargets, AWorkersAffinityIsReadOnlyWhenTwoShareACpu) {
   EXPECT_TRUE(spread_targets(std::vector{-1, -1}, getpid()).empty());
   EXPECT_TRUE(spread_targets(std::vector{first, first}, pid_t{-5}).empty()) << "an affinity that cannot be read";
   EXPECT_EQ(spread_targets(std::vector{first, first}, getpid()), spread_targets(std::vector{first, first}, mine));
+}
+
+TEST(WakeOnCpu, TwoCallsHoldingOneWorkerGiveBackItsOwnAffinityInEitherOrder) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "needs two CPUs to hold a worker to one of; this process may run on one";
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &allowed)) ++cpu;
+  // A worker: a child process, which may run on every CPU this one may.
+  const pid_t worker = fork();
+  ASSERT_GE(worker, 0);
+  if (worker == 0) {
+    pause();
+    _exit(0);
+  }
+  const auto affinity = [&] {
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    EXPECT_EQ(sched_getaffinity(worker, sizeof mask, &mask), 0);
+    return mask;
+  };
+  // The second hold ends last, as a call that waited for the first one's
+  // workers does: had it moved the worker too, it would give back the first
+  // hold's one CPU.
+  const int before = spread_wakes.load();
+  auto first = std::make_unique<switchyard::backends::wake_on_cpu>(worker, cpu);
+  auto second = std::make_unique<switchyard::backends::wake_on_cpu>(worker, cpu);
+  EXPECT_EQ(spread_wakes.load() - before, 1) << "a worker another call holds is left where it is";
+  const cpu_set_t one = cpus({cpu});
+  cpu_set_t now = affinity();
+  EXPECT_TRUE(CPU_EQUAL(&now, &one));
+  first.reset();
+  second.reset();
+  now = affinity();
+  EXPECT_TRUE(CPU_EQUAL(&now, &allowed)) << "the worker was left pinned";
+  // Once given back, the next call may move it again.
+  {
+    const switchyard::backends::wake_on_cpu again(worker, cpu);
+    EXPECT_EQ(spread_wakes.load() - before, 2);
+  }
+  now = affinity();
+  EXPECT_TRUE(CPU_EQUAL(&now, &allowed));
+  kill(worker, SIGKILL);
+  waitpid(worker, nullptr, 0);
 }
 
 /// Restricts every worker to `cpu` while `body` runs, then gives each back
