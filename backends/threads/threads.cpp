@@ -33,6 +33,13 @@ namespace {
 /// another call's chunks while it waits for its own.
 thread_local bool tbb_worker = false;
 
+/// What a thread that runs a call's work acquires before it reads the call's
+/// stack, which the caller released into it. One variable for every call,
+/// not one on each call's stack: the closure that points to the latter is on
+/// that stack too. Every write is a release read-modify-write, so an acquire
+/// that reads a later call's count still synchronizes with this call.
+std::atomic<unsigned> handed_over{0};
+
 pid_t this_thread_id() noexcept {
   thread_local const pid_t tid = gettid();
   return tid;
@@ -140,17 +147,20 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     // synchronizes them inside libtbb.so, where ThreadSanitizer cannot see it
     // unless oneTBB itself was built with it (Debian's is not). One acquire and
     // one release per range of chunks cost nothing next to a chunk's work.
-    std::atomic<bool> published{false};
     std::atomic<std::size_t> finished{0};
-    published.store(true, std::memory_order_release);
-    a.arena().execute([&] {
+    const auto run = [&] {
+      // A worker runs this, not the caller, when another caller's call holds
+      // the arena's slot: it reads this call's stack only after the acquire.
+      (void)handed_over.load(std::memory_order_acquire);
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 1), [&](const tbb::blocked_range<std::size_t>& r) {
-        (void)published.load(std::memory_order_acquire);
+        (void)handed_over.load(std::memory_order_acquire);
         for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
         a.note();
         finished.fetch_add(r.size(), std::memory_order_release);
       });
-    });
+    };
+    handed_over.fetch_add(1, std::memory_order_release);  // after `run` is made: it is on this stack too
+    a.arena().execute(run);
     (void)finished.load(std::memory_order_acquire);
   }
 
