@@ -84,6 +84,10 @@ void stop_first_shard(int times) {
   hook_chunk.store(0);
   first_shard_stops.store(times);
 }
+void error_first_shard(int times) {
+  hook_chunk.store(0);
+  first_shard_errors.store(times);
+}
 void limit_job_chunks(std::size_t chunks) { job_chunk_limit.store(chunks); }
 int rerun_chunks() { return processes::rerun_chunks.load(); }
 std::vector<pid_t> worker_pids(const engine& e) {

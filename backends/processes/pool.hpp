@@ -24,6 +24,9 @@ void fail_chunk(std::size_t chunk, int times);
 /// The next `times` jobs that hold chunk 0 stop their worker (SIGSTOP)
 /// before running it: a worker that is alive and does not answer.
 void stop_first_shard(int times);
+/// The next `times` jobs that hold chunk 0 make their worker fail as on an
+/// error of its own before running it: it exits, saying why.
+void error_first_shard(int times);
 /// Caps the chunks of one job at `chunks` (0: no cap beyond what a job's
 /// results hold), so that a small input runs as a large one does: in several
 /// jobs, or several claiming rounds.

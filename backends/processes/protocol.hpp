@@ -25,7 +25,7 @@
 
 namespace switchyard::backends::processes {
 
-inline constexpr std::uint32_t protocol_version = 3;
+inline constexpr std::uint32_t protocol_version = 4;
 
 /// The descriptors a worker starts with (posix_spawn dup2s them there).
 inline constexpr int worker_socket_fd = 3;
@@ -82,6 +82,9 @@ struct job {
 /// claiming job that does.
 inline constexpr std::uint32_t job_flag_die = 1;
 inline constexpr std::uint32_t job_flag_stop = 2;
+/// job.flags, for tests only: the worker fails as on an error of its own
+/// (it exits, leaving its last words in the control block).
+inline constexpr std::uint32_t job_flag_fail = 8;
 /// job.flags: the chunks are claimed (struct job).
 inline constexpr std::uint32_t job_flag_claim = 4;
 
@@ -131,7 +134,19 @@ struct control_header {
   /// Bumped by the worker as each chunk finishes: the parent's sign that a
   /// worker it waits for is still running (engine_config::worker_stall_timeout).
   alignas(64) std::atomic<std::uint32_t> heartbeat;
+  /// Why the worker exited on an error of its own (the step and the system's
+  /// reason), written just before it exits; empty otherwise. The parent puts
+  /// it in the error it reports: a worker writes nothing to the program's
+  /// stderr.
+  char last_words[192];
 };
+
+/// A worker's exit status when it fails before it has mapped its control
+/// block (after that it exits with exit_said_why and its last words).
+inline constexpr int exit_said_why = 2;
+inline constexpr int exit_other_protocol = 3;
+inline constexpr int exit_no_parent_pidfd = 4;
+inline constexpr int exit_no_control_block = 5;
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "the counters are shared between processes");
 static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free, "the claim counter is shared between processes");
 

@@ -42,6 +42,7 @@ std::uint32_t hook_flags(std::size_t first, std::size_t chunks) {
   std::uint32_t flags = 0;
   if (first_shard_failures.load() > 0 && first_shard_failures.fetch_sub(1) > 0) flags |= job_flag_die;
   if (first_shard_stops.load() > 0 && first_shard_stops.fetch_sub(1) > 0) flags |= job_flag_stop;
+  if (first_shard_errors.load() > 0 && first_shard_errors.fetch_sub(1) > 0) flags |= job_flag_fail;
   return flags;
 }
 

@@ -43,9 +43,16 @@ bool parent_exited() {
   return poll(&p, 1, 0) > 0;
 }
 
-[[noreturn]] void die(const char* what) {
-  std::fprintf(stderr, "switchyard-worker: %s: %s\n", what, std::strerror(errno));
-  _exit(2);
+sp::control_header* control_block = nullptr;  ///< once mapped: where die() says why
+
+/// Ends the worker on an error of its own: `what` failed, for errno's
+/// reason (when `err` is not 0), in the control block for the parent's error.
+[[noreturn]] void die(const char* what, int err = errno) {
+  if (control_block != nullptr) {
+    std::snprintf(control_block->last_words, sizeof control_block->last_words, "%s%s%s", what, err != 0 ? ": " : "",
+                  err != 0 ? std::strerror(err) : "");
+  }
+  _exit(sp::exit_said_why);
 }
 
 /// Reads one message from the parent; false when the parent hung up.
@@ -97,6 +104,7 @@ void run(sp::control_header& ctl, unsigned char* results) {
   auto fail_on_purpose = [&] {
     if (j.flags & sp::job_flag_die) raise(SIGKILL);
     if (j.flags & sp::job_flag_stop) raise(SIGSTOP);
+    if (j.flags & sp::job_flag_fail) die("failed on purpose (a test's hook)", EIO);
   };
   if (!claiming) fail_on_purpose();  // the parent flags only the job that holds hook_chunk
   const unsigned char* xb = resolve(j.x);
@@ -159,22 +167,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   const pid_t parent = static_cast<pid_t>(std::strtol(argv[1], nullptr, 10));
-  if (std::strtoul(argv[2], nullptr, 10) != sp::protocol_version) {
-    std::fprintf(stderr, "switchyard-worker: protocol %s, this worker speaks %u\n", argv[2], sp::protocol_version);
-    return 3;
-  }
+  // Another version's library started it: that library's error says so.
+  if (std::strtoul(argv[2], nullptr, 10) != sp::protocol_version) return sp::exit_other_protocol;
   close(sp::worker_image_fd);  // open only when started from the library's image
   prctl(PR_SET_NAME, "switchyard-wkr");
   // A pidfd polls readable when the whole parent process has exited (unlike
   // PR_SET_PDEATHSIG, which fires when the spawning *thread* exits).
   parent_fd = static_cast<int>(syscall(SYS_pidfd_open, parent, 0));
-  if (parent_fd < 0) die("pidfd_open of the parent");
+  if (parent_fd < 0) _exit(sp::exit_no_parent_pidfd);
   if (getppid() != parent) return 0;  // the parent is already gone
 
   void* mem = mmap(nullptr, sp::control_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, sp::worker_control_fd, 0);
-  if (mem == MAP_FAILED) die("mmap of the control block");
+  if (mem == MAP_FAILED) _exit(sp::exit_no_control_block);
   close(sp::worker_control_fd);
   auto& ctl = *static_cast<sp::control_header*>(mem);
+  control_block = &ctl;
   unsigned char* results = static_cast<unsigned char*>(mem) + sp::results_offset;
 
   const std::uint64_t one = 1;

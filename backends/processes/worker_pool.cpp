@@ -26,6 +26,7 @@ namespace switchyard::backends::processes {
 
 std::atomic<int> first_shard_failures{0};
 std::atomic<int> first_shard_stops{0};
+std::atomic<int> first_shard_errors{0};
 std::atomic<std::uint64_t> hook_chunk{0};
 std::atomic<int> rerun_chunks{0};
 std::atomic<std::size_t> job_chunk_limit{0};

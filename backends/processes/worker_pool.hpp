@@ -31,6 +31,7 @@ using kernels::reduction;
 /// The test hooks' counts (pool.hpp's testing functions set them).
 extern std::atomic<int> first_shard_failures;
 extern std::atomic<int> first_shard_stops;
+extern std::atomic<int> first_shard_errors;
 extern std::atomic<std::uint64_t> hook_chunk;
 /// Chunks run again in a fresh worker because theirs died or stalled.
 extern std::atomic<int> rerun_chunks;

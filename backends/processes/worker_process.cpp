@@ -84,6 +84,23 @@ std::string describe_status(int status) {
   return "ended with wait status " + std::to_string(status);
 }
 
+/// Why a worker that exited with `status` says it did, as " (...)", or
+/// nothing: read after it has exited, so its control block is still.
+std::string last_words(const worker_process& w, int status) {
+  switch (status) {
+    case exit_other_protocol:
+      return " (it speaks another protocol than this library's: SWITCHYARD_WORKER names another version's worker)";
+    case exit_no_parent_pidfd: return " (it could not open a pidfd of its parent: Linux 5.3 or later is needed)";
+    case exit_no_control_block: return " (it could not map its control block)";
+    case exit_said_why:
+      if (w.control != nullptr && w.control->last_words[0] != '\0') {
+        return " (" + std::string(w.control->last_words, strnlen(w.control->last_words, sizeof w.control->last_words)) + ")";
+      }
+      return {};
+    default: return {};
+  }
+}
+
 /// How far a starting worker has got: its scheduler state ('R' running, 'D'
 /// in the kernel, 'S' asleep, 'T' stopped; 0 when /proc cannot say) and the
 /// CPU time it has used, in clock ticks.
@@ -239,8 +256,7 @@ void await_ready(worker_process& w, std::chrono::milliseconds limit) {
       const std::string how = reap(w);
       const bool killed = how == "killed by SIGKILL" || how == "killed by SIGTERM" || how == "killed by SIGINT";
       throw error(killed ? errc::worker_failed : errc::backend_unavailable,
-                  "processes backend: the worker program " + how + " before it was ready" +
-                      (killed ? "" : "; its stderr says why"));
+                  "processes backend: the worker program " + how + " before it was ready");
     }
   }
   std::uint64_t v;
@@ -265,6 +281,7 @@ std::string reap(worker_process& w) {
     do got = waitpid(w.pid, &status, 0);
     while (got < 0 && errno == EINTR);
     how = got == w.pid ? describe_status(status) : "was reaped elsewhere";
+    if (got == w.pid && WIFEXITED(status)) how += last_words(w, WEXITSTATUS(status));
   }
   for (int* fd : {&w.pidfd, &w.socket, &w.go, &w.done}) {
     if (*fd >= 0) close(*fd);

@@ -115,6 +115,7 @@ class Processes : public ::testing::Test {
   }
   void TearDown() override {
     hooks::fail_first_shard(0);
+    hooks::error_first_shard(0);
     if (IsSkipped()) return;
     EXPECT_TRUE(zombie_children().empty()) << "a worker was left a zombie";
     EXPECT_EQ(sy::testing::leaked_since(fds_before_), "") << "descriptors leaked";

@@ -32,14 +32,21 @@ using namespace processes_test;
 
 /// Starts the probe program with `mode` (and its arguments, after spaces),
 /// extra environment `env` (NAME=value or empty); returns its pid and a pipe
-/// from its stdout.
-std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {}) {
+/// from its stdout. With `err`, its stderr goes to a pipe too, whose end
+/// `*err` gets.
+std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {}, int* err = nullptr) {
   int out[2];
   if (pipe(out) != 0) return {-1, -1};
+  int errs[2] = {-1, -1};
+  if (err != nullptr && pipe(errs) != 0) return {-1, -1};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, out[0]);
+  if (err != nullptr) {
+    posix_spawn_file_actions_adddup2(&actions, errs[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, errs[0]);
+  }
   std::vector<std::string> vars;
   for (char** e = environ; *e; ++e) {
     if (std::strncmp(*e, "SWITCHYARD_WORKER=", 18) != 0) vars.emplace_back(*e);
@@ -59,8 +66,13 @@ std::pair<pid_t, int> start_probe(const char* mode, const std::string& env = {})
   const int rc = posix_spawn(&pid, PARENT_PROBE, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
+  if (err != nullptr) {
+    close(errs[1]);
+    *err = errs[0];
+  }
   if (rc != 0) {
     close(out[0]);
+    if (err != nullptr) close(errs[0]);
     return {-1, -1};
   }
   return {pid, out[0]};
@@ -74,20 +86,27 @@ std::string read_line(int fd) {
   return line;
 }
 
-/// A probe run to its end: the line it printed and its wait status.
+/// A probe run to its end: the line it printed, its wait status, and what
+/// it (and its workers) wrote to stderr.
 struct probe_run {
   std::string line;
   int status = -1;
+  std::string err;
 };
 
 probe_run run_probe(const char* mode, const std::string& env = {}) {
-  const auto [pid, out] = start_probe(mode, env);
+  int err = -1;
+  const auto [pid, out] = start_probe(mode, env, &err);
   if (pid <= 0) {
     ADD_FAILURE() << "the probe did not start";
     return {};
   }
-  probe_run r{read_line(out)};
+  probe_run r{read_line(out), -1, {}};
+  char buffer[4096];
+  for (ssize_t got; (got = read(err, buffer, sizeof buffer)) > 0;) r.err.append(buffer, static_cast<std::size_t>(got));
+  close(err);
   if (waitpid(pid, &r.status, 0) != pid) ADD_FAILURE() << "the probe could not be waited for";
+  std::fputs(r.err.c_str(), stderr);  // a sanitizer's report, say: as if it had not been read
   return r;
 }
 
@@ -137,19 +156,19 @@ TEST_F(Processes, AParentKilledMidShardTakesItsWorkersWithinASecond) {
 // Under a descriptor limit too tight for the workers' channels, the error
 // names the limit (it said "fcntl: Invalid argument").
 TEST_F(Processes, ATightDescriptorLimitIsNamed) {
-  const auto [line, status] = run_probe("nofile");
+  const auto [line, status, err] = run_probe("nofile");
   EXPECT_NE(line.find("error"), std::string::npos) << line;
   EXPECT_NE(line.find("RLIMIT_NOFILE 8"), std::string::npos) << line;
   EXPECT_EQ(line.find("Invalid argument"), std::string::npos) << line;
 }
 
 TEST_F(Processes, AForkedChildGetsAPoolOfItsOwn) {
-  const auto [line, status] = run_probe("fork");
+  const auto [line, status, err] = run_probe("fork");
   EXPECT_EQ(line, "child ok");
 }
 
 TEST_F(Processes, AWorkerProgramThatCannotStartIsABackendUnavailableError) {
-  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=/nonexistent/switchyard-worker");
+  const auto [line, status, err] = run_probe("once", "SWITCHYARD_WORKER=/nonexistent/switchyard-worker");
   EXPECT_EQ(WEXITSTATUS(status), 3) << line;
   EXPECT_NE(line.find("error " + std::to_string(static_cast<int>(sy::errc::backend_unavailable))), std::string::npos)
       << line;
@@ -185,7 +204,7 @@ std::string error_line(sy::errc code) { return "error " + std::to_string(static_
 // run, about 1 call in 20 under a kill storm).
 TEST_F(Processes, AWorkerKilledBeforeItWasReadyIsAWorkerFailure) {
   const worker_script killed("#!/bin/sh\nkill -KILL $$\n");
-  const auto [line, status] = run_probe("once", killed.env());
+  const auto [line, status, err] = run_probe("once", killed.env());
   EXPECT_EQ(WEXITSTATUS(status), 3) << line;
   EXPECT_NE(line.find(error_line(sy::errc::worker_failed)), std::string::npos) << line;
   EXPECT_NE(line.find("killed by SIGKILL before it was ready"), std::string::npos) << line;
@@ -201,7 +220,7 @@ TEST_F(Processes, AWorkerSlowToStartButRunningIsWaitedFor) {
                            "end=$(( ${EPOCHREALTIME/./} + 300000 ))\n"
                            "while (( ${EPOCHREALTIME/./} < end )); do :; done\n"
                            "exec " WORKER_PROGRAM " \"$@\"\n");
-  const auto [line, status] = run_probe("once 100", slow.env());
+  const auto [line, status, err] = run_probe("once 100", slow.env());
   EXPECT_EQ(WEXITSTATUS(status), 0) << line;
   EXPECT_EQ(line, "ok");
 }
@@ -220,15 +239,26 @@ TEST_F(Processes, AWorkerThatDoesNotStartIsKilled) {
   };
   for (const auto& c : cases) {
     const worker_script w(c.script);
-    const auto [line, status] = run_probe("once 100", w.env());
+    const auto [line, status, err] = run_probe("once 100", w.env());
     EXPECT_EQ(WEXITSTATUS(status), 3) << c.script << ": " << line;
     EXPECT_NE(line.find(error_line(sy::errc::worker_failed)), std::string::npos) << c.script << ": " << line;
     EXPECT_NE(line.find(c.said), std::string::npos) << c.script << ": " << line;
   }
 }
 
+// The library writes nothing to stderr, nor do its workers: a worker that
+// cannot serve this library says why in the error.
+TEST_F(Processes, AWorkerOfAnotherVersionIsABackendUnavailableErrorThatSaysSo) {
+  const worker_script other("#!/bin/sh\nexec " WORKER_PROGRAM " \"$1\" 999\n");
+  const auto [line, status, err] = run_probe("once", other.env());
+  EXPECT_EQ(WEXITSTATUS(status), 3) << line;
+  EXPECT_NE(line.find(error_line(sy::errc::backend_unavailable)), std::string::npos) << line;
+  EXPECT_NE(line.find("another protocol than this library's"), std::string::npos) << line;
+  EXPECT_EQ(err, "");
+}
+
 TEST_F(Processes, SwitchyardWorkerPointsAtAnInstalledWorkerProgram) {
-  const auto [line, status] = run_probe("once", "SWITCHYARD_WORKER=" WORKER_PROGRAM);
+  const auto [line, status, err] = run_probe("once", "SWITCHYARD_WORKER=" WORKER_PROGRAM);
   EXPECT_EQ(WEXITSTATUS(status), 0) << line;
   EXPECT_EQ(line, "ok");
 }

@@ -90,6 +90,30 @@ TEST_F(Processes, AShardWhoseWorkerDiesIsRerunOnce) {
   EXPECT_EQ(sy::sum(copy, on_processes), want) << "copying path";
 }
 
+// A worker writes nothing to the program's stderr: what made it exit is in
+// the error.
+TEST_F(Processes, AWorkerThatFailsSaysWhyInTheErrorNotOnStderr) {
+  const auto a = ramp(std::size_t{8} << 16);
+  ::testing::internal::CaptureStderr();
+  std::string what;
+  sy::errc code{};
+  {
+    sy::engine own({.max_threads = 2});  // its workers start inside the capture
+    hooks::error_first_shard(2);
+    try {
+      (void)sy::sum(a, {.backend = sy::backend::processes, .engine = &own});
+    } catch (const sy::error& e) {
+      what = e.what();
+      code = static_cast<sy::errc>(e.code().value());
+    }
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, sy::errc::worker_failed) << what;
+  EXPECT_NE(what.find("exited with status 2 (failed on purpose (a test's hook): Input/output error)"), std::string::npos)
+      << what;
+  EXPECT_EQ(err, "");
+}
+
 TEST_F(Processes, AShardThatKillsTwoWorkersIsAnError) {
   const auto a = ramp(std::size_t{8} << 16);
   hooks::fail_first_shard(2);
