@@ -59,6 +59,8 @@ class ThreadsSpread : public ::testing::Test {
     ASSERT_EQ(sched_getaffinity(0, sizeof allowed_, &allowed_), 0);
     if (CPU_COUNT(&allowed_) < 2) GTEST_SKIP() << "needs two CPUs to wake a worker apart on; this process may run on one";
     while (!CPU_ISSET(first_cpu_, &allowed_)) ++first_cpu_;
+    second_cpu_ = first_cpu_ + 1;
+    while (!CPU_ISSET(second_cpu_, &allowed_)) ++second_cpu_;
     // oneTBB counts the CPUs it may use once, when first used: before the
     // caller is held to one.
     const auto warm = ramp(16 * (std::size_t{1} << 16));
@@ -76,9 +78,7 @@ class ThreadsSpread : public ::testing::Test {
   /// beside this one), a woken worker may wait longer than one call of a
   /// few milliseconds, which the caller then runs alone.
   void call_with_workers_on_the_callers_cpu(const std::vector<float>& v, float want) {
-    int other_cpu = first_cpu_ + 1;
-    while (!CPU_ISSET(other_cpu, &allowed_)) ++other_cpu;
-    const cpu_set_t one = one_cpu(first_cpu_), other = one_cpu(other_cpu);
+    const cpu_set_t one = one_cpu(first_cpu_), other = one_cpu(second_cpu_);
     const auto workers = other_threads();
     for (pid_t tid : workers) ASSERT_EQ(sched_setaffinity(tid, sizeof one, &one), 0);
     ASSERT_EQ(sched_setaffinity(0, sizeof other, &other), 0);
@@ -89,8 +89,18 @@ class ThreadsSpread : public ::testing::Test {
     for (pid_t tid : workers) ASSERT_EQ(sched_setaffinity(tid, sizeof allowed_, &allowed_), 0);
   }
 
+  /// No thread of the engine is left held to fewer CPUs than the process may use.
+  void expect_nothing_pinned() const {
+    for (pid_t tid : other_threads()) {
+      cpu_set_t mask;
+      ASSERT_EQ(sched_getaffinity(tid, sizeof mask, &mask), 0);
+      EXPECT_TRUE(CPU_EQUAL(&mask, &allowed_)) << "thread " << tid << " was left pinned";
+    }
+  }
+
   cpu_set_t allowed_{};
-  int first_cpu_ = 0;
+  int first_cpu_ = 0;   // where the caller runs
+  int second_cpu_ = 0;  // the next CPU the process may use
   sy::engine engine_{{.max_threads = 2}};
   sy::options on_threads_{.backend = sy::backend::threads, .engine = &engine_};
 };
@@ -110,12 +120,7 @@ TEST_F(ThreadsSpread, AWorkerThatLastRanOnTheCallersCpuRunsTheNextCallElsewhere)
     woken = spread_wakes.load() - before;
   }
   EXPECT_EQ(woken, 1) << "the one worker woken apart from its caller";
-  // Nothing stays pinned.
-  for (pid_t tid : other_threads()) {
-    cpu_set_t mask;
-    ASSERT_EQ(sched_getaffinity(tid, sizeof mask, &mask), 0);
-    EXPECT_TRUE(CPU_EQUAL(&mask, &allowed_)) << "thread " << tid << " was left pinned";
-  }
+  expect_nothing_pinned();
 }
 
 TEST_F(ThreadsSpread, ACallOfAFewChunksLeavesItsWorkersWhereTheyAre) {
@@ -151,11 +156,7 @@ TEST_F(ThreadsSpread, CallsFromInsideOneTbbTasksAreRightAndLeaveNothingPinned) {
   });
   EXPECT_EQ(finished.load(std::memory_order_acquire), 8);
   EXPECT_EQ(wrong.load(), 0);
-  for (pid_t tid : other_threads()) {
-    cpu_set_t mask;
-    ASSERT_EQ(sched_getaffinity(tid, sizeof mask, &mask), 0);
-    EXPECT_TRUE(CPU_EQUAL(&mask, &allowed_)) << "thread " << tid << " was left pinned";
-  }
+  expect_nothing_pinned();
 }
 
 TEST_F(ThreadsSpread, CallersOnTwoThreadsAtOnceLeaveNothingPinned) {
@@ -164,12 +165,10 @@ TEST_F(ThreadsSpread, CallersOnTwoThreadsAtOnceLeaveNothingPinned) {
   // other call holds it moved.
   const auto v = ramp(8 * (std::size_t{1} << 16));
   const float want = sy::sum(v, {.backend = sy::backend::serial});
-  int second_cpu = first_cpu_ + 1;
-  while (!CPU_ISSET(second_cpu, &allowed_)) ++second_cpu;
   std::atomic<int> wrong{0};
   const int before = spread_wakes.load();
   auto caller = [&](int start) {
-    const int cpus[2] = {first_cpu_, second_cpu};
+    const int cpus[2] = {first_cpu_, second_cpu_};
     for (int i = 0; i < 500; ++i) {
       if (i % 7 == 0) {
         const cpu_set_t one = one_cpu(cpus[(i / 7 + start) % 2]);
@@ -190,11 +189,7 @@ TEST_F(ThreadsSpread, CallersOnTwoThreadsAtOnceLeaveNothingPinned) {
   } while (spread_wakes.load() - before < 2 && std::chrono::steady_clock::now() < end);
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_GE(spread_wakes.load() - before, 2) << "calls seldom found the worker beside them: too little was tested";
-  for (pid_t tid : other_threads()) {
-    cpu_set_t mask;
-    ASSERT_EQ(sched_getaffinity(tid, sizeof mask, &mask), 0);
-    EXPECT_TRUE(CPU_EQUAL(&mask, &allowed_)) << "thread " << tid << " was left pinned";
-  }
+  expect_nothing_pinned();
 }
 
 }  // namespace
