@@ -118,7 +118,7 @@ class fallback_loop final : public io::detail::loop {
 
   // Found through the indexes, not by a scan: when_all cancelling 20,000
   // sleepers took 1.5 s, quadratic in their number.
-  void cancel(op_record& rec) override {
+  void end_early(op_record& rec) override {
     if (timers_.remove(rec)) return complete(rec, -ECANCELED);
     if (const auto f = waiting_on_.find(&rec); f != waiting_on_.end()) {
       const int fd = f->second;
@@ -195,14 +195,27 @@ class fallback_loop final : public io::detail::loop {
     const std::uint64_t id = ++file_calls_;
     auto call = [results = results_, rec = &rec, id, r, path = std::string(r.kind == op_kind::open ? r.path : "")] {
       long res = 0;
-      switch (r.kind) {
-        case op_kind::read: res = ::pread(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset)); break;
-        case op_kind::write: res = ::pwrite(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset)); break;
-        case op_kind::fsync: res = ::fsync(r.fd); break;
-        case op_kind::open: res = ::open(path.c_str(), r.flags | O_CLOEXEC, r.mode); break;
-        case op_kind::close: res = ::close(r.fd); break;
-        default: res = -EINVAL; errno = EINVAL; break;
-      }
+      // A signal handler run on this thread interrupts a call that blocks
+      // (an open of a FIFO, a read of a pipe): the call is made again, as
+      // SA_RESTART would, except close, whose descriptor Linux has released.
+      do {
+        switch (r.kind) {
+          // A pipe, FIFO or terminal has no offsets (ESPIPE): its bytes come
+          // in order, the offset ignored, as on io_uring.
+          case op_kind::read:
+            res = ::pread(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset));
+            if (res < 0 && errno == ESPIPE) res = ::read(r.fd, r.buffer, r.length);
+            break;
+          case op_kind::write:
+            res = ::pwrite(r.fd, r.buffer, r.length, static_cast<off_t>(r.offset));
+            if (res < 0 && errno == ESPIPE) res = ::write(r.fd, r.buffer, r.length);
+            break;
+          case op_kind::fsync: res = ::fsync(r.fd); break;
+          case op_kind::open: res = ::open(path.c_str(), r.flags | O_CLOEXEC, r.mode); break;
+          case op_kind::close: res = ::close(r.fd); break;
+          default: res = -EINVAL; errno = EINVAL; break;
+        }
+      } while (res < 0 && errno == EINTR && r.kind != op_kind::close);
       if (res < 0) res = -errno;
       std::lock_guard lock(results->m);
       if (results->loop == nullptr) {
@@ -306,9 +319,10 @@ class fallback_loop final : public io::detail::loop {
       timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, 1'000'000));
     }
     epoll_event events[64];
-    int n;
-    do n = ::epoll_wait(epoll_, events, 64, timeout_ms);
-    while (n < 0 && errno == EINTR);
+    // A signal ends the wait (n < 0, EINTR): run_until comes back with the
+    // time left. Made again here with the same timeout, a wait under a
+    // timer that fires more often than it would never end.
+    const int n = ::epoll_wait(epoll_, events, 64, timeout_ms);
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == wake_fd()) {

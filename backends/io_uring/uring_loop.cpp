@@ -28,8 +28,9 @@
 #include <unordered_map>
 #include <vector>
 
-// A coroutine sent from ring to ring crosses threads through the kernel
-// (io_uring_enter is a barrier, the other ring's tail is read with acquire),
+// A coroutine sent from ring to ring, and a ring's memory mapped again for
+// another thread, cross threads through the kernel (io_uring_enter is a
+// barrier, the other ring's tail is read with acquire; munmap and mmap),
 // where ThreadSanitizer cannot see it: it is told.
 #if defined(__SANITIZE_THREAD__)
 #define SWITCHYARD_UNDER_TSAN 1
@@ -46,19 +47,37 @@ extern "C" void __tsan_release(void* addr);
 namespace switchyard::backends::io_uring {
 namespace {
 
-void handing_over(void* frame) noexcept {
+void handing_over(void* at) noexcept {
 #ifdef SWITCHYARD_UNDER_TSAN
-  __tsan_release(frame);
+  __tsan_release(at);
 #else
-  (void)frame;
+  (void)at;
 #endif
 }
 
-void taking_over(void* frame) noexcept {
+void taking_over(void* at) noexcept {
 #ifdef SWITCHYARD_UNDER_TSAN
-  __tsan_acquire(frame);
+  __tsan_acquire(at);
 #else
-  (void)frame;
+  (void)at;
+#endif
+}
+
+/// liburing maps and unmaps a ring with its own system calls: a ring mapped
+/// where another thread's ring was would look to ThreadSanitizer like memory
+/// the two threads share. Each page of a ring is handed over when the ring
+/// goes and taken over when one is mapped.
+void each_page_of(const ::io_uring& ring, void (*hand)(void*) noexcept) noexcept {
+#ifdef SWITCHYARD_UNDER_TSAN
+  const auto pages = [hand](void* p, std::size_t bytes) {
+    for (std::size_t off = 0; off < bytes; off += 4096) hand(static_cast<char*>(p) + off);
+  };
+  pages(ring.sq.sqes, ring.sq.ring_entries * sizeof(::io_uring_sqe));
+  pages(ring.sq.ring_ptr, ring.sq.ring_sz);
+  if (ring.cq.ring_ptr != ring.sq.ring_ptr) pages(ring.cq.ring_ptr, ring.cq.ring_sz);
+#else
+  (void)ring;
+  (void)hand;
 #endif
 }
 
@@ -98,6 +117,7 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
     // Drain every internal request, so that no buffer of ours is written after.
     while (internal_ > 0) reap();
     buffers_.reset();  // the kernel lets go of them before their memory goes
+    each_page_of(ring_, handing_over);
     ::io_uring_queue_exit(&ring_);
   }
 
@@ -111,32 +131,13 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
       timers_.add(rec, deadline_after(clock::now(), r.duration));
       return;
     }
-    const bool linked = r.timeout.count() > 0 && r.kind != op_kind::sleep;
-    ::io_uring_sqe* sqe = sqe_for(linked ? 2 : 1);
-    switch (r.kind) {
-      case op_kind::read: ::io_uring_prep_read(sqe, r.fd, r.buffer, transfer_length(r.length), r.offset); break;
-      case op_kind::write: ::io_uring_prep_write(sqe, r.fd, r.buffer, transfer_length(r.length), r.offset); break;
-      case op_kind::fsync: ::io_uring_prep_fsync(sqe, r.fd, 0); break;
-      case op_kind::open: ::io_uring_prep_openat(sqe, AT_FDCWD, r.path, r.flags | O_CLOEXEC, r.mode); break;
-      case op_kind::close: ::io_uring_prep_close(sqe, r.fd); break;
-      case op_kind::accept: ::io_uring_prep_accept(sqe, r.fd, nullptr, nullptr, SOCK_CLOEXEC); break;
-      case op_kind::connect: ::io_uring_prep_connect(sqe, r.fd, r.address, r.address_length); break;
-      case op_kind::send: ::io_uring_prep_send(sqe, r.fd, r.buffer, transfer_length(r.length), MSG_NOSIGNAL); break;
-      case op_kind::recv: prep_recv(sqe, rec, r); break;
-      case op_kind::shutdown: ::io_uring_prep_shutdown(sqe, r.fd, r.flags); break;
-      case op_kind::sleep: break;  // kept in timers_ (above)
-      case op_kind::poll: ::io_uring_prep_poll_add(sqe, r.fd, static_cast<unsigned>(r.flags)); break;
-    }
-    ::io_uring_sqe_set_data(sqe, &rec);
-    use_fixed_file(sqe, r);
-    if (linked) {
-      auto* ts = reinterpret_cast<__kernel_timespec*>(rec.scratch + 2);
-      *ts = to_timespec(r.timeout);
-      link_timeout(sqe, ts);
-    }
+    rec.scratch[slot_deadline] =
+        r.timeout.count() > 0 ? static_cast<std::uint64_t>(deadline_after(clock::now(), r.timeout).time_since_epoch().count()) : 0;
+    rec.scratch[slot_resubmits] = 0;
+    submit_request(rec, r, true);
   }
 
-  void cancel(op_record& rec) override {
+  void end_early(op_record& rec) override {
     if (timers_.remove(rec)) return complete(rec, -ECANCELED);
     if (accepts_.cancel(rec)) return;
     ::io_uring_sqe* sqe = sqe_for(1);
@@ -165,7 +166,18 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
   std::string_view reason() const noexcept override { return reason_; }
 
   void forget_fd(int fd) noexcept override {
-    if (fd >= 0 && static_cast<std::size_t>(fd) < fixed_.size() && fixed_[fd]) {
+    if (fd < 0) return;
+    try {
+      if (static_cast<std::size_t>(fd) >= closes_.size()) closes_.resize(static_cast<std::size_t>(fd) + 1);
+      ++closes_[fd];
+    } catch (...) {
+      // No memory for the count: from now on no operation on a descriptor
+      // is submitted again, lest one this close cancels be taken for one
+      // the kernel ended unasked, and run on a number that may by then
+      // name another file.
+      closes_untold_ = true;
+    }
+    if (static_cast<std::size_t>(fd) < fixed_.size() && fixed_[fd]) {
       // The kernel's table holds a reference: without this the close would not close.
       int none = -1;
       if (::io_uring_register_files_update(&ring_, static_cast<unsigned>(fd), &none, 1) == 1) fixed_[fd] = false;
@@ -234,43 +246,97 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
     ++internal_;
   }
 
-  /// A recv takes a provided buffer when the ring has them; where its bytes
-  /// go (and the fd, for a retry) wait in rec.scratch[0..1].
-  void prep_recv(::io_uring_sqe* sqe, op_record& rec, const op_request& r) {
+  /// rec's words of scratch: the linked timeout's timespec (two words), the
+  /// deadline (steady_clock ticks; 0: none), its descriptor's close count
+  /// when submitted, and how often it was submitted again.
+  static constexpr std::size_t slot_timespec = 0, slot_deadline = 2, slot_closes = 3, slot_resubmits = 4;
+
+  /// The kernel ends a request -ECANCELED unasked when it cannot start an
+  /// io-wq thread for it: a fork fails while a signal is pending, and
+  /// Linux gives up after three tries. A program's interval timer (a
+  /// profiler's, say) makes that likely. The request never ran, and is
+  /// submitted again, up to this many times; then it fails with EAGAIN, as
+  /// the fork did.
+  static constexpr std::uint64_t max_resubmits = 100;
+
+  /// Puts r in the submission queue for rec, with a linked timeout for the
+  /// time left to rec's deadline. A recv takes a provided buffer when the
+  /// ring has them and `may_take_buffer`.
+  void submit_request(op_record& rec, const op_request& r, bool may_take_buffer) {
+    const bool linked = rec.scratch[slot_deadline] != 0;
+    ::io_uring_sqe* sqe = sqe_for(linked ? 2 : 1);
+    switch (r.kind) {
+      case op_kind::read: ::io_uring_prep_read(sqe, r.fd, r.buffer, transfer_length(r.length), r.offset); break;
+      case op_kind::write: ::io_uring_prep_write(sqe, r.fd, r.buffer, transfer_length(r.length), r.offset); break;
+      case op_kind::fsync: ::io_uring_prep_fsync(sqe, r.fd, 0); break;
+      case op_kind::open: ::io_uring_prep_openat(sqe, AT_FDCWD, r.path, r.flags | O_CLOEXEC, r.mode); break;
+      case op_kind::close: ::io_uring_prep_close(sqe, r.fd); break;
+      case op_kind::accept: ::io_uring_prep_accept(sqe, r.fd, nullptr, nullptr, SOCK_CLOEXEC); break;
+      case op_kind::connect: ::io_uring_prep_connect(sqe, r.fd, r.address, r.address_length); break;
+      case op_kind::send: ::io_uring_prep_send(sqe, r.fd, r.buffer, transfer_length(r.length), MSG_NOSIGNAL); break;
+      case op_kind::recv: prep_recv(sqe, r, may_take_buffer); break;
+      case op_kind::shutdown: ::io_uring_prep_shutdown(sqe, r.fd, r.flags); break;
+      case op_kind::sleep: break;  // kept in timers_ (begin())
+      case op_kind::poll: ::io_uring_prep_poll_add(sqe, r.fd, static_cast<unsigned>(r.flags)); break;
+    }
+    ::io_uring_sqe_set_data(sqe, &rec);
+    use_fixed_file(sqe, r);
+    rec.scratch[slot_closes] = closes_of(r.fd);
+    if (linked) {
+      auto* ts = reinterpret_cast<__kernel_timespec*>(rec.scratch + slot_timespec);
+      *ts = to_timespec(clock::time_point(clock::duration(rec.scratch[slot_deadline])) - clock::now());
+      link_timeout(sqe, ts);
+    }
+  }
+
+  /// A recv of at most 1 GiB at once (the kernel's length is 32 bits), into
+  /// a provided buffer where it may take one.
+  void prep_recv(::io_uring_sqe* sqe, const op_request& r, bool may_take_buffer) {
     const auto length = static_cast<unsigned>(std::min<std::size_t>(r.length, 1u << 30));
-    if (!buffers_ || length == 0) return ::io_uring_prep_recv(sqe, r.fd, r.buffer, length, 0);
+    if (!buffers_ || !may_take_buffer || length == 0) return ::io_uring_prep_recv(sqe, r.fd, r.buffer, length, 0);
     ::io_uring_prep_recv(sqe, r.fd, nullptr, std::min(length, provided_buffers::bytes), 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = provided_buffers::group;
-    rec.scratch[0] = reinterpret_cast<std::uint64_t>(r.buffer);
-    rec.scratch[1] = (std::uint64_t{length} << 32) | static_cast<std::uint32_t>(r.fd);
   }
 
-  /// The ring ran out of buffers under this recv (-ENOBUFS): receive into the
-  /// caller's buffer instead, with the same timeout if it had one.
-  void retry_recv_in_place(op_record& rec) {
-    const bool timed = rec.scratch[2] != 0 || rec.scratch[3] != 0;
-    ::io_uring_sqe* sqe = sqe_for(timed ? 2 : 1);
-    op_request r{op_kind::recv, static_cast<int>(rec.scratch[1] & 0xffffffffu)};
-    ::io_uring_prep_recv(sqe, r.fd, reinterpret_cast<void*>(rec.scratch[0]), static_cast<unsigned>(rec.scratch[1] >> 32), 0);
-    ::io_uring_sqe_set_data(sqe, &rec);
-    use_fixed_file(sqe, r);
-    if (timed) link_timeout(sqe, reinterpret_cast<__kernel_timespec*>(rec.scratch + 2));
+  /// Submits rec's request again, unless its deadline has passed (then it
+  /// ends as its linked timeout would have ended it).
+  void submit_again(op_record& rec, bool may_take_buffer) {
+    const std::uint64_t deadline = rec.scratch[slot_deadline];
+    if (deadline != 0 && clock::now().time_since_epoch().count() >= static_cast<clock::rep>(deadline)) {
+      return complete(rec, -ECANCELED);
+    }
+    submit_request(rec, *rec.request, may_take_buffer);
+  }
+
+  /// Whether an -ECANCELED came unasked: nobody cancelled the operation, and
+  /// its descriptor was not closed under it (forget_fd cancels what waits).
+  bool cancelled_unasked(const op_record& rec) const noexcept {
+    const int fd = rec.request->fd;
+    return !rec.cancel_asked && (fd < 0 || (!closes_untold_ && closes_of(fd) == rec.scratch[slot_closes]));
+  }
+
+  std::uint32_t closes_of(int fd) const noexcept {
+    return fd >= 0 && static_cast<std::size_t>(fd) < closes_.size() ? closes_[fd] : 0;
   }
 
   /// A user operation's completion: copies a provided buffer's bytes out and
-  /// returns the buffer, or retries a recv the ring had no buffer for.
+  /// returns the buffer; receives again in place a recv the ring had no
+  /// buffer for (-ENOBUFS), and submits again what the kernel ended unasked.
   void finish(op_record& rec, int res, std::uint32_t flags) {
     if (flags & IORING_CQE_F_BUFFER) {
       const unsigned id = flags >> IORING_CQE_BUFFER_SHIFT;
-      if (res > 0) std::memcpy(reinterpret_cast<void*>(rec.scratch[0]), buffers_->data(id), static_cast<std::size_t>(res));
+      if (res > 0) std::memcpy(rec.request->buffer, buffers_->data(id), static_cast<std::size_t>(res));
       buffers_->give_back(id);
     } else if (res == -ENOBUFS && buffers_) {
-      return retry_recv_in_place(rec);
+      return submit_again(rec, false);
+    } else if (res == -ECANCELED && cancelled_unasked(rec)) {
+      // One more try was enough in every case seen (a 20 kHz timer).
+      if (++rec.scratch[slot_resubmits] > max_resubmits) return complete(rec, -EAGAIN);
+      return submit_again(rec, true);
     }
     complete(rec, res);
   }
-
 
   // multishot_accepts::owner: an acceptor's request carries its address,
   // tagged kind_acceptor.
@@ -337,19 +403,20 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
 
 
   /// Submits, waits for at least one completion (or until `until`, the
-  /// earliest sleep's end), and handles every completion there is.
+  /// earliest sleep's end, or a signal), and handles every completion there
+  /// is. A wait a signal ends is not made again here: the caller comes back
+  /// with the time left. (Made again with the same timeout, a sleep of
+  /// 200 us under a 20 kHz timer took about 170 ms.)
   void reap(clock::time_point until = clock::time_point::max()) {
     int rc;
     if (until == clock::time_point::max()) {
-      do rc = ::io_uring_submit_and_wait(&ring_, 1);
-      while (rc == -EINTR);
+      rc = ::io_uring_submit_and_wait(&ring_, 1);
     } else {
       __kernel_timespec ts = to_timespec(until - clock::now());
       ::io_uring_cqe* first = nullptr;
-      do rc = ::io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
-      while (rc == -EINTR);
+      rc = ::io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
     }
-    if (rc < 0 && rc != -EBUSY && rc != -ETIME) {
+    if (rc < 0 && rc != -EBUSY && rc != -ETIME && rc != -EINTR) {
       throw std::system_error(-rc, std::generic_category(), "io_uring_submit_and_wait");
     }
     ::io_uring_cqe* cqe;
@@ -386,6 +453,8 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
   std::size_t internal_ = 0;
   std::unique_ptr<provided_buffers> buffers_;  // null: plain receives
   std::vector<bool> fixed_;                   // by descriptor: registered in the kernel's table
+  std::vector<std::uint32_t> closes_;         // by descriptor: how often forget_fd() was told it closes
+  bool closes_untold_ = false;                // a close could not be counted
   multishot_accepts accepts_{*this};
 };
 
@@ -410,6 +479,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
     why_not = std::string("io_uring_setup failed: ") + std::strerror(-rc);
     return nullptr;
   }
+  each_page_of(ring, taking_over);
   // Every opcode the loop issues must be there (IORING_OP_SHUTDOWN, say, is
   // Linux 5.11); otherwise the fallback serves the whole context.
   const std::pair<int, const char*> needed[] = {

@@ -41,11 +41,12 @@ callback_op* callback_op::make(io::detail::loop& l, callback cb, void* owner) {
 }
 
 void callback_op::start(const io::detail::op_request& r) {
+  req_ = r;
   rec_ = {};
   rec_.waiter = h_;
   in_flight_ = true;
   try {
-    loop_->start(rec_, r);
+    loop_->start(rec_, req_);
   } catch (...) {
     in_flight_ = false;
     throw;

@@ -41,6 +41,7 @@ class callback_op {
   io::detail::loop* loop_;
   callback cb_;
   void* owner_;
+  io::detail::op_request req_{};  // the loop may submit it again
   io::detail::op_record rec_;
   std::coroutine_handle<> h_;
   bool in_flight_ = false;

@@ -203,6 +203,27 @@ TEST_F(Io, FilesReadWriteAtOffsetsAndShortReads) {
   ::unlink(path);
 }
 
+// A pipe has no offsets: the fallback's pread failed with ESPIPE ("Illegal
+// seek") where io_uring read the bytes in order.
+TEST_F(Io, APipeReadsAndWritesInOrderWhateverTheOffset) {
+  int ends[2];
+  ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  io::context ctx;
+  io::file from(ctx, ends[0]), to(ctx, ends[1]);
+  auto body = [&]() -> task<std::string> {
+    EXPECT_EQ(co_await to.write_at(bytes_of("first "), 1000), 6u);
+    co_await to.write_all_at(bytes_of("second"), 7);
+    std::string got(12, '\0');
+    co_await from.read_exact_at(std::as_writable_bytes(std::span(got)), 123456);
+    co_await to.close();
+    std::byte more[4];
+    EXPECT_EQ(co_await from.read_at(more, 0), 0u) << "the end of the pipe";
+    co_await from.close();
+    co_return got;
+  };
+  EXPECT_EQ(ctx.run(body()), "first second");
+}
+
 TEST_F(Io, SleepWaitsAndManyMoreOperationsThanQueueEntriesComplete) {
   io::context ctx;
   const auto t0 = std::chrono::steady_clock::now();

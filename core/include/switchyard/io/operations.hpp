@@ -82,7 +82,9 @@ class SWITCHYARD_API owned_descriptor {
 
 }  // namespace detail
 
-/// A file opened through the context.
+/// A file opened through the context. A pipe, FIFO or terminal has no
+/// offsets: there the offset of read_at and write_at is ignored, and the
+/// bytes come in order.
 class SWITCHYARD_API file : public detail::owned_descriptor {
  public:
   using owned_descriptor::owned_descriptor;

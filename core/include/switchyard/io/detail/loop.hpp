@@ -57,7 +57,11 @@ struct op_request {
 struct op_record {
   std::coroutine_handle<> waiter;
   long result = 0;        ///< >= 0: the op's result (poll: the revents); < 0: -errno (-ECANCELED, -ETIME)
-  std::uint64_t scratch[4] = {};  ///< backend storage (a timespec, a statx) kept with the op
+  /// The request start() was given. Its caller keeps it until the operation
+  /// completes, so that a backend can submit it again.
+  const op_request* request = nullptr;
+  bool cancel_asked = false;      ///< cancel() was called for it
+  std::uint64_t scratch[6] = {};  ///< backend storage (a timespec, a statx) kept with the op
 };
 
 class loop;
@@ -76,7 +80,10 @@ class SWITCHYARD_API loop {
   /// Starts `r`; when it completes, rec.result is set and rec.waiter resumed
   /// on the loop's thread, never inside start() itself (the waiter is still
   /// in its await_suspend). Throws std::system_error when it cannot start.
+  /// `r` must outlive the operation (the backend may submit it again).
   void start(op_record& rec, const op_request& r) {
+    rec.request = &r;
+    rec.cancel_asked = false;
     ++in_flight_;
     try {
       begin(rec, r);
@@ -86,7 +93,10 @@ class SWITCHYARD_API loop {
     }
   }
   /// Asks for `rec` to finish early (with -ECANCELED). Loop thread only.
-  virtual void cancel(op_record& rec) = 0;
+  void cancel(op_record& rec) {
+    rec.cancel_asked = true;
+    end_early(rec);
+  }
   /// Runs fn on the loop's thread soon. Any thread.
   void post(std::function<void()> fn) {
     // The wake-up is sent under the lock, so that once the loop has run this
@@ -165,6 +175,8 @@ class SWITCHYARD_API loop {
   /// The backend's part of start(): hand `r` to the kernel (or wherever);
   /// it ends with complete() or complete_soon().
   virtual void begin(op_record& rec, const op_request& r) = 0;
+  /// The backend's part of cancel().
+  virtual void end_early(op_record& rec) = 0;
 
   /// A started operation has its result: resume its waiter now.
   void complete(op_record& rec, long result) {
