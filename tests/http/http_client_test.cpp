@@ -345,6 +345,43 @@ TEST_F(Http, AServerThatNeverAnswersTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
+// curl's timers are the loop's sleeps and its sockets the loop's polls: under
+// a program's 200 us timer, transfers complete and a timeout fires on time.
+TEST_F(Http, TransfersAndATimeoutUnderAnIntervalTimer) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  std::vector<io::socket> held;
+  http::request silent;
+  silent.url = "http://127.0.0.1:" + std::to_string(listener.local_port()) + "/";
+  silent.timeout = 300ms;
+  http::client web(ctx, {.max_in_flight = 8});
+  auto fetch_all = [&]() -> task<std::vector<http::response>> {
+    std::vector<task<http::response>> all;
+    for (std::size_t i = 0; i < 100; ++i) all.push_back(web.get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
+    co_return co_await io::when_all(std::move(all));
+  };
+  auto serve = [&]() -> task<http::response> {
+    co_await hold_everything(listener, held);
+    co_return http::response{};
+  };
+  auto time_out = [&]() -> task<http::response> {
+    std::vector<task<http::response>> first;
+    first.push_back(serve());
+    first.push_back(http::fetch(ctx, silent));
+    co_return (co_await io::when_any(std::move(first))).second;
+  };
+  const long before = switchyard::testing::alarms.load();
+  switchyard::testing::alarm_storm storm(200us, 10s);
+  const std::vector<http::response> pages = ctx.run(fetch_all());
+  EXPECT_FALSE(storm.gave_up()) << "the transfers did not end while the timer ran";
+  for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(ctx.run(time_out()), io::timeout_error);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << "a timeout of 300 ms";
+  EXPECT_FALSE(storm.gave_up());
+  EXPECT_GT(switchyard::testing::alarms.load() - before, 100) << "the timer hardly fired: the test proved little";
+}
+
 TEST_F(Http, CancellingAThousandTransfersInFlightEndsThemAllAndLeaksNothing) {
   io::context ctx;
   io::socket listener = io::socket::listen(ctx, "127.0.0.1", 0, 4096);

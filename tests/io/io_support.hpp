@@ -1,19 +1,25 @@
 // What the I/O suites share: the fixture that checks every test closed what
-// it opened, and a few small tasks.
+// it opened, a program's interval timer, and a few small tasks.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
+#include <thread>
 
 #include <switchyard/io.hpp>
 
@@ -27,6 +33,72 @@ class Io : public ::testing::Test {
   void SetUp() override { before_ = open_descriptors(); }
   void TearDown() override { EXPECT_EQ(leaked_since(before_), "") << "descriptors leaked"; }
   std::multiset<std::string> before_;
+};
+
+/// SIGALRMs taken, for a test to check its timer fired.
+inline std::atomic<long> alarms{0};
+inline void count_alarm(int) { alarms.fetch_add(1, std::memory_order_relaxed); }
+
+/// A program's interval timer, as a sampling profiler's: SIGALRM every
+/// `period` while it lives, its handler installed without SA_RESTART. Should
+/// what runs under it hang (a wait the signals keep from ending), the timer
+/// is stopped after `give_up_after`, so that the test fails, not hangs. The
+/// handler and timer before it are put back after.
+class alarm_storm {
+ public:
+  explicit alarm_storm(std::chrono::microseconds period, std::chrono::seconds give_up_after = std::chrono::seconds(30)) {
+    struct sigaction sa{};
+    sa.sa_handler = count_alarm;  // no SA_RESTART: interrupted calls fail with EINTR
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, &old_action_);
+    const auto us = static_cast<suseconds_t>(period.count());
+    const itimerval every{{0, us}, {0, us}};
+    ::setitimer(ITIMER_REAL, &every, &old_timer_);
+    watchdog_ = std::thread([this, give_up_after] {
+      std::unique_lock lock(m_);
+      if (cv_.wait_for(lock, give_up_after, [this] { return ending_; })) return;
+      const itimerval never{};
+      ::setitimer(ITIMER_REAL, &never, nullptr);
+      gave_up_ = true;
+    });
+  }
+  ~alarm_storm() {
+    {
+      std::lock_guard lock(m_);
+      ending_ = true;
+    }
+    cv_.notify_one();
+    watchdog_.join();
+    // A signal the timer sent that no thread has taken yet is taken here,
+    // before the default action (the end of the program) is back.
+    sigset_t alarm_only, mask;
+    sigemptyset(&alarm_only);
+    sigaddset(&alarm_only, SIGALRM);
+    ::pthread_sigmask(SIG_BLOCK, &alarm_only, &mask);
+    ::setitimer(ITIMER_REAL, &old_timer_, nullptr);
+    const timespec no_wait{};
+    while (::sigtimedwait(&alarm_only, nullptr, &no_wait) == SIGALRM) {
+    }
+    ::sigaction(SIGALRM, &old_action_, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+  }
+  alarm_storm(const alarm_storm&) = delete;
+  alarm_storm& operator=(const alarm_storm&) = delete;
+
+  /// Whether the timer was stopped because time ran out.
+  bool gave_up() const {
+    std::lock_guard lock(m_);
+    return gave_up_;
+  }
+
+ private:
+  struct sigaction old_action_{};
+  itimerval old_timer_{};
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  bool ending_ = false;
+  bool gave_up_ = false;
+  std::thread watchdog_;
 };
 
 inline std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s)); }
