@@ -323,25 +323,29 @@ task<void> hold_everything(io::socket& listener, std::vector<io::socket>& held) 
   for (;;) held.push_back(co_await listener.accept());
 }
 
-TEST_F(Http, AServerThatNeverAnswersTimesOut) {
-  io::context ctx;
-  io::socket listener = io::socket::listen(ctx);
-  std::vector<io::socket> held;
+/// A request with `timeout` to a server on `listener` that accepts every
+/// connection and never answers.
+task<http::response> fetch_unanswered(io::context& ctx, io::socket& listener, std::vector<io::socket>& held,
+                                      std::chrono::milliseconds timeout) {
   http::request r;
   r.url = "http://127.0.0.1:" + std::to_string(listener.local_port()) + "/";
-  r.timeout = 300ms;
+  r.timeout = timeout;
   auto serve = [&]() -> task<http::response> {
     co_await hold_everything(listener, held);
     co_return http::response{};
   };
-  auto run = [&]() -> task<http::response> {
-    std::vector<task<http::response>> first;
-    first.push_back(serve());
-    first.push_back(http::fetch(ctx, r));
-    co_return (co_await io::when_any(std::move(first))).second;
-  };
+  std::vector<task<http::response>> first;
+  first.push_back(serve());
+  first.push_back(http::fetch(ctx, r));
+  co_return (co_await io::when_any(std::move(first))).second;
+}
+
+TEST_F(Http, AServerThatNeverAnswersTimesOut) {
+  io::context ctx;
+  io::socket listener = io::socket::listen(ctx);
+  std::vector<io::socket> held;
   const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_THROW(ctx.run(run()), io::timeout_error);
+  EXPECT_THROW(ctx.run(fetch_unanswered(ctx, listener, held, 300ms)), io::timeout_error);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
@@ -351,24 +355,11 @@ TEST_F(Http, TransfersAndATimeoutUnderAnIntervalTimer) {
   io::context ctx;
   io::socket listener = io::socket::listen(ctx);
   std::vector<io::socket> held;
-  http::request silent;
-  silent.url = "http://127.0.0.1:" + std::to_string(listener.local_port()) + "/";
-  silent.timeout = 300ms;
   http::client web(ctx, {.max_in_flight = 8});
   auto fetch_all = [&]() -> task<std::vector<http::response>> {
     std::vector<task<http::response>> all;
     for (std::size_t i = 0; i < 100; ++i) all.push_back(web.get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
     co_return co_await io::when_all(std::move(all));
-  };
-  auto serve = [&]() -> task<http::response> {
-    co_await hold_everything(listener, held);
-    co_return http::response{};
-  };
-  auto time_out = [&]() -> task<http::response> {
-    std::vector<task<http::response>> first;
-    first.push_back(serve());
-    first.push_back(http::fetch(ctx, silent));
-    co_return (co_await io::when_any(std::move(first))).second;
   };
   const long before = switchyard::testing::alarms.load();
   switchyard::testing::alarm_storm storm(200us, 10s);
@@ -376,7 +367,7 @@ TEST_F(Http, TransfersAndATimeoutUnderAnIntervalTimer) {
   EXPECT_FALSE(storm.gave_up()) << "the transfers did not end while the timer ran";
   for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
   const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_THROW(ctx.run(time_out()), io::timeout_error);
+  EXPECT_THROW(ctx.run(fetch_unanswered(ctx, listener, held, 300ms)), io::timeout_error);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << "a timeout of 300 ms";
   EXPECT_FALSE(storm.gave_up());
   EXPECT_GT(switchyard::testing::alarms.load() - before, 100) << "the timer hardly fired: the test proved little";
