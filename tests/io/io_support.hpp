@@ -35,6 +35,14 @@ class Io : public ::testing::Test {
   std::multiset<std::string> before_;
 };
 
+/// The set of SIGALRM alone, to block or wait for it.
+inline sigset_t only_sigalrm() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGALRM);
+  return set;
+}
+
 /// SIGALRMs taken, for a test to check its timer fired.
 inline std::atomic<long> alarms{0};
 inline void count_alarm(int) { alarms.fetch_add(1, std::memory_order_relaxed); }
@@ -71,9 +79,8 @@ class alarm_storm {
     watchdog_.join();
     // A signal the timer sent that no thread has taken yet is taken here,
     // before the default action (the end of the program) is back.
-    sigset_t alarm_only, mask;
-    sigemptyset(&alarm_only);
-    sigaddset(&alarm_only, SIGALRM);
+    const sigset_t alarm_only = only_sigalrm();
+    sigset_t mask;
     ::pthread_sigmask(SIG_BLOCK, &alarm_only, &mask);
     ::setitimer(ITIMER_REAL, &old_timer_, nullptr);
     const timespec no_wait{};
