@@ -17,11 +17,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include <switchyard/engine.hpp>
 #include <switchyard/mpi.hpp>
 #include <switchyard/reduce.hpp>
 
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     MPI_Finalize();
     return rc;
   }
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = sy::default_engine().max_threads();
   s.options.max_threads = threads != 0 ? threads : std::max(1u, cores / static_cast<unsigned>(s.ranks));
   if (header && s.rank == 0) std::printf("ranks\tcase\tbytes_per_rank\tplain_ms\tdeterministic_ms\tlocal_ms\tallreduce_peer_ms\n");
   measure(s, "fixed", 1000);

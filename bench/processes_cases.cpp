@@ -136,7 +136,7 @@ void register_dram(std::size_t bytes, int rounds) {
     const auto vec = vector_floats(bytes);
     std::vector<double> readv;
     const auto seconds = time_threads_and_processes(state, vec, "_vector", [&] {
-      if (const double t = vm_readv_seconds(vec, std::thread::hardware_concurrency()); t > 0) readv.push_back(t);
+      if (const double t = vm_readv_seconds(vec, sy::default_engine().max_threads()); t > 0) readv.push_back(t);
     });
     if (!readv.empty()) {
       state.counters["vm_readv_GBps"] = double(vec.size_bytes()) / 1e9 / median(readv);
@@ -212,7 +212,7 @@ void register_multiprocessing() {
   benchmark::RegisterBenchmark("processes_64MiB/vs_multiprocessing", [](benchmark::State& state) {
     constexpr std::size_t n = (std::size_t{64} << 20) / sizeof(float);
     const auto& a = shared_floats(n);
-    const unsigned workers = std::thread::hardware_concurrency();
+    const unsigned workers = sy::default_engine().max_threads();
     std::vector<double> ours;
     double python = 0, python_sum = 0, our_sum = 0;
     for (auto _ : state) {

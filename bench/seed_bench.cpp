@@ -18,7 +18,6 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -94,7 +93,7 @@ void python_peer(benchmark::State& state, const std::vector<std::string>& args, 
 }
 
 void register_sum() {
-  const std::string workers = std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+  const std::string workers = std::to_string(sy::default_engine().max_threads());
   for (const char* v : {"builtin_sum", "threads_2", "multiprocessing_pool", "shared_memory_numpy", "numpy_sum"}) {
     const std::string name = std::string("sum_10M/") + (std::string(v) == "numpy_sum" ? "" : "python_") + v;
     benchmark::RegisterBenchmark(name.c_str(), [v, workers](benchmark::State& s) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -30,6 +31,7 @@
 #include "bench/caps/caps.hpp"
 #include "core/src/engine_state.hpp"
 #include "core/src/gpu_report.hpp"
+#include "core/src/usable_cores.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
 
 namespace switchyard::caps {
@@ -107,6 +109,10 @@ nlohmann::json cpu_facts() {
   cpu["cores"] = std::max<std::size_t>(1, cores.size());
   cpu["threads"] = std::max(1, threads);
   cpu["online_threads"] = std::max(1u, std::thread::hardware_concurrency());
+  // What a parallel call gets here: the affinity, within the cgroup's quota.
+  const std::optional<double> quota = detail::cgroup_cpu_limit();
+  cpu["cpu_quota"] = quota ? nlohmann::json(*quota) : nlohmann::json(nullptr);
+  cpu["usable_threads"] = detail::usable_cores();
   int nodes = 0;
   if (fs::exists("/sys/devices/system/node")) {
     for (const auto& e : fs::directory_iterator("/sys/devices/system/node")) {

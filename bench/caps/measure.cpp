@@ -434,8 +434,8 @@ nlohmann::json measure_crossovers(const nlohmann::json& facts, bool quick) {
   nlohmann::json threads{{"name", "threads_over_simd"}, {"bytes", nullptr}};
   const std::size_t first = 2 * kernels::chunk_elements * sizeof(float);
   const std::size_t top = std::size_t{16} << 20;
-  if (facts["cpu"]["online_threads"].get<int>() < 2) {
-    threads["detail"] = "never: one hardware thread";
+  if (facts["cpu"]["usable_threads"].get<int>() < 2) {
+    threads["detail"] = "never: one usable thread (one core, or a CPU quota of at most one)";
   } else {
     const auto a = ones(top);
     const auto on = [&](backend b) {

@@ -49,9 +49,16 @@ std::string join(const nlohmann::json& strings) {
 // Counts are read as doubles and printed with {:g}: a hand-edited report may
 // hold any number there, and converting 1e300 to an int is undefined.
 std::string describe_cpu(const nlohmann::json& cpu) {
-  return fmt::format("{}, {:g} socket(s), {:g} cores, {:g} threads, {:g} NUMA node(s)",
-                     field(cpu, "model", std::string("unknown model")), field(cpu, "sockets", 0.0),
-                     field(cpu, "cores", 0.0), field(cpu, "threads", 0.0), field(cpu, "numa_nodes", 0.0));
+  std::string out = fmt::format("{}, {:g} socket(s), {:g} cores, {:g} threads, {:g} NUMA node(s)",
+                                field(cpu, "model", std::string("unknown model")), field(cpu, "sockets", 0.0),
+                                field(cpu, "cores", 0.0), field(cpu, "threads", 0.0), field(cpu, "numa_nodes", 0.0));
+  // Reports from before the quota was read have neither field.
+  if (cpu.is_object() && cpu.contains("cpu_quota") && cpu["cpu_quota"].is_number()) {
+    const double quota = cpu["cpu_quota"].get<double>();
+    out += fmt::format("; cgroup CPU quota {:g} CPU{}, so {:g} thread(s) used", quota, quota == 1 ? "" : "s",
+                       field(cpu, "usable_threads", 0.0));
+  }
+  return out;
 }
 
 std::string describe_caches(const nlohmann::json& caches) {

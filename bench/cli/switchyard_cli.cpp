@@ -13,9 +13,11 @@
 
 #include <switchyard/backends.hpp>
 #include <switchyard/calibrate.hpp>
+#include <switchyard/engine.hpp>
 #include <switchyard/log.hpp>
 
 #include "bench/caps/caps.hpp"
+#include "core/src/usable_cores.hpp"
 #include "harness/bench_run.hpp"
 #include "harness/compare_results.hpp"
 
@@ -157,6 +159,13 @@ int main(int argc, char** argv) {
     } else if (*explain_cmd) {
       std::cout << switchyard::to_string(explain_call(op_name, type_name, n, location, accuracy_name, deterministic,
                                                       max_threads));
+      // Why a container's threads backend may have fewer threads than cores.
+      std::cout << "  threads: at most " << switchyard::default_engine().max_threads() << " of the "
+                << switchyard::detail::affinity_cores() << " cores this process may run on";
+      if (const auto quota = switchyard::detail::cgroup_cpu_limit()) {
+        std::cout << "; its cgroup's CPU quota is " << *quota << (*quota == 1 ? " CPU" : " CPUs");
+      }
+      std::cout << "\n";
     } else if (*bench_cmd) {
       bench.full = full;
       for (std::size_t at = 0; at < suite_list.size();) {

@@ -1,37 +1,25 @@
 // switchyard::engine and the default engine.
-#include <sched.h>
-
+#include <algorithm>
 #include <cstdlib>
 #include <string>
-#include <thread>
 
 #include <switchyard/engine.hpp>
 #include <switchyard/error.hpp>
 
 #include "engine_state.hpp"
+#include "usable_cores.hpp"
 
 namespace switchyard {
 namespace detail {
-namespace {
-
-/// The cores this process may run on (its CPU affinity), as oneTBB counts them.
-unsigned usable_cores() noexcept {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    if (const int n = CPU_COUNT(&set); n > 0) return static_cast<unsigned>(n);
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-}  // namespace
 
 engine_state::engine_state(const engine_config& config) {
   if (config.worker_stall_timeout <= std::chrono::milliseconds::zero()) {
     throw error(errc::invalid_argument, "engine_config::worker_stall_timeout must be positive, not " +
                                             std::to_string(config.worker_stall_timeout.count()) + " ms");
   }
-  const unsigned cores = usable_cores();
-  max_threads_ = config.max_threads == 0 || config.max_threads > cores ? cores : config.max_threads;
+  // The default counts the cgroup's CPU quota; a bound the program sets may
+  // go above it (to the cores the process may run on), as its own choice.
+  max_threads_ = config.max_threads == 0 ? usable_cores() : std::min(config.max_threads, affinity_cores());
   const engine_config resolved{.max_threads = max_threads_, .worker_stall_timeout = config.worker_stall_timeout};
   dispatcher_ = std::make_unique<dispatch::dispatcher>(*this);
   for (const backend_entry& e : registry()) {

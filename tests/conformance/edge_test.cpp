@@ -13,7 +13,6 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <switchyard/switchyard.hpp>
@@ -292,9 +291,10 @@ TEST(Threads, MaxThreadsBoundsTheArena) {
       while (c > seen && !widest.compare_exchange_weak(seen, c)) {}
       return static_cast<long long>(x);
     }, {.backend = sy::backend::threads, .max_threads = limit});
-    // The arena is as wide as asked, up to the machine's cores; one thread runs
-    // on the caller in its own (default) arena.
-    const int want = static_cast<int>(std::min(limit, std::thread::hardware_concurrency()));
+    // The arena is as wide as asked, up to the engine's threads (the cores
+    // within the CPU quota); one thread runs on the caller in its own
+    // (default) arena.
+    const int want = static_cast<int>(std::min(limit, sy::default_engine().max_threads()));
     if (want > 1) {
       EXPECT_EQ(widest.load(), want);
     }

@@ -29,6 +29,7 @@ echo "$out" | grep -q "decided by model" || fail "explain: $out"
 echo "$out" | grep -q "predicted ns" || fail "explain has no table: $out"
 echo "$out" | grep -q "<- chosen" || fail "explain marks no choice: $out"
 echo "$out" | grep -q "$cache/switchyard/profile-" || fail "explain does not name the profile: $out"
+echo "$out" | grep -q "threads: at most [1-9][0-9]* of the [1-9][0-9]* cores" || fail "explain does not say the threads: $out"
 
 out=$("$cli" explain --op argmin --type u8 --n 1000 --location shared --deterministic)
 echo "$out" | grep -q "decided by" || fail "explain --location shared: $out"

@@ -26,7 +26,11 @@ class engine_state;
 /// How an engine is set up.
 struct engine_config {
   /// At most this many threads (threads) or worker processes (processes);
-  /// 0: one per core the process may run on. options.max_threads can only
+  /// 0: one per core the process may run on, and no more than its cgroup's
+  /// CPU quota (a container's --cpus, a Kubernetes CPU limit) rounded up,
+  /// since threads beyond the quota add no speed and make the kernel stop
+  /// the whole process for the rest of each period. A bound set here may go
+  /// above the quota, never above the cores. options.max_threads can only
   /// lower it.
   unsigned max_threads = 0;
   /// How long a worker process (backend::processes) may go without finishing
@@ -51,7 +55,7 @@ class SWITCHYARD_API engine {
   /// Whether backend b can run in this engine, and if not, why.
   backend_status availability(backend b) const;
   /// The threads (or worker processes) a call may use at most: the config's
-  /// bound, or the cores this process may run on.
+  /// bound, or the cores this process may run on within its CPU quota.
   unsigned max_threads() const noexcept;
 
   detail::engine_state& state() const noexcept { return *state_; }

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "core/src/usable_cores.hpp"
+
 namespace switchyard::io {
 namespace {
 
@@ -40,7 +42,7 @@ struct runtime::slot {
 
 runtime::runtime(std::size_t contexts, placement threads) {
   const std::vector<int> cpus = affinity_cpus();
-  if (contexts == 0) contexts = std::max<std::size_t>(1, cpus.size());
+  if (contexts == 0) contexts = switchyard::detail::usable_cores();
   for (std::size_t i = 0; i < contexts; ++i) slots_.push_back(std::make_unique<slot>());
   try {
     for (std::size_t i = 0; i < contexts; ++i) {

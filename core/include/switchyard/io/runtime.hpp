@@ -69,8 +69,9 @@ enum class placement { any_core, own_core };
 
 class SWITCHYARD_API runtime {
  public:
-  /// `contexts` contexts (0: one per core of the process's CPU affinity),
-  /// their threads started and placed as `threads` says. Throws what
+  /// `contexts` contexts (0: one per core of the process's CPU affinity,
+  /// no more than its cgroup's CPU quota rounded up, as engine_config's
+  /// max_threads counts), their threads started and placed as `threads` says. Throws what
   /// io::context throws.
   explicit runtime(std::size_t contexts = 0, placement threads = placement::any_core);
   ~runtime();
