@@ -22,6 +22,7 @@
 
 #include "backends/chunked/chunked_backend.hpp"
 #include "backends/chunked/spread.hpp"
+#include "core/src/program_signals.hpp"
 #include "kernels/simd/kernel_set.hpp"
 
 namespace switchyard::backends::threads {
@@ -54,10 +55,20 @@ pid_t this_thread_id() noexcept {
 /// cost about what they save.
 constexpr std::size_t spread_min_chunks = 4;
 
+/// Has oneTBB start the arena's workers now, each born with the program's
+/// signals blocked (program_signals.hpp): it starts them on the thread that
+/// first asks for them, and a task enqueued asks for every one the arena
+/// may have.
+void start_workers(tbb::task_arena& arena) {
+  const detail::program_signals_blocked born_blocking;
+  arena.initialize();
+  arena.enqueue([] {});
+}
+
 /// An arena, and where each of its worker slots' threads last ran a chunk.
 class placed_arena {
  public:
-  explicit placed_arena(unsigned threads) : arena_(static_cast<int>(threads)), slots_(threads) {}
+  explicit placed_arena(unsigned threads) : arena_(static_cast<int>(threads)), slots_(threads) { start_workers(arena_); }
 
   tbb::task_arena& arena() noexcept { return arena_; }
 
@@ -65,6 +76,9 @@ class placed_arena {
   /// and CPU in its slot (one store each; the CPU is glibc's rseq read).
   void note() noexcept {
     if (calls_inside > 0) return;
+    // A worker oneTBB started for another arena, from a thread of the
+    // program's, was born with the program's signals open.
+    detail::keep_program_signals_off_this_thread();
     const int index = tbb::this_task_arena::current_thread_index();
     if (index < 0 || static_cast<std::size_t>(index) >= slots_.size()) return;
     slots_[index].tid.store(this_thread_id(), std::memory_order_relaxed);
@@ -124,7 +138,12 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
   }
 
   detail::status post(std::function<void()> job) noexcept override {
-    return detail::guarded([&] { queue().enqueue(std::move(job)); });
+    return detail::guarded([&] {
+      queue().enqueue([job = std::move(job)] {
+        detail::keep_program_signals_off_this_thread();
+        job();
+      });
+    });
   }
 
  private:
@@ -179,6 +198,7 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     if (tbb::task_arena* q = queue_.load(std::memory_order_acquire)) return *q;
     const int workers = static_cast<int>(std::max<std::size_t>(1, arenas_.size() - 2));
     auto made = std::make_unique<tbb::task_arena>(workers, 0);
+    start_workers(*made);
     tbb::task_arena* expected = nullptr;
     if (queue_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *made.release();
     return *expected;

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,58 +36,73 @@ class Io : public ::testing::Test {
   std::multiset<std::string> before_;
 };
 
-/// The set of SIGALRM alone, to block or wait for it.
-inline sigset_t only_sigalrm() {
+/// The set of `signal` alone, to block or wait for it.
+inline sigset_t only(int signal) {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGALRM);
+  sigaddset(&set, signal);
   return set;
 }
 
-/// SIGALRMs taken, for a test to check its timer fired.
+/// The timer's signals taken, for a test to check its timer fired.
 inline std::atomic<long> alarms{0};
 inline void count_alarm(int) { alarms.fetch_add(1, std::memory_order_relaxed); }
 
-/// A program's interval timer, as a sampling profiler's: SIGALRM every
-/// `period` while it lives, its handler installed without SA_RESTART. Should
-/// what runs under it hang (a wait the signals keep from ending), the timer
-/// is stopped after `give_up_after`, so that the test fails, not hangs. The
-/// handler and timer before it are put back after.
+/// A program's interval timer, as a sampling profiler's: `signal` (SIGALRM,
+/// as setitimer's ITIMER_REAL sends; SIGPROF, which the library's own
+/// threads leave open) sent to the process every `period` while it lives,
+/// its handler installed without SA_RESTART. Should what runs under it hang
+/// (a wait the signals keep from ending), the timer is stopped after
+/// `give_up_after`, so that the test fails, not hangs. The handler before it
+/// is put back after.
 class alarm_storm {
  public:
-  explicit alarm_storm(std::chrono::microseconds period, std::chrono::seconds give_up_after = std::chrono::seconds(30)) {
+  explicit alarm_storm(std::chrono::microseconds period, std::chrono::seconds give_up_after = std::chrono::seconds(30),
+                       int signal = SIGALRM)
+      : signal_(signal) {
     struct sigaction sa{};
     sa.sa_handler = count_alarm;  // no SA_RESTART: interrupted calls fail with EINTR
     sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGALRM, &sa, &old_action_);
-    const auto us = static_cast<suseconds_t>(period.count());
-    const itimerval every{{0, us}, {0, us}};
-    ::setitimer(ITIMER_REAL, &every, &old_timer_);
+    ::sigaction(signal_, &sa, &old_action_);
+    sigevent to_the_process{};
+    to_the_process.sigev_notify = SIGEV_SIGNAL;
+    to_the_process.sigev_signo = signal_;
+    if (::timer_create(CLOCK_MONOTONIC, &to_the_process, &timer_) != 0) {
+      ADD_FAILURE() << "timer_create: " << std::strerror(errno);
+      return;
+    }
+    made_ = true;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
+    const timespec every{ns / 1'000'000'000, ns % 1'000'000'000};
+    const itimerspec spec{every, every};
+    ::timer_settime(timer_, 0, &spec, nullptr);
     watchdog_ = std::thread([this, give_up_after] {
       std::unique_lock lock(m_);
       if (cv_.wait_for(lock, give_up_after, [this] { return ending_; })) return;
-      const itimerval never{};
-      ::setitimer(ITIMER_REAL, &never, nullptr);
+      const itimerspec never{};
+      ::timer_settime(timer_, 0, &never, nullptr);
       gave_up_ = true;
     });
   }
   ~alarm_storm() {
-    {
-      std::lock_guard lock(m_);
-      ending_ = true;
+    if (made_) {
+      {
+        std::lock_guard lock(m_);
+        ending_ = true;
+      }
+      cv_.notify_one();
+      watchdog_.join();
     }
-    cv_.notify_one();
-    watchdog_.join();
     // A signal the timer sent that no thread has taken yet is taken here,
     // before the default action (the end of the program) is back.
-    const sigset_t alarm_only = only_sigalrm();
+    const sigset_t just_this = only(signal_);
     sigset_t mask;
-    ::pthread_sigmask(SIG_BLOCK, &alarm_only, &mask);
-    ::setitimer(ITIMER_REAL, &old_timer_, nullptr);
+    ::pthread_sigmask(SIG_BLOCK, &just_this, &mask);
+    if (made_) ::timer_delete(timer_);
     const timespec no_wait{};
-    while (::sigtimedwait(&alarm_only, nullptr, &no_wait) == SIGALRM) {
+    while (::sigtimedwait(&just_this, nullptr, &no_wait) == signal_) {
     }
-    ::sigaction(SIGALRM, &old_action_, nullptr);
+    ::sigaction(signal_, &old_action_, nullptr);
     ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
   }
   alarm_storm(const alarm_storm&) = delete;
@@ -99,8 +115,10 @@ class alarm_storm {
   }
 
  private:
+  int signal_;
   struct sigaction old_action_{};
-  itimerval old_timer_{};
+  timer_t timer_{};
+  bool made_ = false;
   mutable std::mutex m_;
   std::condition_variable cv_;
   bool ending_ = false;

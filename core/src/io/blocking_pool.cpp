@@ -3,6 +3,8 @@
 #include <thread>
 #include <utility>
 
+#include "core/src/program_signals.hpp"
+
 namespace switchyard::io::detail {
 
 blocking_pool::blocking_pool(unsigned threads) {
@@ -34,6 +36,7 @@ void blocking_pool::abandon(const std::shared_ptr<job>& j) {
 }
 
 void blocking_pool::add_thread() {
+  const switchyard::detail::program_signals_blocked born_blocking;
   std::thread([q = q_] { work(*q); }).detach();
 }
 

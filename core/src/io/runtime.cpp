@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "core/src/program_signals.hpp"
 #include "core/src/usable_cores.hpp"
 
 namespace switchyard::io {
@@ -45,6 +46,7 @@ runtime::runtime(std::size_t contexts, placement threads) {
   if (contexts == 0) contexts = switchyard::detail::usable_cores();
   for (std::size_t i = 0; i < contexts; ++i) slots_.push_back(std::make_unique<slot>());
   try {
+    const switchyard::detail::program_signals_blocked born_blocking;
     for (std::size_t i = 0; i < contexts; ++i) {
       threads_.emplace_back([this, i] { drive(i); });
       if (threads == placement::own_core && cpus.size() >= contexts) {
