@@ -270,19 +270,25 @@ int engine_threads_under(const real_cgroup& group, long quota_us) {
 // this process starts any thread, so the child may make an engine.
 TEST(UsableCores, AnEngineInACgroupWithAQuotaKeepsWithinIt) {
   real_cgroup group;
-  if (!group.made()) GTEST_SKIP() << "cannot make a cgroup of the cpu controller here (needs root and a writable cgroup mount)";
+  if (!group.made() || !group.limit(10000)) {
+    GTEST_SKIP() << "cannot make a cgroup of the cpu controller and set its quota here (needs root and a writable "
+                    "cgroup mount)";
+  }
   const int cores = static_cast<int>(switchyard::detail::affinity_cores());
   // cgroup v1 refuses a quota above the parent's: where this test itself
   // runs under one, the cases above it are left out.
   const double parent = switchyard::detail::cgroup_cpu_limit().value_or(1e9);
-  const auto settable = [&](long quota_us) { return static_cast<double>(quota_us) / 100000 <= parent; };
-  EXPECT_EQ(engine_threads_under(group, 100000), 1) << "a quota of one CPU";
-  EXPECT_EQ(engine_threads_under(group, 50000), 1) << "half a CPU: one thread, never none";
-  if (settable(150000)) {
-    EXPECT_EQ(engine_threads_under(group, 150000), std::min(cores, 2)) << "1.5 CPUs: rounded up";
-  }
-  if (settable(100000L * (cores + 1))) {
-    EXPECT_EQ(engine_threads_under(group, 100000L * (cores + 1)), cores) << "a quota above the cores";
+  struct quota_case {
+    long quota_us;
+    int threads;
+    const char* what;
+  };
+  for (const quota_case& c : {quota_case{100000, 1, "a quota of one CPU"},
+                              quota_case{50000, 1, "half a CPU: one thread, never none"},
+                              quota_case{150000, std::min(cores, 2), "1.5 CPUs: rounded up"},
+                              quota_case{100000L * (cores + 1), cores, "a quota above the cores"}}) {
+    if (static_cast<double>(c.quota_us) / 100000 > parent) continue;
+    EXPECT_EQ(engine_threads_under(group, c.quota_us), c.threads) << c.what;
   }
 }
 
