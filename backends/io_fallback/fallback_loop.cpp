@@ -165,7 +165,17 @@ class fallback_loop final : public io::detail::loop {
     if (fl >= 0 && !(fl & O_NONBLOCK)) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
   }
 
+  /// One try that does not block. A signal handler run meanwhile ends a
+  /// poll of no timeout with EINTR: that is no result, so it tries again
+  /// (the HTTP client took it for an error on the socket).
   static long attempt(const op_request& r) {
+    long res;
+    do res = attempt_once(r);
+    while (res == -EINTR);
+    return res;
+  }
+
+  static long attempt_once(const op_request& r) {
     long res;
     switch (r.kind) {
       case op_kind::accept: res = ::accept4(r.fd, nullptr, nullptr, SOCK_CLOEXEC); break;

@@ -1,12 +1,14 @@
 // The cores a parallel call can keep busy (usable_cores.hpp).
 #include "core/src/usable_cores.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -16,6 +18,37 @@ namespace switchyard::detail {
 namespace {
 
 namespace fs = std::filesystem;
+
+/// The whole of a small /proc or cgroup file; empty where it cannot be read.
+/// Plain read(2), not a stream: the engine reads these as it is made, and
+/// where the program has run out of descriptors UBSan's check of a stream's
+/// dynamic type (which probes memory through a pipe) reported a false error.
+std::string contents(const fs::path& file) {
+  std::string text;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      text.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(fd);
+  return text;
+}
+
+/// The number that `text` starts with (after blanks), if it does.
+std::optional<long long> leading_number(std::string_view text) {
+  const std::size_t start = text.find_first_not_of(" \t\n");
+  if (start == std::string_view::npos) return std::nullopt;
+  long long value = 0;
+  const auto [end, error] = std::from_chars(text.data() + start, text.data() + text.size(), value);
+  if (error != std::errc{} || end == text.data() + start) return std::nullopt;
+  return value;
+}
 
 std::vector<std::string> split(std::string_view text, char by) {
   std::vector<std::string> parts;
@@ -63,10 +96,8 @@ struct membership {
 
 std::vector<membership> memberships(const fs::path& self_cgroup) {
   std::vector<membership> out;
-  std::ifstream in(self_cgroup);
-  std::string line;
   // "hierarchy-ID:controller-list:cgroup-path"; version 2 is "0::path".
-  while (std::getline(in, line)) {
+  for (const std::string& line : split(contents(self_cgroup), '\n')) {
     const std::size_t first = line.find(':');
     const std::size_t second = first == std::string::npos ? first : line.find(':', first + 1);
     if (second == std::string::npos) continue;
@@ -90,13 +121,10 @@ struct cgroup_mount {
 
 std::vector<cgroup_mount> cpu_mounts(const fs::path& mountinfo) {
   std::vector<cgroup_mount> out;
-  std::ifstream in(mountinfo);
-  std::string line;
   // "id parent major:minor root mount-point options [optional...] - type source super-options"
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::vector<std::string> f;
-    for (std::string w; fields >> w;) f.push_back(w);
+  for (const std::string& line : split(contents(mountinfo), '\n')) {
+    std::vector<std::string> f = split(line, ' ');
+    std::erase(f, std::string());
     const auto dash = std::find(f.begin(), f.end(), "-");
     if (f.size() < 5 || dash == f.end() || f.end() - dash < 4) continue;
     const std::string& type = dash[1];
@@ -109,23 +137,21 @@ std::vector<cgroup_mount> cpu_mounts(const fs::path& mountinfo) {
 
 /// The limit one cgroup directory sets, in CPUs.
 std::optional<double> limit_in(const fs::path& dir, bool v2) {
-  long long quota = 0, period = 0;
+  std::optional<long long> quota, period;
   if (v2) {
-    std::ifstream in(dir / "cpu.max");
-    std::string max;
-    if (!(in >> max >> period) || max == "max") return std::nullopt;
-    try {
-      quota = std::stoll(max);
-    } catch (...) {
-      return std::nullopt;
-    }
+    // "max 100000", or "150000 100000"
+    const std::string max = contents(dir / "cpu.max");
+    const std::size_t gap = max.find(' ');
+    if (gap == std::string::npos) return std::nullopt;
+    quota = leading_number(std::string_view(max).substr(0, gap));
+    period = leading_number(std::string_view(max).substr(gap));
   } else {
-    std::ifstream q(dir / "cpu.cfs_quota_us");
-    std::ifstream p(dir / "cpu.cfs_period_us");
-    if (!(q >> quota) || !(p >> period)) return std::nullopt;
+    quota = leading_number(contents(dir / "cpu.cfs_quota_us"));
+    period = leading_number(contents(dir / "cpu.cfs_period_us"));
   }
-  if (quota <= 0 || period <= 0) return std::nullopt;  // v1 writes -1 for none
-  return static_cast<double>(quota) / static_cast<double>(period);
+  // "max", a missing file, or v1's -1: no limit here
+  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
+  return static_cast<double>(*quota) / static_cast<double>(*period);
 }
 
 /// The directory of the process's cgroup under a mount: the mount shows the
