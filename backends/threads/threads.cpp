@@ -68,7 +68,7 @@ void start_workers(tbb::task_arena& arena) {
 /// An arena, and where each of its worker slots' threads last ran a chunk.
 class placed_arena {
  public:
-  explicit placed_arena(unsigned threads) : arena_(static_cast<int>(threads)), slots_(threads) { start_workers(arena_); }
+  explicit placed_arena(unsigned threads) : arena_(static_cast<int>(threads)), slots_(threads) {}
 
   tbb::task_arena& arena() noexcept { return arena_; }
 
@@ -188,8 +188,9 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     if (placed_arena* a = slot.load(std::memory_order_acquire)) return *a;
     auto made = std::make_unique<placed_arena>(threads);
     placed_arena* expected = nullptr;
-    if (slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *made.release();
-    return *expected;
+    if (!slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *expected;
+    start_workers(made->arena());  // the kept one only
+    return *made.release();
   }
 
   /// Where posted jobs run: no slot reserved for a caller, so a job runs on a
@@ -198,10 +199,10 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     if (tbb::task_arena* q = queue_.load(std::memory_order_acquire)) return *q;
     const int workers = static_cast<int>(std::max<std::size_t>(1, arenas_.size() - 2));
     auto made = std::make_unique<tbb::task_arena>(workers, 0);
-    start_workers(*made);
     tbb::task_arena* expected = nullptr;
-    if (queue_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *made.release();
-    return *expected;
+    if (!queue_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *expected;
+    start_workers(*made);
+    return *made.release();
   }
 
   std::vector<std::atomic<placed_arena*>> arenas_;
