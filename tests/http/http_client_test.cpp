@@ -85,6 +85,16 @@ class Http : public switchyard::testing::Io {
   static std::string tls_url(const std::string& host, const std::string& path) {
     return "https://" + host + ":" + std::to_string(nginx_->tls_port()) + path;
   }
+  /// `count` transfers on `web`, page i % 8 for the i-th, all at once.
+  static task<std::vector<http::response>> fetch_pages(http::client& web, std::size_t count) {
+    std::vector<task<http::response>> all;
+    for (std::size_t i = 0; i < count; ++i) all.push_back(web.get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
+    co_return co_await io::when_all(std::move(all));
+  }
+  /// That page i holds page(i % 8).
+  static void expect_pages(const std::vector<http::response>& pages) {
+    for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
+  }
 
   static inline switchyard::bench::nginx_server* nginx_ = nullptr;
   static inline fs::path tls_dir_;
@@ -149,13 +159,7 @@ TEST_F(Http, ANotFoundIsAResponseNotAnError) {
 TEST_F(Http, ManyTransfersOnOneClientReuseItsConnections) {
   io::context ctx;
   http::client web(ctx, {.max_in_flight = 8});
-  auto fetch_all = [&]() -> task<std::vector<http::response>> {
-    std::vector<task<http::response>> all;
-    for (std::size_t i = 0; i < 400; ++i) all.push_back(web.get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
-    co_return co_await io::when_all(std::move(all));
-  };
-  const std::vector<http::response> pages = ctx.run(fetch_all());
-  for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
+  expect_pages(ctx.run(fetch_pages(web, 400)));
   EXPECT_GE(web.connections_opened(), 1u);
   EXPECT_LE(web.connections_opened(), 8u) << "at most one connection per transfer in flight";
 }
@@ -356,16 +360,10 @@ TEST_F(Http, TransfersAndATimeoutUnderAnIntervalTimer) {
   io::socket listener = io::socket::listen(ctx);
   std::vector<io::socket> held;
   http::client web(ctx, {.max_in_flight = 8});
-  auto fetch_all = [&]() -> task<std::vector<http::response>> {
-    std::vector<task<http::response>> all;
-    for (std::size_t i = 0; i < 100; ++i) all.push_back(web.get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
-    co_return co_await io::when_all(std::move(all));
-  };
   const long before = switchyard::testing::alarms.load();
   switchyard::testing::alarm_storm storm(200us, 10s);
-  const std::vector<http::response> pages = ctx.run(fetch_all());
+  expect_pages(ctx.run(fetch_pages(web, 100)));
   EXPECT_FALSE(storm.gave_up()) << "the transfers did not end while the timer ran";
-  for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_THROW(ctx.run(fetch_unanswered(ctx, listener, held, 300ms)), io::timeout_error);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << "a timeout of 300 ms";
@@ -381,16 +379,10 @@ TEST_F(Http, TransfersAndATimeoutUnderAnIntervalTimer) {
 TEST_F(Http, ManyTransfersUnderAFastTimerAllSucceed) {
   io::context ctx;
   http::client web(ctx, {.max_in_flight = 8});
-  auto fetch_all = [&]() -> task<std::vector<http::response>> {
-    std::vector<task<http::response>> all;
-    for (std::size_t i = 0; i < 2000; ++i) all.push_back(web.get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
-    co_return co_await io::when_all(std::move(all));
-  };
   const long before = switchyard::testing::alarms.load();
   switchyard::testing::alarm_storm storm(20us, 20s);
-  const std::vector<http::response> pages = ctx.run(fetch_all());
+  expect_pages(ctx.run(fetch_pages(web, 2000)));
   EXPECT_FALSE(storm.gave_up()) << "the transfers did not end while the timer ran";
-  for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
   EXPECT_GT(switchyard::testing::alarms.load() - before, 1000) << "the timer hardly fired: the test proved little";
 }
 
