@@ -148,7 +148,7 @@ void register_dram(const sizes& z) {
     for (std::size_t j = 0; j < variants.size(); ++j) {
       state.counters[variants[j].first + "_GBps"] = double(dram_bytes) / sb::median(seconds[j]) / 1e9;
     }
-    state.counters["threads"] = cores;  // the "all cores" peers' (the harness names it)
+    state.counters["peer_threads"] = cores;  // the "all cores" peers' (the harness names it)
     state.counters["bytes"] = double(dram_bytes);
     state.counters["threads_vs_read_loop"] = ratio("read_loop_all_cores", "threads");
     state.counters["threads_fast_vs_read_loop"] = ratio("read_loop_all_cores", "threads_fast");

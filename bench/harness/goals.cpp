@@ -52,7 +52,7 @@ std::string mib(double bytes) { return fmt::format("{:.0f} MiB", bytes / double(
 /// The threads reduce_bench ran its all-core peers on: its counter, or in a
 /// run from before it had one, Google Benchmark's count of CPUs.
 unsigned peer_threads(const results_view& r, const std::string& dram) {
-  if (const double threads = r.counter("reduce", dram, "threads"); threads >= 1) return static_cast<unsigned>(threads);
+  if (const double threads = r.counter("reduce", dram, "peer_threads"); threads >= 1) return static_cast<unsigned>(threads);
   if (const nlohmann::json* suite = r.suite("reduce")) {
     const nlohmann::json& cpus = member(*suite, {"results", "context", "num_cpus"});
     if (cpus.is_number_unsigned() && cpus.get<unsigned>() > 0) return cpus.get<unsigned>();
