@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/time.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
