@@ -10,6 +10,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -53,6 +56,26 @@ class spinning_processes {
 
   /// How many are spinning (fork can fail).
   std::size_t size() const { return pids_.size(); }
+  /// The CPU time they have had so far, in seconds (utime and stime of
+  /// /proc/PID/stat): what they took, where a cgroup's CPU quota or a
+  /// busier machine gave them less than a CPU each.
+  double cpu_seconds() const {
+    const long ticks = sysconf(_SC_CLK_TCK);
+    unsigned long long total = 0;
+    for (const pid_t pid : pids_) {
+      std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+      std::string line;
+      std::getline(in, line);
+      const auto name_end = line.rfind(')');  // the name may hold spaces
+      if (name_end == std::string::npos) continue;
+      std::istringstream fields(line.substr(name_end + 2));
+      std::string skipped;
+      for (int field = 3; field < 14; ++field) fields >> skipped;  // state .. cmajflt
+      unsigned long long utime = 0, stime = 0;
+      if (fields >> utime >> stime) total += utime + stime;
+    }
+    return ticks > 0 ? static_cast<double>(total) / static_cast<double>(ticks) : 0.0;
+  }
   /// Lets them run (SIGCONT) or stops them (SIGSTOP).
   void run(bool busy) const {
     for (const pid_t pid : pids_) kill(pid, busy ? SIGCONT : SIGSTOP);
