@@ -3,7 +3,9 @@
 // for, made on first use and kept by the engine, so a call pays no thread
 // start-up and takes no lock. A call of several chunks first wakes apart a
 // worker that last ran on its caller's CPU, or on another worker's
-// (backends/chunked/spread.hpp).
+// (backends/chunked/spread.hpp). In a child that fork() made after the
+// workers started, it runs without oneTBB (workers_left_behind).
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <oneapi/tbb/blocked_range.h>
@@ -22,6 +25,8 @@
 
 #include "backends/chunked/chunked_backend.hpp"
 #include "backends/chunked/spread.hpp"
+#include "core/src/io/blocking_pool.hpp"
+#include "core/src/log_sink.hpp"
 #include "core/src/program_signals.hpp"
 #include "kernels/simd/kernel_set.hpp"
 
@@ -55,11 +60,39 @@ pid_t this_thread_id() noexcept {
 /// cost about what they save.
 constexpr std::size_t spread_min_chunks = 4;
 
+/// Set in a child that fork() made after this library started oneTBB's
+/// workers (and in its children): fork copies only the thread that calls
+/// it, while oneTBB's state in the copy still counts the workers. There a
+/// call in an arena may wait for good on a task a worker held at the fork,
+/// and a job enqueued never runs, in a new arena too; oneTBB cannot start
+/// its workers again in the child. So in such a process a call runs its
+/// chunks on the calling thread (the same bits: a result does not depend
+/// on the thread count) and posted jobs run on threads of the backend's own.
+std::atomic<bool> workers_left_behind{false};
+
+bool forked_from_workers() noexcept { return workers_left_behind.load(std::memory_order_relaxed); }
+
+/// Once in each process that runs without oneTBB: a threads call there is
+/// no faster than a simd one, which the program may want to know.
+void warn_of_workers_left_behind() noexcept {
+  static std::atomic<pid_t> warned_in{0};
+  const pid_t here = getpid();
+  if (warned_in.exchange(here, std::memory_order_relaxed) == here) return;
+  detail::log_line(log_level::warning,
+                   "this process was forked from one whose threads backend had started its oneTBB workers, which fork() "
+                   "does not copy and oneTBB cannot start again here; threads calls run their chunks on the calling thread "
+                   "in this process");
+}
+
 /// Has oneTBB start the arena's workers now, each born with the program's
 /// signals blocked (program_signals.hpp): it starts them on the thread that
 /// first asks for them, and a task enqueued asks for every one the arena
 /// may have.
 void start_workers(tbb::task_arena& arena) {
+  static std::once_flag watch_forks;
+  std::call_once(watch_forks, [] {
+    pthread_atfork(nullptr, nullptr, [] { workers_left_behind.store(true, std::memory_order_relaxed); });
+  });
   const detail::program_signals_blocked born_blocking;
   arena.initialize();
   arena.enqueue([] {});
@@ -139,6 +172,10 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
 
   detail::status post(std::function<void()> job) noexcept override {
     return detail::guarded([&] {
+      if (forked_from_workers()) {
+        (void)threads_after_fork().submit(std::move(job));
+        return;
+      }
       queue().enqueue([job = std::move(job)] {
         detail::keep_program_signals_off_this_thread();
         job();
@@ -149,7 +186,9 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
  private:
   void for_each(std::size_t count, unsigned max_threads, detail::function_ref<void(std::size_t)> body) {
     const unsigned threads = std::clamp<unsigned>(max_threads, 1, static_cast<unsigned>(arenas_.size() - 1));
-    if (threads <= 1 || count <= 1) {
+    const bool on_workers = threads > 1 && count > 1;
+    if (!on_workers || forked_from_workers()) {
+      if (on_workers) warn_of_workers_left_behind();
       for (std::size_t i = 0; i < count; ++i) body(i);
       return;
     }
@@ -193,20 +232,33 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     return *made.release();
   }
 
+  /// As many threads for posted jobs as their arena has workers.
+  int post_workers() const noexcept { return static_cast<int>(std::max<std::size_t>(1, arenas_.size() - 2)); }
+
   /// Where posted jobs run: no slot reserved for a caller, so a job runs on a
   /// worker although no thread ever joins this arena.
   tbb::task_arena& queue() {
     if (tbb::task_arena* q = queue_.load(std::memory_order_acquire)) return *q;
-    const int workers = static_cast<int>(std::max<std::size_t>(1, arenas_.size() - 2));
-    auto made = std::make_unique<tbb::task_arena>(workers, 0);
+    auto made = std::make_unique<tbb::task_arena>(post_workers(), 0);
     tbb::task_arena* expected = nullptr;
     if (!queue_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *expected;
     start_workers(*made);
     return *made.release();
   }
 
+  /// Where posted jobs run in a process forked from one with oneTBB's
+  /// workers (a pool that itself starts over in a further fork).
+  io::detail::blocking_pool& threads_after_fork() {
+    std::call_once(after_fork_made_, [&] {
+      after_fork_ = std::make_unique<io::detail::blocking_pool>(static_cast<unsigned>(post_workers()));
+    });
+    return *after_fork_;
+  }
+
   std::vector<std::atomic<placed_arena*>> arenas_;
   std::atomic<tbb::task_arena*> queue_{nullptr};
+  std::once_flag after_fork_made_;
+  std::unique_ptr<io::detail::blocking_pool> after_fork_;
 };
 
 }  // namespace

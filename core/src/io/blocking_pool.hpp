@@ -4,6 +4,11 @@
 // it, nobody waits for it, its thread is replaced, and whatever it returns is
 // dropped by the call itself. The threads share their queue with the pool
 // through a shared_ptr, so one still blocked may outlive the pool.
+//
+// A child that fork() made gets none of the pool's threads (fork copies only
+// the thread that calls it), so every pool starts over there: a new, empty
+// queue, and its threads started again at the child's first submit. The
+// fork waits for each pool's lock, so the child's copy of none is held.
 #pragma once
 
 #include <condition_variable>
@@ -43,10 +48,15 @@ class blocking_pool {
     std::condition_variable cv;
     std::deque<std::shared_ptr<job>> jobs;
     bool stopping = false;
+    /// Set in a forked child: the pool's threads are the parent's, so the
+    /// first submit starts them again.
+    bool threads_lost = false;
   };
+  friend struct pools_across_fork;
   void add_thread();
   static void work(queue& q);
 
+  const unsigned threads_;
   std::shared_ptr<queue> q_ = std::make_shared<queue>();
 };
 

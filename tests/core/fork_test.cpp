@@ -1,0 +1,163 @@
+// A child that fork() made after the library's threads ran in its parent (a
+// prefork server's workers, a test runner's children): fork copies only the
+// thread that calls it. The threads backend's calls there ran in a oneTBB
+// arena whose workers the copy still counted (in about one child in 120 the
+// first call waited for good), an offload's job went to an arena no worker
+// would ever join, and a name lookup to the parent's lookup threads: both
+// never ended. Each case
+// forks this process once its threads run; the child reports what went
+// wrong through a pipe, and one that does not end in time is killed.
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <switchyard/io.hpp>
+#include <switchyard/switchyard.hpp>
+
+#include "support/profile_cache.hpp"
+
+namespace {
+
+namespace sy = switchyard;
+namespace io = switchyard::io;
+using sy::test::captured_warnings;
+
+/// Forks; the child runs `check` (what went wrong, or empty). What went
+/// wrong, with a child that did not end within `limit` killed and said so.
+std::string in_a_child(const std::function<std::string()>& check, std::chrono::seconds limit) {
+  int report[2];
+  if (pipe(report) != 0) return "pipe failed";
+  const pid_t child = fork();
+  if (child < 0) return "fork failed";
+  if (child == 0) {
+    close(report[0]);
+    std::string wrong;
+    try {
+      wrong = check();
+    } catch (const std::exception& e) {
+      wrong = std::string("threw: ") + e.what();
+    }
+    (void)!write(report[1], wrong.data(), wrong.size());
+    _exit(wrong.empty() ? 0 : 1);
+  }
+  close(report[1]);
+  std::string wrong;
+  pollfd p{report[0], POLLIN, 0};
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  char buffer[512];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      kill(child, SIGKILL);
+      wrong += "the child had not ended after " + std::to_string(limit.count()) + " s";
+      break;
+    }
+    const ssize_t n = read(report[0], buffer, sizeof buffer);
+    if (n <= 0) break;
+    wrong.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(report[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) wrong += std::string("; killed by SIG") + sigabbrev_np(WTERMSIG(status));
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && wrong.empty()) {
+    wrong = "the child exited with " + std::to_string(WEXITSTATUS(status)) + ", saying nothing";
+  }
+  return wrong;
+}
+
+/// 4 MiB of floats: 16 chunks, so a threads call runs on the arena's workers.
+const std::vector<float>& input() {
+  static const std::vector<float> v(1 << 20, 1.0f);
+  return v;
+}
+
+/// `calls` threads sums of `e`, each checked; and a transform_reduce whose
+/// callable notes the threads it ran on. What went wrong, or empty.
+std::string threads_calls(sy::engine& e, int calls, std::vector<pid_t>& ran_on) {
+  for (int i = 0; i < calls; ++i) {
+    const float s = sy::sum(input(), {.backend = sy::backend::threads, .engine = &e});
+    if (s != float(input().size())) return "call " + std::to_string(i) + " summed " + std::to_string(s);
+  }
+  std::mutex m;
+  const double n = sy::transform_reduce(
+      input(), 0.0, std::plus<>{},
+      [&](float x) {
+        const pid_t t = gettid();
+        std::lock_guard lock(m);
+        if (std::find(ran_on.begin(), ran_on.end(), t) == ran_on.end()) ran_on.push_back(t);
+        return double(x);
+      },
+      {.backend = sy::backend::threads, .engine = &e});
+  return n == double(input().size()) ? "" : "transform_reduce gave " + std::to_string(n);
+}
+
+TEST(Fork, AChildsThreadsCallsRunOnItsCallingThreadAndSaySoOnce) {
+  sy::engine e({.max_threads = 2});
+  std::vector<pid_t> parent_threads;
+  ASSERT_EQ(threads_calls(e, 3, parent_threads), "");  // the workers run
+
+  const std::string wrong = in_a_child(
+      [&]() -> std::string {
+        captured_warnings warnings;
+        std::vector<pid_t> ran_on;
+        if (std::string w = threads_calls(e, 200, ran_on); !w.empty()) return w;
+        sy::engine made_here({.max_threads = 2});  // oneTBB's state is the parent's for a new engine too
+        if (std::string w = threads_calls(made_here, 20, ran_on); !w.empty()) return w;
+        if (ran_on != std::vector<pid_t>{gettid()}) return "the chunks ran on " + std::to_string(ran_on.size()) + " threads";
+        const auto lines = warnings.lines();
+        const auto says = std::count_if(lines.begin(), lines.end(),
+                                        [](const std::string& l) { return l.find("forked") != std::string::npos; });
+        if (says != 1) return "the warning was logged " + std::to_string(says) + " times, not once";
+        return "";
+      },
+      std::chrono::seconds(60));
+  EXPECT_EQ(wrong, "");
+  // The parent's workers are untouched by the child's calls.
+  std::vector<pid_t> after;
+  EXPECT_EQ(threads_calls(e, 3, after), "");
+}
+
+/// A name looked up and a job offloaded, on a runtime of one context.
+sy::task<std::string> look_up_and_offload(io::context& ctx) {
+  const std::vector<io::endpoint> found = co_await io::resolve(ctx, "localhost", 80);
+  if (found.empty()) co_return "localhost resolved to nothing";
+  const int answer = co_await io::offload(ctx, [] { return 6 * 7; });
+  co_return answer == 42 ? "" : "the offloaded job returned " + std::to_string(answer);
+}
+
+std::string on_a_runtime() {
+  io::runtime rt(1);
+  return rt.run(look_up_and_offload(rt.at(0)));
+}
+
+TEST(Fork, AnOffloadAndANameLookupEndInAChildAndInItsChild) {
+  ASSERT_EQ(on_a_runtime(), "");  // the lookup threads and the offload's workers run
+  const std::string wrong = in_a_child(
+      [] {
+        if (std::string w = on_a_runtime(); !w.empty()) return w;
+        // The child's own pools (its lookup threads, its offload threads) are
+        // a parent's in turn.
+        if (std::string w = in_a_child(on_a_runtime, std::chrono::seconds(20)); !w.empty()) return "in its child: " + w;
+        return std::string();
+      },
+      std::chrono::seconds(40));
+  EXPECT_EQ(wrong, "");
+  EXPECT_EQ(on_a_runtime(), "");
+}
+
+}  // namespace
