@@ -4,7 +4,8 @@
 // start-up and takes no lock. A call of several chunks first wakes apart a
 // worker that last ran on its caller's CPU, or on another worker's
 // (backends/chunked/spread.hpp). In a child that fork() made after the
-// workers started, it runs without oneTBB (workers_left_behind).
+// workers started, it runs without oneTBB (workers_left_behind), and posted
+// jobs run on threads of its own wherever oneTBB has no worker for them.
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -172,8 +174,8 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
 
   detail::status post(std::function<void()> job) noexcept override {
     return detail::guarded([&] {
-      if (forked_from_workers()) {
-        (void)threads_after_fork().submit(std::move(job));
+      if (forked_from_workers() || !tbb_has_workers_) {
+        (void)own_threads().submit(std::move(job));
         return;
       }
       queue().enqueue([job = std::move(job)] {
@@ -246,19 +248,25 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     return *made.release();
   }
 
-  /// Where posted jobs run in a process forked from one with oneTBB's
-  /// workers (a pool that itself starts over in a further fork).
-  io::detail::blocking_pool& threads_after_fork() {
-    std::call_once(after_fork_made_, [&] {
-      after_fork_ = std::make_unique<io::detail::blocking_pool>(static_cast<unsigned>(post_workers()));
+  /// Where posted jobs run where oneTBB has no worker for them: in a
+  /// process forked from one with oneTBB's workers (a pool that itself
+  /// starts over in a further fork), or allowed one CPU.
+  io::detail::blocking_pool& own_threads() {
+    std::call_once(own_threads_made_, [&] {
+      own_threads_ = std::make_unique<io::detail::blocking_pool>(static_cast<unsigned>(post_workers()));
     });
-    return *after_fork_;
+    return *own_threads_;
   }
 
   std::vector<std::atomic<placed_arena*>> arenas_;
+  /// Whether oneTBB gives this process a worker thread: not where it may run
+  /// on one CPU, where an arena for posted jobs asks for one anyway and
+  /// oneTBB prints a warning on the program's stderr (a job still ran, on a
+  /// worker it starts for enqueued work).
+  const bool tbb_has_workers_ = tbb::info::default_concurrency() > 1;
   std::atomic<tbb::task_arena*> queue_{nullptr};
-  std::once_flag after_fork_made_;
-  std::unique_ptr<io::detail::blocking_pool> after_fork_;
+  std::once_flag own_threads_made_;
+  std::unique_ptr<io::detail::blocking_pool> own_threads_;
 };
 
 }  // namespace

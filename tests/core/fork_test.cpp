@@ -1,12 +1,12 @@
 // A child that fork() made after the library's threads ran in its parent (a
 // prefork server's workers, a test runner's children): fork copies only the
 // thread that calls it. The threads backend's calls there ran in a oneTBB
-// arena whose workers the copy still counted (in about one child in 120 the
+// arena whose workers the copy still counted (in 2 children of 138 the
 // first call waited for good), an offload's job went to an arena no worker
 // would ever join, and a name lookup to the parent's lookup threads: both
-// never ended. Each case
-// forks this process once its threads run; the child reports what went
-// wrong through a pipe, and one that does not end in time is killed.
+// never ended. Each case forks this process once its threads run; the
+// child reports what went wrong through a pipe, and one that does not end
+// in time is killed.
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
