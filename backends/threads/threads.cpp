@@ -4,9 +4,8 @@
 // start-up and takes no lock. A call of several chunks first wakes apart a
 // worker that last ran on its caller's CPU, or on another worker's
 // (backends/chunked/spread.hpp). In a child that fork() made after the
-// workers started, it runs without oneTBB (workers_left_behind), and posted
+// workers started, it runs without oneTBB (workers_started_in), and posted
 // jobs run on threads of its own wherever oneTBB has no worker for them.
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 
 #include "backends/chunked/chunked_backend.hpp"
 #include "backends/chunked/spread.hpp"
+#include "core/src/fork_generation.hpp"
 #include "core/src/io/blocking_pool.hpp"
 #include "core/src/log_sink.hpp"
 #include "core/src/program_signals.hpp"
@@ -62,23 +62,28 @@ pid_t this_thread_id() noexcept {
 /// cost about what they save.
 constexpr std::size_t spread_min_chunks = 4;
 
-/// Set in a child that fork() made after this library started oneTBB's
-/// workers (and in its children): fork copies only the thread that calls
-/// it, while oneTBB's state in the copy still counts the workers. There a
-/// call in an arena may wait for good on a task a worker held at the fork,
-/// and a job enqueued never runs, in a new arena too; oneTBB cannot start
-/// its workers again in the child. So in such a process a call runs its
-/// chunks on the calling thread (the same bits: a result does not depend
-/// on the thread count) and posted jobs run on threads of the backend's own.
-std::atomic<bool> workers_left_behind{false};
+/// The fork generation (fork_generation.hpp) in which this library first
+/// started oneTBB's workers, or none. In a child that fork() made after
+/// that (and in its children) oneTBB's state still counts the workers that
+/// fork did not copy: a call in an arena may wait for good on a task a
+/// worker held at the fork, and a job enqueued never runs, in a new arena
+/// too; oneTBB cannot start its workers again there. So in such a process a
+/// call runs its chunks on the calling thread (the same bits: a result does
+/// not depend on the thread count) and posted jobs run on threads of the
+/// backend's own.
+constexpr unsigned never = ~0u;
+std::atomic<unsigned> workers_started_in{never};
 
-bool forked_from_workers() noexcept { return workers_left_behind.load(std::memory_order_relaxed); }
+bool forked_from_workers() noexcept {
+  const unsigned started = workers_started_in.load(std::memory_order_relaxed);
+  return started != never && started != detail::fork_generation();
+}
 
 /// Once in each process that runs without oneTBB: a threads call there is
 /// no faster than a simd one, which the program may want to know.
 void warn_of_workers_left_behind() noexcept {
-  static std::atomic<pid_t> warned_in{0};
-  const pid_t here = getpid();
+  static std::atomic<unsigned> warned_in{never};
+  const unsigned here = detail::fork_generation();
   if (warned_in.exchange(here, std::memory_order_relaxed) == here) return;
   detail::log_line(log_level::warning,
                    "this process was forked from one whose threads backend had started its oneTBB workers, which fork() "
@@ -91,10 +96,8 @@ void warn_of_workers_left_behind() noexcept {
 /// first asks for them, and a task enqueued asks for every one the arena
 /// may have.
 void start_workers(tbb::task_arena& arena) {
-  static std::once_flag watch_forks;
-  std::call_once(watch_forks, [] {
-    pthread_atfork(nullptr, nullptr, [] { workers_left_behind.store(true, std::memory_order_relaxed); });
-  });
+  unsigned expected = never;
+  workers_started_in.compare_exchange_strong(expected, detail::fork_generation(), std::memory_order_relaxed);
   const detail::program_signals_blocked born_blocking;
   arena.initialize();
   arena.enqueue([] {});

@@ -4,7 +4,8 @@
 // arena whose workers the copy still counted (in 2 children of 138 the
 // first call waited for good), an offload's job went to an arena no worker
 // would ever join, and a name lookup to the parent's lookup threads: both
-// never ended. Each case forks this process once its threads run; the
+// never ended; the parent's io::runtime, used there, never ran a task. Each
+// case forks this process once its threads run; the
 // child reports what went wrong through a pipe, and one that does not end
 // in time is killed.
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -158,6 +160,26 @@ TEST(Fork, AnOffloadAndANameLookupEndInAChildAndInItsChild) {
       std::chrono::seconds(40));
   EXPECT_EQ(wrong, "");
   EXPECT_EQ(on_a_runtime(), "");
+}
+
+TEST(Fork, AParentsRuntimeIsAClearErrorInAChildAndLetsGoThere) {
+  auto rt = std::make_unique<io::runtime>(1);
+  ASSERT_EQ(rt->run(look_up_and_offload(rt->at(0))), "");
+  const std::string wrong = in_a_child(
+      [&]() -> std::string {
+        try {
+          (void)rt->run(look_up_and_offload(rt->at(0)));
+          return "a task ran on the parent's runtime";
+        } catch (const sy::error& e) {
+          if (e.code() != sy::errc::invalid_argument) return std::string("the error's code is not invalid_argument: ") + e.what();
+          if (std::string(e.what()).find("fork") == std::string::npos) return std::string("the error does not say why: ") + e.what();
+        }
+        rt.reset();  // the child's copy; the parent's threads and rings are not its to stop
+        return on_a_runtime();
+      },
+      std::chrono::seconds(20));
+  EXPECT_EQ(wrong, "");
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(rt->run(look_up_and_offload(rt->at(0))), "") << "task " << i;
 }
 
 }  // namespace

@@ -5,13 +5,30 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "core/src/fork_generation.hpp"
 #include "core/src/program_signals.hpp"
 #include "core/src/usable_cores.hpp"
 
 namespace switchyard::io {
 namespace {
+
+/// What a fork copied of a runtime into a child: its threads are the
+/// parent's, and its loops' rings and eventfds are shared with the parent's
+/// loops, so none of their teardown may run here (a context's ends its
+/// loop's requests and resumes the tasks waiting on them: in a probe, a
+/// segfault). Kept, reachable, until the process ends.
+template <class Slots>
+void keep_until_exit(std::vector<std::thread>&& threads, Slots&& slots) {
+  static std::mutex m;
+  static auto* const kept = new std::vector<std::pair<std::vector<std::thread>, std::decay_t<Slots>>>;
+  std::lock_guard lock(m);
+  kept->emplace_back(std::move(threads), std::move(slots));
+}
 
 /// The CPUs of the process's affinity, in order.
 std::vector<int> affinity_cpus() {
@@ -41,7 +58,7 @@ struct runtime::slot {
   event drained{ctx};  // every task the runtime started has ended
 };
 
-runtime::runtime(std::size_t contexts, placement threads) {
+runtime::runtime(std::size_t contexts, placement threads) : fork_generation_(switchyard::detail::fork_generation()) {
   const std::vector<int> cpus = affinity_cpus();
   if (contexts == 0) contexts = switchyard::detail::usable_cores();
   for (std::size_t i = 0; i < contexts; ++i) slots_.push_back(std::make_unique<slot>());
@@ -87,6 +104,12 @@ bool runtime::runs_here() const noexcept { return here.rt == this; }
 void runtime::spawn(task<void> t) { spawn_on(next_.fetch_add(1, std::memory_order_relaxed) % slots_.size(), std::move(t)); }
 
 void runtime::spawn_on(std::size_t i, task<void> t) {
+  if (switchyard::detail::fork_generation() != fork_generation_) {
+    // Its loops' threads are the parent's: a task posted here would wait for good.
+    throw error(errc::invalid_argument,
+                "io::runtime: this process is a child that fork() made after the runtime started its threads, which "
+                "fork does not copy; make a runtime in this process");
+  }
   context& ctx = at(i);
   if (!t.valid()) throw error(errc::invalid_argument, "io::runtime::spawn: the task is empty (moved from?)");
   // A task spawned by a running task keeps the count above zero meanwhile;
@@ -144,6 +167,11 @@ void runtime::drive(std::size_t i) {
 
 void runtime::stop() {
   if (stopped_) return;
+  if (switchyard::detail::fork_generation() != fork_generation_) {
+    stopped_ = true;
+    keep_until_exit(std::move(threads_), std::move(slots_));
+    return;
+  }
   if (runs_here()) throw error(errc::invalid_argument, "io::runtime::stop from one of its own threads would wait for itself");
   stopped_ = true;
   stopping_.store(true);

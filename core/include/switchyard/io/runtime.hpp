@@ -27,6 +27,12 @@
 // stop() (and the destructor) cancels every context's spawned tasks, waits
 // until every task the runtime started has ended, on every context, then
 // until no operation is in flight, and joins the threads.
+//
+// A runtime belongs to the process that made it. In a child that fork()
+// made, which has none of its threads and shares its rings with the
+// parent, spawn() and run() throw invalid_argument, and stop() (the
+// destructor) lets go of the child's copy without touching the parent's
+// loops: the child makes a runtime of its own.
 #pragma once
 
 #include <switchyard/detail/export.hpp>
@@ -185,6 +191,7 @@ class SWITCHYARD_API runtime {
   std::atomic<std::size_t> live_{0};  // tasks spawned through the runtime, not yet ended
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;
+  unsigned fork_generation_ = 0;  // the process's (core/src/fork_generation.hpp) that started the threads
 };
 
 }  // namespace switchyard::io
