@@ -16,6 +16,8 @@
 
 #include <switchyard/error.hpp>
 
+#include "core/src/fork_generation.hpp"
+
 // The worker program, linked into the library (worker_image.S), so that an
 // application needs no installed helper and can never start a worker from
 // another version of switchyard.
@@ -34,7 +36,7 @@ std::atomic<std::size_t> job_chunk_limit{0};
 pool::~pool() {
   std::lock_guard lock(m_);
   for (slot& s : slots_) {
-    if (owner_ == getpid()) {
+    if (owner_ == detail::fork_generation()) {
       if (s.w.alive()) reap(s.w);
     } else {
       for (int fd : {s.w.pidfd, s.w.socket, s.w.go, s.w.done}) {
@@ -51,7 +53,7 @@ void pool::start_over_if_forked() {
   std::unique_ptr<detail::shared_region> inherited_claims;
   {
     std::lock_guard lock(m_);
-    if (owner_ == getpid()) return;
+    if (owner_ == detail::fork_generation()) return;
     // First use, or a fork() copied this pool into a child: the workers
     // belong to the parent. Drop the copies of its descriptors and start over.
     for (slot& s : slots_) {
@@ -63,7 +65,7 @@ void pool::start_over_if_forked() {
     }
     inherited = std::exchange(slots_, std::vector<slot>(workers_));
     inherited_claims = std::move(claims_);
-    owner_ = getpid();
+    owner_ = detail::fork_generation();
   }
   // The inherited staging and claims regions are freed here, outside the
   // lock: freeing one tells every pool to forget it, this one included.
@@ -147,7 +149,7 @@ pool::claim_word pool::claim_counter(const slot& first) {
 
 void pool::forget(std::uint64_t id) {
   std::lock_guard lock(m_);
-  if (owner_ != getpid()) return;
+  if (owner_ != detail::fork_generation()) return;
   for (slot& s : slots_) send_unmap(s.w, id);
 }
 

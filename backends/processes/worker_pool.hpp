@@ -84,7 +84,10 @@ class pool {
   std::mutex m_;
   std::condition_variable freed_;
   std::vector<slot> slots_;
-  pid_t owner_ = 0;
+  /// The fork generation (core/src/fork_generation.hpp) whose process
+  /// started the workers, or none yet.
+  static constexpr unsigned no_workers_yet = ~0u;
+  unsigned owner_ = no_workers_yet;
   std::string program_;
   int image_fd_ = -1;
   std::unique_ptr<detail::shared_region> claims_;  ///< a cache line per slot
