@@ -6,6 +6,10 @@
 // unused for a month removed.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +162,33 @@ TEST(Profile, AFirstAutomaticCallMeasuresAndKeepsIt) {
   const sy::decision d = sy::explain(sy::op::sum, v, {.engine = &again});
   EXPECT_FALSE(d.from_defaults);
   EXPECT_NE(d.profile.find(path.string()), std::string::npos) << d.profile;
+  std::filesystem::remove_all(dir);
+}
+
+// A child forked while a calibration held the lock (a prefork server whose
+// other thread made the first automatic call) shares the lock through its
+// copy of the descriptor: released by a close alone, it stayed held while
+// the child lived, and every later calibration waited out its whole wait.
+TEST(Profile, TheLockIsFreeOnceReleasedThoughAChildForkedWhileItWasHeldLives) {
+  const auto dir = fresh_cache("lock-and-fork");
+  const auto profile = dir / "profile-x.json";
+  pid_t child = -1;
+  {
+    const dp::profile_lock held(profile, 0.0);
+    ASSERT_FALSE(held.waited());
+    child = fork();
+    if (child == 0) {
+      pause();  // holds its copy of the descriptor until killed
+      _exit(0);
+    }
+    ASSERT_GT(child, 0);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const dp::profile_lock again(profile, 2.0);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_FALSE(again.waited()) << "waited " << seconds << " s for a lock released before";
   std::filesystem::remove_all(dir);
 }
 

@@ -272,7 +272,13 @@ profile_lock::profile_lock(const std::filesystem::path& profile, double wait_sec
 }
 
 profile_lock::~profile_lock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the lock
+  if (fd_ < 0) return;
+  // Released before the close: a child forked meanwhile shares the lock
+  // through its copy of the descriptor, which a close alone leaves held for
+  // as long as the child lives; every later calibration of this machine,
+  // the child's own first, waited out its whole wait.
+  ::flock(fd_, LOCK_UN);
+  ::close(fd_);
 }
 
 }  // namespace switchyard::detail::dispatch

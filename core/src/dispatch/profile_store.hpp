@@ -38,7 +38,8 @@ std::string save_profile(const profile& p, const std::filesystem::path& path) no
 /// One process (or engine) at a time measures for a profile: two programs
 /// starting together on a small machine would each measure beside the
 /// other's measuring (and each find the other's work). An flock on
-/// `<profile>.lock`, released when this goes (or the process ends). Waits at
+/// `<profile>.lock`, released when this goes (or the process ends), also for
+/// a child forked while it was held. Waits at
 /// most `wait_seconds`; where the file cannot be made (no cache, not
 /// writable) or the wait runs out, goes on without it.
 class profile_lock {
