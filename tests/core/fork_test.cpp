@@ -8,18 +8,15 @@
 // case forks this process once its threads run; the
 // child reports what went wrong through a pipe, and one that does not end
 // in time is killed.
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +24,7 @@
 #include <switchyard/io.hpp>
 #include <switchyard/switchyard.hpp>
 
+#include "support/in_a_child.hpp"
 #include "support/profile_cache.hpp"
 
 namespace {
@@ -34,53 +32,7 @@ namespace {
 namespace sy = switchyard;
 namespace io = switchyard::io;
 using sy::test::captured_warnings;
-
-/// Forks; the child runs `check` (what went wrong, or empty). What went
-/// wrong, with a child that did not end within `limit` killed and said so.
-std::string in_a_child(const std::function<std::string()>& check, std::chrono::seconds limit) {
-  int report[2];
-  if (pipe(report) != 0) return "pipe failed";
-  const pid_t child = fork();
-  if (child < 0) return "fork failed";
-  if (child == 0) {
-    close(report[0]);
-    std::string wrong;
-    try {
-      wrong = check();
-    } catch (const std::exception& e) {
-      wrong = std::string("threw: ") + e.what();
-    }
-    (void)!write(report[1], wrong.data(), wrong.size());
-    _exit(wrong.empty() ? 0 : 1);
-  }
-  close(report[1]);
-  std::string wrong;
-  pollfd p{report[0], POLLIN, 0};
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  char buffer[512];
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) {
-      kill(child, SIGKILL);
-      wrong += "the child had not ended after " + std::to_string(limit.count()) + " s";
-      break;
-    }
-    const ssize_t n = read(report[0], buffer, sizeof buffer);
-    if (n <= 0) break;
-    wrong.append(buffer, static_cast<std::size_t>(n));
-  }
-  close(report[0]);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) wrong += std::string("; killed by SIG") + sigabbrev_np(WTERMSIG(status));
-  if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && wrong.empty()) {
-    wrong = "the child exited with " + std::to_string(WEXITSTATUS(status)) + ", saying nothing";
-  }
-  return wrong;
-}
+using sy::test::in_a_child;
 
 /// 4 MiB of floats: 16 chunks, so a threads call runs on the arena's workers.
 const std::vector<float>& input() {

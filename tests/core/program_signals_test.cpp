@@ -9,7 +9,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,6 +26,8 @@
 #include <gtest/gtest.h>
 #include <switchyard/io.hpp>
 #include <switchyard/switchyard.hpp>
+
+#include "support/in_a_child.hpp"
 
 namespace {
 
@@ -93,38 +94,20 @@ std::string take_sigterm_from_a_signalfd() {
   return {};
 }
 
-/// Forks; the child runs `start` (which starts the library's threads and
-/// returns what keeps them), checks the masks, then takes SIGTERM from a
+/// In a child process: `start` (which starts the library's threads and
+/// returns what keeps them), the masks checked, then SIGTERM taken from a
 /// signalfd. What went wrong, or empty.
 std::string in_a_child(const std::function<std::shared_ptr<void>()>& start, int library_threads) {
-  int report[2];
-  if (pipe(report) != 0) return "pipe failed";
-  const pid_t child = fork();
-  if (child == 0) {
-    close(report[0]);
-    std::string wrong;
-    try {
-      const std::shared_ptr<void> keep = start();
-      // A thread just made runs with every signal blocked until glibc sets
-      // the mask it was made with: look again for a while.
-      for (int tries = 0; tries < 200 && !(wrong = masks_wrong(library_threads)).empty(); ++tries) usleep(10'000);
-      if (wrong.empty()) wrong = take_sigterm_from_a_signalfd();
-    } catch (const std::exception& e) {
-      wrong = std::string("threw: ") + e.what();
-    }
-    (void)!write(report[1], wrong.data(), wrong.size());
-    _exit(wrong.empty() ? 0 : 1);
-  }
-  close(report[1]);
-  std::string wrong;
-  char buffer[512];
-  for (ssize_t n; (n = read(report[0], buffer, sizeof buffer)) > 0;) wrong.append(buffer, static_cast<std::size_t>(n));
-  close(report[0]);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) wrong += std::string("the child was killed by SIG") + sigabbrev_np(WTERMSIG(status));
-  return wrong;
+  return sy::test::in_a_child(
+      [&] {
+        const std::shared_ptr<void> keep = start();
+        // A thread just made runs with every signal blocked until glibc sets
+        // the mask it was made with: look again for a while.
+        std::string wrong;
+        for (int tries = 0; tries < 200 && !(wrong = masks_wrong(library_threads)).empty(); ++tries) usleep(10'000);
+        return wrong.empty() ? take_sigterm_from_a_signalfd() : wrong;
+      },
+      std::chrono::seconds(60));
 }
 
 /// `make` with SWITCHYARD_IO_BACKEND set to `backend` in the child.
