@@ -2,22 +2,16 @@
 
 #include <pthread.h>
 
-#include <atomic>
-
 namespace switchyard::detail {
+
+std::atomic<unsigned> forks_in_this_line{0};
+
 namespace {
 
-std::atomic<unsigned> generation{0};
+void in_child() noexcept { forks_in_this_line.fetch_add(1, std::memory_order_relaxed); }
 
-void in_child() noexcept { generation.fetch_add(1, std::memory_order_relaxed); }
+// At load, before anything that notes a generation can have started.
+[[maybe_unused]] const bool watching_forks = pthread_atfork(nullptr, nullptr, &in_child) == 0;
 
 }  // namespace
-
-unsigned fork_generation() noexcept {
-  // Registered before anything that asks can have started a thread.
-  static const bool watching = pthread_atfork(nullptr, nullptr, &in_child) == 0;
-  (void)watching;
-  return generation.load(std::memory_order_relaxed);
-}
-
 }  // namespace switchyard::detail

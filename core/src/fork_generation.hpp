@@ -1,14 +1,19 @@
 // Which process of a line of fork()s this is. fork() copies only the thread
 // that calls it, so an object that keeps threads (oneTBB's workers, an
-// io::runtime's) notes the generation when it starts them: a different one
-// later means it is in a child, whose copy has none of them.
+// io::runtime's) or shares kernel state with its copies (an io_uring ring)
+// notes the generation when it starts: a different one later means it is in
+// a child, whose copy has none of the threads and shares the rest.
 #pragma once
+
+#include <atomic>
 
 namespace switchyard::detail {
 
-/// 0 in the process that first asked, one more in each child fork() made
-/// since (a pthread_atfork child handler, registered at the first call).
-/// One relaxed load.
-unsigned fork_generation() noexcept;
+/// Raised by one in each child fork() makes (a pthread_atfork child handler
+/// registered as the library is loaded): 0 in the process that loaded it.
+extern std::atomic<unsigned> forks_in_this_line;
+
+/// One relaxed load: a call's path reads it (a threads call, a spawn).
+inline unsigned fork_generation() noexcept { return forks_in_this_line.load(std::memory_order_relaxed); }
 
 }  // namespace switchyard::detail

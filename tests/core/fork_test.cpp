@@ -114,6 +114,19 @@ TEST(Fork, AnOffloadAndANameLookupEndInAChildAndInItsChild) {
   EXPECT_EQ(on_a_runtime(), "");
 }
 
+sy::task<int> nap(io::context& ctx) {
+  co_await io::sleep_for(ctx, std::chrono::microseconds(100));
+  co_return 1;
+}
+
+/// What is wrong with `e` as the error of a context or runtime used in a
+/// child, or empty.
+std::string not_the_fork_error(const sy::error& e) {
+  if (e.code() != sy::errc::invalid_argument) return std::string("the error's code is not invalid_argument: ") + e.what();
+  if (std::string(e.what()).find("fork") == std::string::npos) return std::string("the error does not say why: ") + e.what();
+  return "";
+}
+
 TEST(Fork, AParentsRuntimeIsAClearErrorInAChildAndLetsGoThere) {
   auto rt = std::make_unique<io::runtime>(1);
   ASSERT_EQ(rt->run(look_up_and_offload(rt->at(0))), "");
@@ -123,8 +136,7 @@ TEST(Fork, AParentsRuntimeIsAClearErrorInAChildAndLetsGoThere) {
           (void)rt->run(look_up_and_offload(rt->at(0)));
           return "a task ran on the parent's runtime";
         } catch (const sy::error& e) {
-          if (e.code() != sy::errc::invalid_argument) return std::string("the error's code is not invalid_argument: ") + e.what();
-          if (std::string(e.what()).find("fork") == std::string::npos) return std::string("the error does not say why: ") + e.what();
+          if (std::string w = not_the_fork_error(e); !w.empty()) return w;
         }
         rt.reset();  // the child's copy; the parent's threads and rings are not its to stop
         return on_a_runtime();
@@ -132,6 +144,43 @@ TEST(Fork, AParentsRuntimeIsAClearErrorInAChildAndLetsGoThere) {
       std::chrono::seconds(20));
   EXPECT_EQ(wrong, "");
   for (int i = 0; i < 100; ++i) ASSERT_EQ(rt->run(look_up_and_offload(rt->at(0))), "") << "task " << i;
+}
+
+// A context made before the fork, with a task spawned and a sleep in flight
+// across it: the child's copy ran its teardown on the loop the two shared,
+// cancelling and reaping the parent's requests, and the parent's context then
+// waited for good as it ended. Each side runs in a process of its own here,
+// so a hang in either fails the case.
+TEST(Fork, AContextMadeBeforeTheForkIsTheParentsAlone) {
+  for (const char* backend : {"uring", "fallback"}) {
+    const std::string wrong = in_a_child(
+        [backend]() -> std::string {
+          setenv("SWITCHYARD_IO_BACKEND", backend, 1);
+          auto ctx = std::make_unique<io::context>();
+          ctx->spawn([](io::context& c) -> sy::task<void> { co_await io::sleep_for(c, std::chrono::seconds(100)); }(*ctx));
+          if (ctx->run(nap(*ctx)) != 1) return "the parent's nap";
+          const std::string in_child = in_a_child(
+              [&]() -> std::string {
+                try {
+                  (void)ctx->run(nap(*ctx));
+                  return "a task ran on the parent's context";
+                } catch (const sy::error& e) {
+                  if (std::string w = not_the_fork_error(e); !w.empty()) return w;
+                }
+                ctx.reset();  // the child's copy
+                return "";
+              },
+              std::chrono::seconds(20));
+          if (!in_child.empty()) return "in its child: " + in_child;
+          int naps = 0;
+          for (int i = 0; i < 200; ++i) naps += ctx->run(nap(*ctx));
+          if (naps != 200) return "the parent napped " + std::to_string(naps) + " times of 200";
+          ctx.reset();  // cancels the spawned sleep and drains
+          return "";
+        },
+        std::chrono::seconds(40));
+    EXPECT_EQ(wrong, "") << backend;
+  }
 }
 
 }  // namespace

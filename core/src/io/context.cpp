@@ -11,6 +11,7 @@
 #if SWITCHYARD_HAS_IO_URING
 #include "backends/io_uring/uring_loop.hpp"
 #endif
+#include "core/src/fork_generation.hpp"
 #include "log_sink.hpp"
 
 namespace switchyard::io {
@@ -72,7 +73,7 @@ detail::spawn_keeper context::keep(context* self, task<void> t) {
   --self->spawned_live_;
 }
 
-context::context() : spawn_error_(report_spawn_error) {
+context::context() : spawn_error_(report_spawn_error), fork_generation_(switchyard::detail::fork_generation()) {
   const char* env = std::getenv("SWITCHYARD_IO_BACKEND");
   const std::string forced = env ? env : "";
   if (!forced.empty() && forced != "uring" && forced != "fallback") {
@@ -95,6 +96,14 @@ context::context() : spawn_error_(report_spawn_error) {
 }
 
 context::~context() {
+  if (switchyard::detail::fork_generation() != fork_generation_) {
+    // A child's copy: the ring (or epoll set) and its requests in flight are
+    // the parent's too. Cancelling the spawned tasks would submit to it and
+    // draining would reap the parent's completions (the parent's context then
+    // waited for good), so the loop is left as it is until the child ends.
+    (void)loop_.release();
+    return;
+  }
   spawned_stop_.request_stop();
   try {
     loop_->run_until([&] {
@@ -113,8 +122,17 @@ context::~context() {
   }
 }
 
+void context::refuse_in_a_forked_child(const char* what) const {
+  if (switchyard::detail::fork_generation() == fork_generation_) [[likely]] return;
+  throw error(errc::invalid_argument, std::string("io::context::") + what +
+                                          ": this process is a child that fork() made after the context was; its loop "
+                                          "(io_uring's ring, or the fallback's epoll set) is the parent's too: make a "
+                                          "context in this process");
+}
+
 void context::spawn(task<void> t) {
   if (!t.valid()) throw error(errc::invalid_argument, "io::context::spawn: the task is empty (moved from?)");
+  refuse_in_a_forked_child("spawn");
   if (loop_->on_loop_thread()) return adopt(std::move(t));
   // Another thread: only the loop's thread touches the spawned tasks, so the
   // task waits here until a posted turn of the loop adopts it.

@@ -104,12 +104,6 @@ bool runtime::runs_here() const noexcept { return here.rt == this; }
 void runtime::spawn(task<void> t) { spawn_on(next_.fetch_add(1, std::memory_order_relaxed) % slots_.size(), std::move(t)); }
 
 void runtime::spawn_on(std::size_t i, task<void> t) {
-  if (switchyard::detail::fork_generation() != fork_generation_) {
-    // Its loops' threads are the parent's: a task posted here would wait for good.
-    throw error(errc::invalid_argument,
-                "io::runtime: this process is a child that fork() made after the runtime started its threads, which "
-                "fork does not copy; make a runtime in this process");
-  }
   context& ctx = at(i);
   if (!t.valid()) throw error(errc::invalid_argument, "io::runtime::spawn: the task is empty (moved from?)");
   // A task spawned by a running task keeps the count above zero meanwhile;

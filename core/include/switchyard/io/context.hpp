@@ -31,7 +31,9 @@ class SWITCHYARD_API context {
   /// with the reason when io_uring cannot be used here.
   context();
   /// Cancels the spawned tasks still running and waits for them, and for
-  /// any operation still in flight, to finish.
+  /// any operation still in flight, to finish. In a child that fork() made
+  /// after the context was, whose loop is the parent's too, it touches the
+  /// loop not at all (run() and spawn() there throw invalid_argument).
   ~context();
   context(const context&) = delete;
   context& operator=(const context&) = delete;
@@ -44,6 +46,7 @@ class SWITCHYARD_API context {
     // turns true and its promise holds the value or the exception.
     const auto h = t.handle();
     if (!h) throw error(errc::invalid_argument, "io::context::run: the task is empty (moved from?)");
+    refuse_in_a_forked_child("run");
     h.resume();
     loop_->run_until([h] { return h.done(); });
     return h.promise().take();
@@ -76,6 +79,9 @@ class SWITCHYARD_API context {
   detail::loop& loop() noexcept { return *loop_; }
 
  private:
+  /// Throws invalid_argument in a child that fork() made after this was:
+  /// its loop's ring (or epoll set) is the parent's too.
+  void refuse_in_a_forked_child(const char* what) const;
   static detail::spawn_keeper keep(context* self, task<void> t);
   void adopt(task<void> t);
   void adopt_incoming();
@@ -90,6 +96,7 @@ class SWITCHYARD_API context {
   std::mutex incoming_m_;
   std::vector<task<void>> incoming_;
   std::function<void(std::exception_ptr)> spawn_error_;
+  unsigned fork_generation_;  // the process's that made it (core/src/fork_generation.hpp)
 };
 
 }  // namespace switchyard::io

@@ -30,9 +30,9 @@
 //
 // A runtime belongs to the process that made it. In a child that fork()
 // made, which has none of its threads and shares its rings with the
-// parent, spawn() and run() throw invalid_argument, and stop() (the
-// destructor) lets go of the child's copy without touching the parent's
-// loops: the child makes a runtime of its own.
+// parent, spawn() and run() throw invalid_argument (as its contexts do),
+// and stop() (the destructor) lets go of the child's copy without touching
+// the parent's loops: the child makes a runtime of its own.
 #pragma once
 
 #include <switchyard/detail/export.hpp>
