@@ -21,6 +21,8 @@
 
 #include <switchyard/error.hpp>
 
+#include "core/src/process_stat.hpp"
+
 extern char** environ;
 
 namespace switchyard::backends::processes {
@@ -101,35 +103,9 @@ std::string last_words(const worker_process& w, int status) {
   }
 }
 
-/// How far a starting worker has got: its scheduler state ('R' running, 'D'
-/// in the kernel, 'S' asleep, 'T' stopped; 0 when /proc cannot say) and the
-/// CPU time it has used, in clock ticks.
-struct start_progress {
-  char state = 0;
-  unsigned long long ticks = 0;
-};
-
-start_progress progress_of(pid_t pid) {
-  char path[32];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  char buf[512];
-  const ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return {};
-  buf[n] = '\0';
-  // The name in parentheses may hold spaces: the fields begin after the last ')'.
-  const char* p = std::strrchr(buf, ')');
-  start_progress out;
-  unsigned long long utime = 0, stime = 0;
-  if (!p || std::sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &out.state, &utime,
-                        &stime) != 3) {
-    return {};
-  }
-  out.ticks = utime + stime;
-  return out;
-}
+/// How far a starting worker has got: its scheduler state (0 when /proc
+/// cannot say) and the CPU time it has used.
+detail::process_stat progress_of(pid_t pid) { return detail::read_process_stat(pid).value_or(detail::process_stat{}); }
 
 }  // namespace
 
@@ -222,7 +198,7 @@ void await_ready(worker_process& w, std::chrono::milliseconds limit) {
   // can take longer than a short limit to start a healthy worker.
   constexpr int max_limits = 10;
   auto deadline = std::chrono::steady_clock::now() + limit;
-  start_progress seen = progress_of(w.pid);
+  detail::process_stat seen = progress_of(w.pid);
   for (int limits = 1;;) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     const int ready = poll(fds, 2, static_cast<int>(std::max<std::int64_t>(0, left.count())));
@@ -231,8 +207,8 @@ void await_ready(worker_process& w, std::chrono::milliseconds limit) {
       fail(errc::backend_unavailable, "poll for a starting worker", errno);
     }
     if (ready == 0) {
-      const start_progress now = progress_of(w.pid);
-      const bool running = now.state == 'R' || now.state == 'D' || now.ticks > seen.ticks;
+      const detail::process_stat now = progress_of(w.pid);
+      const bool running = now.state == 'R' || now.state == 'D' || now.cpu_ticks > seen.cpu_ticks;
       if (running && limits < max_limits) {
         seen = now;
         deadline += limit;

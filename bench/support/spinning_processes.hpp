@@ -10,11 +10,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <sstream>
-#include <string>
 #include <thread>
 #include <vector>
+
+#include "core/src/process_stat.hpp"
 
 namespace switchyard::bench {
 
@@ -63,16 +62,7 @@ class spinning_processes {
     const long ticks = sysconf(_SC_CLK_TCK);
     unsigned long long total = 0;
     for (const pid_t pid : pids_) {
-      std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-      std::string line;
-      std::getline(in, line);
-      const auto name_end = line.rfind(')');  // the name may hold spaces
-      if (name_end == std::string::npos) continue;
-      std::istringstream fields(line.substr(name_end + 2));
-      std::string skipped;
-      for (int field = 3; field < 14; ++field) fields >> skipped;  // state .. cmajflt
-      unsigned long long utime = 0, stime = 0;
-      if (fields >> utime >> stime) total += utime + stime;
+      if (const auto stat = detail::read_process_stat(pid)) total += stat->cpu_ticks;
     }
     return ticks > 0 ? static_cast<double>(total) / static_cast<double>(ticks) : 0.0;
   }

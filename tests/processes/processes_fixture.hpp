@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +20,7 @@
 #include <switchyard/switchyard.hpp>
 
 #include "backends/processes/pool.hpp"
+#include "core/src/process_stat.hpp"
 #include "support/descriptors.hpp"
 
 namespace processes_test {
@@ -43,11 +43,8 @@ inline std::set<std::string> dev_shm() {
 /// A process's state letter from /proc/<pid>/stat ('Z' for a zombie), or 0
 /// when there is no such process.
 inline char state_of(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(f, line)) return 0;
-  const auto close_paren = line.rfind(')');
-  return close_paren == std::string::npos || close_paren + 2 >= line.size() ? 0 : line[close_paren + 2];
+  const auto stat = switchyard::detail::read_process_stat(pid);
+  return stat ? stat->state : 0;
 }
 
 /// Children of this process that have exited and were never reaped.
@@ -57,16 +54,8 @@ inline std::vector<pid_t> zombie_children() {
   while (dirent* e = readdir(d)) {
     const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
     if (pid <= 0) continue;
-    std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!std::getline(f, line)) continue;
-    const auto p = line.rfind(')');
-    if (p == std::string::npos) continue;
-    std::istringstream rest(line.substr(p + 2));
-    char state;
-    pid_t ppid;
-    rest >> state >> ppid;
-    if (ppid == getpid() && state == 'Z') out.push_back(pid);
+    const auto stat = switchyard::detail::read_process_stat(pid);
+    if (stat && stat->parent == getpid() && stat->state == 'Z') out.push_back(pid);
   }
   closedir(d);
   return out;
