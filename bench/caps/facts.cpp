@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <iterator>
 
 #include <hwy/targets.h>
@@ -92,6 +93,14 @@ nlohmann::json cpu_facts() {
     const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
     if (key == "model name" && !cpu.contains("model")) cpu["model"] = value;
     if (key == "vendor_id" && !cpu.contains("vendor")) cpu["vendor"] = value;
+    // A guest's model name hides the generation ("AMD EPYC" on Zen 1 to Zen
+    // 5, whose kernels' figures differ by 2x); x86's family and model tell.
+    for (const auto& [name, field] : {std::pair{"cpu family", "family"}, {"model", "model_number"}, {"stepping", "stepping"}}) {
+      if (key == name && !cpu.contains(field) && !value.empty() &&
+          value.find_first_not_of("0123456789") == std::string::npos && value.size() < 9) {
+        cpu[field] = std::stoi(value);
+      }
+    }
   }
   std::set<std::string> packages, cores;
   int threads = 0;

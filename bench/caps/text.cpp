@@ -49,8 +49,14 @@ std::string join(const nlohmann::json& strings) {
 // Counts are read as doubles and printed with {:g}: a hand-edited report may
 // hold any number there, and converting 1e300 to an int is undefined.
 std::string describe_cpu(const nlohmann::json& cpu) {
-  std::string out = fmt::format("{}, {:g} socket(s), {:g} cores, {:g} threads, {:g} NUMA node(s)",
-                                field(cpu, "model", std::string("unknown model")), field(cpu, "sockets", 0.0),
+  std::string model = field(cpu, "model", std::string("unknown model"));
+  // Reports from before 2026-12-06 have no family.
+  if (cpu.is_object() && cpu.contains("family") && cpu["family"].is_number() && cpu.contains("model_number") &&
+      cpu["model_number"].is_number()) {
+    model += fmt::format(" (family {:g} model {:g})", cpu["family"].get<double>(), cpu["model_number"].get<double>());
+  }
+  std::string out = fmt::format("{}, {:g} socket(s), {:g} cores, {:g} threads, {:g} NUMA node(s)", model,
+                                field(cpu, "sockets", 0.0),
                                 field(cpu, "cores", 0.0), field(cpu, "threads", 0.0), field(cpu, "numa_nodes", 0.0));
   // Reports from before the quota was read have neither field.
   if (cpu.is_object() && cpu.contains("cpu_quota") && cpu["cpu_quota"].is_number()) {

@@ -10,12 +10,13 @@
 // policies, each measured best on its kind of core and costly on the other
 // (docs/PERF.md, "A page ahead" and "Every line ahead on Intel"):
 //
-// - page_ahead (AMD and every non-Intel CPU): a line 16 KiB ahead once per
-//   4 KiB page, which starts the page's translation and the prefetcher
-//   early. On the Zen 5 guest a 2 GiB sum gained 10-20%; a touch of every
-//   line there (as many touches per byte as lines_ahead's) took twice the
-//   time.
-// - lines_ahead (Intel): every line 2 KiB ahead, touched 512 bytes at a
+// - page_ahead (AMD from Zen 2 on, and every CPU not named here): a line
+//   16 KiB ahead once per 4 KiB page, which starts the page's translation
+//   and the prefetcher early. On the Zen 5 guest a 2 GiB sum gained 10-20%;
+//   a touch of every line there (as many touches per byte as lines_ahead's)
+//   took twice the time.
+// - lines_ahead (Intel, and AMD's Zen 1: family 23 below model 48): every
+//   line 2 KiB ahead, touched 512 bytes at a
 //   time. One Intel core keeps too few misses in flight to stream from
 //   memory at the rate of its prefetchers alone, and the loops with more
 //   micro-ops per byte stall most: on the Xeon guest the default float sum
@@ -33,6 +34,11 @@
 //   (stream-inl.h, TouchEveryLine): over 2 GiB on two threads 1.12x; and
 //   the float sums touch a long stream's lines into L2 (Stream's kToL2):
 //   over a std::vector's 4 KiB pages the default float sum 1.1x.
+//   A Zen 1 core is held back the same way: on the Zen 1 guest the default
+//   float sum over 2 GiB took 1.42-1.44x fast's time on one thread and
+//   1.33-1.35x on two under page_ahead, 1.13-1.16x and 1.02-1.03x under
+//   lines_ahead (docs/PERF.md, "Zen 1"). Zen 2 (family 23 from model 48)
+//   has not been measured and keeps page_ahead.
 #pragma once
 
 #include <cstddef>
@@ -60,8 +66,22 @@ inline constexpr std::size_t lines_ahead_bytes = 2048;
 /// 1.35x and 1.6-1.8x with touches into L2).
 inline constexpr std::size_t long_stream_bytes = std::size_t{4} << 20;
 
-/// The policy this process's kernels use: chosen once from the CPU's
-/// vendor, or the one a test set.
+/// What a policy is chosen by: the x86 vendor, and the family and model as
+/// /proc/cpuinfo shows them (cpuid leaf 1 with its extended fields added).
+struct cpu_identity {
+  enum class maker { intel, amd, other } vendor = maker::other;
+  unsigned family = 0;
+  unsigned model = 0;
+};
+
+/// This CPU's identity (vendor other, family and model 0 off x86).
+cpu_identity this_cpu() noexcept;
+
+/// The policy measured best on a kind of CPU (page_ahead where none was).
+stream_policy stream_policy_for(const cpu_identity& cpu) noexcept;
+
+/// The policy this process's kernels use: stream_policy_for(this_cpu()),
+/// chosen once, or the one a test set.
 stream_policy stream_policy_in_use() noexcept;
 
 /// Tests only (the determinism suite runs both policies on one machine):

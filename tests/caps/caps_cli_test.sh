@@ -16,6 +16,14 @@ grep -q 'accuracy_cost_all_threads .* x ' "$work/table.txt" || { echo "the table
 /usr/bin/python3 "$src/tests/caps/validate_report.py" "$src/docs/machines/build-machine.json" \
   "$src/docs/schema/caps.schema.json"
 
+# On x86 the CPU's family and model are in the report and the table: a
+# guest's model name alone does not tell Zen 1 from Zen 5.
+if grep -q '^cpu family' /proc/cpuinfo; then
+  /usr/bin/python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))["facts"]["cpu"]; assert c["family"] >= 1 and c["model_number"] >= 0, c' \
+    "$work/now.json" || { echo "the report lacks the CPU family" >&2; exit 1; }
+  grep -q '^CPU .* (family [0-9]* model [0-9]*)' "$work/table.txt" || { echo "the table does not name the CPU family" >&2; exit 1; }
+fi
+
 # The caches are known (hwloc), and still known where hwloc may not read
 # sysfs and must ask the CPU (what a VM without /sys/.../cpu0/cache gives).
 caches() { /usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(len(r["facts"]["cpu"]["caches"]))' "$1"; }

@@ -68,6 +68,22 @@ TEST(Compare, DifferencesWithinTheSpreadAreNoise) {
   EXPECT_FALSE(contains(text, "4.00x ~")) << text;
 }
 
+// Guests name Zen 1 and Zen 5 alike ("AMD EPYC"); the family tells them
+// apart, and a report from before the family was read still compares.
+TEST(Compare, TheSameModelNameInAnotherFamilyIsAnotherCPU) {
+  auto zen1 = report("a", 20, 400, 524288), zen5 = report("b", 20, 400, 524288), older = report("c", 20, 400, 524288);
+  zen1["facts"]["cpu"]["family"] = 23;
+  zen1["facts"]["cpu"]["model_number"] = 1;
+  zen5["facts"]["cpu"]["family"] = 26;
+  zen5["facts"]["cpu"]["model_number"] = 2;
+  const auto text = caps::format_comparison({zen1, zen5}, {"A", "B"});
+  EXPECT_TRUE(contains(text, "A: a (test CPU (family 23 model 1), 1 socket(s)")) << text;
+  EXPECT_TRUE(contains(text, "differs: CPU: test CPU (family 23 model 1)")) << text;
+  EXPECT_TRUE(contains(text, "on A, test CPU (family 26 model 2)")) << text;
+  const auto with_older = caps::format_comparison({zen1, older}, {"A", "B"});
+  EXPECT_TRUE(contains(with_older, "B: c (test CPU, 1 socket(s)")) << with_older;
+}
+
 TEST(Compare, ACrossoverMovedUnderLoadIsNotCalledARoutingChange) {
   auto idle = report("a", 20, 400, 524288), busy = report("b", 20, 400, 65536);
   idle["facts"]["load_average_1min"] = 0.1;
