@@ -50,10 +50,10 @@ std::string join(const nlohmann::json& strings) {
 // hold any number there, and converting 1e300 to an int is undefined.
 std::string describe_cpu(const nlohmann::json& cpu) {
   std::string model = field(cpu, "model", std::string("unknown model"));
-  // Reports from before 2026-12-06 have no family.
-  if (cpu.is_object() && cpu.contains("family") && cpu["family"].is_number() && cpu.contains("model_number") &&
-      cpu["model_number"].is_number()) {
-    model += fmt::format(" (family {:g} model {:g})", cpu["family"].get<double>(), cpu["model_number"].get<double>());
+  // Reports from before 2026-12-06 have no family (NaN: a JSON number never is).
+  const double family = field(cpu, "family", std::nan("")), model_number = field(cpu, "model_number", std::nan(""));
+  if (!std::isnan(family) && !std::isnan(model_number)) {
+    model += fmt::format(" (family {:g} model {:g})", family, model_number);
   }
   std::string out = fmt::format("{}, {:g} socket(s), {:g} cores, {:g} threads, {:g} NUMA node(s)", model,
                                 field(cpu, "sockets", 0.0),
