@@ -7,15 +7,24 @@
 # them off: the package test's second build of the library does, which
 # keeps each source's own includes complete.
 
-# switchyard_share_pch(TARGET GROUP HEADER...): the group's first target
-# precompiles the headers; its later targets reuse that one (their flags
-# must match it: the same kind of target, the same options).
+# switchyard_share_pch(TARGET GROUP LIBS lib... HEADERS header...): TARGET
+# reuses the group's header, which a program of its own
+# (switchyard_pch_GROUP, an empty main linked with LIBS and the public
+# headers) precompiles. A target that reuses a header waits for its owner to
+# be built, link included; an owner that linked the library would hold every
+# source of the group until the SIMD kernels had compiled (four minutes
+# under the sanitizers on a slow guest, one core idle all that time).
 function(switchyard_share_pch target group)
-  get_property(owner GLOBAL PROPERTY switchyard_pch_${group})
-  if(owner)
-    target_precompile_headers(${target} REUSE_FROM ${owner})
-  else()
-    target_precompile_headers(${target} PRIVATE ${ARGN})
-    set_property(GLOBAL PROPERTY switchyard_pch_${group} ${target})
+  cmake_parse_arguments(ARG "" "" "LIBS;HEADERS" ${ARGN})
+  set(owner switchyard_pch_${group})
+  if(NOT TARGET ${owner})
+    set(main "${PROJECT_BINARY_DIR}/generated/pch_owner.cpp")
+    file(WRITE "${main}.new" "// Owns a group's precompiled header (cmake/switchyard_pch.cmake).\nint main() { return 0; }\n")
+    configure_file("${main}.new" "${main}" COPYONLY)
+    add_executable(${owner} EXCLUDE_FROM_ALL "${main}")
+    target_link_libraries(${owner} PRIVATE switchyard_headers ${ARG_LIBS})
+    switchyard_set_warnings(${owner})
+    target_precompile_headers(${owner} PRIVATE ${ARG_HEADERS})
   endif()
+  target_precompile_headers(${target} REUSE_FROM ${owner})
 endfunction()
