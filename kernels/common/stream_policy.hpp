@@ -15,10 +15,10 @@
 //   and the prefetcher early. On the Zen 5 guest a 2 GiB sum gained 10-20%;
 //   a touch of every line there (as many touches per byte as lines_ahead's)
 //   took twice the time.
-// - lines_ahead (Intel, and AMD's Zen 1: family 23 below model 48): every
-//   line 2 KiB ahead, touched 512 bytes at a
-//   time. One Intel core keeps too few misses in flight to stream from
-//   memory at the rate of its prefetchers alone, and the loops with more
+// - lines_ahead (Intel, and AMD's Zen 1 and Zen+: family 23 below model
+//   48): every line 2 KiB ahead, touched 512 bytes at a time. One Intel
+//   core keeps too few misses in flight to stream from memory at the rate
+//   of its prefetchers alone, and the loops with more
 //   micro-ops per byte stall most: on the Xeon guest the default float sum
 //   (widened to double: three times fast's micro-ops per byte) over 2 GiB
 //   went from 12.2 to 18.2 GB/s on one thread and from 24.0 to 35.6 on two,
@@ -37,8 +37,9 @@
 //   A Zen 1 core is held back the same way: on the Zen 1 guest the default
 //   float sum over 2 GiB took 1.42-1.44x fast's time on one thread and
 //   1.33-1.35x on two under page_ahead, 1.13-1.16x and 1.02-1.03x under
-//   lines_ahead (docs/PERF.md, "Zen 1"). Zen 2 (family 23 from model 48)
-//   has not been measured and keeps page_ahead.
+//   lines_ahead (docs/PERF.md, "Zen 1"). Zen+ (the same core, a smaller
+//   process) was not measured and goes with it; Zen 2 (family 23 from model
+//   48) was not either and keeps page_ahead.
 #pragma once
 
 #include <cstddef>
