@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "kernels/common/reduction.hpp"
+#include "kernels/common/sanitizers.hpp"
 
 /// A kernel set: the loops of one kernel namespace (kernels::scalar,
 /// kernels::simd) under the names run_chunk calls.
@@ -35,6 +36,8 @@ namespace switchyard::kernels {
 template <class KernelSet, class T, class P>
 P run_chunk(const reduction& r, const T* x, const T* y, std::size_t begin, std::size_t len) {
   const std::size_t stream = r.n - begin;
+  tsan_reads(x, len * sizeof(T));
+  if (y != nullptr) tsan_reads(y, len * sizeof(T));
   if constexpr (std::is_same_v<P, std::size_t>) {
     compare<T> pred{r.pred_op, {}};
     std::memcpy(&pred.value, &r.pred_bits, sizeof(T));

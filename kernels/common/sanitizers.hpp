@@ -21,3 +21,27 @@
 #else
 #define SWITCHYARD_THREAD_SANITIZED 0
 #endif
+
+#include <cstddef>
+
+#if SWITCHYARD_THREAD_SANITIZED
+// ThreadSanitizer's own entry point for an access it cannot see (declared in
+// compiler-rt's tsan_interface.h, which neither compiler installs).
+extern "C" void __tsan_read_range(void* addr, unsigned long size);
+#endif
+
+namespace switchyard::kernels {
+
+/// Tells ThreadSanitizer that [p, p + bytes) is read here; nothing otherwise.
+/// The tsan build compiles the SIMD kernels uninstrumented (kernels/CMakeLists.txt
+/// says why), so their callers say what they read.
+inline void tsan_reads(const void* p, std::size_t bytes) noexcept {
+#if SWITCHYARD_THREAD_SANITIZED
+  if (bytes != 0) __tsan_read_range(const_cast<void*>(p), bytes);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+}  // namespace switchyard::kernels
