@@ -90,7 +90,7 @@ TEST(StreamPolicy, EveryPolicyCountsALongStreamAlike) {
   for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
     SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
     k::set_stream_policy_for_test(policy);
-    st::on_every_target_but_once_under_tsan([&] {
+    st::on_every_simd_target([&](auto) {
       EXPECT_EQ(counts({.backend = sy::backend::simd}), want);
       EXPECT_EQ(counts({.backend = sy::backend::threads, .max_threads = 2}), want);
     });
@@ -115,7 +115,7 @@ void check_long_stream_sums() {
   for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
     SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
     k::set_stream_policy_for_test(policy);
-    st::on_every_target_but_once_under_tsan([&] {
+    st::on_every_simd_target([&](auto) {
       EXPECT_EQ(st::fingerprint_every_accuracy(xv, yv, {.backend = sy::backend::simd, .deterministic = true}), want);
       EXPECT_EQ(st::fingerprint_every_accuracy(xv, yv, {.backend = sy::backend::threads, .deterministic = true,
                                                         .max_threads = 2}),
@@ -175,7 +175,7 @@ TEST(StreamPolicy, EveryPolicyFindsTheExtremesAnywhere) {
   for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
     SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
     k::set_stream_policy_for_test(policy);
-    st::on_every_target_but_once_under_tsan([] {
+    st::on_every_simd_target([](auto) {
       check_extremes_anywhere_in_a_stream<float>();
       check_extremes_anywhere_in_a_stream<double>();
     });

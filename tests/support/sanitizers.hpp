@@ -1,7 +1,7 @@
 // Whether this test binary is built with AddressSanitizer or
 // ThreadSanitizer, for the suites that size their largest inputs to it (each
-// says why), and whether with ThreadSanitizer, for single-threaded checks
-// that have nothing to show it.
+// says why), and whether with ThreadSanitizer, for the checks of worker
+// processes' work, which it does not see.
 #pragma once
 
 #include "kernels/common/sanitizers.hpp"
