@@ -170,7 +170,10 @@ TEST_F(Io, AnOpenThatWaitsForAFifosWriterIsNotEndedByASignal) {
   if (pool_makes_the_call) ::pthread_sigmask(SIG_SETMASK, &before_mask, nullptr);
   ::unlink(fifo.c_str());
   ::rmdir(dir);
-  EXPECT_GT(alarms.load() - before, 100) << "the timer hardly fired: the test proved little";
+  // Signals came, though not the thousands the timer sends: its expirations
+  // fold into one pending signal until a thread takes it, and under TSan,
+  // beside another test on the other core, 15 were taken in the three rounds.
+  EXPECT_GE(alarms.load() - before, 3) << "the timer hardly fired: the test proved little";
 }
 
 // A wait that a signal interrupted was made again with its whole timeout:
