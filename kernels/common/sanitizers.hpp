@@ -1,8 +1,10 @@
 // Whether this translation unit is built with AddressSanitizer or
 // ThreadSanitizer, as 0 or 1: GCC says so by macros, clang by
 // __has_feature. The kernels, the calibration's fingerprint and the tests
-// each ask.
+// each ask. And tsan_reads, for reads TSan cannot see for itself.
 #pragma once
+
+#include <cstddef>
 
 #if defined(__has_feature)
 #define SWITCHYARD_HAS_FEATURE(x) __has_feature(x)
@@ -21,8 +23,6 @@
 #else
 #define SWITCHYARD_THREAD_SANITIZED 0
 #endif
-
-#include <cstddef>
 
 #if SWITCHYARD_THREAD_SANITIZED
 // ThreadSanitizer's own entry point for an access it cannot see (declared in
