@@ -177,12 +177,11 @@ void https_thousand_at_once(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  unsigned port = 0;
   return sb::suite_main(
       argc, argv, "http_client_bench: switchyard::http beside a raw-socket client, Python asyncio and wrk",
-      [&](CLI::App& app) { sb::add_nginx_port(app, port); },
-      [&](const sb::suite_settings& settings) {
-        nginx_port = static_cast<std::uint16_t>(port);
+      {.nginx_port = true},
+      [](const sb::suite_settings& settings) {
+        nginx_port = settings.nginx_port;
         if (settings.quick) pages = 2'000;
         const int rounds = settings.quick ? 1 : 3;
         if (nginx_port != 0) {

@@ -295,12 +295,11 @@ void cancel_sleepers(benchmark::State& state, bool fallback) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  unsigned port = 0;
   return sb::suite_main(
       argc, argv, "io_bench: the I/O layer beside a pread pool, fio, threads and wrk",
-      [&](CLI::App& app) { sb::add_nginx_port(app, port); },
-      [&](const sb::suite_settings& settings) {
-        nginx_port = static_cast<std::uint16_t>(port);
+      {.nginx_port = true},
+      [](const sb::suite_settings& settings) {
+        nginx_port = settings.nginx_port;
         if (settings.quick) {
           file_bytes = std::size_t{256} << 20;
           reads_per_run = 50'000;

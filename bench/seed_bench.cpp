@@ -147,12 +147,11 @@ void register_fetch() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  unsigned port = 0;
   return sb::suite_main(
       argc, argv, "seed_bench: threading, multiprocessing or asyncio? Python's answers beside switchyard's",
-      [&](CLI::App& app) { sb::add_nginx_port(app, port); },
-      [&](const sb::suite_settings& settings) {
-        nginx_port = static_cast<std::uint16_t>(port);
+      {.nginx_port = true},
+      [](const sb::suite_settings& settings) {
+        nginx_port = settings.nginx_port;
         if (settings.quick) {
           pages = 2'000;
           python_repeats = 1;

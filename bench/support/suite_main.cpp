@@ -5,6 +5,7 @@
 #include <iostream>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <benchmark/benchmark.h>
 
 namespace switchyard::bench {
@@ -29,12 +30,7 @@ bool has_argument(int argc, char** argv, const char* prefix) {
 
 }  // namespace
 
-void add_nginx_port(CLI::App& app, unsigned& port) {
-  app.add_option("--nginx-port", port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)")
-      ->check(CLI::Range(1, 65535));
-}
-
-int suite_main(int argc, char** argv, const std::string& description, const std::function<void(CLI::App&)>& add_flags,
+int suite_main(int argc, char** argv, const std::string& description, suite_flags flags,
                const std::function<int(const suite_settings&)>& register_benchmarks) {
   // --quick also shortens each case that sets no time of its own (the user's
   // --benchmark_min_time wins).
@@ -54,7 +50,10 @@ int suite_main(int argc, char** argv, const std::string& description, const std:
   bool stream_json = false;
   app.add_flag("--quick", settings.quick, "smaller sizes and fewer rounds");
   app.add_flag("--stream-json", stream_json, "write the runs to stdout as Google Benchmark JSON, flushed after each");
-  if (add_flags) add_flags(app);
+  if (flags.nginx_port) {
+    app.add_option("--nginx-port", settings.nginx_port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)")
+        ->check(CLI::Range(1, 65535));
+  }
   CLI11_PARSE(app, argc, argv);
   if (const int rc = register_benchmarks(settings); rc != 0) return rc;
   if (stream_json) {

@@ -5,30 +5,34 @@
 // a suite as it runs and keep what it measured if it is stopped.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 namespace switchyard::bench {
+
+/// The flags a suite takes beyond --quick and --stream-json. A description,
+/// not a CLI11 app: CLI11 (a header library) stays in suite_main.cpp, since
+/// each file that includes it compiles about 10 s longer at -O3.
+struct suite_flags {
+  /// --nginx-port: the suites that fetch pages (io, http_client, seed) take
+  /// the port of an nginx serving page-<i>.html (`switchyard bench` starts one).
+  bool nginx_port = false;
+};
 
 /// What every suite is told.
 struct suite_settings {
-  bool quick = false;  // smaller sizes and fewer rounds: `switchyard bench --quick`
+  bool quick = false;           // smaller sizes and fewer rounds: `switchyard bench --quick`
+  std::uint16_t nginx_port = 0;  // 0: not given (the suite leaves out what needs nginx)
 };
 
 /// A suite that cannot run on this machine (no GPU) exits with this code,
 /// having said why on stderr; `switchyard bench` records it as skipped.
 inline constexpr int suite_skipped = 77;
 
-/// --nginx-port: the suites that fetch pages (io, seed) take the port of an
-/// nginx serving page-<i>.html (`switchyard bench` starts one).
-void add_nginx_port(CLI::App& app, unsigned& port);
-
 /// Parses the flags, then calls register_benchmarks (which returns 0, or
 /// suite_skipped with the reason on stderr) and runs what it registered.
-/// add_flags adds the suite's own options to the CLI11 app.
-int suite_main(int argc, char** argv, const std::string& description, const std::function<void(CLI::App&)>& add_flags,
+int suite_main(int argc, char** argv, const std::string& description, suite_flags flags,
                const std::function<int(const suite_settings&)>& register_benchmarks);
 
 }  // namespace switchyard::bench
