@@ -4,8 +4,7 @@
 # of its hundred sources is minutes. A header compiled with other macros or
 # flags than a source's is refused by the compiler (-Winvalid-pch says so)
 # and the source parses as before. CMAKE_DISABLE_PRECOMPILE_HEADERS=ON turns
-# them off: the package test's second build of the library does, which
-# keeps each source's own includes complete.
+# them off (the package test's second build of the library does).
 
 # switchyard_share_pch(TARGET GROUP LIBS lib... HEADERS header...): TARGET
 # reuses the group's header, which a program of its own

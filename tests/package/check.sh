@@ -11,7 +11,8 @@
 #    consumer; and checks that a CPU-only program carries no CUDA runtime.
 # With OTHER_KIND=1 it also builds the library the other way (shared if this
 # build is static), in Debug with clang++, without liburing or precompiled
-# headers, and runs the same consumers against it (with clang++ alone); of
+# headers, as a unity build, and runs the same consumers against it (with
+# clang++ alone), two steps at a time; of
 # the shared library it checks the SONAME and that only the public API is
 # exported.
 # usage: check.sh BUILD_DIR SOURCE_DIR CXX "CXX_FLAGS" SHARED(0|1) OTHER_KIND(0|1)
@@ -23,9 +24,26 @@ other_build=
 trap '[[ -z $other_build ]] || kill -- -"$other_build" 2>/dev/null; wait; rm -rf "$work"' EXIT
 step() { echo "== $*"; }
 
-consumers() {  # PREFIX LABEL COMPILER...
-  local prefix=$1 label=$2 pcdir
-  pcdir=$(find "$prefix" -name switchyard.pc -printf '%h\n')
+# Runs two steps at once, each into a log of its own, then prints both logs
+# in order; fails if either step failed. Each step is one compiler at a time,
+# so two at once keep two cores busy once the other kind's build is done.
+side_by_side() {  # STEP ARG... -- STEP ARG...
+  local first=() rest=("$@") log_a log_b a b status=0
+  while [[ ${rest[0]} != -- ]]; do first+=("${rest[0]}"); rest=("${rest[@]:1}"); done
+  rest=("${rest[@]:1}")
+  log_a=$(mktemp -p "$work") log_b=$(mktemp -p "$work")
+  "${first[@]}" >"$log_a" 2>&1 &
+  a=$!
+  "${rest[@]}" >"$log_b" 2>&1 &
+  b=$!
+  wait "$a" || status=1
+  wait "$b" || status=1
+  cat "$log_a" "$log_b"
+  return "$status"
+}
+
+find_package_consumers() {  # PREFIX LABEL COMPILER...
+  local prefix=$1 label=$2
   for compiler in "${@:3}"; do
     step "$label: the consumer with $compiler, through find_package"
     cmake -S "$src/tests/package/consumer" -B "$work/$label-$compiler" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
@@ -48,9 +66,12 @@ consumers() {  # PREFIX LABEL COMPILER...
     (( ! found )) || { echo "the cuda component was found in an install without it" >&2; exit 1; }
   fi
   echo "   cuda component found: $found"
+}
 
+readme_consumers() {  # PREFIX LABEL
+  local prefix=$1 label=$2 pcdir line
+  pcdir=$(find "$prefix" -name switchyard.pc -printf '%h\n')
   step "$label: the README's pkg-config line, as written"
-  local line
   line=$(grep -m1 -E '^g\+\+ .*pkg-config --cflags --libs switchyard' "$src/README.md")
   mkdir -p "$work/$label-pc"
   cp "$src/tests/package/consumer/main.cpp" "$work/$label-pc/app.cpp"
@@ -73,21 +94,26 @@ PY
     pids+=($!)
   done
   for f in "${pids[@]}"; do wait "$f"; done
+}
 
-  if grep -q "define SWITCHYARD_HAS_HTTP 1" "$prefix/include/switchyard/config.h"; then
-    step "$label: the README's HTTP example through find_package(switchyard COMPONENTS http), compiled and linked"
-    mkdir -p "$work/$label-http"
-    cat "$work/$label-pc"/http_example_*.cpp > "$work/$label-http/app.cpp"
-    printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(c LANGUAGES CXX)' \
-      'find_package(switchyard REQUIRED COMPONENTS http)' 'add_executable(app app.cpp)' \
-      'target_compile_options(app PRIVATE -Wall -Wextra -Werror)' 'target_link_libraries(app PRIVATE switchyard::http)' \
-      > "$work/$label-http/CMakeLists.txt"
-    cmake -S "$work/$label-http" -B "$work/$label-http/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-      -DCMAKE_CXX_FLAGS="$flags" >/dev/null
-    cmake --build "$work/$label-http/build" >/dev/null
-    echo "   http example: ok"
-  fi
+http_consumer() {  # PREFIX LABEL (after readme_consumers, which extracts the example)
+  local prefix=$1 label=$2
+  grep -q "define SWITCHYARD_HAS_HTTP 1" "$prefix/include/switchyard/config.h" || return 0
+  step "$label: the README's HTTP example through find_package(switchyard COMPONENTS http), compiled and linked"
+  mkdir -p "$work/$label-http"
+  cat "$work/$label-pc"/http_example_*.cpp > "$work/$label-http/app.cpp"
+  printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(c LANGUAGES CXX)' \
+    'find_package(switchyard REQUIRED COMPONENTS http)' 'add_executable(app app.cpp)' \
+    'target_compile_options(app PRIVATE -Wall -Wextra -Werror)' 'target_link_libraries(app PRIVATE switchyard::http)' \
+    > "$work/$label-http/CMakeLists.txt"
+  cmake -S "$work/$label-http" -B "$work/$label-http/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_CXX_FLAGS="$flags" >/dev/null
+  cmake --build "$work/$label-http/build" >/dev/null
+  echo "   http example: ok"
+}
 
+mpi_consumer() {  # PREFIX LABEL (after readme_consumers, which extracts the example)
+  local prefix=$1 label=$2
   if grep -q "define SWITCHYARD_HAS_MPI 1" "$prefix/include/switchyard/config.h"; then
     step "$label: the README's MPI example through find_package(switchyard COMPONENTS mpi), on 2 ranks"
     mkdir -p "$work/$label-mpi"
@@ -108,9 +134,10 @@ PY
     echo "   $out"
     [[ $out == "sum 1000500.0, min at 0" ]] || { echo "the MPI example printed something else" >&2; exit 1; }
   else
+    mkdir -p "$work/$label-no-mpi"
     printf 'cmake_minimum_required(VERSION 3.25)\nproject(c LANGUAGES CXX)\nfind_package(switchyard REQUIRED COMPONENTS mpi)\n' \
-      > "$work/$label-component/CMakeLists.txt"
-    if cmake -S "$work/$label-component" -B "$work/$label-component/mpi" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1; then
+      > "$work/$label-no-mpi/CMakeLists.txt"
+    if cmake -S "$work/$label-no-mpi" -B "$work/$label-no-mpi/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1; then
       echo "the mpi component was found in an install without it" >&2
       exit 1
     fi
@@ -118,18 +145,24 @@ PY
   fi
 }
 
+consumers() {  # PREFIX LABEL COMPILER...
+  side_by_side find_package_consumers "$@" -- readme_consumers "$1" "$2"
+  side_by_side http_consumer "$1" "$2" -- mpi_consumer "$1" "$2"
+}
+
 # The other kind's library builds on every core while this build's
-# consumers (one compiler at a time) are tried: the test took 129 s on the
-# two-core build guest with the build after them, 105 s this way. It is a
-# Debug build: CI's only compile of that configuration (assertions on), and
-# 0.8 of a Release build's compiler time (the packaging it checks is the same);
-# by clang++, a second compiler's, in 0.6 of g++'s time (99 against 159 CPU-s
-# on the Zen 5 build guest); and without precompiled headers, so each
-# source's own includes must be complete (cmake/switchyard_pch.cmake).
+# consumers are tried: the test took 129 s on the two-core build guest with
+# the build after them, 105 s this way. It is a Debug build: CI's only
+# compile of that configuration (assertions on); by clang++, a second
+# compiler's, in 0.6 of g++'s time (99 against 159 CPU-s on the Zen 5 build
+# guest); without precompiled headers; and a unity build, as the asan
+# preset's: what it is for is what is installed and how it is found, and
+# compiling the library as a few large sources took it from 148 to about 90
+# CPU-s (the test from 123 to 93 s on the Zen 1 guest).
 if (( other )); then
   kind=$(( shared ? 0 : 1 ))
   step "build the library with BUILD_SHARED_LIBS=$kind, Debug, clang++, without liburing (in the background)"
-  cmake -S "$src" -B "$work/other" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DBUILD_SHARED_LIBS=$kind -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON \
+  cmake -S "$src" -B "$work/other" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DBUILD_SHARED_LIBS=$kind -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON -DCMAKE_UNITY_BUILD=ON \
     -DSWITCHYARD_BUILD_TESTS=OFF -DSWITCHYARD_BUILD_BENCH=OFF -DSWITCHYARD_BUILD_EXAMPLES=OFF \
     -DSWITCHYARD_BUILD_CLI=OFF -DSWITCHYARD_ENABLE_CUDA=OFF -DCMAKE_DISABLE_FIND_PACKAGE_liburing=ON \
     -DCMAKE_CXX_FLAGS="$flags" >"$work/other.log"
