@@ -72,12 +72,9 @@ std::string run(unsigned op, std::span<const T> x, std::span<const T> y, T thres
   return out;
 }
 
-/// Spreads the pool over out, cycled and shuffled. Before any worker thread
-/// reads it, so uninstrumented under ThreadSanitizer: TSan's check of each
-/// store here and of each in zeroing the buffer first (which GCC's TSan
-/// build does one element at a time) was most of the replay's time there.
+/// Spreads the pool over out, cycled and shuffled.
 template <class T>
-__attribute__((no_sanitize("thread"))) void fill(std::span<T> out, std::span<const T> pool) {
+void fill(std::span<T> out, std::span<const T> pool) {
   const std::size_t given = pool.size();
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = pool[(i * 7 + i / given) % given];
 }
