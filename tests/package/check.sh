@@ -11,9 +11,9 @@
 #    consumer; and checks that a CPU-only program carries no CUDA runtime.
 # With OTHER_KIND=1 it also builds the library the other way (shared if this
 # build is static), in Debug with clang++, without liburing or precompiled
-# headers, as a unity build, and runs the same consumers against it (with
-# clang++ alone), two steps at a time; of
-# the shared library it checks the SONAME and that only the public API is
+# headers, as a unity build with one SIMD target, and runs the same
+# consumers against it (with clang++ alone), two steps at a time; of the
+# shared library it checks the SONAME and that only the public API is
 # exported.
 # usage: check.sh BUILD_DIR SOURCE_DIR CXX "CXX_FLAGS" SHARED(0|1) OTHER_KIND(0|1)
 set -euo pipefail
@@ -96,19 +96,25 @@ PY
   for f in "${pids[@]}"; do wait "$f"; done
 }
 
+# The README's example for COMPONENT (extracted by readme_consumers), built
+# through find_package(switchyard COMPONENTS COMPONENT) in $work/LABEL-COMPONENT.
+component_example() {  # PREFIX LABEL COMPONENT
+  local prefix=$1 label=$2 component=$3 dir=$work/$2-$3
+  mkdir -p "$dir"
+  cat "$work/$label-pc"/"$component"_example_*.cpp > "$dir/app.cpp"
+  printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(c LANGUAGES CXX)' \
+    "find_package(switchyard REQUIRED COMPONENTS $component)" 'add_executable(app app.cpp)' \
+    'target_compile_options(app PRIVATE -Wall -Wextra -Werror)' "target_link_libraries(app PRIVATE switchyard::$component)" \
+    > "$dir/CMakeLists.txt"
+  cmake -S "$dir" -B "$dir/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="$flags" >/dev/null
+  cmake --build "$dir/build" >/dev/null
+}
+
 http_consumer() {  # PREFIX LABEL (after readme_consumers, which extracts the example)
   local prefix=$1 label=$2
   grep -q "define SWITCHYARD_HAS_HTTP 1" "$prefix/include/switchyard/config.h" || return 0
   step "$label: the README's HTTP example through find_package(switchyard COMPONENTS http), compiled and linked"
-  mkdir -p "$work/$label-http"
-  cat "$work/$label-pc"/http_example_*.cpp > "$work/$label-http/app.cpp"
-  printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(c LANGUAGES CXX)' \
-    'find_package(switchyard REQUIRED COMPONENTS http)' 'add_executable(app app.cpp)' \
-    'target_compile_options(app PRIVATE -Wall -Wextra -Werror)' 'target_link_libraries(app PRIVATE switchyard::http)' \
-    > "$work/$label-http/CMakeLists.txt"
-  cmake -S "$work/$label-http" -B "$work/$label-http/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-    -DCMAKE_CXX_FLAGS="$flags" >/dev/null
-  cmake --build "$work/$label-http/build" >/dev/null
+  component_example "$prefix" "$label" http
   echo "   http example: ok"
 }
 
@@ -116,15 +122,7 @@ mpi_consumer() {  # PREFIX LABEL (after readme_consumers, which extracts the exa
   local prefix=$1 label=$2
   if grep -q "define SWITCHYARD_HAS_MPI 1" "$prefix/include/switchyard/config.h"; then
     step "$label: the README's MPI example through find_package(switchyard COMPONENTS mpi), on 2 ranks"
-    mkdir -p "$work/$label-mpi"
-    cat "$work/$label-pc"/mpi_example_*.cpp > "$work/$label-mpi/app.cpp"
-    printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(c LANGUAGES CXX)' \
-      'find_package(switchyard REQUIRED COMPONENTS mpi)' 'add_executable(app app.cpp)' \
-      'target_compile_options(app PRIVATE -Wall -Wextra -Werror)' 'target_link_libraries(app PRIVATE switchyard::mpi)' \
-      > "$work/$label-mpi/CMakeLists.txt"
-    cmake -S "$work/$label-mpi" -B "$work/$label-mpi/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-      -DCMAKE_CXX_FLAGS="$flags" >/dev/null
-    cmake --build "$work/$label-mpi/build" >/dev/null
+    component_example "$prefix" "$label" mpi
     local out
     # Under ASan, Open MPI's own leaks at MPI_Finalize (from components it has
     # dlclosed: tests/mpi/CMakeLists.txt says more) are not the example's.
@@ -155,17 +153,18 @@ consumers() {  # PREFIX LABEL COMPILER...
 # the build after them, 105 s this way. It is a Debug build: CI's only
 # compile of that configuration (assertions on); by clang++, a second
 # compiler's, in 0.6 of g++'s time (99 against 159 CPU-s on the Zen 5 build
-# guest); without precompiled headers; and a unity build, as the asan
-# preset's: what it is for is what is installed and how it is found, and
-# compiling the library as a few large sources took it from 148 to about 90
-# CPU-s (the test from 123 to 93 s on the Zen 1 guest).
+# guest); without precompiled headers; and, since what it is for is what is
+# installed and how it is found, a unity build (as the asan preset's) with
+# the SIMD kernels for Highway's static target alone (every target is the
+# other builds' work): 67 CPU-s against 148 on the Zen 1 guest, and the
+# test 123 -> 83 s with the consumers two at a time.
 if (( other )); then
   kind=$(( shared ? 0 : 1 ))
   step "build the library with BUILD_SHARED_LIBS=$kind, Debug, clang++, without liburing (in the background)"
   cmake -S "$src" -B "$work/other" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DBUILD_SHARED_LIBS=$kind -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON -DCMAKE_UNITY_BUILD=ON \
     -DSWITCHYARD_BUILD_TESTS=OFF -DSWITCHYARD_BUILD_BENCH=OFF -DSWITCHYARD_BUILD_EXAMPLES=OFF \
     -DSWITCHYARD_BUILD_CLI=OFF -DSWITCHYARD_ENABLE_CUDA=OFF -DCMAKE_DISABLE_FIND_PACKAGE_liburing=ON \
-    -DCMAKE_CXX_FLAGS="$flags" >"$work/other.log"
+    -DCMAKE_CXX_FLAGS="$flags -DHWY_COMPILE_ONLY_STATIC" >"$work/other.log"
   grep -q "define SWITCHYARD_HAS_IO_URING 0" "$work/other/include/switchyard/config.h" ||
     { echo "liburing was used" >&2; exit 1; }
   grep -A3 "features have been disabled" "$work/other.log" | grep -q "io_uring" ||
