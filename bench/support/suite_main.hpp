@@ -1,8 +1,8 @@
 // The main of every Google Benchmark suite: Google Benchmark takes its
-// --benchmark_* flags, CLI11 the suite's own (--quick, --stream-json and any
-// the suite adds). With --stream-json the runs go to stdout as Google
-// Benchmark's JSON, flushed after each run, so `switchyard bench` can follow
-// a suite as it runs and keep what it measured if it is stopped.
+// --benchmark_* flags, CLI11 the suite's own (--quick, --stream-json and
+// those it names in suite_flags). With --stream-json the runs go to stdout
+// as Google Benchmark's JSON, flushed after each run, so `switchyard bench`
+// can follow a suite as it runs and keep what it measured if it is stopped.
 #pragma once
 
 #include <cstdint>
