@@ -4,7 +4,7 @@
 // chosen at run time (not -march=native, so the binary runs anywhere). It
 // is this machine's practical limit for the sum, the figure every reduction
 // is held to, so it reads ahead of a long input as fast as we know how on
-// this CPU (kernels/common/stream_policy.hpp says why CPUs differ): on AMD
+// this CPU (kernels/common/cpu_tuning.hpp says why CPUs differ): on AMD
 // a line 16 KiB ahead once per 4 KiB page (on a virtual machine every page
 // otherwise starts cold; docs/PERF.md, "A page ahead": over 2 GiB on one
 // Zen 5 core 4-22% faster), on Intel every line 2 KiB ahead, a KiB at a
@@ -92,8 +92,10 @@ __attribute__((target("avx2"))) float sum_avx2(const float* p, std::size_t n) {
 // element widened (vcvtps2pd) and added, the add written as a multiply-add
 // by 1.0 (the same rounding: the term is exact) so that it runs on the FMA
 // pipes and leaves the add pipes to the conversion, which shares them on
-// AMD's cores. Its speed in cache is the conversion's throughput, the limit
-// of that mode on this machine.
+// AMD's cores, except on Zen 1, which runs it slower than an add, and where
+// the library adds plain too (cpu_tuning.hpp, widening_add). Its speed in
+// cache is the conversion's throughput, the limit of that mode on this
+// machine.
 __attribute__((target("avx512f"))) double widened_avx512(const float* p, std::size_t n) {
   __m512d a[8];
   for (auto& x : a) x = _mm512_setzero_pd();
@@ -108,12 +110,16 @@ __attribute__((target("avx512f"))) double widened_avx512(const float* p, std::si
   return total;
 }
 
+template <bool kFused>
 __attribute__((target("avx2,fma"))) double widened_avx2(const float* p, std::size_t n) {
   __m256d a[8];
   for (auto& x : a) x = _mm256_setzero_pd();
   const __m256d one = _mm256_set1_pd(1.0);
   SWITCHYARD_RUNS_OF_TURNS(p, n, 32, i, {
-    for (int k = 0; k < 8; ++k) a[k] = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(p + i + 4 * k)), one, a[k]);
+    for (int k = 0; k < 8; ++k) {
+      const __m256d term = _mm256_cvtps_pd(_mm_loadu_ps(p + i + 4 * k));
+      a[k] = kFused ? _mm256_fmadd_pd(term, one, a[k]) : _mm256_add_pd(a[k], term);
+    }
   });
   const __m256d s = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(a[0], a[1]), _mm256_add_pd(a[2], a[3])),
                                   _mm256_add_pd(_mm256_add_pd(a[4], a[5]), _mm256_add_pd(a[6], a[7])));
@@ -147,7 +153,9 @@ struct chosen {
 chosen choose() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return {sum_avx512, widened_avx512, "avx512"};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {sum_avx2, widened_avx2, "avx2"};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    return {sum_avx2, __builtin_cpu_is("znver1") ? widened_avx2<false> : widened_avx2<true>, "avx2"};
+  }
   return {sum_scalar, widened_scalar, "scalar"};
 }
 

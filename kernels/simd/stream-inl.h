@@ -1,7 +1,7 @@
 // How every streaming kernel walks its input: a run of turns at a time,
 // each run of a whole chunk begun by touching lines ahead, as this CPU's
-// stream policy says (kernels/common/stream_policy.hpp: what is touched,
-// how far ahead, and why it differs between Intel and AMD cores).
+// stream policy says (kernels/common/cpu_tuning.hpp: what is touched, how
+// far ahead, and why it differs between Intel and AMD cores).
 //
 // A hardware prefetcher follows a stream only within a 4 KiB page, and the
 // next page's translation is looked up only when a load first needs it. On
@@ -26,7 +26,7 @@
 #include <hwy/highway.h>
 
 #include "kernels/common/chunking.hpp"
-#include "kernels/common/stream_policy.hpp"
+#include "kernels/common/cpu_tuning.hpp"
 #include "kernels/simd/inline_lambda.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -72,8 +72,8 @@ struct Stream {
   /// keeps page_ahead.
   static Stream Of(std::size_t n, const In* a, const In* b = nullptr, bool lightest = false) {
     if (n < kernels::chunk_elements) return {a, b, 0, false, page_run_bytes / sizeof(In), 0};
-    if (!lightest && stream_policy_in_use() == stream_policy::lines_ahead) {
-      return {a, b, n, true, lines_run_bytes / sizeof(In), lines_ahead_bytes / sizeof(In)};
+    if (const cpu_tuning tuning = cpu_tuning_in_use(); !lightest && tuning.stream == stream_policy::lines_ahead) {
+      return {a, b, n, true, lines_run_bytes / sizeof(In), tuning.lines_ahead_bytes / sizeof(In)};
     }
     return {a, b, n, false, page_run_bytes / sizeof(In), page_ahead_bytes / sizeof(In)};
   }
@@ -118,7 +118,7 @@ HWY_INLINE void TouchEveryLine(const In* p) {
 template <class In>
 HWY_INLINE bool IsLongStream(std::size_t n, std::size_t stream) {
   return n >= kernels::chunk_elements && stream >= long_stream_bytes / sizeof(In) &&
-         stream_policy_in_use() == stream_policy::lines_ahead;
+         cpu_tuning_in_use().stream == stream_policy::lines_ahead;
 }
 
 /// f(std::bool_constant<IsLongStream<In>(n, stream)>): a kernel's loop

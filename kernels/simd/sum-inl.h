@@ -33,16 +33,17 @@ HWY_BEFORE_NAMESPACE();
 namespace switchyard::kernels::simd::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// The three element transforms a float sum runs over: a vector of terms from
-// element i on, the same added to an accumulator, and the first n < Lanes(d)
-// terms of an input shorter than a vector (+0.0 after them).
+// The element transforms a float sum runs over: a vector of terms from
+// element i on, the same added to an accumulator in one step (AddTerm), and
+// the first n < Lanes(d) terms of an input shorter than a vector (+0.0 after
+// them).
 template <class In>
 struct Plain {
   const In* a;
   template <class D>
   HWY_INLINE hn::Vec<D> operator()(D d, std::size_t i) const { return LoadAs(d, a + i); }
   template <class D>
-  HWY_INLINE hn::Vec<D> FusedAdd(D d, hn::Vec<D> acc, std::size_t i) const {
+  HWY_INLINE hn::Vec<D> AddTo(D d, hn::Vec<D> acc, std::size_t i) const {
     return hn::MulAdd(LoadAs(d, a + i), hn::Set(d, hn::TFromD<D>(1)), acc);
   }
   template <class D>
@@ -59,7 +60,7 @@ struct Squares {
     return hn::Mul(v, v);
   }
   template <class D>
-  HWY_INLINE hn::Vec<D> FusedAdd(D d, hn::Vec<D> acc, std::size_t i) const {
+  HWY_INLINE hn::Vec<D> AddTo(D d, hn::Vec<D> acc, std::size_t i) const {
     const auto v = LoadAs(d, a + i);
     return hn::MulAdd(v, v, acc);
   }
@@ -80,11 +81,22 @@ struct Products {
     return hn::Mul(LoadAs(d, a + i), LoadAs(d, b + i));
   }
   template <class D>
-  HWY_INLINE hn::Vec<D> FusedAdd(D d, hn::Vec<D> acc, std::size_t i) const {
+  HWY_INLINE hn::Vec<D> AddTo(D d, hn::Vec<D> acc, std::size_t i) const {
     return hn::MulAdd(LoadAs(d, a + i), LoadAs(d, b + i), acc);
   }
   template <class D>
   HWY_INLINE hn::Vec<D> First(D d, std::size_t n) const { return hn::Mul(LoadFirstAs(d, a, n), LoadFirstAs(d, b, n)); }
+};
+
+/// Plain, each term added to a double accumulator by an add, not by a
+/// multiply-add by 1.0: the same bits, on the add pipes instead of the FMA
+/// pipes (kernels/common/cpu_tuning.hpp, widening_add::plain).
+template <class In>
+struct PlainAdded : Plain<In> {
+  template <class D>
+  HWY_INLINE hn::Vec<D> AddTo(D d, hn::Vec<D> acc, std::size_t i) const {
+    return hn::Add(acc, LoadAs(d, this->a + i));
+  }
 };
 
 /// kernels::neumaier_add on vectors, lane by lane.
@@ -104,11 +116,12 @@ HWY_INLINE void NeumaierAdd(V& s, V& c, V x) {
 /// scalar kernel's adds); and it runs on the FMA pipes, leaving the add pipes
 /// to the widening conversions, which shared them: on Zen 5 the default
 /// float sum in L2 went from 2.2x to 1.9-2.0x fast's time (docs/PERF.md,
-/// "The widening's adds on the FMA pipes").
+/// "The widening's adds on the FMA pipes"). Zen 1 is the other way round:
+/// the plain sum's terms go through PlainAdded there (WidenedSum).
 template <class A, class In, class X, class D>
 HWY_INLINE hn::Vec<D> AddTerm(D d, hn::Vec<D> acc, const X& x, std::size_t i) {
   if constexpr (std::is_same_v<A, double> && std::is_same_v<In, float>) {
-    return x.FusedAdd(d, acc, i);
+    return x.AddTo(d, acc, i);
   } else {
     return hn::Add(acc, x(d, i));
   }
@@ -366,6 +379,23 @@ HWY_INLINE decltype(auto) WithSumTouches(std::size_t n, std::size_t stream, F&& 
 #endif
 }
 
+/// The widened sum (double lanes, fast mode: the default float sum's) of the
+/// terms x gives. A plain sum's terms are added as this CPU's tuning says
+/// (cpu_tuning.hpp, widening_add) on AVX2, the target of the one CPU that
+/// adds them plain (Zen 1); every other target and transform, fused: the
+/// plain form's loop is compiled where it may run, not on every target.
+template <bool kToL2, class T, template <class> class X>
+HWY_INLINE kernels::sum_partial<double> WidenedSum(const X<T>& x, std::size_t n) {
+#if HWY_TARGET == HWY_AVX2
+  if constexpr (std::is_same_v<X<T>, Plain<T>>) {
+    if (cpu_tuning_in_use().widening == widening_add::plain) {
+      return LayoutSum<double, kToL2>(PlainAdded<T>{x}, n, accuracy::fast);
+    }
+  }
+#endif
+  return LayoutSum<double, kToL2>(x, n, accuracy::fast);
+}
+
 /// A floating-point sum of the terms x gives (Plain, Products or Squares of
 /// T): in double lanes where the mode widens, its touches into L2 on a long
 /// stream. `stream` is how long the input the chunk is part of runs on from
@@ -374,7 +404,7 @@ template <class T, template <class> class X>
 kernels::sum_partial_t<T> FloatSum(const X<T>& x, std::size_t n, accuracy mode, std::size_t stream) {
   return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
     constexpr bool kToL2 = decltype(to_l2)::value;
-    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(LayoutSum<double, kToL2>(x, n, accuracy::fast));
+    if (kernels::widened<T>(mode)) return kernels::narrowed<T>(WidenedSum<kToL2>(x, n));
     return LayoutSum<T, kToL2>(x, n, mode);
   });
 }

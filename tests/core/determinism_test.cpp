@@ -18,9 +18,9 @@
 #include <switchyard/detail/partial.hpp>
 #include <switchyard/switchyard.hpp>
 
-#include "kernels/common/stream_policy.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
 #include "support/cache_lines.hpp"
+#include "support/cpu_tunings.hpp"
 #include "support/fingerprint.hpp"
 #include "support/reference.hpp"
 #include "support/sanitizers.hpp"
@@ -283,12 +283,11 @@ void check_every_alignment_integers() {
   }
 }
 
-/// Each stream policy (how the kernels read ahead: one per kind of CPU,
-/// kernels/common/stream_policy.hpp) gives the serial kernel's bits, on
+/// Each CPU's tuning (how the kernels read ahead and add the widened sum:
+/// kernels/common/cpu_tuning.hpp) gives the serial kernel's bits, on
 /// every SIMD target: in whole chunks, where the touches run, from a start
 /// off a line and to an end inside a run, on simd and on two threads.
-TEST(Determinism, EveryStreamPolicyGivesTheSameBits) {
-  namespace k = sy::kernels;
+TEST(Determinism, EveryCpusTuningGivesTheSameBits) {
   const std::size_t n = (std::size_t{2} << 16) + 77;
   const auto f = st::random_values<float>(n + 1, 5), fy = st::random_values<float>(n + 1, 6);
   const auto d = st::random_values<double>(n, 7), dy = st::random_values<double>(n, 8);
@@ -303,16 +302,12 @@ TEST(Determinism, EveryStreamPolicyGivesTheSameBits) {
     return out;
   };
   const auto want = all({.backend = sy::backend::serial, .deterministic = true});
-  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
-    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
-    k::set_stream_policy_for_test(policy);
-    EXPECT_EQ(k::stream_policy_in_use(), policy);
+  st::under_every_cpu_tuning([&] {
     st::on_every_simd_target([&](auto) {
       EXPECT_EQ(all({.backend = sy::backend::simd, .deterministic = true}), want);
       EXPECT_EQ(all({.backend = sy::backend::threads, .deterministic = true, .max_threads = 2}), want);
     });
-  }
-  k::set_stream_policy_for_test(std::nullopt);
+  });
 }
 
 /// Short inputs at every start within a line and every length up to two

@@ -1,5 +1,5 @@
 // Every op's result as bytes, so results from different backends, targets
-// or stream policies compare bitwise (determinism_test, stream_policy_test).
+// or CPU tunings compare bitwise (determinism_test, cpu_tuning_test).
 #pragma once
 
 #include <span>

@@ -1,10 +1,11 @@
-// Each stream policy (how the kernels read ahead of a long input: one per
-// kind of CPU, kernels/common/stream_policy.hpp) reads every element: the
-// loops it changes (the extrema's wider turns, count's looped touches and
-// the sums' touches into L2 on a long stream) find the extremes wherever
-// they are, count what the serial kernel counts and sum to its bits. That the policies give the same bits as each other
-// and as the serial kernel, op by op, is determinism_test's
-// EveryStreamPolicyGivesTheSameBits.
+// Each CPU's kernel tuning (how the kernels read ahead of a long input and
+// add the widened sum: one per kind of CPU, kernels/common/cpu_tuning.hpp)
+// reads every element: the loops it changes (the extrema's wider turns,
+// count's looped touches, the sums' touches into L2 on a long stream and
+// their adds) find the extremes wherever they are, count what the serial
+// kernel counts and sum to its bits. That the tunings give the same bits as
+// each other and as the serial kernel, op by op, is determinism_test's
+// EveryCpusTuningGivesTheSameBits.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,7 +20,8 @@
 
 #include <switchyard/switchyard.hpp>
 
-#include "kernels/common/stream_policy.hpp"
+#include "kernels/common/cpu_tuning.hpp"
+#include "support/cpu_tunings.hpp"
 #include "support/fingerprint.hpp"
 #include "support/reference.hpp"
 #include "support/sanitizers.hpp"
@@ -30,30 +32,51 @@ namespace st = switchyard::testing;
 
 namespace {
 
-/// Each kind of CPU measured gets the policy measured best on it (docs/PERF.md,
-/// "Every line ahead on Intel", "A page ahead", "Zen 1"); one not measured,
-/// Zen 2 among them, the touch per page.
-TEST(StreamPolicy, EachKindOfCpuMeasuredGetsItsPolicy) {
+/// Each kind of CPU measured gets the tuning measured best on it
+/// (docs/PERF.md, "Every line ahead on Intel", "A page ahead", "Zen 1", "Zen
+/// 1's adds"); one not measured, Zen 2 among them, the default: a touch per
+/// page and fused adds.
+TEST(CpuTuning, EachKindOfCpuMeasuredGetsItsTuning) {
   namespace k = sy::kernels;
   using maker = k::cpu_identity::maker;
-  const auto lines = k::stream_policy::lines_ahead, page = k::stream_policy::page_ahead;
-  EXPECT_EQ(k::stream_policy_for({maker::intel, 6, 167}), lines);  // the Xeon guest
-  EXPECT_EQ(k::stream_policy_for({maker::amd, 23, 1}), lines);     // Zen 1
-  EXPECT_EQ(k::stream_policy_for({maker::amd, 23, 8}), lines);     // Zen+
-  EXPECT_EQ(k::stream_policy_for({maker::amd, 23, 49}), page);     // Zen 2, not measured
-  EXPECT_EQ(k::stream_policy_for({maker::amd, 25, 1}), page);      // Zen 3
-  EXPECT_EQ(k::stream_policy_for({maker::amd, 25, 17}), page);     // Zen 4
-  EXPECT_EQ(k::stream_policy_for({maker::amd, 26, 2}), page);      // Zen 5
-  EXPECT_EQ(k::stream_policy_for({maker::other, 0, 0}), page);
+  const k::cpu_tuning page{}, intel{.stream = k::stream_policy::lines_ahead};
+  const k::cpu_tuning zen1{
+      .stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .widening = k::widening_add::plain};
+  EXPECT_EQ(page.stream, k::stream_policy::page_ahead);
+  EXPECT_EQ(page.widening, k::widening_add::fused);
+  EXPECT_EQ(intel.lines_ahead_bytes, 2048u);
+  EXPECT_EQ(k::cpu_tuning_for({maker::intel, 6, 167}), intel);  // the Xeon guest
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 23, 1}), zen1);
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 23, 8}), zen1);   // Zen+
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 23, 49}), page);  // Zen 2, not measured
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 1}), page);   // Zen 3
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 17}), page);  // Zen 4
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 26, 2}), page);   // Zen 5
+  EXPECT_EQ(k::cpu_tuning_for({maker::other, 0, 0}), page);
 }
 
-/// The kernels use the policy of the CPU they run on, read from cpuid as
-/// /proc/cpuinfo shows it.
-TEST(StreamPolicy, TheKernelsUseThisCpusPolicy) {
+/// A test's tuning is what the kernels then read, field by field, and
+/// nullopt gives back the CPU's own.
+TEST(CpuTuning, ATestsTuningIsReadAsSet) {
   namespace k = sy::kernels;
-  k::set_stream_policy_for_test(std::nullopt);
+  const k::cpu_tuning own = k::cpu_tuning_in_use();
+  for (const k::cpu_tuning t : {k::cpu_tuning{.stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 4096},
+                                k::cpu_tuning{.lines_ahead_bytes = 64, .widening = k::widening_add::plain},
+                                k::cpu_tuning{}}) {
+    k::set_cpu_tuning_for_test(t);
+    EXPECT_EQ(k::cpu_tuning_in_use(), t);
+  }
+  k::set_cpu_tuning_for_test(std::nullopt);
+  EXPECT_EQ(k::cpu_tuning_in_use(), own);
+}
+
+/// The kernels use the tuning of the CPU they run on, read from cpuid as
+/// /proc/cpuinfo shows it.
+TEST(CpuTuning, TheKernelsUseThisCpusTuning) {
+  namespace k = sy::kernels;
+  k::set_cpu_tuning_for_test(std::nullopt);
   const k::cpu_identity cpu = k::this_cpu();
-  EXPECT_EQ(k::stream_policy_in_use(), k::stream_policy_for(cpu));
+  EXPECT_EQ(k::cpu_tuning_in_use(), k::cpu_tuning_for(cpu));
 #if defined(__x86_64__)
   std::ifstream info("/proc/cpuinfo");
   unsigned family = 0, model = 0;
@@ -71,11 +94,11 @@ TEST(StreamPolicy, TheKernelsUseThisCpusPolicy) {
 }
 
 /// count_if over an input of long_stream_bytes or more reads ahead
-/// with a loop of touches under the Intel policy, and its last chunks (less
-/// of the input left) and every chunk under the other policy unrolled ones
+/// with a loop of touches under lines_ahead, and its last chunks (less
+/// of the input left) and every chunk under page_ahead unrolled ones
 /// (kernels/simd/count-inl.h): the counts of floats and of bytes, from a
 /// start off a line, on simd and on two threads, are the serial kernel's.
-TEST(StreamPolicy, EveryPolicyCountsALongStreamAlike) {
+TEST(CpuTuning, EveryTuningCountsALongStreamAlike) {
   namespace k = sy::kernels;
   const std::size_t bytes = k::long_stream_bytes + (std::size_t{1} << 16) + 3;
   const auto f = st::random_values<float>(bytes / sizeof(float) + 1, 12);
@@ -88,21 +111,21 @@ TEST(StreamPolicy, EveryPolicyCountsALongStreamAlike) {
                                     sy::count_if(bv, sy::eq(bv[5]), o)};
   };
   const auto want = counts({.backend = sy::backend::serial});
-  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
-    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
-    k::set_stream_policy_for_test(policy);
-    st::on_every_simd_target([&](auto) {
-      EXPECT_EQ(counts({.backend = sy::backend::simd}), want);
-      EXPECT_EQ(counts({.backend = sy::backend::threads, .max_threads = 2}), want);
-    });
-  }
-  k::set_stream_policy_for_test(std::nullopt);
+  st::under_every_cpu_tuning(
+      [&] {
+        st::on_every_simd_target([&](auto) {
+          EXPECT_EQ(counts({.backend = sy::backend::simd}), want);
+          EXPECT_EQ(counts({.backend = sy::backend::threads, .max_threads = 2}), want);
+        });
+      },
+      /*only_stream=*/true);
 }
 
 /// The float sums over an input of long_stream_bytes or more are compiled
-/// apart for it (their touches reach into L2 under the Intel policy; the
-/// last chunks, with less of the input left, and every chunk under the
-/// other policy touch into L1: kernels/simd/stream-inl.h, Stream's kToL2):
+/// apart for it (their touches reach into L2 under lines_ahead; the last
+/// chunks, with less of the input left, and every chunk under page_ahead
+/// touch into L1: kernels/simd/stream-inl.h, Stream's kToL2), and the
+/// widened sum's adds apart for Zen 1 (cpu_tuning.hpp, widening_add):
 /// every op in every accuracy (fingerprint_every_accuracy: the sums, norm2,
 /// the extrema and a count), of floats and doubles from a start off a line,
 /// on simd and on two threads, gives the serial kernel's bits.
@@ -113,26 +136,23 @@ void check_long_stream_sums() {
   const auto x = st::random_values<T>(n + 1, 14), y = st::random_values<T>(n + 1, 15);
   const std::span<const T> xv(x.data() + 1, n), yv(y.data() + 1, n);  // off a line
   const auto want = st::fingerprint_every_accuracy(xv, yv, {.backend = sy::backend::serial, .deterministic = true});
-  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
-    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
-    k::set_stream_policy_for_test(policy);
+  st::under_every_cpu_tuning([&] {
     st::on_every_simd_target([&](auto) {
       EXPECT_EQ(st::fingerprint_every_accuracy(xv, yv, {.backend = sy::backend::simd, .deterministic = true}), want);
       EXPECT_EQ(st::fingerprint_every_accuracy(xv, yv, {.backend = sy::backend::threads, .deterministic = true,
                                                         .max_threads = 2}),
                 want);
     });
-  }
-  k::set_stream_policy_for_test(std::nullopt);
+  });
 }
 
-TEST(StreamPolicy, EveryPolicySumsALongStreamAlike) {
+TEST(CpuTuning, EveryTuningSumsALongStreamAlike) {
   check_long_stream_sums<float>();
   check_long_stream_sums<double>();
 }
 
-/// A whole chunk's extremes are read in turns of 8 vectors under the Intel
-/// policy and of 4 under the other (kernels/simd/extremum-inl.h,
+/// A whole chunk's extremes are read in turns of 8 vectors under
+/// lines_ahead and of 4 under page_ahead (kernels/simd/extremum-inl.h,
 /// kWideTurn), each block ending in a group of 4 and single vectors: the
 /// least, the greatest and a NaN, put at positions a prime stride apart
 /// (so they fall at every offset within a turn, and in every block) and at
@@ -175,17 +195,15 @@ void check_extremes_anywhere_in_a_stream() {
   }
 }
 
-TEST(StreamPolicy, EveryPolicyFindsTheExtremesAnywhere) {
-  namespace k = sy::kernels;
-  for (const auto policy : {k::stream_policy::page_ahead, k::stream_policy::lines_ahead}) {
-    SCOPED_TRACE(policy == k::stream_policy::page_ahead ? "page_ahead" : "lines_ahead");
-    k::set_stream_policy_for_test(policy);
-    st::on_every_simd_target([](auto) {
-      check_extremes_anywhere_in_a_stream<float>();
-      check_extremes_anywhere_in_a_stream<double>();
-    });
-  }
-  k::set_stream_policy_for_test(std::nullopt);
+TEST(CpuTuning, EveryTuningFindsTheExtremesAnywhere) {
+  st::under_every_cpu_tuning(
+      [] {
+        st::on_every_simd_target([](auto) {
+          check_extremes_anywhere_in_a_stream<float>();
+          check_extremes_anywhere_in_a_stream<double>();
+        });
+      },
+      /*only_stream=*/true);
 }
 
 }  // namespace

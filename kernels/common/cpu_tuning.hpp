@@ -1,13 +1,12 @@
-// How the streaming kernels read ahead of a long input: the one tuning of
-// the kernels that differs between machines. It changes which lines are
-// asked for early (and how the extrema's and count's loops are unrolled),
-// never what is added or in what order, so the bits are the same under
-// every policy (tests/core/determinism_test.cpp,
-// EveryStreamPolicyGivesTheSameBits, and tests/core/stream_policy_test.cpp).
+// What the kernels tune by the kind of CPU they run on: how the streaming
+// kernels read ahead of a long input, how far, and on which pipes the
+// widened float sum adds. None of it changes what is added or in what order,
+// so the bits are the same under every tuning (tests/core/determinism_test.cpp,
+// EveryCpusTuningGivesTheSameBits, and tests/core/cpu_tuning_test.cpp).
 //
 // A kernel walks its input a run of turns at a time and, in a whole chunk,
 // begins each run by touching lines ahead (kernels/simd/stream-inl.h). Two
-// policies, each measured best on its kind of core and costly on the other
+// stream policies, each measured best on its kind of core and costly on the other
 // (docs/PERF.md, "A page ahead" and "Every line ahead on Intel"):
 //
 // - page_ahead (AMD from Zen 2 on, and every CPU not named here): a line
@@ -16,7 +15,8 @@
 //   a touch of every line there (as many touches per byte as lines_ahead's)
 //   took twice the time.
 // - lines_ahead (Intel, and AMD's Zen 1 and Zen+: family 23 below model
-//   48): every line 2 KiB ahead, touched 512 bytes at a time. One Intel
+//   48): every line 2 KiB ahead (1 KiB on Zen 1: cpu_tuning below),
+//   touched 512 bytes at a time. One Intel
 //   core keeps too few misses in flight to stream from memory at the rate
 //   of its prefetchers alone, and the loops with more
 //   micro-ops per byte stall most: on the Xeon guest the default float sum
@@ -37,7 +37,8 @@
 //   A Zen 1 core is held back the same way: on the Zen 1 guest the default
 //   float sum over 2 GiB took 1.42-1.44x fast's time on one thread and
 //   1.33-1.35x on two under page_ahead, 1.13-1.16x and 1.02-1.03x under
-//   lines_ahead (docs/PERF.md, "Zen 1"). Zen+ (the same core, a smaller
+//   lines_ahead (docs/PERF.md, "Zen 1"), and with its adds on the add
+//   pipes 1 KiB ahead 0.99-1.03x on both (widening_add below). Zen+ (the same core, a smaller
 //   process) was not measured and goes with it; Zen 2 (family 23 from model
 //   48) was not either and keeps page_ahead.
 #pragma once
@@ -53,12 +54,12 @@ enum class stream_policy { page_ahead, lines_ahead };
 /// start (8, 16 and 32 KiB measured alike on the Zen 5 guest).
 inline constexpr std::size_t page_run_bytes = 4096;
 inline constexpr std::size_t page_ahead_bytes = 16384;
-/// lines_ahead: a run is 512 bytes, and its 8 lines are touched 2 KiB on,
-/// unrolled: as a loop over the lines (five instructions each) a 512 KiB
-/// `fast` sum in L2 took 1.8x its time. Runs of 1 KiB (16 touches) left
-/// `fast` at 14.1 GB/s in DRAM, and the default no faster.
+/// lines_ahead: a run is 512 bytes, and its 8 lines are touched
+/// cpu_tuning::lines_ahead_bytes on, unrolled: as a loop over the lines (five
+/// instructions each) a 512 KiB `fast` sum in L2 took 1.8x its time. Runs of
+/// 1 KiB (16 touches) left `fast` at 14.1 GB/s in DRAM, and the default no
+/// faster.
 inline constexpr std::size_t lines_run_bytes = 512;
-inline constexpr std::size_t lines_ahead_bytes = 2048;
 /// lines_ahead, a chunk of a stream this long or longer (from the chunk on),
 /// past L2: the sums' touches bring lines into L2, not L1 (stream-inl.h,
 /// Stream's kToL2), and count_if's run as a loop, not unrolled
@@ -78,16 +79,46 @@ struct cpu_identity {
 /// This CPU's identity (vendor other, family and model 0 off x86).
 cpu_identity this_cpu() noexcept;
 
-/// The policy measured best on a kind of CPU (page_ahead where none was).
-stream_policy stream_policy_for(const cpu_identity& cpu) noexcept;
+/// How the widened float sum (the default accuracy's: floats added in double
+/// lanes, kernels/simd/sum-inl.h, AddTerm) adds each term. Every term is
+/// exact in double, so a multiply-add by 1.0 rounds once, as the add does:
+/// the same bits either way; what differs is the pipes it runs on.
+/// - fused: a multiply-add, on the FMA pipes, leaving the add pipes to the
+///   widening conversions, which share them on Zen 5: there the default in
+///   L2 went from 2.2x to 1.9-2.0x fast's time, and on its AVX2 path from
+///   3.4x to 1.9x (docs/PERF.md, "The widening's adds on the FMA pipes").
+/// - plain: an add. A Zen 1 core runs the multiply-add form slower (12.5
+///   against 17.3 GB/s in L2 in a probe), and its default float sum over
+///   2 GiB on one thread took 1.09-1.17x fast's time fused and 1.02-1.05x
+///   plain (docs/PERF.md, "Zen 1's adds"). Compiled only for Highway's AVX2
+///   target, the one Zen 1 runs; the other targets add fused.
+enum class widening_add { fused, plain };
 
-/// The policy this process's kernels use: stream_policy_for(this_cpu()),
+/// Everything the kernels tune by CPU, chosen once from cpu_identity.
+struct cpu_tuning {
+  stream_policy stream = stream_policy::page_ahead;
+  /// lines_ahead: how far past a run's start its lines are touched. Intel's
+  /// 2 KiB was measured against 512 bytes, 1 and 4 KiB on the Xeon guest
+  /// ("Every line ahead on Intel"); on Zen 1 with the plain adds 1 KiB read
+  /// 2 GiB on two threads at 0.99-1.02x fast's time against 1.05-1.14x at
+  /// 2 KiB ("Zen 1's adds").
+  std::size_t lines_ahead_bytes = 2048;
+  widening_add widening = widening_add::fused;
+
+  friend bool operator==(const cpu_tuning&, const cpu_tuning&) = default;
+};
+
+/// The tuning measured best on a kind of CPU (cpu_tuning{} where none was).
+cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept;
+
+/// The tuning this process's kernels use: cpu_tuning_for(this_cpu()),
 /// chosen once, or the one a test set.
-stream_policy stream_policy_in_use() noexcept;
+cpu_tuning cpu_tuning_in_use() noexcept;
 
-/// Tests only (the determinism suite runs both policies on one machine):
-/// makes every kernel call from now on use `policy`; nullopt goes back to
-/// the CPU's own. Not while a call runs on another thread.
-void set_stream_policy_for_test(std::optional<stream_policy> policy) noexcept;
+/// Tests only (the determinism suite runs every CPU's tuning on one
+/// machine): makes every kernel call from now on use `tuning`; nullopt goes
+/// back to the CPU's own. lines_ahead_bytes is a multiple of 64 below 2^32.
+/// Not while a call runs on another thread.
+void set_cpu_tuning_for_test(std::optional<cpu_tuning> tuning) noexcept;
 
 }  // namespace switchyard::kernels
