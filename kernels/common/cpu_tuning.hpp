@@ -6,8 +6,8 @@
 //
 // A kernel walks its input a run of turns at a time and, in a whole chunk,
 // begins each run by touching lines ahead (kernels/simd/stream-inl.h). Two
-// stream policies, each measured best on its kind of core and costly on the other
-// (docs/PERF.md, "A page ahead" and "Every line ahead on Intel"):
+// stream policies, each measured best on its kind of core and costly on the
+// other (docs/PERF.md, "A page ahead" and "Every line ahead on Intel"):
 //
 // - page_ahead (AMD from Zen 2 on, and every CPU not named here): a line
 //   16 KiB ahead once per 4 KiB page, which starts the page's translation
@@ -16,12 +16,11 @@
 //   took twice the time.
 // - lines_ahead (Intel, and AMD's Zen 1 and Zen+: family 23 below model
 //   48): every line 2 KiB ahead (1 KiB on Zen 1: cpu_tuning below),
-//   touched 512 bytes at a time. One Intel
-//   core keeps too few misses in flight to stream from memory at the rate
-//   of its prefetchers alone, and the loops with more
-//   micro-ops per byte stall most: on the Xeon guest the default float sum
-//   (widened to double: three times fast's micro-ops per byte) over 2 GiB
-//   went from 12.2 to 18.2 GB/s on one thread and from 24.0 to 35.6 on two,
+//   touched 512 bytes at a time. One Intel core keeps too few misses in
+//   flight to stream from memory at the rate of its prefetchers alone, and
+//   the loops with more micro-ops per byte stall most: on the Xeon guest
+//   the default float sum (widened to double: three times fast's micro-ops
+//   per byte) over 2 GiB went from 12.2 to 18.2 GB/s on one thread and from 24.0 to 35.6 on two,
 //   where a touch per page left it at 1.37x fast's time; over 256 MiB dot
 //   and sum_of_squares took 0.58x and 0.67x the time, count 0.9x.
 //   The same-type `fast` sum (one load and one add a vector) streams at
@@ -37,10 +36,11 @@
 //   A Zen 1 core is held back the same way: on the Zen 1 guest the default
 //   float sum over 2 GiB took 1.42-1.44x fast's time on one thread and
 //   1.33-1.35x on two under page_ahead, 1.13-1.16x and 1.02-1.03x under
-//   lines_ahead (docs/PERF.md, "Zen 1"), and with its adds on the add
-//   pipes 1 KiB ahead 0.99-1.03x on both (widening_add below). Zen+ (the same core, a smaller
-//   process) was not measured and goes with it; Zen 2 (family 23 from model
-//   48) was not either and keeps page_ahead.
+//   lines_ahead (docs/PERF.md, "Zen 1"), and 0.99-1.03x and 0.98-1.02x
+//   with its adds on the add pipes and its lines 1 KiB ahead (widening_add
+//   below). Zen+ (the same core, a smaller process) was not measured and
+//   goes with it; Zen 2 (family 23 from model 48) was not either and keeps
+//   page_ahead.
 #pragma once
 
 #include <cstddef>
@@ -89,8 +89,8 @@ cpu_identity this_cpu() noexcept;
 ///   3.4x to 1.9x (docs/PERF.md, "The widening's adds on the FMA pipes").
 /// - plain: an add. A Zen 1 core runs the multiply-add form slower (12.5
 ///   against 17.3 GB/s in L2 in a probe), and its default float sum over
-///   2 GiB on one thread took 1.09-1.17x fast's time fused and 1.02-1.05x
-///   plain (docs/PERF.md, "Zen 1's adds"). Compiled only for Highway's AVX2
+///   2 GiB on one thread took 1.09-1.17x fast's time fused and 0.99-1.03x
+///   plain with its lines 1 KiB ahead (docs/PERF.md, "Zen 1's adds"). Compiled only for Highway's AVX2
 ///   target, the one Zen 1 runs; the other targets add fused.
 enum class widening_add { fused, plain };
 
@@ -100,7 +100,7 @@ struct cpu_tuning {
   /// lines_ahead: how far past a run's start its lines are touched. Intel's
   /// 2 KiB was measured against 512 bytes, 1 and 4 KiB on the Xeon guest
   /// ("Every line ahead on Intel"); on Zen 1 with the plain adds 1 KiB read
-  /// 2 GiB on two threads at 0.99-1.02x fast's time against 1.05-1.14x at
+  /// 2 GiB on two threads at 0.98-1.02x fast's time against 1.05-1.14x at
   /// 2 KiB ("Zen 1's adds").
   std::size_t lines_ahead_bytes = 2048;
   widening_add widening = widening_add::fused;

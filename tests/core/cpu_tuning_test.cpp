@@ -98,7 +98,7 @@ TEST(CpuTuning, TheKernelsUseThisCpusTuning) {
 /// of the input left) and every chunk under page_ahead unrolled ones
 /// (kernels/simd/count-inl.h): the counts of floats and of bytes, from a
 /// start off a line, on simd and on two threads, are the serial kernel's.
-TEST(CpuTuning, EveryTuningCountsALongStreamAlike) {
+TEST(CpuTuning, EachStreamPolicyCountsALongStreamAlike) {
   namespace k = sy::kernels;
   const std::size_t bytes = k::long_stream_bytes + (std::size_t{1} << 16) + 3;
   const auto f = st::random_values<float>(bytes / sizeof(float) + 1, 12);
@@ -195,7 +195,7 @@ void check_extremes_anywhere_in_a_stream() {
   }
 }
 
-TEST(CpuTuning, EveryTuningFindsTheExtremesAnywhere) {
+TEST(CpuTuning, EachStreamPolicyFindsTheExtremesAnywhere) {
   st::under_every_cpu_tuning(
       [] {
         st::on_every_simd_target([](auto) {
