@@ -72,9 +72,11 @@ struct Stream {
   /// keeps page_ahead.
   static Stream Of(std::size_t n, const In* a, const In* b = nullptr, bool lightest = false) {
     if (n < kernels::chunk_elements) return {a, b, 0, false, page_run_bytes / sizeof(In), 0};
-    const cpu_tuning tuning = cpu_tuning_in_use();
-    if (!lightest && tuning.stream == stream_policy::lines_ahead) {
-      return {a, b, n, true, lines_run_bytes / sizeof(In), tuning.lines_ahead_bytes / sizeof(In)};
+    if (!lightest) {
+      const cpu_tuning tuning = cpu_tuning_in_use();
+      if (tuning.stream == stream_policy::lines_ahead) {
+        return {a, b, n, true, lines_run_bytes / sizeof(In), tuning.lines_ahead_bytes / sizeof(In)};
+      }
     }
     return {a, b, n, false, page_run_bytes / sizeof(In), page_ahead_bytes / sizeof(In)};
   }
