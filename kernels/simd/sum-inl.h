@@ -236,8 +236,15 @@ HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
 /// back: it pairs positions q and q + w (mod 2w) level by level, which are
 /// lanes j and j + w, and its adds and combine() are commutative to the bit,
 /// so each level's sums are the same, only held h (mod w) positions along.
+///
+/// x comes by value, as do the transforms through FloatSum and WidenedSum:
+/// its two pointers arrive in registers. By reference, the caller's two
+/// 8-byte stores fed the callee's one 16-byte load, which no store can
+/// forward, and it waited for both to reach the cache: on the Zen 1 guest a
+/// 1 KiB `fast` sum took 65 ns, and 50 by value (docs/PERF.md, "A small
+/// call's stall").
 template <class A, bool kToL2, class In, template <class> class X>
-kernels::sum_partial<A> LayoutSum(const X<In>& x, std::size_t n, accuracy mode) {
+kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n, accuracy mode) {
   const hn::ScalableTag<A> d;
   using V = hn::Vec<decltype(d)>;
   constexpr std::size_t N = hn::MaxLanes(d);
@@ -385,7 +392,7 @@ HWY_INLINE decltype(auto) WithSumTouches(std::size_t n, std::size_t stream, F&& 
 /// adds them plain (Zen 1); every other target and transform, fused: the
 /// plain form's loop is compiled where it may run, not on every target.
 template <bool kToL2, class T, template <class> class X>
-HWY_INLINE kernels::sum_partial<double> WidenedSum(const X<T>& x, std::size_t n) {
+HWY_INLINE kernels::sum_partial<double> WidenedSum(X<T> x, std::size_t n) {
 #if HWY_TARGET == HWY_AVX2
   if constexpr (std::is_same_v<X<T>, Plain<T>>) {
     if (cpu_tuning_in_use().widening == widening_add::plain) {
@@ -401,7 +408,7 @@ HWY_INLINE kernels::sum_partial<double> WidenedSum(const X<T>& x, std::size_t n)
 /// stream. `stream` is how long the input the chunk is part of runs on from
 /// the chunk (n for a call of its own).
 template <class T, template <class> class X>
-kernels::sum_partial_t<T> FloatSum(const X<T>& x, std::size_t n, accuracy mode, std::size_t stream) {
+kernels::sum_partial_t<T> FloatSum(X<T> x, std::size_t n, accuracy mode, std::size_t stream) {
   return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
     constexpr bool kToL2 = decltype(to_l2)::value;
     if (kernels::widened<T>(mode)) return kernels::narrowed<T>(WidenedSum<kToL2>(x, n));
