@@ -47,7 +47,7 @@ struct slot {
 
 class pool {
  public:
-  pool(unsigned workers, std::chrono::milliseconds stall) : workers_(workers), stall_(stall) {}
+  pool(unsigned workers, std::chrono::milliseconds stall);
   pool(const pool&) = delete;
   pool& operator=(const pool&) = delete;
   /// Stops the workers (this process's: a forked child only lets go of the
@@ -81,7 +81,7 @@ class pool {
 
   unsigned workers_;
   std::chrono::milliseconds stall_;  ///< engine_config::worker_stall_timeout
-  std::mutex m_;
+  std::mutex m_;  ///< held across fork() by the thread that forks (worker_pool.cpp)
   std::condition_variable freed_;
   std::vector<slot> slots_;
   /// The fork generation (core/src/fork_generation.hpp) whose process

@@ -16,12 +16,17 @@
 //                                 then fork: the child reduces on processes
 //                                 again (a pool of its own) and the probe
 //                                 prints "child ok" when it did, within 20 s
+//   processes_parent_probe fork-starting MARKER  the "fork" case, forked while
+//                                 another thread's first call starts the
+//                                 workers: once the worker program has made
+//                                 the file MARKER (it is slow to start)
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <cstdio>
@@ -35,13 +40,31 @@
 int main(int argc, char** argv) {
   namespace sy = switchyard;
   const bool wait = argc > 1 && std::strcmp(argv[1], "wait") == 0;
-  if (argc > 1 && std::strcmp(argv[1], "fork") == 0) {
+  const bool fork_starting = argc > 2 && std::strcmp(argv[1], "fork-starting") == 0;
+  if (fork_starting || (argc > 1 && std::strcmp(argv[1], "fork") == 0)) {
     const std::vector<float> v(1 << 20, 1.0f);  // a std::vector: copied through staging memory
-    if (sy::sum(v, {.backend = sy::backend::processes}) != float(1 << 20)) return 1;
+    std::optional<std::thread> starting;
+    bool started_ok = false;
+    if (fork_starting) {
+      alarm(30);
+      starting.emplace([&v, &started_ok] {
+        try {
+          started_ok = sy::sum(v, {.backend = sy::backend::processes}) == float(1 << 20);
+        } catch (const sy::error&) {
+        }
+      });
+      while (access(argv[2], F_OK) != 0) usleep(1000);
+    } else if (sy::sum(v, {.backend = sy::backend::processes}) != float(1 << 20)) {
+      return 1;
+    }
     const pid_t child = fork();
     if (child == 0) {
       alarm(20);  // a hang fails the probe instead of the test suite
       _exit(sy::sum(v, {.backend = sy::backend::processes}) == float(1 << 20) ? 0 : 1);
+    }
+    if (starting) {
+      starting->join();
+      if (!started_ok) return 1;
     }
     int status = 0;
     if (child < 0 || waitpid(child, &status, 0) != child) return 1;

@@ -188,13 +188,18 @@ class worker_script {
   worker_script& operator=(const worker_script&) = delete;
   ~worker_script() {
     std::remove(path_.c_str());
+    for (const std::string& f : files_) std::remove(f.c_str());
     rmdir(dir_);
   }
   std::string env() const { return "SWITCHYARD_WORKER=" + path_; }
+  /// The path of `name` beside the script (which finds it as
+  /// "${0%/*}/name"), removed with it.
+  std::string file(const std::string& name) { return files_.emplace_back(std::string(dir_) + "/" + name); }
 
  private:
   char dir_[40] = "/tmp/switchyard-worker-script-XXXXXX";
   std::string path_;
+  std::vector<std::string> files_;
 };
 
 std::string error_line(sy::errc code) { return "error " + std::to_string(static_cast<int>(code)) + ":"; }
@@ -208,6 +213,22 @@ TEST_F(Processes, AWorkerKilledBeforeItWasReadyIsAWorkerFailure) {
   EXPECT_EQ(WEXITSTATUS(status), 3) << line;
   EXPECT_NE(line.find(error_line(sy::errc::worker_failed)), std::string::npos) << line;
   EXPECT_NE(line.find("killed by SIGKILL before it was ready"), std::string::npos) << line;
+}
+
+// A child forked while another thread starts the workers: that thread held
+// the pool's lock, which the child copied held, and the child's first call
+// (which starts a pool of its own) waited for it for good. Here the workers
+// make a file, then take 300 ms to start; the probe forks once it exists.
+TEST_F(Processes, AChildForkedWhileWorkersStartGetsAPoolOfItsOwn) {
+  worker_script slow("#!/bin/bash\n"
+                     ": > \"${0%/*}/started\"\n"
+                     "end=$(( ${EPOCHREALTIME/./} + 300000 ))\n"
+                     "while (( ${EPOCHREALTIME/./} < end )); do :; done\n"
+                     "exec " WORKER_PROGRAM " \"$@\"\n");
+  const std::string mode = "fork-starting " + slow.file("started");
+  const auto [line, status, err] = run_probe(mode.c_str(), slow.env());
+  EXPECT_EQ(line, "child ok");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << line;
 }
 
 // Starting is not a stall: a worker that takes three times the stall limit to
