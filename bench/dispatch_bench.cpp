@@ -22,7 +22,6 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <switchyard/switchyard.hpp>
@@ -33,9 +32,11 @@
 #include "core/src/dispatch/profile_store.hpp"
 #include "core/src/engine_state.hpp"
 #include "support/median.hpp"
+#include "support/program_flags.hpp"
 
 namespace sy = switchyard;
 namespace sd = switchyard::detail;
+namespace sb = switchyard::bench;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -161,14 +162,15 @@ int main(int argc, char** argv) {
   std::size_t largest = std::size_t{2} << 30;
   std::size_t step = 2;
   std::string json_path, filter;
-  CLI::App app{"dispatch_bench: the dispatcher's regret against every backend, on a grid"};
-  app.add_flag("--quick", quick, "quick calibrations' repetitions, sizes up to 64 MiB");
-  auto* largest_opt = app.add_option("--largest-bytes", largest, "the grid's largest size in bytes");
-  app.add_option("--sizes-every", step, "ratio of neighbouring sizes on the grid")->check(CLI::IsMember({2, 4, 8}))->capture_default_str();
-  app.add_option("--json", json_path, "also write the points and figures to this file as JSON");
-  app.add_option("--filter", filter, "only the grid points whose 'OP TYPE' contains this, e.g. 'sum float'");
-  CLI11_PARSE(app, argc, argv);
-  if (quick && largest_opt->count() == 0) largest = std::size_t{64} << 20;
+  sb::program_flags app{"dispatch_bench: the dispatcher's regret against every backend, on a grid"};
+  app.flag("--quick", quick, "quick calibrations' repetitions, sizes up to 64 MiB");
+  app.option("--largest-bytes", largest, "the grid's largest size in bytes");
+  app.option("--sizes-every", step, "ratio of neighbouring sizes on the grid");
+  app.allow("--sizes-every", {2, 4, 8});
+  app.option("--json", json_path, "also write the points and figures to this file as JSON");
+  app.option("--filter", filter, "only the grid points whose 'OP TYPE' contains this, e.g. 'sum float'");
+  if (const auto rc = app.parse(argc, argv)) return *rc;
+  if (quick && !app.given("--largest-bytes")) largest = std::size_t{64} << 20;
   sd::engine_state& e = sy::default_engine().state();
 
   // Calibration: full and quick, timed; two full ones compared.

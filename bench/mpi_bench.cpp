@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include <switchyard/engine.hpp>
 #include <switchyard/mpi.hpp>
 #include <switchyard/reduce.hpp>
+
+#include "support/program_flags.hpp"
 
 namespace sy = switchyard;
 
@@ -82,21 +82,18 @@ int main(int argc, char** argv) {
   setup s;
   MPI_Comm_rank(MPI_COMM_WORLD, &s.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &s.ranks);
-  CLI::App app{"switchyard::mpi scaling: run under mpirun"};
+  switchyard::bench::program_flags app{"switchyard::mpi scaling: run under mpirun"};
   std::size_t strong_mib = 256, weak_mib = 64;
   unsigned threads = 0;
   bool header = false;
-  app.add_option("--strong-mib", strong_mib, "strong scaling: the whole input, split evenly (MiB)");
-  app.add_option("--weak-mib", weak_mib, "weak scaling: each rank's part (MiB)");
-  app.add_option("--repetitions", s.repetitions, "timed calls per figure (median)");
-  app.add_option("--threads", threads, "local threads per rank (0: the machine's cores / ranks, at least 1)");
-  app.add_flag("--header", header, "print the column names first");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
+  app.option("--strong-mib", strong_mib, "strong scaling: the whole input, split evenly (MiB)");
+  app.option("--weak-mib", weak_mib, "weak scaling: each rank's part (MiB)");
+  app.option("--repetitions", s.repetitions, "timed calls per figure (median)");
+  app.option("--threads", threads, "local threads per rank (0: the machine's cores / ranks, at least 1)");
+  app.flag("--header", header, "print the column names first");
+  if (const auto rc = app.parse(argc, argv)) {
     MPI_Finalize();
-    return rc;
+    return *rc;
   }
   const unsigned cores = sy::default_engine().max_threads();
   s.options.max_threads = threads != 0 ? threads : std::max(1u, cores / static_cast<unsigned>(s.ranks));

@@ -5,8 +5,9 @@
 #include <iostream>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <benchmark/benchmark.h>
+
+#include "program_flags.hpp"
 
 namespace switchyard::bench {
 namespace {
@@ -42,19 +43,19 @@ int suite_main(int argc, char** argv, const std::string& description, suite_flag
   argc = static_cast<int>(args.size());
   argv = args.data();
   // Google Benchmark's Initialize answers --help with its own flags only and
-  // exits: leave --help to CLI11, which names both.
+  // exits: leave --help to program_flags, which names both.
   if (!has_argument(argc, argv, "--help") && !has_argument(argc, argv, "-h")) benchmark::Initialize(&argc, argv);
-  CLI::App app{description};
-  app.footer("Google Benchmark's flags (--benchmark_filter, --benchmark_repetitions, --benchmark_out, ...) work too.");
+  program_flags app{description,
+                    "Google Benchmark's flags (--benchmark_filter, --benchmark_repetitions, --benchmark_out, ...) work too."};
   suite_settings settings;
   bool stream_json = false;
-  app.add_flag("--quick", settings.quick, "smaller sizes and fewer rounds");
-  app.add_flag("--stream-json", stream_json, "write the runs to stdout as Google Benchmark JSON, flushed after each");
+  app.flag("--quick", settings.quick, "smaller sizes and fewer rounds");
+  app.flag("--stream-json", stream_json, "write the runs to stdout as Google Benchmark JSON, flushed after each");
   if (flags.nginx_port) {
-    app.add_option("--nginx-port", settings.nginx_port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)")
-        ->check(CLI::Range(1, 65535));
+    app.option("--nginx-port", settings.nginx_port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)");
+    app.allow("--nginx-port", 1, 65535);
   }
-  CLI11_PARSE(app, argc, argv);
+  if (const auto rc = app.parse(argc, argv)) return *rc;
   if (const int rc = register_benchmarks(settings); rc != 0) return rc;
   if (stream_json) {
     streaming_json_reporter reporter;

@@ -1,6 +1,6 @@
 // The main of every Google Benchmark suite: Google Benchmark takes its
-// --benchmark_* flags, CLI11 the suite's own (--quick, --stream-json and
-// those it names in suite_flags). With --stream-json the runs go to stdout
+// --benchmark_* flags, program_flags the suite's own (--quick, --stream-json
+// and those it names in suite_flags). With --stream-json the runs go to stdout
 // as Google Benchmark's JSON, flushed after each run, so `switchyard bench`
 // can follow a suite as it runs and keep what it measured if it is stopped.
 #pragma once
@@ -12,7 +12,7 @@
 namespace switchyard::bench {
 
 /// The flags a suite takes beyond --quick and --stream-json. A description,
-/// not a CLI11 app: CLI11 (a header library) stays in suite_main.cpp, since
+/// not a parser: CLI11 (a header library) stays in program_flags.cpp, since
 /// each file that includes it compiles about 10 s longer at -O3.
 struct suite_flags {
   /// --nginx-port: the suites that fetch pages (io, http_client, seed) take
