@@ -1,7 +1,8 @@
 // The flags of a bench program, described by the program and parsed by
 // CLI11 in program_flags.cpp alone: every file that includes CLI11 (2.1
-// defines its validators as objects in each) compiled about 10 s longer at
-// -O3 on the Zen 1 guest (docs/PERF.md, "CLI11 in one file of the suites").
+// defines its validators as objects in each) compiled 10-14 s longer at -O3
+// on the Zen 1 guest (docs/PERF.md, "CLI11 in one file of the suites" and
+// "CI's time, the bench programs' flags").
 #pragma once
 
 #include <cstdint>
