@@ -4,14 +4,12 @@
 #include "backends/processes/worker_pool.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,58 +33,7 @@ std::atomic<std::uint64_t> hook_chunk{0};
 std::atomic<int> rerun_chunks{0};
 std::atomic<std::size_t> job_chunk_limit{0};
 
-namespace {
-
-/// Every pool's lock, held across fork() by the thread that forks. A child
-/// copies only that thread: a lock another thread held then (one starting
-/// workers holds it until they are ready) stayed locked in the child for
-/// good, and its first call on processes, which starts a pool of its own,
-/// never returned. fork() waits meanwhile for such a start, which the stall
-/// limit bounds. posix_spawn, which starts the workers under the lock, runs
-/// no fork handlers.
-class locks_across_fork {
- public:
-  static locks_across_fork& instance() {
-    static auto* const all = [] {
-      auto* made = new locks_across_fork;  // never destroyed: a fork may come during exit
-      pthread_atfork(&lock_all, &unlock_all, &unlock_all);
-      return made;
-    }();
-    return *all;
-  }
-  void add(std::mutex& m) {
-    std::lock_guard lock(m_);
-    held_.push_back(&m);
-  }
-  void remove(std::mutex& m) {
-    std::lock_guard lock(m_);
-    std::erase(held_, &m);
-  }
-
- private:
-  static void lock_all() {
-    locks_across_fork& all = instance();
-    all.m_.lock();
-    for (std::mutex* m : all.held_) m->lock();
-  }
-  static void unlock_all() {
-    locks_across_fork& all = instance();
-    for (std::mutex* m : all.held_) m->unlock();
-    all.m_.unlock();
-  }
-
-  std::mutex m_;
-  std::vector<std::mutex*> held_;
-};
-
-}  // namespace
-
-pool::pool(unsigned workers, std::chrono::milliseconds stall) : workers_(workers), stall_(stall) {
-  locks_across_fork::instance().add(m_);
-}
-
 pool::~pool() {
-  locks_across_fork::instance().remove(m_);
   std::lock_guard lock(m_);
   for (slot& s : slots_) {
     if (owner_ == detail::fork_generation()) {

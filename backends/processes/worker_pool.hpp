@@ -20,6 +20,7 @@
 #include <switchyard/shared_array.hpp>
 
 #include "backends/processes/worker_process.hpp"
+#include "core/src/lock_across_fork.hpp"
 #include "core/src/shared_regions.hpp"
 #include "kernels/common/reduction.hpp"
 
@@ -47,7 +48,7 @@ struct slot {
 
 class pool {
  public:
-  pool(unsigned workers, std::chrono::milliseconds stall);
+  pool(unsigned workers, std::chrono::milliseconds stall) : workers_(workers), stall_(stall) {}
   pool(const pool&) = delete;
   pool& operator=(const pool&) = delete;
   /// Stops the workers (this process's: a forked child only lets go of the
@@ -81,7 +82,13 @@ class pool {
 
   unsigned workers_;
   std::chrono::milliseconds stall_;  ///< engine_config::worker_stall_timeout
-  std::mutex m_;  ///< held across fork() by the thread that forks (worker_pool.cpp)
+  std::mutex m_;
+  /// m_ is kept out of a fork: a call starting workers holds it until they
+  /// are ready, and a child forked meanwhile, whose copy stayed held, never
+  /// started a pool of its own. posix_spawn, which starts the workers under
+  /// it, runs no fork handlers; a fork waits for such a start, which the
+  /// stall limits bound.
+  detail::lock_across_fork fork_guard_{[this]() -> std::mutex& { return m_; }};
   std::condition_variable freed_;
   std::vector<slot> slots_;
   /// The fork generation (core/src/fork_generation.hpp) whose process

@@ -17,6 +17,8 @@
 #include <memory>
 #include <mutex>
 
+#include "core/src/lock_across_fork.hpp"
+
 namespace switchyard::io::detail {
 
 class blocking_pool {
@@ -52,12 +54,12 @@ class blocking_pool {
     /// first submit starts them again.
     bool threads_lost = false;
   };
-  friend struct pools_across_fork;
   void add_thread();
   static void work(queue& q);
 
   const unsigned threads_;
   std::shared_ptr<queue> q_ = std::make_shared<queue>();
+  switchyard::detail::lock_across_fork fork_guard_;  ///< q_->m's, and a new queue in a child (blocking_pool.cpp)
 };
 
 }  // namespace switchyard::io::detail
