@@ -20,6 +20,7 @@
 #include "core/src/usable_cores.hpp"
 #include "harness/bench_run.hpp"
 #include "harness/compare_results.hpp"
+#include "support/count_check.hpp"
 
 namespace caps = switchyard::caps;
 
@@ -117,11 +118,7 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--op", op_name, "sum, dot, sum_of_squares, norm2, min, max, argmin, argmax, minmax, count_if")
       ->capture_default_str();
   explain_cmd->add_option("--type", type_name, "f32, f64, i32, i64 or u8")->capture_default_str();
-  // CLI11 reads "-5" into a size_t as 2^64 - 5 without a word.
-  const CLI::Validator count(
-      [](const std::string& v) { return v.find('-') == std::string::npos ? std::string() : "a count is 0 or more, not " + v; },
-      "COUNT");
-  explain_cmd->add_option("--n", n, "number of elements")->required()->check(count);
+  explain_cmd->add_option("--n", n, "number of elements")->required()->check(switchyard::bench::count_check());
   explain_cmd->add_option("--location", location, "vector, shared, pinned or device")->capture_default_str();
   explain_cmd->add_option("--accuracy", accuracy_name, "fast, pairwise or compensated")->capture_default_str();
   explain_cmd->add_option("--max-threads", max_threads, "at most this many threads or worker processes (0: all)");

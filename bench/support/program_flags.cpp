@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "count_check.hpp"
+
 namespace switchyard::bench {
 
 program_flags::program_flags(const std::string& description, const std::string& footer)
@@ -20,12 +22,7 @@ void program_flags::flag(const std::string& name, bool& value, const std::string
 template <class T>
 void program_flags::option(const std::string& name, T& value, const std::string& help) {
   CLI::Option* added = app_->add_option(name, value, help)->capture_default_str();
-  if constexpr (std::is_unsigned_v<T>) {
-    // CLI11 reads "-5" into an unsigned type as 2^N - 5 without a word.
-    added->check(CLI::Validator(
-        [](const std::string& v) { return v.find('-') == std::string::npos ? std::string() : "not a count: " + v; },
-        "COUNT"));
-  }
+  if constexpr (std::is_unsigned_v<T>) added->check(count_check());
 }
 template void program_flags::option(const std::string&, int&, const std::string&);
 template void program_flags::option(const std::string&, unsigned&, const std::string&);
