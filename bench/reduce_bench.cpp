@@ -106,6 +106,20 @@ void register_l2() {
       run(s, l2_bytes, [a](const auto& v) { return sy::sum(v, {.backend = sy::backend::simd, .accuracy = a}); });
     });
   }
+  // A double sum's modes, from a std::vector: compensated, the default, is
+  // Neumaier's step in double lanes here (a float sum's widens instead).
+  for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+    const std::string name = "sum_64KiB_double/simd_" + std::string(sy::to_string(a));
+    benchmark::RegisterBenchmark(name.c_str(), [a](benchmark::State& s) {
+      static const std::vector<double> v = [] {
+        std::vector<double> d(l2_bytes / sizeof(double));
+        for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<double>(i % 7) * 0.25;
+        return d;
+      }();
+      for (auto _ : s) benchmark::DoNotOptimize(sy::sum(v, {.backend = sy::backend::simd, .accuracy = a}));
+      set_bytes(s, l2_bytes);
+    });
+  }
 }
 
 // ---- float sum in DRAM: threads against a plain read loop on every core and

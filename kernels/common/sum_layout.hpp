@@ -137,9 +137,11 @@ sum_partial<A> fold_lanes_plain(A* s) noexcept {
 template <class A>
 class pairwise_stack {
  public:
-  void push(const A* leaf) noexcept {
-    A* top = slots_[depth_++];
-    for (std::size_t j = 0; j < lanes<A>; ++j) top[j] = leaf[j];
+  /// Where the next leaf's L lane sums are written (64-byte aligned), before
+  /// push_leaf(): in place, not copied in.
+  A* next_leaf() noexcept { return slots_[depth_]; }
+  void push_leaf() noexcept {
+    ++depth_;
     ++leaves_;
     for (std::size_t k = leaves_; (k & 1) == 0; k >>= 1) merge_top();
   }

@@ -31,10 +31,11 @@ sum_partial<A> layout_sum(std::size_t n, accuracy mode, Load load) {
   if (mode == accuracy::pairwise) {
     pairwise_stack<A> stack;
     for (std::size_t leaf = 0; leaf < n; leaf += leaf_rows * L) {
-      alignas(64) A t[L] = {};
+      A* t = stack.next_leaf();
+      std::fill(t, t + L, A(0));
       const std::size_t end = std::min(n, leaf + leaf_rows * L);
       for (std::size_t i = leaf; i < end; i += L) row(t, i);
-      stack.push(t);
+      stack.push_leaf();
     }
     stack.collapse(s);
   } else if (mode == accuracy::compensated) {

@@ -303,32 +303,64 @@ kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n, accuracy mode) {
 
   if (mode == accuracy::pairwise) {
     pairwise_stack<A> stack;
-    for (std::size_t leaf = 0; leaf < n; leaf += leaf_rows * L) {
-      V t[K];
+    V t[K];
+    auto push_leaf = [&] SWITCHYARD_INLINE_LAMBDA {
+      A* slot = stack.next_leaf();
+      ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { hn::Store(t[k], d, slot + k * N); });
+      stack.push_leaf();
+    };
+    std::size_t i = 0;
+    for (std::size_t leaf = 0;; leaf += leaf_rows * L) {
       ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = hn::Zero(d); });
       const std::size_t end = std::min(n, leaf + leaf_rows * L);
-      std::size_t i = leaf;
-      while (i + L <= end) {
-        for (const std::size_t stop = RunOfTurns(i, end, L, in); i < stop; i += L) {
-          ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = AddTerm<A, In>(d, t[k], x, i + k * N); });
+      auto add_row = [&](std::size_t row) SWITCHYARD_INLINE_LAMBDA {
+        ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = AddTerm<A, In>(d, t[k], x, row + k * N); });
+      };
+      while (i + 2 * L <= end) {
+        for (const std::size_t stop = RunOfTurns(i, end, 2 * L, in); i < stop; i += 2 * L) {
+          add_row(i);
+          add_row(i + L);
         }
       }
-      if (i < end) {
-        last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { t[k] = hn::Add(t[k], term); });
+      if (i + L <= end) {
+        add_row(i);
+        i += L;
       }
-      ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { hn::Store(t[k], d, lane_s + k * N); });
-      stack.push(lane_s);
+      if (end == n) break;
+      push_leaf();
     }
+    // The last leaf's partial row, after the loop: inside it, the
+    // registers its moves need left GCC 12 keeping the leaf's accumulators
+    // on the stack, a load and a store around every add (on the Zen 1 guest
+    // a pairwise sum of 64 KiB took 3.3x `fast`'s time, now 1.4x: docs/PERF.md,
+    // "A pairwise leaf's registers"). Rows two a turn, as `fast` adds them.
+    if (i < n) last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { t[k] = hn::Add(t[k], term); });
+    push_leaf();
     stack.collapse(lane_s);
     std::memset(lane_c, 0, sizeof lane_c);  // pairwise leaves carry no compensation
     return FoldLanes(d, lane_s, lane_c);
   }
   if (mode == accuracy::compensated) {
     if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
+    // A run's rows a group of G vectors at a time, each lane's terms still
+    // in order (the same bits): 8 sums and their compensations with the
+    // step's temporaries are more than AVX2's 16 registers, and GCC 12 kept
+    // compensations on the stack, loaded and stored at every step. Groups
+    // of 4 fit; a double sum of 64 KiB on the Zen 1 guest took 6.5 -> 6.0
+    // us (docs/PERF.md, "A pairwise leaf's registers"). The 128-bit
+    // targets' accumulators (K > 8) stay one loop.
+    constexpr std::size_t G = K <= 8 ? std::min<std::size_t>(K, 4) : K;
     for (std::size_t i = h; i < full;) {
-      for (const std::size_t stop = RunOfTurns(i, full, L, in); i < stop; i += L) {
-        ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], x(d, i + k * N)); });
-      }
+      const std::size_t from = i;
+      i = RunOfTurns(i, full, L, in);
+      ForEachVector<K / G>([&](auto g) SWITCHYARD_INLINE_LAMBDA {
+        for (std::size_t row = from; row < i; row += L) {
+          ForEachVector<G>([&](auto j) SWITCHYARD_INLINE_LAMBDA {
+            const std::size_t k = g * G + j;
+            NeumaierAdd(s[k], c[k], x(d, row + k * N));
+          });
+        }
+      });
     }
     if (full < n) {
       last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
