@@ -121,7 +121,8 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--n", n, "number of elements")->required()->check(switchyard::bench::count_check());
   explain_cmd->add_option("--location", location, "vector, shared, pinned or device")->capture_default_str();
   explain_cmd->add_option("--accuracy", accuracy_name, "fast, pairwise or compensated")->capture_default_str();
-  explain_cmd->add_option("--max-threads", max_threads, "at most this many threads or worker processes (0: all)");
+  explain_cmd->add_option("--max-threads", max_threads, "at most this many threads or worker processes (0: all)")
+      ->check(switchyard::bench::count_check());
   explain_cmd->add_flag("--deterministic", deterministic, "require the same bits whatever the backend");
 
   CLI11_PARSE(app, argc, argv);

@@ -1,5 +1,7 @@
 #include "program_flags.hpp"
 
+#include <charconv>
+#include <system_error>
 #include <type_traits>
 
 #include <CLI/CLI.hpp>
@@ -35,7 +37,14 @@ void program_flags::allow(const std::string& name, const std::vector<std::size_t
 }
 
 void program_flags::allow(const std::string& name, std::int64_t least, std::int64_t most) {
-  app_->get_option(name)->check(CLI::Range(least, most));
+  CLI::Option* o = app_->get_option(name);
+  o->check(CLI::Range(least, most));
+  // A default outside the range is the option's "not given", not a value
+  // to type: --help does not show it.
+  const std::string shown = o->get_default_str();
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(shown.data(), shown.data() + shown.size(), value);
+  if (ec == std::errc{} && end == shown.data() + shown.size() && (value < least || value > most)) o->default_str("");
 }
 
 std::optional<int> program_flags::parse(int argc, char** argv) {

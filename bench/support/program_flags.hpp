@@ -31,7 +31,8 @@ class program_flags {
   template <class T>
   void option(const std::string& name, T& value, const std::string& help);
   /// The values the option `name` (added before) may take: one of `allowed`,
-  /// or from `least` to `most`.
+  /// or from `least` to `most` (a default outside them means "not given",
+  /// and --help does not show it).
   void allow(const std::string& name, const std::vector<std::size_t>& allowed);
   void allow(const std::string& name, std::int64_t least, std::int64_t most);
 

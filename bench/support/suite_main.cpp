@@ -52,7 +52,8 @@ int suite_main(int argc, char** argv, const std::string& description, suite_flag
   app.flag("--quick", settings.quick, "smaller sizes and fewer rounds");
   app.flag("--stream-json", stream_json, "write the runs to stdout as Google Benchmark JSON, flushed after each");
   if (flags.nginx_port) {
-    app.option("--nginx-port", settings.nginx_port, "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB)");
+    app.option("--nginx-port", settings.nginx_port,
+               "an nginx on 127.0.0.1 serving page-<i>.html (10,000 pages of 4 KiB); without it the cases that need one are left out");
     app.allow("--nginx-port", 1, 65535);
   }
   if (const auto rc = app.parse(argc, argv)) return *rc;

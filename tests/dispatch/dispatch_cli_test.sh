@@ -41,6 +41,10 @@ if "$cli" explain --op sum --type f16 --n 10 >"$cache/bad.out" 2>&1; then fail "
 grep -q "f16 is not one of" "$cache/bad.out" || fail "bad --type message: $(cat "$cache/bad.out")"
 
 if "$cli" explain --op sum --n -5 >"$cache/bad.out" 2>&1; then fail "--n -5 was accepted: $(cat "$cache/bad.out")"; fi
-grep -q -- "--n" "$cache/bad.out" || fail "bad --n message: $(cat "$cache/bad.out")"
+grep -q -- "--n: a count is 0 or more, not -5" "$cache/bad.out" || fail "bad --n message: $(cat "$cache/bad.out")"
+if "$cli" explain --op sum --n 10 --max-threads -1 >"$cache/bad.out" 2>&1; then
+  fail "--max-threads -1 was accepted: $(cat "$cache/bad.out")"
+fi
+grep -q -- "--max-threads: a count is 0 or more, not -1" "$cache/bad.out" || fail "bad --max-threads message: $(cat "$cache/bad.out")"
 
 echo "dispatch CLI: calibrate (twice at once) and explain as expected"
