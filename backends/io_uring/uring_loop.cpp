@@ -12,6 +12,8 @@
 
 #include <switchyard/io/detail/timer_queue.hpp>
 
+#include "kernels/common/sanitizers.hpp"
+
 #include <fcntl.h>
 #include <liburing.h>
 #include <sys/resource.h>
@@ -28,47 +30,22 @@
 #include <unordered_map>
 #include <vector>
 
+namespace switchyard::backends::io_uring {
+namespace {
+
 // A coroutine sent from ring to ring, and a ring's memory mapped again for
 // another thread, cross threads through the kernel (io_uring_enter is a
 // barrier, the other ring's tail is read with acquire; munmap and mmap),
 // where ThreadSanitizer cannot see it: it is told.
-#if defined(__SANITIZE_THREAD__)
-#define SWITCHYARD_UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SWITCHYARD_UNDER_TSAN 1
-#endif
-#endif
-#ifdef SWITCHYARD_UNDER_TSAN
-extern "C" void __tsan_acquire(void* addr);
-extern "C" void __tsan_release(void* addr);
-#endif
-
-namespace switchyard::backends::io_uring {
-namespace {
-
-void handing_over(void* at) noexcept {
-#ifdef SWITCHYARD_UNDER_TSAN
-  __tsan_release(at);
-#else
-  (void)at;
-#endif
-}
-
-void taking_over(void* at) noexcept {
-#ifdef SWITCHYARD_UNDER_TSAN
-  __tsan_acquire(at);
-#else
-  (void)at;
-#endif
-}
+using kernels::tsan_handing_over;
+using kernels::tsan_taking_over;
 
 /// liburing maps and unmaps a ring with its own system calls: a ring mapped
 /// where another thread's ring was would look to ThreadSanitizer like memory
 /// the two threads share. Each page of a ring is handed over when the ring
 /// goes and taken over when one is mapped.
 void each_page_of(const ::io_uring& ring, void (*hand)(void*) noexcept) noexcept {
-#ifdef SWITCHYARD_UNDER_TSAN
+#if SWITCHYARD_THREAD_SANITIZED
   const auto pages = [hand](void* p, std::size_t bytes) {
     for (std::size_t off = 0; off < bytes; off += 4096) hand(static_cast<char*>(p) + off);
   };
@@ -117,7 +94,7 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
     // Drain every internal request, so that no buffer of ours is written after.
     while (internal_ > 0) reap();
     buffers_.reset();  // the kernel lets go of them before their memory goes
-    each_page_of(ring_, handing_over);
+    each_page_of(ring_, tsan_handing_over);
     ::io_uring_queue_exit(&ring_);
   }
 
@@ -157,7 +134,7 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
     ::io_uring_prep_msg_ring(sqe, to, 0, reinterpret_cast<std::uint64_t>(frame) | kind_arrival, 0);
     sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
     ::io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(&rec) | kind_failed_hop);
-    handing_over(frame);  // after the last look at the frame from this thread
+    tsan_handing_over(frame);  // after the last look at the frame from this thread
   }
 
   int message_fd() const noexcept override { return messages_ ? ring_.ring_fd : -1; }
@@ -436,7 +413,7 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
         accepts_.on_completion(*reinterpret_cast<multishot_accepts::acceptor*>(data & ~kind_bits), res, cqe_more);
       } else if ((data & kind_bits) == kind_arrival) {
         void* frame = reinterpret_cast<void*>(data & ~kind_bits);
-        taking_over(frame);
+        tsan_taking_over(frame);
         schedule(std::coroutine_handle<>::from_address(frame));
       } else if ((data & kind_bits) == kind_failed_hop) {
         loop::hop(*reinterpret_cast<io::detail::hop_record*>(data & ~kind_bits));
@@ -479,7 +456,7 @@ std::unique_ptr<io::detail::loop> make_loop(std::string& why_not) {
     why_not = std::string("io_uring_setup failed: ") + std::strerror(-rc);
     return nullptr;
   }
-  each_page_of(ring, taking_over);
+  each_page_of(ring, tsan_taking_over);
   // Every opcode the loop issues must be there (IORING_OP_SHUTDOWN, say, is
   // Linux 5.11); otherwise the fallback serves the whole context.
   const std::pair<int, const char*> needed[] = {

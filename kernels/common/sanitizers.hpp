@@ -1,7 +1,8 @@
 // Whether this translation unit is built with AddressSanitizer or
 // ThreadSanitizer, as 0 or 1: GCC says so by macros, clang by
-// __has_feature. The kernels, the calibration's fingerprint and the tests
-// each ask. And tsan_reads, for reads TSan cannot see for itself.
+// __has_feature. The kernels, the calibration's fingerprint, the io_uring
+// loop and the tests each ask. And what TSan cannot see for itself: reads
+// (tsan_reads) and hand-overs between threads (tsan_handing_over).
 #pragma once
 
 #include <cstddef>
@@ -25,9 +26,11 @@
 #endif
 
 #if SWITCHYARD_THREAD_SANITIZED
-// ThreadSanitizer's own entry point for an access it cannot see (declared in
+// ThreadSanitizer's own entry points for what it cannot see (declared in
 // compiler-rt's tsan_interface.h, which neither compiler installs).
 extern "C" void __tsan_read_range(void* addr, unsigned long size);
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
 #endif
 
 namespace switchyard::kernels {
@@ -41,6 +44,26 @@ inline void tsan_reads(const void* p, std::size_t bytes) noexcept {
 #else
   (void)p;
   (void)bytes;
+#endif
+}
+
+/// Tells ThreadSanitizer that what this thread did so far happens before
+/// what follows tsan_taking_over(at) on another thread: for a hand-over
+/// through the kernel (a ring's messages, memory mapped again), which TSan
+/// cannot see; nothing otherwise.
+inline void tsan_handing_over(void* at) noexcept {
+#if SWITCHYARD_THREAD_SANITIZED
+  __tsan_release(at);
+#else
+  (void)at;
+#endif
+}
+
+inline void tsan_taking_over(void* at) noexcept {
+#if SWITCHYARD_THREAD_SANITIZED
+  __tsan_acquire(at);
+#else
+  (void)at;
 #endif
 }
 
