@@ -132,8 +132,9 @@ sum_partial<A> fold_lanes_plain(A* s) noexcept {
   return {s[0], A(0)};
 }
 
-/// The pairwise leaf stack: push a leaf's L lane sums, merging equal-sized
-/// neighbours (a binary counter), then collapse() into one lane vector.
+/// The pairwise leaf stack: each leaf's L lane sums are written into
+/// next_leaf() and pushed, merging equal-sized neighbours (a binary
+/// counter), then collapse() into one lane vector.
 template <class A>
 class pairwise_stack {
  public:
