@@ -7,6 +7,8 @@
 
 #include <hwy/highway.h>
 
+#include <atomic>
+
 // GCC 12.2's loop vectorizer at -O3 gets the scalar target's integer sum
 // wrong for some start offsets (a loop of Highway's one-lane vectors, which
 // it turns into real ones; right with -fno-tree-loop-vectorize, with Clang,
@@ -69,6 +71,38 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace switchyard::kernels::simd {
 
+// Highway's HWY_DYNAMIC_DISPATCH asks libhwy for its chosen target (a call
+// through the PLT) at every call. The object is the same for the process's
+// life (hwy::SetSupportedTargetsForTest changes the mask it holds, which is
+// still read at every call), so it is asked for once, and a call here is a
+// load, a table lookup and a jump: on the Zen 1 guest a 1 KiB `fast` sum
+// took 54-56 ns through Highway's macro and 46-48 through this one
+// (docs/PERF.md, "Highway's dispatch, once"). Compiled for one target
+// (Highway's own condition for it), there is no table: Highway's macro
+// calls that target.
+#if HWY_IDE || ((HWY_TARGETS & (HWY_TARGETS - 1)) == 0)
+#define SWITCHYARD_DISPATCH(FUNC_NAME) HWY_DYNAMIC_DISPATCH(FUNC_NAME)
+#else
+namespace {
+
+std::atomic<hwy::ChosenTarget*> chosen{nullptr};
+
+[[gnu::noinline, gnu::cold]] hwy::ChosenTarget& first_chosen_target() {
+  hwy::ChosenTarget& c = hwy::GetChosenTarget();
+  chosen.store(&c, std::memory_order_relaxed);
+  return c;
+}
+
+HWY_INLINE hwy::ChosenTarget& chosen_target() {
+  hwy::ChosenTarget* c = chosen.load(std::memory_order_relaxed);
+  return c != nullptr ? *c : first_chosen_target();
+}
+
+}  // namespace
+
+#define SWITCHYARD_DISPATCH(FUNC_NAME) (*(HWY_DISPATCH_TABLE(FUNC_NAME)[chosen_target().GetIndex()]))
+#endif
+
 #define SWITCHYARD_SIMD_EXPORT(S, T)                                                      \
   HWY_EXPORT(Sum##S);                                                                     \
   HWY_EXPORT(Dot##S);                                                                     \
@@ -78,19 +112,19 @@ namespace switchyard::kernels::simd {
   HWY_EXPORT(MinMax##S);                                                                  \
   HWY_EXPORT(Count##S);                                                                   \
   sum_partial_t<T> sum(const T* x, std::size_t n, accuracy m, std::size_t stream) {      \
-    return HWY_DYNAMIC_DISPATCH(Sum##S)(x, n, m, stream);                                 \
+    return SWITCHYARD_DISPATCH(Sum##S)(x, n, m, stream);                                  \
   }                                                                                       \
   sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy m, std::size_t stream) { \
-    return HWY_DYNAMIC_DISPATCH(Dot##S)(x, y, n, m, stream);                              \
+    return SWITCHYARD_DISPATCH(Dot##S)(x, y, n, m, stream);                               \
   }                                                                                       \
   sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy m, std::size_t stream) { \
-    return HWY_DYNAMIC_DISPATCH(Squares##S)(x, n, m, stream);                             \
+    return SWITCHYARD_DISPATCH(Squares##S)(x, n, m, stream);                              \
   }                                                                                       \
-  extremum<T> argmin(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(ArgMin##S)(x, n); } \
-  extremum<T> argmax(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(ArgMax##S)(x, n); } \
-  bounds<T> minmax(const T* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(MinMax##S)(x, n); }   \
+  extremum<T> argmin(const T* x, std::size_t n) { return SWITCHYARD_DISPATCH(ArgMin##S)(x, n); }  \
+  extremum<T> argmax(const T* x, std::size_t n) { return SWITCHYARD_DISPATCH(ArgMax##S)(x, n); }  \
+  bounds<T> minmax(const T* x, std::size_t n) { return SWITCHYARD_DISPATCH(MinMax##S)(x, n); }    \
   std::size_t count(const T* x, std::size_t n, compare<T> p, std::size_t stream) {       \
-    return HWY_DYNAMIC_DISPATCH(Count##S)(x, n, p, stream);                               \
+    return SWITCHYARD_DISPATCH(Count##S)(x, n, p, stream);                                \
   }
 SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_EXPORT)
 #undef SWITCHYARD_SIMD_EXPORT
@@ -98,13 +132,13 @@ SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_EXPORT)
 #define SWITCHYARD_SIMD_EXPORT_WIDE(S, T)                                        \
   HWY_EXPORT(WideSquares##S);                                                  \
   sum_partial<double> sum_of_squares_wide(const T* x, std::size_t n, accuracy m, std::size_t stream) { \
-    return HWY_DYNAMIC_DISPATCH(WideSquares##S)(x, n, m, stream);              \
+    return SWITCHYARD_DISPATCH(WideSquares##S)(x, n, m, stream);               \
   }
 SWITCHYARD_FOR_EACH_INTEGER_OR_FLOAT(SWITCHYARD_SIMD_EXPORT_WIDE)
 #undef SWITCHYARD_SIMD_EXPORT_WIDE
 
 HWY_EXPORT(Target);
-std::string_view target_name() { return hwy::TargetName(HWY_DYNAMIC_DISPATCH(Target)()); }
+std::string_view target_name() { return hwy::TargetName(SWITCHYARD_DISPATCH(Target)()); }
 
 }  // namespace switchyard::kernels::simd
 #endif  // HWY_ONCE
