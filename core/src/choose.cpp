@@ -105,7 +105,7 @@ std::string ratio(double r) {
 
 }  // namespace
 
-choice choose(const engine_state& e, const call& c, bool callables) {
+choice choose_any(const engine_state& e, const call& c, bool callables) {
   check_enums(e, c);
   const backend forced = c.opts.backend;
   if (forced != backend::automatic) require_available(e, forced);

@@ -71,8 +71,6 @@ std::optional<backend> engine_state::environment_backend() const {
               "SWITCHYARD_BACKEND=" + environment_ + " names no backend; use automatic or one of " + names);
 }
 
-engine_state& state_of(const options& o) { return o.engine ? o.engine->state() : default_engine().state(); }
-
 }  // namespace detail
 
 engine::engine() : engine(engine_config{}) {}

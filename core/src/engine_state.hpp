@@ -82,6 +82,6 @@ class engine_state {
 };
 
 /// The engine a call's options name, or the default one.
-engine_state& state_of(const options& o);
+inline engine_state& state_of(const options& o) { return (o.engine ? *o.engine : default_engine()).state(); }
 
 }  // namespace switchyard::detail
