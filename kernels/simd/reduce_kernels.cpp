@@ -24,8 +24,9 @@
 
 // Highway-exported names are PascalCase, one per element type (HWY_EXPORT
 // needs a plain function name, not a template).
-#define SWITCHYARD_FOR_EACH_ELEMENT(X) \
-  X(F32, float) X(F64, double) X(I32, std::int32_t) X(I64, std::int64_t) X(U8, std::uint8_t)
+#define SWITCHYARD_FOR_EACH_FLOAT(X) X(F32, float) X(F64, double)
+#define SWITCHYARD_FOR_EACH_INTEGER(X) X(I32, std::int32_t) X(I64, std::int64_t) X(U8, std::uint8_t)
+#define SWITCHYARD_FOR_EACH_ELEMENT(X) SWITCHYARD_FOR_EACH_FLOAT(X) SWITCHYARD_FOR_EACH_INTEGER(X)
 // The inputs whose squares norm2 sums in double (double itself sums in double).
 #define SWITCHYARD_FOR_EACH_INTEGER_OR_FLOAT(X) \
   X(F32, float) X(I32, std::int32_t) X(I64, std::int64_t) X(U8, std::uint8_t)
@@ -33,16 +34,30 @@
 HWY_BEFORE_NAMESPACE();
 namespace switchyard::kernels::simd::HWY_NAMESPACE {
 
-#define SWITCHYARD_SIMD_DEFINE(S, T)                                                           \
+// The sums call their kernel directly (FloatSum says why), so floating-point
+// and integer elements have entry points of their own.
+#define SWITCHYARD_SIMD_DEFINE_FLOAT_SUMS(S, T)                                                \
   sum_partial_t<T> Sum##S(const T* x, std::size_t n, accuracy m, std::size_t stream) {       \
-    return SumOf(x, n, m, stream);                                                            \
+    return FloatSum(Plain<T>{x}, n, m, stream);                                               \
   }                                                                                           \
   sum_partial_t<T> Dot##S(const T* x, const T* y, std::size_t n, accuracy m, std::size_t stream) { \
-    return DotOf(x, y, n, m, stream);                                                         \
+    return FloatSum(Products<T>{x, y}, n, m, stream);                                         \
   }                                                                                           \
   sum_partial_t<T> Squares##S(const T* x, std::size_t n, accuracy m, std::size_t stream) {   \
-    return SquaresOf(x, n, m, stream);                                                        \
+    return FloatSum(Squares<T>{x}, n, m, stream);                                             \
+  }
+#define SWITCHYARD_SIMD_DEFINE_INTEGER_SUMS(S, T)                                              \
+  sum_partial_t<T> Sum##S(const T* x, std::size_t n, accuracy, std::size_t) { return IntSum(x, n); } \
+  sum_partial_t<T> Dot##S(const T* x, const T* y, std::size_t n, accuracy, std::size_t) {    \
+    return IntDot(x, y, n);                                                                   \
   }                                                                                           \
+  sum_partial_t<T> Squares##S(const T* x, std::size_t n, accuracy, std::size_t) { return IntDot(x, x, n); }
+SWITCHYARD_FOR_EACH_FLOAT(SWITCHYARD_SIMD_DEFINE_FLOAT_SUMS)
+SWITCHYARD_FOR_EACH_INTEGER(SWITCHYARD_SIMD_DEFINE_INTEGER_SUMS)
+#undef SWITCHYARD_SIMD_DEFINE_FLOAT_SUMS
+#undef SWITCHYARD_SIMD_DEFINE_INTEGER_SUMS
+
+#define SWITCHYARD_SIMD_DEFINE(S, T)                                                           \
   extremum<T> ArgMin##S(const T* x, std::size_t n) { return ArgExtremum<false>(x, n); }      \
   extremum<T> ArgMax##S(const T* x, std::size_t n) { return ArgExtremum<true>(x, n); }       \
   bounds<T> MinMax##S(const T* x, std::size_t n) { return MinMaxOf(x, n); }                  \

@@ -243,8 +243,13 @@ HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
 /// forward, and it waited for both to reach the cache: on the Zen 1 guest a
 /// 1 KiB `fast` sum took 65 ns, and 50 by value (docs/PERF.md, "A small
 /// call's stall").
-template <class A, bool kToL2, class In, template <class> class X>
-kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n, accuracy mode) {
+///
+/// Compiled once per mode: one function holding all three kept every call
+/// on the pairwise stack's frame and the other modes' tests and spills (a
+/// 1 KiB `fast` sum on the Zen 1 guest: docs/PERF.md, "A small call's
+/// path").
+template <class A, bool kToL2, accuracy kMode, class In, template <class> class X>
+HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
   const hn::ScalableTag<A> d;
   using V = hn::Vec<decltype(d)>;
   constexpr std::size_t N = hn::MaxLanes(d);
@@ -252,9 +257,9 @@ kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n, accuracy mode) {
   constexpr std::size_t K = L / N;  // vector accumulators per lane set
   static_assert(L % N == 0, "the virtual lane count must be a multiple of the vector width");
 
-  const std::size_t h = mode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
+  const std::size_t h = kMode == accuracy::pairwise ? 0 : AlignedStart<A>(x.a, n);
   constexpr bool plain_same_type = std::is_same_v<X<In>, Plain<In>> && std::is_same_v<A, In>;
-  const auto in = Stream<In, kToL2>::Of(n, x.a, x.b, plain_same_type && mode == accuracy::fast);
+  const auto in = Stream<In, kToL2>::Of(n, x.a, x.b, plain_same_type && kMode == accuracy::fast);
   const std::size_t full = h + (n - h) / L * L;  // rows [h + r L, h + (r + 1) L) are whole
 
   // The first row (when rows start at h) and the last row's partial vector
@@ -301,7 +306,7 @@ kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n, accuracy mode) {
   alignas(64) A lane_s[L];
   alignas(64) A lane_c[L];
 
-  if (mode == accuracy::pairwise) {
+  if constexpr (kMode == accuracy::pairwise) {
     pairwise_stack<A> stack;
     V t[K];
     auto push_leaf = [&] SWITCHYARD_INLINE_LAMBDA {
@@ -339,8 +344,7 @@ kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n, accuracy mode) {
     stack.collapse(lane_s);
     std::memset(lane_c, 0, sizeof lane_c);  // pairwise leaves carry no compensation
     return FoldLanes(d, lane_s, lane_c);
-  }
-  if (mode == accuracy::compensated) {
+  } else if constexpr (kMode == accuracy::compensated) {
     if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
     // A run's rows a group of G vectors at a time, each lane's terms still
     // in order (the same bits): 8 sums and their compensations with the
@@ -365,6 +369,11 @@ kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n, accuracy mode) {
     if (full < n) {
       last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
     }
+    ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
+      hn::Store(s[k], d, lane_s + k * N);
+      hn::Store(c[k], d, lane_c + k * N);
+    });
+    return FoldLanes(d, lane_s, lane_c);
   } else {
     if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { s[k] = hn::Add(s[k], term); });
     std::size_t i = h;
@@ -396,11 +405,14 @@ kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n, accuracy mode) {
     }
     return FoldLanesPlain(d, s);
   }
-  ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
-    hn::Store(s[k], d, lane_s + k * N);
-    hn::Store(c[k], d, lane_c + k * N);
-  });
-  return FoldLanes(d, lane_s, lane_c);
+}
+
+/// LayoutSum in the mode a call gives.
+template <class A, bool kToL2, class In, template <class> class X>
+HWY_INLINE kernels::sum_partial<A> LayoutSumIn(accuracy mode, X<In> x, std::size_t n) {
+  if (mode == accuracy::fast) return LayoutSum<A, kToL2, accuracy::fast>(x, n);
+  if (mode == accuracy::pairwise) return LayoutSum<A, kToL2, accuracy::pairwise>(x, n);
+  return LayoutSum<A, kToL2, accuracy::compensated>(x, n);
 }
 
 /// f(std::bool_constant<kToL2>) for a float sum's chunk: its touches reach
@@ -428,51 +440,41 @@ HWY_INLINE kernels::sum_partial<double> WidenedSum(X<T> x, std::size_t n) {
 #if HWY_TARGET == HWY_AVX2
   if constexpr (std::is_same_v<X<T>, Plain<T>>) {
     if (cpu_tuning_in_use().widening == widening_add::plain) {
-      return LayoutSum<double, kToL2>(PlainAdded<T>{x}, n, accuracy::fast);
+      return LayoutSum<double, kToL2, accuracy::fast>(PlainAdded<T>{x}, n);
     }
   }
 #endif
-  return LayoutSum<double, kToL2>(x, n, accuracy::fast);
+  return LayoutSum<double, kToL2, accuracy::fast>(x, n);
 }
 
-/// A floating-point sum of the terms x gives (Plain, Products or Squares of
-/// T): in double lanes where the mode widens, its touches into L2 on a long
-/// stream. `stream` is how long the input the chunk is part of runs on from
-/// the chunk (n for a call of its own).
+/// FloatSum's every case: in double lanes where the mode widens, its
+/// touches into L2 on a long stream.
 template <class T, template <class> class X>
-kernels::sum_partial_t<T> FloatSum(X<T> x, std::size_t n, accuracy mode, std::size_t stream) {
+HWY_NOINLINE kernels::sum_partial_t<T> AnyFloatSum(X<T> x, std::size_t n, accuracy mode, std::size_t stream) {
   return WithSumTouches<T>(n, stream, [&](auto to_l2) -> kernels::sum_partial_t<T> {
     constexpr bool kToL2 = decltype(to_l2)::value;
     if (kernels::widened<T>(mode)) return kernels::narrowed<T>(WidenedSum<kToL2>(x, n));
-    return LayoutSum<T, kToL2>(x, n, mode);
+    return LayoutSumIn<T, kToL2>(mode, x, n);
   });
 }
 
-template <class T>
-kernels::sum_partial_t<T> SumOf(const T* x, std::size_t n, accuracy mode, std::size_t stream) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return FloatSum(Plain<T>{x}, n, mode, stream);
-  } else {
-    return IntSum(x, n);
+/// A floating-point sum of the terms x gives (Plain, Products or Squares of
+/// T). `stream` is how long the input the chunk is part of runs on from the
+/// chunk (n for a call of its own). Shorter than a chunk (never a long
+/// stream) and in T's own lanes, it is LayoutSum at once, a tail call: the
+/// other cases' calls (the CPU's tuning, the widening) left this entry
+/// saving five registers and making a frame at every call. The modes are
+/// chosen here, not through LayoutSumIn, and each entry point calls this
+/// directly (reduce_kernels.cpp): through one more inlined function GCC 12
+/// made no tail call and moved each partial through general registers.
+template <class T, template <class> class X>
+kernels::sum_partial_t<T> FloatSum(X<T> x, std::size_t n, accuracy mode, std::size_t stream) {
+  if (n < kernels::chunk_elements && !kernels::widened<T>(mode)) {
+    if (mode == accuracy::fast) return LayoutSum<T, false, accuracy::fast>(x, n);
+    if (mode == accuracy::pairwise) return LayoutSum<T, false, accuracy::pairwise>(x, n);
+    return LayoutSum<T, false, accuracy::compensated>(x, n);
   }
-}
-
-template <class T>
-kernels::sum_partial_t<T> DotOf(const T* x, const T* y, std::size_t n, accuracy mode, std::size_t stream) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return FloatSum(Products<T>{x, y}, n, mode, stream);
-  } else {
-    return IntDot(x, y, n);
-  }
-}
-
-template <class T>
-kernels::sum_partial_t<T> SquaresOf(const T* x, std::size_t n, accuracy mode, std::size_t stream) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return FloatSum(Squares<T>{x}, n, mode, stream);
-  } else {
-    return IntDot(x, x, n);
-  }
+  return AnyFloatSum(x, n, mode, stream);
 }
 
 /// Squares summed in double lanes (norm2). float and int32 widen in vector
@@ -482,7 +484,7 @@ template <class In>
 kernels::sum_partial<double> WideSquaresOf(const In* x, std::size_t n, accuracy mode, std::size_t stream) {
   if constexpr (std::is_same_v<In, float> || std::is_same_v<In, std::int32_t>) {
     return WithSumTouches<In>(n, stream, [&](auto to_l2) {
-      return LayoutSum<double, decltype(to_l2)::value>(Squares<In>{x}, n, kernels::double_lane_mode<In>(mode));
+      return LayoutSumIn<double, decltype(to_l2)::value>(kernels::double_lane_mode<In>(mode), Squares<In>{x}, n);
     });
   } else {
     return scalar::sum_of_squares_wide(x, n, mode, stream);
