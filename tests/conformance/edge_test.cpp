@@ -108,6 +108,28 @@ TEST_P(Edges, SignedZerosTieSoTheFirstWins) {
   EXPECT_FALSE(std::signbit(sy::minmax(zeros, opts())->max));
 }
 
+// Every sum starts from +0.0 (each lane, kernels/common/sum_layout.hpp), so
+// negative zeros sum to +0.0 in every mode, one chunk or many, as a loop
+// from 0.0f gives.
+TEST_P(Edges, NegativeZerosSumToPositiveZero) {
+  for (const std::size_t n : {std::size_t{3}, std::size_t{1000}, std::size_t{200000}}) {
+    const std::vector<float> f(n, -0.0f);
+    const std::vector<double> d(n, -0.0);
+    const std::vector<float> ones(n, 1.0f);  // products -0.0
+    for (const auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
+      const sy::options o{.backend = GetParam(), .accuracy = a};
+      SCOPED_TRACE(std::to_string(n) + " elements, " + std::string(sy::to_string(a)));
+      const float fs = sy::sum(f, o);
+      const double ds = sy::sum(d, o);
+      EXPECT_EQ(fs, 0.0f);
+      EXPECT_FALSE(std::signbit(fs));
+      EXPECT_EQ(ds, 0.0);
+      EXPECT_FALSE(std::signbit(ds));
+      EXPECT_FALSE(std::signbit(sy::dot(f, ones, o)));
+    }
+  }
+}
+
 TEST_P(Edges, Infinities) {
   constexpr float inf = std::numeric_limits<float>::infinity();
   for (auto a : {sy::accuracy::fast, sy::accuracy::pairwise, sy::accuracy::compensated}) {
