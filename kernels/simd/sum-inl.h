@@ -463,17 +463,14 @@ HWY_NOINLINE kernels::sum_partial_t<T> AnyFloatSum(X<T> x, std::size_t n, accura
 /// chunk (n for a call of its own). Shorter than a chunk (never a long
 /// stream) and in T's own lanes, it is LayoutSum at once, a tail call: the
 /// other cases' calls (the CPU's tuning, the widening) left this entry
-/// saving five registers and making a frame at every call. The modes are
-/// chosen here, not through LayoutSumIn, and each entry point calls this
-/// directly (reduce_kernels.cpp): through one more inlined function GCC 12
-/// made no tail call and moved each partial through general registers.
+/// saving five registers and making a frame at every call. Each entry point
+/// calls this directly (reduce_kernels.cpp): through one more inlined
+/// function between them (SumOf, which chose the float or integer kernel)
+/// GCC 12 made no tail call and moved each partial through general
+/// registers.
 template <class T, template <class> class X>
 kernels::sum_partial_t<T> FloatSum(X<T> x, std::size_t n, accuracy mode, std::size_t stream) {
-  if (n < kernels::chunk_elements && !kernels::widened<T>(mode)) {
-    if (mode == accuracy::fast) return LayoutSum<T, false, accuracy::fast>(x, n);
-    if (mode == accuracy::pairwise) return LayoutSum<T, false, accuracy::pairwise>(x, n);
-    return LayoutSum<T, false, accuracy::compensated>(x, n);
-  }
+  if (n < kernels::chunk_elements && !kernels::widened<T>(mode)) return LayoutSumIn<T, false>(mode, x, n);
   return AnyFloatSum(x, n, mode, stream);
 }
 
