@@ -19,37 +19,6 @@ using dispatch::model_state;
 
 std::string name_of(backend b) { return std::string(to_string(b)); }
 
-[[noreturn, gnu::cold, gnu::noinline]] void refuse_enums(const engine_state& e, const call& c) {
-  if (c.opts.accuracy > accuracy::compensated) {
-    throw error(errc::invalid_argument,
-                "options.accuracy holds " + std::to_string(static_cast<int>(c.opts.accuracy)) +
-                    ", which is not a switchyard::accuracy; use fast, pairwise or compensated");
-  }
-  if (c.opts.backend != backend::automatic && !e.knows(c.opts.backend)) {
-    throw error(errc::invalid_argument, "backend invalid cannot run here: backend value " +
-                                            std::to_string(static_cast<int>(c.opts.backend)) +
-                                            " is not a switchyard::backend; use one of the enum's names");
-  }
-  throw error(errc::invalid_argument, "the call's data location holds " + std::to_string(static_cast<int>(c.where)) +
-                                          ", which is not a place switchyard knows");
-}
-
-// Inline, with the refusals out of line: every call passes here.
-void check_enums(const engine_state& e, const call& c) {
-  if (c.opts.accuracy > accuracy::compensated || (c.opts.backend != backend::automatic && !e.knows(c.opts.backend)) ||
-      c.where > memory::device) [[unlikely]] {
-    refuse_enums(e, c);
-  }
-}
-
-[[noreturn, gnu::cold, gnu::noinline]] void refuse_unavailable(backend b, const backend_status& s) {
-  throw error(errc::backend_unavailable, "backend " + name_of(b) + " cannot run here: " + s.reason);
-}
-
-void require_available(const engine_state& e, backend b) {
-  if (const backend_status& s = e.status(b); !s.available) [[unlikely]] refuse_unavailable(b, s);
-}
-
 dispatch::query query_of(const engine_state& e, const call& c) {
   return {dispatch::key_of(c), c.where, c.n, e.threads_for(c.opts)};
 }
@@ -105,11 +74,27 @@ std::string ratio(double r) {
 
 }  // namespace
 
-choice choose_any(const engine_state& e, const call& c, bool callables) {
-  check_enums(e, c);
-  const backend forced = c.opts.backend;
-  if (forced != backend::automatic) require_available(e, forced);
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_enums(const engine_state& e, const call& c) {
+  if (c.opts.accuracy > accuracy::compensated) {
+    throw error(errc::invalid_argument,
+                "options.accuracy holds " + std::to_string(static_cast<int>(c.opts.accuracy)) +
+                    ", which is not a switchyard::accuracy; use fast, pairwise or compensated");
+  }
+  if (c.opts.backend != backend::automatic && !e.knows(c.opts.backend)) {
+    throw error(errc::invalid_argument, "backend invalid cannot run here: backend value " +
+                                            std::to_string(static_cast<int>(c.opts.backend)) +
+                                            " is not a switchyard::backend; use one of the enum's names");
+  }
+  throw error(errc::invalid_argument, "the call's data location holds " + std::to_string(static_cast<int>(c.where)) +
+                                          ", which is not a place switchyard knows");
+}
 
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_unavailable(backend b, const backend_status& s) {
+  throw error(errc::backend_unavailable, "backend " + name_of(b) + " cannot run here: " + s.reason);
+}
+
+choice choose_checked(const engine_state& e, const call& c, bool callables) {
+  const backend forced = c.opts.backend;
   if (c.where == memory::device) {
     if (forced != backend::automatic && !e.backend_for(forced).reads(memory::device)) {
       throw error(errc::unsupported_operation,
@@ -141,7 +126,7 @@ choice choose_any(const engine_state& e, const call& c, bool callables) {
     return {by_callable_model(e, c), decided_by::callables};
   }
 
-  if (forced != backend::automatic) return {forced, decided_by::caller};
+  // A forced backend's host-memory choice was made inline (choose.hpp).
   if (const auto env = e.forced_by_environment()) return {*env, decided_by::environment};
   return by_model(e, c);
 }
