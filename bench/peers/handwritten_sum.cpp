@@ -9,11 +9,15 @@
 // otherwise starts cold; docs/PERF.md, "A page ahead": over 2 GiB on one
 // Zen 5 core 4-22% faster), on Intel every line 2 KiB ahead, a KiB at a
 // time (docs/PERF.md, "Every line ahead on Intel": 4% faster there than a
-// touch per page, for the plain sum too).
+// touch per page, for the plain sum too), and on Zen 4 nothing: its
+// prefetchers alone read 1 GiB on one core 1.4x as fast as with a touch
+// per page (docs/PERF.md, "Zen 4's prefetchers").
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstdint>
 
+#include "kernels/common/cpu_tuning.hpp"
 #include "peers.hpp"
 
 namespace switchyard::bench {
@@ -30,12 +34,17 @@ struct read_ahead {
 
 /// AMD: from the library's chunk (65,536 floats) on. Intel: from 4 MiB, past
 /// the L2 cache, since its touches (a loop of them, which read 2 GiB a few
-/// percent faster than the library's unrolled ones) cost time in cache.
+/// percent faster than the library's unrolled ones) cost time in cache. Zen
+/// 4 (the kernels' tuning for it touches one stream nowhere): never.
 const read_ahead& this_cpus_read_ahead() {
   static const read_ahead r = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_is("intel") ? read_ahead{std::size_t{1} << 20, 256, 512, 16}
-                                     : read_ahead{65536, 1024, 4096, 1};
+    namespace k = kernels;
+    const k::cpu_identity cpu = k::this_cpu();
+    if (cpu.vendor == k::cpu_identity::maker::intel) return read_ahead{std::size_t{1} << 20, 256, 512, 16};
+    if (k::cpu_tuning_for(cpu).stream == k::stream_policy::page_ahead_for_pairs) {
+      return read_ahead{SIZE_MAX, 1024, 4096, 1};
+    }
+    return read_ahead{65536, 1024, 4096, 1};
   }();
   return r;
 }

@@ -17,14 +17,20 @@ namespace {
 std::atomic<std::uint64_t> set_by_test{0};
 
 std::uint64_t packed(const cpu_tuning& t) noexcept {
-  return 1 | static_cast<std::uint64_t>(t.stream) << 1 | static_cast<std::uint64_t>(t.widening) << 2 |
+  return 1 | static_cast<std::uint64_t>(t.stream) << 1 | static_cast<std::uint64_t>(t.widening) << 3 |
          static_cast<std::uint64_t>(t.lines_ahead_bytes) << 32;
 }
 
 cpu_tuning unpacked(std::uint64_t word) noexcept {
-  return {.stream = static_cast<stream_policy>(word >> 1 & 1),
+  return {.stream = static_cast<stream_policy>(word >> 1 & 3),
           .lines_ahead_bytes = static_cast<std::size_t>(word >> 32),
-          .widening = static_cast<widening_add>(word >> 2 & 1)};
+          .widening = static_cast<widening_add>(word >> 3 & 1)};
+}
+
+/// Family 25 holds Zen 3 and Zen 4; AMD numbers Zen 4's models 0x10-0x1f
+/// (Genoa), 0x60-0x7f (Raphael, Phoenix) and 0xa0-0xaf (Bergamo, Siena).
+bool is_zen4_model(unsigned model) noexcept {
+  return (model >= 0x10 && model <= 0x1f) || (model >= 0x60 && model <= 0x7f) || (model >= 0xa0 && model <= 0xaf);
 }
 
 }  // namespace
@@ -57,6 +63,7 @@ cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept {
       if (cpu.family == 23 && cpu.model < 48) {  // Zen 1 and Zen+
         return {.stream = stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .widening = widening_add::plain};
       }
+      if (cpu.family == 25 && is_zen4_model(cpu.model)) return {.stream = stream_policy::page_ahead_for_pairs};
       return {};
     case cpu_identity::maker::other: break;
   }

@@ -9,7 +9,7 @@
 // stream policies, each measured best on its kind of core and costly on the
 // other (docs/PERF.md, "A page ahead" and "Every line ahead on Intel"):
 //
-// - page_ahead (AMD from Zen 2 on, and every CPU not named here): a line
+// - page_ahead (AMD's Zen 2, Zen 3 and Zen 5, and every CPU not named here): a line
 //   16 KiB ahead once per 4 KiB page, which starts the page's translation
 //   and the prefetcher early. On the Zen 5 guest a 2 GiB sum gained 10-20%;
 //   a touch of every line there (as many touches per byte as lines_ahead's)
@@ -41,6 +41,22 @@
 //   below). Zen+ (the same core, a smaller process) was not measured and
 //   goes with it; Zen 2 (family 23 from model 48) was not either and keeps
 //   page_ahead.
+//
+// A third policy leaves one stream to the prefetchers:
+//
+// - page_ahead_for_pairs (AMD's Zen 4: family 25, models 16-31, 96-127 and
+//   160-175): a kernel reading one input touches nothing; one reading two
+//   (dot) touches a line per page of each, as page_ahead does. On the Zen 4
+//   guest (model 17) every touch ahead slowed one stream: a hand-written
+//   AVX-512 float sum over 1 GiB on huge pages read 26.1 GB/s on one thread
+//   with no touch and 18.7 with a line 16 KiB ahead once per page (15.6-20.9
+//   at 4-64 KiB ahead, 17.3 as prefetchnta, 24.9 as prefetcht1). In the
+//   library, over 1 and 2 GiB, one thread: `fast` 1.14-1.30x the speed
+//   without touches, the default 1.03-1.14x, argmin, minmax and count
+//   0.99-1.11x; two threads `fast` 1.09-1.13x, the rest 0.98-1.02x; dot
+//   without touches 0.89-0.97x, so it keeps them (docs/PERF.md, "Zen 4's
+//   prefetchers"). Zen 3 (family 25's other models) is not measured
+//   without touches and keeps page_ahead.
 #pragma once
 
 #include <cstddef>
@@ -48,7 +64,7 @@
 
 namespace switchyard::kernels {
 
-enum class stream_policy { page_ahead, lines_ahead };
+enum class stream_policy { page_ahead, lines_ahead, page_ahead_for_pairs };
 
 /// page_ahead: a run is a page, and one line is touched 16 KiB past its
 /// start (8, 16 and 32 KiB measured alike on the Zen 5 guest).

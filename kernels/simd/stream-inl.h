@@ -67,19 +67,20 @@ struct Stream {
   std::size_t ahead;  // elements
 
   /// `lightest`: a loop of one load and one add per vector (the same-type
-  /// fast sum), which streams at the read bandwidth with a touch per page on
-  /// every CPU measured and lost 3-9% on Intel with every line touched; it
-  /// keeps page_ahead.
+  /// fast sum), which streams at the read bandwidth with a touch per page
+  /// and lost 3-9% on Intel with every line touched; it touches a line per
+  /// page under lines_ahead too.
   static Stream Of(std::size_t n, const In* a, const In* b = nullptr, bool lightest = false) {
-    if (n < kernels::chunk_elements) return {a, b, 0, false, page_run_bytes / sizeof(In), 0};
-    if (!lightest) {
-      const cpu_tuning tuning = cpu_tuning_in_use();
-      if (tuning.stream == stream_policy::lines_ahead) {
-        return {a, b, n, true, lines_run_bytes / sizeof(In), tuning.lines_ahead_bytes / sizeof(In)};
-      }
+    if (n < kernels::chunk_elements) return Untouched(a, b);
+    const cpu_tuning tuning = cpu_tuning_in_use();
+    if (tuning.stream == stream_policy::page_ahead_for_pairs && b == nullptr) return Untouched(a, b);
+    if (tuning.stream == stream_policy::lines_ahead && !lightest) {
+      return {a, b, n, true, lines_run_bytes / sizeof(In), tuning.lines_ahead_bytes / sizeof(In)};
     }
     return {a, b, n, false, page_run_bytes / sizeof(In), page_ahead_bytes / sizeof(In)};
   }
+  /// Runs of a page with nothing touchable: RunOfTurns only ends runs.
+  static Stream Untouched(const In* a, const In* b) { return {a, b, 0, false, page_run_bytes / sizeof(In), 0}; }
   /// The same inputs from element `from` on.
   Stream From(std::size_t from) const {
     return {a + from, b != nullptr ? b + from : nullptr, touchable > from ? touchable - from : 0, every_line, run, ahead};

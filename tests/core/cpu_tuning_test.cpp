@@ -34,12 +34,14 @@ namespace {
 
 /// Each kind of CPU measured gets the tuning measured best on it
 /// (docs/PERF.md, "Every line ahead on Intel", "A page ahead", "Zen 1", "Zen
-/// 1's adds"); one not measured, Zen 2 among them, the default: a touch per
-/// page and fused adds.
+/// 1's adds", "Zen 4's prefetchers"), Zen 4 by its model numbers, which
+/// family 25 shares with Zen 3; one not measured, Zen 2 among them, the
+/// default: a touch per page and fused adds.
 TEST(CpuTuning, EachKindOfCpuMeasuredGetsItsTuning) {
   namespace k = sy::kernels;
   using maker = k::cpu_identity::maker;
   const k::cpu_tuning page{}, intel{.stream = k::stream_policy::lines_ahead};
+  const k::cpu_tuning page_ahead_for_pairs{.stream = k::stream_policy::page_ahead_for_pairs};
   const k::cpu_tuning zen1{
       .stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .widening = k::widening_add::plain};
   EXPECT_EQ(page.stream, k::stream_policy::page_ahead);
@@ -50,7 +52,14 @@ TEST(CpuTuning, EachKindOfCpuMeasuredGetsItsTuning) {
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 23, 8}), zen1);   // Zen+
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 23, 49}), page);  // Zen 2, not measured
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 1}), page);   // Zen 3
-  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 17}), page);  // Zen 4
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 33}), page);  // Zen 3 (Vermeer)
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 80}), page);  // Zen 3 (Cezanne)
+  for (const unsigned zen4_model : {16u, 17u, 31u, 97u, 116u, 160u, 175u}) {  // Genoa, Raphael, Phoenix, Bergamo
+    EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, zen4_model}), page_ahead_for_pairs) << "model " << zen4_model;
+  }
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 15}), page);
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 32}), page);
+  EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 176}), page);
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 26, 2}), page);   // Zen 5
   EXPECT_EQ(k::cpu_tuning_for({maker::other, 0, 0}), page);
 }
@@ -62,6 +71,8 @@ TEST(CpuTuning, ATestsTuningIsReadAsSet) {
   const k::cpu_tuning own = k::cpu_tuning_in_use();
   for (const k::cpu_tuning t : {k::cpu_tuning{.stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 4096},
                                 k::cpu_tuning{.lines_ahead_bytes = 64, .widening = k::widening_add::plain},
+                                k::cpu_tuning{.stream = k::stream_policy::page_ahead_for_pairs,
+                                              .widening = k::widening_add::plain},
                                 k::cpu_tuning{}}) {
     k::set_cpu_tuning_for_test(t);
     EXPECT_EQ(k::cpu_tuning_in_use(), t);

@@ -23,11 +23,14 @@ void under_every_cpu_tuning(Check&& check, bool only_stream = false) {
   const struct {
     const char* cpu;
     k::cpu_identity identity;
-  } kinds[] = {{"Zen 5", {maker::amd, 26, 2}}, {"Intel", {maker::intel, 6, 167}}, {"Zen 1", {maker::amd, 23, 1}}};
-  bool stream_seen[2] = {false, false};
+  } kinds[] = {{"Zen 5", {maker::amd, 26, 2}},
+               {"Intel", {maker::intel, 6, 167}},
+               {"Zen 1", {maker::amd, 23, 1}},
+               {"Zen 4", {maker::amd, 25, 17}}};
+  bool stream_seen[3] = {false, false, false};
   for (const auto& kind : kinds) {
     const k::cpu_tuning tuning = k::cpu_tuning_for(kind.identity);
-    bool& seen = stream_seen[tuning.stream == k::stream_policy::lines_ahead];
+    bool& seen = stream_seen[static_cast<int>(tuning.stream)];
     if (only_stream && seen) continue;
     seen = true;
     SCOPED_TRACE(std::string(kind.cpu) + "'s tuning");
