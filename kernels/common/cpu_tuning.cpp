@@ -18,13 +18,15 @@ std::atomic<std::uint64_t> set_by_test{0};
 
 std::uint64_t packed(const cpu_tuning& t) noexcept {
   return 1 | static_cast<std::uint64_t>(t.stream) << 1 | static_cast<std::uint64_t>(t.widening) << 3 |
+         static_cast<std::uint64_t>(t.fast_streams_on_avx2) << 4 |
          static_cast<std::uint64_t>(t.lines_ahead_bytes) << 32;
 }
 
 cpu_tuning unpacked(std::uint64_t word) noexcept {
   return {.stream = static_cast<stream_policy>(word >> 1 & 3),
           .lines_ahead_bytes = static_cast<std::size_t>(word >> 32),
-          .widening = static_cast<widening_add>(word >> 3 & 1)};
+          .widening = static_cast<widening_add>(word >> 3 & 1),
+          .fast_streams_on_avx2 = (word >> 4 & 1) != 0};
 }
 
 /// Family 25 holds Zen 3 and Zen 4; AMD numbers Zen 4's models 0x10-0x1f
@@ -63,7 +65,9 @@ cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept {
       if (cpu.family == 23 && cpu.model < 48) {  // Zen 1 and Zen+
         return {.stream = stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .widening = widening_add::plain};
       }
-      if (cpu.family == 25 && is_zen4_model(cpu.model)) return {.stream = stream_policy::page_ahead_for_pairs};
+      if (cpu.family == 25 && is_zen4_model(cpu.model)) {
+        return {.stream = stream_policy::page_ahead_for_pairs, .fast_streams_on_avx2 = true};
+      }
       return {};
     case cpu_identity::maker::other: break;
   }

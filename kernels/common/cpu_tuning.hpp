@@ -120,6 +120,15 @@ struct cpu_tuning {
   /// 2 KiB ("Zen 1's adds").
   std::size_t lines_ahead_bytes = 2048;
   widening_add widening = widening_add::fused;
+  /// A same-type `fast` float or double sum's chunk of a long stream
+  /// (long_stream_bytes or more from it on) runs the AVX2 kernel where
+  /// the CPU has a wider one: the same bits (sum_layout.hpp's lanes do not
+  /// depend on the vector width), and on Zen 4, which splits each 512-bit
+  /// load in two, 1.07-1.11x the speed over 1 GiB on one thread and
+  /// 1.07-1.11x on two (the AVX-512 kernel in L3, 4-16 MiB, as fast as
+  /// AVX2's; the other ops as fast or, dot, slower on AVX2: docs/PERF.md,
+  /// "Zen 4's prefetchers").
+  bool fast_streams_on_avx2 = false;
 
   friend bool operator==(const cpu_tuning&, const cpu_tuning&) = default;
 };

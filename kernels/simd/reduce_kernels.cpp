@@ -8,6 +8,7 @@
 #include <hwy/highway.h>
 
 #include <atomic>
+#include <type_traits>
 
 // GCC 12.2's loop vectorizer at -O3 gets the scalar target's integer sum
 // wrong for some start offsets (a loop of Highway's one-lane vectors, which
@@ -118,6 +119,35 @@ HWY_INLINE hwy::ChosenTarget& chosen_target() {
 #define SWITCHYARD_DISPATCH(FUNC_NAME) (*(HWY_DISPATCH_TABLE(FUNC_NAME)[chosen_target().GetIndex()]))
 #endif
 
+// A same-type fast sum's chunk of a long stream on a CPU whose tuning asks
+// for it (cpu_tuning.hpp, fast_streams_on_avx2: Zen 4) runs the AVX2
+// kernel in place of a wider chosen one; the same bits, since a sum's lanes
+// do not depend on the vector width (sum_layout.hpp). A short call pays
+// one compare of its mode and one of its stream's length.
+#if HWY_IDE || ((HWY_TARGETS & (HWY_TARGETS - 1)) == 0) || (HWY_TARGETS & HWY_AVX2) == 0
+#define SWITCHYARD_DISPATCH_SUM(FUNC_NAME, T, m, stream) SWITCHYARD_DISPATCH(FUNC_NAME)
+#else
+namespace {
+
+HWY_INLINE std::size_t avx2_index() {
+  return hwy::Num0BitsBelowLS1Bit_Nonzero64(HWY_CHOSEN_TARGET_SHIFT(HWY_AVX2));
+}
+
+/// The dispatch table's entry for a sum: the chosen target's, or AVX2's
+/// for a fast long stream where the tuning asks and the chosen one is wider
+/// (index 0: none chosen yet, the entry that chooses).
+template <class T>
+HWY_INLINE std::size_t sum_index(accuracy m, std::size_t stream) {
+  const std::size_t index = chosen_target().GetIndex();
+  if (m != accuracy::fast || stream < long_stream_bytes / sizeof(T)) return index;
+  return index != 0 && index < avx2_index() && cpu_tuning_in_use().fast_streams_on_avx2 ? avx2_index() : index;
+}
+
+}  // namespace
+
+#define SWITCHYARD_DISPATCH_SUM(FUNC_NAME, T, m, stream) (*(HWY_DISPATCH_TABLE(FUNC_NAME)[sum_index<T>(m, stream)]))
+#endif
+
 #define SWITCHYARD_SIMD_EXPORT(S, T)                                                      \
   HWY_EXPORT(Sum##S);                                                                     \
   HWY_EXPORT(Dot##S);                                                                     \
@@ -127,7 +157,11 @@ HWY_INLINE hwy::ChosenTarget& chosen_target() {
   HWY_EXPORT(MinMax##S);                                                                  \
   HWY_EXPORT(Count##S);                                                                   \
   sum_partial_t<T> sum(const T* x, std::size_t n, accuracy m, std::size_t stream) {      \
-    return SWITCHYARD_DISPATCH(Sum##S)(x, n, m, stream);                                  \
+    if constexpr (std::is_floating_point_v<T>) {                                          \
+      return SWITCHYARD_DISPATCH_SUM(Sum##S, T, m, stream)(x, n, m, stream);              \
+    } else {                                                                              \
+      return SWITCHYARD_DISPATCH(Sum##S)(x, n, m, stream);                                \
+    }                                                                                     \
   }                                                                                       \
   sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy m, std::size_t stream) { \
     return SWITCHYARD_DISPATCH(Dot##S)(x, y, n, m, stream);                               \

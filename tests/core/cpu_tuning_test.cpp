@@ -41,7 +41,7 @@ TEST(CpuTuning, EachKindOfCpuMeasuredGetsItsTuning) {
   namespace k = sy::kernels;
   using maker = k::cpu_identity::maker;
   const k::cpu_tuning page{}, intel{.stream = k::stream_policy::lines_ahead};
-  const k::cpu_tuning page_ahead_for_pairs{.stream = k::stream_policy::page_ahead_for_pairs};
+  const k::cpu_tuning zen4{.stream = k::stream_policy::page_ahead_for_pairs, .fast_streams_on_avx2 = true};
   const k::cpu_tuning zen1{
       .stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .widening = k::widening_add::plain};
   EXPECT_EQ(page.stream, k::stream_policy::page_ahead);
@@ -55,7 +55,7 @@ TEST(CpuTuning, EachKindOfCpuMeasuredGetsItsTuning) {
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 33}), page);  // Zen 3 (Vermeer)
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 80}), page);  // Zen 3 (Cezanne)
   for (const unsigned zen4_model : {16u, 17u, 31u, 97u, 116u, 160u, 175u}) {  // Genoa, Raphael, Phoenix, Bergamo
-    EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, zen4_model}), page_ahead_for_pairs) << "model " << zen4_model;
+    EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, zen4_model}), zen4) << "model " << zen4_model;
   }
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 15}), page);
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 25, 32}), page);
@@ -72,7 +72,8 @@ TEST(CpuTuning, ATestsTuningIsReadAsSet) {
   for (const k::cpu_tuning t : {k::cpu_tuning{.stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 4096},
                                 k::cpu_tuning{.lines_ahead_bytes = 64, .widening = k::widening_add::plain},
                                 k::cpu_tuning{.stream = k::stream_policy::page_ahead_for_pairs,
-                                              .widening = k::widening_add::plain},
+                                              .widening = k::widening_add::plain,
+                                              .fast_streams_on_avx2 = true},
                                 k::cpu_tuning{}}) {
     k::set_cpu_tuning_for_test(t);
     EXPECT_EQ(k::cpu_tuning_in_use(), t);
