@@ -1,19 +1,21 @@
 // What the kernels tune by the kind of CPU they run on: how the streaming
-// kernels read ahead of a long input, how far, and on which pipes the
-// widened float sum adds. None of it changes what is added or in what order,
-// so the bits are the same under every tuning (tests/core/determinism_test.cpp,
+// kernels read ahead of a long input, how far, on which pipes the widened
+// float sum adds, and how wide a long `fast` sum's loads are. None of it
+// changes what is added or in what order, so the bits are the same under
+// every tuning (tests/core/determinism_test.cpp,
 // EveryCpusTuningGivesTheSameBits, and tests/core/cpu_tuning_test.cpp).
 //
 // A kernel walks its input a run of turns at a time and, in a whole chunk,
-// begins each run by touching lines ahead (kernels/simd/stream-inl.h). Two
+// begins each run by touching lines ahead (kernels/simd/stream-inl.h). Three
 // stream policies, each measured best on its kind of core and costly on the
-// other (docs/PERF.md, "A page ahead" and "Every line ahead on Intel"):
+// others (docs/PERF.md, "A page ahead", "Every line ahead on Intel" and "Zen
+// 4's prefetchers"):
 //
-// - page_ahead (AMD's Zen 2, Zen 3 and Zen 5, and every CPU not named here): a line
-//   16 KiB ahead once per 4 KiB page, which starts the page's translation
-//   and the prefetcher early. On the Zen 5 guest a 2 GiB sum gained 10-20%;
-//   a touch of every line there (as many touches per byte as lines_ahead's)
-//   took twice the time.
+// - page_ahead (AMD's Zen 2, Zen 3 and Zen 5, and every CPU not named
+//   here): a line 16 KiB ahead once per 4 KiB page, which starts the
+//   page's translation and the prefetcher early. On the Zen 5 guest a 2 GiB
+//   sum gained 10-20%; a touch of every line there (as many touches per
+//   byte as lines_ahead's) took twice the time.
 // - lines_ahead (Intel, and AMD's Zen 1 and Zen+: family 23 below model
 //   48): every line 2 KiB ahead (1 KiB on Zen 1: cpu_tuning below),
 //   touched 512 bytes at a time. One Intel core keeps too few misses in
@@ -25,7 +27,8 @@
 //   and sum_of_squares took 0.58x and 0.67x the time, count 0.9x.
 //   The same-type `fast` sum (one load and one add a vector) streams at
 //   the read bandwidth with a touch per page, and lost 3-9% with every
-//   line touched: it keeps page_ahead on every CPU (stream-inl.h, Stream).
+//   line touched: it touches a line per page under lines_ahead too
+//   (stream-inl.h, Stream).
 //   Under this policy argmin, argmax and minmax also read turns of 8
 //   vectors, not 4 (kernels/simd/extremum-inl.h, kWideTurn): over 256 MiB
 //   on one Xeon thread 1.2x the speed; count_if over an input of
@@ -41,8 +44,6 @@
 //   below). Zen+ (the same core, a smaller process) was not measured and
 //   goes with it; Zen 2 (family 23 from model 48) was not either and keeps
 //   page_ahead.
-//
-// A third policy leaves one stream to the prefetchers:
 //
 // - page_ahead_for_pairs (AMD's Zen 4: family 25, models 16-31, 96-127 and
 //   160-175): a kernel reading one input touches nothing; one reading two
@@ -124,7 +125,7 @@ struct cpu_tuning {
   /// (long_stream_bytes or more from it on) runs the AVX2 kernel where
   /// the CPU has a wider one: the same bits (sum_layout.hpp's lanes do not
   /// depend on the vector width), and on Zen 4, which splits each 512-bit
-  /// load in two, 1.07-1.11x the speed over 1 GiB on one thread and
+  /// load in two, 1.07-1.16x the speed over 1 GiB on one thread and
   /// 1.07-1.11x on two (the AVX-512 kernel in L3, 4-16 MiB, as fast as
   /// AVX2's; the other ops as fast or, dot, slower on AVX2: docs/PERF.md,
   /// "Zen 4's prefetchers").
