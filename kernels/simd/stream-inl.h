@@ -70,17 +70,27 @@ struct Stream {
   /// fast sum), which streams at the read bandwidth with a touch per page
   /// and lost 3-9% on Intel with every line touched; it touches a line per
   /// page under lines_ahead too.
+  ///
+  /// One object, its fields set by the policy: returned from several
+  /// places, as whole objects, GCC 12 kept it on the stack and copied the
+  /// input's pointers through a vector register, a stalled reload at every
+  /// call (a 1 KiB `fast` sum on the Zen 4 guest took 36-38 ns instead of
+  /// 18-27; docs/PERF.md, "Zen 4's prefetchers").
   static Stream Of(std::size_t n, const In* a, const In* b = nullptr, bool lightest = false) {
-    if (n < kernels::chunk_elements) return Untouched(a, b);
+    Stream s{a, b, 0, false, page_run_bytes / sizeof(In), 0};  // nothing touchable: RunOfTurns only ends runs
+    if (n < kernels::chunk_elements) return s;
     const cpu_tuning tuning = cpu_tuning_in_use();
-    if (tuning.stream == stream_policy::page_ahead_for_pairs && b == nullptr) return Untouched(a, b);
     if (tuning.stream == stream_policy::lines_ahead && !lightest) {
-      return {a, b, n, true, lines_run_bytes / sizeof(In), tuning.lines_ahead_bytes / sizeof(In)};
+      s.touchable = n;
+      s.every_line = true;
+      s.run = lines_run_bytes / sizeof(In);
+      s.ahead = tuning.lines_ahead_bytes / sizeof(In);
+    } else if (tuning.stream != stream_policy::page_ahead_for_pairs || b != nullptr) {
+      s.touchable = n;
+      s.ahead = page_ahead_bytes / sizeof(In);
     }
-    return {a, b, n, false, page_run_bytes / sizeof(In), page_ahead_bytes / sizeof(In)};
+    return s;
   }
-  /// Runs of a page with nothing touchable: RunOfTurns only ends runs.
-  static Stream Untouched(const In* a, const In* b) { return {a, b, 0, false, page_run_bytes / sizeof(In), 0}; }
   /// The same inputs from element `from` on.
   Stream From(std::size_t from) const {
     return {a + from, b != nullptr ? b + from : nullptr, touchable > from ? touchable - from : 0, every_line, run, ahead};
