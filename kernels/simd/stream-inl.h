@@ -71,25 +71,28 @@ struct Stream {
   /// and lost 3-9% on Intel with every line touched; it touches a line per
   /// page under lines_ahead too.
   ///
-  /// One object, its fields set by the policy: returned from several
-  /// places, as whole objects, GCC 12 kept it on the stack and copied the
-  /// input's pointers through a vector register, a stalled reload at every
-  /// call (a 1 KiB `fast` sum on the Zen 4 guest took 36-38 ns instead of
-  /// 18-27; docs/PERF.md, "Zen 4's prefetchers").
+  /// The fields are values chosen by the policy and the object is made
+  /// once, at the end: returned whole from several places, GCC 12 kept it
+  /// on the stack and copied the input's pointers through a vector
+  /// register, a stalled reload at every call (a 1 KiB `fast` sum on the
+  /// Zen 4 guest took 36-38 ns instead of 18-27; docs/PERF.md, "Zen 4's
+  /// prefetchers").
   static Stream Of(std::size_t n, const In* a, const In* b = nullptr, bool lightest = false) {
-    Stream s{a, b, 0, false, page_run_bytes / sizeof(In), 0};  // nothing touchable: RunOfTurns only ends runs
-    if (n < kernels::chunk_elements) return s;
-    const cpu_tuning tuning = cpu_tuning_in_use();
-    if (tuning.stream == stream_policy::lines_ahead && !lightest) {
-      s.touchable = n;
-      s.every_line = true;
-      s.run = lines_run_bytes / sizeof(In);
-      s.ahead = tuning.lines_ahead_bytes / sizeof(In);
-    } else if (tuning.stream != stream_policy::page_ahead_for_pairs || b != nullptr) {
-      s.touchable = n;
-      s.ahead = page_ahead_bytes / sizeof(In);
+    std::size_t touchable = 0, run = page_run_bytes / sizeof(In), ahead = 0;  // none: RunOfTurns only ends runs
+    bool every_line = false;
+    if (n >= kernels::chunk_elements) {
+      const cpu_tuning tuning = cpu_tuning_in_use();
+      if (tuning.stream == stream_policy::lines_ahead && !lightest) {
+        touchable = n;
+        every_line = true;
+        run = lines_run_bytes / sizeof(In);
+        ahead = tuning.lines_ahead_bytes / sizeof(In);
+      } else if (tuning.stream != stream_policy::page_ahead_for_pairs || b != nullptr) {
+        touchable = n;
+        ahead = page_ahead_bytes / sizeof(In);
+      }
     }
-    return s;
+    return {a, b, touchable, every_line, run, ahead};
   }
   /// The same inputs from element `from` on.
   Stream From(std::size_t from) const {
