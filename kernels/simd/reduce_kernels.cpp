@@ -134,12 +134,13 @@ HWY_INLINE std::size_t avx2_index() {
 }
 
 /// The dispatch table's entry for a sum: the chosen target's, or AVX2's
-/// for a fast long stream where the tuning asks and the chosen one is wider
-/// (index 0: none chosen yet, the entry that chooses).
+/// for a fast long stream of floating-point elements where the tuning asks
+/// and the chosen one is wider (index 0: none chosen yet, the entry that
+/// chooses).
 template <class T>
 HWY_INLINE std::size_t sum_index(accuracy m, std::size_t stream) {
   const std::size_t index = chosen_target().GetIndex();
-  if (m != accuracy::fast || stream < long_stream_bytes / sizeof(T)) return index;
+  if (!std::is_floating_point_v<T> || m != accuracy::fast || stream < long_stream_bytes / sizeof(T)) return index;
   return index != 0 && index < avx2_index() && cpu_tuning_in_use().fast_streams_on_avx2 ? avx2_index() : index;
 }
 
@@ -157,11 +158,7 @@ HWY_INLINE std::size_t sum_index(accuracy m, std::size_t stream) {
   HWY_EXPORT(MinMax##S);                                                                  \
   HWY_EXPORT(Count##S);                                                                   \
   sum_partial_t<T> sum(const T* x, std::size_t n, accuracy m, std::size_t stream) {      \
-    if constexpr (std::is_floating_point_v<T>) {                                          \
-      return SWITCHYARD_DISPATCH_SUM(Sum##S, T, m, stream)(x, n, m, stream);              \
-    } else {                                                                              \
-      return SWITCHYARD_DISPATCH(Sum##S)(x, n, m, stream);                                \
-    }                                                                                     \
+    return SWITCHYARD_DISPATCH_SUM(Sum##S, T, m, stream)(x, n, m, stream);                \
   }                                                                                       \
   sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy m, std::size_t stream) { \
     return SWITCHYARD_DISPATCH(Dot##S)(x, y, n, m, stream);                               \
