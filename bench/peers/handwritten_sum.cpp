@@ -107,7 +107,7 @@ __attribute__((target("avx2"))) float sum_avx2(const float* p, std::size_t n) {
 // by 1.0 (the same rounding: the term is exact) so that it runs on the FMA
 // pipes and leaves the add pipes to the conversion, which shares them on
 // AMD's cores, except on Zen 1, which runs it slower than an add, and where
-// the library adds plain too (cpu_tuning.hpp, widening_add). Its speed in
+// the library adds plain too (cpu_tuning.hpp, add_form). Its speed in
 // cache is the conversion's throughput, the limit of that mode on this
 // machine.
 __attribute__((target("avx512f"))) double widened_avx512(const float* p, std::size_t n) {

@@ -17,7 +17,7 @@ namespace {
 std::atomic<std::uint64_t> set_by_test{0};
 
 std::uint64_t packed(const cpu_tuning& t) noexcept {
-  return 1 | static_cast<std::uint64_t>(t.stream) << 1 | static_cast<std::uint64_t>(t.widening) << 3 |
+  return 1 | static_cast<std::uint64_t>(t.stream) << 1 | static_cast<std::uint64_t>(t.adds) << 3 |
          static_cast<std::uint64_t>(t.fast_streams_on_avx2) << 4 |
          static_cast<std::uint64_t>(t.lines_ahead_bytes) << 32;
 }
@@ -25,7 +25,7 @@ std::uint64_t packed(const cpu_tuning& t) noexcept {
 cpu_tuning unpacked(std::uint64_t word) noexcept {
   return {.stream = static_cast<stream_policy>(word >> 1 & 3),
           .lines_ahead_bytes = static_cast<std::size_t>(word >> 32),
-          .widening = static_cast<widening_add>(word >> 3 & 1),
+          .adds = static_cast<add_form>(word >> 3 & 1),
           .fast_streams_on_avx2 = (word >> 4 & 1) != 0};
 }
 
@@ -63,7 +63,7 @@ cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept {
     case cpu_identity::maker::intel: return {.stream = stream_policy::lines_ahead};
     case cpu_identity::maker::amd:
       if (cpu.family == 23 && cpu.model < 48) {  // Zen 1 and Zen+
-        return {.stream = stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .widening = widening_add::plain};
+        return {.stream = stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .adds = add_form::plain};
       }
       if (cpu.family == 25 && is_zen4_model(cpu.model)) {
         return {.stream = stream_policy::page_ahead_for_pairs, .fast_streams_on_avx2 = true};

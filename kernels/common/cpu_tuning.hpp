@@ -1,6 +1,6 @@
 // What the kernels tune by the kind of CPU they run on: how the streaming
-// kernels read ahead of a long input, how far, on which pipes the widened
-// float sum adds, and how wide a long `fast` sum's loads are. None of it
+// kernels read ahead of a long input, how far, on which pipes the sums'
+// exact adds run, and how wide a long `fast` sum's loads are. None of it
 // changes what is added or in what order, so the bits are the same under
 // every tuning (tests/core/determinism_test.cpp,
 // EveryCpusTuningGivesTheSameBits, and tests/core/cpu_tuning_test.cpp).
@@ -40,7 +40,7 @@
 //   float sum over 2 GiB took 1.42-1.44x fast's time on one thread and
 //   1.33-1.35x on two under page_ahead, 1.13-1.16x and 1.02-1.03x under
 //   lines_ahead (docs/PERF.md, "Zen 1"), and 0.99-1.03x and 0.98-1.02x
-//   with its adds on the add pipes and its lines 1 KiB ahead (widening_add
+//   with its adds on the add pipes and its lines 1 KiB ahead (add_form
 //   below). Zen+ (the same core, a smaller process) was not measured and
 //   goes with it; Zen 2 (family 23 from model 48) was not either and keeps
 //   page_ahead.
@@ -96,20 +96,29 @@ struct cpu_identity {
 /// This CPU's identity (vendor other, family and model 0 off x86).
 cpu_identity this_cpu() noexcept;
 
-/// How the widened float sum (the default accuracy's: floats added in double
-/// lanes, kernels/simd/sum-inl.h, AddTerm) adds each term. Every term is
-/// exact in double, so a multiply-add by 1.0 rounds once, as the add does:
-/// the same bits either way; what differs is the pipes it runs on.
-/// - fused: a multiply-add, on the FMA pipes, leaving the add pipes to the
-///   widening conversions, which share them on Zen 5: there the default in
-///   L2 went from 2.2x to 1.9-2.0x fast's time, and on its AVX2 path from
-///   3.4x to 1.9x (docs/PERF.md, "The widening's adds on the FMA pipes").
-/// - plain: an add. A Zen 1 core runs the multiply-add form slower (12.5
-///   against 17.3 GB/s in L2 in a probe), and its default float sum over
-///   2 GiB on one thread took 1.09-1.17x fast's time fused and 0.99-1.03x
-///   plain with its lines 1 KiB ahead (docs/PERF.md, "Zen 1's adds"). Compiled only for Highway's AVX2
-///   target, the one Zen 1 runs; the other targets add fused.
-enum class widening_add { fused, plain };
+/// How the sums run the adds that may be written as multiply-adds by 1 or
+/// -1: the same rounding, so the same bits either way (a product by one is
+/// exact); what differs is the pipes they run on. Those adds are the
+/// widened float sum's terms (the default accuracy's: floats added in double
+/// lanes, kernels/simd/sum-inl.h, AddTerm), each exact in double, and three
+/// of the seven adds of the compensated double step (CompensatedAdd).
+/// - fused: as multiply-adds, on the FMA pipes, leaving the add pipes to the
+///   widening conversions or to the step's other adds. On Zen 5 the default
+///   float sum in L2 went from 2.2x to 1.9-2.0x fast's time, and on its AVX2
+///   path from 3.4x to 1.9x (docs/PERF.md, "The widening's adds on the FMA
+///   pipes"); on Zen 4 the compensated double sum of 64 KiB from 3.0x to
+///   2.0x (AVX-512) and 3.5x to 2.3x (AVX2) ("The compensated step on both
+///   pipes").
+/// - plain: as adds, and the compensated step as Neumaier's compare and
+///   blend. A Zen 1 core runs the multiply-add form slower (12.5 against
+///   17.3 GB/s in L2 in a probe), and its default float sum over 2 GiB on
+///   one thread took 1.09-1.17x fast's time fused and 0.99-1.03x plain with
+///   its lines 1 KiB ahead (docs/PERF.md, "Zen 1's adds"); its compensated
+///   step as TwoSum, as adds or partly fused, took within 5% of Neumaier's
+///   time ("A pairwise leaf's registers"), so it keeps Neumaier's. Compiled only for
+///   Highway's AVX2 target, the one Zen 1 runs; the other targets add
+///   fused.
+enum class add_form { fused, plain };
 
 /// Everything the kernels tune by CPU, chosen once from cpu_identity.
 struct cpu_tuning {
@@ -120,7 +129,7 @@ struct cpu_tuning {
   /// 2 GiB on two threads at 0.98-1.02x fast's time against 1.05-1.14x at
   /// 2 KiB ("Zen 1's adds").
   std::size_t lines_ahead_bytes = 2048;
-  widening_add widening = widening_add::fused;
+  add_form adds = add_form::fused;
   /// A same-type `fast` float or double sum's chunk of a long stream
   /// (long_stream_bytes or more from it on) runs the AVX2 kernel where
   /// the CPU has a wider one: the same bits (sum_layout.hpp's lanes do not

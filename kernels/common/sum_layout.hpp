@@ -50,10 +50,10 @@ inline constexpr std::size_t leaf_rows = 16;
 inline constexpr std::size_t pairwise_depth = 40;
 
 /// One compensated step (Neumaier): the exact rounding error of s + x joins c.
-/// Chosen over Knuth's branch-free TwoSum by measurement: on Zen 4 the
-/// compare-and-blend form is 15% faster in L2 (docs/PERF.md, "accuracy").
-/// Both find the same exact error, so the choice changes no bit. Written
-/// once so the scalar and SIMD kernels agree.
+/// The scalar kernels' step and the CUDA kernels'. The SIMD kernels find the
+/// same exact error another way where it runs faster (kernels/simd/sum-inl.h,
+/// CompensatedAdd: TwoSum with three of its adds as multiply-adds), so the
+/// bits are the same: any exact method finds the one error.
 template <class A>
 SWITCHYARD_HOST_DEVICE constexpr void neumaier_add(A& s, A& c, A x) noexcept {
   const A t = s + x;

@@ -88,21 +88,38 @@ struct Products {
   HWY_INLINE hn::Vec<D> First(D d, std::size_t n) const { return hn::Mul(LoadFirstAs(d, a, n), LoadFirstAs(d, b, n)); }
 };
 
-/// Plain, each term added to a double accumulator by an add, not by a
-/// multiply-add by 1.0: the same bits, on the add pipes instead of the FMA
-/// pipes (kernels/common/cpu_tuning.hpp, widening_add::plain).
-template <class In>
-struct PlainAdded : Plain<In> {
-  template <class D>
-  HWY_INLINE hn::Vec<D> AddTo(D d, hn::Vec<D> acc, std::size_t i) const {
-    return hn::Add(acc, LoadAs(d, this->a + i));
-  }
-};
-
-/// kernels::neumaier_add on vectors, lane by lane.
-template <class V>
-HWY_INLINE void NeumaierAdd(V& s, V& c, V x) {
+/// kernels::neumaier_add on vectors, lane by lane: the exact rounding error
+/// of s + x joins c. Every exact form finds the same error, so the bits are
+/// the scalar kernel's whichever runs; what differs is the pipes. With
+/// kFusedAdds, where FMA is native, Knuth's TwoSum with three of its seven
+/// adds as multiply-adds by -1 or 1 (a product by one is exact, so each
+/// rounds once, as the add does): four adds and three multiply-adds, where
+/// Neumaier's compare and blend put six adds and four more operations on
+/// the same pipes. On the Zen 4 guest a compensated double sum of 64 KiB
+/// took 1.15-1.22 us against 1.76-1.77 (AVX-512) and 1.31-1.33 against
+/// 2.07 (AVX2); TwoSum as seven adds was slower than Neumaier's step
+/// (docs/PERF.md, "The compensated step on both pipes"). Both errors are
+/// exact while s + x is finite, near the largest double too: 187 million
+/// pairs there gave the same error both ways (a check not kept), and
+/// determinism_test's CompensatedSumsOfEveryMagnitudeGiveTheSerialBits
+/// sums lanes that swing up to it; once a lane is infinite only its sum
+/// reaches the result (partials.hpp). A core that runs multiply-adds slower
+/// than adds (Zen 1: cpu_tuning.hpp, add_form) keeps Neumaier's step.
+template <bool kFusedAdds, class V>
+HWY_INLINE void CompensatedAdd(V& s, V& c, V x) {
   const V t = hn::Add(s, x);
+#if HWY_NATIVE_FMA
+  if constexpr (kFusedAdds) {
+    const hn::DFromV<V> d;
+    const V one = hn::Set(d, hn::TFromV<V>(1)), minus_one = hn::Set(d, hn::TFromV<V>(-1));
+    const V x_part = hn::Sub(t, s);                      // what of x reached t
+    const V s_part = hn::MulAdd(x_part, minus_one, t);   // t - x_part
+    const V e = hn::Add(hn::Sub(s, s_part), hn::MulAdd(x_part, minus_one, x));
+    c = hn::MulAdd(e, one, c);
+    s = t;
+    return;
+  }
+#endif
   const auto s_bigger = hn::Ge(hn::Abs(s), hn::Abs(x));
   const V e = hn::IfThenElse(s_bigger, hn::Add(hn::Sub(s, t), x), hn::Add(hn::Sub(x, t), s));
   c = hn::Add(c, e);
@@ -117,10 +134,10 @@ HWY_INLINE void NeumaierAdd(V& s, V& c, V x) {
 /// to the widening conversions, which shared them: on Zen 5 the default
 /// float sum in L2 went from 2.2x to 1.9-2.0x fast's time (docs/PERF.md,
 /// "The widening's adds on the FMA pipes"). Zen 1 is the other way round:
-/// the plain sum's terms go through PlainAdded there (WidenedSum).
-template <class A, class In, class X, class D>
+/// its plain sum's terms are added without kFusedAdds (WidenedSum).
+template <class A, class In, bool kFusedAdds, class X, class D>
 HWY_INLINE hn::Vec<D> AddTerm(D d, hn::Vec<D> acc, const X& x, std::size_t i) {
-  if constexpr (std::is_same_v<A, double> && std::is_same_v<In, float>) {
+  if constexpr (kFusedAdds && std::is_same_v<A, double> && std::is_same_v<In, float>) {
     return x.AddTo(d, acc, i);
   } else {
     return hn::Add(acc, x(d, i));
@@ -224,7 +241,9 @@ HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
 }
 
 /// Sums x(i) for i in [0, n) in the fixed lane layout; A is the accumulator
-/// type, In the element type read; kToL2, how its touches reach (Stream).
+/// type, In the element type read; kToL2, how its touches reach (Stream);
+/// kFusedAdds, whether adds that may run as multiply-adds do (AddTerm,
+/// CompensatedAdd).
 ///
 /// Rows are read from the first 64-byte boundary, h elements in: element i
 /// then sits at register position (i - h) mod L, not at its lane i mod L.
@@ -248,7 +267,7 @@ HWY_INLINE hn::Vec<D> LanesDown(D d, hn::Vec<D> v, std::size_t s) {
 /// on the pairwise stack's frame and the other modes' tests and spills (a
 /// 1 KiB `fast` sum on the Zen 1 guest: docs/PERF.md, "A small call's
 /// path").
-template <class A, bool kToL2, accuracy kMode, class In, template <class> class X>
+template <class A, bool kToL2, accuracy kMode, bool kFusedAdds = true, class In, template <class> class X>
 HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
   const hn::ScalableTag<A> d;
   using V = hn::Vec<decltype(d)>;
@@ -319,7 +338,7 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
       ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = hn::Zero(d); });
       const std::size_t end = std::min(n, leaf + leaf_rows * L);
       auto add_row = [&](std::size_t row) SWITCHYARD_INLINE_LAMBDA {
-        ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = AddTerm<A, In>(d, t[k], x, row + k * N); });
+        ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { t[k] = AddTerm<A, In, kFusedAdds>(d, t[k], x, row + k * N); });
       };
       while (i + 2 * L <= end) {
         for (const std::size_t stop = RunOfTurns(i, end, 2 * L, in); i < stop; i += 2 * L) {
@@ -345,7 +364,7 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
     std::memset(lane_c, 0, sizeof lane_c);  // pairwise leaves carry no compensation
     return FoldLanes(d, lane_s, lane_c);
   } else if constexpr (kMode == accuracy::compensated) {
-    if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
+    if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { CompensatedAdd<kFusedAdds>(s[k], c[k], term); });
     // A run's rows a group of G vectors at a time, each lane's terms still
     // in order (the same bits): 8 sums and their compensations with the
     // step's temporaries are more than AVX2's 16 registers, and GCC 12 kept
@@ -361,13 +380,13 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
         for (std::size_t row = from; row < i; row += L) {
           ForEachVector<G>([&](auto j) SWITCHYARD_INLINE_LAMBDA {
             const std::size_t k = g * G + j;
-            NeumaierAdd(s[k], c[k], x(d, row + k * N));
+            CompensatedAdd<kFusedAdds>(s[k], c[k], x(d, row + k * N));
           });
         }
       });
     }
     if (full < n) {
-      last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { NeumaierAdd(s[k], c[k], term); });
+      last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { CompensatedAdd<kFusedAdds>(s[k], c[k], term); });
     }
     ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
       hn::Store(s[k], d, lane_s + k * N);
@@ -391,7 +410,7 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
     // from DRAM (docs/PERF.md, "A turn's instructions"). Measure both
     // before changing its shape.
     auto add_row = [&](std::size_t row) SWITCHYARD_INLINE_LAMBDA {
-      ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { s[k] = AddTerm<A, In>(d, s[k], x, row + k * N); });
+      ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { s[k] = AddTerm<A, In, kFusedAdds>(d, s[k], x, row + k * N); });
     };
     while (i + 2 * L <= full) {
       for (const std::size_t stop = RunOfTurns(i, full, 2 * L, in); i < stop; i += 2 * L) {
@@ -407,11 +426,19 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
   }
 }
 
-/// LayoutSum in the mode a call gives.
+/// LayoutSum in the mode a call gives. The compensated step in double
+/// lanes adds as this CPU's tuning says (cpu_tuning.hpp, add_form) on
+/// AVX2, the target of the one CPU that adds plain (Zen 1); every other
+/// target, fused.
 template <class A, bool kToL2, class In, template <class> class X>
 HWY_INLINE kernels::sum_partial<A> LayoutSumIn(accuracy mode, X<In> x, std::size_t n) {
   if (mode == accuracy::fast) return LayoutSum<A, kToL2, accuracy::fast>(x, n);
   if (mode == accuracy::pairwise) return LayoutSum<A, kToL2, accuracy::pairwise>(x, n);
+#if HWY_TARGET == HWY_AVX2
+  if constexpr (std::is_same_v<A, double>) {
+    if (cpu_tuning_in_use().adds == add_form::plain) return LayoutSum<A, kToL2, accuracy::compensated, false>(x, n);
+  }
+#endif
   return LayoutSum<A, kToL2, accuracy::compensated>(x, n);
 }
 
@@ -432,16 +459,14 @@ HWY_INLINE decltype(auto) WithSumTouches(std::size_t n, std::size_t stream, F&& 
 
 /// The widened sum (double lanes, fast mode: the default float sum's) of the
 /// terms x gives. A plain sum's terms are added as this CPU's tuning says
-/// (cpu_tuning.hpp, widening_add) on AVX2, the target of the one CPU that
-/// adds them plain (Zen 1); every other target and transform, fused: the
-/// plain form's loop is compiled where it may run, not on every target.
+/// (cpu_tuning.hpp, add_form) on AVX2, the target of the one CPU that adds
+/// them plain (Zen 1); every other target and transform, fused: the plain
+/// form's loop is compiled where it may run, not on every target.
 template <bool kToL2, class T, template <class> class X>
 HWY_INLINE kernels::sum_partial<double> WidenedSum(X<T> x, std::size_t n) {
 #if HWY_TARGET == HWY_AVX2
   if constexpr (std::is_same_v<X<T>, Plain<T>>) {
-    if (cpu_tuning_in_use().widening == widening_add::plain) {
-      return LayoutSum<double, kToL2, accuracy::fast>(PlainAdded<T>{x}, n);
-    }
+    if (cpu_tuning_in_use().adds == add_form::plain) return LayoutSum<double, kToL2, accuracy::fast, false>(x, n);
   }
 #endif
   return LayoutSum<double, kToL2, accuracy::fast>(x, n);

@@ -43,9 +43,9 @@ TEST(CpuTuning, EachKindOfCpuMeasuredGetsItsTuning) {
   const k::cpu_tuning page{}, intel{.stream = k::stream_policy::lines_ahead};
   const k::cpu_tuning zen4{.stream = k::stream_policy::page_ahead_for_pairs, .fast_streams_on_avx2 = true};
   const k::cpu_tuning zen1{
-      .stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .widening = k::widening_add::plain};
+      .stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .adds = k::add_form::plain};
   EXPECT_EQ(page.stream, k::stream_policy::page_ahead);
-  EXPECT_EQ(page.widening, k::widening_add::fused);
+  EXPECT_EQ(page.adds, k::add_form::fused);
   EXPECT_EQ(intel.lines_ahead_bytes, 2048u);
   EXPECT_EQ(k::cpu_tuning_for({maker::intel, 6, 167}), intel);  // the Xeon guest
   EXPECT_EQ(k::cpu_tuning_for({maker::amd, 23, 1}), zen1);
@@ -70,9 +70,9 @@ TEST(CpuTuning, ATestsTuningIsReadAsSet) {
   namespace k = sy::kernels;
   const k::cpu_tuning own = k::cpu_tuning_in_use();
   for (const k::cpu_tuning t : {k::cpu_tuning{.stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 4096},
-                                k::cpu_tuning{.lines_ahead_bytes = 64, .widening = k::widening_add::plain},
+                                k::cpu_tuning{.lines_ahead_bytes = 64, .adds = k::add_form::plain},
                                 k::cpu_tuning{.stream = k::stream_policy::page_ahead_for_pairs,
-                                              .widening = k::widening_add::plain,
+                                              .adds = k::add_form::plain,
                                               .fast_streams_on_avx2 = true},
                                 k::cpu_tuning{}}) {
     k::set_cpu_tuning_for_test(t);
@@ -137,7 +137,8 @@ TEST(CpuTuning, EachStreamPolicyCountsALongStreamAlike) {
 /// apart for it (their touches reach into L2 under lines_ahead; the last
 /// chunks, with less of the input left, and every chunk under page_ahead
 /// touch into L1: kernels/simd/stream-inl.h, Stream's kToL2), and the
-/// widened sum's adds apart for Zen 1 (cpu_tuning.hpp, widening_add):
+/// widened sum's adds and the compensated step apart for Zen 1
+/// (cpu_tuning.hpp, add_form):
 /// every op in every accuracy (fingerprint_every_accuracy: the sums, norm2,
 /// the extrema and a count), of floats and doubles from a start off a line,
 /// on simd and on two threads, gives the serial kernel's bits.

@@ -7,10 +7,12 @@
 #include <hwy/targets.h>
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <random>
 #include <span>
 #include <type_traits>
 #include <vector>
@@ -306,6 +308,50 @@ TEST(Determinism, EveryCpusTuningGivesTheSameBits) {
     st::on_every_simd_target([&](auto) {
       EXPECT_EQ(all({.backend = sy::backend::simd, .deterministic = true}), want);
       EXPECT_EQ(all({.backend = sy::backend::threads, .deterministic = true, .max_threads = 2}), want);
+    });
+  });
+}
+
+/// The compensated double sums of values of every magnitude: runs where
+/// each lane swings by +-2^1021 to 2^1022 and nearly back (so that its sum
+/// comes near the largest double and returns, finite), runs of exponents
+/// from the subnormals up, and runs where the two meet. The SIMD kernels
+/// find each step's rounding error by another exact method than the serial
+/// kernel's (kernels/simd/sum-inl.h, CompensatedAdd: TwoSum, or Neumaier's
+/// on a CPU that adds plain), and the two must agree to the bit wherever
+/// the sum itself does not overflow: on every SIMD target, under every CPU's
+/// tuning, on simd and on two threads.
+TEST(Determinism, CompensatedSumsOfEveryMagnitudeGiveTheSerialBits) {
+  constexpr std::size_t lanes = 256 / sizeof(double);  // sum_layout.hpp: element i is lane i mod 32's
+  const std::size_t n = (std::size_t{2} << 16) + 77;
+  std::mt19937_64 rng(16);
+  auto mantissa = [&] { return 1.0 + static_cast<double>(rng() >> 12) * 0x1p-52; };
+  auto sign = [&] { return (rng() & 1) != 0 ? 1.0 : -1.0; };
+  std::vector<double> v(n);
+  for (std::size_t pair = 0; 2 * pair * lanes < n; ++pair) {  // rows 2 pair and 2 pair + 1
+    const std::size_t run = pair * 2 * lanes / 4096;
+    for (std::size_t lane = 0; lane < lanes && 2 * pair * lanes + lane < n; ++lane) {
+      const std::size_t i = 2 * pair * lanes + lane, j = i + lanes;
+      const bool spread = run % 3 == 1 || (run % 3 == 2 && pair % 4 == 0);
+      if (spread) {
+        v[i] = sign() * std::ldexp(mantissa(), static_cast<int>(rng() % 2090) - 1074);
+        if (j < n) v[j] = sign() * std::ldexp(mantissa(), static_cast<int>(rng() % 2090) - 1074);
+      } else {
+        const double swing = sign() * std::ldexp(mantissa(), 1021);
+        v[i] = swing;
+        if (j < n) v[j] = -swing * (1.0 + (static_cast<double>(rng() % 513) - 256.0) * 0x1p-16);
+      }
+    }
+  }
+  const auto y = st::random_values<double>(n, 17);
+  const auto want = fingerprint_every_accuracy<double>(v, y, {.backend = sy::backend::serial, .deterministic = true});
+  ASSERT_TRUE(std::isfinite(sy::sum(v, {.backend = sy::backend::serial})));
+  st::under_every_cpu_tuning([&] {
+    st::on_every_simd_target([&](auto) {
+      EXPECT_EQ(fingerprint_every_accuracy<double>(v, y, {.backend = sy::backend::simd, .deterministic = true}), want);
+      EXPECT_EQ(fingerprint_every_accuracy<double>(
+                    v, y, {.backend = sy::backend::threads, .deterministic = true, .max_threads = 2}),
+                want);
     });
   });
 }
