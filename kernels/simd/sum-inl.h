@@ -162,19 +162,50 @@ HWY_INLINE void ForEachVector(F&& f) {
   }
 }
 
-/// s[j] + s[j + w] into s[j], for w = W, W / 2, ..., 1: the fixed tree's
-/// levels between whole accumulators.
-template <std::size_t W, class V, std::size_t K>
-HWY_INLINE void FoldAccumulators(V (&s)[K]) {
+/// join(j, j + w) for j < w, for w = W, W / 2, ..., 1: the fixed tree's
+/// levels between whole accumulators, each j a constant.
+template <std::size_t W, class Join>
+HWY_INLINE void FoldAccumulators(Join&& join) {
   if constexpr (W >= 1) {
-    ForEachVector<W>([&](auto j) SWITCHYARD_INLINE_LAMBDA { s[j] = hn::Add(s[j], s[j + W]); });
-    FoldAccumulators<W / 2>(s);
+    ForEachVector<W>([&](auto j) SWITCHYARD_INLINE_LAMBDA { join(j, j + W); });
+    FoldAccumulators<W / 2>(join);
   }
 }
 
+/// kernels::combine on vectors, lane by lane: the pair (s_r, c_r), the
+/// higher lanes', joins (s, c).
+template <class V>
+HWY_INLINE void CombinePairs(V& s, V& c, V s_r, V c_r) {
+  const V t = hn::Add(s, s_r);
+  const auto left_bigger = hn::Ge(hn::Abs(s), hn::Abs(s_r));
+  const V err = hn::IfThenElse(left_bigger, hn::Add(hn::Sub(s, t), s_r), hn::Add(hn::Sub(s_r, t), s));
+  c = hn::Add(hn::Add(c, c_r), err);
+  s = t;
+}
+
+/// FoldHalves for a vector of (sum, compensation) pairs: lane j's pair meets
+/// lane j + w's by CombinePairs, for w = N/2, ..., 1.
+template <class D, class A = hn::TFromD<D>>
+HWY_INLINE kernels::sum_partial<A> FoldPairHalves(D d, hn::Vec<D> s, hn::Vec<D> c) {
+#if HWY_TARGET == HWY_SCALAR  // one lane, and no UpperHalf
+  (void)d;
+  return {hn::GetLane(s), hn::GetLane(c)};
+#else
+  if constexpr (hn::MaxLanes(d) == 1) {
+    return {hn::GetLane(s), hn::GetLane(c)};
+  } else {
+    const hn::Half<D> dh;
+    auto low_s = hn::LowerHalf(dh, s), low_c = hn::LowerHalf(dh, c);
+    CombinePairs(low_s, low_c, hn::UpperHalf(dh, s), hn::UpperHalf(dh, c));
+    return FoldPairHalves(dh, low_s, low_c);
+  }
+#endif
+}
+
 /// kernels::fold_lanes with the levels at least a vector wide done in
-/// vectors (combine(), lane by lane: the same bits), the rest as there. Of
-/// a short sum's fixed cost this was most: 63 scalar combines.
+/// vectors (combine(), lane by lane: the same bits), the rest as there: the
+/// pairwise sum's fold, whose lane sums come from its stack in memory. Of a
+/// short sum's fixed cost this was most: 63 scalar combines.
 template <class D, class A = hn::TFromD<D>>
 HWY_INLINE kernels::sum_partial<A> FoldLanes(D d, A* s, A* c) {
   using V = hn::Vec<D>;
@@ -182,15 +213,24 @@ HWY_INLINE kernels::sum_partial<A> FoldLanes(D d, A* s, A* c) {
   std::size_t w = lanes<A> / 2;
   for (; w >= N; w /= 2) {
     for (std::size_t j = 0; j < w; j += N) {
-      const V ls = hn::Load(d, s + j), rs = hn::Load(d, s + j + w);
-      const V t = hn::Add(ls, rs);
-      const auto left_bigger = hn::Ge(hn::Abs(ls), hn::Abs(rs));
-      const V err = hn::IfThenElse(left_bigger, hn::Add(hn::Sub(ls, t), rs), hn::Add(hn::Sub(rs, t), ls));
-      hn::Store(t, d, s + j);
-      hn::Store(hn::Add(hn::Add(hn::Load(d, c + j), hn::Load(d, c + j + w)), err), d, c + j);
+      V ls = hn::Load(d, s + j), lc = hn::Load(d, c + j);
+      CombinePairs(ls, lc, hn::Load(d, s + j + w), hn::Load(d, c + j + w));
+      hn::Store(ls, d, s + j);
+      hn::Store(lc, d, c + j);
     }
   }
   return kernels::fold_lanes(s, c, w);
+}
+
+/// compensated's fold (kernels::fold_lanes): between the K accumulator
+/// pairs, then within the last, all in registers. Through memory, with
+/// scalar combines below a vector's width (FoldLanes), a default sum of 8
+/// doubles took 22 ns on the Zen 4 guest, and 18-19 in registers (`fast`:
+/// 12; docs/PERF.md, "The compensated step on both pipes").
+template <class D, std::size_t K, class A = hn::TFromD<D>>
+HWY_INLINE kernels::sum_partial<A> FoldLanesCompensated(D d, hn::Vec<D> (&s)[K], hn::Vec<D> (&c)[K]) {
+  FoldAccumulators<K / 2>([&](auto j, auto r) SWITCHYARD_INLINE_LAMBDA { CombinePairs(s[j], c[j], s[r], c[r]); });
+  return FoldPairHalves(d, s[0], c[0]);
 }
 
 /// fast's fold (kernels::fold_lanes_plain): between the K accumulators, then
@@ -198,7 +238,7 @@ HWY_INLINE kernels::sum_partial<A> FoldLanes(D d, A* s, A* c) {
 /// kernel's time storing that vector and folding its lanes one by one.
 template <class D, std::size_t K, class A = hn::TFromD<D>>
 HWY_INLINE kernels::sum_partial<A> FoldLanesPlain(D d, hn::Vec<D> (&s)[K]) {
-  FoldAccumulators<K / 2>(s);
+  FoldAccumulators<K / 2>([&](auto j, auto r) SWITCHYARD_INLINE_LAMBDA { s[j] = hn::Add(s[j], s[r]); });
   return {FoldHalves(d, s[0], [](auto a, auto b) { return hn::Add(a, b); }), A(0)};
 }
 
@@ -322,8 +362,6 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
   V s[K];
   V c[K];
   ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA { s[k] = c[k] = hn::Zero(d); });
-  alignas(64) A lane_s[L];
-  alignas(64) A lane_c[L];
 
   if constexpr (kMode == accuracy::pairwise) {
     pairwise_stack<A> stack;
@@ -360,6 +398,8 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
     // "A pairwise leaf's registers"). Rows two a turn, as `fast` adds them.
     if (i < n) last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { t[k] = hn::Add(t[k], term); });
     push_leaf();
+    alignas(64) A lane_s[L];
+    alignas(64) A lane_c[L];
     stack.collapse(lane_s);
     std::memset(lane_c, 0, sizeof lane_c);  // pairwise leaves carry no compensation
     return FoldLanes(d, lane_s, lane_c);
@@ -388,11 +428,7 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
     if (full < n) {
       last_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { CompensatedAdd<kFusedAdds>(s[k], c[k], term); });
     }
-    ForEachVector<K>([&](auto k) SWITCHYARD_INLINE_LAMBDA {
-      hn::Store(s[k], d, lane_s + k * N);
-      hn::Store(c[k], d, lane_c + k * N);
-    });
-    return FoldLanes(d, lane_s, lane_c);
+    return FoldLanesCompensated(d, s, c);
   } else {
     if (h > 0) first_row([&](std::size_t k, V term) SWITCHYARD_INLINE_LAMBDA { s[k] = hn::Add(s[k], term); });
     std::size_t i = h;
