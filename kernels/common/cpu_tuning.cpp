@@ -11,24 +11,6 @@
 namespace switchyard::kernels {
 namespace {
 
-// A test's tuning packed into one word, 0 for none: atomic because the
-// thread pool's workers read it in their calls after a test has set it on
-// its own thread, and a word because every chunk's kernel reads it.
-std::atomic<std::uint64_t> set_by_test{0};
-
-std::uint64_t packed(const cpu_tuning& t) noexcept {
-  return 1 | static_cast<std::uint64_t>(t.stream) << 1 | static_cast<std::uint64_t>(t.adds) << 3 |
-         static_cast<std::uint64_t>(t.fast_streams_on_avx2) << 4 |
-         static_cast<std::uint64_t>(t.lines_ahead_bytes) << 32;
-}
-
-cpu_tuning unpacked(std::uint64_t word) noexcept {
-  return {.stream = static_cast<stream_policy>(word >> 1 & 3),
-          .lines_ahead_bytes = static_cast<std::size_t>(word >> 32),
-          .adds = static_cast<add_form>(word >> 3 & 1),
-          .fast_streams_on_avx2 = (word >> 4 & 1) != 0};
-}
-
 /// Family 25 holds Zen 3 and Zen 4; AMD numbers Zen 4's models 0x10-0x1f
 /// (Genoa), 0x60-0x7f (Raphael, Phoenix) and 0xa0-0xaf (Bergamo, Siena).
 bool is_zen4_model(unsigned model) noexcept {
@@ -66,7 +48,7 @@ cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept {
         return {.stream = stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .adds = add_form::plain};
       }
       if (cpu.family == 25 && is_zen4_model(cpu.model)) {
-        return {.stream = stream_policy::page_ahead_for_pairs, .fast_streams_on_avx2 = true};
+        return {.stream = stream_policy::page_ahead_for_pairs, .fast_streams_on_avx2 = true, .widening_on_avx2 = true};
       }
       return {};
     case cpu_identity::maker::other: break;
@@ -74,14 +56,21 @@ cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept {
   return {};
 }
 
-cpu_tuning cpu_tuning_in_use() noexcept {
-  static const cpu_tuning cpu = cpu_tuning_for(this_cpu());
-  const std::uint64_t set = set_by_test.load(std::memory_order_relaxed);
-  return set == 0 ? cpu : unpacked(set);
+namespace tuning_word {
+
+std::atomic<std::uint64_t> in_use{0};
+
+std::uint64_t first() noexcept {
+  std::uint64_t expected = 0;
+  const std::uint64_t own = packed(cpu_tuning_for(this_cpu()));
+  return in_use.compare_exchange_strong(expected, own, std::memory_order_relaxed) ? own : expected;
 }
 
+}  // namespace tuning_word
+
 void set_cpu_tuning_for_test(std::optional<cpu_tuning> tuning) noexcept {
-  set_by_test.store(tuning ? packed(*tuning) : 0, std::memory_order_relaxed);
+  tuning_word::in_use.store(tuning_word::packed(tuning ? *tuning : cpu_tuning_for(this_cpu())),
+                            std::memory_order_relaxed);
 }
 
 }  // namespace switchyard::kernels

@@ -60,7 +60,9 @@
 //   without touches and keeps page_ahead.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 namespace switchyard::kernels {
@@ -139,6 +141,18 @@ struct cpu_tuning {
   /// AVX2's; the other ops as fast or, dot, slower on AVX2: docs/PERF.md,
   /// "Zen 4's prefetchers").
   bool fast_streams_on_avx2 = false;
+  /// The float sums that widen to double lanes (the default accuracy's sum,
+  /// dot and sum_of_squares of floats, and norm2 of floats in every mode)
+  /// run the AVX2 kernel where the CPU has a wider one, on a chunk of a
+  /// short stream (under long_stream_bytes from it on): the same bits. Zen 4
+  /// converts 8 floats to a 512-bit vector of doubles at a fraction of the
+  /// rate it converts 4 to a 256-bit one: in L2 the default float sum took
+  /// 0.60x the time on AVX2 (1.66x the speed; dot 1.50x, sum_of_squares
+  /// and norm2 1.65x), from 2 KiB on 1.1x or more and at 1 KiB alike; from
+  /// memory the AVX2 loop (twice the micro-ops per byte) was 0.86-1.0x the
+  /// speed, and from 32 MiB of reads on slower, so a long stream keeps the
+  /// AVX-512 kernel (docs/PERF.md, "The widening on Zen 4").
+  bool widening_on_avx2 = false;
 
   friend bool operator==(const cpu_tuning&, const cpu_tuning&) = default;
 };
@@ -146,9 +160,44 @@ struct cpu_tuning {
 /// The tuning measured best on a kind of CPU (cpu_tuning{} where none was).
 cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept;
 
+namespace tuning_word {
+
+/// A tuning packed into one word, bit 0 set (so never 0).
+constexpr std::uint64_t packed(const cpu_tuning& t) noexcept {
+  return 1 | static_cast<std::uint64_t>(t.stream) << 1 | static_cast<std::uint64_t>(t.adds) << 3 |
+         static_cast<std::uint64_t>(t.fast_streams_on_avx2) << 4 | static_cast<std::uint64_t>(t.widening_on_avx2) << 5 |
+         static_cast<std::uint64_t>(t.lines_ahead_bytes) << 32;
+}
+
+constexpr cpu_tuning unpacked(std::uint64_t word) noexcept {
+  return {.stream = static_cast<stream_policy>(word >> 1 & 3),
+          .lines_ahead_bytes = static_cast<std::size_t>(word >> 32),
+          .adds = static_cast<add_form>(word >> 3 & 1),
+          .fast_streams_on_avx2 = (word >> 4 & 1) != 0,
+          .widening_on_avx2 = (word >> 5 & 1) != 0};
+}
+
+/// The tuning in use, packed; 0 until first read. Atomic because the thread
+/// pool's workers read it in their calls after a test has set it on its own
+/// thread.
+extern std::atomic<std::uint64_t> in_use;
+
+/// Stores this CPU's tuning, packed, unless a test's is there, and returns
+/// the word in use.
+std::uint64_t first() noexcept;
+
+}  // namespace tuning_word
+
 /// The tuning this process's kernels use: cpu_tuning_for(this_cpu()),
-/// chosen once, or the one a test set.
-cpu_tuning cpu_tuning_in_use() noexcept;
+/// chosen once, or the one a test set. Inline, a load and the fields'
+/// shifts: a default float sum's every call reads it (reduce_kernels.cpp),
+/// where a call into cpu_tuning.cpp returning the whole struct cost a 1 KiB
+/// sum about 3 ns on the Zen 4 guest.
+inline cpu_tuning cpu_tuning_in_use() noexcept {
+  std::uint64_t word = tuning_word::in_use.load(std::memory_order_relaxed);
+  if (word == 0) [[unlikely]] word = tuning_word::first();
+  return tuning_word::unpacked(word);
+}
 
 /// Tests only (the determinism suite runs every CPU's tuning on one
 /// machine): makes every kernel call from now on use `tuning`; nullopt goes

@@ -119,13 +119,15 @@ HWY_INLINE hwy::ChosenTarget& chosen_target() {
 #define SWITCHYARD_DISPATCH(FUNC_NAME) (*(HWY_DISPATCH_TABLE(FUNC_NAME)[chosen_target().GetIndex()]))
 #endif
 
-// A same-type fast sum's chunk of a long stream on a CPU whose tuning asks
-// for it (cpu_tuning.hpp, fast_streams_on_avx2: Zen 4) runs the AVX2
-// kernel in place of a wider chosen one; the same bits, since a sum's lanes
-// do not depend on the vector width (sum_layout.hpp). A short call pays
-// one compare of its mode and one of its stream's length.
+// Two kinds of floating-point sum run the AVX2 kernel in place of a wider
+// chosen one on a CPU whose tuning asks for it (Zen 4): a same-type fast
+// sum's chunk of a long stream (cpu_tuning.hpp, fast_streams_on_avx2), and
+// a sum in double lanes of floats (the default accuracy's sum, dot and
+// sum_of_squares, norm2 in every mode) on a chunk of a short stream
+// (widening_on_avx2). The same bits, since a sum's lanes do not depend on
+// the vector width (sum_layout.hpp). Any other call pays a compare or two.
 #if HWY_IDE || ((HWY_TARGETS & (HWY_TARGETS - 1)) == 0) || (HWY_TARGETS & HWY_AVX2) == 0
-#define SWITCHYARD_DISPATCH_SUM(FUNC_NAME, T, m, stream) SWITCHYARD_DISPATCH(FUNC_NAME)
+#define SWITCHYARD_DISPATCH_SUM(FUNC_NAME, index) SWITCHYARD_DISPATCH(FUNC_NAME)
 #else
 namespace {
 
@@ -133,20 +135,27 @@ HWY_INLINE std::size_t avx2_index() {
   return hwy::Num0BitsBelowLS1Bit_Nonzero64(HWY_CHOSEN_TARGET_SHIFT(HWY_AVX2));
 }
 
-/// The dispatch table's entry for a sum: the chosen target's, or AVX2's
-/// for a fast long stream of floating-point elements where the tuning asks
-/// and the chosen one is wider (index 0: none chosen yet, the entry that
-/// chooses).
-template <class T>
-HWY_INLINE std::size_t sum_index(accuracy m, std::size_t stream) {
+/// The dispatch table's entry for a sum of T: the chosen target's, or
+/// AVX2's where the tuning asks and the chosen one is wider (index 0: none
+/// chosen yet, the entry that chooses). kPlainSum: sum itself, not dot or
+/// the squares; `widens`: the sum is in double lanes of floats.
+template <class T, bool kPlainSum>
+HWY_INLINE std::size_t sum_index(bool widens, accuracy m, std::size_t stream) {
   const std::size_t index = chosen_target().GetIndex();
-  if (!std::is_floating_point_v<T> || m != accuracy::fast || stream < long_stream_bytes / sizeof(T)) return index;
-  return index != 0 && index < avx2_index() && cpu_tuning_in_use().fast_streams_on_avx2 ? avx2_index() : index;
+  if constexpr (!std::is_floating_point_v<T>) {
+    return index;
+  } else {
+    const bool long_stream = stream >= long_stream_bytes / sizeof(T);
+    const bool fast_stream = kPlainSum && !widens && m == accuracy::fast && long_stream;
+    if ((!fast_stream && !(widens && !long_stream)) || index == 0 || index >= avx2_index()) return index;
+    const cpu_tuning tuning = cpu_tuning_in_use();
+    return (fast_stream ? tuning.fast_streams_on_avx2 : tuning.widening_on_avx2) ? avx2_index() : index;
+  }
 }
 
 }  // namespace
 
-#define SWITCHYARD_DISPATCH_SUM(FUNC_NAME, T, m, stream) (*(HWY_DISPATCH_TABLE(FUNC_NAME)[sum_index<T>(m, stream)]))
+#define SWITCHYARD_DISPATCH_SUM(FUNC_NAME, index) (*(HWY_DISPATCH_TABLE(FUNC_NAME)[index]))
 #endif
 
 #define SWITCHYARD_SIMD_EXPORT(S, T)                                                      \
@@ -158,13 +167,13 @@ HWY_INLINE std::size_t sum_index(accuracy m, std::size_t stream) {
   HWY_EXPORT(MinMax##S);                                                                  \
   HWY_EXPORT(Count##S);                                                                   \
   sum_partial_t<T> sum(const T* x, std::size_t n, accuracy m, std::size_t stream) {      \
-    return SWITCHYARD_DISPATCH_SUM(Sum##S, T, m, stream)(x, n, m, stream);                \
+    return SWITCHYARD_DISPATCH_SUM(Sum##S, (sum_index<T, true>(widened<T>(m), m, stream)))(x, n, m, stream); \
   }                                                                                       \
   sum_partial_t<T> dot(const T* x, const T* y, std::size_t n, accuracy m, std::size_t stream) { \
-    return SWITCHYARD_DISPATCH(Dot##S)(x, y, n, m, stream);                               \
+    return SWITCHYARD_DISPATCH_SUM(Dot##S, (sum_index<T, false>(widened<T>(m), m, stream)))(x, y, n, m, stream); \
   }                                                                                       \
   sum_partial_t<T> sum_of_squares(const T* x, std::size_t n, accuracy m, std::size_t stream) { \
-    return SWITCHYARD_DISPATCH(Squares##S)(x, n, m, stream);                              \
+    return SWITCHYARD_DISPATCH_SUM(Squares##S, (sum_index<T, false>(widened<T>(m), m, stream)))(x, n, m, stream); \
   }                                                                                       \
   extremum<T> argmin(const T* x, std::size_t n) { return SWITCHYARD_DISPATCH(ArgMin##S)(x, n); }  \
   extremum<T> argmax(const T* x, std::size_t n) { return SWITCHYARD_DISPATCH(ArgMax##S)(x, n); }  \
@@ -178,7 +187,8 @@ SWITCHYARD_FOR_EACH_ELEMENT(SWITCHYARD_SIMD_EXPORT)
 #define SWITCHYARD_SIMD_EXPORT_WIDE(S, T)                                        \
   HWY_EXPORT(WideSquares##S);                                                  \
   sum_partial<double> sum_of_squares_wide(const T* x, std::size_t n, accuracy m, std::size_t stream) { \
-    return SWITCHYARD_DISPATCH(WideSquares##S)(x, n, m, stream);               \
+    return SWITCHYARD_DISPATCH_SUM(WideSquares##S,                             \
+                                   (sum_index<T, false>(std::is_same_v<T, float>, m, stream)))(x, n, m, stream); \
   }
 SWITCHYARD_FOR_EACH_INTEGER_OR_FLOAT(SWITCHYARD_SIMD_EXPORT_WIDE)
 #undef SWITCHYARD_SIMD_EXPORT_WIDE

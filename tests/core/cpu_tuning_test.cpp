@@ -41,7 +41,8 @@ TEST(CpuTuning, EachKindOfCpuMeasuredGetsItsTuning) {
   namespace k = sy::kernels;
   using maker = k::cpu_identity::maker;
   const k::cpu_tuning page{}, intel{.stream = k::stream_policy::lines_ahead};
-  const k::cpu_tuning zen4{.stream = k::stream_policy::page_ahead_for_pairs, .fast_streams_on_avx2 = true};
+  const k::cpu_tuning zen4{
+      .stream = k::stream_policy::page_ahead_for_pairs, .fast_streams_on_avx2 = true, .widening_on_avx2 = true};
   const k::cpu_tuning zen1{
       .stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 1024, .adds = k::add_form::plain};
   EXPECT_EQ(page.stream, k::stream_policy::page_ahead);
@@ -74,6 +75,7 @@ TEST(CpuTuning, ATestsTuningIsReadAsSet) {
                                 k::cpu_tuning{.stream = k::stream_policy::page_ahead_for_pairs,
                                               .adds = k::add_form::plain,
                                               .fast_streams_on_avx2 = true},
+                                k::cpu_tuning{.lines_ahead_bytes = 1024, .widening_on_avx2 = true},
                                 k::cpu_tuning{}}) {
     k::set_cpu_tuning_for_test(t);
     EXPECT_EQ(k::cpu_tuning_in_use(), t);
