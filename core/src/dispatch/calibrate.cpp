@@ -253,8 +253,25 @@ class calibrator {
             std::max(2 * round, static_cast<std::size_t>(p_.points.bytes[l]) / (2 * round) * (2 * round));
         auto half = reducer(b, k, buf, m, whole / 2);
         auto all = reducer(b, k, buf, m, whole);
-        const auto th = time_interleaved({half, all}, timing_);
+        if (b != backend::threads) {
+          const auto th = time_interleaved({half, all}, timing_);
+          r.gbs[i][l] = static_cast<double>(whole / 2) / std::max(1.0, th[1] - th[0]);
+          continue;
+        }
+        // The threads and one thread (measure_stream's figure, measured
+        // again) in the same rounds: a spell of the machine's (a neighbour's
+        // memory traffic, a slower draw of a guest's cores) then slows both,
+        // and their ratio, which decides automatic's choice between them,
+        // holds. Measured apart, one quick calibration in seven on the Zen 4
+        // guest put two threads below one in DRAM (23.7 against 27.8 GB/s),
+        // and its kept profile sent every large call to simd (docs/PERF.md,
+        // "The widening on Zen 4").
+        const std::size_t bytes = static_cast<std::size_t>(p_.points.bytes[l]);
+        auto one_half = reducer(backend::simd, k, buf, m, bytes / 2);
+        auto one_all = reducer(backend::simd, k, buf, m, bytes);
+        const auto th = time_interleaved({half, all, one_half, one_all}, timing_);
         r.gbs[i][l] = static_cast<double>(whole / 2) / std::max(1.0, th[1] - th[0]);
+        p_.stream_gbs[l] = static_cast<double>(bytes - bytes / 2) / std::max(1.0, th[3] - th[2]);
       }
       // A GPU has no use for the host's per-core caches: below the L3 point
       // it reads as fast as there.
