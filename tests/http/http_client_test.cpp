@@ -376,8 +376,9 @@ TEST_F(Http, TransfersAndATimeoutUnderAnIntervalTimer) {
 // as an error on the socket, and the transfer failed ("select/poll returned
 // error") in about 1 run in 15 of the test above. Many transfers under a
 // faster timer make it likely in every run. The timer runs for up to 60
-// s: under ThreadSanitizer the transfers took 8 s alone and over 20 s beside
-// the other backend's run of this test on the two cores.
+// s: under ThreadSanitizer the transfers took 8 s alone, and over 20 s (once
+// over 60) beside the other backend's run of this test on the two cores,
+// which ctest no longer starts beside it (tests/CMakeLists.txt).
 TEST_F(Http, ManyTransfersUnderAFastTimerAllSucceed) {
   io::context ctx;
   http::client web(ctx, {.max_in_flight = 8});
