@@ -108,7 +108,7 @@ sum_partial<T> narrowed(const sum_partial<double>& p) noexcept {
 /// Folds L lane pairs (s, c) into one partial in the fixed tree, in place,
 /// from level `width` down (lane j with lane j + w for w = width, ..., 1).
 /// A SIMD kernel folds the wide levels itself, a vector of lanes at a time
-/// (kernels/simd/sum-inl.h: FoldLanes): every lane meets the same partner
+/// (kernels/simd/sum_fold-inl.h: FoldLanes): every lane meets the same partner
 /// through the same operations, so the bits are the same.
 template <class A>
 sum_partial<A> fold_lanes(A* s, A* c, std::size_t width = lanes<A> / 2) noexcept {
@@ -123,7 +123,7 @@ sum_partial<A> fold_lanes(A* s, A* c, std::size_t width = lanes<A> / 2) noexcept
 }
 
 /// fast's fold: the same tree with plain adds, in place (the SIMD kernels
-/// fold in registers: kernels/simd/sum-inl.h, FoldLanesPlain).
+/// fold in registers: kernels/simd/sum_fold-inl.h, FoldLanesPlain).
 template <class A>
 sum_partial<A> fold_lanes_plain(A* s) noexcept {
   for (std::size_t w = lanes<A> / 2; w >= 1; w /= 2) {
