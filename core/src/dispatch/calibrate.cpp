@@ -116,11 +116,13 @@ class calibrator {
   void measure_in_process(const buffers& b) {
     measure_kernels(b);
     if (over_budget()) return;
-    measure_stream(b);
+    // With threads to measure, one thread's L3 and DRAM points are timed
+    // beside theirs (measure_parallel), not here as well; past the budget
+    // they keep the default profile's figures, as any point not reached.
+    const bool with_threads = usable(backend::threads) && p_.workers > 1;
+    measure_stream(b, with_threads ? 2 : level_count);
     if (over_budget()) return;
-    if (usable(backend::threads) && p_.workers > 1) {
-      p_.threads = measure_parallel(b, backend::threads, {memory::host});
-    }
+    if (with_threads) p_.threads = measure_parallel(b, backend::threads, {memory::host});
     if (over_budget()) return;
     measure_callables(b);
   }
@@ -207,12 +209,12 @@ class calibrator {
   /// measure the same thing.
   static kernel_key probe_key() { return {op_kind::sum, element_type::f32, accuracy::fast}; }
 
-  /// One thread's streaming bandwidth at L2, L3 and beyond: the slope
-  /// between half of each point and the whole.
-  void measure_stream(const buffers& buf) {
+  /// One thread's streaming bandwidth at L2 and, below level `end`, L3 and
+  /// beyond: the slope between half of each point and the whole.
+  void measure_stream(const buffers& buf, std::size_t end) {
     const kernel_key k = probe_key();
     p_.stream_gbs[0] = p_.simd[index_of(k)].gbs;
-    for (std::size_t l = 1; l < level_count && !over_budget(); ++l) {
+    for (std::size_t l = 1; l < end && !over_budget(); ++l) {
       const std::size_t bytes = static_cast<std::size_t>(p_.points.bytes[l]);
       auto half = reducer(backend::simd, k, buf, memory::host, bytes / 2);
       auto all = reducer(backend::simd, k, buf, memory::host, bytes);
@@ -258,8 +260,8 @@ class calibrator {
           r.gbs[i][l] = static_cast<double>(whole / 2) / std::max(1.0, th[1] - th[0]);
           continue;
         }
-        // The threads and one thread (measure_stream's figure, measured
-        // again) in the same rounds: a spell of the machine's (a neighbour's
+        // The threads and one thread (measure_stream's figure at these
+        // levels) in the same rounds: a spell of the machine's (a neighbour's
         // memory traffic, a slower draw of a guest's cores) then slows both,
         // and their ratio, which decides automatic's choice between them,
         // holds. Measured apart, one quick calibration in seven on the Zen 4
