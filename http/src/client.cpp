@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <coroutine>
+#include <exception>
 #include <optional>
 #include <stop_token>
 #include <system_error>
@@ -97,24 +98,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::size_t on_body(char* data, std::size_t, std::size_t n, void* out) {
-  static_cast<response*>(out)->body.append(data, n);
-  return n;
-}
-
-std::size_t on_header(char* data, std::size_t, std::size_t n, void* out) {
-  auto* r = static_cast<response*>(out);
-  const std::string_view line(data, n);
-  if (line.starts_with("HTTP/")) {
-    r->headers.clear();  // a new response (after a redirect, or a 100 Continue)
-    return n;
-  }
-  const auto colon = line.find(':');
-  if (colon == std::string_view::npos) return n;  // the blank line that ends them
-  r->headers.push_back({lower(std::string(trim(line.substr(0, colon)))), std::string(trim(line.substr(colon + 1)))});
-  return n;
-}
-
 }  // namespace
 
 /// One request in flight: the awaitable its task waits on.
@@ -150,6 +133,7 @@ class transfer final : public detail::transfer_sink {
     on_stop_.reset();
     const std::string what = r_->method + " " + r_->url;
     if (cancelled_) throw io::cancelled_error(what + ": cancelled");
+    if (failure_) std::rethrow_exception(failure_);
     long connects = 0;
     ::curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &connects);
     s_->connections += static_cast<std::size_t>(std::max(connects, 0L));
@@ -161,6 +145,33 @@ class transfer final : public detail::transfer_sink {
     ::curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_URL, &url);
     out_.url = url ? url : r_->url;
     return std::move(out_);
+  }
+
+  /// curl's write and header callbacks, with this transfer as their data.
+  /// What they throw (no memory for the body) must not unwind through
+  /// curl's C frames, which left the transfer and the multi handle half
+  /// done (a transfer hung past its timeout): it is kept for
+  /// await_resume, and the callback's short count makes curl end the
+  /// transfer (CURLE_WRITE_ERROR).
+  static std::size_t on_body(char* data, std::size_t, std::size_t n, void* self) noexcept {
+    auto* t = static_cast<transfer*>(self);
+    try {
+      t->out_.body.append(data, n);
+      return n;
+    } catch (...) {
+      t->failure_ = std::current_exception();
+      return 0;
+    }
+  }
+  static std::size_t on_header(char* data, std::size_t, std::size_t n, void* self) noexcept {
+    auto* t = static_cast<transfer*>(self);
+    try {
+      t->add_header(std::string_view(data, n));
+      return n;
+    } catch (...) {
+      t->failure_ = std::current_exception();
+      return 0;
+    }
   }
 
   void done(CURLcode code) override {
@@ -186,6 +197,16 @@ class transfer final : public detail::transfer_sink {
     }
   };
 
+  void add_header(std::string_view line) {
+    if (line.starts_with("HTTP/")) {
+      out_.headers.clear();  // a new response (after a redirect, or a 100 Continue)
+      return;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return;  // the blank line that ends them
+    out_.headers.push_back({lower(std::string(trim(line.substr(0, colon)))), std::string(trim(line.substr(colon + 1)))});
+  }
+
   /// What this transfer sets over the client's options: everything a
   /// previous transfer on the same handle may have set differently.
   void configure() {
@@ -193,8 +214,8 @@ class transfer final : public detail::transfer_sink {
     auto set = [&](CURLoption option, auto value) { set_option(easy_, option, value, about); };
     set(CURLOPT_URL, r_->url.c_str());
     set(CURLOPT_ERRORBUFFER, error_text_);
-    set(CURLOPT_WRITEDATA, static_cast<void*>(&out_));
-    set(CURLOPT_HEADERDATA, static_cast<void*>(&out_));
+    set(CURLOPT_WRITEDATA, static_cast<void*>(this));
+    set(CURLOPT_HEADERDATA, static_cast<void*>(this));
     const auto timeout = r_->timeout.count() > 0 ? r_->timeout : s_->options.timeout;
     set(CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     set(CURLOPT_HTTPGET, 1L);  // the method back to GET, without a body
@@ -251,6 +272,7 @@ class transfer final : public detail::transfer_sink {
   curl_slist* headers_ = nullptr;
   response out_;
   CURLcode code_ = CURLE_OK;
+  std::exception_ptr failure_;
   bool cancelled_ = false;
   char error_text_[CURL_ERROR_SIZE] = {};
   std::coroutine_handle<> waiter_;
@@ -263,8 +285,8 @@ void client::state::set_client_options(CURL* e) const {
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_WRITEFUNCTION, &on_body);
-  set(CURLOPT_HEADERFUNCTION, &on_header);
+  set(CURLOPT_WRITEFUNCTION, &transfer::on_body);
+  set(CURLOPT_HEADERFUNCTION, &transfer::on_header);
   set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl decodes
   set(CURLOPT_USERAGENT, "switchyard");
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));

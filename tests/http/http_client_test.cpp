@@ -2,7 +2,7 @@
 // 127.0.0.1, [::1] and by name, over HTTPS with a certificate made here by
 // the openssl command, redirects, gzip over chunked transfer encoding, a 404;
 // and small servers of the test's own that reset mid-body or never answer;
-// an http::pool over an io::runtime.
+// an http::pool over an io::runtime; a body whose memory runs out.
 // Run on each io::context backend; every test counts descriptors.
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,29 @@ namespace fs = std::filesystem;
 using switchyard::task;
 using switchyard::testing::bytes_of;
 using namespace std::chrono_literals;
+
+namespace {
+
+/// Allocations of at least this many bytes on this thread fail (0: none):
+/// how a test runs out of memory inside curl's callbacks.
+thread_local std::size_t fail_allocations_from = 0;
+
+}  // namespace
+
+// The program's operator new (the rest forward to it), so that a test can
+// make one thread's large allocations fail. Its delete frees what it
+// mallocs, which GCC, seeing delete's free beside a new, takes for a
+// mismatch.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t n) {
+  if (fail_allocations_from != 0 && n >= fail_allocations_from) throw std::bad_alloc();
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace {
 
@@ -148,6 +172,21 @@ TEST_F(Http, AChunkedCompressedBodyArrivesDecoded) {
   EXPECT_EQ(r.header("transfer-encoding"), "chunked");
   EXPECT_FALSE(r.header("content-length"));
   EXPECT_EQ(r.body, big_text());
+}
+
+// The body grows in curl's write callback, which must not throw through
+// curl's C frames: the transfer ends with the allocation's error, and the
+// client goes on.
+TEST_F(Http, ABodyThatRunsOutOfMemoryIsThatErrorAndTheClientGoesOn) {
+  io::context ctx;
+  http::client web(ctx, {.timeout = 20s});
+  fail_allocations_from = 256 << 10;  // big.txt is 1 MiB: its body's string cannot grow past 256 KiB
+  EXPECT_THROW(ctx.run(web.get(url("127.0.0.1", "/big.txt"))), std::bad_alloc);
+  fail_allocations_from = 0;
+  const http::response r = ctx.run(web.get(url("127.0.0.1", "/big.txt")));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, big_text());
+  expect_pages(ctx.run(fetch_pages(web, 16)));
 }
 
 TEST_F(Http, ANotFoundIsAResponseNotAnError) {

@@ -22,7 +22,8 @@
 // system's errno (refused, unreachable, reset), io::timeout_error (the
 // request's timeout), io::cancelled_error (its task's stop_token), else
 // http::transfer_error with curl's code and words (a TLS failure, a
-// malformed response). Each names the method and the URL.
+// malformed response). Each names the method and the URL. A response whose
+// memory runs out ends its transfer with std::bad_alloc; the client goes on.
 //
 // A client belongs to one context, is used from its loop's thread, and
 // outlives the transfers it runs; the context outlives the client.
