@@ -37,9 +37,12 @@ switchyard::decision explain_call(const std::string& op_name, const std::string&
                                             {"norm2", op::norm2},   {"min", op::min},       {"max", op::max},
                                             {"argmin", op::argmin}, {"argmax", op::argmax}, {"minmax", op::minmax},
                                             {"count_if", op::count_if}};
-  const std::pair<const char*, sd::element_type> types[] = {{"f32", sd::element_type::f32}, {"f64", sd::element_type::f64},
-                                                            {"i32", sd::element_type::i32}, {"i64", sd::element_type::i64},
-                                                            {"u8", sd::element_type::u8}};
+  // Each type by its short name and by its C++ one.
+  const std::pair<const char*, sd::element_type> types[] = {
+      {"f32", sd::element_type::f32},   {"f64", sd::element_type::f64},    {"i32", sd::element_type::i32},
+      {"i64", sd::element_type::i64},   {"u8", sd::element_type::u8},      {"float", sd::element_type::f32},
+      {"double", sd::element_type::f64}, {"int32_t", sd::element_type::i32}, {"int64_t", sd::element_type::i64},
+      {"uint8_t", sd::element_type::u8}};
   const std::pair<const char*, sd::memory> locations[] = {{"vector", sd::memory::host}, {"shared", sd::memory::shared},
                                                           {"pinned", sd::memory::pinned}, {"device", sd::memory::device}};
   const std::pair<const char*, switchyard::accuracy> accuracies[] = {{"fast", switchyard::accuracy::fast},
@@ -58,7 +61,9 @@ switchyard::decision explain_call(const std::string& op_name, const std::string&
   c.type = find(types, type_name, "--type");
   c.where = find(locations, location, "--location");
   c.n = c.n_y = n;
-  c.element_bytes = type_name == "f64" || type_name == "i64" ? 8 : type_name == "u8" ? 1 : 4;
+  c.element_bytes = c.type == sd::element_type::f64 || c.type == sd::element_type::i64 ? 8
+                    : c.type == sd::element_type::u8                                   ? 1
+                                                                                       : 4;
   c.pred_op = switchyard::comparison::greater;
   c.opts.accuracy = find(accuracies, accuracy_name, "--accuracy");
   c.opts.deterministic = deterministic;
@@ -117,7 +122,7 @@ int main(int argc, char** argv) {
   unsigned max_threads = 0;
   explain_cmd->add_option("--op", op_name, "sum, dot, sum_of_squares, norm2, min, max, argmin, argmax, minmax, count_if")
       ->capture_default_str();
-  explain_cmd->add_option("--type", type_name, "f32, f64, i32, i64 or u8")->capture_default_str();
+  explain_cmd->add_option("--type", type_name, "f32, f64, i32, i64 or u8 (or float, double, int32_t, int64_t, uint8_t)")->capture_default_str();
   explain_cmd->add_option("--n", n, "number of elements")->required()->check(switchyard::bench::count_check());
   explain_cmd->add_option("--location", location, "vector, shared, pinned or device")->capture_default_str();
   explain_cmd->add_option("--accuracy", accuracy_name, "fast, pairwise or compensated")->capture_default_str();

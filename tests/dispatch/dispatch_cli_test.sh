@@ -2,7 +2,8 @@
 # `switchyard calibrate` and `switchyard explain` as a user runs them: two
 # calibrations at once leave one valid profile and no temporary file behind;
 # explain prints the model's table, says when it runs on defaults, and
-# refuses a bad option with a message that names it.
+# takes a type by its C++ name too, and refuses a bad option with a message
+# that names it.
 set -eu
 cli="$1"
 cache=$(mktemp -d)
@@ -36,6 +37,10 @@ echo "$out" | grep -q "decided by" || fail "explain --location shared: $out"
 
 out=$(SWITCHYARD_CALIBRATE=0 XDG_CACHE_HOME="$cache/elsewhere" "$cli" explain --op dot --type f64 --n 5000)
 echo "$out" | grep -q "(defaults)" || fail "SWITCHYARD_CALIBRATE=0 does not say defaults: $out"
+
+short=$("$cli" explain --op dot --type f64 --n 300000 | head -1)
+long=$("$cli" explain --op dot --type double --n 300000 | head -1)
+[ "$short" = "$long" ] || fail "--type double explains another call than f64: '$long' against '$short'"
 
 if "$cli" explain --op sum --type f16 --n 10 >"$cache/bad.out" 2>&1; then fail "--type f16 was accepted"; fi
 grep -q "f16 is not one of" "$cache/bad.out" || fail "bad --type message: $(cat "$cache/bad.out")"
