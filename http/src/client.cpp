@@ -134,6 +134,10 @@ class transfer final : public detail::transfer_sink {
     const std::string what = r_->method + " " + r_->url;
     if (cancelled_) throw io::cancelled_error(what + ": cancelled");
     if (failure_) std::rethrow_exception(failure_);
+    if (over_limit_) {
+      throw transfer_error(CURLE_FILESIZE_EXCEEDED,
+                           what + ": the body is over max_body_bytes (" + std::to_string(s_->options.max_body_bytes) + ")");
+    }
     long connects = 0;
     ::curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &connects);
     s_->connections += static_cast<std::size_t>(std::max(connects, 0L));
@@ -155,6 +159,11 @@ class transfer final : public detail::transfer_sink {
   /// transfer (CURLE_WRITE_ERROR).
   static std::size_t on_body(char* data, std::size_t, std::size_t n, void* self) noexcept {
     auto* t = static_cast<transfer*>(self);
+    const std::size_t limit = t->s_->options.max_body_bytes;
+    if (limit > 0 && n > limit - std::min(limit, t->out_.body.size())) {
+      t->over_limit_ = true;
+      return 0;
+    }
     try {
       t->out_.body.append(data, n);
       return n;
@@ -273,6 +282,7 @@ class transfer final : public detail::transfer_sink {
   response out_;
   CURLcode code_ = CURLE_OK;
   std::exception_ptr failure_;
+  bool over_limit_ = false;
   bool cancelled_ = false;
   char error_text_[CURL_ERROR_SIZE] = {};
   std::coroutine_handle<> waiter_;
@@ -292,6 +302,9 @@ void client::state::set_client_options(CURL* e) const {
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
   set(CURLOPT_FOLLOWLOCATION, o.follow_redirects ? 1L : 0L);
   set(CURLOPT_MAXREDIRS, o.max_redirects);
+  // curl refuses a body whose Content-Length is over the limit before it
+  // arrives; on_body checks the rest as they grow.
+  if (o.max_body_bytes > 0) set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_body_bytes));
   if (!o.ca_file.empty()) set(CURLOPT_CAINFO, o.ca_file.c_str());
   set(CURLOPT_SSL_VERIFYPEER, o.verify_peer ? 1L : 0L);
   set(CURLOPT_SSL_VERIFYHOST, o.verify_peer ? 2L : 0L);

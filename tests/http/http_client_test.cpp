@@ -189,6 +189,31 @@ TEST_F(Http, ABodyThatRunsOutOfMemoryIsThatErrorAndTheClientGoesOn) {
   expect_pages(ctx.run(fetch_pages(web, 16)));
 }
 
+// Over the limit by Content-Length (4 KiB pages: curl refuses before the
+// body) and as a body grows (big.txt: 1 MiB decoded from a chunked gzip
+// stream that has none); at the limit it arrives.
+TEST_F(Http, ABodyOverMaxBodyBytesIsRefusedAndTheClientGoesOn) {
+  io::context ctx;
+  auto expect_refused = [&](http::client& web, const std::string& path) {
+    try {
+      const http::response r = ctx.run(web.get(url("127.0.0.1", path)));
+      ADD_FAILURE() << path << " arrived whole: " << r.body.size() << " bytes";
+    } catch (const http::transfer_error& e) {
+      EXPECT_EQ(e.curl_code(), 63) << e.what();  // CURLE_FILESIZE_EXCEEDED
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  };
+  http::client small(ctx, {.max_body_bytes = 4095});
+  expect_refused(small, "/page-1.html");
+  http::client medium(ctx, {.max_body_bytes = 64 << 10});
+  expect_refused(medium, "/big.txt");
+  EXPECT_EQ(ctx.run(medium.get(url("127.0.0.1", "/page-1.html"))).body, page(1));
+  http::client exact(ctx, {.max_body_bytes = 4096});
+  EXPECT_EQ(ctx.run(exact.get(url("127.0.0.1", "/page-2.html"))).body, page(2));
+  http::client whole(ctx, {.max_body_bytes = big_text().size()});
+  EXPECT_EQ(ctx.run(whole.get(url("127.0.0.1", "/big.txt"))).body, big_text());
+}
+
 TEST_F(Http, ANotFoundIsAResponseNotAnError) {
   io::context ctx;
   const http::response r = ctx.run(http::get(ctx, url("127.0.0.1", "/no-such-page")));

@@ -22,8 +22,9 @@
 // system's errno (refused, unreachable, reset), io::timeout_error (the
 // request's timeout), io::cancelled_error (its task's stop_token), else
 // http::transfer_error with curl's code and words (a TLS failure, a
-// malformed response). Each names the method and the URL. A response whose
-// memory runs out ends its transfer with std::bad_alloc; the client goes on.
+// malformed response, a body over client_options::max_body_bytes). Each
+// names the method and the URL. A response whose memory runs out ends its
+// transfer with std::bad_alloc; the client goes on.
 //
 // A client belongs to one context, is used from its loop's thread, and
 // outlives the transfers it runs; the context outlives the client.
@@ -90,6 +91,10 @@ struct client_options {
   std::chrono::milliseconds connect_timeout{10'000};
   bool follow_redirects = true;
   long max_redirects = 10;
+  /// A response body's largest size, decoded; a larger one (by its
+  /// Content-Length, or as it arrives) ends its transfer with a
+  /// transfer_error of curl's CURLE_FILESIZE_EXCEEDED (63). 0: no limit.
+  std::size_t max_body_bytes = 0;
   /// A PEM file of certificate authorities to trust instead of the system's.
   std::string ca_file{};
   /// Off only for testing: accepts any certificate and any host name.
