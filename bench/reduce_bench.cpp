@@ -4,7 +4,8 @@
 // 64 KiB against std::accumulate and omp simd, automatic at 1,000 elements,
 // the accuracy modes' cost, where threads start to beat simd, each op on a
 // buffer aligned and as malloc places it, and the sum in DRAM against a plain
-// read loop on every core and std::reduce(par_unseq).
+// read loop on every core and std::reduce(par_unseq); and the kernels'
+// tuning for this CPU against each alternative (tuning_check.hpp).
 // `switchyard bench` runs it (suite `reduce`); alone:
 //   reduce_bench [--quick] [Google Benchmark flags]
 #include <benchmark/benchmark.h>
@@ -26,6 +27,7 @@
 #include "support/interleaved.hpp"
 #include "support/median.hpp"
 #include "support/suite_main.hpp"
+#include "tuning_check.hpp"
 
 namespace sy = switchyard;
 namespace sb = switchyard::bench;
@@ -401,6 +403,7 @@ int main(int argc, char** argv) {
                           register_alignment(z);
                           register_sweep(z);
                           register_dram(z);
+                          sb::register_tuning_check(z.accuracy_dram, z.dram_rounds * 2);
                           return 0;
                         });
 }

@@ -107,6 +107,14 @@ void reduce_goals(goal_list& g, const results_view& r) {
             g.counter(s, c.name, std::string(op) + "_offset16_time_vs_aligned"), false, in_dram ? 1.05 : 1.10);
     }
   }
+  // The kernels' tuning for this CPU against each alternative
+  // (bench/tuning_check.hpp): no call may run more than 5% faster tuned
+  // otherwise, or this kind of CPU wants a tuning of its own.
+  for (const auto& c : r.cases()) {
+    if (c.suite != s || c.family != "tuning" || c.variant.rfind("vs_", 0) != 0) continue;
+    g.add(s, fmt::format("kernel tuning, this CPU's against {}: the least of its calls' speed ratios", c.variant.substr(3)),
+          g.counter(s, c.name, "least"), true, 0.95);
+  }
   const double automatic = g.speedup(s, "sum_1000/automatic", "sum_1000/simd");
   g.add(s, "float sum of 1,000: automatic's time / simd forced", automatic, false, 1.3);
   // In cache (issue 13) the default may cost at most twice fast's time; in

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -54,6 +55,27 @@ cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept {
     case cpu_identity::maker::other: break;
   }
   return {};
+}
+
+std::string_view to_string(stream_policy p) noexcept {
+  switch (p) {
+    case stream_policy::page_ahead: return "page_ahead";
+    case stream_policy::lines_ahead: return "lines_ahead";
+    case stream_policy::page_ahead_for_pairs: return "page_ahead_for_pairs";
+  }
+  return "invalid";
+}
+
+std::string to_string(const cpu_tuning& t) {
+  std::string out = "stream=" + std::string(to_string(t.stream));
+  if (t.stream == stream_policy::lines_ahead) {
+    out += " lines_ahead=" + (t.lines_ahead_bytes % 1024 == 0 ? std::to_string(t.lines_ahead_bytes / 1024) + "KiB"
+                                                               : std::to_string(t.lines_ahead_bytes) + "B");
+  }
+  out += t.adds == add_form::fused ? " adds=fused" : " adds=plain";
+  out += t.fast_streams_on_avx2 ? " fast_streams_on_avx2=on" : " fast_streams_on_avx2=off";
+  out += t.widening_on_avx2 ? " widening_on_avx2=on" : " widening_on_avx2=off";
+  return out;
 }
 
 namespace tuning_word {

@@ -4,6 +4,9 @@
 // changes what is added or in what order, so the bits are the same under
 // every tuning (tests/core/determinism_test.cpp,
 // EveryCpusTuningGivesTheSameBits, and tests/core/cpu_tuning_test.cpp).
+// reduce_bench's `tuning/vs_*` cases time this CPU's tuning against each
+// field set otherwise, where they run (bench/tuning_check.hpp): a new kind
+// of core shows there whether it wants a tuning of its own.
 //
 // A kernel walks its input a run of turns at a time and, in a whole chunk,
 // begins each run by touching lines ahead (kernels/simd/stream-inl.h). Three
@@ -64,6 +67,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace switchyard::kernels {
 
@@ -159,6 +164,13 @@ struct cpu_tuning {
 
 /// The tuning measured best on a kind of CPU (cpu_tuning{} where none was).
 cpu_tuning cpu_tuning_for(const cpu_identity& cpu) noexcept;
+
+/// "page_ahead", "lines_ahead", "page_ahead_for_pairs".
+std::string_view to_string(stream_policy p) noexcept;
+/// The tuning in words, its fields as name=value ("stream=lines_ahead
+/// lines_ahead=2KiB adds=fused fast_streams_on_avx2=off widening_on_avx2=off";
+/// lines_ahead only under lines_ahead).
+std::string to_string(const cpu_tuning& t);
 
 namespace tuning_word {
 

@@ -210,4 +210,26 @@ TEST(Goals, AStdVectorsStartIsHeldInDramAndForOrderFreeOpsInL1) {
                                               "minmax of 256MiB", "count_gt of 256MiB"}));
 }
 
+/// The tuning check's goals: one per alternative, its least ratio held to
+/// 0.95.
+TEST(Goals, EachTuningAlternativeIsAGoalOnItsLeastRatio) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const auto& [variant, least] : {std::pair{"vs_stream_page_ahead", 1.02}, std::pair{"vs_adds_plain", 0.93}}) {
+    const std::string name = std::string("tuning/") + variant + "/iterations:14/manual_time";
+    runs.push_back({{"name", name}, {"run_name", name}, {"run_type", "iteration"}, {"repetitions", 1},
+                    {"repetition_index", 0}, {"iterations", 14}, {"real_time", 1.0}, {"cpu_time", 1.0},
+                    {"time_unit", "ms"}, {"least", least}, {"sum_fast_simd", 1.1}});
+  }
+  const sb::results_view r(nlohmann::json{{"format", sb::results_format},
+                                          {"context", {{"mode", "quick"}, {"repetitions", 1}}},
+                                          {"suites", {{"reduce", {{"status", "ran"}, {"results", {{"benchmarks", runs}}}}}}}});
+  std::vector<std::pair<std::string, bool>> tuning;
+  for (const auto& g : sb::evaluate_goals(r)) {
+    if (g.what.rfind("kernel tuning", 0) == 0) tuning.emplace_back(g.what, g.met);
+  }
+  EXPECT_EQ(tuning, (std::vector<std::pair<std::string, bool>>{
+                        {"kernel tuning, this CPU's against stream_page_ahead: the least of its calls' speed ratios", true},
+                        {"kernel tuning, this CPU's against adds_plain: the least of its calls' speed ratios", false}}));
+}
+
 }  // namespace

@@ -65,6 +65,21 @@ TEST(CpuTuning, EachKindOfCpuMeasuredGetsItsTuning) {
   EXPECT_EQ(k::cpu_tuning_for({maker::other, 0, 0}), page);
 }
 
+/// The tuning in words (the bench's tuning check names its alternatives so).
+TEST(CpuTuning, ATuningInWordsNamesEveryField) {
+  namespace k = sy::kernels;
+  using maker = k::cpu_identity::maker;
+  EXPECT_EQ(k::to_string(k::cpu_tuning_for({maker::amd, 23, 1})),
+            "stream=lines_ahead lines_ahead=1KiB adds=plain fast_streams_on_avx2=off widening_on_avx2=off");
+  EXPECT_EQ(k::to_string(k::cpu_tuning_for({maker::amd, 25, 17})),
+            "stream=page_ahead_for_pairs adds=fused fast_streams_on_avx2=on widening_on_avx2=on");
+  EXPECT_EQ(k::to_string(k::cpu_tuning{.lines_ahead_bytes = 640}),
+            "stream=page_ahead adds=fused fast_streams_on_avx2=off widening_on_avx2=off");
+  EXPECT_EQ(k::to_string(k::cpu_tuning{.stream = k::stream_policy::lines_ahead, .lines_ahead_bytes = 640}),
+            "stream=lines_ahead lines_ahead=640B adds=fused fast_streams_on_avx2=off widening_on_avx2=off");
+  EXPECT_EQ(k::to_string(static_cast<k::stream_policy>(3)), "invalid");
+}
+
 /// A test's tuning is what the kernels then read, field by field, and
 /// nullopt gives back the CPU's own.
 TEST(CpuTuning, ATestsTuningIsReadAsSet) {
