@@ -117,6 +117,7 @@ std::vector<std::string> fact_differences(const nlohmann::json& a, const nlohman
   };
   differ("CPU", cpu(a), cpu(b));
   differ("SIMD target", text_at(a, {"facts", "simd", "active_target"}), text_at(b, {"facts", "simd", "active_target"}));
+  differ("kernel tuning", text_at(a, {"facts", "simd", "kernel_tuning"}), text_at(b, {"facts", "simd", "kernel_tuning"}));
   differ("caches", caches(a), caches(b));
   differ("kernel", text_at(a, {"facts", "kernel", "release"}), text_at(b, {"facts", "kernel", "release"}));
   const auto gpus = [](const nlohmann::json& r) {

@@ -33,6 +33,7 @@
 #include "core/src/engine_state.hpp"
 #include "core/src/gpu_report.hpp"
 #include "core/src/usable_cores.hpp"
+#include "kernels/common/cpu_tuning.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
 
 namespace switchyard::caps {
@@ -142,7 +143,9 @@ nlohmann::json simd_facts() {
   }
   return {{"compiled_targets", compiled},
           {"supported_targets", supported},
-          {"active_target", std::string(kernels::simd::target_name())}};
+          {"active_target", std::string(kernels::simd::target_name())},
+          // What the kernels tune by this kind of CPU (kernels/common/cpu_tuning.hpp).
+          {"kernel_tuning", kernels::to_string(kernels::cpu_tuning_in_use())}};
 }
 
 nlohmann::json kernel_facts() {

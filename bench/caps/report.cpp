@@ -63,6 +63,9 @@ std::string format_report(const nlohmann::json& r) {
   out += fmt::format("{:<10}active {}; supported {}; compiled {}\n", "SIMD",
                      f["simd"]["active_target"].get<std::string>(), join(f["simd"]["supported_targets"]),
                      join(f["simd"]["compiled_targets"]));
+  if (const auto t = f["simd"].find("kernel_tuning"); t != f["simd"].end() && t->is_string()) {
+    out += fmt::format("{:<10}{}\n", "tuning", t->get<std::string>());
+  }
   out += fmt::format("{:<10}{} {} ({})\n", "kernel", f["kernel"]["system"].get<std::string>(),
                      f["kernel"]["release"].get<std::string>(), f["kernel"]["machine"].get<std::string>());
   out += fmt::format("{:<10}{}\n", "io_uring", describe_uring(f["io_uring"]));

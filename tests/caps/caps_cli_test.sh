@@ -31,6 +31,7 @@ caches() { /usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1]
 HWLOC_COMPONENTS=-linux "$cli" caps --quick --json "$work/cpuid.json" > /dev/null
 (( $(caches "$work/cpuid.json") >= 2 )) || { echo "caps found no caches without sysfs" >&2; exit 1; }
 grep -q "caches    L1d" "$work/table.txt" || { echo "the table does not name the caches" >&2; exit 1; }
+grep -q "^tuning    stream=" "$work/table.txt" || { echo "the table does not name the kernels' tuning" >&2; exit 1; }
 # Other programs' work while it measured: in the report and in the table.
 /usr/bin/python3 -c 'import json, sys; o = json.load(open(sys.argv[1]))["other_work"]; assert o["cpus"] >= 1 and 0 <= o["busy_cores"] <= o["cpus"], o' \
   "$work/now.json" || { echo "the report lacks other_work" >&2; exit 1; }

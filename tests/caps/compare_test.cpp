@@ -119,11 +119,13 @@ TEST(Compare, OtherProgramsWorkWhileMeasuringIsNamedAndTakesPrecedenceOverTheLoa
 
 TEST(Compare, FactsThatDifferAreNamed) {
   auto a = report("a", 20, 400, nullptr), b = report("b", 20, 400, nullptr);
-  a["facts"]["simd"] = {{"active_target", "AVX2"}};
+  a["facts"]["simd"] = {{"active_target", "AVX2"}, {"kernel_tuning", "stream=page_ahead"}};
   b["facts"]["simd"] = {{"active_target", "AVX3"}};
   b["quick"] = false;
   const auto text = caps::format_comparison({a, b}, {"A", "B"});
   EXPECT_TRUE(contains(text, "differs: SIMD target: AVX2 on A, AVX3 on B")) << text;
+  // A report from before the tuning was a fact reads as unknown.
+  EXPECT_TRUE(contains(text, "differs: kernel tuning: stream=page_ahead on A, unknown on B")) << text;
   EXPECT_TRUE(contains(text, "differs: mode: quick on A, full on B")) << text;
 }
 
