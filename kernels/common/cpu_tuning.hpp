@@ -122,9 +122,10 @@ cpu_identity this_cpu() noexcept;
 ///   one thread took 1.09-1.17x fast's time fused and 0.99-1.03x plain with
 ///   its lines 1 KiB ahead (docs/PERF.md, "Zen 1's adds"); its compensated
 ///   step as TwoSum, as adds or partly fused, took within 5% of Neumaier's
-///   time ("A pairwise leaf's registers"), so it keeps Neumaier's. Compiled only for
-///   Highway's AVX2 target, the one Zen 1 runs; the other targets add
-///   fused.
+///   time ("A pairwise leaf's registers"), so it keeps Neumaier's. Compiled for
+///   Highway's AVX2 target, the one Zen 1 runs, and the AVX-512 ones, where
+///   the tuning check (bench/tuning_check.hpp) measures it against fused;
+///   the older targets add fused.
 enum class add_form { fused, plain };
 
 /// Everything the kernels tune by CPU, chosen once from cpu_identity.

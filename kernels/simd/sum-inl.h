@@ -363,14 +363,15 @@ HWY_NOINLINE kernels::sum_partial<A> LayoutSum(X<In> x, std::size_t n) {
 }
 
 /// LayoutSum in the mode a call gives. The compensated step in double
-/// lanes adds as this CPU's tuning says (cpu_tuning.hpp, add_form) on
-/// AVX2, the target of the one CPU that adds plain (Zen 1); every other
-/// target, fused.
+/// lanes adds as this CPU's tuning says (cpu_tuning.hpp, add_form) on AVX2
+/// and AVX-512 (the plain form is the one Zen 1 runs; on the wider targets
+/// it is what the tuning check measures fused against: bench/tuning_check.hpp);
+/// the older targets, fused where they have FMA.
 template <class A, bool kToL2, class In, template <class> class X>
 HWY_INLINE kernels::sum_partial<A> LayoutSumIn(accuracy mode, X<In> x, std::size_t n) {
   if (mode == accuracy::fast) return LayoutSum<A, kToL2, accuracy::fast>(x, n);
   if (mode == accuracy::pairwise) return LayoutSum<A, kToL2, accuracy::pairwise>(x, n);
-#if HWY_TARGET == HWY_AVX2
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   if constexpr (std::is_same_v<A, double>) {
     if (cpu_tuning_in_use().adds == add_form::plain) return LayoutSum<A, kToL2, accuracy::compensated, false>(x, n);
   }
@@ -395,12 +396,13 @@ HWY_INLINE decltype(auto) WithSumTouches(std::size_t n, std::size_t stream, F&& 
 
 /// The widened sum (double lanes, fast mode: the default float sum's) of the
 /// terms x gives. A plain sum's terms are added as this CPU's tuning says
-/// (cpu_tuning.hpp, add_form) on AVX2, the target of the one CPU that adds
-/// them plain (Zen 1); every other target and transform, fused: the plain
-/// form's loop is compiled where it may run, not on every target.
+/// (cpu_tuning.hpp, add_form) on AVX2 and AVX-512, as LayoutSumIn's
+/// compensated step is; every other target and transform, fused: the plain
+/// form's loop is compiled where a tuning may ask for it, not on every
+/// target.
 template <bool kToL2, class T, template <class> class X>
 HWY_INLINE kernels::sum_partial<double> WidenedSum(X<T> x, std::size_t n) {
-#if HWY_TARGET == HWY_AVX2
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   if constexpr (std::is_same_v<X<T>, Plain<T>>) {
     if (cpu_tuning_in_use().adds == add_form::plain) return LayoutSum<double, kToL2, accuracy::fast, false>(x, n);
   }
