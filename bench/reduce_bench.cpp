@@ -14,8 +14,6 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
-#include <map>
-#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,9 +21,9 @@
 #include <switchyard/switchyard.hpp>
 
 #include "peers/peers.hpp"
-#include "support/huge_array.hpp"
 #include "support/interleaved.hpp"
 #include "support/median.hpp"
+#include "support/reduce_inputs.hpp"
 #include "support/suite_main.hpp"
 #include "tuning_check.hpp"
 
@@ -61,23 +59,13 @@ std::string size_name(std::size_t bytes) {
   return bytes >= mib && bytes % mib == 0 ? std::to_string(bytes / mib) + "MiB" : std::to_string(bytes / kib) + "KiB";
 }
 
-/// Page-touched buffers of each size, made once and shared by all runs.
-std::span<const float> floats(std::size_t bytes) {
-  static std::map<std::size_t, std::unique_ptr<sb::huge_array>> cache;
-  auto& slot = cache[bytes];
-  if (!slot) {
-    slot = std::make_unique<sb::huge_array>(bytes, [](std::size_t i) { return static_cast<float>(i % 7) * 0.25f; });
-  }
-  return slot->span();
-}
-
 void set_bytes(benchmark::State& state, std::size_t bytes) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
 }
 
 template <class F>
 void run(benchmark::State& state, std::size_t bytes, F f) {
-  const auto v = floats(bytes);
+  const auto v = sb::reduce_input(bytes);
   for (auto _ : state) benchmark::DoNotOptimize(f(v));
   set_bytes(state, bytes);
 }
@@ -130,15 +118,9 @@ void register_l2() {
 void register_dram(const sizes& z) {
   const std::size_t dram_bytes = z.dram;
   benchmark::RegisterBenchmark("sum_dram/interleaved", [dram_bytes](benchmark::State& state) {
-    const auto v = floats(dram_bytes);
+    const auto v = sb::reduce_input(dram_bytes);
     const unsigned cores = sy::default_engine().max_threads();
-    // dot's inputs start half the buffer and a page apart, as two large
-    // std::vectors do (each of glibc's mmap'd blocks takes a page more than
-    // it holds). Exactly half apart (a power of two), the two streams met in
-    // the same DRAM banks: on the Zen 4 guest any dot of them ran at 0.7x
-    // the speed (docs/PERF.md, "Zen 4's prefetchers"), a property of the
-    // addresses, not of a kernel.
-    const std::size_t dot_length = v.size() / 2 - 4096 / sizeof(float);
+    const auto [dot_x, dot_y] = sb::dot_inputs(v);  // a page more than half the buffer apart
     const std::vector<std::pair<std::string, std::function<float()>>> variants{
         {"read_loop_all_cores", [&] { return sb::read_loop_threads(v.data(), v.size(), cores); }},
         {"handwritten_all_cores", [&] { return sb::handwritten_sum_threads(v.data(), v.size(), cores); }},
@@ -154,7 +136,7 @@ void register_dram(const sizes& z) {
         {"argmin", [&] { return float(sy::argmin(v)->index); }},
         {"minmax", [&] { return sy::minmax(v)->max; }},
         {"count_gt", [&] { return float(sy::count_if(v, sy::gt(1.0f))); }},
-        {"dot", [&] { return sy::dot(v.first(dot_length), v.last(dot_length)); }},
+        {"dot", [&] { return sy::dot(dot_x, dot_y); }},
     };
     std::vector<std::function<void()>> runs;
     for (const auto& [name, f] : variants) runs.emplace_back([&f] { benchmark::DoNotOptimize(f()); });
@@ -293,7 +275,7 @@ void register_alignment(const sizes& z) {
     const std::string name = "alignment_" + size_name(bytes) + "/interleaved";
     const bool in_dram = bytes == z.accuracy_dram;
     benchmark::RegisterBenchmark(name.c_str(), [bytes, in_dram](benchmark::State& state) {
-      const auto buffer = floats(bytes + 256);
+      const auto buffer = sb::reduce_input(bytes + 256);
       const std::size_t n = bytes / sizeof(float);
       std::vector<std::pair<std::string, std::span<const float>>> inputs{{"aligned", buffer.first(n)},
                                                                          {"offset16", buffer.subspan(4, n)}};

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,8 +13,8 @@
 
 #include "kernels/common/cpu_tuning.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
-#include "support/huge_array.hpp"
 #include "support/interleaved.hpp"
+#include "support/reduce_inputs.hpp"
 
 namespace switchyard::bench {
 namespace {
@@ -40,15 +39,6 @@ struct alternative {
   std::function<bool(const probe&)> changes;
 };
 
-std::span<const float> floats(std::size_t bytes) {
-  static std::vector<std::unique_ptr<huge_array>> made;
-  for (const auto& a : made) {
-    if (a->span().size_bytes() == bytes) return a->span();
-  }
-  made.push_back(std::make_unique<huge_array>(bytes, [](std::size_t i) { return static_cast<float>(i % 7) * 0.25f; }));
-  return made.back()->span();
-}
-
 std::string bytes_name(std::size_t bytes) {
   return bytes % (kib * kib) == 0 ? std::to_string(bytes / kib / kib) + "MiB" : std::to_string(bytes / kib) + "KiB";
 }
@@ -58,17 +48,15 @@ std::vector<probe> probes(std::size_t dram_bytes) {
   const sy::options simd_fast{.backend = sy::backend::simd, .accuracy = sy::accuracy::fast};
   const sy::options threads_fast{.backend = sy::backend::threads, .accuracy = sy::accuracy::fast};
   std::vector<probe> out;
-  const auto v = floats(dram_bytes);
-  // dot's inputs a page more than half the buffer apart, as two large
-  // std::vectors are (reduce_bench.cpp, sum_dram).
-  const std::size_t half = v.size() / 2 - 4096 / sizeof(float);
+  const auto v = reduce_input(dram_bytes);
+  const auto [dot_x, dot_y] = dot_inputs(v);  // a page more than half the buffer apart
   for (const bool on_threads : {false, true}) {
     const std::string at = on_threads ? "_threads" : "_simd";
     const sy::options o = on_threads ? threads : simd, fast = on_threads ? threads_fast : simd_fast;
     out.push_back({"sum_fast" + at, probe::dram_fast_sum, [v, fast] { benchmark::DoNotOptimize(sy::sum(v, fast)); }});
     out.push_back({"sum_default" + at, probe::dram_default_sum, [v, o] { benchmark::DoNotOptimize(sy::sum(v, o)); }});
     out.push_back({"dot" + at, probe::dram_other,
-                   [v, o, half] { benchmark::DoNotOptimize(sy::dot(v.first(half), v.last(half), o)); }});
+                   [x = dot_x, y = dot_y, o] { benchmark::DoNotOptimize(sy::dot(x, y, o)); }});
     out.push_back({"argmin" + at, probe::dram_other, [v, o] { benchmark::DoNotOptimize(sy::argmin(v, o)); }});
     out.push_back({"count_gt" + at, probe::dram_other,
                    [v, o] { benchmark::DoNotOptimize(sy::count_if(v, sy::gt(1.0f), o)); }});
@@ -77,13 +65,13 @@ std::vector<probe> probes(std::size_t dram_bytes) {
   // its kernel's target and adds are chosen (L2, and the end of a long
   // stream in L3), dot, and a double sum's compensated step.
   for (const std::size_t bytes : {64 * kib, 512 * kib, 4 * kib * kib}) {
-    const auto c = floats(bytes);
+    const auto c = reduce_input(bytes);
     const std::size_t calls = std::max<std::size_t>(1, (32 * kib * kib) / bytes);
     out.push_back({"sum_default_" + bytes_name(bytes), probe::cache_widened, [c, calls, simd] {
                      for (std::size_t i = 0; i < calls; ++i) benchmark::DoNotOptimize(sy::sum(c, simd));
                    }});
   }
-  const auto c = floats(64 * kib);
+  const auto c = reduce_input(64 * kib);
   out.push_back({"dot_default_64KiB", probe::cache_widened, [c, simd] {
                    for (int i = 0; i < 512; ++i) benchmark::DoNotOptimize(sy::dot(c.first(c.size() / 2), c.last(c.size() / 2), simd));
                  }});
