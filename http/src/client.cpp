@@ -156,7 +156,7 @@ class transfer final : public detail::transfer_sink {
   /// curl's C frames, which left the transfer and the multi handle half
   /// done (a transfer hung past its timeout): it is kept for
   /// await_resume, and the callback's short count makes curl end the
-  /// transfer (CURLE_WRITE_ERROR).
+  /// transfer (CURLE_WRITE_ERROR), as a body over max_body_bytes does.
   static std::size_t on_body(char* data, std::size_t, std::size_t n, void* self) noexcept {
     auto* t = static_cast<transfer*>(self);
     const std::size_t limit = t->s_->options.max_body_bytes;
@@ -164,23 +164,11 @@ class transfer final : public detail::transfer_sink {
       t->over_limit_ = true;
       return 0;
     }
-    try {
-      t->out_.body.append(data, n);
-      return n;
-    } catch (...) {
-      t->failure_ = std::current_exception();
-      return 0;
-    }
+    return t->keeping_failure(n, [&] { t->out_.body.append(data, n); });
   }
   static std::size_t on_header(char* data, std::size_t, std::size_t n, void* self) noexcept {
     auto* t = static_cast<transfer*>(self);
-    try {
-      t->add_header(std::string_view(data, n));
-      return n;
-    } catch (...) {
-      t->failure_ = std::current_exception();
-      return 0;
-    }
+    return t->keeping_failure(n, [&] { t->add_header(std::string_view(data, n)); });
   }
 
   void done(CURLcode code) override {
@@ -205,6 +193,19 @@ class transfer final : public detail::transfer_sink {
       s->ctx->loop().run_on_loop(now);
     }
   };
+
+  /// n once f() has run; 0 (curl ends the transfer) if it threw, what it
+  /// threw kept for await_resume.
+  template <class F>
+  std::size_t keeping_failure(std::size_t n, F&& f) noexcept {
+    try {
+      f();
+      return n;
+    } catch (...) {
+      failure_ = std::current_exception();
+      return 0;
+    }
+  }
 
   void add_header(std::string_view line) {
     if (line.starts_with("HTTP/")) {
