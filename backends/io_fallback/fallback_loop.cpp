@@ -199,11 +199,28 @@ class fallback_loop final : public io::detail::loop {
     return errno == EWOULDBLOCK ? -EAGAIN : -errno;
   }
 
+  /// A pool thread's result on its way back: made here before the call
+  /// starts, so that the thread's post of it cannot fail.
+  struct file_result final : io::detail::posted_call {
+    file_result(fallback_loop* l, op_record* r, std::uint64_t i, op_kind k) : self(l), rec(r), id(i), kind(k) {
+      act = [](posted_call& c, action a) {
+        const std::unique_ptr<file_result> f(static_cast<file_result*>(&c));
+        if (a == action::run) f->self->file_done(*f->rec, f->id, f->kind, f->res);
+      };
+    }
+    fallback_loop* self;
+    op_record* rec;
+    std::uint64_t id;
+    op_kind kind;
+    long res = 0;
+  };
+
   // The result goes back through results_, which outlives the loop; the
   // path is copied, since an abandoned open may start after its caller is gone.
   void start_file(op_record& rec, const op_request& r) {
     const std::uint64_t id = ++file_calls_;
-    auto call = [results = results_, rec = &rec, id, r, path = std::string(r.kind == op_kind::open ? r.path : "")] {
+    auto result = std::make_unique<file_result>(this, &rec, id, r.kind);
+    auto call = [results = results_, done = result.get(), r, path = std::string(r.kind == op_kind::open ? r.path : "")] {
       long res = 0;
       // A signal handler run on this thread interrupts a call that blocks
       // (an open of a FIFO, a read of a pipe): the call is made again, as
@@ -230,12 +247,15 @@ class fallback_loop final : public io::detail::loop {
       std::lock_guard lock(results->m);
       if (results->loop == nullptr) {
         if (r.kind == op_kind::open && res >= 0) ::close(static_cast<int>(res));
+        delete done;
         return;
       }
-      fallback_loop* self = results->loop;
-      self->post([self, rec, id, res, kind = r.kind] { self->file_done(*rec, id, kind, res); });
+      done->res = res;
+      results->loop->post(*done);
     };
-    files_[&rec] = {r.kind, id, pool_->submit(std::move(call))};
+    auto job = pool_->submit(std::move(call));
+    (void)result.release();  // the call owns it now
+    files_[&rec] = {r.kind, id, std::move(job)};
   }
 
   /// A pool thread's result, on the loop's thread: completes call `id`,

@@ -22,36 +22,15 @@
 
 #include "nginx/nginx.hpp"
 #include "io/io_support.hpp"
+#include "support/failing_allocations.hpp"
 
 namespace http = switchyard::http;
 namespace io = switchyard::io;
 namespace fs = std::filesystem;
 using switchyard::task;
 using switchyard::testing::bytes_of;
+using switchyard::testing::fail_allocations_from;
 using namespace std::chrono_literals;
-
-namespace {
-
-/// Allocations of at least this many bytes on this thread fail (0: none):
-/// how a test runs out of memory inside curl's callbacks.
-thread_local std::size_t fail_allocations_from = 0;
-
-}  // namespace
-
-// The program's operator new (the rest forward to it), so that a test can
-// make one thread's large allocations fail. Its delete frees what it
-// mallocs, which GCC, seeing delete's free beside a new, takes for a
-// mismatch.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-  if (fail_allocations_from != 0 && n >= fail_allocations_from) throw std::bad_alloc();
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <stop_token>
 #include <utility>
 
@@ -61,6 +62,8 @@ struct lookup {
   // Weak: the job's call holds this lookup, and the pool holds the job
   // while it is queued or running, which is when abandoning it matters.
   std::weak_ptr<detail::blocking_pool::job> job;
+  // How the lookup's thread hands the result back: a post that cannot fail.
+  detail::posted_resume back;
 };
 
 class lookup_awaiter {
@@ -125,11 +128,17 @@ class lookup_awaiter {
       hints.ai_socktype = SOCK_STREAM;
       hints.ai_protocol = IPPROTO_TCP;
       addrinfo* list = nullptr;
-      const int code = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &list);
+      int code = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &list);
       const int system_errno = errno;
       std::vector<endpoint> found;
-      for (addrinfo* a = list; code == 0 && a; a = a->ai_next) {
-        if (a->ai_family == AF_INET || a->ai_family == AF_INET6) found.emplace_back(a->ai_addr, a->ai_addrlen);
+      try {
+        for (addrinfo* a = list; code == 0 && a; a = a->ai_next) {
+          if (a->ai_family == AF_INET || a->ai_family == AF_INET6) found.emplace_back(a->ai_addr, a->ai_addrlen);
+        }
+      } catch (const std::bad_alloc&) {
+        // This thread has no one to throw to: the waiter hears getaddrinfo's word for it.
+        code = EAI_MEMORY;
+        found.clear();
       }
       if (list) ::freeaddrinfo(list);
       std::lock_guard lock(state->m);
@@ -139,7 +148,8 @@ class lookup_awaiter {
       state->found = std::move(found);
       state->delivered = true;
       // Under the lock: the waiter cannot give up (and its context go) meanwhile.
-      loop->post([h] { h.resume(); });
+      state->back.waiter = h;
+      loop->post(state->back);
     };
     std::lock_guard lock(state_->m);
     state_->job = lookup_threads().submit(std::move(call));

@@ -51,11 +51,22 @@ thread_local where here;
 
 }  // namespace
 
-/// One context and what its thread waits on.
+/// One context and what its thread waits on, with the posts that set them
+/// from other threads (ended_one() among them, which must not throw).
 struct runtime::slot {
+  struct setting : detail::posted_call {
+    explicit setting(event& e) : to_set(&e) {
+      act = [](detail::posted_call& c, action a) {
+        if (a == action::run) static_cast<setting&>(c).to_set->set();
+      };
+    }
+    event* to_set;
+  };
   context ctx;
   event stop{ctx};     // stop() was called: cancel the spawned tasks
   event drained{ctx};  // every task the runtime started has ended
+  setting set_stop{stop};
+  setting set_drained{drained};
 };
 
 runtime::runtime(std::size_t contexts, placement threads) : fork_generation_(switchyard::detail::fork_generation()) {
@@ -126,11 +137,9 @@ void runtime::ended_one() noexcept {
   if (live_.fetch_sub(1) == 1 && stopping_.load()) wake_all_drained();
 }
 
-void runtime::wake_all_drained() {
-  for (auto& s : slots_) {
-    slot* sl = s.get();
-    sl->ctx.loop().post([sl] { sl->drained.set(); });
-  }
+void runtime::wake_all_drained() noexcept {
+  if (drained_posted_.exchange(true)) return;  // stop() and the last task's end may both get here
+  for (auto& s : slots_) s->ctx.loop().post(s->set_drained);
 }
 
 task<void> runtime::counted(task<void> t) {
@@ -169,10 +178,7 @@ void runtime::stop() {
   if (runs_here()) throw error(errc::invalid_argument, "io::runtime::stop from one of its own threads would wait for itself");
   stopped_ = true;
   stopping_.store(true);
-  for (auto& s : slots_) {
-    slot* sl = s.get();
-    sl->ctx.loop().post([sl] { sl->stop.set(); });
-  }
+  for (auto& s : slots_) s->ctx.loop().post(s->set_stop);
   if (live_.load() == 0) wake_all_drained();
   for (std::thread& t : threads_) t.join();
   threads_.clear();

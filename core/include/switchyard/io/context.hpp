@@ -92,9 +92,14 @@ class SWITCHYARD_API context {
   // source cancels them all.
   std::size_t spawned_live_ = 0;
   std::stop_source spawned_stop_;
-  // Tasks spawned from other threads, until the loop's thread adopts them.
+  // Tasks spawned from other threads, until the loop's thread adopts them;
+  // adopt_post_ is queued on the loop while there are some.
+  struct adopt_post : detail::posted_call {
+    context* self = nullptr;
+  };
   std::mutex incoming_m_;
   std::vector<task<void>> incoming_;
+  adopt_post adopt_post_;
   std::function<void(std::exception_ptr)> spawn_error_;
   unsigned fork_generation_;  // the process's that made it (core/src/fork_generation.hpp)
 };

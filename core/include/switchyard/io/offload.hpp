@@ -43,7 +43,9 @@ class offload_awaiter {
       } catch (...) {
         error_ = std::current_exception();
       }
-      loop_->post([h] { h.resume(); });
+      // A post that cannot fail: this thread has no one to report to.
+      back_.waiter = h;
+      loop_->post(back_);
     });
   }
   R await_resume() {
@@ -57,6 +59,7 @@ class offload_awaiter {
   F fn_;
   std::conditional_t<std::is_void_v<R>, char, std::optional<R>> value_{};
   std::exception_ptr error_;
+  posted_resume back_;
 };
 
 }  // namespace detail

@@ -116,10 +116,11 @@ class SWITCHYARD_API runtime {
     explicit switch_awaiter(context& to) noexcept : to_(&to) {}
     bool await_ready() const noexcept { return current() == to_; }
     void await_suspend(std::coroutine_handle<> h) {
-      hop_ = {h, &to_->loop()};
+      hop_.waiter = h;
+      hop_.to = &to_->loop();
       // From a context's thread, that loop sends it; from elsewhere, a post.
       if (context* from = current()) return from->loop().hop(hop_);
-      to_->loop().post([h] { h.resume(); });
+      to_->loop().post(hop_);
     }
     void await_resume() const noexcept {}
 
@@ -165,7 +166,7 @@ class SWITCHYARD_API runtime {
   bool runs_here() const noexcept;
   void started_one() noexcept;
   void ended_one() noexcept;
-  void wake_all_drained();
+  void wake_all_drained() noexcept;
   void drive(std::size_t i);
 
   /// A task the runtime counts until it ends.
@@ -190,6 +191,7 @@ class SWITCHYARD_API runtime {
   std::atomic<std::size_t> next_{0};
   std::atomic<std::size_t> live_{0};  // tasks spawned through the runtime, not yet ended
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> drained_posted_{false};  // each slot's drained post is queued once
   bool stopped_ = false;
   unsigned fork_generation_ = 0;  // the process's (core/src/fork_generation.hpp) that started the threads
 };

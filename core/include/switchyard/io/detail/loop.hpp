@@ -66,16 +66,41 @@ struct op_record {
 
 class loop;
 
-/// A coroutine moving from one loop's thread to another's (hop()): it waits
-/// here, in its frame, until it is resumed on `to`.
-struct hop_record {
+/// A callback queued by loop::post. Queued as itself it costs no allocation,
+/// so a poster that has no one to report a failure to (a compute or pool
+/// thread handing back a result, a destructor) cannot fail: the node lives
+/// where its poster keeps it (a suspended coroutine's frame) until it has
+/// run, and is queued at most once at a time.
+struct posted_call {
+  /// run: what was posted. drop (a node still queued when its loop goes,
+  /// never run): free it, where the loop owns it. One pointer for both
+  /// keeps the node small: it lives in coroutine frames.
+  enum class action : bool { run, drop };
+  void (*act)(posted_call&, action) = nullptr;
+  posted_call* next = nullptr;
+};
+
+/// The post that resumes a coroutine on the loop's thread.
+struct posted_resume : posted_call {
+  posted_resume() noexcept {
+    act = [](posted_call& c, action a) {
+      if (a == action::run) static_cast<posted_resume&>(c).waiter.resume();
+    };
+  }
   std::coroutine_handle<> waiter;
+};
+
+/// A coroutine moving from one loop's thread to another's (hop()): it waits
+/// here, in its frame, until it is resumed on `to`, by a post of this record
+/// where no faster way is open.
+struct hop_record : posted_resume {
   loop* to = nullptr;
 };
 
 class SWITCHYARD_API loop {
  public:
-  /// Closes the wake-up eventfd, once no post() is half done.
+  /// Closes the wake-up eventfd, once no post() is half done, and frees the
+  /// function posts that never ran.
   virtual ~loop();
   /// Starts `r`; when it completes, rec.result is set and rec.waiter resumed
   /// on the loop's thread, never inside start() itself (the waiter is still
@@ -97,14 +122,20 @@ class SWITCHYARD_API loop {
     rec.cancel_asked = true;
     end_early(rec);
   }
-  /// Runs fn on the loop's thread soon. Any thread.
-  void post(std::function<void()> fn) {
+  /// Runs c on the loop's thread soon, in the order of posting. Any thread;
+  /// c must stay where it is until it has run.
+  void post(posted_call& c) noexcept {
     // The wake-up is sent under the lock, so that once the loop has run this
     // callback (and may be destroyed), no poster still touches its eventfd.
     std::lock_guard lock(posted_m_);
-    posted_.push_back(std::move(fn));
+    c.next = nullptr;
+    (posted_tail_ ? posted_tail_->next : posted_head_) = &c;
+    posted_tail_ = &c;
     wake();
   }
+  /// The same for a function, in a node this allocates: std::bad_alloc
+  /// leaves nothing queued.
+  void post(std::function<void()> fn);
   /// Runs fn now on the loop's thread, else posts it there: what a stop
   /// callback does, which may fire on any thread and must not throw (a post
   /// that cannot be made is dropped; the operation then ends on its own).
@@ -119,9 +150,7 @@ class SWITCHYARD_API loop {
   /// the coroutine that moves. By default a post() to the other loop (a
   /// lock, a callback and an eventfd write each); io_uring sends a message
   /// from ring to ring instead, submitted with this loop's next batch.
-  virtual void hop(hop_record& rec) {
-    rec.to->post([h = rec.waiter] { h.resume(); });
-  }
+  virtual void hop(hop_record& rec) { rec.to->post(rec); }
   /// The descriptor other rings send their messages to (io_uring's ring),
   /// or -1 where the loop takes none.
   virtual int message_fd() const noexcept { return -1; }
@@ -187,20 +216,14 @@ class SWITCHYARD_API loop {
   /// The same, for a result known inside begin() or a caller's frame: the
   /// waiter resumes on the loop's next turn.
   void complete_soon(op_record& rec, long result) {
+    schedule(rec.waiter);  // first: if it throws, start() counts the op out once
     rec.result = result;
     --in_flight_;
-    schedule(rec.waiter);
   }
 
-  /// Runs the callbacks post() queued.
-  void run_posted() {
-    std::vector<std::function<void()>> now;
-    {
-      std::lock_guard lock(posted_m_);
-      now.swap(posted_);
-    }
-    for (auto& fn : now) fn();  // offload completions resume their coroutines here
-  }
+  /// Runs the callbacks post() queued (offload completions resume their
+  /// coroutines here). One that throws leaves those after it queued.
+  void run_posted();
 
   /// Resumes what schedule() queued; false when there was nothing.
   bool run_ready() {
@@ -228,7 +251,8 @@ class SWITCHYARD_API loop {
   int wake_fd_;
   std::size_t in_flight_ = 0;
   std::mutex posted_m_;
-  std::vector<std::function<void()>> posted_;
+  posted_call* posted_head_ = nullptr;
+  posted_call* posted_tail_ = nullptr;
   std::vector<std::coroutine_handle<>> ready_;
   std::atomic<std::thread::id> owner_{};
 };

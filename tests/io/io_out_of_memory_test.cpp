@@ -1,0 +1,109 @@
+// Out of memory where no one can be told: a thread of the compute side, of
+// the lookups or of the fallback's file calls hands a result back to the
+// loop, and no allocation of its own may stand in the way (one that failed
+// there threw on a thread with no one to catch it: the program ended). The
+// test's operator new makes every other thread's allocations fail while
+// the loop's thread waits. Run on each io::context backend.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <switchyard/io.hpp>
+
+#include "io/io_support.hpp"
+#include "support/failing_allocations.hpp"
+
+namespace io = switchyard::io;
+using switchyard::task;
+using switchyard::testing::only_this_thread_allocates;
+
+namespace {
+
+class OutOfMemory : public switchyard::testing::Io {};
+
+TEST_F(OutOfMemory, AnOffloadedResultComesBackWhileOtherThreadsCannotAllocate) {
+  io::context ctx;
+  auto body = [&]() -> task<int> {
+    int sum = co_await io::offload(ctx, [] { return 1; });  // the compute side's threads started
+    {
+      const only_this_thread_allocates others_cannot;
+      sum += co_await io::offload(ctx, [] { return 20; });
+    }
+    sum += co_await io::offload(ctx, [] { return std::vector<int>(1000, 3).back() * 100; });
+    co_return sum;
+  };
+  EXPECT_EQ(ctx.run(body()), 321);
+}
+
+// The lookup's own list of addresses cannot be made: the waiter hears
+// getaddrinfo's EAI_MEMORY, and the next lookup works.
+TEST_F(OutOfMemory, ALookupThatCannotKeepItsAddressesIsThatError) {
+  io::context ctx;
+  auto body = [&]() -> task<void> {
+    (void)co_await io::resolve(ctx, "localhost", 80);  // the lookup threads started
+    try {
+      const only_this_thread_allocates others_cannot;
+      const std::vector<io::endpoint> found = co_await io::resolve(ctx, "localhost", 80);
+      ADD_FAILURE() << "resolved to " << found.size() << " addresses with no memory to keep them";
+    } catch (const io::resolve_error& e) {
+      EXPECT_EQ(e.code().value(), EAI_MEMORY) << e.what();
+    }
+    EXPECT_FALSE((co_await io::resolve(ctx, "localhost", 80)).empty());
+  };
+  ctx.run(body());
+}
+
+// On the fallback backend a file call runs on a thread of its pool.
+TEST_F(OutOfMemory, AFileReadComesBackWhileOtherThreadsCannotAllocate) {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("switchyard-oom-" + std::to_string(::getpid()));
+  const std::string text = "read back while the other threads have no memory";
+  {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+  }
+  io::context ctx;
+  auto body = [&]() -> task<std::string> {
+    io::file f = co_await io::file::open(ctx, path.string(), O_RDONLY);
+    std::string got(text.size(), '\0');
+    {
+      const only_this_thread_allocates others_cannot;
+      const std::size_t n = co_await f.read_at(std::as_writable_bytes(std::span(got)), 0);
+      got.resize(n);
+    }
+    co_await f.close();
+    co_return got;
+  };
+  EXPECT_EQ(ctx.run(body()), text);
+  std::filesystem::remove(path);
+}
+
+// A posted call that throws ends the loop's run with its exception; the
+// calls posted after it stay queued and run on the next.
+TEST_F(OutOfMemory, APostedCallThatThrowsLeavesTheRestQueued) {
+  io::context ctx;
+  std::vector<int> ran;
+  ctx.loop().post([&] { ran.push_back(1); });
+  ctx.loop().post([&] {
+    ran.push_back(2);
+    throw std::runtime_error("a posted call's failure");
+  });
+  ctx.loop().post([&] { ran.push_back(3); });
+  auto nothing = []() -> task<void> { co_return; };
+  EXPECT_THROW(ctx.run(nothing()), std::runtime_error);
+  EXPECT_EQ(ran, (std::vector<int>{1, 2}));
+  ctx.run(nothing());
+  EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
+}
+
+}  // namespace

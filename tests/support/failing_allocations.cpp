@@ -1,0 +1,30 @@
+#include "support/failing_allocations.hpp"
+
+#include <cstdlib>
+#include <new>
+
+namespace switchyard::testing {
+
+thread_local std::size_t fail_allocations_from = 0;
+std::atomic<std::thread::id> fail_allocations_but_on{};
+
+}  // namespace switchyard::testing
+
+// The rest of operator new's forms forward to this one. Its delete frees
+// what it mallocs, which GCC, seeing delete's free beside a new, takes for
+// a mismatch.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t n) {
+  using namespace switchyard::testing;
+  if (fail_allocations_from != 0 && n >= fail_allocations_from) throw std::bad_alloc();
+  if (const std::thread::id spared = fail_allocations_but_on.load(std::memory_order_relaxed);
+      spared != std::thread::id{} && spared != std::this_thread::get_id()) {
+    throw std::bad_alloc();
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop

@@ -1,0 +1,28 @@
+// The test program's operator new, which a test can make fail: how a test
+// runs the library out of memory where it cannot choose to (inside curl's
+// callbacks, on the compute side's threads). Link failing_allocations.cpp
+// into the program.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <thread>
+
+namespace switchyard::testing {
+
+/// Allocations of at least this many bytes on this thread fail (0: none).
+extern thread_local std::size_t fail_allocations_from;
+
+/// While set, every allocation on every thread but this one fails.
+extern std::atomic<std::thread::id> fail_allocations_but_on;
+
+/// Every other thread's allocations fail while it lives.
+class only_this_thread_allocates {
+ public:
+  only_this_thread_allocates() { fail_allocations_but_on.store(std::this_thread::get_id()); }
+  ~only_this_thread_allocates() { fail_allocations_but_on.store(std::thread::id{}); }
+  only_this_thread_allocates(const only_this_thread_allocates&) = delete;
+  only_this_thread_allocates& operator=(const only_this_thread_allocates&) = delete;
+};
+
+}  // namespace switchyard::testing
