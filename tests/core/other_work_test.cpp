@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,6 +78,35 @@ TEST(OtherWork, CoresTakenAreWhatTheSpareCpusCannotHoldAndAQuarterIsShort) {
   EXPECT_FALSE((dp::other_work{0.4, 2}.short_of_cores(2)));
   EXPECT_FALSE((dp::other_work{1.0, 4}.short_of_cores(2)));
   EXPECT_FALSE(dp::other_work{}.short_of_cores(2));  // not known
+}
+
+// A reading of /proc/stat: busy and stolen ticks count, idle and iowait do
+// not, nor a CPU outside the affinity or the total line; a kernel too old
+// to report steal reads as none stolen.
+TEST(OtherWork, StolenTimeCountsAsTakenAndIdleOrWaitingDoesNot) {
+  cpu_set_t cpu0_and_2;
+  CPU_ZERO(&cpu0_and_2);
+  CPU_SET(0, &cpu0_and_2);
+  CPU_SET(2, &cpu0_and_2);
+  //            user nice system idle iowait irq softirq steal guest guest_nice
+  std::istringstream stat(
+      "cpu  9000 9000 9000 9000 9000 9000 9000 9000 0 0\n"
+      "cpu0 100 10 20 5000 700 1 2 300 0 0\n"
+      "cpu1 999 999 999 999 999 999 999 999 0 0\n"
+      "cpu2 40 0 8 6000 50 0 2 0 0 0\n"
+      "intr 12345 0 0\n");
+  unsigned cpus = 0;
+  const auto busy = dp::busy_seconds_in(stat, cpu0_and_2, 100, cpus);
+  ASSERT_TRUE(busy.has_value());
+  EXPECT_EQ(cpus, 2u);
+  EXPECT_DOUBLE_EQ(*busy, (100 + 10 + 20 + 1 + 2 + 300 + 40 + 8 + 2) / 100.0);
+
+  std::istringstream before_steal("cpu0 100 10 20 5000 700 1 2\n");
+  ASSERT_TRUE(dp::busy_seconds_in(before_steal, cpu0_and_2, 100, cpus).has_value());
+  EXPECT_EQ(cpus, 1u);
+
+  std::istringstream garbled("cpu0 100 ten\n");
+  EXPECT_FALSE(dp::busy_seconds_in(garbled, cpu0_and_2, 100, cpus).has_value());
 }
 
 TEST(OtherWork, AnotherProcessSpinningIsCounted) {

@@ -15,33 +15,14 @@
 namespace switchyard::detail::dispatch {
 namespace {
 
-/// Seconds of busy time (user, nice, system, irq, softirq; not idle, iowait
-/// or steal) summed over the per-CPU lines of /proc/stat for the CPUs in
-/// this process's affinity mask, and how many CPUs that is.
+/// busy_seconds_in /proc/stat, for the CPUs of this process's affinity.
 std::optional<double> busy_seconds(unsigned& cpus) {
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
   if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return std::nullopt;
   std::ifstream in("/proc/stat");
   if (!in) return std::nullopt;
-  const long ticks = sysconf(_SC_CLK_TCK);
-  if (ticks <= 0) return std::nullopt;
-  double busy = 0;
-  cpus = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    // "cpuN user nice system idle iowait irq softirq steal ..."; "cpu " is the total.
-    if (line.rfind("cpu", 0) != 0 || line.size() < 4 || line[3] == ' ') continue;
-    std::istringstream fields(line.substr(3));
-    unsigned id = 0;
-    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
-    if (!(fields >> id >> user >> nice >> system >> idle >> iowait >> irq >> softirq)) return std::nullopt;
-    if (id >= CPU_SETSIZE || !CPU_ISSET(id, &allowed)) continue;
-    busy += static_cast<double>(user + nice + system + irq + softirq);
-    ++cpus;
-  }
-  if (cpus == 0) return std::nullopt;
-  return busy / static_cast<double>(ticks);
+  return busy_seconds_in(in, allowed, sysconf(_SC_CLK_TCK), cpus);
 }
 
 /// This process's CPU time and that of the children it has waited for
@@ -57,6 +38,28 @@ double own_cpu_seconds() {
 }
 
 }  // namespace
+
+std::optional<double> busy_seconds_in(std::istream& proc_stat, const cpu_set_t& allowed, long ticks_per_second,
+                                      unsigned& cpus) {
+  if (ticks_per_second <= 0) return std::nullopt;
+  double busy = 0;
+  cpus = 0;
+  std::string line;
+  while (std::getline(proc_stat, line)) {
+    // "cpuN user nice system idle iowait irq softirq steal ..."; "cpu " is the total.
+    if (line.rfind("cpu", 0) != 0 || line.size() < 4 || line[3] == ' ') continue;
+    std::istringstream fields(line.substr(3));
+    unsigned id = 0;
+    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(fields >> id >> user >> nice >> system >> idle >> iowait >> irq >> softirq)) return std::nullopt;
+    fields >> steal;  // absent before Linux 2.6.11: none
+    if (id >= CPU_SETSIZE || !CPU_ISSET(id, &allowed)) continue;
+    busy += static_cast<double>(user + nice + system + irq + softirq + steal);
+    ++cpus;
+  }
+  if (cpus == 0) return std::nullopt;
+  return busy / static_cast<double>(ticks_per_second);
+}
 
 double other_work::cores_taken(unsigned workers) const {
   const double spare = static_cast<double>(cpus) - static_cast<double>(std::min(workers, cpus));

@@ -1,12 +1,15 @@
 // How much of the CPUs this process may run on other programs used over a
-// window. A calibration made while they were busy measures threads and
+// window (in a virtual machine, with the time other guests took from them). A calibration made while they were busy measures threads and
 // processes short of cores (on the 2-core build machine a profile taken
 // beside `ctest` predicted threads at one core's bandwidth and routed every
 // DRAM sum to one thread), so the profile records it, and the dispatcher
 // measures again when the machine it loads the profile on is quieter.
 #pragma once
 
+#include <sched.h>
+
 #include <chrono>
+#include <istream>
 #include <optional>
 
 namespace switchyard::detail::dispatch {
@@ -17,7 +20,7 @@ namespace switchyard::detail::dispatch {
 inline constexpr double skewing_share = 0.25;
 
 struct other_work {
-  double busy_cores = 0;  ///< other programs' CPU time over the window, per second
+  double busy_cores = 0;  ///< other programs' CPU time (and stolen time) over the window, per second
   unsigned cpus = 0;      ///< the CPUs this process may run on
   /// How many of `workers` cores the other programs left short: their work
   /// beyond what the CPUs the workers did not need could hold.
@@ -44,6 +47,15 @@ class other_work_meter {
   double self_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
+
+/// Seconds of the `allowed` CPUs' time that was not this program's to have,
+/// from a reading of /proc/stat: busy (user, nice, system, irq, softirq)
+/// and stolen (steal: the hypervisor ran another guest while this vCPU
+/// wanted to run, which on a shared host takes a calibration's cores as
+/// surely as a program beside it); not idle or iowait. `cpus`: how many of
+/// the allowed CPUs the reading has. nullopt for a reading it cannot parse.
+std::optional<double> busy_seconds_in(std::istream& proc_stat, const cpu_set_t& allowed, long ticks_per_second,
+                                      unsigned& cpus);
 
 /// The same over a window of `window` from now (the caller sleeps through it).
 std::optional<other_work> other_work_now(std::chrono::milliseconds window);
