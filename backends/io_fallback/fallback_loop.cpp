@@ -20,7 +20,6 @@
 #include <string>
 #include <map>
 #include <mutex>
-#include <set>
 #include <system_error>
 #include <vector>
 
@@ -271,32 +270,44 @@ class fallback_loop final : public io::detail::loop {
     complete(rec, res);
   }
 
+  // Out of memory, nothing is kept: a waiter left behind by a wait_for()
+  // that threw was resumed later through a record its caller had dropped.
   void wait_for(op_record& rec, const op_request& r, std::uint32_t events) {
     const auto deadline = r.timeout.count() > 0 ? deadline_after(clock::now(), r.timeout) : clock::time_point::max();
-    waiting_[r.fd].push_back({&rec, r, events, deadline});
-    waiting_on_[&rec] = r.fd;
+    std::vector<waiter>& ws = waiting_[r.fd];
+    try {
+      ws.push_back({&rec, r, events, deadline});
+      try {
+        waiting_on_.emplace(&rec, r.fd);
+      } catch (...) {
+        ws.pop_back();
+        throw;
+      }
+    } catch (...) {
+      if (ws.empty()) waiting_.erase(r.fd);
+      throw;
+    }
     update_interest(r.fd);
   }
 
-  void update_interest(int fd) {
+  /// fd's interest in the epoll set made what its waiters want: in the set
+  /// while it has any. Keeps no state of its own (and so cannot fail): a
+  /// descriptor new to the set is added, and one already in it is changed
+  /// when the add says it exists.
+  void update_interest(int fd) noexcept {
     auto it = waiting_.find(fd);
     std::uint32_t events = 0;
     if (it != waiting_.end()) {
       for (const waiter& w : it->second) events |= w.events;
     }
-    const bool registered = registered_.contains(fd);
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
     if (events == 0) {
-      if (registered) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
-      registered_.erase(fd);
+      ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);  // ENOENT where it was never in
       if (it != waiting_.end()) waiting_.erase(it);
-    } else if (registered) {
+    } else if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
       ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
-    } else {
-      ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-      registered_.insert(fd);
     }
   }
 
@@ -320,24 +331,21 @@ class fallback_loop final : public io::detail::loop {
   void expire_timers() override {
     const auto now = clock::now();
     timers_.expire(now, [this](op_record& rec) { complete(rec, -ETIME); });
-    std::vector<std::pair<int, op_record*>> expired;
-    for (auto& [fd, ws] : waiting_) {
-      for (const waiter& w : ws) {
-        if (w.deadline <= now) expired.emplace_back(fd, w.rec);
-      }
-    }
-    for (const auto& [fd, expired_rec] : expired) {
-      op_record* rec = expired_rec;  // a plain variable: a lambda below captures it
-      // Completing one may have cancelled another (when_all): check it still waits.
-      auto it = waiting_.find(fd);
-      if (it == waiting_.end()) continue;
-      auto& ws = it->second;
-      const auto w = std::find_if(ws.begin(), ws.end(), [&](const waiter& x) { return x.rec == rec; });
-      if (w == ws.end()) continue;
-      ws.erase(w);
-      waiting_on_.erase(rec);
-      update_interest(fd);
-      complete(*rec, -ECANCELED);  // with a timeout set and no cancel: a timeout_error
+    // Socket waits past their deadline end on the next turn (complete_soon):
+    // nothing resumes inside this walk, and nothing here allocates.
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      const int fd = it->first;
+      std::vector<waiter>& ws = it->second;
+      const std::size_t before = ws.size();
+      std::erase_if(ws, [&](const waiter& w) {
+        if (w.deadline > now) return false;
+        waiting_on_.erase(w.rec);
+        complete_soon(*w.rec, -ECANCELED);  // with a timeout set and no cancel: a timeout_error
+        return true;
+      });
+      const bool changed = ws.size() != before;
+      ++it;  // first: update_interest may erase fd's entry
+      if (changed) update_interest(fd);
     }
   }
 
@@ -364,12 +372,13 @@ class fallback_loop final : public io::detail::loop {
     }
   }
 
-  /// fd is ready: retry the operations waiting on it; complete those that
-  /// no longer would block.
-  void retry(int fd, std::uint32_t ready) {
+  /// fd is ready: retry the operations waiting on it; those that no longer
+  /// would block complete on the next turn (complete_soon), so that none
+  /// resumes inside this walk, and a result taken from the kernel (bytes
+  /// received) never waits on an allocation that could lose it.
+  void retry(int fd, std::uint32_t ready) noexcept {
     auto it = waiting_.find(fd);
     if (it == waiting_.end()) return;
-    std::vector<std::pair<op_record*, long>> finished;
     auto& ws = it->second;
     for (auto w = ws.begin(); w != ws.end();) {
       const bool relevant = (w->events & ready) || (ready & (EPOLLERR | EPOLLHUP));
@@ -378,12 +387,11 @@ class fallback_loop final : public io::detail::loop {
         ++w;
         continue;
       }
-      finished.emplace_back(w->rec, res);
       waiting_on_.erase(w->rec);
+      complete_soon(*w->rec, res);
       w = ws.erase(w);
     }
     update_interest(fd);
-    for (auto [rec, res] : finished) complete(*rec, res);
   }
 
   std::string why_;
@@ -394,7 +402,6 @@ class fallback_loop final : public io::detail::loop {
   io::detail::timer_queue timers_;  // the sleeps
   std::map<int, std::vector<waiter>> waiting_;
   std::unordered_map<op_record*, int> waiting_on_;  // the descriptor each socket waiter waits on
-  std::set<int> registered_;  // in the epoll set
   std::unique_ptr<io::detail::blocking_pool> pool_;
 };
 

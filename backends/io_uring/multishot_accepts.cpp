@@ -4,25 +4,37 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 namespace switchyard::backends::io_uring {
 
 using io::detail::op_record;
 
+// Each step that may throw (out of memory) comes before what it would leave
+// half done: an empty slot in by_fd_ was dereferenced when the socket
+// closed, and a waiter left queued by a failed arm() would be resumed after
+// its operation had failed.
 void multishot_accepts::take(op_record& rec, int fd) {
-  auto& slot = by_fd_[fd];
-  if (!slot) {
-    slot = std::make_unique<acceptor>();
-    slot->fd = fd;
+  auto found = by_fd_.find(fd);
+  if (found == by_fd_.end()) {
+    auto made = std::make_unique<acceptor>();
+    made->fd = fd;
+    found = by_fd_.emplace(fd, std::move(made)).first;
   }
-  acceptor& a = *slot;
+  acceptor& a = *found->second;
   if (!a.ready.empty()) {
     const int got = a.ready.front();
     a.ready.pop_front();
     return owner_.resume_soon(rec, got);
   }
   a.waiters.push_back(&rec);
-  if (!a.armed) arm(a);
+  if (a.armed) return;
+  try {
+    arm(a);
+  } catch (...) {
+    a.waiters.pop_back();
+    throw;
+  }
 }
 
 void multishot_accepts::arm(acceptor& a) {
@@ -41,14 +53,14 @@ bool multishot_accepts::cancel(op_record& rec) {
   return false;
 }
 
+multishot_accepts::~multishot_accepts() {
+  while (retired_) delete std::exchange(retired_, retired_->next_retired);
+}
+
 void multishot_accepts::forget(int fd) {
   const auto it = by_fd_.find(fd);
   if (it == by_fd_.end()) return;
-  try {
-    retire(*it->second);
-  } catch (...) {
-    // No room to cancel: its final completion still retires it.
-  }
+  retire(*it->second);
   by_fd_.erase(it);
 }
 
@@ -60,21 +72,33 @@ void multishot_accepts::retire_all() {
 /// The socket is closing: its waiters end cancelled, connections not yet
 /// taken are closed, and the multishot request is cancelled; the acceptor
 /// lives on (in retired_) until the kernel's last completion for it.
-void multishot_accepts::retire(acceptor& a) {
+void multishot_accepts::retire(acceptor& a) noexcept {
   a.retired = true;
   for (int fd : a.ready) ::close(fd);
   a.ready.clear();
   for (op_record* w : a.waiters) owner_.resume_soon(*w, -ECANCELED);
   a.waiters.clear();
-  if (a.armed) owner_.disarm(a);
+  if (a.armed) {
+    try {
+      owner_.disarm(a);
+    } catch (...) {
+      // No room to cancel: it stays retired (kept) until a last completion.
+    }
+  }
   for (auto& [fd, owned] : by_fd_) {
-    if (owned.get() == &a) retired_.push_back(std::move(owned));
+    if (owned.get() != &a) continue;
+    a.next_retired = retired_;
+    retired_ = owned.release();
   }
   if (!a.armed) drop_retired(a);
 }
 
-void multishot_accepts::drop_retired(const acceptor& a) {
-  std::erase_if(retired_, [&](const auto& r) { return r.get() == &a; });
+void multishot_accepts::drop_retired(const acceptor& a) noexcept {
+  for (acceptor** at = &retired_; *at; at = &(*at)->next_retired) {
+    if (*at != &a) continue;
+    delete std::exchange(*at, a.next_retired);
+    return;
+  }
 }
 
 void multishot_accepts::on_completion(acceptor& a, int result, bool more) {
@@ -91,7 +115,11 @@ void multishot_accepts::on_completion(acceptor& a, int result, bool more) {
     taker = a.waiters.front();
     a.waiters.pop_front();
   } else if (result >= 0) {
-    a.ready.push_back(result);
+    try {
+      a.ready.push_back(result);
+    } catch (...) {
+      ::close(result);  // out of memory: the connection is refused, the loop goes on
+    }
   }
   if (a.retired && !a.armed) {
     drop_retired(a);  // a is gone

@@ -10,7 +10,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <vector>
 
 #include <switchyard/io/detail/loop.hpp>
 
@@ -25,6 +24,7 @@ class multishot_accepts {
     bool retired = false;  // the socket is closing: close what still arrives
     std::deque<int> ready;
     std::deque<io::detail::op_record*> waiters;
+    acceptor* next_retired = nullptr;  // the retired list, through the acceptors
   };
 
   /// What the loop does for the acceptors.
@@ -37,13 +37,14 @@ class multishot_accepts {
     /// Submits one plain accept on fd for rec (this kernel has no multishot).
     virtual void accept_once(io::detail::op_record& rec, int fd) = 0;
     virtual void resume(io::detail::op_record& rec, int result) = 0;
-    virtual void resume_soon(io::detail::op_record& rec, int result) = 0;
+    virtual void resume_soon(io::detail::op_record& rec, int result) noexcept = 0;
 
    protected:
     ~owner() = default;
   };
 
   explicit multishot_accepts(owner& o) noexcept : owner_(o) {}
+  ~multishot_accepts();
   multishot_accepts(const multishot_accepts&) = delete;
   multishot_accepts& operator=(const multishot_accepts&) = delete;
 
@@ -65,12 +66,16 @@ class multishot_accepts {
 
  private:
   void arm(acceptor& a);
-  void retire(acceptor& a);
-  void drop_retired(const acceptor& a);
+  void retire(acceptor& a) noexcept;
+  void drop_retired(const acceptor& a) noexcept;
 
   owner& owner_;
-  std::map<int, std::unique_ptr<acceptor>> by_fd_;    // by listening descriptor
-  std::vector<std::unique_ptr<acceptor>> retired_;    // closed, awaiting their last completion
+  std::map<int, std::unique_ptr<acceptor>> by_fd_;  // by listening descriptor
+  // Closed, awaiting their last completion; owned here. A list through the
+  // acceptors: retiring one (in a descriptor's noexcept close) allocates
+  // nothing, where a vector's growth that failed once left one freed while
+  // its request was still in the kernel.
+  acceptor* retired_ = nullptr;
 };
 
 }  // namespace switchyard::backends::io_uring

@@ -3,7 +3,8 @@
 // read) carry small tags that can never be a record's address, so an
 // internal completion is never taken for a user operation. Other addresses
 // carry their kind in the low bits (every object here is 8-aligned): an
-// acceptor (1), a coroutine another ring sent here (2), a hop whose message
+// acceptor (1), the hop record of a coroutine another ring sent here (2), a
+// hop whose message
 // could not be sent (3).
 #include "backends/io_uring/uring_loop.hpp"
 
@@ -77,7 +78,7 @@ constexpr std::uint64_t tag_internal = 1;  // cancels and linked timeouts: nothi
 constexpr std::uint64_t tag_wake = 2;      // the eventfd read that post() completes
 constexpr std::uint64_t kind_bits = 7;
 constexpr std::uint64_t kind_acceptor = 1;
-constexpr std::uint64_t kind_arrival = 2;     // a coroutine to resume here (a message's user_data)
+constexpr std::uint64_t kind_arrival = 2;     // a hop_record to resume here (a message's user_data)
 constexpr std::uint64_t kind_failed_hop = 3;  // our message was refused: post the hop instead
 
 __kernel_timespec to_timespec(std::chrono::nanoseconds d) {
@@ -129,12 +130,11 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
   void hop(io::detail::hop_record& rec) override {
     const int to = rec.to->message_fd();
     if (!messages_ || to < 0) return loop::hop(rec);
-    void* frame = rec.waiter.address();
     ::io_uring_sqe* sqe = sqe_for(1);
-    ::io_uring_prep_msg_ring(sqe, to, 0, reinterpret_cast<std::uint64_t>(frame) | kind_arrival, 0);
+    ::io_uring_prep_msg_ring(sqe, to, 0, reinterpret_cast<std::uint64_t>(&rec) | kind_arrival, 0);
     sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
     ::io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(&rec) | kind_failed_hop);
-    tsan_handing_over(frame);  // after the last look at the frame from this thread
+    tsan_handing_over(&rec);  // after the last look at the record (in the frame) from this thread
   }
 
   int message_fd() const noexcept override { return messages_ ? ring_.ring_fd : -1; }
@@ -330,7 +330,7 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
   void disarm(multishot_accepts::acceptor& a) override { cancel_internal(tag_of(&a)); }
   void accept_once(op_record& rec, int fd) override { begin(rec, op_request{op_kind::accept, fd}); }
   void resume(op_record& rec, int result) override { complete(rec, result); }
-  void resume_soon(op_record& rec, int result) override { complete_soon(rec, result); }
+  void resume_soon(op_record& rec, int result) noexcept override { complete_soon(rec, result); }
 
   /// What waits on descriptor fd ends cancelled (-ECANCELED): its
   /// requests hold the file open, so closing the descriptor alone would not
@@ -412,9 +412,9 @@ class uring_loop final : public io::detail::loop, private multishot_accepts::own
         if (!cqe_more) --internal_;
         accepts_.on_completion(*reinterpret_cast<multishot_accepts::acceptor*>(data & ~kind_bits), res, cqe_more);
       } else if ((data & kind_bits) == kind_arrival) {
-        void* frame = reinterpret_cast<void*>(data & ~kind_bits);
-        tsan_taking_over(frame);
-        schedule(std::coroutine_handle<>::from_address(frame));
+        auto* arrived = reinterpret_cast<io::detail::hop_record*>(data & ~kind_bits);
+        tsan_taking_over(arrived);
+        schedule(*arrived);
       } else if ((data & kind_bits) == kind_failed_hop) {
         loop::hop(*reinterpret_cast<io::detail::hop_record*>(data & ~kind_bits));
       } else {

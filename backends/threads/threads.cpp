@@ -79,6 +79,34 @@ bool forked_from_workers() noexcept {
   return started != never && started != detail::fork_generation();
 }
 
+/// Whether oneTBB set itself up: 0 not tried, 1 ready, -1 failed.
+std::atomic<int> tbb_state{0};
+
+/// oneTBB sets itself up inside the first calls that need it (its
+/// concurrency, its thread pool with the first arena), and an exception
+/// there (out of memory) leaves that set-up half done for good: a later
+/// call into oneTBB waited forever, or its arena's job never ran (both seen
+/// in an out-of-memory sweep). So a failure is kept: from then on the
+/// backend is unavailable in this process, its calls run on the calling
+/// thread and posted jobs on threads of its own.
+void tbb_failed() noexcept { tbb_state.store(-1, std::memory_order_release); }
+
+/// The first of those calls, made here one thread at a time.
+bool tbb_ready() noexcept {
+  static std::mutex first_call;
+  if (const int s = tbb_state.load(std::memory_order_acquire); s != 0) return s > 0;
+  const std::lock_guard lock(first_call);
+  if (tbb_state.load(std::memory_order_relaxed) == 0) {
+    try {
+      (void)tbb::info::default_concurrency();
+      tbb_state.store(1, std::memory_order_release);
+    } catch (...) {
+      tbb_failed();
+    }
+  }
+  return tbb_state.load(std::memory_order_acquire) > 0;
+}
+
 /// Once in each process that runs without oneTBB: a threads call there is
 /// no faster than a simd one, which the program may want to know.
 void warn_of_workers_left_behind() noexcept {
@@ -99,8 +127,13 @@ void start_workers(tbb::task_arena& arena) {
   unsigned expected = never;
   workers_started_in.compare_exchange_strong(expected, detail::fork_generation(), std::memory_order_relaxed);
   const detail::program_signals_blocked born_blocking;
-  arena.initialize();
-  arena.enqueue([] {});
+  try {
+    arena.initialize();
+    arena.enqueue([] {});
+  } catch (...) {
+    tbb_failed();
+    throw;
+  }
 }
 
 /// An arena, and where each of its worker slots' threads last ran a chunk.
@@ -167,7 +200,14 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     if (auto* q = queue_.load()) delete q;
   }
 
-  std::string unavailable_reason() noexcept override { return {}; }
+  std::string unavailable_reason() noexcept override {
+    if (tbb_ready()) return {};
+    try {
+      return "oneTBB could not set itself up in this process (out of memory when it first ran)";
+    } catch (...) {
+      return "oneTBB failed";  // short enough to need no allocation
+    }
+  }
   bool runs_callables() const noexcept override { return true; }
 
   detail::status run_chunks(std::size_t count, unsigned max_threads,
@@ -177,7 +217,7 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
 
   detail::status post(std::function<void()> job) noexcept override {
     return detail::guarded([&] {
-      if (forked_from_workers() || !tbb_has_workers_) {
+      if (forked_from_workers() || !tbb_has_workers_ || !tbb_ready()) {
         (void)own_threads().submit(std::move(job));
         return;
       }
@@ -192,8 +232,8 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
   void for_each(std::size_t count, unsigned max_threads, detail::function_ref<void(std::size_t)> body) {
     const unsigned threads = std::clamp<unsigned>(max_threads, 1, static_cast<unsigned>(arenas_.size() - 1));
     const bool on_workers = threads > 1 && count > 1;
-    if (!on_workers || forked_from_workers()) {
-      if (on_workers) warn_of_workers_left_behind();
+    if (!on_workers || forked_from_workers() || !tbb_ready()) {
+      if (on_workers && forked_from_workers()) warn_of_workers_left_behind();
       for (std::size_t i = 0; i < count; ++i) body(i);
       return;
     }
@@ -226,14 +266,16 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
   }
 
   /// The arena of `threads` slots: one atomic load when it exists; the first
-  /// caller makes it, and a racing second one drops its copy.
+  /// caller makes it, and a racing second one drops its copy. Each is set up
+  /// before it is shared: one whose set-up threw (out of memory inside
+  /// oneTBB) stays half made for good, and is dropped, not kept.
   placed_arena& arena(unsigned threads) {
     std::atomic<placed_arena*>& slot = arenas_[threads];
     if (placed_arena* a = slot.load(std::memory_order_acquire)) return *a;
     auto made = std::make_unique<placed_arena>(threads);
+    start_workers(made->arena());
     placed_arena* expected = nullptr;
     if (!slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *expected;
-    start_workers(made->arena());  // the kept one only
     return *made.release();
   }
 
@@ -245,9 +287,9 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
   tbb::task_arena& queue() {
     if (tbb::task_arena* q = queue_.load(std::memory_order_acquire)) return *q;
     auto made = std::make_unique<tbb::task_arena>(post_workers(), 0);
+    start_workers(*made);  // before it is shared, as arena()'s
     tbb::task_arena* expected = nullptr;
     if (!queue_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) return *expected;
-    start_workers(*made);
     return *made.release();
   }
 
@@ -266,7 +308,7 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
   /// on one CPU, where an arena for posted jobs asks for one anyway and
   /// oneTBB prints a warning on the program's stderr (a job still ran, on a
   /// worker it starts for enqueued work).
-  const bool tbb_has_workers_ = tbb::info::default_concurrency() > 1;
+  const bool tbb_has_workers_ = tbb_ready() && tbb::info::default_concurrency() > 1;
   std::atomic<tbb::task_arena*> queue_{nullptr};
   std::once_flag own_threads_made_;
   std::unique_ptr<io::detail::blocking_pool> own_threads_;

@@ -200,7 +200,12 @@ unsigned affinity_cores() noexcept {
 
 unsigned usable_cores() noexcept {
   const unsigned cores = affinity_cores();
-  const std::optional<double> limit = cgroup_cpu_limit();
+  std::optional<double> limit;
+  try {
+    limit = cgroup_cpu_limit();  // its default argument's paths allocate here
+  } catch (...) {
+    return cores;  // out of memory: the affinity, which needs none
+  }
   if (!limit) return cores;
   // Rounded up: a quota of 1.5 CPUs keeps two threads busy three quarters of
   // each period, more work than one thread does.

@@ -123,7 +123,7 @@ class transfer final : public detail::transfer_sink {
       cancelled_ = true;
       return false;
     }
-    waiter_ = h;
+    wake_.waiter = h;
     s_->driver.add(easy_, this);
     s_->active.insert(this);
     if (stop.stop_possible()) on_stop_.emplace(stop, canceller{this});
@@ -174,7 +174,7 @@ class transfer final : public detail::transfer_sink {
   void done(CURLcode code) override {
     code_ = code;
     s_->active.erase(this);
-    s_->ctx->loop().schedule(waiter_);
+    s_->ctx->loop().schedule(wake_);
   }
 
  private:
@@ -188,7 +188,7 @@ class transfer final : public detail::transfer_sink {
         if (!s->active.erase(t)) return;
         s->driver.remove(t->easy_);
         t->cancelled_ = true;
-        s->ctx->loop().schedule(t->waiter_);
+        s->ctx->loop().schedule(t->wake_);
       };
       s->ctx->loop().run_on_loop(now);
     }
@@ -286,7 +286,7 @@ class transfer final : public detail::transfer_sink {
   bool over_limit_ = false;
   bool cancelled_ = false;
   char error_text_[CURL_ERROR_SIZE] = {};
-  std::coroutine_handle<> waiter_;
+  io::detail::ready_node wake_;  // its task, and how the loop queues it
   std::optional<std::stop_callback<canceller>> on_stop_;
 };
 

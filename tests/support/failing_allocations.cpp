@@ -7,6 +7,7 @@ namespace switchyard::testing {
 
 thread_local std::size_t fail_allocations_from = 0;
 std::atomic<std::thread::id> fail_allocations_but_on{};
+std::atomic<long> fail_allocation_after{-1};
 
 }  // namespace switchyard::testing
 
@@ -18,6 +19,9 @@ std::atomic<std::thread::id> fail_allocations_but_on{};
 void* operator new(std::size_t n) {
   using namespace switchyard::testing;
   if (fail_allocations_from != 0 && n >= fail_allocations_from) throw std::bad_alloc();
+  if (fail_allocation_after.load(std::memory_order_relaxed) >= 0 && fail_allocation_after.fetch_sub(1) == 0) {
+    throw std::bad_alloc();
+  }
   if (const std::thread::id spared = fail_allocations_but_on.load(std::memory_order_relaxed);
       spared != std::thread::id{} && spared != std::this_thread::get_id()) {
     throw std::bad_alloc();

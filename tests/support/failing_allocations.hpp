@@ -1,7 +1,7 @@
 // The test program's operator new, which a test can make fail: how a test
 // runs the library out of memory where it cannot choose to (inside curl's
-// callbacks, on the compute side's threads). Link failing_allocations.cpp
-// into the program.
+// callbacks, on the compute side's threads, at any one allocation of a
+// run). Link failing_allocations.cpp into the program.
 #pragma once
 
 #include <atomic>
@@ -15,6 +15,10 @@ extern thread_local std::size_t fail_allocations_from;
 
 /// While set, every allocation on every thread but this one fails.
 extern std::atomic<std::thread::id> fail_allocations_but_on;
+
+/// The allocation this many allocations from now (on any thread) fails,
+/// once; -1: none. A sweep over it fails each allocation of a run in turn.
+extern std::atomic<long> fail_allocation_after;
 
 /// Every other thread's allocations fail while it lives.
 class only_this_thread_allocates {

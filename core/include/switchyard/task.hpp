@@ -129,6 +129,9 @@ class [[nodiscard]] task {
 
   /// For the I/O layer's combinators: the coroutine, still owned by the task.
   std::coroutine_handle<promise_type> handle() const noexcept { return h_; }
+  /// For the I/O layer: the coroutine, no longer owned by the task (the
+  /// caller destroys it).
+  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(h_, {}); }
 
  private:
   std::coroutine_handle<promise_type> h_;

@@ -65,14 +65,17 @@ detail::spawn_keeper context::keep(context* self, task<void> t) {
     void await_resume() const noexcept {}
   };
   co_await back_home{self->loop_.get()};
-  if (failed && self->spawn_error_) {
-    try {
-      self->spawn_error_(failed);
-    } catch (...) {
-      // A handler that throws has nowhere to throw to.
-    }
-  }
+  if (failed) self->report_spawn_failure(failed);
   --self->spawned_live_;
+}
+
+void context::report_spawn_failure(std::exception_ptr failed) noexcept {
+  if (!spawn_error_) return;
+  try {
+    spawn_error_(failed);
+  } catch (...) {
+    // A handler that throws has nowhere to throw to.
+  }
 }
 
 context::context() : spawn_error_(report_spawn_error), fork_generation_(switchyard::detail::fork_generation()) {
@@ -126,6 +129,7 @@ context::~context() {
   } catch (...) {
     // A loop that fails while draining cannot be driven further.
   }
+  for (const std::coroutine_handle<> h : abandoned_) h.destroy();
 }
 
 void context::refuse_in_a_forked_child(const char* what) const {
@@ -152,8 +156,15 @@ void context::spawn(task<void> t) {
 void context::adopt(task<void> t) {
   const detail::spawn_keeper k = keep(this, std::move(t));
   k.h.promise().stop = spawned_stop_.get_token();  // the task inherits it when awaited
+  try {
+    loop_->schedule(k.h);  // it starts on the loop's next turn, not inside the caller
+  } catch (...) {
+    // Counted only once it will run: a keeper counted and never run kept
+    // the context's destructor waiting for good.
+    k.h.destroy();  // not started: frees the keeper and the task it holds
+    throw;
+  }
   ++spawned_live_;
-  loop_->schedule(k.h);  // it starts on the loop's next turn, not inside the caller
 }
 
 void context::adopt_incoming() {
@@ -162,7 +173,16 @@ void context::adopt_incoming() {
     std::lock_guard lock(incoming_m_);
     arrived.swap(incoming_);
   }
-  for (task<void>& t : arrived) adopt(std::move(t));
+  for (task<void>& t : arrived) {
+    try {
+      adopt(std::move(t));
+    } catch (...) {
+      // Its spawn() returned on another thread long ago: a task that cannot
+      // start (out of memory) is reported as its failure would have been,
+      // and the rest start.
+      report_spawn_failure(std::current_exception());
+    }
+  }
 }
 
 void context::detect_stalls(std::chrono::nanoseconds threshold, std::function<void(std::chrono::nanoseconds)> report) {

@@ -62,8 +62,10 @@ struct lookup {
   // Weak: the job's call holds this lookup, and the pool holds the job
   // while it is queued or running, which is when abandoning it matters.
   std::weak_ptr<detail::blocking_pool::job> job;
-  // How the lookup's thread hands the result back: a post that cannot fail.
+  // How the lookup's thread hands the result back (a post), and how a stop
+  // request ends the wait (a schedule): neither can fail.
   detail::posted_resume back;
+  detail::ready_node given_up;
 };
 
 class lookup_awaiter {
@@ -114,7 +116,8 @@ class lookup_awaiter {
           state->abandoned = true;
         }
         if (const auto j = state->job.lock()) lookup_threads().abandon(j);
-        loop->schedule(h);
+        state->given_up.waiter = h;
+        loop->schedule(state->given_up);
       };
       loop->run_on_loop(now);
     }

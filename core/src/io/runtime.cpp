@@ -5,7 +5,9 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -122,16 +124,14 @@ void runtime::spawn_on(std::size_t i, task<void> t) {
   if (stopping_.load() && !runs_here()) {
     throw error(errc::invalid_argument, "io::runtime::spawn: the runtime is stopping");
   }
-  started_one();
-  try {
-    ctx.spawn(counted(std::move(t)));
-  } catch (...) {
-    ended_one();
-    throw;
-  }
+  ctx.spawn(counted(std::move(t), live_task(this)));
 }
 
-void runtime::started_one() noexcept { live_.fetch_add(1); }
+runtime::live_task::live_task(runtime* rt) noexcept : rt_(rt) { rt_->live_.fetch_add(1); }
+
+runtime::live_task::~live_task() {
+  if (rt_) rt_->ended_one();
+}
 
 void runtime::ended_one() noexcept {
   if (live_.fetch_sub(1) == 1 && stopping_.load()) wake_all_drained();
@@ -142,13 +142,7 @@ void runtime::wake_all_drained() noexcept {
   for (auto& s : slots_) s->ctx.loop().post(s->set_drained);
 }
 
-task<void> runtime::counted(task<void> t) {
-  struct ends {
-    runtime* rt;
-    ~ends() { rt->ended_one(); }
-  } guard{this};
-  co_await std::move(t);
-}
+task<void> runtime::counted(task<void> t, live_task) { co_await std::move(t); }
 
 void runtime::drive(std::size_t i) {
   slot& s = *slots_[i];
@@ -160,10 +154,20 @@ void runtime::drive(std::size_t i) {
     // keeps running for them until then.
     co_await s.drained.wait();
   };
-  try {
-    s.ctx.run(park());
-  } catch (...) {
-    // A loop that fails cannot be driven further; stop() still joins.
+  // A run that fails (out of memory: the park task's frame, or the loop's
+  // own work) is made again, since the tasks on this context would wait
+  // for good with no thread to drive it (a probe's runtime::run hung so).
+  // A park left by a failed run stays with the context and ends with it.
+  // Once stop() has asked, a failure that lasts a second ends the thread.
+  int failures_since_stop = 0;
+  for (;;) {
+    try {
+      s.ctx.run(park());
+      break;
+    } catch (...) {
+      if (stopping_.load() && ++failures_since_stop > 1000) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   here = {};
 }

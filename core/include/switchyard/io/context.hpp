@@ -39,7 +39,11 @@ class SWITCHYARD_API context {
   context& operator=(const context&) = delete;
 
   /// Runs `t` (and whatever it spawns or awaits) on this thread until it
-  /// finishes; returns its value or rethrows its exception.
+  /// finishes; returns its value or rethrows its exception. Should the loop
+  /// itself fail (out of memory in its own work), that is thrown, and `t`,
+  /// which operations and queued resumptions may still point into, is left
+  /// to the context: later runs drive it, and the context's destructor
+  /// destroys it.
   template <class T>
   T run(task<T> t) {
     // Nobody awaits t: it stops at its final suspend point, where done()
@@ -47,8 +51,14 @@ class SWITCHYARD_API context {
     const auto h = t.handle();
     if (!h) throw error(errc::invalid_argument, "io::context::run: the task is empty (moved from?)");
     refuse_in_a_forked_child("run");
+    abandoned_.reserve(abandoned_.size() + 1);  // so that keeping t below cannot fail
     h.resume();
-    loop_->run_until([h] { return h.done(); });
+    try {
+      loop_->run_until([h] { return h.done(); });
+    } catch (...) {
+      abandoned_.push_back(t.release());
+      throw;
+    }
     return h.promise().take();
   }
 
@@ -85,6 +95,8 @@ class SWITCHYARD_API context {
   static detail::spawn_keeper keep(context* self, task<void> t);
   void adopt(task<void> t);
   void adopt_incoming();
+  /// To spawn_error_, which may not throw back.
+  void report_spawn_failure(std::exception_ptr failed) noexcept;
 
   std::unique_ptr<detail::loop> loop_;
   // Each spawned task is awaited by a keeper coroutine that reports its
@@ -101,6 +113,7 @@ class SWITCHYARD_API context {
   std::vector<task<void>> incoming_;
   adopt_post adopt_post_;
   std::function<void(std::exception_ptr)> spawn_error_;
+  std::vector<std::coroutine_handle<>> abandoned_;  // run()'s tasks whose loop failed
   unsigned fork_generation_;  // the process's that made it (core/src/fork_generation.hpp)
 };
 

@@ -28,14 +28,14 @@ class event {
     for (waiter& w : waiters_) {
       if (w.woken) continue;
       w.woken = true;
-      ctx_->loop().schedule(w.h);
+      ctx_->loop().schedule(w.wake);
     }
   }
   bool is_set() const noexcept { return set_; }
 
  private:
   struct waiter {
-    std::coroutine_handle<> h;
+    detail::ready_node wake;  // its coroutine, and how the loop queues it
     bool woken = false;     // by set() or by the stop token
     bool cancelled = false;
   };
@@ -47,7 +47,7 @@ class event {
     bool await_ready() const noexcept { return e_->set_; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-      it_ = e_->waiters_.insert(e_->waiters_.end(), waiter{h});
+      it_ = e_->waiters_.insert(e_->waiters_.end(), waiter{{h}});
       suspended_ = true;
       const std::stop_token stop = switchyard::detail::stop_token_of(h);
       if (stop.stop_possible()) on_stop_.emplace(stop, leave{this});
@@ -72,7 +72,7 @@ class event {
           for (waiter& w : e->waiters_) {
             if (&w != target || w.woken) continue;
             w.woken = w.cancelled = true;
-            e->ctx_->loop().schedule(w.h);
+            e->ctx_->loop().schedule(w.wake);
           }
         };
         e->ctx_->loop().run_on_loop(resume);

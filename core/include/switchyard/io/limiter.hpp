@@ -47,7 +47,7 @@ class limiter {
 
  private:
   struct waiter {
-    std::coroutine_handle<> h;
+    detail::ready_node wake;  // its coroutine, and how the loop queues it
     bool granted = false;
     bool cancelled = false;
   };
@@ -64,7 +64,7 @@ class limiter {
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-      it_ = l_->queue_.insert(l_->queue_.end(), waiter{h});
+      it_ = l_->queue_.insert(l_->queue_.end(), waiter{{h}});
       const std::stop_token stop = switchyard::detail::stop_token_of(h);
       if (stop.stop_possible()) on_stop_.emplace(stop, leave{this});
     }
@@ -89,7 +89,7 @@ class limiter {
           for (waiter& w : l->queue_) {
             if (&w != target || w.granted || w.cancelled) continue;
             w.cancelled = true;
-            l->ctx_->loop().schedule(w.h);
+            l->ctx_->loop().schedule(w.wake);
           }
         };
         l->ctx_->loop().run_on_loop(resume);
@@ -118,7 +118,7 @@ class limiter {
     for (waiter& w : queue_) {
       if (w.granted || w.cancelled) continue;
       w.granted = true;  // the place passes straight to the first waiter
-      ctx_->loop().schedule(w.h);
+      ctx_->loop().schedule(w.wake);
       return;
     }
     ++free_;

@@ -164,13 +164,27 @@ class SWITCHYARD_API runtime {
  private:
   struct slot;
   bool runs_here() const noexcept;
-  void started_one() noexcept;
   void ended_one() noexcept;
   void wake_all_drained() noexcept;
   void drive(std::size_t i);
 
-  /// A task the runtime counts until it ends.
-  task<void> counted(task<void> t);
+  /// One task counted in live_ from its making to its frame's end, run or
+  /// not: a task whose spawn failed (out of memory) after it was made is
+  /// counted out when its frame goes, or stop() would wait for it for good.
+  class live_task {
+   public:
+    explicit live_task(runtime* rt) noexcept;
+    live_task(live_task&& o) noexcept : rt_(std::exchange(o.rt_, nullptr)) {}
+    live_task& operator=(live_task&&) = delete;
+    ~live_task();
+
+   private:
+    runtime* rt_;
+  };
+
+  /// A task the runtime counts until its frame ends (the parameter's copy
+  /// in it goes with it).
+  static task<void> counted(task<void> t, live_task count);
 
   template <class T>
   static task<void> deliver(task<T> t, std::promise<T> result) {

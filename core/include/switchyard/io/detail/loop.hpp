@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace switchyard::io::detail {
@@ -51,11 +52,19 @@ struct op_request {
   std::chrono::nanoseconds timeout{0};   ///< any: 0 = none; else the op ends with -ETIME after it
 };
 
+/// A coroutine to resume on the loop's next turn (loop::schedule), queued
+/// through storage its waiter keeps: waking a waiter allocates nothing and
+/// so cannot fail, in a destructor (a limiter's permit) or in the middle of
+/// the loop's own work (a completion) alike. Queued at most once at a time.
+struct ready_node {
+  std::coroutine_handle<> waiter;
+  ready_node* next_ready = nullptr;
+};
+
 /// One operation in flight. It lives in the awaiting coroutine's frame, which
 /// stays suspended until the operation's final completion (a cancelled one
 /// included), so the record and the buffer outlive the kernel's use of them.
-struct op_record {
-  std::coroutine_handle<> waiter;
+struct op_record : ready_node {
   long result = 0;        ///< >= 0: the op's result (poll: the revents); < 0: -errno (-ECANCELED, -ETIME)
   /// The request start() was given. Its caller keeps it until the operation
   /// completes, so that a backend can submit it again.
@@ -91,9 +100,14 @@ struct posted_resume : posted_call {
 };
 
 /// A coroutine moving from one loop's thread to another's (hop()): it waits
-/// here, in its frame, until it is resumed on `to`, by a post of this record
-/// where no faster way is open.
-struct hop_record : posted_resume {
+/// here, in its frame, until it is resumed on `to`: scheduled there when a
+/// message from ring to ring brings it, else by a post of this record.
+struct hop_record : posted_call, ready_node {
+  hop_record() noexcept {
+    act = [](posted_call& c, action a) {
+      if (a == action::run) static_cast<hop_record&>(c).waiter.resume();
+    };
+  }
   loop* to = nullptr;
 };
 
@@ -180,7 +194,15 @@ class SWITCHYARD_API loop {
   /// True on the thread that drives the loop (the last to call run_until).
   bool on_loop_thread() const noexcept { return std::this_thread::get_id() == owner_.load(); }
 
-  /// Resumes h on the loop's next turn. Loop thread only (no system call).
+  /// Resumes n.waiter on the loop's next turn. Loop thread only (no system
+  /// call, no allocation).
+  void schedule(ready_node& n) noexcept {
+    n.next_ready = nullptr;
+    (ready_tail_ ? ready_tail_->next_ready : ready_head_) = &n;
+    ready_tail_ = &n;
+  }
+  /// The same for a coroutine that keeps no node (a spawned task's first
+  /// turn): std::bad_alloc leaves it unscheduled.
   void schedule(std::coroutine_handle<> h) { ready_.push_back(h); }
 
   /// The stall detector: a resumption that keeps the loop busy longer than
@@ -214,11 +236,14 @@ class SWITCHYARD_API loop {
     resume_watched(rec.waiter);
   }
   /// The same, for a result known inside begin() or a caller's frame: the
-  /// waiter resumes on the loop's next turn.
-  void complete_soon(op_record& rec, long result) {
-    schedule(rec.waiter);  // first: if it throws, start() counts the op out once
+  /// waiter resumes on the loop's next turn. Queued through the record, so
+  /// it cannot fail: a result already taken from the kernel (bytes
+  /// received, a connection accepted) is never lost to an allocation, and a
+  /// descriptor's close (noexcept) can always end what waits on it.
+  void complete_soon(op_record& rec, long result) noexcept {
     rec.result = result;
     --in_flight_;
+    schedule(rec);
   }
 
   /// Runs the callbacks post() queued (offload completions resume their
@@ -227,9 +252,16 @@ class SWITCHYARD_API loop {
 
   /// Resumes what schedule() queued; false when there was nothing.
   bool run_ready() {
-    if (ready_.empty()) return false;
+    if (ready_.empty() && !ready_head_) return false;
+    ready_node* n = std::exchange(ready_head_, nullptr);
+    ready_tail_ = nullptr;
     std::vector<std::coroutine_handle<>> now;
     now.swap(ready_);
+    while (n) {
+      ready_node* const next = n->next_ready;  // read first: the waiter may free the node
+      resume_watched(n->waiter);
+      n = next;
+    }
     for (auto h : now) resume_watched(h);
     return true;
   }
@@ -254,6 +286,8 @@ class SWITCHYARD_API loop {
   posted_call* posted_head_ = nullptr;
   posted_call* posted_tail_ = nullptr;
   std::vector<std::coroutine_handle<>> ready_;
+  ready_node* ready_head_ = nullptr;
+  ready_node* ready_tail_ = nullptr;
   std::atomic<std::thread::id> owner_{};
 };
 

@@ -15,7 +15,17 @@ class timer_queue {
  public:
   using clock = std::chrono::steady_clock;
 
-  void add(op_record& rec, clock::time_point end) { at_[&rec] = by_end_.emplace(end, &rec); }
+  /// Out of memory, nothing is kept: a timer left behind by an add() that
+  /// threw fired later on a record its caller had dropped.
+  void add(op_record& rec, clock::time_point end) {
+    const auto it = by_end_.emplace(end, &rec);
+    try {
+      at_.emplace(&rec, it);
+    } catch (...) {
+      by_end_.erase(it);
+      throw;
+    }
+  }
   /// Takes rec out; false when it is not here (not a sleep, or already due).
   bool remove(op_record& rec) {
     const auto it = at_.find(&rec);
