@@ -35,6 +35,7 @@
 namespace io = switchyard::io;
 using switchyard::task;
 using switchyard::testing::bytes_of;
+using switchyard::testing::echo_once;
 using switchyard::testing::Io;
 using switchyard::testing::nap;
 using switchyard::testing::refusing_port;
@@ -239,17 +240,6 @@ TEST_F(Io, SleepWaitsAndManyMoreOperationsThanQueueEntriesComplete) {
     co_return (co_await io::when_all(std::move(sleeps))).size();
   };
   EXPECT_EQ(ctx.run(many()), 10'000u);
-}
-
-task<void> echo_once(io::socket listener) {
-  io::socket peer = co_await listener.accept();
-  std::vector<std::byte> buf(4096);
-  for (;;) {
-    const std::size_t n = co_await peer.recv(buf);
-    if (n == 0) break;
-    co_await peer.send_all(std::span(buf).first(n));
-  }
-  co_await peer.close();
 }
 
 TEST_F(Io, TcpEchoOverLoopback) {

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <switchyard/io.hpp>
 
@@ -159,5 +160,18 @@ class refusing_port {
 };
 
 inline task<void> nap(io::context& ctx, std::chrono::nanoseconds d) { co_await io::sleep_for(ctx, d); }
+
+/// Accepts one connection on `listener` and sends back what it receives
+/// until the peer closes its side.
+inline task<void> echo_once(io::socket listener) {
+  io::socket peer = co_await listener.accept();
+  std::vector<std::byte> buf(4096);
+  for (;;) {
+    const std::size_t n = co_await peer.recv(buf);
+    if (n == 0) break;
+    co_await peer.send_all(std::span(buf).first(n));
+  }
+  co_await peer.close();
+}
 
 }  // namespace switchyard::testing

@@ -14,7 +14,6 @@
 //   io_out_of_memory_probe --only N SCENARIO   (one run, in this process:
 //   for a debugger)
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,10 +31,12 @@
 
 #include <switchyard/io.hpp>
 
+#include "io/io_support.hpp"
 #include "support/failing_allocations.hpp"
 
 namespace io = switchyard::io;
 using switchyard::task;
+using switchyard::testing::echo_once;
 using switchyard::testing::fail_allocation_after;
 using namespace std::chrono_literals;
 
@@ -43,17 +44,6 @@ namespace {
 
 /// What a child says by its exit status (apart from a sanitizer's 1 or 66).
 enum : int { ran_whole = 0, failed_and_went_on = 10, wrong = 11 };
-
-task<void> echo_once(io::socket listener) {
-  io::socket c = co_await listener.accept();
-  std::vector<std::byte> buffer(64);
-  for (;;) {
-    const std::size_t n = co_await c.recv(buffer);
-    if (n == 0) break;
-    co_await c.send_all(std::span(buffer).first(n));
-  }
-  co_await c.close();
-}
 
 task<int> io_scenario(io::context& ctx, const std::string& path) {
   int score = co_await io::offload(ctx, [] { return 1; });
