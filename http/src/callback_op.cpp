@@ -28,8 +28,7 @@ callback_op::driver callback_op::drive(callback_op* self) {
     try {
       self->cb_(self->owner_, *self, self->rec_.result);
     } catch (...) {
-      // A re-arm that found no room (the ring full): the socket or timer
-      // stays idle until curl asks again; the coroutine must live on.
+      // What a callback could not handle itself: the coroutine must live on.
     }
   }
 }
@@ -51,6 +50,14 @@ void callback_op::start(const io::detail::op_request& r) {
     in_flight_ = false;
     throw;
   }
+}
+
+void callback_op::complete_soon(long result) noexcept {
+  rec_ = {};
+  rec_.waiter = h_;
+  rec_.result = result;
+  in_flight_ = true;
+  loop_->schedule(rec_);
 }
 
 void callback_op::cancel() {

@@ -24,6 +24,10 @@ class callback_op {
 
   /// Starts r; the operation must not be in flight.
   void start(const io::detail::op_request& r);
+  /// Ends an operation that could not start (no memory for it) with
+  /// `result` on the loop's next turn, as its completion would. Allocates
+  /// nothing; the operation must not be in flight.
+  void complete_soon(long result) noexcept;
   /// Asks an operation in flight to end early; its callback still comes.
   void cancel();
   bool in_flight() const noexcept { return in_flight_; }

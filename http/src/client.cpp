@@ -67,7 +67,14 @@ struct client::state {
     }
     return e;
   }
-  void give_back(CURL* e) { idle.push_back(e); }
+  /// Keeps e for the next transfer; out of memory, lets it go instead.
+  void give_back(CURL* e) noexcept {
+    try {
+      idle.push_back(e);
+    } catch (...) {
+      ::curl_easy_cleanup(e);
+    }
+  }
   void set_client_options(CURL* e) const;
 
   io::context* ctx;
@@ -124,8 +131,16 @@ class transfer final : public detail::transfer_sink {
       return false;
     }
     wake_.waiter = h;
-    s_->driver.add(easy_, this);
+    // Known as active before curl has it: release_easy() takes out of the
+    // multi handle only what is active, and a handle left in it would be
+    // reused while curl still drives it.
     s_->active.insert(this);
+    try {
+      s_->driver.add(easy_, this);
+    } catch (...) {
+      s_->active.erase(this);
+      throw;
+    }
     if (stop.stop_possible()) on_stop_.emplace(stop, canceller{this});
     return true;
   }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace switchyard::http::detail {
 namespace {
@@ -71,11 +72,62 @@ void curl_driver::add(CURL* easy, transfer_sink* sink) {
 void curl_driver::remove(CURL* easy) noexcept { ::curl_multi_remove_handle(multi_, easy); }
 
 int curl_driver::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
+  auto* d = static_cast<curl_driver*>(self);
   try {
-    static_cast<curl_driver*>(self)->watch(fd, what);
+    d->watch(fd, what);
     return 0;
   } catch (...) {
-    return -1;  // curl fails the transfers on this socket
+    // Out of memory: kept to try again on the next turn. -1 (every transfer
+    // of this multi handle fails) only when even that list is full.
+    return d->keep_unwatched(fd, what) ? 0 : -1;
+  }
+}
+
+bool curl_driver::keep_unwatched(curl_socket_t fd, int what) noexcept {
+  std::size_t i = 0;
+  while (i < unwatched_count_ && unwatched_[i].fd != fd) ++i;
+  if (i == unwatched_.size()) return false;
+  unwatched_[i] = {fd, what};
+  if (i == unwatched_count_) ++unwatched_count_;
+  timer_soon();
+  return true;
+}
+
+void curl_driver::forget_unwatched(curl_socket_t fd) noexcept {
+  for (std::size_t i = 0; i < unwatched_count_; ++i) {
+    if (unwatched_[i].fd != fd) continue;
+    unwatched_[i] = unwatched_[--unwatched_count_];
+    return;
+  }
+}
+
+/// The timer made due on the next turn (for the unwatched sockets).
+void curl_driver::timer_soon() noexcept {
+  if (!timer_->in_flight()) return timer_->complete_soon(-ETIME);
+  try {
+    timer_->cancel();  // its callback, seeing sockets unwatched, makes it due
+  } catch (...) {
+    // It ends when due anyway, and the sweep comes then.
+  }
+}
+
+/// Each unwatched socket watched now if there is memory, else handed to curl
+/// as ready (a read or write that would block tells it so).
+void curl_driver::sweep_unwatched() {
+  const auto sockets = unwatched_;  // watch() and curl's callbacks change the list
+  const std::size_t count = std::exchange(unwatched_count_, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    const unwatched u = sockets[i];
+    try {
+      watch(u.fd, u.what);
+      continue;
+    } catch (...) {
+      if (!keep_unwatched(u.fd, u.what)) continue;
+    }
+    int events = 0;
+    if (u.what == CURL_POLL_IN || u.what == CURL_POLL_INOUT) events |= CURL_CSELECT_IN;
+    if (u.what == CURL_POLL_OUT || u.what == CURL_POLL_INOUT) events |= CURL_CSELECT_OUT;
+    act(u.fd, events);
   }
 }
 
@@ -91,7 +143,7 @@ int curl_driver::on_timer(CURLM*, long timeout_ms, void* self) {
     try {
       d->timer_->start(r);
     } catch (...) {
-      return -1;
+      d->timer_->complete_soon(-ETIME);  // no room for the timer: see timer_due
     }
   }
   return 0;
@@ -100,19 +152,30 @@ int curl_driver::on_timer(CURLM*, long timeout_ms, void* self) {
 void curl_driver::timer_due(void* self, callback_op& op, long result) {
   auto* d = static_cast<curl_driver*>(self);
   if (result == -ECANCELED) {
+    if (d->unwatched_count_ > 0 && !op.in_flight()) return op.complete_soon(-ETIME);
     if (d->timer_wanted_ms_ >= 0 && !op.in_flight()) {
       op_request r{op_kind::sleep};
       r.duration = std::chrono::milliseconds(d->timer_wanted_ms_);
-      op.start(r);
+      try {
+        op.start(r);
+      } catch (...) {
+        // No room for the timer (out of memory): curl is called on the next
+        // turn instead, as if it were due, and says again when it wants to
+        // be. Left idle, a timer curl counts on hung its transfers.
+        op.complete_soon(-ETIME);
+      }
     }
     return;
   }
   d->timer_wanted_ms_ = -1;
+  d->sweep_unwatched();
   d->act(CURL_SOCKET_TIMEOUT, 0);
+  if (d->unwatched_count_ > 0) d->timer_soon();
 }
 
 void curl_driver::watch(curl_socket_t fd, int what) {
   const short mask = poll_mask(what);
+  forget_unwatched(fd);  // curl's word on it is this one now
   auto it = watchers_.find(fd);
   if (it == watchers_.end()) {
     if (mask == 0) return;
@@ -148,7 +211,15 @@ void curl_driver::socket_ready(void* self, callback_op& w, long result) {
     }
     d->act(w.fd, events);
   }
-  if (w.wanted != 0 && !w.in_flight()) d->arm(w);
+  if (w.wanted != 0 && !w.in_flight()) {
+    try {
+      d->arm(w);
+    } catch (...) {
+      // No room for the poll: curl looks at the socket on the next turn
+      // (a read that would block tells it so) and asks again.
+      w.complete_soon(w.wanted);
+    }
+  }
 }
 
 void curl_driver::act(curl_socket_t fd, int events) {

@@ -8,6 +8,8 @@
 
 #include <curl/curl.h>
 
+#include <array>
+#include <cstddef>
 #include <unordered_map>
 
 #include <switchyard/io/context.hpp>
@@ -50,12 +52,27 @@ class curl_driver {
   void arm(callback_op& w);
   void act(curl_socket_t fd, int events);
   void finish_done();
+  bool keep_unwatched(curl_socket_t fd, int what) noexcept;
+  void forget_unwatched(curl_socket_t fd) noexcept;
+  void sweep_unwatched();
+  void timer_soon() noexcept;
 
   io::context* ctx_;
   CURLM* multi_;
   std::unordered_map<curl_socket_t, callback_op*> watchers_;
   callback_op* timer_;
   long timer_wanted_ms_ = -1;  // curl's last word: -1 none, else from when it said so
+  // Sockets curl asked to have watched when there was no memory for a
+  // watcher: each turn (the timer, made due) tries again, and meanwhile
+  // hands them to curl as ready. A fixed array: it is for when nothing can
+  // be allocated. Returning -1 to curl instead left the whole multi handle
+  // dead (curl marks it so), every transfer hung.
+  struct unwatched {
+    curl_socket_t fd;
+    int what;
+  };
+  std::array<unwatched, 16> unwatched_{};
+  std::size_t unwatched_count_ = 0;
 };
 
 }  // namespace switchyard::http::detail

@@ -9,6 +9,8 @@
 // it), a sleep, a spawned echo server, a connect, a send and receive, a
 // file read, when_all. Scenario "coordination": a limiter, an event,
 // when_any, a host lookup, a runtime's hops, a spawn from another thread.
+// Scenario "http" (where switchyard::http is built): an http::client
+// fetching pages from a real nginx, a 404 and a refused connection.
 //   io_out_of_memory_probe [SCENARIO...]   (on the backend
 //   SWITCHYARD_IO_BACKEND names)
 //   io_out_of_memory_probe --only N SCENARIO   (one run, in this process:
@@ -18,18 +20,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include <switchyard/io.hpp>
+#if SWITCHYARD_PROBE_HTTP
+#include <fstream>
+
+#include <switchyard/http.hpp>
+
+#include "nginx/nginx.hpp"
+#endif
 
 #include "io/io_support.hpp"
 #include "support/failing_allocations.hpp"
@@ -123,6 +135,31 @@ task<void> count_one(std::atomic<int>& count) {
   co_return;
 }
 
+#if SWITCHYARD_PROBE_HTTP
+std::uint16_t nginx_port = 0;  // set by the parent before it forks
+
+task<int> http_scenario(io::context& ctx) {
+  namespace http = switchyard::http;
+  http::client web(ctx, {.max_in_flight = 2});
+  const std::string base = "http://127.0.0.1:" + std::to_string(nginx_port);
+  auto page = [&](int i) -> task<int> {
+    const http::response r = co_await web.get(base + "/page-" + std::to_string(i) + ".html");
+    co_return r.status == 200 && r.body == "page " + std::to_string(i) ? 1 : 0;
+  };
+  std::vector<task<int>> all;
+  for (int i = 0; i < 4; ++i) all.push_back(page(i));
+  int score = 0;
+  for (const int v : co_await io::when_all(std::move(all))) score += v;
+  if ((co_await web.get(base + "/none.html")).status == 404) score += 10;
+  try {
+    (void)co_await web.get("http://127.0.0.1:1/");
+  } catch (const std::system_error&) {
+    score += 100;  // refused
+  }
+  co_return score;  // 114
+}
+#endif
+
 /// The scenario with allocation n failing; the child's exit status.
 int child(const std::string& scenario, long n, const std::string& path) {
   try {
@@ -133,6 +170,11 @@ int child(const std::string& scenario, long n, const std::string& path) {
       if (scenario == "io") {
         expected = 6111;
         got = ctx.run(io_scenario(ctx, path));
+#if SWITCHYARD_PROBE_HTTP
+      } else if (scenario == "http") {
+        expected = 114;
+        got = ctx.run(http_scenario(ctx));
+#endif
       } else {
         expected = 1115 + 110000 + 1000000;
         got = ctx.run(coordination_scenario(ctx));
@@ -207,7 +249,22 @@ int main(int argc, char** argv) {
   const bool only = argc == 4 && std::string(argv[1]) == "--only";
   std::vector<std::string> scenarios;
   for (int i = only ? 3 : 1; i < argc; ++i) scenarios.emplace_back(argv[i]);
-  if (scenarios.empty()) scenarios = {"io", "coordination"};
+  if (scenarios.empty()) {
+    scenarios = {"io", "coordination"};
+    if (SWITCHYARD_PROBE_HTTP) scenarios.emplace_back("http");
+  }
+#if SWITCHYARD_PROBE_HTTP
+  // Started before any child, by this process, which touches none of the library.
+  std::unique_ptr<switchyard::bench::nginx_server> nginx;
+  if (std::find(scenarios.begin(), scenarios.end(), "http") != scenarios.end()) {
+    nginx = std::make_unique<switchyard::bench::nginx_server>(
+        [](const std::string& root) {
+          for (int i = 0; i < 4; ++i) std::ofstream(root + "/page-" + std::to_string(i) + ".html") << "page " << i;
+        },
+        switchyard::bench::nginx_site{});
+    nginx_port = nginx->port();
+  }
+#endif
   const std::string path =
       (std::filesystem::temp_directory_path() / ("switchyard-oom-probe-" + std::to_string(::getpid()))).string();
   {
@@ -226,8 +283,9 @@ int main(int argc, char** argv) {
   }
   int failures = 0;
   for (const std::string& scenario : scenarios) {
-    if (scenario != "io" && scenario != "coordination") {
-      std::fprintf(stderr, "no scenario %s (io, coordination)\n", scenario.c_str());
+    if (scenario != "io" && scenario != "coordination" && (scenario != "http" || !SWITCHYARD_PROBE_HTTP)) {
+      std::fprintf(stderr, "no scenario %s (io, coordination%s)\n", scenario.c_str(),
+                   SWITCHYARD_PROBE_HTTP ? ", http" : "");
       return 1;
     }
     long n = 0;
