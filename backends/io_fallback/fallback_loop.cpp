@@ -277,13 +277,9 @@ class fallback_loop final : public io::detail::loop {
     std::vector<waiter>& ws = waiting_[r.fd];
     try {
       ws.push_back({&rec, r, events, deadline});
-      try {
-        waiting_on_.emplace(&rec, r.fd);
-      } catch (...) {
-        ws.pop_back();
-        throw;
-      }
+      waiting_on_.emplace(&rec, r.fd);
     } catch (...) {
+      if (!ws.empty() && ws.back().rec == &rec) ws.pop_back();
       if (ws.empty()) waiting_.erase(r.fd);
       throw;
     }

@@ -4,8 +4,7 @@
 // internal completion is never taken for a user operation. Other addresses
 // carry their kind in the low bits (every object here is 8-aligned): an
 // acceptor (1), the hop record of a coroutine another ring sent here (2), a
-// hop whose message
-// could not be sent (3).
+// hop whose message could not be sent (3).
 #include "backends/io_uring/uring_loop.hpp"
 
 #include "backends/io_uring/multishot_accepts.hpp"

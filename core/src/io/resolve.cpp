@@ -62,10 +62,10 @@ struct lookup {
   // Weak: the job's call holds this lookup, and the pool holds the job
   // while it is queued or running, which is when abandoning it matters.
   std::weak_ptr<detail::blocking_pool::job> job;
-  // How the lookup's thread hands the result back (a post), and how a stop
-  // request ends the wait (a schedule): neither can fail.
+  // How the waiter is resumed, which cannot fail: posted by the lookup's
+  // thread with the result, or scheduled by a stop request (one or the
+  // other, under m).
   detail::posted_resume back;
-  detail::ready_node given_up;
 };
 
 class lookup_awaiter {
@@ -116,8 +116,8 @@ class lookup_awaiter {
           state->abandoned = true;
         }
         if (const auto j = state->job.lock()) lookup_threads().abandon(j);
-        state->given_up.waiter = h;
-        loop->schedule(state->given_up);
+        state->back.waiter = h;
+        loop->schedule(state->back);
       };
       loop->run_on_loop(now);
     }

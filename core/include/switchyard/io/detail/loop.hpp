@@ -89,25 +89,20 @@ struct posted_call {
   posted_call* next = nullptr;
 };
 
-/// The post that resumes a coroutine on the loop's thread.
-struct posted_resume : posted_call {
+/// A coroutine resumed on the loop's thread, posted from any thread or
+/// scheduled from the loop's own: either queues this node.
+struct posted_resume : posted_call, ready_node {
   posted_resume() noexcept {
     act = [](posted_call& c, action a) {
       if (a == action::run) static_cast<posted_resume&>(c).waiter.resume();
     };
   }
-  std::coroutine_handle<> waiter;
 };
 
 /// A coroutine moving from one loop's thread to another's (hop()): it waits
 /// here, in its frame, until it is resumed on `to`: scheduled there when a
 /// message from ring to ring brings it, else by a post of this record.
-struct hop_record : posted_call, ready_node {
-  hop_record() noexcept {
-    act = [](posted_call& c, action a) {
-      if (a == action::run) static_cast<hop_record&>(c).waiter.resume();
-    };
-  }
+struct hop_record : posted_resume {
   loop* to = nullptr;
 };
 
