@@ -393,6 +393,8 @@ int main(int argc, char** argv) {
   std::printf("| full and quick calibrations agree | %.1f%% of %zu grid points outside near-ties |\n", 100 * agree_quick,
               compared_quick);
   if (!json_path.empty()) {
+    nlohmann::json profile;
+    sd::dispatch::to_json(full_a, profile);
     std::ofstream out(json_path);
     out << nlohmann::json{{"points", rows},
                           {"full_calibration_s", full_s},
@@ -404,7 +406,7 @@ int main(int argc, char** argv) {
                           {"automatic_over_choice_median", overhead.empty() ? 0.0 : switchyard::bench::median(overhead)},
                           {"policies", policies},
                           {"quick", quick},
-                          {"profile", sd::dispatch::to_json(full_a)}}
+                          {"profile", profile}}
                .dump(1);
   }
   return 0;

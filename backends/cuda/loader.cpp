@@ -17,6 +17,7 @@
 #include "backends/cuda/module_entry.hpp"
 #include "core/src/compute_backend.hpp"
 #include "core/src/gpu_report.hpp"
+#include "core/src/set_up_once.hpp"
 
 namespace switchyard::backends::cuda {
 namespace {
@@ -46,49 +47,54 @@ constexpr const char* for_device_array = "device_array needs the cuda backend, w
 
 class cuda_loader final : public detail::compute_backend, public detail::device_memory {
  public:
-  std::string unavailable_reason() noexcept override {
+  std::string unavailable_reason() override {
     load();
     return reason_;
   }
   bool reads(detail::memory) const noexcept override { return true; }
 
   detail::status reduce(const kernels::reduction& r, const detail::placement& p, void* partial) noexcept override {
-    if (!usable()) return unusable("backend cuda cannot run here: ");
+    if (detail::status why = unusable("backend cuda cannot run here: "); !why.ok()) return why;
     return module_->reduce(r, p, partial);
   }
 
   detail::device_memory* memory_on_device() noexcept override { return this; }
   detail::status allocate(std::size_t bytes, void** device) noexcept override {
-    if (!usable()) return unusable(for_device_array);
+    if (detail::status why = unusable(for_device_array); !why.ok()) return why;
     return module_->memory_on_device()->allocate(bytes, device);
   }
   void release(void* device) noexcept override {
-    if (device != nullptr && usable()) module_->memory_on_device()->release(device);
+    if (device != nullptr && unusable("").ok()) module_->memory_on_device()->release(device);
   }
   detail::status copy_to_device(void* device, const void* host, std::size_t bytes) noexcept override {
-    if (!usable()) return unusable(for_device_array);
+    if (detail::status why = unusable(for_device_array); !why.ok()) return why;
     return module_->memory_on_device()->copy_to_device(device, host, bytes);
   }
   detail::status copy_to_host(void* host, const void* device, std::size_t bytes) noexcept override {
-    if (!usable()) return unusable(for_device_array);
+    if (detail::status why = unusable(for_device_array); !why.ok()) return why;
     return module_->memory_on_device()->copy_to_host(host, device, bytes);
   }
 
   /// The module's report, once it is loaded and a GPU can run here.
-  detail::gpu_report* report_on_gpu() noexcept override { return usable() ? module_->report_on_gpu() : nullptr; }
+  detail::gpu_report* report_on_gpu() noexcept override {
+    return unusable("").ok() ? module_->report_on_gpu() : nullptr;
+  }
 
  private:
-  bool usable() noexcept {
-    load();
-    return reason_.empty();
+  /// Loads the module once; std::bad_alloc leaves it to a later call.
+  void load() {
+    loaded_.run([this] { reason_ = open_module(); });
   }
-  detail::status unusable(const char* what) const { return detail::status::failure(errc::backend_unavailable, what + reason_); }
 
-  void load() noexcept {
+  /// Nothing when the module runs here; else its reason after `what`, or
+  /// std::bad_alloc's status where loading or saying so ran out of memory.
+  detail::status unusable(const char* what) noexcept {
     try {
-      std::call_once(once_, [this] { reason_ = open_module(); });
+      load();
+      if (reason_.empty()) return {};
+      return detail::status::failure(errc::backend_unavailable, what + reason_);
     } catch (...) {
-      reason_ = "the cuda module could not be loaded (out of memory)";
+      return detail::status::current_exception();
     }
   }
 
@@ -120,7 +126,7 @@ class cuda_loader final : public detail::compute_backend, public detail::device_
 #endif
   }
 
-  std::once_flag once_;
+  detail::set_up_once loaded_;
   std::string reason_;
   std::unique_ptr<detail::compute_backend> module_;
 };

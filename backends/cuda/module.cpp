@@ -23,9 +23,11 @@ namespace {
 
 class cuda_backend final : public detail::compute_backend, public detail::device_memory, public detail::gpu_report {
  public:
-  std::string unavailable_reason() noexcept override {
+  std::string unavailable_reason() override {
     try {
       return cuda::unavailable_reason();
+    } catch (const std::bad_alloc&) {
+      throw;
     } catch (...) {
       return "the CUDA runtime could not be asked about its devices";
     }

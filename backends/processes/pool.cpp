@@ -33,7 +33,7 @@ class processes_backend final : public detail::compute_backend, detail::region_l
   }
   ~processes_backend() override { detail::remove_region_listener(this); }
 
-  std::string unavailable_reason() noexcept override {
+  std::string unavailable_reason() override {
     const long fd = syscall(SYS_pidfd_open, getpid(), 0);
     if (fd < 0) {
       return std::string("this kernel lacks pidfd_open (Linux 5.3 or later is needed to watch workers): ") +

@@ -248,16 +248,20 @@ bool has_exited(const worker_process& w) {
   return poll(&p, 1, 0) > 0;
 }
 
-std::string reap(worker_process& w) {
-  std::string how = "was not running";
+std::string reap(worker_process& w) noexcept {
+  std::string how = "was not running";  // short enough to need no allocation
   if (w.pid > 0) {
     if (!has_exited(w)) kill(w.pid, SIGKILL);
     int status = 0;
     pid_t got;
     do got = waitpid(w.pid, &status, 0);
     while (got < 0 && errno == EINTR);
-    how = got == w.pid ? describe_status(status) : "was reaped elsewhere";
-    if (got == w.pid && WIFEXITED(status)) how += last_words(w, WEXITSTATUS(status));
+    try {
+      how = got == w.pid ? describe_status(status) : "was reaped elsewhere";
+      if (got == w.pid && WIFEXITED(status)) how += last_words(w, WEXITSTATUS(status));
+    } catch (...) {
+      how = "ended";  // no memory for the words; the worker is released all the same
+    }
   }
   for (int* fd : {&w.pidfd, &w.socket, &w.go, &w.done}) {
     if (*fd >= 0) close(*fd);

@@ -49,8 +49,9 @@ void await_ready(worker_process& w, std::chrono::milliseconds limit);
 bool has_exited(const worker_process& w);
 
 /// Reaps an exited worker (or kills and reaps a live one), closes its
-/// descriptors and unmaps its control block. Returns how it ended, in words.
-std::string reap(worker_process& w);
+/// descriptors and unmaps its control block. Returns how it ended, in words
+/// (one word where there is no memory for more).
+std::string reap(worker_process& w) noexcept;
 
 /// Sends region `id` (memory file `fd`, `bytes` long) over the worker's socket,
 /// for the worker to map read-only or writable. False when the worker is gone.

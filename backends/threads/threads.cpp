@@ -30,6 +30,7 @@
 #include "core/src/io/blocking_pool.hpp"
 #include "core/src/log_sink.hpp"
 #include "core/src/program_signals.hpp"
+#include "core/src/set_up_once.hpp"
 #include "kernels/simd/kernel_set.hpp"
 
 namespace switchyard::backends::threads {
@@ -87,8 +88,9 @@ std::atomic<int> tbb_state{0};
 /// there (out of memory) leaves that set-up half done for good: a later
 /// call into oneTBB waited forever, or its arena's job never ran (both seen
 /// in an out-of-memory sweep). So a failure is kept: from then on the
-/// backend is unavailable in this process, its calls run on the calling
-/// thread and posted jobs on threads of its own.
+/// backend's calls run on the calling thread in this process, as in a
+/// process forked from one with oneTBB's workers, and posted jobs on threads
+/// of its own.
 void tbb_failed() noexcept { tbb_state.store(-1, std::memory_order_release); }
 
 /// The first of those calls, made here one thread at a time.
@@ -107,16 +109,19 @@ bool tbb_ready() noexcept {
   return tbb_state.load(std::memory_order_acquire) > 0;
 }
 
-/// Once in each process that runs without oneTBB: a threads call there is
-/// no faster than a simd one, which the program may want to know.
-void warn_of_workers_left_behind() noexcept {
+/// Once in each process that runs without oneTBB, and why: a threads call
+/// there is no faster than a simd one, which the program may want to know.
+void warn_of_running_alone() noexcept {
   static std::atomic<unsigned> warned_in{never};
   const unsigned here = detail::fork_generation();
   if (warned_in.exchange(here, std::memory_order_relaxed) == here) return;
   detail::log_line(log_level::warning,
-                   "this process was forked from one whose threads backend had started its oneTBB workers, which fork() "
-                   "does not copy and oneTBB cannot start again here; threads calls run their chunks on the calling thread "
-                   "in this process");
+                   forked_from_workers()
+                       ? "this process was forked from one whose threads backend had started its oneTBB workers, which "
+                         "fork() does not copy and oneTBB cannot start again here; threads calls run their chunks on "
+                         "the calling thread in this process"
+                       : "oneTBB could not set itself up in this process (out of memory when it first ran) and cannot "
+                         "try again; threads calls run their chunks on the calling thread in this process");
 }
 
 /// Has oneTBB start the arena's workers now, each born with the program's
@@ -200,14 +205,7 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     if (auto* q = queue_.load()) delete q;
   }
 
-  std::string unavailable_reason() noexcept override {
-    if (tbb_ready()) return {};
-    try {
-      return "oneTBB could not set itself up in this process (out of memory when it first ran)";
-    } catch (...) {
-      return "oneTBB failed";  // short enough to need no allocation
-    }
-  }
+  std::string unavailable_reason() noexcept override { return {}; }
   bool runs_callables() const noexcept override { return true; }
 
   detail::status run_chunks(std::size_t count, unsigned max_threads,
@@ -233,7 +231,7 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     const unsigned threads = std::clamp<unsigned>(max_threads, 1, static_cast<unsigned>(arenas_.size() - 1));
     const bool on_workers = threads > 1 && count > 1;
     if (!on_workers || forked_from_workers() || !tbb_ready()) {
-      if (on_workers && forked_from_workers()) warn_of_workers_left_behind();
+      if (on_workers) warn_of_running_alone();
       for (std::size_t i = 0; i < count; ++i) body(i);
       return;
     }
@@ -297,7 +295,7 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
   /// process forked from one with oneTBB's workers (a pool that itself
   /// starts over in a further fork), or allowed one CPU.
   io::detail::blocking_pool& own_threads() {
-    std::call_once(own_threads_made_, [&] {
+    own_threads_made_.run([&] {
       own_threads_ = std::make_unique<io::detail::blocking_pool>(static_cast<unsigned>(post_workers()));
     });
     return *own_threads_;
@@ -310,7 +308,7 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
   /// worker it starts for enqueued work).
   const bool tbb_has_workers_ = tbb_ready() && tbb::info::default_concurrency() > 1;
   std::atomic<tbb::task_arena*> queue_{nullptr};
-  std::once_flag own_threads_made_;
+  detail::set_up_once own_threads_made_;
   std::unique_ptr<io::detail::blocking_pool> own_threads_;
 };
 

@@ -6,32 +6,41 @@
 
 namespace switchyard::detail {
 
-status status::failure(errc c, std::string why) {
-  return {std::make_unique<details>(details{c, std::move(why), {}})};
+namespace {
+
+/// out_of_memory()'s details: never allocated, never freed.
+status::details no_memory{errc::resource_exhausted, {}, {}};
+
+}  // namespace
+
+void status::free_details::operator()(details* d) const noexcept {
+  if (d != &no_memory) delete d;
 }
 
-status status::current_exception() noexcept {
+status status::out_of_memory() noexcept { return {std::unique_ptr<details, free_details>(&no_memory)}; }
+
+status status::failure(errc c, std::string_view why) noexcept {
   try {
-    try {
-      throw;
-    } catch (const error& e) {
-      return failure(static_cast<errc>(e.code().value()), e.what());
-    } catch (const std::bad_alloc&) {
-      return failure(errc::resource_exhausted, "out of memory");
-    } catch (...) {
-      // The caller's own code threw (a transform_reduce callable): rethrown as it was.
-      return {std::make_unique<details>(details{errc{}, {}, std::current_exception()})};
-    }
+    return {std::unique_ptr<details, free_details>(new details{c, std::string(why), {}})};
   } catch (...) {
-    // No memory left even for the details: say so without them.
-    return {std::unique_ptr<details>(new (std::nothrow) details{errc::resource_exhausted, {}, {}})};
+    return out_of_memory();
   }
 }
 
+status status::current_exception() noexcept {
+  // Kept as thrown (a switchyard::error, std::bad_alloc, or the caller's
+  // own); capturing it allocates nothing.
+  if (auto* d = new (std::nothrow) details{errc{}, {}, std::current_exception()}) {
+    return {std::unique_ptr<details, free_details>(d)};
+  }
+  return out_of_memory();
+}
+
 void status::raise() const {
-  if (!failed) throw error(errc::resource_exhausted, "a backend failed and there was no memory to say why");
+  if (!failed) throw error(errc::invalid_argument, "a status that did not fail was raised");
   if (failed->thrown) std::rethrow_exception(failed->thrown);
-  throw error(failed->code, failed->message.empty() ? "out of memory" : failed->message);
+  if (failed.get() == &no_memory) throw std::bad_alloc();
+  throw error(failed->code, failed->message);
 }
 
 status compute_backend::run_chunks(std::size_t, unsigned, function_ref<void(std::size_t)>) noexcept {

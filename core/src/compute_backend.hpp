@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <switchyard/detail/call.hpp>
 #include <switchyard/detail/function_ref.hpp>
@@ -22,22 +23,31 @@
 namespace switchyard::detail {
 
 /// What went wrong inside a backend, as data: nothing (one null pointer, as
-/// cheap to return as a bool) or the details. `thrown` carries an exception
-/// of the caller's own code (a transform_reduce callable), rethrown as it was.
+/// cheap to return as a bool) or the details. `thrown` carries the exception
+/// a backend's insides or the caller's own code (a transform_reduce
+/// callable) threw, rethrown as it was: out of memory is std::bad_alloc, as
+/// everywhere else. Making a failed status allocates nothing that can fail:
+/// without memory for its details it is out_of_memory().
 struct status {
   struct details {
     errc code;
     std::string message;
     std::exception_ptr thrown;
   };
-  std::unique_ptr<details> failed;
+  /// Frees all details but out_of_memory()'s, which are never allocated.
+  struct free_details {
+    void operator()(details* d) const noexcept;
+  };
+  std::unique_ptr<details, free_details> failed;
 
   bool ok() const noexcept { return !failed; }
-  static status failure(errc c, std::string why);
+  static status failure(errc c, std::string_view why) noexcept;
   /// The status of the exception in flight (inside a catch block).
   static status current_exception() noexcept;
-  /// Throws what a failed status holds: the caller's exception as it was,
-  /// else a switchyard::error.
+  /// Out of memory, with no details that needed any.
+  static status out_of_memory() noexcept;
+  /// Throws what a failed status holds: the exception as it was thrown,
+  /// else a switchyard::error, or std::bad_alloc for out_of_memory().
   [[noreturn]] void raise() const;
 };
 
@@ -94,8 +104,9 @@ class compute_backend {
   virtual ~compute_backend() = default;
 
   /// Empty when this backend can run here, else why not and what to do.
-  /// The engine asks once.
-  virtual std::string unavailable_reason() noexcept = 0;
+  /// The engine asks once it has an answer: std::bad_alloc, the only
+  /// exception, fails the call that asked, and a later call asks again.
+  virtual std::string unavailable_reason() = 0;
   /// Whether it reads data that lives in `m`.
   virtual bool reads(memory m) const noexcept { return m != memory::device; }
   /// Whether it runs a caller's callables (run_chunks).

@@ -48,10 +48,9 @@ const backend_status& engine_state::probe(backend b) const {
   static const backend_status automatic{true, {}};
   if (b == backend::automatic) return automatic;
   slot& s = slot_of(b);
-  std::call_once(s.probed, [&] {
+  s.probed.run([&] {
     s.status.reason = s.impl->unavailable_reason();
     s.status.available = s.status.reason.empty();
-    s.ready.store(true, std::memory_order_release);
   });
   return s.status;
 }

@@ -1,9 +1,9 @@
 // What an engine holds: one instance of every backend in the registry (each
 // owning its threads, worker processes or GPU state), each backend's
 // availability (probed once, on first need), and the backend that
-// SWITCHYARD_BACKEND forces. Nothing on a call's path takes a lock: the
-// probes are std::call_once, and the backends' own state is lock-free to
-// read once made.
+// SWITCHYARD_BACKEND forces. Nothing on a call's path takes a lock once
+// each probe has run (set_up_once), and the backends' own state is
+// lock-free to read once made.
 #pragma once
 
 #include <array>
@@ -19,6 +19,7 @@
 #include "compute_backend.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "registry.hpp"
+#include "set_up_once.hpp"
 
 namespace switchyard::detail {
 
@@ -44,7 +45,7 @@ class engine_state {
   /// Whether b can run here; probed once, then one atomic load.
   const backend_status& status(backend b) const {
     const slot& s = slot_of(b);
-    if (s.ready.load(std::memory_order_acquire)) return s.status;
+    if (s.probed.done()) return s.status;
     return probe(b);
   }
 
@@ -64,8 +65,7 @@ class engine_state {
     const backend_entry* entry = nullptr;
     std::unique_ptr<compute_backend> impl;
     const one_chunk_calls* one_chunk = nullptr;
-    mutable std::once_flag probed;
-    mutable std::atomic<bool> ready{false};
+    mutable set_up_once probed;
     mutable backend_status status;
   };
   const backend_status& probe(backend b) const;

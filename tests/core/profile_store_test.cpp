@@ -13,6 +13,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <new>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,8 +24,10 @@
 
 #include "core/src/dispatch/dispatcher.hpp"
 #include "core/src/dispatch/fingerprint.hpp"
+#include "core/src/dispatch/json_tree.hpp"
 #include "core/src/dispatch/profile_store.hpp"
 #include "core/src/engine_state.hpp"
+#include "support/failing_allocations.hpp"
 #include "support/profile_cache.hpp"
 #include "support/synthetic_profile.hpp"
 
@@ -48,7 +52,8 @@ TEST_P(UntrustedProfile, RunsOnDefaultsAndWarns) {
   const dp::fingerprint here = dp::fingerprint_here(e.state());
   const auto path = dp::profile_path(here);
   std::filesystem::create_directories(path.parent_path());
-  nlohmann::json good = dp::to_json(dp::default_profile(here));
+  nlohmann::json good;
+  dp::to_json(dp::default_profile(here), good);
   std::string text = good.dump();
   if (kind == std::string("corrupt")) {
     text = "{\"format_version\": 1, \"fingerprint\": [not json";
@@ -92,7 +97,9 @@ TEST(Profile, RoundTripsThroughJson) {
   p.machine = here;
   p.defaults = false;
   p.others = {1.25, 2};
-  const dp::profile back = dp::profile_from_json(dp::to_json(p), here);
+  nlohmann::json written;
+  dp::to_json(p, written);
+  const dp::profile back = dp::profile_from_json(written, here);
   EXPECT_EQ(back.threads.fixed_ns, p.threads.fixed_ns);
   EXPECT_EQ(back.stream_gbs, p.stream_gbs);
   EXPECT_EQ(back.others.cpus, p.others.cpus);
@@ -103,6 +110,34 @@ TEST(Profile, RoundTripsThroughJson) {
   }
   // The built-in profile is one too.
   EXPECT_NO_THROW((void)dp::default_profile(here));
+}
+
+// nlohmann::json's destructor allocates (a vector of the children), which
+// out of memory ends the program; a json_tree frees its document without it.
+TEST(Profile, ADocumentGoesWhileNoAllocationCan) {
+  dp::profile p = synthetic(1234);
+  std::stringstream text;
+  {
+    dp::json_tree written;
+    dp::to_json(p, written.root());
+    text << written.root().dump();
+    sy::testing::fail_allocations_from = 1;  // every allocation on this thread fails from here
+  }
+  sy::testing::fail_allocations_from = 0;
+  {
+    const dp::json_tree read(text);
+    EXPECT_EQ(dp::profile_from_json(read.root(), {}, false).stream_gbs, p.stream_gbs);
+    sy::testing::fail_allocations_from = 1;
+  }
+  sy::testing::fail_allocations_from = 0;
+  // A parse that runs out of memory half way frees what it read the same way.
+  for (const long after : {0, 10, 100, 300}) {
+    text.clear();
+    text.seekg(0);
+    sy::testing::allocations_left = after;
+    EXPECT_THROW(dp::json_tree{text}, std::bad_alloc) << after;
+    sy::testing::allocations_left = -1;
+  }
 }
 
 TEST(Profile, AnUnwritableCacheStillRuns) {

@@ -24,8 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const std::exception&) {
     return 0;  // rejected with a reason
   }
-  const nlohmann::json written = d::to_json(*p);
-  if (d::to_json(d::profile_from_json(written, {}, false)) != written) __builtin_trap();
+  nlohmann::json written, again;
+  d::to_json(*p, written);
+  d::to_json(d::profile_from_json(written, {}, false), again);
+  if (again != written) __builtin_trap();
   using switchyard::backend;
   const backend candidates[] = {backend::serial, backend::simd, backend::threads, backend::processes, backend::cuda};
   for (unsigned workers : {1u, p->workers}) {

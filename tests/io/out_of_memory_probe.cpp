@@ -1,30 +1,23 @@
-// Every allocation of an I/O run fails in turn: for n = 0, 1, 2, ... a
-// child process (forked from this one, which has touched none of the
-// library) runs a scenario with its n-th allocation failing, until a run
-// makes fewer than n. Each child must end well: the scenario's result, or
-// the allocation's error thrown to the caller, and then the same context
-// runs a task and is destroyed. A crash, an abort (an exception that met a
-// noexcept frame or a thread's end) or a hang (30 s) is a failure, named by
-// its n. Scenario "io": an offload (the engine and oneTBB started inside
-// it), a sleep, a spawned echo server, a connect, a send and receive, a
-// file read, when_all. Scenario "coordination": a limiter, an event,
-// when_any, a host lookup, a runtime's hops, a spawn from another thread.
-// Scenario "http" (where switchyard::http is built): an http::client
-// fetching pages from a real nginx, a 404 and a refused connection.
+// Every allocation of an I/O run fails in turn (support/allocation_sweep.hpp).
+// Each child must end well: the scenario's result, or the allocation's
+// error thrown to the caller, and then the same context runs a task and is
+// destroyed. Scenario "io": an offload (the engine and oneTBB started inside
+// it), a sleep, a spawned echo server, a connect, a send and receive, a file
+// read, when_all. Scenario "coordination": a limiter, an event, when_any, a
+// host lookup, a runtime's hops, a spawn from another thread. Scenario
+// "http" (where switchyard::http is built): an http::client fetching pages
+// from a real nginx, a 404 and a refused connection.
 //   io_out_of_memory_probe [SCENARIO...]   (on the backend
 //   SWITCHYARD_IO_BACKEND names)
 //   io_out_of_memory_probe --only N SCENARIO   (one run, in this process:
 //   for a debugger)
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -44,18 +37,20 @@
 #endif
 
 #include "io/io_support.hpp"
-#include "support/failing_allocations.hpp"
+#include "support/allocation_sweep.hpp"
 
 namespace io = switchyard::io;
 using switchyard::task;
 using switchyard::testing::echo_once;
-using switchyard::testing::fail_allocation_after;
+using switchyard::testing::allocation_failed;
+using switchyard::testing::allocation_scenario;
+using switchyard::testing::failed_and_went_on;
+using switchyard::testing::fail_allocation;
+using switchyard::testing::ran_whole;
+using switchyard::testing::went_wrong;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// What a child says by its exit status (apart from a sanitizer's 1 or 66).
-enum : int { ran_whole = 0, failed_and_went_on = 10, wrong = 11 };
 
 task<int> io_scenario(io::context& ctx, const std::string& path) {
   int score = co_await io::offload(ctx, [] { return 1; });
@@ -165,7 +160,7 @@ int child(const std::string& scenario, long n, const std::string& path) {
   try {
     io::context ctx;
     int expected = 0, got = 0;
-    fail_allocation_after.store(n);
+    fail_allocation(n);
     try {
       if (scenario == "io") {
         expected = 6111;
@@ -202,61 +197,44 @@ int child(const std::string& scenario, long n, const std::string& path) {
     } catch (const std::exception&) {
       got = -1;
     }
-    const bool failed = fail_allocation_after.exchange(-1) < 0;
-    if (!failed && got != expected) {
-      std::fprintf(stderr, "allocation %ld: no allocation failed, and the scenario gave %d, not %d\n", n, got, expected);
-      return wrong;
+    const bool failed = allocation_failed();
+    if (got != expected && (!failed || got != -1)) {
+      // A failure that nobody was told of must not change the result.
+      std::fprintf(stderr, "allocation %ld: the scenario gave %d, not %d (an allocation %s)\n", n, got, expected,
+                   failed ? "failed" : "did not fail");
+      return went_wrong;
     }
-    if (failed && got == -1) {
+    if (got == -1) {
       // The context goes on after the error.
       auto again = [&]() -> task<int> { co_return co_await io::offload(ctx, [] { return 7; }); };
-      if (ctx.run(again()) != 7) return wrong;
+      if (ctx.run(again()) != 7) return went_wrong;
     }
     return failed ? failed_and_went_on : ran_whole;
   } catch (const std::exception& e) {
-    fail_allocation_after.store(-1);
+    (void)allocation_failed();
     std::fprintf(stderr, "allocation %ld: the context failed after the error: %s\n", n, e.what());
-    return wrong;
+    return went_wrong;
   }
-}
-
-/// The child's exit status, or a description of how it went wrong.
-std::string run_child(const std::string& scenario, long n, const std::string& path, int& status) {
-  const pid_t pid = ::fork();
-  if (pid < 0) return "fork failed";
-  if (pid == 0) ::_exit(child(scenario, n, path));
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  int raw = 0;
-  for (;;) {
-    const pid_t done = ::waitpid(pid, &raw, WNOHANG);
-    if (done == pid) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &raw, 0);
-      return "hung (killed after 30 s)";
-    }
-    std::this_thread::sleep_for(1ms);
-  }
-  if (WIFSIGNALED(raw)) return std::string("killed by signal ") + std::to_string(WTERMSIG(raw));
-  status = WEXITSTATUS(raw);
-  if (status != ran_whole && status != failed_and_went_on) return "exit status " + std::to_string(status);
-  return {};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool only = argc == 4 && std::string(argv[1]) == "--only";
-  std::vector<std::string> scenarios;
-  for (int i = only ? 3 : 1; i < argc; ++i) scenarios.emplace_back(argv[i]);
-  if (scenarios.empty()) {
-    scenarios = {"io", "coordination"};
-    if (SWITCHYARD_PROBE_HTTP) scenarios.emplace_back("http");
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("switchyard-oom-probe-" + std::to_string(::getpid()))).string();
+  std::vector<allocation_scenario> scenarios;
+  for (const char* name : {"io", "coordination", "http"}) {
+    if (std::string(name) == "http" && !SWITCHYARD_PROBE_HTTP) continue;
+    scenarios.push_back({name, [name, &path](long n) { return child(name, n, path); }});
   }
 #if SWITCHYARD_PROBE_HTTP
-  // Started before any child, by this process, which touches none of the library.
+  // Started before any child, by this process, which touches none of the
+  // library; only where the http scenario may run.
   std::unique_ptr<switchyard::bench::nginx_server> nginx;
-  if (std::find(scenarios.begin(), scenarios.end(), "http") != scenarios.end()) {
+  const auto named = [&](const char* name) {
+    return std::find_if(argv + 1, argv + argc, [&](const char* a) { return std::string(a) == name; }) != argv + argc;
+  };
+  if (named("http") || !(named("io") || named("coordination"))) {
     nginx = std::make_unique<switchyard::bench::nginx_server>(
         [](const std::string& root) {
           for (int i = 0; i < 4; ++i) std::ofstream(root + "/page-" + std::to_string(i) + ".html") << "page " << i;
@@ -265,8 +243,6 @@ int main(int argc, char** argv) {
     nginx_port = nginx->port();
   }
 #endif
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("switchyard-oom-probe-" + std::to_string(::getpid()))).string();
   {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || ::write(fd, "abcde", 5) != 5) {
@@ -275,38 +251,7 @@ int main(int argc, char** argv) {
     }
     ::close(fd);
   }
-  if (only) {
-    const int status = child(scenarios.front(), std::atol(argv[2]), path);
-    std::filesystem::remove(path);
-    std::printf("exit status %d\n", status);
-    return status;
-  }
-  int failures = 0;
-  for (const std::string& scenario : scenarios) {
-    if (scenario != "io" && scenario != "coordination" && (scenario != "http" || !SWITCHYARD_PROBE_HTTP)) {
-      std::fprintf(stderr, "no scenario %s (io, coordination%s)\n", scenario.c_str(),
-                   SWITCHYARD_PROBE_HTTP ? ", http" : "");
-      return 1;
-    }
-    long n = 0;
-    for (;; ++n) {
-      int status = wrong;
-      const std::string why = run_child(scenario, n, path, status);
-      if (!why.empty()) {
-        std::printf("%s: allocation %ld failing: %s\n", scenario.c_str(), n, why.c_str());
-        ++failures;
-      } else if (status == ran_whole) {
-        break;
-      }
-      if (n > 100000) {
-        std::printf("%s: still allocating after %ld\n", scenario.c_str(), n);
-        ++failures;
-        break;
-      }
-    }
-    std::printf("%s: each of %ld allocations failed in turn\n", scenario.c_str(), n);
-  }
+  const int status = sweep_allocations(argc, argv, scenarios);
   std::filesystem::remove(path);
-  std::printf("%d runs went wrong\n", failures);
-  return failures == 0 ? 0 : 1;
+  return status;
 }

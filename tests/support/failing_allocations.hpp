@@ -13,6 +13,10 @@ namespace switchyard::testing {
 /// Allocations of at least this many bytes on this thread fail (0: none).
 extern thread_local std::size_t fail_allocations_from;
 
+/// After this many more allocations on this thread, every one fails (-1:
+/// none): memory that runs out for good part way through.
+extern thread_local long allocations_left;
+
 /// While set, every allocation on every thread but this one fails.
 extern std::atomic<std::thread::id> fail_allocations_but_on;
 

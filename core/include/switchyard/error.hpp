@@ -1,6 +1,7 @@
 // switchyard's one error type. Every failure the public API reports is a
 // switchyard::error whose message says what was wrong and what to do; its
-// code() tells programs which kind of failure it was.
+// code() tells programs which kind of failure it was. Running out of the
+// heap is std::bad_alloc instead, as everywhere in C++.
 #pragma once
 
 #include <stdexcept>
@@ -18,6 +19,7 @@ enum class errc {
   backend_unavailable,     ///< a forced backend is not built or not usable here
   unsupported_operation,   ///< the backend cannot run this operation (a user lambda on simd)
   resource_exhausted,      ///< the system could not provide memory, processes or descriptors
+                           ///< (running out of the heap is std::bad_alloc, as in the standard library)
   worker_failed,           ///< a worker process died twice on the same shard
   device_failed,           ///< a GPU call failed (a CUDA error other than running out of memory)
   timed_out,               ///< other processes (MPI ranks) did not answer within the time allowed
@@ -31,8 +33,8 @@ inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
-/// Thrown by every public function on failure; nothing is computed or changed
-/// when it is thrown.
+/// Thrown by every public function on failure (but std::bad_alloc); nothing
+/// is computed or changed when it is thrown.
 class SWITCHYARD_API error : public std::runtime_error {
  public:
   error(errc code, const std::string& message)

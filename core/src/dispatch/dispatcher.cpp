@@ -91,7 +91,7 @@ const model_state& dispatcher::use(const profile& p, std::string source) {
 }
 
 const model_state& dispatcher::load() {
-  std::call_once(loaded_, [&] {
+  loaded_.run([&] {
     const fingerprint here = fingerprint_here(e_);
     if (calibration_disabled()) {
       use(default_profile(here), "the built-in defaults (SWITCHYARD_CALIBRATE=0), not measured on this machine");
@@ -175,7 +175,7 @@ std::pair<const model_state*, std::string> dispatcher::recalibrate(const calibra
   const model_state& m =
       use(measured, describe_calibration(measured, why.empty() ? path.string() : "memory only: " + why));
   // A later first call must not load over what was measured here.
-  std::call_once(loaded_, [] {});
+  loaded_.run([] {});
   return {&m, why};
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "calibrate.hpp"
+#include "core/src/set_up_once.hpp"
 #include "decision_table.hpp"
 
 namespace switchyard::detail {
@@ -66,7 +67,7 @@ class dispatcher {
   std::unique_ptr<model_state> make_state(const profile& p, std::string source) const;
 
   engine_state& e_;
-  std::once_flag loaded_;
+  set_up_once loaded_;
   std::atomic<const model_state*> current_{nullptr};
   std::atomic<unsigned> samples_{0};
   std::array<std::atomic<int>, key_count> departures_{};

@@ -1,6 +1,8 @@
 // Reading and writing profiles (profile_store.hpp).
 #include "profile_store.hpp"
 
+#include "json_tree.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <new>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -22,9 +25,24 @@ using nlohmann::json;
 
 constexpr const char* location_names[location_count] = {"host", "shared", "pinned", "device"};
 
-json fingerprint_json(const fingerprint& f) {
-  return {{"cpu", f.cpu}, {"simd_target", f.simd_target}, {"cores", f.cores}, {"l1", f.l1}, {"l2", f.l2},
-          {"l3", f.l3},   {"gpu", f.gpu},                 {"build", f.build}};
+// The writers below build in place, each value inserted before it is
+// filled (json_tree.hpp says why).
+
+void fingerprint_json(const fingerprint& f, json& j) {
+  j["cpu"] = f.cpu;
+  j["simd_target"] = f.simd_target;
+  j["cores"] = f.cores;
+  j["l1"] = f.l1;
+  j["l2"] = f.l2;
+  j["l3"] = f.l3;
+  j["gpu"] = f.gpu;
+  j["build"] = f.build;
+}
+
+template <std::size_t N>
+void numbers_json(const std::array<double, N>& numbers, json& j) {
+  j = json::array();
+  for (const double x : numbers) j.push_back(x);
 }
 
 fingerprint fingerprint_from(const json& j) {
@@ -58,12 +76,13 @@ std::array<double, N> numbers_from(const json& j, const char* what, bool rate) {
   return out;
 }
 
-json parallel_json(const parallel_rates& r) {
-  json j = {{"measured", r.measured}};
+void parallel_json(const parallel_rates& r, json& j) {
+  j["measured"] = r.measured;
   for (std::size_t m = 0; m < location_count; ++m) {
-    j[location_names[m]] = {{"fixed_ns", r.fixed_ns[m]}, {"gbs", r.gbs[m]}};
+    json& at = j[location_names[m]];
+    at["fixed_ns"] = r.fixed_ns[m];
+    numbers_json(r.gbs[m], at["gbs"]);
   }
-  return j;
 }
 
 void parallel_from(const json& j, parallel_rates& r, const char* what) {
@@ -77,13 +96,15 @@ void parallel_from(const json& j, parallel_rates& r, const char* what) {
   }
 }
 
-json kernels_json(const std::array<kernel_rate, key_count>& rates) {
-  json j = json::object();
+void kernels_json(const std::array<kernel_rate, key_count>& rates, json& j) {
+  j = json::object();
   for (std::size_t i = 0; i < key_count; ++i) {
     if (!is_canonical(i)) continue;
-    j[key_name(key_at(i))] = {{"fixed_ns", rates[i].fixed_ns}, {"gbs", rates[i].gbs}, {"measured", rates[i].measured}};
+    json& k = j[key_name(key_at(i))];
+    k["fixed_ns"] = rates[i].fixed_ns;
+    k["gbs"] = rates[i].gbs;
+    k["measured"] = rates[i].measured;
   }
-  return j;
 }
 
 void kernels_from(const json& j, std::array<kernel_rate, key_count>& rates) {
@@ -153,22 +174,24 @@ std::filesystem::path profile_path(const fingerprint& f) {
   return dir / "switchyard" / ("profile-" + f.hash() + ".json");
 }
 
-json to_json(const profile& p) {
-  return {{"format_version", profile::format_version},
-          {"fingerprint", fingerprint_json(p.machine)},
-          {"quick", p.quick},
-          {"calibration_seconds", p.calibration_seconds},
-          {"workers", p.workers},
-          {"other_programs", {{"busy_cores", p.others.busy_cores}, {"cpus", p.others.cpus}}},
-          {"points_bytes", p.points.bytes},
-          {"stream_gbs", p.stream_gbs},
-          {"serial", kernels_json(p.serial)},
-          {"simd", kernels_json(p.simd)},
-          {"threads", parallel_json(p.threads)},
-          {"processes", parallel_json(p.processes)},
-          {"cuda", parallel_json(p.cuda)},
-          {"callable_ns_per_element", p.callable_ns_per_element},
-          {"callable_threads_fixed_ns", p.callable_threads_fixed_ns}};
+void to_json(const profile& p, json& j) {
+  j["format_version"] = profile::format_version;
+  fingerprint_json(p.machine, j["fingerprint"]);
+  j["quick"] = p.quick;
+  j["calibration_seconds"] = p.calibration_seconds;
+  j["workers"] = p.workers;
+  json& others = j["other_programs"];
+  others["busy_cores"] = p.others.busy_cores;
+  others["cpus"] = p.others.cpus;
+  numbers_json(p.points.bytes, j["points_bytes"]);
+  numbers_json(p.stream_gbs, j["stream_gbs"]);
+  kernels_json(p.serial, j["serial"]);
+  kernels_json(p.simd, j["simd"]);
+  parallel_json(p.threads, j["threads"]);
+  parallel_json(p.processes, j["processes"]);
+  parallel_json(p.cuda, j["cuda"]);
+  j["callable_ns_per_element"] = p.callable_ns_per_element;
+  j["callable_threads_fixed_ns"] = p.callable_threads_fixed_ns;
 }
 
 profile profile_from_json(const json& j, const fingerprint& here, bool same_machine) {
@@ -207,13 +230,16 @@ profile profile_from_json(const json& j, const fingerprint& here, bool same_mach
   return p;
 }
 
-loaded_profile load_profile(const std::filesystem::path& path, const fingerprint& here) noexcept {
+loaded_profile load_profile(const std::filesystem::path& path, const fingerprint& here) {
   try {
     std::ifstream in(path);
     if (!in) return {};
-    loaded_profile found{profile_from_json(json::parse(in), here), {}};
+    const json_tree read(in);
+    loaded_profile found{profile_from_json(read.root(), here), {}};
     refresh(path);
     return found;
+  } catch (const std::bad_alloc&) {
+    throw;
   } catch (const std::exception& e) {
     return {std::nullopt, "the profile " + path.string() + " cannot be trusted: " + e.what() +
                               "; running on the built-in defaults until it is measured again (switchyard calibrate)"};
@@ -222,7 +248,7 @@ loaded_profile load_profile(const std::filesystem::path& path, const fingerprint
   }
 }
 
-std::string save_profile(const profile& p, const std::filesystem::path& path) noexcept {
+std::string save_profile(const profile& p, const std::filesystem::path& path) {
   try {
     if (path.empty()) return "neither XDG_CACHE_HOME nor HOME is set, so the profile is not kept";
     std::error_code ec;
@@ -234,7 +260,9 @@ std::string save_profile(const profile& p, const std::filesystem::path& path) no
         path.string() + ".tmp." + std::to_string(getpid()) + "." + std::to_string(rd());
     {
       std::ofstream out(tmp);
-      out << to_json(p).dump(1) << "\n";
+      json_tree written;
+      to_json(p, written.root());
+      out << written.root().dump(1) << "\n";
       out.close();
       if (!out) {
         std::filesystem::remove(tmp, ec);
@@ -249,6 +277,8 @@ std::string save_profile(const profile& p, const std::filesystem::path& path) no
     }
     prune_unused(path);
     return {};
+  } catch (const std::bad_alloc&) {
+    throw;
   } catch (const std::exception& e) {
     return std::string("cannot keep the profile: ") + e.what();
   }

@@ -2,9 +2,10 @@
 // ~/.cache/switchyard/), one file per fingerprint, written atomically
 // (a temporary file renamed over the old one), so two processes calibrating
 // at once leave one whole profile (profile_lock keeps them from measuring at
-// once in the first place). Nothing here throws: a file that cannot be
-// read or trusted comes back as a reason, which the caller logs as a warning
-// and answers with the defaults. Profiles of other builds or machines that
+// once in the first place). Nothing here throws but std::bad_alloc: a file
+// that cannot be read or trusted comes back as a reason, which the caller
+// logs as a warning and answers with the defaults, while out of memory
+// fails the call that loads, which a later one tries again. Profiles of other builds or machines that
 // no program has loaded for 30 days are removed when one is written (a load
 // refreshes a file's time), since every change to the library's sources
 // keys a profile of its own.
@@ -30,10 +31,10 @@ struct loaded_profile {
 };
 
 /// The profile at `path`, if it exists and can be trusted on this machine.
-loaded_profile load_profile(const std::filesystem::path& path, const fingerprint& here) noexcept;
+loaded_profile load_profile(const std::filesystem::path& path, const fingerprint& here);
 
 /// Writes p to `path`; returns why it could not (empty on success).
-std::string save_profile(const profile& p, const std::filesystem::path& path) noexcept;
+std::string save_profile(const profile& p, const std::filesystem::path& path);
 
 /// One process (or engine) at a time measures for a profile: two programs
 /// starting together on a small machine would each measure beside the
@@ -56,7 +57,9 @@ class profile_lock {
   bool waited_ = false;
 };
 
-nlohmann::json to_json(const profile& p);
+/// Writes p into `into` (null before: a json_tree's root, so a failure half
+/// way frees what was built without allocating).
+void to_json(const profile& p, nlohmann::json& into);
 /// Throws std::exception (nlohmann's or std::runtime_error) naming what is
 /// wrong; with `same_machine`, a fingerprint other than `here` is wrong too.
 profile profile_from_json(const nlohmann::json& j, const fingerprint& here, bool same_machine = true);

@@ -1,0 +1,168 @@
+// Every allocation of a run of reductions fails in turn
+// (support/allocation_sweep.hpp). Each child must end well: every result
+// right, or switchyard::error with errc::resource_exhausted thrown to the
+// caller, and then the same calls give every result right. Scenario "calls":
+// the default engine made inside the run; sums, dot, minmax, argmin and
+// count_if on serial, simd and threads, short (one chunk) and long; a
+// transform_reduce and a count_if with the caller's callables; automatic
+// on the built-in defaults (the probe turns calibration off) and explain();
+// an engine of its own. Scenario "profile": automatic and explain() on a
+// profile kept in the cache, which the first call loads. Scenario
+// "processes": an engine's worker processes reducing a std::vector (copied
+// through their staging memory) and a shared_array (read in place).
+//   compute_out_of_memory_probe [SCENARIO...]
+//   compute_out_of_memory_probe --only N SCENARIO   (one run, in this
+//   process: for a debugger)
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <switchyard/switchyard.hpp>
+
+#include "core/src/dispatch/fingerprint.hpp"
+#include "core/src/dispatch/profile_store.hpp"
+#include "support/allocation_sweep.hpp"
+
+namespace sy = switchyard;
+namespace testing = switchyard::testing;
+
+namespace {
+
+constexpr std::size_t long_n = 4 * 65536 + 1024;  // four chunks and part of a fifth
+constexpr std::size_t short_n = 1000;                 // one chunk
+
+/// Element i is i % 4: every sum below is exact in float.
+std::vector<float> quarters(std::size_t n) {
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(i % 4);
+  return v;
+}
+
+/// Whether the threads backend runs: oneTBB sets itself up once per process,
+/// and out of memory in that set-up it cannot try again, so from then on
+/// the backend is unavailable there, saying why (threads.cpp).
+bool threads_run() { return sy::availability(sy::backend::threads).available; }
+
+/// One point per result that is right.
+int calls(const std::vector<float>& lng, const std::vector<float>& shrt) {
+  int score = 0;
+  const double n = static_cast<double>(lng.size());
+  const sy::backend many = threads_run() ? sy::backend::threads : sy::backend::serial;
+  for (const sy::backend b : {sy::backend::serial, sy::backend::simd, many}) {
+    const sy::options on{.backend = b};
+    score += sy::sum(lng, on) == 1.5 * n;
+    score += sy::sum(shrt, on) == 1.5 * short_n;
+    score += sy::dot(lng, lng, on) == 3.5 * n;
+    score += sy::minmax(lng, on) == sy::min_max<float>{0.0f, 3.0f};
+    score += sy::argmin(shrt, on) == sy::indexed<float>{0.0f, 0};
+    score += sy::count_if(lng, sy::gt(2.0f), on) == lng.size() / 4;
+  }
+  const sy::options threads{.backend = many};
+  score += sy::transform_reduce(lng, 0.0, std::plus<>(), [](float x) { return 2.0 * x; }, threads) == 3.0 * n;
+  score += sy::count_if(lng, [](float x) { return x > 2.0f; }, threads) == lng.size() / 4;
+  score += sy::sum(lng) == 1.5 * n;
+  score += !sy::explain(sy::op::sum, lng).reason.empty();
+  sy::engine two({.max_threads = 2});
+  score += sy::sum(lng, {.backend = many, .engine = &two}) == 1.5 * n;
+  return score;  // 3 * 6 + 5 = 23
+}
+
+int automatic(const std::vector<float>& lng) {
+  const double n = static_cast<double>(lng.size());
+  const sy::decision d = sy::explain(sy::op::sum, lng);
+  return (sy::sum(lng) == 1.5 * n) + (!d.from_defaults && !d.profile.empty());  // 2
+}
+
+int processes(const std::vector<float>& lng) {
+  int score = 0;
+  const double n = static_cast<double>(lng.size());
+  sy::engine two({.max_threads = 2});
+  const sy::options on{.backend = sy::backend::processes, .engine = &two};
+  score += sy::sum(lng, on) == 1.5 * n;
+  sy::shared_array<float> shared(lng.size());
+  std::copy(lng.begin(), lng.end(), shared.begin());
+  score += sy::sum(shared, on) == 1.5 * n;
+  score += sy::argmin(shared, on) == sy::indexed<float>{0.0f, 0};
+  return score;  // 3
+}
+
+/// The scenario's calls with allocation n failing; the child's exit status.
+int child(const std::function<int()>& scenario, int expected, long n) {
+  int got = -1;
+  testing::fail_allocation(n);
+  try {
+    got = scenario();
+  } catch (const std::bad_alloc&) {
+  } catch (const sy::error& e) {
+    if (e.code() != sy::errc::backend_unavailable || threads_run()) {
+      (void)testing::allocation_failed();
+      std::fprintf(stderr, "allocation %ld: not std::bad_alloc but %s\n", n, e.what());
+      return testing::went_wrong;
+    }
+  } catch (const std::exception& e) {
+    (void)testing::allocation_failed();
+    std::fprintf(stderr, "allocation %ld: not std::bad_alloc but %s\n", n, e.what());
+    return testing::went_wrong;
+  }
+  const bool failed = testing::allocation_failed();
+  if (got != expected && (!failed || got != -1)) {
+    std::fprintf(stderr, "allocation %ld: %d results right of %d (an allocation %s)\n", n, got, expected,
+                 failed ? "failed" : "did not fail");
+    return testing::went_wrong;
+  }
+  if (got == -1) {
+    try {
+      if (const int again = scenario(); again != expected) {
+        std::fprintf(stderr, "allocation %ld: after the error, %d results right of %d\n", n, again, expected);
+        return testing::went_wrong;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "allocation %ld: after the error, %s\n", n, e.what());
+      return testing::went_wrong;
+    }
+  }
+  return failed ? testing::failed_and_went_on : testing::ran_whole;
+}
+
+/// Keeps the built-in profile in `cache` as this machine's measured one,
+/// from a child process (the probe itself touches none of the library).
+bool keep_profile(const std::string& cache) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    namespace dp = switchyard::detail::dispatch;
+    ::setenv("XDG_CACHE_HOME", cache.c_str(), 1);
+    const dp::fingerprint here = dp::fingerprint_here(sy::default_engine().state());
+    ::_exit(dp::save_profile(dp::default_profile(here), dp::profile_path(here)).empty() ? 0 : 1);
+  }
+  int status = 1;
+  return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<float> lng = quarters(long_n), shrt = quarters(short_n);
+  const std::string cache =
+      (std::filesystem::temp_directory_path() / ("switchyard-oom-probe-" + std::to_string(::getpid()))).string();
+  if (!keep_profile(cache)) {
+    std::fprintf(stderr, "cannot keep a profile in %s\n", cache.c_str());
+    return 1;
+  }
+  // Each child's own settings: the built-in defaults (a calibration would
+  // measure for seconds in every child), or the kept profile.
+  const auto defaults = [] { ::setenv("SWITCHYARD_CALIBRATE", "0", 1); };
+  const auto kept = [&] { ::setenv("XDG_CACHE_HOME", cache.c_str(), 1); };
+  const int status = testing::sweep_allocations(
+      argc, argv,
+      {{"calls", [&](long n) { return defaults(), child([&] { return calls(lng, shrt); }, 23, n); }},
+       {"profile", [&](long n) { return kept(), child([&] { return automatic(lng); }, 2, n); }},
+       {"processes", [&](long n) { return defaults(), child([&] { return processes(lng); }, 3, n); }}});
+  std::filesystem::remove_all(cache);
+  return status;
+}
