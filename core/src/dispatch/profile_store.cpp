@@ -284,7 +284,7 @@ std::string save_profile(const profile& p, const std::filesystem::path& path) {
   }
 }
 
-profile_lock::profile_lock(const std::filesystem::path& profile, double wait_seconds) noexcept {
+profile_lock::profile_lock(const std::filesystem::path& profile, double wait_seconds) {
   if (profile.empty()) return;
   std::error_code ec;
   std::filesystem::create_directories(profile.parent_path(), ec);

@@ -45,7 +45,8 @@ std::string save_profile(const profile& p, const std::filesystem::path& path);
 /// writable) or the wait runs out, goes on without it.
 class profile_lock {
  public:
-  profile_lock(const std::filesystem::path& profile, double wait_seconds) noexcept;
+  /// Throws only std::bad_alloc.
+  profile_lock(const std::filesystem::path& profile, double wait_seconds);
   ~profile_lock();
   profile_lock(const profile_lock&) = delete;
   profile_lock& operator=(const profile_lock&) = delete;
