@@ -130,6 +130,31 @@ TEST(DecisionTable, AgreesWithTheModelItWasBuiltFrom) {
   }
 }
 
+// A row is built at its first query: callers on several threads asking for
+// the same rows at once each get the row the model gives.
+TEST(DecisionTable, RowsFirstAskedForOnSeveralThreadsAtOnceAgree) {
+  const std::vector<sy::backend> all = {sy::backend::serial, sy::backend::simd, sy::backend::threads};
+  const dp::profile p = synthetic(3'000);
+  const dp::decision_table table(p, all, 2);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (std::size_t k = 0; k < dp::key_count; ++k) {
+        if (!dp::is_canonical(k)) continue;
+        for (int w = 0; w < 3; ++w) {
+          const auto where = static_cast<sd::memory>((w + t) % 3);
+          for (const std::size_t n : {std::size_t{1}, std::size_t{1} << 16, std::size_t{1} << 22}) {
+            if (table.pick(dp::key_at(k), where, n) != dp::cheapest(p, all, {dp::key_at(k), where, n, 2})) ++wrong;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& c : callers) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 TEST(Dispatcher, NeverChoosesAnUnavailableBackend) {
   sy::engine e({.max_threads = 2});
   dp::profile p = synthetic(1'000);

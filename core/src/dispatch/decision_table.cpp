@@ -1,7 +1,7 @@
-// Building the crossover rows: sample the model's choice on a geometric grid
-// of sizes (every chunk count up to a few rounds, where the parallel
-// backends' cost steps, and 8 sizes per octave beyond), then bisect each
-// change of choice down to the exact element count.
+// Building a crossover row: sample the model's choice on a geometric grid of
+// sizes (every chunk count up to a few rounds, where the parallel backends'
+// cost steps, and 8 sizes per octave beyond), then bisect each change of
+// choice down to the exact element count.
 #include "decision_table.hpp"
 
 #include <algorithm>
@@ -34,35 +34,34 @@ std::vector<std::uint64_t> sample_sizes(unsigned workers) {
 }  // namespace
 
 decision_table::decision_table(const profile& p, std::span<const backend> candidates, unsigned workers)
-    : workers_(workers) {
-  const std::vector<std::uint64_t> sizes = sample_sizes(workers);
-  for (std::size_t k = 0; k < key_count; ++k) {
-    if (!is_canonical(k)) continue;
-    for (std::size_t w = 0; w < location_count; ++w) {
-      row& r = rows_[k * location_count + w];
-      auto choice_at = [&](std::uint64_t n) {
-        return cheapest(p, candidates, {key_at(k), static_cast<memory>(w), static_cast<std::size_t>(n), workers});
-      };
-      r.count = 0;
-      backend current = choice_at(sizes.front());
-      std::uint64_t last = sizes.front();
-      for (const std::uint64_t n : sizes) {
-        // The choice changes in (last, n]: find the first size of the new one.
-        while (choice_at(n) != current) {
-          std::uint64_t lo = last, hi = n;
-          while (hi - lo > 1) {
-            const std::uint64_t mid = lo + (hi - lo) / 2;
-            (choice_at(mid) == current ? lo : hi) = mid;
-          }
-          if (r.count + 1u < max_breakpoints) r.points[r.count++] = {hi, current};
-          current = choice_at(hi);
-          last = hi;
-        }
-        last = n;
+    : p_(p), candidates_(candidates.begin(), candidates.end()), sizes_(sample_sizes(workers)), workers_(workers) {}
+
+void decision_table::build(kernel_key k, memory where) const noexcept {
+  const std::lock_guard lock(build_m_);
+  row& r = rows_[index_of(k) * location_count + static_cast<std::size_t>(where)];
+  if (r.built.load(std::memory_order_relaxed)) return;  // another caller built it meanwhile
+  auto choice_at = [&](std::uint64_t n) {
+    return cheapest(p_, candidates_, {k, where, static_cast<std::size_t>(n), workers_});
+  };
+  r.count = 0;
+  backend current = choice_at(sizes_.front());
+  std::uint64_t last = sizes_.front();
+  for (const std::uint64_t n : sizes_) {
+    // The choice changes in (last, n]: find the first size of the new one.
+    while (choice_at(n) != current) {
+      std::uint64_t lo = last, hi = n;
+      while (hi - lo > 1) {
+        const std::uint64_t mid = lo + (hi - lo) / 2;
+        (choice_at(mid) == current ? lo : hi) = mid;
       }
-      r.points[r.count++] = {largest_n, current};
+      if (r.count + 1u < max_breakpoints) r.points[r.count++] = {hi, current};
+      current = choice_at(hi);
+      last = hi;
     }
+    last = n;
   }
+  r.points[r.count++] = {largest_n, current};
+  r.built.store(true, std::memory_order_release);
 }
 
 }  // namespace switchyard::detail::dispatch

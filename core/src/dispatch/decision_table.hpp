@@ -1,12 +1,17 @@
-// The cost model turned into crossover sizes once, when a profile is loaded:
-// for every kernel key and data location, the sizes at which the cheapest
-// backend changes. A decision is then a scan of a handful of breakpoints: no
-// lock, no allocation, no floating point.
+// The cost model turned into crossover sizes: for every kernel key and data
+// location, the sizes at which the cheapest backend changes. A decision is
+// then a scan of a handful of breakpoints: no lock, no allocation, no
+// floating point. Each row is built at its first query (one lock, once),
+// since building all of them (every key, every location) took a program's
+// first automatic call 9-14 ms on a 2-core guest, and grows with the cores.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <span>
+#include <vector>
 
 #include "cost_model.hpp"
 
@@ -15,12 +20,15 @@ namespace switchyard::detail::dispatch {
 class decision_table {
  public:
   /// Rows for `candidates` (simplest first) at `workers` threads, for calls
-  /// whose bits may come from any candidate (deterministic = false).
+  /// whose bits may come from any candidate (deterministic = false). `p`
+  /// must outlive the table: a row is built from it when first asked for.
   decision_table(const profile& p, std::span<const backend> candidates, unsigned workers);
+  decision_table(const decision_table&) = delete;
+  decision_table& operator=(const decision_table&) = delete;
 
   /// The model's choice; backend::automatic when no candidate reads `where`.
   backend pick(kernel_key k, memory where, std::size_t n) const noexcept {
-    const row& r = rows_[index_of(k) * location_count + static_cast<std::size_t>(where)];
+    const row& r = built_row(k, where);
     for (std::uint8_t i = 0; i + 1 < r.count; ++i) {
       if (n < r.points[i].below) return r.points[i].choice;
     }
@@ -35,7 +43,7 @@ class decision_table {
     backend choice;
   };
   std::span<const breakpoint> row_of(kernel_key k, memory where) const noexcept {
-    const row& r = rows_[index_of(k) * location_count + static_cast<std::size_t>(where)];
+    const row& r = built_row(k, where);
     return {r.points.data(), r.count};
   }
 
@@ -43,10 +51,24 @@ class decision_table {
   static constexpr std::size_t max_breakpoints = 32;
   struct row {
     std::array<breakpoint, max_breakpoints> points{};
-    std::uint8_t count = 1;  ///< points[0] holds backend::automatic until built
+    std::uint8_t count = 1;
+    std::atomic<bool> built{false};
   };
-  std::array<row, key_count * location_count> rows_{};
+
+  const row& built_row(kernel_key k, memory where) const noexcept {
+    const row& r = rows_[index_of(k) * location_count + static_cast<std::size_t>(where)];
+    if (!r.built.load(std::memory_order_acquire)) [[unlikely]] build(k, where);
+    return r;
+  }
+  /// Fills row (k, where) from the model, once; allocates nothing.
+  void build(kernel_key k, memory where) const noexcept;
+
+  const profile& p_;
+  std::vector<backend> candidates_;
+  std::vector<std::uint64_t> sizes_;  ///< where the model is sampled, ascending
   unsigned workers_;
+  mutable std::array<row, key_count * location_count> rows_{};
+  mutable std::mutex build_m_;
 };
 
 }  // namespace switchyard::detail::dispatch

@@ -75,8 +75,7 @@ std::unique_ptr<model_state> dispatcher::make_state(const profile& p, std::strin
   for (const backend b : {backend::serial, backend::simd, backend::threads, backend::processes, backend::cuda}) {
     if (e_.knows(b) && e_.status(b).available) candidates.push_back(b);
   }
-  decision_table table(p, candidates, e_.max_threads());
-  return std::unique_ptr<model_state>(new model_state{p, std::move(candidates), table, std::move(source)});
+  return std::make_unique<model_state>(p, std::move(candidates), e_.max_threads(), std::move(source));
 }
 
 const model_state& dispatcher::publish(std::unique_ptr<model_state> m) {

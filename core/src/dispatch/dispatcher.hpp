@@ -23,10 +23,13 @@ class engine_state;
 namespace switchyard::detail::dispatch {
 
 struct model_state {
+  model_state(const profile& measured, std::vector<backend> available, unsigned workers, std::string from)
+      : p(measured), candidates(std::move(available)), table(p, candidates, workers), source(std::move(from)) {}
+
   profile p;
   std::vector<backend> candidates;  ///< available backends, simplest first
-  decision_table table;
-  std::string source;  ///< where p comes from, for explain()
+  decision_table table;             ///< of p, which it refers to
+  std::string source;               ///< where p comes from, for explain()
 };
 
 class dispatcher {
