@@ -64,7 +64,7 @@ class cuda_loader final : public detail::compute_backend, public detail::device_
     return module_->memory_on_device()->allocate(bytes, device);
   }
   void release(void* device) noexcept override {
-    if (device != nullptr && unusable("").ok()) module_->memory_on_device()->release(device);
+    if (device != nullptr && usable()) module_->memory_on_device()->release(device);
   }
   detail::status copy_to_device(void* device, const void* host, std::size_t bytes) noexcept override {
     if (detail::status why = unusable(for_device_array); !why.ok()) return why;
@@ -76,14 +76,22 @@ class cuda_loader final : public detail::compute_backend, public detail::device_
   }
 
   /// The module's report, once it is loaded and a GPU can run here.
-  detail::gpu_report* report_on_gpu() noexcept override {
-    return unusable("").ok() ? module_->report_on_gpu() : nullptr;
-  }
+  detail::gpu_report* report_on_gpu() noexcept override { return usable() ? module_->report_on_gpu() : nullptr; }
 
  private:
   /// Loads the module once; std::bad_alloc leaves it to a later call.
   void load() {
     loaded_.run([this] { reason_ = open_module(); });
+  }
+
+  /// Whether the module runs here (false where loading ran out of memory).
+  bool usable() noexcept {
+    try {
+      load();
+      return reason_.empty();
+    } catch (...) {
+      return false;
+    }
   }
 
   /// Nothing when the module runs here; else its reason after `what`, or

@@ -101,23 +101,16 @@ int child(const std::function<int()>& scenario, int expected, long n) {
     return testing::went_wrong;
   }
   const bool failed = testing::allocation_failed();
-  if (got != expected && (!failed || got != -1)) {
-    std::fprintf(stderr, "allocation %ld: %d results right of %d (an allocation %s)\n", n, got, expected,
-                 failed ? "failed" : "did not fail");
-    return testing::went_wrong;
-  }
-  if (got == -1) {
+  return testing::verdict(n, failed, got, expected, [&] {
     try {
-      if (const int again = scenario(); again != expected) {
-        std::fprintf(stderr, "allocation %ld: after the error, %d results right of %d\n", n, again, expected);
-        return testing::went_wrong;
-      }
+      const int again = scenario();
+      if (again == expected) return true;
+      std::fprintf(stderr, "allocation %ld: after the error, %d results right of %d\n", n, again, expected);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "allocation %ld: after the error, %s\n", n, e.what());
-      return testing::went_wrong;
     }
-  }
-  return failed ? testing::failed_and_went_on : testing::ran_whole;
+    return false;
+  });
 }
 
 /// Keeps the built-in profile in `cache` as this machine's measured one,

@@ -41,12 +41,11 @@
 
 namespace io = switchyard::io;
 using switchyard::task;
-using switchyard::testing::echo_once;
 using switchyard::testing::allocation_failed;
 using switchyard::testing::allocation_scenario;
-using switchyard::testing::failed_and_went_on;
+using switchyard::testing::echo_once;
 using switchyard::testing::fail_allocation;
-using switchyard::testing::ran_whole;
+using switchyard::testing::verdict;
 using switchyard::testing::went_wrong;
 using namespace std::chrono_literals;
 
@@ -197,19 +196,12 @@ int child(const std::string& scenario, long n, const std::string& path) {
     } catch (const std::exception&) {
       got = -1;
     }
+    // The context goes on after the error.
     const bool failed = allocation_failed();
-    if (got != expected && (!failed || got != -1)) {
-      // A failure that nobody was told of must not change the result.
-      std::fprintf(stderr, "allocation %ld: the scenario gave %d, not %d (an allocation %s)\n", n, got, expected,
-                   failed ? "failed" : "did not fail");
-      return went_wrong;
-    }
-    if (got == -1) {
-      // The context goes on after the error.
+    return verdict(n, failed, got, expected, [&] {
       auto again = [&]() -> task<int> { co_return co_await io::offload(ctx, [] { return 7; }); };
-      if (ctx.run(again()) != 7) return went_wrong;
-    }
-    return failed ? failed_and_went_on : ran_whole;
+      return ctx.run(again()) == 7;
+    });
   } catch (const std::exception& e) {
     (void)allocation_failed();
     std::fprintf(stderr, "allocation %ld: the context failed after the error: %s\n", n, e.what());

@@ -76,6 +76,19 @@ void fail_allocation(long n) noexcept { fail_allocation_after.store(n); }
 
 bool allocation_failed() noexcept { return fail_allocation_after.exchange(-1) < 0; }
 
+int verdict(long n, bool failed, int got, int expected, const std::function<bool()>& goes_on) {
+  if (got != expected && (!failed || got != -1)) {
+    std::fprintf(stderr, "allocation %ld: the scenario gave %d, not %d (an allocation %s)\n", n, got, expected,
+                 failed ? "failed" : "did not fail");
+    return went_wrong;
+  }
+  if (got == -1 && !goes_on()) {
+    std::fprintf(stderr, "allocation %ld: what failed does not work again after the error\n", n);
+    return went_wrong;
+  }
+  return failed ? failed_and_went_on : ran_whole;
+}
+
 int sweep_allocations(int argc, char** argv, const std::vector<allocation_scenario>& scenarios) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const bool only = args.size() == 3 && args[0] == "--only";

@@ -22,6 +22,13 @@ void fail_allocation(long n) noexcept;
 /// Whether the allocation fail_allocation() chose has failed; none fails after.
 bool allocation_failed() noexcept;
 
+/// A child's exit status from its run with allocation n failing: `failed`
+/// is allocation_failed()'s answer (taken first, so that nothing after it
+/// fails), `got` the scenario's result, -1 where the allocation's error
+/// reached its caller, and then `goes_on` says whether what failed works
+/// again. A failure nobody was told of must not change the result.
+int verdict(long n, bool failed, int got, int expected, const std::function<bool()>& goes_on);
+
 struct allocation_scenario {
   std::string name;
   /// One child's run with allocation n failing: ran_whole, failed_and_went_on

@@ -1,8 +1,6 @@
 // Reading and writing profiles (profile_store.hpp).
 #include "profile_store.hpp"
 
-#include "json_tree.hpp"
-
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -17,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "json_tree.hpp"
 
 namespace switchyard::detail::dispatch {
 namespace {
