@@ -1,6 +1,7 @@
 // http::client: each transfer is an easy handle (kept for reuse) on the
 // client's multi handle; its task waits for curl_driver's done().
 #include <switchyard/http.hpp>
+#include <switchyard/io/detail/stop_watch.hpp>
 #include <switchyard/io/errors.hpp>
 #include <switchyard/io/limiter.hpp>
 
@@ -141,11 +142,11 @@ class transfer final : public detail::transfer_sink {
       s_->active.erase(this);
       throw;
     }
-    if (stop.stop_possible()) on_stop_.emplace(stop, canceller{this});
+    on_stop_.arm(s_->ctx->loop(), stop, this, cancel);
     return true;
   }
   response await_resume() {
-    on_stop_.reset();
+    on_stop_.disarm();
     const std::string what = r_->method + " " + r_->url;
     if (cancelled_) throw io::cancelled_error(what + ": cancelled");
     if (failure_) std::rethrow_exception(failure_);
@@ -193,21 +194,16 @@ class transfer final : public detail::transfer_sink {
   }
 
  private:
-  struct canceller {
-    transfer* t;
-    void operator()() const noexcept {
-      client::state* s = t->s_;
-      // From another thread, this runs later: the transfer may have ended
-      // and gone by then, so it is looked up, not trusted.
-      auto now = [s, t = t] {
-        if (!s->active.erase(t)) return;
-        s->driver.remove(t->easy_);
-        t->cancelled_ = true;
-        s->ctx->loop().schedule(t->wake_);
-      };
-      s->ctx->loop().run_on_loop(now);
-    }
-  };
+  /// The task's stop, on the loop's thread: a transfer still with curl
+  /// leaves it (one that ended meanwhile has its result).
+  static void cancel(void* self) noexcept {
+    auto* t = static_cast<transfer*>(self);
+    client::state* s = t->s_;
+    if (!s->active.erase(t)) return;
+    s->driver.remove(t->easy_);
+    t->cancelled_ = true;
+    s->ctx->loop().schedule(t->wake_);
+  }
 
   /// n once f() has run; 0 (curl ends the transfer) if it threw, what it
   /// threw kept for await_resume.
@@ -302,7 +298,7 @@ class transfer final : public detail::transfer_sink {
   bool cancelled_ = false;
   char error_text_[CURL_ERROR_SIZE] = {};
   io::detail::ready_node wake_;  // its task, and how the loop queues it
-  std::optional<std::stop_callback<canceller>> on_stop_;
+  io::detail::stop_watch on_stop_;
 };
 
 void client::state::set_client_options(CURL* e) const {

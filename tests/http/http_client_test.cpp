@@ -22,6 +22,7 @@
 
 #include "nginx/nginx.hpp"
 #include "io/io_support.hpp"
+#include "io/stop_without_memory.hpp"
 #include "support/failing_allocations.hpp"
 
 namespace http = switchyard::http;
@@ -430,6 +431,21 @@ TEST_F(Http, ManyTransfersUnderAFastTimerAllSucceed) {
   expect_pages(ctx.run(fetch_pages(web, 2000)));
   EXPECT_FALSE(storm.gave_up()) << "the transfers did not end while the timer ran";
   EXPECT_GT(switchyard::testing::alarms.load() - before, 1000) << "the timer hardly fired: the test proved little";
+}
+
+// A stop asked for on another thread reaches a transfer while nothing can
+// be allocated: it was posted in a node allocated for it, which a full heap
+// lost, and the transfer waited for its timeout.
+TEST_F(Http, AStopFromAThreadThatCannotAllocateEndsATransfer) {
+  io::context ctx;
+  // The kernel completes the connection into the backlog; nobody answers.
+  io::socket listener = io::socket::listen(ctx, "127.0.0.1", 0, 16);
+  http::client web(ctx);
+  http::request r;
+  r.url = "http://127.0.0.1:" + std::to_string(listener.local_port()) + "/";
+  r.timeout = 6s;
+  auto transfer = [&]() -> task<void> { (void)co_await web.fetch(r); };
+  EXPECT_EQ(switchyard::testing::stop_without_memory(ctx, transfer(), [] {}), "cancelled");
 }
 
 TEST_F(Http, CancellingAThousandTransfersInFlightEndsThemAllAndLeaksNothing) {

@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,11 +20,14 @@
 #include <switchyard/io.hpp>
 
 #include "io/io_support.hpp"
+#include "io/stop_without_memory.hpp"
 #include "support/failing_allocations.hpp"
 
 namespace io = switchyard::io;
+using namespace std::chrono_literals;
 using switchyard::task;
 using switchyard::testing::only_this_thread_allocates;
+using switchyard::testing::stop_without_memory;
 
 namespace {
 
@@ -104,6 +108,35 @@ TEST_F(OutOfMemory, APostedCallThatThrowsLeavesTheRestQueued) {
   EXPECT_EQ(ran, (std::vector<int>{1, 2}));
   ctx.run(nothing());
   EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
+}
+
+// A stop asked for on another thread reaches its wait while nothing can be
+// allocated. It was posted in a node allocated for it, which a full heap
+// lost: the wait went on for good.
+TEST_F(OutOfMemory, AStopFromAThreadThatCannotAllocateEndsASleep) {
+  io::context ctx;
+  auto sleep = [&]() -> task<void> { co_await io::sleep_for(ctx, 6s); };
+  EXPECT_EQ(stop_without_memory(ctx, sleep(), [] {}), "cancelled");
+}
+
+TEST_F(OutOfMemory, AStopFromAThreadThatCannotAllocateEndsALimitersWait) {
+  io::context ctx;
+  io::limiter one(ctx, 1);
+  std::optional<io::limiter::permit> held;
+  auto second = [&]() -> task<void> {
+    held = co_await one.acquire();
+    (void)co_await one.acquire();
+  };
+  EXPECT_EQ(stop_without_memory(ctx, second(), [&] { held.reset(); }), "cancelled");
+  held.reset();
+  EXPECT_EQ(one.available(), 1u);
+}
+
+TEST_F(OutOfMemory, AStopFromAThreadThatCannotAllocateEndsAnEventsWait) {
+  io::context ctx;
+  io::event never(ctx);
+  auto wait = [&]() -> task<void> { co_await never.wait(); };
+  EXPECT_EQ(stop_without_memory(ctx, wait(), [&] { never.set(); }), "cancelled");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -393,6 +394,43 @@ TEST_F(Io, TheStallDetectorReportsALongResumption) {
   ctx.detect_stalls(0ns, [&](std::chrono::nanoseconds d) { stalls.push_back(d); });
   ctx.run(body());
   EXPECT_EQ(stalls.size(), 1u) << "threshold 0 turns the detector off";
+}
+
+// What a stop from another thread relies on: a call withdrawn from the
+// loop's queue never runs, whether it waits there or in the batch the loop
+// is running, and the queue goes on in order behind it.
+TEST_F(Io, AWithdrawnPostedCallNeverRuns) {
+  struct call : io::detail::posted_call {
+    call(std::vector<int>& into, int number) : ran(&into), n(number) {
+      act = [](posted_call& c, action a) {
+        auto& self = static_cast<call&>(c);
+        if (a != action::run) return;
+        self.ran->push_back(self.n);
+        if (self.withdraws) self.withdrew = self.l->withdraw(*self.withdraws);
+      };
+    }
+    std::vector<int>* ran;
+    int n;
+    io::detail::loop* l = nullptr;
+    call* withdraws = nullptr;  ///< withdrawn when this one runs
+    bool withdrew = false;
+  };
+  io::context ctx;
+  io::detail::loop& l = ctx.loop();
+  std::vector<int> ran;
+  std::vector<std::unique_ptr<call>> calls;
+  for (int n = 1; n <= 6; ++n) calls.push_back(std::make_unique<call>(ran, n));
+  calls[0]->l = &l;
+  calls[0]->withdraws = calls[1].get();  // the next in the batch being run
+  for (int i = 0; i < 5; ++i) l.post(*calls[i]);
+  EXPECT_TRUE(l.withdraw(*calls[2]));   // from the middle
+  EXPECT_TRUE(l.withdraw(*calls[4]));   // the last: the next post goes behind the one before it
+  EXPECT_FALSE(l.withdraw(*calls[4]));  // no longer there
+  l.post(*calls[5]);
+  auto nothing = []() -> task<void> { co_return; };
+  ctx.run(nothing());
+  EXPECT_EQ(ran, (std::vector<int>{1, 4, 6}));
+  EXPECT_TRUE(calls[0]->withdrew);
 }
 
 }  // namespace

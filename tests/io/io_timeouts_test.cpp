@@ -1,7 +1,8 @@
 // The I/O layer's timeouts and cancellation on each backend: a timeout ends
 // an operation and reports the bytes done, the longest timeouts mean never,
 // a cancelled operation ends at once and keeps its buffer until the kernel
-// lets go, and a stop requested from another thread cancels.
+// lets go, and a stop requested from another thread cancels that wait
+// alone.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <random>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -238,6 +240,47 @@ TEST_F(Io, AStopRequestedFromAnotherThreadCancelsAnOperation) {
   });
   EXPECT_TRUE(ctx.run(guarded()));
   stopper.join();
+}
+
+// Half the rounds ask for their stop from another thread at a moment
+// that races the sleep's own end; the other half never ask. A stop's node
+// is withdrawn when its wait ends, so no round's stop reaches a later
+// round's wait (which sits in a new frame, often at the same address), and
+// under the sanitizers no node runs after its frame is gone.
+TEST_F(Io, AStopRacingAWaitsOwnEndReachesThatWaitAlone) {
+  io::context ctx;
+  std::mt19937 random(13);
+  int cancelled = 0;
+  int cancelled_unasked = 0;
+  for (int round = 0; round < 400; ++round) {
+    const bool asks = round % 2 == 1;
+    const auto length = asks ? 2ms : std::chrono::microseconds(random() % 200);
+    const auto stop_after = std::chrono::microseconds(random() % 3000);
+    std::stop_source stop;
+    auto sleep = [&]() -> task<bool> {
+      try {
+        co_await io::sleep_for(ctx, length);
+      } catch (const io::cancelled_error&) {
+        co_return true;
+      }
+      co_return false;
+    };
+    task<bool> t = sleep();
+    t.handle().promise().stop = stop.get_token();
+    std::thread stopper;
+    if (asks) {
+      stopper = std::thread([&] {
+        std::this_thread::sleep_for(stop_after);
+        stop.request_stop();
+      });
+    }
+    const bool was_cancelled = ctx.run(std::move(t));
+    if (stopper.joinable()) stopper.join();
+    cancelled += was_cancelled;
+    if (was_cancelled && !asks) ++cancelled_unasked;
+  }
+  EXPECT_EQ(cancelled_unasked, 0) << "an earlier round's stop cancelled a round that asked for none";
+  EXPECT_GT(cancelled, 0) << "no stop arrived before its 2 ms sleep ended: the race was not run";
 }
 
 }  // namespace

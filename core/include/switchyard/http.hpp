@@ -152,8 +152,9 @@ class SWITCHYARD_API pool {
   std::size_t connections_opened() const noexcept;
 
  private:
+  struct seat;
   io::runtime* rt_;
-  std::vector<std::unique_ptr<client>> clients_;  // one per context, by index
+  std::vector<std::unique_ptr<seat>> seats_;  // a client per context, by index
   std::atomic<std::size_t> next_{0};
 };
 

@@ -45,30 +45,45 @@ loop::~loop() {
 void loop::post(std::function<void()> fn) { post(*new function_call(std::move(fn))); }
 
 void loop::run_posted() {
-  posted_call* c = nullptr;
   {
     std::lock_guard lock(posted_m_);
-    c = std::exchange(posted_head_, nullptr);
+    running_ = std::exchange(posted_head_, nullptr);
     posted_tail_ = nullptr;
   }
-  while (c) {
-    posted_call* const next = c->next;  // read first: running c may post it again
+  while (posted_call* const c = running_) {
+    running_ = c->next;  // first: running c may post it again, or withdraw what follows
     try {
       c->act(*c, posted_call::action::run);
     } catch (...) {
       // The rest go back to the front, ahead of what was posted meanwhile.
-      if (next) {
-        posted_call* last = next;
+      if (posted_call* const rest = std::exchange(running_, nullptr)) {
+        posted_call* last = rest;
         while (last->next) last = last->next;
         std::lock_guard lock(posted_m_);
         last->next = posted_head_;
-        posted_head_ = next;
+        posted_head_ = rest;
         if (!posted_tail_) posted_tail_ = last;
       }
       throw;
     }
-    c = next;
   }
+}
+
+bool loop::withdraw(posted_call& c) noexcept {
+  for (posted_call** at = &running_; *at; at = &(*at)->next) {
+    if (*at != &c) continue;
+    *at = c.next;
+    return true;
+  }
+  std::lock_guard lock(posted_m_);
+  posted_call* before = nullptr;
+  for (posted_call* at = posted_head_; at; before = at, at = at->next) {
+    if (at != &c) continue;
+    (before ? before->next : posted_head_) = c.next;
+    if (posted_tail_ == &c) posted_tail_ = before;
+    return true;
+  }
+  return false;
 }
 
 void loop::wake() noexcept {

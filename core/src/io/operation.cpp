@@ -16,32 +16,22 @@ bool operation::suspend(std::coroutine_handle<> h, std::stop_token stop) {
   }
   rec_.waiter = h;
   loop_->start(rec_, req_);
-  if (stop.stop_possible()) on_stop_.emplace(stop, canceller{this});
+  on_stop_.arm(*loop_, stop, this, cancel);
   return true;
 }
 
-void operation::canceller::operator()() const noexcept {
+void operation::cancel(void* self) noexcept {
+  auto* op = static_cast<operation*>(self);
   op->cancelled_ = true;
-  loop* l = op->loop_;
-  if (l->on_loop_thread()) {
-    try {
-      l->cancel(op->rec_);
-    } catch (...) {
-      // The ring could not take the cancel; the operation completes on its own.
-    }
-    return;
-  }
-  // From another thread: the loop cancels by the record's address, which
-  // it never dereferences, so a record that completed meanwhile is harmless.
-  op_record* rec = &op->rec_;
   try {
-    l->post([l, rec] { l->cancel(*rec); });
+    op->loop_->cancel(op->rec_);
   } catch (...) {
+    // The ring could not take the cancel; the operation completes on its own.
   }
 }
 
 long operation::await_resume() {
-  on_stop_.reset();
+  on_stop_.disarm();
   const long r = rec_.result;
   if (r >= 0) return r;
   if (req_.kind == op_kind::sleep && r == -ETIME) return 0;

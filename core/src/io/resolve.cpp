@@ -1,5 +1,6 @@
 // resolve(): literals at once, names through getaddrinfo on helper threads.
 #include <switchyard/io/resolve.hpp>
+#include <switchyard/io/detail/stop_watch.hpp>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -87,12 +88,13 @@ class lookup_awaiter {
       state_->abandoned = true;
       return false;
     }
+    waiter_ = h;
     start(h);
-    if (stop.stop_possible()) on_stop_.emplace(stop, give_up{state_, loop_, h});
+    on_stop_.arm(*loop_, stop, this, give_up);
     return true;
   }
   std::vector<endpoint> await_resume() {
-    on_stop_.reset();
+    on_stop_.disarm();
     std::lock_guard lock(state_->m);
     if (!state_->delivered) throw cancelled_error("resolve " + host_ + ": cancelled");
     if (state_->code == EAI_SYSTEM) {
@@ -104,24 +106,20 @@ class lookup_awaiter {
   }
 
  private:
-  struct give_up {
-    std::shared_ptr<lookup> state;
-    detail::loop* loop;
-    std::coroutine_handle<> h;
-    void operator()() const noexcept {
-      auto now = [state = state, loop = loop, h = h] {
-        {
-          std::lock_guard lock(state->m);
-          if (state->delivered || state->abandoned) return;
-          state->abandoned = true;
-        }
-        if (const auto j = state->job.lock()) lookup_threads().abandon(j);
-        state->back.waiter = h;
-        loop->schedule(state->back);
-      };
-      loop->run_on_loop(now);
+  /// The task's stop, on the loop's thread: the waiter leaves a lookup
+  /// that has not delivered, which goes on alone.
+  static void give_up(void* self) noexcept {
+    auto* a = static_cast<lookup_awaiter*>(self);
+    lookup& state = *a->state_;
+    {
+      std::lock_guard lock(state.m);
+      if (state.delivered || state.abandoned) return;
+      state.abandoned = true;
     }
-  };
+    if (const auto j = state.job.lock()) lookup_threads().abandon(j);
+    state.back.waiter = a->waiter_;
+    a->loop_->schedule(state.back);
+  }
 
   void start(std::coroutine_handle<> h) {
     // The job holds what it needs by value: it may outlive this frame.
@@ -162,7 +160,8 @@ class lookup_awaiter {
   std::string host_;
   std::uint16_t port_;
   std::shared_ptr<lookup> state_ = std::make_shared<lookup>();
-  std::optional<std::stop_callback<give_up>> on_stop_;
+  std::coroutine_handle<> waiter_;
+  detail::stop_watch on_stop_;
 };
 
 }  // namespace

@@ -6,10 +6,9 @@
 
 #include <coroutine>
 #include <list>
-#include <optional>
-#include <stop_token>
 
 #include <switchyard/io/context.hpp>
+#include <switchyard/io/detail/stop_watch.hpp>
 #include <switchyard/io/errors.hpp>
 #include <switchyard/task.hpp>
 
@@ -49,11 +48,10 @@ class event {
     void await_suspend(std::coroutine_handle<P> h) {
       it_ = e_->waiters_.insert(e_->waiters_.end(), waiter{{h}});
       suspended_ = true;
-      const std::stop_token stop = switchyard::detail::stop_token_of(h);
-      if (stop.stop_possible()) on_stop_.emplace(stop, leave{this});
+      on_stop_.arm(e_->ctx_->loop(), switchyard::detail::stop_token_of(h), this, leave);
     }
     void await_resume() {
-      on_stop_.reset();
+      on_stop_.disarm();
       if (!suspended_) return;
       const waiter w = *it_;
       e_->waiters_.erase(it_);
@@ -61,27 +59,18 @@ class event {
     }
 
    private:
-    struct leave {
-      wait_awaiter* a;
-      void operator()() const noexcept {
-        event* e = a->e_;
-        const waiter* target = &*a->it_;
-        // Posted from another thread, this may run after the waiter left:
-        // look it up rather than trust the address.
-        auto resume = [e, target] {
-          for (waiter& w : e->waiters_) {
-            if (&w != target || w.woken) continue;
-            w.woken = w.cancelled = true;
-            e->ctx_->loop().schedule(w.wake);
-          }
-        };
-        e->ctx_->loop().run_on_loop(resume);
-      }
-    };
+    /// The task's stop, on the loop's thread: a waiter not woken yet leaves.
+    static void leave(void* self) noexcept {
+      auto* a = static_cast<wait_awaiter*>(self);
+      waiter& w = *a->it_;
+      if (w.woken) return;
+      w.woken = w.cancelled = true;
+      a->e_->ctx_->loop().schedule(w.wake);
+    }
     event* e_;
     bool suspended_ = false;
     std::list<waiter>::iterator it_;
-    std::optional<std::stop_callback<leave>> on_stop_;
+    detail::stop_watch on_stop_;
   };
 
   /// co_await wait(): returns once the flag is set.

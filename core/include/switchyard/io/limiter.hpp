@@ -7,11 +7,10 @@
 #include <coroutine>
 #include <cstddef>
 #include <list>
-#include <optional>
-#include <stop_token>
 #include <utility>
 
 #include <switchyard/io/context.hpp>
+#include <switchyard/io/detail/stop_watch.hpp>
 #include <switchyard/io/errors.hpp>
 #include <switchyard/task.hpp>
 
@@ -65,11 +64,10 @@ class limiter {
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
       it_ = l_->queue_.insert(l_->queue_.end(), waiter{{h}});
-      const std::stop_token stop = switchyard::detail::stop_token_of(h);
-      if (stop.stop_possible()) on_stop_.emplace(stop, leave{this});
+      on_stop_.arm(l_->ctx_->loop(), switchyard::detail::stop_token_of(h), this, leave);
     }
     permit await_resume() {
-      on_stop_.reset();
+      on_stop_.disarm();
       if (ready_) return permit(l_);
       const waiter w = *it_;
       l_->queue_.erase(it_);
@@ -78,27 +76,18 @@ class limiter {
     }
 
    private:
-    struct leave {
-      acquire_awaiter* a;
-      void operator()() const noexcept {
-        limiter* l = a->l_;
-        const waiter* target = &*a->it_;
-        // Posted from another thread, this may run after the waiter got its
-        // place and left: look it up rather than trust the address.
-        auto resume = [l, target] {
-          for (waiter& w : l->queue_) {
-            if (&w != target || w.granted || w.cancelled) continue;
-            w.cancelled = true;
-            l->ctx_->loop().schedule(w.wake);
-          }
-        };
-        l->ctx_->loop().run_on_loop(resume);
-      }
-    };
+    /// The task's stop, on the loop's thread: a waiter not given its place yet leaves.
+    static void leave(void* self) noexcept {
+      auto* a = static_cast<acquire_awaiter*>(self);
+      waiter& w = *a->it_;
+      if (w.granted || w.cancelled) return;
+      w.cancelled = true;
+      a->l_->ctx_->loop().schedule(w.wake);
+    }
     limiter* l_;
     bool ready_ = false;
     std::list<waiter>::iterator it_;
-    std::optional<std::stop_callback<leave>> on_stop_;
+    detail::stop_watch on_stop_;
   };
 
   /// co_await acquire() -> permit.

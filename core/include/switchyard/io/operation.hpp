@@ -4,13 +4,12 @@
 #pragma once
 
 #include <switchyard/detail/export.hpp>
-#include <atomic>
 #include <coroutine>
-#include <optional>
 #include <stop_token>
 #include <string_view>
 
 #include <switchyard/io/detail/loop.hpp>
+#include <switchyard/io/detail/stop_watch.hpp>
 #include <switchyard/task.hpp>
 
 namespace switchyard::io::detail {
@@ -32,18 +31,15 @@ class SWITCHYARD_API operation {
   long raw() const noexcept { return rec_.result; }
 
  private:
-  struct canceller {
-    operation* op;
-    void operator()() const noexcept;
-  };
   bool suspend(std::coroutine_handle<> h, std::stop_token stop);
+  static void cancel(void* self) noexcept;
 
   loop* loop_;
   op_request req_;
   std::string_view what_;
   op_record rec_;
-  std::atomic<bool> cancelled_{false};  // set by the stop callback, maybe on another thread
-  std::optional<std::stop_callback<canceller>> on_stop_;
+  bool cancelled_ = false;  ///< a stop asked for its end
+  stop_watch on_stop_;
 };
 
 }  // namespace switchyard::io::detail

@@ -77,9 +77,10 @@ class loop;
 
 /// A callback queued by loop::post. Queued as itself it costs no allocation,
 /// so a poster that has no one to report a failure to (a compute or pool
-/// thread handing back a result, a destructor) cannot fail: the node lives
-/// where its poster keeps it (a suspended coroutine's frame) until it has
-/// run, and is queued at most once at a time.
+/// thread handing back a result, a stop callback, a destructor) cannot
+/// fail: the node lives where its poster keeps it (a suspended coroutine's
+/// frame) until it has run or is withdrawn, and is queued at most once at
+/// a time.
 struct posted_call {
   /// run: what was posted. drop (a node still queued when its loop goes,
   /// never run): free it, where the loop owns it. One pointer for both
@@ -145,16 +146,10 @@ class SWITCHYARD_API loop {
   /// The same for a function, in a node this allocates: std::bad_alloc
   /// leaves nothing queued.
   void post(std::function<void()> fn);
-  /// Runs fn now on the loop's thread, else posts it there: what a stop
-  /// callback does, which may fire on any thread and must not throw (a post
-  /// that cannot be made is dropped; the operation then ends on its own).
-  void run_on_loop(std::function<void()> fn) noexcept {
-    if (on_loop_thread()) return fn();
-    try {
-      post(std::move(fn));
-    } catch (...) {
-    }
-  }
+  /// Takes c out of the queue if it is still there, so that it never runs
+  /// (its owner is about to go); false when it was not queued. Loop thread
+  /// only: c may be in the batch the loop is running.
+  bool withdraw(posted_call& c) noexcept;
   /// Resumes rec.waiter on rec.to's thread. Called on this loop's thread by
   /// the coroutine that moves. By default a post() to the other loop (a
   /// lock, a callback and an eventfd write each); io_uring sends a message
@@ -280,6 +275,8 @@ class SWITCHYARD_API loop {
   std::mutex posted_m_;
   posted_call* posted_head_ = nullptr;
   posted_call* posted_tail_ = nullptr;
+  /// The rest of the batch run_posted() is running (loop thread only).
+  posted_call* running_ = nullptr;
   std::vector<std::coroutine_handle<>> ready_;
   ready_node* ready_head_ = nullptr;
   ready_node* ready_tail_ = nullptr;
