@@ -10,11 +10,14 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <switchyard/io.hpp>
@@ -137,6 +140,37 @@ TEST_F(OutOfMemory, AStopFromAThreadThatCannotAllocateEndsAnEventsWait) {
   io::event never(ctx);
   auto wait = [&]() -> task<void> { co_await never.wait(); };
   EXPECT_EQ(stop_without_memory(ctx, wait(), [&] { never.set(); }), "cancelled");
+}
+
+// A spawned task that ends on another context of a runtime goes home to
+// be counted out on its own context's thread. Its way home was a posted
+// function, allocated then: out of memory there, the keeper threw instead
+// of going home, and the runtime's stop() waited for it for good.
+TEST_F(OutOfMemory, ASpawnedTaskEndingOnAnotherContextGoesHomeWithNoMemory) {
+  // Left, should the test fail: a runtime that waits for good cannot go.
+  auto* const rt = new io::runtime(2);
+  std::atomic<int> stage{0};
+  auto away = [&]() -> task<void> {
+    co_await rt->switch_to(1);
+    stage = 1;
+    // Context 1's thread, until no thread but the test's can allocate.
+    while (stage.load() != 2) std::this_thread::sleep_for(1ms);
+  };
+  rt->spawn_on(0, away());
+  while (stage.load() != 1) std::this_thread::sleep_for(1ms);
+  {
+    const only_this_thread_allocates others_cannot;
+    stage = 2;
+    std::this_thread::sleep_for(100ms);  // the task ends; its keeper goes home to context 0
+  }
+  const auto stopped = std::make_shared<std::atomic<bool>>(false);
+  std::thread([rt, stopped] {
+    rt->stop();  // returns once every spawned task is counted out
+    *stopped = true;
+  }).detach();
+  for (int i = 0; i < 2000 && !*stopped; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(*stopped) << "after 20 s, the runtime's stop() still waited for a task that never got home";
+  delete rt;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <switchyard/detail/export.hpp>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <coroutine>
@@ -23,6 +24,11 @@ namespace switchyard::io {
 
 namespace detail {
 struct spawn_keeper;
+/// A spawned task's keeper on its way home from another context's thread,
+/// linked through its own promise: the way home allocates nothing.
+struct homecoming_link {
+  homecoming_link* next_home = nullptr;
+};
 }
 
 class SWITCHYARD_API context {
@@ -95,6 +101,10 @@ class SWITCHYARD_API context {
   static detail::spawn_keeper keep(context* self, task<void> t);
   void adopt(task<void> t);
   void adopt_incoming();
+  /// A keeper whose task ended on another thread queues itself here, and
+  /// the loop's thread resumes it (home_post_).
+  void come_home(detail::homecoming_link& keeper) noexcept;
+  void welcome_home() noexcept;
   /// To spawn_error_, which may not throw back.
   void report_spawn_failure(std::exception_ptr failed) noexcept;
 
@@ -104,14 +114,19 @@ class SWITCHYARD_API context {
   // source cancels them all.
   std::size_t spawned_live_ = 0;
   std::stop_source spawned_stop_;
-  // Tasks spawned from other threads, until the loop's thread adopts them;
-  // adopt_post_ is queued on the loop while there are some.
-  struct adopt_post : detail::posted_call {
+  /// A turn of this context's own, posted from another thread.
+  struct own_post : detail::posted_call {
     context* self = nullptr;
   };
+  // Tasks spawned from other threads, until the loop's thread adopts them;
+  // adopt_post_ is queued on the loop while there are some.
   std::mutex incoming_m_;
   std::vector<task<void>> incoming_;
-  adopt_post adopt_post_;
+  own_post adopt_post_;
+  // Keepers back from other threads, a stack; home_post_ is queued on the
+  // loop while it holds some.
+  std::atomic<detail::homecoming_link*> homecoming_{nullptr};
+  own_post home_post_;
   std::function<void(std::exception_ptr)> spawn_error_;
   std::vector<std::coroutine_handle<>> abandoned_;  // run()'s tasks whose loop failed
   unsigned fork_generation_;  // the process's that made it (core/src/fork_generation.hpp)
