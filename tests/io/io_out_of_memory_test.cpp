@@ -29,6 +29,7 @@
 namespace io = switchyard::io;
 using namespace std::chrono_literals;
 using switchyard::task;
+using switchyard::testing::numbered_call;
 using switchyard::testing::only_this_thread_allocates;
 using switchyard::testing::stop_without_memory;
 
@@ -100,12 +101,10 @@ TEST_F(OutOfMemory, AFileReadComesBackWhileOtherThreadsCannotAllocate) {
 TEST_F(OutOfMemory, APostedCallThatThrowsLeavesTheRestQueued) {
   io::context ctx;
   std::vector<int> ran;
-  ctx.loop().post([&] { ran.push_back(1); });
-  ctx.loop().post([&] {
-    ran.push_back(2);
-    throw std::runtime_error("a posted call's failure");
-  });
-  ctx.loop().post([&] { ran.push_back(3); });
+  numbered_call one(ran, 1);
+  numbered_call two(ran, 2, [] { throw std::runtime_error("a posted call's failure"); });
+  numbered_call three(ran, 3);
+  for (numbered_call* c : {&one, &two, &three}) ctx.loop().post(*c);
   auto nothing = []() -> task<void> { co_return; };
   EXPECT_THROW(ctx.run(nothing()), std::runtime_error);
   EXPECT_EQ(ran, (std::vector<int>{1, 2}));

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <span>
@@ -173,5 +174,22 @@ inline task<void> echo_once(io::socket listener) {
   }
   co_await peer.close();
 }
+
+/// A call for the loop's queue that adds its number to `ran` when it runs,
+/// then does `then` (withdraws another, throws) where there is one.
+struct numbered_call : io::detail::posted_call {
+  numbered_call(std::vector<int>& into, int number, std::function<void()> and_then = {})
+      : ran(&into), n(number), then(std::move(and_then)) {
+    act = [](posted_call& c, action a) {
+      auto& self = static_cast<numbered_call&>(c);
+      if (a != action::run) return;
+      self.ran->push_back(self.n);
+      if (self.then) self.then();
+    };
+  }
+  std::vector<int>* ran;
+  int n;
+  std::function<void()> then;
+};
 
 }  // namespace switchyard::testing

@@ -30,6 +30,7 @@ using switchyard::task;
 using switchyard::testing::bytes_of;
 using switchyard::testing::Io;
 using switchyard::testing::nap;
+using switchyard::testing::numbered_call;
 using namespace std::chrono_literals;
 
 namespace {
@@ -400,28 +401,14 @@ TEST_F(Io, TheStallDetectorReportsALongResumption) {
 // loop's queue never runs, whether it waits there or in the batch the loop
 // is running, and the queue goes on in order behind it.
 TEST_F(Io, AWithdrawnPostedCallNeverRuns) {
-  struct call : io::detail::posted_call {
-    call(std::vector<int>& into, int number) : ran(&into), n(number) {
-      act = [](posted_call& c, action a) {
-        auto& self = static_cast<call&>(c);
-        if (a != action::run) return;
-        self.ran->push_back(self.n);
-        if (self.withdraws) self.withdrew = self.l->withdraw(*self.withdraws);
-      };
-    }
-    std::vector<int>* ran;
-    int n;
-    io::detail::loop* l = nullptr;
-    call* withdraws = nullptr;  ///< withdrawn when this one runs
-    bool withdrew = false;
-  };
   io::context ctx;
   io::detail::loop& l = ctx.loop();
   std::vector<int> ran;
-  std::vector<std::unique_ptr<call>> calls;
-  for (int n = 1; n <= 6; ++n) calls.push_back(std::make_unique<call>(ran, n));
-  calls[0]->l = &l;
-  calls[0]->withdraws = calls[1].get();  // the next in the batch being run
+  std::vector<std::unique_ptr<numbered_call>> calls;
+  bool withdrew = false;
+  // The first, run, withdraws the next in the batch being run.
+  calls.push_back(std::make_unique<numbered_call>(ran, 1, [&] { withdrew = l.withdraw(*calls[1]); }));
+  for (int n = 2; n <= 6; ++n) calls.push_back(std::make_unique<numbered_call>(ran, n));
   for (int i = 0; i < 5; ++i) l.post(*calls[i]);
   EXPECT_TRUE(l.withdraw(*calls[2]));   // from the middle
   EXPECT_TRUE(l.withdraw(*calls[4]));   // the last: the next post goes behind the one before it
@@ -430,7 +417,7 @@ TEST_F(Io, AWithdrawnPostedCallNeverRuns) {
   auto nothing = []() -> task<void> { co_return; };
   ctx.run(nothing());
   EXPECT_EQ(ran, (std::vector<int>{1, 4, 6}));
-  EXPECT_TRUE(calls[0]->withdrew);
+  EXPECT_TRUE(withdrew);
 }
 
 }  // namespace

@@ -6,25 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <memory>
 #include <system_error>
 #include <utility>
 
 namespace switchyard::io::detail {
-namespace {
-
-/// post(std::function): the loop owns the node from its posting on.
-struct function_call final : posted_call {
-  explicit function_call(std::function<void()> f) : fn(std::move(f)) {
-    act = [](posted_call& c, action a) {
-      const std::unique_ptr<function_call> self(static_cast<function_call*>(&c));
-      if (a == action::run) self->fn();
-    };
-  }
-  std::function<void()> fn;
-};
-
-}  // namespace
 
 loop::loop(int wake_flags) : wake_fd_(::eventfd(0, EFD_CLOEXEC | wake_flags)) {
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd for the I/O loop's wake-ups");
@@ -41,8 +26,6 @@ loop::~loop() {
   }
   ::close(wake_fd_);
 }
-
-void loop::post(std::function<void()> fn) { post(*new function_call(std::move(fn))); }
 
 void loop::run_posted() {
   {

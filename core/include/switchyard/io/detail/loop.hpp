@@ -109,8 +109,8 @@ struct hop_record : posted_resume {
 
 class SWITCHYARD_API loop {
  public:
-  /// Closes the wake-up eventfd, once no post() is half done, and frees the
-  /// function posts that never ran.
+  /// Closes the wake-up eventfd, once no post() is half done, and drops
+  /// the calls that never ran (posted_call::action::drop).
   virtual ~loop();
   /// Starts `r`; when it completes, rec.result is set and rec.waiter resumed
   /// on the loop's thread, never inside start() itself (the waiter is still
@@ -143,9 +143,6 @@ class SWITCHYARD_API loop {
     posted_tail_ = &c;
     wake();
   }
-  /// The same for a function, in a node this allocates: std::bad_alloc
-  /// leaves nothing queued.
-  void post(std::function<void()> fn);
   /// Takes c out of the queue if it is still there, so that it never runs
   /// (its owner is about to go); false when it was not queued. Loop thread
   /// only: c may be in the batch the loop is running.
