@@ -14,16 +14,22 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <switchyard/io.hpp>
 #include <switchyard/switchyard.hpp>
 
+#include "core/src/dispatch/fingerprint.hpp"
+#include "core/src/dispatch/profile_store.hpp"
+#include "core/src/engine_state.hpp"
+#include "core/src/set_up_once.hpp"
 #include "support/in_a_child.hpp"
 #include "support/profile_cache.hpp"
 
@@ -31,6 +37,7 @@ namespace {
 
 namespace sy = switchyard;
 namespace io = switchyard::io;
+namespace dp = switchyard::detail::dispatch;
 using sy::test::captured_warnings;
 using sy::test::in_a_child;
 
@@ -181,6 +188,63 @@ TEST(Fork, AContextMadeBeforeTheForkIsTheParentsAlone) {
         std::chrono::seconds(40));
     EXPECT_EQ(wrong, "") << backend;
   }
+}
+
+// A set-up another thread was running at the fork (the dispatcher's first
+// load, which may calibrate for seconds; a backend's probe): the child has
+// no such thread, so its first caller runs the set-up itself, as glibc's
+// pthread_once does. Its mutex, copied held, kept the child waiting for good.
+TEST(Fork, ASetUpAnotherThreadWasRunningAtTheForkRunsAgainInTheChild) {
+  sy::detail::set_up_once once;
+  std::atomic<int> stage{0};
+  std::thread runner([&] {
+    once.run([&] {
+      stage = 1;
+      while (stage.load() != 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  });
+  while (stage.load() != 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string wrong = in_a_child(
+      [&] {
+        int runs = 0;
+        once.run([&] { ++runs; });
+        once.run([&] { ++runs; });
+        return runs == 1 ? std::string() : "the set-up ran " + std::to_string(runs) + " times in the child";
+      },
+      std::chrono::seconds(10));
+  stage = 2;
+  runner.join();
+  EXPECT_EQ(wrong, "");
+  bool again = false;
+  once.run([&] { again = true; });
+  EXPECT_FALSE(again) << "the parent's set-up, done, ran again";
+}
+
+// The same through the dispatcher: a program's first automatic call,
+// setting up on another thread at the fork (a prefork server whose first
+// request came in as it forked). The test holds the profile's lock, so
+// that call waits inside its set-up until the fork is made; the child then
+// sets up for itself (it waits for the lock, as any other program would).
+TEST(Fork, AChildForkedWhileTheFirstAutomaticCallSetsUpSetsUpForItself) {
+  const auto dir = sy::test::fresh_cache("fork-setting-up");
+  const sy::test::scoped_env cache("XDG_CACHE_HOME", dir.string());
+  sy::engine e({.max_threads = 2});
+  auto held = std::make_unique<dp::profile_lock>(dp::profile_path(dp::fingerprint_here(e.state())), 0.0);
+  std::thread first([&] { (void)sy::sum(input(), {.engine = &e}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // into its set-up, waiting for the lock
+  const std::string wrong = in_a_child(
+      [&] {
+        // The lock is the open file description's, which the child shares:
+        // let go here, it lets the parent's call go on too.
+        held.reset();
+        const float s = sy::sum(input(), {.engine = &e});
+        return s == float(input().size()) ? std::string() : "summed " + std::to_string(s);
+      },
+      std::chrono::seconds(40));
+  held.reset();
+  first.join();
+  EXPECT_EQ(wrong, "");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -36,10 +36,7 @@ std::vector<std::uint64_t> sample_sizes(unsigned workers) {
 decision_table::decision_table(const profile& p, std::span<const backend> candidates, unsigned workers)
     : p_(p), candidates_(candidates.begin(), candidates.end()), sizes_(sample_sizes(workers)), workers_(workers) {}
 
-void decision_table::build(kernel_key k, memory where) const noexcept {
-  const std::lock_guard lock(build_m_);
-  row& r = rows_[index_of(k) * location_count + static_cast<std::size_t>(where)];
-  if (r.built.load(std::memory_order_relaxed)) return;  // another caller built it meanwhile
+void decision_table::build(row& r, kernel_key k, memory where) const noexcept {
   auto choice_at = [&](std::uint64_t n) {
     return cheapest(p_, candidates_, {k, where, static_cast<std::size_t>(n), workers_});
   };
@@ -61,7 +58,6 @@ void decision_table::build(kernel_key k, memory where) const noexcept {
     last = n;
   }
   r.points[r.count++] = {largest_n, current};
-  r.built.store(true, std::memory_order_release);
 }
 
 }  // namespace switchyard::detail::dispatch

@@ -1,18 +1,18 @@
 // The cost model turned into crossover sizes: for every kernel key and data
 // location, the sizes at which the cheapest backend changes. A decision is
 // then a scan of a handful of breakpoints: no lock, no allocation, no
-// floating point. Each row is built at its first query (one lock, once),
-// since building all of them (every key, every location) took a program's
-// first automatic call 9-14 ms on a 2-core guest, and grows with the cores.
+// floating point. Each row is built at its first query (once, under its
+// own set_up_once, which a fork cannot leave held), since building all of
+// them (every key, every location) took a program's first automatic call
+// 9-14 ms on a 2-core guest, and grows with the cores.
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <span>
 #include <vector>
 
+#include "core/src/set_up_once.hpp"
 #include "cost_model.hpp"
 
 namespace switchyard::detail::dispatch {
@@ -52,23 +52,22 @@ class decision_table {
   struct row {
     std::array<breakpoint, max_breakpoints> points{};
     std::uint8_t count = 1;
-    std::atomic<bool> built{false};
+    set_up_once built;
   };
 
   const row& built_row(kernel_key k, memory where) const noexcept {
-    const row& r = rows_[index_of(k) * location_count + static_cast<std::size_t>(where)];
-    if (!r.built.load(std::memory_order_acquire)) [[unlikely]] build(k, where);
+    row& r = rows_[index_of(k) * location_count + static_cast<std::size_t>(where)];
+    if (!r.built.done()) [[unlikely]] r.built.run([&]() noexcept { build(r, k, where); });
     return r;
   }
-  /// Fills row (k, where) from the model, once; allocates nothing.
-  void build(kernel_key k, memory where) const noexcept;
+  /// Fills r, row (k, where), from the model; allocates nothing.
+  void build(row& r, kernel_key k, memory where) const noexcept;
 
   const profile& p_;
   std::vector<backend> candidates_;
   std::vector<std::uint64_t> sizes_;  ///< where the model is sampled, ascending
   unsigned workers_;
   mutable std::array<row, key_count * location_count> rows_{};
-  mutable std::mutex build_m_;
 };
 
 }  // namespace switchyard::detail::dispatch
