@@ -27,6 +27,7 @@
 #include "backends/chunked/chunked_backend.hpp"
 #include "backends/chunked/spread.hpp"
 #include "core/src/fork_generation.hpp"
+#include "core/src/fork_safe_mutex.hpp"
 #include "core/src/io/blocking_pool.hpp"
 #include "core/src/log_sink.hpp"
 #include "core/src/program_signals.hpp"
@@ -95,7 +96,7 @@ void tbb_failed() noexcept { tbb_state.store(-1, std::memory_order_release); }
 
 /// The first of those calls, made here one thread at a time.
 bool tbb_ready() noexcept {
-  static std::mutex first_call;
+  static detail::fork_safe_mutex first_call;
   if (const int s = tbb_state.load(std::memory_order_acquire); s != 0) return s > 0;
   const std::lock_guard lock(first_call);
   if (tbb_state.load(std::memory_order_relaxed) == 0) {

@@ -8,15 +8,21 @@
 
 #include <switchyard/log.hpp>
 
+#include "core/src/fork_safe_mutex.hpp"
 #include "log_sink.hpp"
 
 namespace switchyard {
 namespace {
 
+using detail::fork_safe_mutex;
+
 // No handler until the program sets one: the library writes nothing on its
-// own, not even the decision lines SWITCHYARD_LOG=decisions asks for.
+// own, not even the decision lines SWITCHYARD_LOG=decisions asks for. The
+// handler is called one call at a time (log.hpp), under a lock that a fork
+// cannot leave held: a child forked while another thread logged waited for
+// good at its first message.
 struct sink {
-  std::mutex m;
+  fork_safe_mutex m;
   log_handler handler;
 };
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "core/src/dispatch/fingerprint.hpp"
 #include "core/src/dispatch/profile_store.hpp"
 #include "core/src/engine_state.hpp"
+#include "core/src/log_sink.hpp"
 #include "core/src/set_up_once.hpp"
 #include "support/in_a_child.hpp"
 #include "support/profile_cache.hpp"
@@ -245,6 +247,37 @@ TEST(Fork, AChildForkedWhileTheFirstAutomaticCallSetsUpSetsUpForItself) {
   first.join();
   EXPECT_EQ(wrong, "");
   std::filesystem::remove_all(dir);
+}
+
+// The program's log handler, which the library calls one call at a time,
+// under a lock: a child forked while another thread was in it waited for
+// good at its first message (a warning; with decision lines on, its first
+// automatic call).
+TEST(Fork, AChildForkedWhileAnotherThreadLogsLogs) {
+  std::atomic<int> stage{0};
+  std::atomic<int> lines{0};
+  sy::set_log_handler([&](sy::log_level, std::string_view message) {
+    if (message == "held") {
+      stage = 1;
+      while (stage.load() != 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ++lines;
+  });
+  std::thread logging([] { sy::detail::log_line(sy::log_level::warning, "held"); });
+  while (stage.load() != 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string wrong = in_a_child(
+      [&] {
+        sy::detail::log_line(sy::log_level::warning, "in the child");
+        sy::set_log_decisions(true);
+        (void)sy::sum(input());
+        sy::set_log_handler({});
+        return lines.load() >= 2 ? std::string() : std::to_string(lines.load()) + " lines reached the handler";
+      },
+      std::chrono::seconds(10));
+  stage = 2;
+  logging.join();
+  sy::set_log_handler({});
+  EXPECT_EQ(wrong, "");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "calibrate.hpp"
+#include "core/src/fork_safe_mutex.hpp"
 #include "core/src/set_up_once.hpp"
 #include "decision_table.hpp"
 
@@ -74,8 +75,10 @@ class dispatcher {
   std::atomic<const model_state*> current_{nullptr};
   std::atomic<unsigned> samples_{0};
   std::array<std::atomic<int>, key_count> departures_{};
-  std::mutex remeasure_m_;
-  std::mutex replaced_m_;
+  // Fork-safe: a re-measure holds its lock for seconds, and a child forked
+  // meanwhile would never re-measure.
+  fork_safe_mutex remeasure_m_;
+  fork_safe_mutex replaced_m_;
   // Every model ever published stays alive until the engine goes: a call may
   // still be reading the one a recalibration replaced.
   std::vector<std::unique_ptr<model_state>> kept_;

@@ -194,16 +194,19 @@ void context::adopt_incoming() {
 
 void context::come_home(detail::homecoming_link& keeper) noexcept {
   detail::homecoming_link* head = homecoming_.load(std::memory_order_relaxed);
+  // Acquire too: the first on an empty stack posts home_post_ again, which
+  // must come after the loop's last run of it is done with the node (the
+  // release of welcome_home's exchange).
   do {
     keeper.next_home = head;
-  } while (!homecoming_.compare_exchange_weak(head, &keeper, std::memory_order_release, std::memory_order_relaxed));
+  } while (!homecoming_.compare_exchange_weak(head, &keeper, std::memory_order_acq_rel, std::memory_order_relaxed));
   // The first on an empty stack queues the turn that empties it; the node
   // is out of the loop's queue by then, as welcome_home() runs from it.
   if (!head) loop_->post(home_post_);
 }
 
 void context::welcome_home() noexcept {
-  detail::homecoming_link* k = homecoming_.exchange(nullptr, std::memory_order_acquire);
+  detail::homecoming_link* k = homecoming_.exchange(nullptr, std::memory_order_acq_rel);
   while (k) {
     detail::homecoming_link* const next = k->next_home;  // first: resumed, the keeper frees its frame
     std::coroutine_handle<detail::spawn_keeper::promise_type>::from_promise(
