@@ -16,6 +16,7 @@
 #include <switchyard/error.hpp>
 #include <switchyard/shared_array.hpp>
 
+#include "core/src/fork_safe_mutex.hpp"
 #include "shared_regions.hpp"
 
 namespace switchyard::detail {
@@ -27,13 +28,17 @@ struct entry {
   std::size_t bytes;
 };
 
+// Both locks are fork-safe: a holder may wait at a fork for a lock the
+// forking thread took in its prepare handlers (malloc's, for a map's node;
+// a pool's, for a listener), and a child that found either held waited for
+// good. Such a holder has not changed what the lock guards yet.
 struct region_registry {
-  std::mutex m;
+  fork_safe_mutex m;
   std::map<std::uintptr_t, entry> by_address;  // keyed by the region's first byte
   std::uint64_t next_id = 1;
   // Its own lock, held while listeners run: a listener may take its pool's
   // lock, and a pool never asks for this one while holding its own.
-  std::mutex listeners_m;
+  fork_safe_mutex listeners_m;
   std::vector<region_listener*> listeners;
 };
 

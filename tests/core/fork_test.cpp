@@ -32,6 +32,7 @@
 #include "core/src/engine_state.hpp"
 #include "core/src/log_sink.hpp"
 #include "core/src/set_up_once.hpp"
+#include "core/src/shared_regions.hpp"
 #include "support/in_a_child.hpp"
 #include "support/profile_cache.hpp"
 
@@ -277,6 +278,39 @@ TEST(Fork, AChildForkedWhileAnotherThreadLogsLogs) {
   stage = 2;
   logging.join();
   sy::set_log_handler({});
+  EXPECT_EQ(wrong, "");
+}
+
+// A shared_array freed tells the region listeners (each processes pool)
+// under the listeners' lock, and a listener may wait there for its pool's
+// lock, which a fork's prepare handler takes: a child forked meanwhile
+// found the listeners' lock held, and its first shared_array to go, or its
+// first pool, waited for good. Here a listener of the test's own waits
+// inside, as a pool's would.
+TEST(Fork, AChildForkedWhileAnotherThreadToldTheRegionListenersFreesItsOwn) {
+  struct slow_listener final : sy::detail::region_listener {
+    std::atomic<bool> wait_once{true};
+    std::atomic<int> stage{0};
+    void forget(std::uint64_t) noexcept override {
+      if (!wait_once.exchange(false)) return;
+      stage = 1;
+      while (stage.load() != 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  } listener;
+  sy::detail::add_region_listener(&listener);
+  std::thread freeing([] { sy::shared_array<float> gone(1024); });
+  while (listener.stage.load() != 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string wrong = in_a_child(
+      [] {
+        { sy::shared_array<float> mine(1024); }
+        const sy::shared_array<float> kept(std::vector<float>(4096, 1.0f));
+        const float s = sy::sum(kept, {.backend = sy::backend::processes});
+        return s == 4096.0f ? std::string() : "summed " + std::to_string(s);
+      },
+      std::chrono::seconds(20));
+  listener.stage = 2;
+  freeing.join();
+  sy::detail::remove_region_listener(&listener);
   EXPECT_EQ(wrong, "");
 }
 
