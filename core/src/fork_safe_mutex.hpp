@@ -19,9 +19,9 @@ namespace switchyard::detail {
 class fork_safe_mutex {
  public:
   void lock() noexcept {
+    const std::uint32_t mine = held_here();
     std::uint32_t seen = word_.load(std::memory_order_relaxed);
     for (;;) {
-      const std::uint32_t mine = held_here();
       if (seen != mine) {
         // Free, or held by a thread of a process this one was forked from.
         if (word_.compare_exchange_weak(seen, mine, std::memory_order_acquire, std::memory_order_relaxed)) return;
@@ -32,8 +32,8 @@ class fork_safe_mutex {
     }
   }
   bool try_lock() noexcept {
-    std::uint32_t seen = word_.load(std::memory_order_relaxed);
     const std::uint32_t mine = held_here();
+    std::uint32_t seen = word_.load(std::memory_order_relaxed);
     while (seen != mine) {
       if (word_.compare_exchange_weak(seen, mine, std::memory_order_acquire, std::memory_order_relaxed)) return true;
     }

@@ -57,7 +57,7 @@ class decision_table {
 
   const row& built_row(kernel_key k, memory where) const noexcept {
     row& r = rows_[index_of(k) * location_count + static_cast<std::size_t>(where)];
-    if (!r.built.done()) [[unlikely]] r.built.run([&]() noexcept { build(r, k, where); });
+    r.built.run([&]() noexcept { build(r, k, where); });  // once built, one acquire load
     return r;
   }
   /// Fills r, row (k, where), from the model; allocates nothing.

@@ -89,7 +89,7 @@ class lookup_awaiter {
       return false;
     }
     waiter_ = h;
-    start(h);
+    start();
     on_stop_.arm(*loop_, stop, this, give_up);
     return true;
   }
@@ -121,9 +121,9 @@ class lookup_awaiter {
     a->loop_->schedule(state.back);
   }
 
-  void start(std::coroutine_handle<> h) {
+  void start() {
     // The job holds what it needs by value: it may outlive this frame.
-    auto call = [state = state_, loop = loop_, h, host = host_, port = std::to_string(port_)] {
+    auto call = [state = state_, loop = loop_, h = waiter_, host = host_, port = std::to_string(port_)] {
       addrinfo hints{};
       hints.ai_family = AF_UNSPEC;
       hints.ai_socktype = SOCK_STREAM;
