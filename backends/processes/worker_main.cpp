@@ -167,8 +167,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const pid_t parent = static_cast<pid_t>(std::strtol(argv[1], nullptr, 10));
-  // Another version's library started it: that library's error says so.
-  if (std::strtoul(argv[2], nullptr, 10) != sp::protocol_version) return sp::exit_other_protocol;
+  // Another version's library started it: that library's error says so. It
+  // may kill this worker while it exits (its brothers failed first), so the
+  // exit runs no exit-time work: a sanitizer's leak check, killed midway,
+  // writes to the stderr this worker shares with its parent.
+  if (std::strtoul(argv[2], nullptr, 10) != sp::protocol_version) _exit(sp::exit_other_protocol);
   close(sp::worker_image_fd);  // open only when started from the library's image
   prctl(PR_SET_NAME, "switchyard-wkr");
   // A pidfd polls readable when the whole parent process has exited (unlike
