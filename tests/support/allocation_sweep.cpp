@@ -52,6 +52,10 @@ int sweep(const allocation_scenario& s, long first, long every) {
       std::printf("%s: allocation %ld failing: %s\n", s.name.c_str(), n, why.c_str());
       std::fflush(stdout);
       ++failures;
+      if (status == went_wrong_unfailed) {
+        std::printf("%s: it went wrong before that allocation, as every later run would: stopped\n", s.name.c_str());
+        break;
+      }
     } else if (status == ran_whole) {
       break;
     }
@@ -80,7 +84,7 @@ int verdict(long n, bool failed, int got, int expected, const std::function<bool
   if (got != expected && (!failed || got != -1)) {
     std::fprintf(stderr, "allocation %ld: the scenario gave %d, not %d (an allocation %s)\n", n, got, expected,
                  failed ? "failed" : "did not fail");
-    return went_wrong;
+    return failed ? went_wrong : went_wrong_unfailed;
   }
   if (got == -1 && !goes_on()) {
     std::fprintf(stderr, "allocation %ld: what failed does not work again after the error\n", n);

@@ -14,7 +14,10 @@
 namespace switchyard::testing {
 
 /// What a child says by its exit status (apart from a sanitizer's 1 or 66).
-enum : int { ran_whole = 0, failed_and_went_on = 10, went_wrong = 11 };
+/// went_wrong_unfailed: its run went wrong before allocation n was reached,
+/// as every later run would (its world broke: a file or server gone), so
+/// the sweep stops there.
+enum : int { ran_whole = 0, failed_and_went_on = 10, went_wrong = 11, went_wrong_unfailed = 12 };
 
 /// From now, the n-th allocation on any thread fails (n = 0: the next one).
 void fail_allocation(long n) noexcept;
