@@ -10,6 +10,11 @@
 // profile kept in the cache, which the first call loads. Scenario
 // "processes": an engine's worker processes reducing a std::vector (copied
 // through their staging memory) and a shared_array (read in place).
+// Scenario "calibration": a calibration kept in a cache of its own, cut
+// short at once (a budget of 0 s: its buffers, the profile kept and put in
+// use, but no timing, which would take seconds in every child), then drift
+// recovery's re-measure of one kernel put in use; after each, an automatic
+// call, and the cache holds the profile and its lock and nothing else.
 //   compute_out_of_memory_probe [--every K] [SCENARIO...]
 //   compute_out_of_memory_probe --only N SCENARIO   (one run, in this
 //   process: for a debugger)
@@ -25,8 +30,12 @@
 
 #include <switchyard/switchyard.hpp>
 
+#include "core/src/dispatch/calibrate.hpp"
+#include "core/src/dispatch/dispatcher.hpp"
 #include "core/src/dispatch/fingerprint.hpp"
 #include "core/src/dispatch/profile_store.hpp"
+#include "core/src/engine_state.hpp"
+#include "core/src/reading_files.hpp"
 #include "support/allocation_sweep.hpp"
 
 namespace sy = switchyard;
@@ -88,6 +97,45 @@ int processes(const std::vector<float>& lng) {
   return score;  // 3
 }
 
+/// Whether `cache` holds profiles and their locks alone: no temporary file
+/// a failed write left behind. Listed by the library's own reader, since
+/// libstdc++'s directory iterators end the program out of memory.
+bool holds_profiles_alone(const std::string& cache) {
+  for (const std::string& name : switchyard::detail::directory_names(cache + "/switchyard")) {
+    if (!name.ends_with(".json") && !name.ends_with(".json.lock")) {
+      std::fprintf(stderr, "%s was left in the cache\n", name.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+int calibration(const std::vector<float>& lng, const std::string& cache) {
+  namespace dp = switchyard::detail::dispatch;
+  const double n = static_cast<double>(lng.size());
+  switchyard::detail::engine_state& e = sy::default_engine().state();
+  const auto [measured, why] = e.dispatch().recalibrate({.quick = true, .budget_seconds = 0});
+  int score = 0;
+  // Says which result was wrong: any that is fails the run.
+  const auto right = [&score](bool ok, const char* what) {
+    if (!ok) std::fprintf(stderr, "calibration: %s\n", what);
+    score += ok;
+  };
+  right(why.empty() && !measured->p.defaults, why.empty() ? "the calibration gave the defaults" : why.c_str());
+  right(sy::sum(lng) == 1.5 * n, "the sum after it was wrong");
+  const dp::kernel_key drifted{switchyard::kernels::op_kind::sum, switchyard::detail::element_type::f32,
+                               sy::accuracy::compensated};
+  const dp::model_state& remeasured =
+      e.dispatch().use(dp::remeasure(e, measured->p, drifted, sy::backend::threads), "re-measured");
+  right(sy::sum(lng) == 1.5 * n && sy::explain(sy::op::sum, lng).profile == remeasured.source,
+        "the sum after the re-measure was wrong or not on its profile");
+  const dp::fingerprint& here = measured->p.machine;
+  const dp::loaded_profile kept = dp::load_profile(dp::profile_path(here), here);
+  right(kept.value.has_value(), kept.problem.empty() ? "no profile at its path" : kept.problem.c_str());
+  right(holds_profiles_alone(cache), "the cache holds more than profiles");
+  return score;  // 5
+}
+
 /// The scenario's calls with allocation n failing; the child's exit status.
 int child(const std::function<int()>& scenario, int expected, long n) {
   int got = -1;
@@ -133,6 +181,7 @@ int main(int argc, char** argv) {
   const std::vector<float> lng = quarters(long_n), shrt = quarters(short_n);
   const std::string cache =
       (std::filesystem::temp_directory_path() / ("switchyard-oom-probe-" + std::to_string(::getpid()))).string();
+  const std::string calibrated = cache + "-calibration";
   if (!keep_profile(cache)) {
     std::fprintf(stderr, "cannot keep a profile in %s\n", cache.c_str());
     return 1;
@@ -145,7 +194,14 @@ int main(int argc, char** argv) {
       argc, argv,
       {{"calls", [&](long n) { return defaults(), child([&] { return calls(lng, shrt); }, 23, n); }},
        {"profile", [&](long n) { return kept(), child([&] { return automatic(lng); }, 2, n); }},
-       {"processes", [&](long n) { return defaults(), child([&] { return processes(lng); }, 3, n); }}});
+       {"processes", [&](long n) { return defaults(), child([&] { return processes(lng); }, 3, n); }},
+       {"calibration", [&](long n) {
+          // Each child's cache starts empty, so that what a run left is its own.
+          std::filesystem::remove_all(calibrated);
+          ::setenv("XDG_CACHE_HOME", calibrated.c_str(), 1);
+          return child([&] { return calibration(lng, calibrated); }, 5, n);
+        }}});
   std::filesystem::remove_all(cache);
+  std::filesystem::remove_all(calibrated);
   return status;
 }

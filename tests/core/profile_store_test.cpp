@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <new>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -138,6 +140,88 @@ TEST(Profile, ADocumentGoesWhileNoAllocationCan) {
     EXPECT_THROW(dp::json_tree{text}, std::bad_alloc) << after;
     sy::testing::allocations_left = -1;
   }
+}
+
+// nlohmann sets a container's type before it allocates the container: out of
+// memory there, the document holds an object or array with nothing behind
+// it. The tree still goes, wherever the building stopped.
+TEST(Profile, ADocumentWhoseBuildingRanOutOfMemoryGoes) {
+  const dp::profile p = synthetic(1234);
+  long steps = 0;
+  for (bool built = false; !built; ++steps) {
+    sy::testing::allocations_left = steps;
+    try {
+      dp::json_tree written;
+      dp::to_json(p, written.root());
+      built = true;
+    } catch (const std::bad_alloc&) {
+    }
+    sy::testing::allocations_left = -1;
+  }
+  EXPECT_GT(steps, 100);  // the sweep above stopped at every one of them
+}
+
+// A std::ostringstream, and a getline on a plain stream, catch out of
+// memory and give a shorter string: a CPU's name or the path's key cut
+// short kept a profile under another name, which no load found. With any
+// one allocation failing, the path is whole or std::bad_alloc.
+TEST(Profile, ThePathOfAProfileIsWholeOrOutOfMemory) {
+  sy::engine e({.max_threads = 2});
+  const std::filesystem::path whole = dp::profile_path(dp::fingerprint_here(e.state()));
+  long n = 0;
+  for (bool reached = true; reached; ++n) {
+    sy::testing::fail_allocation_after = n;
+    std::optional<std::filesystem::path> path;
+    try {
+      path = dp::profile_path(dp::fingerprint_here(e.state()));
+    } catch (const std::bad_alloc&) {
+    }
+    reached = sy::testing::fail_allocation_after.exchange(-1) < 0;
+    if (path) {
+      EXPECT_EQ(*path, whole) << "with allocation " << n << " failing";
+    }
+  }
+  EXPECT_GT(n, 10);
+}
+
+// With any one allocation failing, a profile is kept whole, or the write
+// is std::bad_alloc and leaves the cache as it was: no temporary file, and
+// no end of the program while the document is built or the cache listed
+// (libstdc++'s directory_iterator ends it there).
+TEST(Profile, KeepingAProfileOutOfMemoryKeepsItWholeOrNothing) {
+  namespace fs = std::filesystem;
+  const auto dir = fresh_cache("keep-out-of-memory");
+  dp::profile p = synthetic(1000);
+  p.machine = {"cpu", "AVX2", 2, 1, 2, 3, "none", "build"};
+  const fs::path kept = dir / "profile-kept.json";
+  std::ofstream(dir / "profile-other.json") << "{}";  // the pruning lists the cache
+  const auto names = [&] {
+    std::vector<std::string> in;
+    for (const auto& f : fs::directory_iterator(dir)) in.push_back(f.path().filename().string());
+    std::sort(in.begin(), in.end());
+    return in;
+  };
+  const std::vector<std::string> before{"profile-other.json"}, after{"profile-kept.json", "profile-other.json"};
+  long n = 0;
+  for (bool reached = true; reached; ++n) {
+    fs::remove(kept);
+    sy::testing::fail_allocation_after = n;
+    bool threw = false;
+    std::string why;
+    try {
+      why = dp::save_profile(p, kept);
+    } catch (const std::bad_alloc&) {
+      threw = true;
+    }
+    reached = sy::testing::fail_allocation_after.exchange(-1) < 0;
+    EXPECT_EQ(why, "") << "allocation " << n;
+    EXPECT_EQ(names(), threw ? before : after) << "allocation " << n;
+    if (!threw) {
+      EXPECT_TRUE(dp::load_profile(kept, p.machine).value.has_value()) << "allocation " << n;
+    }
+  }
+  EXPECT_GT(n, 100);
+  fs::remove_all(dir);
 }
 
 TEST(Profile, AnUnwritableCacheStillRuns) {

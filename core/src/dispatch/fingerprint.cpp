@@ -3,15 +3,16 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 
 #include <switchyard/config.h>
 
 #include "core/src/engine_state.hpp"
+#include "core/src/reading_files.hpp"
 #include "kernels/common/sanitizers.hpp"
 #include "kernels/simd/reduce_kernels.hpp"
 #include "source_digest.hpp"
@@ -22,7 +23,7 @@ namespace {
 /// "AMD EPYC (family 25 model 1 stepping 1)": the model name alone does not
 /// tell a VM's CPU generation.
 std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
+  std::ifstream in = input_file("/proc/cpuinfo");
   std::string line, name, family, model, stepping;
   const auto value = [&](const char* key, std::string& out) {
     if (out.empty() && line.rfind(key, 0) == 0) {
@@ -51,13 +52,13 @@ std::string gpu_of(const engine_state& e) {
   const backend_status& s = e.status(backend::cuda);
   if (!s.available) return "none";
   std::string gpu = "cuda";
-  std::error_code ec;
-  for (const auto& d : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
-    std::ifstream in(d.path() / "information");
+  const std::filesystem::path gpus = "/proc/driver/nvidia/gpus";
+  for (const std::string& bus_id : directory_names(gpus)) {
+    std::ifstream in = input_file(gpus / bus_id / "information");
     std::string line;
     if (std::getline(in, line)) gpu += "; " + line;
   }
-  std::ifstream version("/proc/driver/nvidia/version");
+  std::ifstream version = input_file("/proc/driver/nvidia/version");
   std::string line;
   if (std::getline(version, line)) gpu += "; " + line;
   return gpu;
@@ -65,23 +66,25 @@ std::string gpu_of(const engine_state& e) {
 
 /// The version alone does not name a build: a checkout between releases, or
 /// a change to a kernel, keeps it, and a profile of other code would steer
-/// this one. The digest of the sources and settings does.
+/// this one. The digest of the sources and settings does. Built as a
+/// std::string: a std::ostringstream would catch out of memory and give a
+/// shorter name.
 std::string build_of() {
-  std::ostringstream b;
-  b << "switchyard " << SWITCHYARD_VERSION_MAJOR << '.' << SWITCHYARD_VERSION_MINOR << '.'
-    << SWITCHYARD_VERSION_PATCH << " (sources " << SWITCHYARD_SOURCE_DIGEST << "), " << __VERSION__;
+  std::string b = "switchyard " + std::to_string(SWITCHYARD_VERSION_MAJOR) + '.' +
+                  std::to_string(SWITCHYARD_VERSION_MINOR) + '.' + std::to_string(SWITCHYARD_VERSION_PATCH) +
+                  " (sources " + SWITCHYARD_SOURCE_DIGEST + "), " + __VERSION__;
 #ifdef NDEBUG
-  b << ", optimized";
+  b += ", optimized";
 #else
-  b << ", debug";
+  b += ", debug";
 #endif
 #if SWITCHYARD_ADDRESS_SANITIZED
-  b << ", asan";
+  b += ", asan";
 #endif
 #if SWITCHYARD_THREAD_SANITIZED
-  b << ", tsan";
+  b += ", tsan";
 #endif
-  return b.str();
+  return b;
 }
 
 }  // namespace
@@ -99,9 +102,9 @@ std::string fingerprint::hash() const {
   mix(std::to_string(l1) + "/" + std::to_string(l2) + "/" + std::to_string(l3));
   mix(gpu);
   mix(build);
-  std::ostringstream out;
-  out << std::hex << h;
-  return out.str();
+  char hex[16];
+  const auto end = std::to_chars(hex, hex + sizeof hex, h, 16).ptr;
+  return std::string(hex, end);
 }
 
 fingerprint fingerprint_here(const engine_state& e) {

@@ -26,7 +26,11 @@ class json_tree {
 
   /// The document. Build it in place (`root()["key"] = value`, push_back):
   /// a finished tree moved or copied in would go the allocating way if
-  /// its own insertion failed.
+  /// its own insertion failed. Make each object or array whole first
+  /// (`= json::object()`, `= json::array()`): on a null value, operator[]
+  /// and push_back set the type before they allocate the container, and
+  /// out of memory there leave an object with nothing behind it, which
+  /// the destructor of nlohmann 3.11.2 (Debian 12's) reads.
   nlohmann::json& root() noexcept { return root_; }
   const nlohmann::json& root() const noexcept { return root_; }
 

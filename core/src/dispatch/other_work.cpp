@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "core/src/reading_files.hpp"
+
 namespace switchyard::detail::dispatch {
 namespace {
 
@@ -20,7 +22,7 @@ std::optional<double> busy_seconds(unsigned& cpus) {
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
   if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return std::nullopt;
-  std::ifstream in("/proc/stat");
+  std::ifstream in = input_file("/proc/stat");
   if (!in) return std::nullopt;
   return busy_seconds_in(in, allowed, sysconf(_SC_CLK_TCK), cpus);
 }

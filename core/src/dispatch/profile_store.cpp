@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/src/reading_files.hpp"
 #include "json_tree.hpp"
 
 namespace switchyard::detail::dispatch {
@@ -26,9 +27,11 @@ using nlohmann::json;
 constexpr const char* location_names[location_count] = {"host", "shared", "pinned", "device"};
 
 // The writers below build in place, each value inserted before it is
-// filled (json_tree.hpp says why).
+// filled, and each object or array made whole before anything goes in it
+// (json_tree.hpp says why).
 
 void fingerprint_json(const fingerprint& f, json& j) {
+  j = json::object();
   j["cpu"] = f.cpu;
   j["simd_target"] = f.simd_target;
   j["cores"] = f.cores;
@@ -77,9 +80,11 @@ std::array<double, N> numbers_from(const json& j, const char* what, bool rate) {
 }
 
 void parallel_json(const parallel_rates& r, json& j) {
+  j = json::object();
   j["measured"] = r.measured;
   for (std::size_t m = 0; m < location_count; ++m) {
     json& at = j[location_names[m]];
+    at = json::object();
     at["fixed_ns"] = r.fixed_ns[m];
     numbers_json(r.gbs[m], at["gbs"]);
   }
@@ -101,6 +106,7 @@ void kernels_json(const std::array<kernel_rate, key_count>& rates, json& j) {
   for (std::size_t i = 0; i < key_count; ++i) {
     if (!is_canonical(i)) continue;
     json& k = j[key_name(key_at(i))];
+    k = json::object();
     k["fixed_ns"] = rates[i].fixed_ns;
     k["gbs"] = rates[i].gbs;
     k["measured"] = rates[i].measured;
@@ -146,13 +152,12 @@ void prune_unused(const fs::path& kept) {
     return !e && now - t > unused_for;
   };
   std::vector<fs::path> gone;
-  for (fs::directory_iterator it(kept.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
-    const fs::directory_entry& entry = *it;
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("profile-", 0) != 0 || entry.path() == kept) continue;
+  for (const std::string& name : directory_names(kept.parent_path())) {
+    const fs::path path = kept.parent_path() / name;
+    if (name.rfind("profile-", 0) != 0 || path == kept) continue;
     const bool profile = name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0;
     const bool temporary = name.find(".json.tmp.") != std::string::npos;
-    if ((profile || temporary) && unused(entry.path())) gone.push_back(entry.path());
+    if ((profile || temporary) && unused(path)) gone.push_back(path);
   }
   for (const auto& p : gone) {
     fs::remove(p, ec);
@@ -175,12 +180,14 @@ std::filesystem::path profile_path(const fingerprint& f) {
 }
 
 void to_json(const profile& p, json& j) {
+  j = json::object();
   j["format_version"] = profile::format_version;
   fingerprint_json(p.machine, j["fingerprint"]);
   j["quick"] = p.quick;
   j["calibration_seconds"] = p.calibration_seconds;
   j["workers"] = p.workers;
   json& others = j["other_programs"];
+  others = json::object();
   others["busy_cores"] = p.others.busy_cores;
   others["cpus"] = p.others.cpus;
   numbers_json(p.points.bytes, j["points_bytes"]);
@@ -232,7 +239,7 @@ profile profile_from_json(const json& j, const fingerprint& here, bool same_mach
 
 loaded_profile load_profile(const std::filesystem::path& path, const fingerprint& here) {
   try {
-    std::ifstream in(path);
+    std::ifstream in = input_file(path);
     if (!in) return {};
     const json_tree read(in);
     loaded_profile found{profile_from_json(read.root(), here), {}};
@@ -258,6 +265,17 @@ std::string save_profile(const profile& p, const std::filesystem::path& path) {
     std::random_device rd;
     const std::filesystem::path tmp =
         path.string() + ".tmp." + std::to_string(getpid()) + "." + std::to_string(rd());
+    // Every way out but the rename removes it, out of memory half way
+    // through the writing included: else it would stay for 30 days, until
+    // a later write's pruning.
+    struct removed_unless_renamed {
+      const std::filesystem::path& file;
+      bool renamed = false;
+      ~removed_unless_renamed() {
+        std::error_code ignored;
+        if (!renamed) std::filesystem::remove(file, ignored);
+      }
+    } written_to{tmp};
     {
       std::ofstream out(tmp);
       json_tree written;
@@ -265,17 +283,18 @@ std::string save_profile(const profile& p, const std::filesystem::path& path) {
       out << written.root().dump(1) << "\n";
       out.close();
       if (!out) {
-        std::filesystem::remove(tmp, ec);
         return "cannot write the profile to " + path.parent_path().string() +
                " (not writable?); the measurement is used but not kept";
       }
     }
     std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-      std::filesystem::remove(tmp, ec);
-      return "cannot put the profile at " + path.string() + ": " + ec.message();
+    if (ec) return "cannot put the profile at " + path.string() + ": " + ec.message();
+    written_to.renamed = true;
+    try {
+      prune_unused(path);
+    } catch (const std::bad_alloc&) {
+      // The profile is kept; what it would prune goes at a later write.
     }
-    prune_unused(path);
     return {};
   } catch (const std::bad_alloc&) {
     throw;
