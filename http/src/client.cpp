@@ -12,6 +12,7 @@
 #include <cctype>
 #include <coroutine>
 #include <exception>
+#include <new>
 #include <optional>
 #include <stop_token>
 #include <system_error>
@@ -59,7 +60,7 @@ struct client::state {
       return e;
     }
     CURL* e = ::curl_easy_init();
-    if (!e) throw std::runtime_error("http: curl_easy_init failed");
+    if (!e) throw std::bad_alloc();  // curl set up (the driver did), only its memory can fail
     try {
       set_client_options(e);
     } catch (...) {
@@ -91,6 +92,7 @@ namespace {
 
 void set_option(CURL* easy, CURLoption option, auto value, const std::string& about) {
   if (const CURLcode c = ::curl_easy_setopt(easy, option, value); c != CURLE_OK) {
+    if (c == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();  // a copy of a string option
     throw std::invalid_argument("http: " + about + ": " + ::curl_easy_strerror(c));
   }
 }
@@ -263,6 +265,8 @@ class transfer final : public detail::transfer_sink {
   }
 
   [[noreturn]] void fail(const std::string& what) {
+    // Out of memory in curl is out of memory, as anywhere in the library.
+    if (code_ == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();
     const std::string why = what + ": " + (error_text_[0] ? error_text_ : ::curl_easy_strerror(code_));
     long os_errno = 0;
     ::curl_easy_getinfo(easy_, CURLINFO_OS_ERRNO, &os_errno);

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -40,7 +41,7 @@ short poll_mask(int what) {
 curl_driver::curl_driver(io::context& ctx) : ctx_(&ctx) {
   init_curl_once();
   multi_ = ::curl_multi_init();
-  if (!multi_) throw std::runtime_error("http: curl_multi_init failed");
+  if (!multi_) throw std::bad_alloc();  // curl set up, only its memory can fail
   ::curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &curl_driver::on_socket);
   ::curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   ::curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &curl_driver::on_timer);
@@ -65,6 +66,7 @@ curl_driver::~curl_driver() {
 void curl_driver::add(CURL* easy, transfer_sink* sink) {
   ::curl_easy_setopt(easy, CURLOPT_PRIVATE, static_cast<void*>(sink));
   if (const CURLMcode code = ::curl_multi_add_handle(multi_, easy); code != CURLM_OK) {
+    if (code == CURLM_OUT_OF_MEMORY) throw std::bad_alloc();
     throw std::runtime_error(std::string("http: curl_multi_add_handle: ") + ::curl_multi_strerror(code));
   }
 }

@@ -6,8 +6,11 @@
 // Run on each io::context backend; every test counts descriptors.
 #include <gtest/gtest.h>
 
+#include <curl/curl.h>
+#include <string.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -34,6 +37,17 @@ using switchyard::testing::fail_allocations_from;
 using namespace std::chrono_literals;
 
 namespace {
+
+// curl's own allocations, through callbacks a test can make fail, installed
+// before the library's curl_global_init (which then only counts).
+std::atomic<bool> curl_allocations_fail{false};
+void* curl_malloc(std::size_t n) { return curl_allocations_fail ? nullptr : std::malloc(n); }
+void* curl_realloc(void* p, std::size_t n) { return curl_allocations_fail ? nullptr : std::realloc(p, n); }
+void* curl_calloc(std::size_t count, std::size_t n) { return curl_allocations_fail ? nullptr : std::calloc(count, n); }
+char* curl_strdup(const char* s) { return curl_allocations_fail ? nullptr : ::strdup(s); }
+const bool curl_allocations_hooked =
+    ::curl_global_init_mem(CURL_GLOBAL_DEFAULT, curl_malloc, std::free, curl_realloc, curl_strdup, curl_calloc) ==
+    CURLE_OK;
 
 std::string page(std::size_t i) {
   std::string s;
@@ -167,6 +181,29 @@ TEST_F(Http, ABodyThatRunsOutOfMemoryIsThatErrorAndTheClientGoesOn) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, big_text());
   expect_pages(ctx.run(fetch_pages(web, 16)));
+}
+
+// Out of memory inside curl is std::bad_alloc, as anywhere in the library,
+// where the client meets it itself: a client's multi handle, a transfer's
+// easy handle, a copy of a request's option (a std::runtime_error and a
+// std::invalid_argument before). The client goes on once memory is back.
+// (Failing each of curl's allocations in turn found more, which curl
+// itself decides: RELIABILITY.md.)
+TEST_F(Http, OutOfMemoryInCurlsHandlesAndOptionsIsStdBadAlloc) {
+  ASSERT_TRUE(curl_allocations_hooked);
+  io::context ctx;
+  curl_allocations_fail = true;
+  EXPECT_THROW(http::client(ctx, {.timeout = 20s}), std::bad_alloc);
+  curl_allocations_fail = false;
+  http::client web(ctx, {.timeout = 20s});
+  curl_allocations_fail = true;
+  EXPECT_THROW(ctx.run(web.get(url("127.0.0.1", "/page-1.html"))), std::bad_alloc);  // no easy handle yet
+  curl_allocations_fail = false;
+  EXPECT_EQ(ctx.run(web.get(url("127.0.0.1", "/page-1.html"))).body, page(1));
+  curl_allocations_fail = true;
+  EXPECT_THROW(ctx.run(web.get(url("127.0.0.1", "/page-2.html"))), std::bad_alloc);  // an idle one: its URL's copy
+  curl_allocations_fail = false;
+  EXPECT_EQ(ctx.run(web.get(url("127.0.0.1", "/page-2.html"))).body, page(2));
 }
 
 // Over the limit by Content-Length (4 KiB pages: curl refuses before the
