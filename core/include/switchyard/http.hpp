@@ -24,7 +24,8 @@
 // http::transfer_error with curl's code and words (a TLS failure, a
 // malformed response, a body over client_options::max_body_bytes). Each
 // names the method and the URL. A response whose memory runs out ends its
-// transfer with std::bad_alloc; the client goes on.
+// transfer with std::bad_alloc, as does out of memory inside curl where
+// curl reports it as such; the client goes on.
 //
 // A client belongs to one context, is used from its loop's thread, and
 // outlives the transfers it runs; the context outlives the client.
