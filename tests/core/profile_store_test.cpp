@@ -170,13 +170,13 @@ TEST(Profile, ThePathOfAProfileIsWholeOrOutOfMemory) {
   const std::filesystem::path whole = dp::profile_path(dp::fingerprint_here(e.state()));
   long n = 0;
   for (bool reached = true; reached; ++n) {
-    sy::testing::fail_allocation_after = n;
+    sy::testing::fail_allocation(n);
     std::optional<std::filesystem::path> path;
     try {
       path = dp::profile_path(dp::fingerprint_here(e.state()));
     } catch (const std::bad_alloc&) {
     }
-    reached = sy::testing::fail_allocation_after.exchange(-1) < 0;
+    reached = sy::testing::allocation_failed();
     if (path) {
       EXPECT_EQ(*path, whole) << "with allocation " << n << " failing";
     }
@@ -205,7 +205,7 @@ TEST(Profile, KeepingAProfileOutOfMemoryKeepsItWholeOrNothing) {
   long n = 0;
   for (bool reached = true; reached; ++n) {
     fs::remove(kept);
-    sy::testing::fail_allocation_after = n;
+    sy::testing::fail_allocation(n);
     bool threw = false;
     std::string why;
     try {
@@ -213,7 +213,7 @@ TEST(Profile, KeepingAProfileOutOfMemoryKeepsItWholeOrNothing) {
     } catch (const std::bad_alloc&) {
       threw = true;
     }
-    reached = sy::testing::fail_allocation_after.exchange(-1) < 0;
+    reached = sy::testing::allocation_failed();
     EXPECT_EQ(why, "") << "allocation " << n;
     EXPECT_EQ(names(), threw ? before : after) << "allocation " << n;
     if (!threw) {

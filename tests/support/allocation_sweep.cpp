@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <thread>
 
-#include "support/failing_allocations.hpp"
 
 namespace switchyard::testing {
 
@@ -75,10 +74,6 @@ int sweep(const allocation_scenario& s, long first, long every) {
 }
 
 }  // namespace
-
-void fail_allocation(long n) noexcept { fail_allocation_after.store(n); }
-
-bool allocation_failed() noexcept { return fail_allocation_after.exchange(-1) < 0; }
 
 int verdict(long n, bool failed, int got, int expected, const std::function<bool()>& goes_on) {
   if (got != expected && (!failed || got != -1)) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "support/failing_allocations.hpp"
+
 namespace switchyard::testing {
 
 /// What a child says by its exit status (apart from a sanitizer's 1 or 66).
@@ -18,12 +20,6 @@ namespace switchyard::testing {
 /// as every later run would (its world broke: a file or server gone), so
 /// the sweep stops there.
 enum : int { ran_whole = 0, failed_and_went_on = 10, went_wrong = 11, went_wrong_unfailed = 12 };
-
-/// From now, the n-th allocation on any thread fails (n = 0: the next one).
-void fail_allocation(long n) noexcept;
-
-/// Whether the allocation fail_allocation() chose has failed; none fails after.
-bool allocation_failed() noexcept;
 
 /// A child's exit status from its run with allocation n failing: `failed`
 /// is allocation_failed()'s answer (taken first, so that nothing after it

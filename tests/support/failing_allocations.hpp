@@ -24,6 +24,12 @@ extern std::atomic<std::thread::id> fail_allocations_but_on;
 /// once; -1: none. A sweep over it fails each allocation of a run in turn.
 extern std::atomic<long> fail_allocation_after;
 
+/// From now, the n-th allocation on any thread fails (n = 0: the next one).
+inline void fail_allocation(long n) noexcept { fail_allocation_after.store(n); }
+
+/// Whether the allocation fail_allocation() chose has failed; none fails after.
+inline bool allocation_failed() noexcept { return fail_allocation_after.exchange(-1) < 0; }
+
 /// Every other thread's allocations fail while it lives.
 class only_this_thread_allocates {
  public:
