@@ -97,11 +97,12 @@ int processes(const std::vector<float>& lng) {
   return score;  // 3
 }
 
-/// Whether `cache` holds profiles and their locks alone: no temporary file
-/// a failed write left behind. Listed by the library's own reader, since
-/// libstdc++'s directory iterators end the program out of memory.
-bool holds_profiles_alone(const std::string& cache) {
-  for (const std::string& name : switchyard::detail::directory_names(cache + "/switchyard")) {
+/// Whether directory `dir` holds profiles and their locks alone: no
+/// temporary file a failed write left behind. Listed by the library's own
+/// reader, since libstdc++'s directory iterators end the program out of
+/// memory.
+bool holds_profiles_alone(const std::filesystem::path& dir) {
+  for (const std::string& name : switchyard::detail::directory_names(dir)) {
     if (!name.ends_with(".json") && !name.ends_with(".json.lock")) {
       std::fprintf(stderr, "%s was left in the cache\n", name.c_str());
       return false;
@@ -110,7 +111,7 @@ bool holds_profiles_alone(const std::string& cache) {
   return true;
 }
 
-int calibration(const std::vector<float>& lng, const std::string& cache) {
+int calibration(const std::vector<float>& lng) {
   namespace dp = switchyard::detail::dispatch;
   const double n = static_cast<double>(lng.size());
   switchyard::detail::engine_state& e = sy::default_engine().state();
@@ -130,9 +131,10 @@ int calibration(const std::vector<float>& lng, const std::string& cache) {
   right(sy::sum(lng) == 1.5 * n && sy::explain(sy::op::sum, lng).profile == remeasured.source,
         "the sum after the re-measure was wrong or not on its profile");
   const dp::fingerprint& here = measured->p.machine;
-  const dp::loaded_profile kept = dp::load_profile(dp::profile_path(here), here);
+  const std::filesystem::path path = dp::profile_path(here);
+  const dp::loaded_profile kept = dp::load_profile(path, here);
   right(kept.value.has_value(), kept.problem.empty() ? "no profile at its path" : kept.problem.c_str());
-  right(holds_profiles_alone(cache), "the cache holds more than profiles");
+  right(holds_profiles_alone(path.parent_path()), "the cache holds more than profiles");
   return score;  // 5
 }
 
@@ -199,7 +201,7 @@ int main(int argc, char** argv) {
           // Each child's cache starts empty, so that what a run left is its own.
           std::filesystem::remove_all(calibrated);
           ::setenv("XDG_CACHE_HOME", calibrated.c_str(), 1);
-          return child([&] { return calibration(lng, calibrated); }, 5, n);
+          return child([&] { return calibration(lng); }, 5, n);
         }}});
   std::filesystem::remove_all(cache);
   std::filesystem::remove_all(calibrated);

@@ -152,8 +152,9 @@ void prune_unused(const fs::path& kept) {
     return !e && now - t > unused_for;
   };
   std::vector<fs::path> gone;
-  for (const std::string& name : directory_names(kept.parent_path())) {
-    const fs::path path = kept.parent_path() / name;
+  const fs::path cache = kept.parent_path();
+  for (const std::string& name : directory_names(cache)) {
+    const fs::path path = cache / name;
     if (name.rfind("profile-", 0) != 0 || path == kept) continue;
     const bool profile = name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0;
     const bool temporary = name.find(".json.tmp.") != std::string::npos;
