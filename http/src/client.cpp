@@ -37,14 +37,14 @@ std::optional<std::string_view> response::header(std::string_view name) const {
 class transfer;
 
 struct client::state {
-  state(io::context& c, client_options o) : ctx(&c), options(std::move(o)), driver(c), slots(c, options.max_in_flight) {
+  state(io::context& c, client_options o)
+      : ctx(&c), options(std::move(o)), driver(c, &state::end_all_out_of_memory, this), slots(c, options.max_in_flight) {
     if (options.max_in_flight == 0) throw std::invalid_argument("http::client: max_in_flight must be at least 1");
     if (options.max_connections_per_host > 0) {
-      ::curl_multi_setopt(driver.multi(), CURLMOPT_MAX_HOST_CONNECTIONS,
-                          static_cast<long>(options.max_connections_per_host));
+      driver.set_multi_option(CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_connections_per_host));
     }
     // Keep a connection for every transfer that may run at once.
-    ::curl_multi_setopt(driver.multi(), CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_in_flight));
+    driver.set_multi_option(CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_in_flight));
   }
   ~state() {
     for (CURL* e : idle) ::curl_easy_cleanup(e);
@@ -78,6 +78,8 @@ struct client::state {
     }
   }
   void set_client_options(CURL* e) const;
+  /// curl_driver's word that its multi handle ran out of memory.
+  static void end_all_out_of_memory(void* self) noexcept;
 
   io::context* ctx;
   client_options options;
@@ -151,6 +153,7 @@ class transfer final : public detail::transfer_sink {
     on_stop_.disarm();
     const std::string what = r_->method + " " + r_->url;
     if (cancelled_) throw io::cancelled_error(what + ": cancelled");
+    if (out_of_memory_) throw std::bad_alloc();
     if (failure_) std::rethrow_exception(failure_);
     if (over_limit_) {
       throw transfer_error(CURLE_FILESIZE_EXCEEDED,
@@ -192,6 +195,15 @@ class transfer final : public detail::transfer_sink {
   void done(CURLcode code) override {
     code_ = code;
     s_->active.erase(this);
+    s_->ctx->loop().schedule(wake_);
+  }
+
+  /// Out of memory in the multi handle it was on (curl_driver::renew):
+  /// taken out of curl's care, to end as std::bad_alloc; `active` no
+  /// longer holds it.
+  void end_out_of_memory() noexcept {
+    s_->driver.remove(easy_);
+    out_of_memory_ = true;
     s_->ctx->loop().schedule(wake_);
   }
 
@@ -300,10 +312,16 @@ class transfer final : public detail::transfer_sink {
   std::exception_ptr failure_;
   bool over_limit_ = false;
   bool cancelled_ = false;
+  bool out_of_memory_ = false;
   char error_text_[CURL_ERROR_SIZE] = {};
   io::detail::ready_node wake_;  // its task, and how the loop queues it
   io::detail::stop_watch on_stop_;
 };
+
+void client::state::end_all_out_of_memory(void* self) noexcept {
+  auto* s = static_cast<state*>(self);
+  for (transfer* t : std::exchange(s->active, {})) t->end_out_of_memory();
+}
 
 void client::state::set_client_options(CURL* e) const {
   const client_options& o = options;

@@ -38,32 +38,70 @@ short poll_mask(int what) {
 
 }  // namespace
 
-curl_driver::curl_driver(io::context& ctx) : ctx_(&ctx) {
+curl_driver::curl_driver(io::context& ctx, broken_callback broken, void* owner)
+    : ctx_(&ctx), broken_(broken), owner_(owner) {
   init_curl_once();
+  renewal_ = callback_op::make(ctx.loop(), &curl_driver::renew, this);
+  try {
+    open();
+  } catch (...) {
+    renewal_->release();
+    throw;
+  }
+}
+
+curl_driver::~curl_driver() {
+  close();
+  renewal_->release();
+}
+
+void curl_driver::open() {
   multi_ = ::curl_multi_init();
   if (!multi_) throw std::bad_alloc();  // curl set up, only its memory can fail
+  try {
+    timer_ = callback_op::make(ctx_->loop(), &curl_driver::timer_due, this);
+  } catch (...) {
+    ::curl_multi_cleanup(std::exchange(multi_, nullptr));
+    throw;
+  }
   ::curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &curl_driver::on_socket);
   ::curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   ::curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &curl_driver::on_timer);
   ::curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-  timer_ = callback_op::make(ctx.loop(), &curl_driver::timer_due, this);
+  for (std::size_t i = 0; i < option_count_; ++i) ::curl_multi_setopt(multi_, options_[i].option, options_[i].value);
 }
 
-curl_driver::~curl_driver() {
+void curl_driver::close() noexcept {
+  if (!multi_) return;
   // curl closes its sockets in cleanup: stop listening to it first, and let
   // the loop end what is still waiting on them.
   ::curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, nullptr);
   ::curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, nullptr);
   timer_wanted_ms_ = -1;
-  timer_->release();
+  std::exchange(timer_, nullptr)->release();
   for (auto& [fd, w] : watchers_) {
     w->wanted = 0;
     w->release();
   }
-  ::curl_multi_cleanup(multi_);
+  watchers_.clear();
+  unwatched_count_ = 0;
+  ::curl_multi_cleanup(std::exchange(multi_, nullptr));
+}
+
+void curl_driver::set_multi_option(CURLMoption option, long value) {
+  if (option_count_ == options_.size()) throw std::logic_error("http: curl_driver keeps 4 multi options");
+  options_[option_count_++] = {option, value};
+  if (multi_) ::curl_multi_setopt(multi_, option, value);
+}
+
+void curl_driver::renew(void* self, callback_op&, long) {
+  auto* d = static_cast<curl_driver*>(self);
+  d->broken_(d->owner_);  // each transfer taken out
+  d->close();             // made anew by the next add()
 }
 
 void curl_driver::add(CURL* easy, transfer_sink* sink) {
+  if (!multi_) open();
   ::curl_easy_setopt(easy, CURLOPT_PRIVATE, static_cast<void*>(sink));
   if (const CURLMcode code = ::curl_multi_add_handle(multi_, easy); code != CURLM_OK) {
     if (code == CURLM_OUT_OF_MEMORY) throw std::bad_alloc();
@@ -71,7 +109,9 @@ void curl_driver::add(CURL* easy, transfer_sink* sink) {
   }
 }
 
-void curl_driver::remove(CURL* easy) noexcept { ::curl_multi_remove_handle(multi_, easy); }
+void curl_driver::remove(CURL* easy) noexcept {
+  if (multi_) ::curl_multi_remove_handle(multi_, easy);
+}
 
 int curl_driver::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
   auto* d = static_cast<curl_driver*>(self);
@@ -226,8 +266,9 @@ void curl_driver::socket_ready(void* self, callback_op& w, long result) {
 
 void curl_driver::act(curl_socket_t fd, int events) {
   int running = 0;
-  ::curl_multi_socket_action(multi_, fd, events, &running);
+  const CURLMcode code = ::curl_multi_socket_action(multi_, fd, events, &running);
   finish_done();
+  if (code == CURLM_OUT_OF_MEMORY && !renewal_->in_flight()) renewal_->complete_soon(0);
 }
 
 void curl_driver::finish_done() {

@@ -2,121 +2,32 @@
 // 127.0.0.1, [::1] and by name, over HTTPS with a certificate made here by
 // the openssl command, redirects, gzip over chunked transfer encoding, a 404;
 // and small servers of the test's own that reset mid-body or never answer;
-// an http::pool over an io::runtime; a body whose memory runs out.
+// an http::pool over an io::runtime. (Out of memory:
+// http_client_out_of_memory_test.cpp, the same program.)
 // Run on each io::context backend; every test counts descriptors.
 #include <gtest/gtest.h>
 
-#include <curl/curl.h>
-#include <string.h>
 #include <sys/socket.h>
 
-#include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
 #include <switchyard/http.hpp>
 #include <switchyard/io.hpp>
 
-#include "nginx/nginx.hpp"
-#include "io/io_support.hpp"
-#include "io/stop_without_memory.hpp"
-#include "support/failing_allocations.hpp"
+#include "http/http_site.hpp"
 
 namespace http = switchyard::http;
 namespace io = switchyard::io;
-namespace fs = std::filesystem;
 using switchyard::task;
 using switchyard::testing::bytes_of;
-using switchyard::testing::fail_allocations_from;
+using switchyard::testing::http_site::Http;
+using switchyard::testing::http_site::big_text;
+using switchyard::testing::http_site::page;
 using namespace std::chrono_literals;
 
 namespace {
-
-// curl's own allocations, through callbacks a test can make fail, installed
-// before the library's curl_global_init (which then only counts).
-std::atomic<bool> curl_allocations_fail{false};
-void* curl_malloc(std::size_t n) { return curl_allocations_fail ? nullptr : std::malloc(n); }
-void* curl_realloc(void* p, std::size_t n) { return curl_allocations_fail ? nullptr : std::realloc(p, n); }
-void* curl_calloc(std::size_t count, std::size_t n) { return curl_allocations_fail ? nullptr : std::calloc(count, n); }
-char* curl_strdup(const char* s) { return curl_allocations_fail ? nullptr : ::strdup(s); }
-const bool curl_allocations_hooked =
-    ::curl_global_init_mem(CURL_GLOBAL_DEFAULT, curl_malloc, std::free, curl_realloc, curl_strdup, curl_calloc) ==
-    CURLE_OK;
-
-std::string page(std::size_t i) {
-  std::string s;
-  while (s.size() < 4096) s += "page " + std::to_string(i) + " line " + std::to_string(s.size()) + "\n";
-  s.resize(4096);
-  return s;
-}
-
-std::string big_text() {
-  std::string s;
-  for (int i = 0; s.size() < (1 << 20); ++i) s += "a compressible line, number " + std::to_string(i) + "\n";
-  return s;
-}
-
-/// One nginx for the suite, with a certificate for localhost, 127.0.0.1 and
-/// ::1 made by the openssl command.
-class Http : public switchyard::testing::Io {
- protected:
-  static void SetUpTestSuite() {
-    tls_dir_ = fs::temp_directory_path() / ("switchyard-http-test-" + std::to_string(::getpid()));
-    fs::create_directories(tls_dir_);
-    const std::string make_certificate =
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost "
-        "-addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 -keyout " + (tls_dir_ / "key.pem").string() +
-        " -out " + ca_file() + " 2>/dev/null";
-    ASSERT_EQ(std::system(make_certificate.c_str()), 0) << "the openssl command did not make a certificate";
-    fs::permissions(tls_dir_, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
-    switchyard::bench::nginx_site site;
-    site.ipv6 = true;
-    site.tls_certificate = ca_file();
-    site.tls_key = (tls_dir_ / "key.pem").string();
-    site.http_lines = "  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 1;\n";
-    site.server_lines = "    location = /redirect { return 302 /page-0.html; }\n";
-    nginx_ = new switchyard::bench::nginx_server(
-        [](const std::string& root) {
-          for (std::size_t i = 0; i < 8; ++i) std::ofstream(root + "/page-" + std::to_string(i) + ".html") << page(i);
-          std::ofstream(root + "/big.txt") << big_text();
-        },
-        site);
-    // curl's and OpenSSL's process-wide state, made once, before any test
-    // counts descriptors.
-    io::context ctx;
-    (void)ctx.run(http::get(ctx, url("127.0.0.1", "/page-0.html")));
-  }
-  static void TearDownTestSuite() {
-    delete nginx_;
-    fs::remove_all(tls_dir_);
-  }
-  static std::string ca_file() { return (tls_dir_ / "cert.pem").string(); }
-  static std::string url(const std::string& host, const std::string& path) {
-    return "http://" + host + ":" + std::to_string(nginx_->port()) + path;
-  }
-  static std::string tls_url(const std::string& host, const std::string& path) {
-    return "https://" + host + ":" + std::to_string(nginx_->tls_port()) + path;
-  }
-  /// `count` transfers on `web`, page i % 8 for the i-th, all at once.
-  static task<std::vector<http::response>> fetch_pages(http::client& web, std::size_t count) {
-    std::vector<task<http::response>> all;
-    for (std::size_t i = 0; i < count; ++i) all.push_back(web.get(url("127.0.0.1", "/page-" + std::to_string(i % 8) + ".html")));
-    co_return co_await io::when_all(std::move(all));
-  }
-  /// That page i holds page(i % 8).
-  static void expect_pages(const std::vector<http::response>& pages) {
-    for (std::size_t i = 0; i < pages.size(); ++i) ASSERT_EQ(pages[i].body, page(i % 8)) << i;
-  }
-
-  static inline switchyard::bench::nginx_server* nginx_ = nullptr;
-  static inline fs::path tls_dir_;
-};
 
 TEST_F(Http, GetsPagesOverIpv4AndIpv6AndByName) {
   io::context ctx;
@@ -166,44 +77,6 @@ TEST_F(Http, AChunkedCompressedBodyArrivesDecoded) {
   EXPECT_EQ(r.header("transfer-encoding"), "chunked");
   EXPECT_FALSE(r.header("content-length"));
   EXPECT_EQ(r.body, big_text());
-}
-
-// The body grows in curl's write callback, which must not throw through
-// curl's C frames: the transfer ends with the allocation's error, and the
-// client goes on.
-TEST_F(Http, ABodyThatRunsOutOfMemoryIsThatErrorAndTheClientGoesOn) {
-  io::context ctx;
-  http::client web(ctx, {.timeout = 20s});
-  fail_allocations_from = 256 << 10;  // big.txt is 1 MiB: its body's string cannot grow past 256 KiB
-  EXPECT_THROW(ctx.run(web.get(url("127.0.0.1", "/big.txt"))), std::bad_alloc);
-  fail_allocations_from = 0;
-  const http::response r = ctx.run(web.get(url("127.0.0.1", "/big.txt")));
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, big_text());
-  expect_pages(ctx.run(fetch_pages(web, 16)));
-}
-
-// Out of memory inside curl is std::bad_alloc, as anywhere in the library,
-// where the client meets it itself: a client's multi handle, a transfer's
-// easy handle, a copy of a request's option (a std::runtime_error and a
-// std::invalid_argument before). The client goes on once memory is back.
-// (Failing each of curl's allocations in turn found more, which curl
-// itself decides: RELIABILITY.md.)
-TEST_F(Http, OutOfMemoryInCurlsHandlesAndOptionsIsStdBadAlloc) {
-  ASSERT_TRUE(curl_allocations_hooked);
-  io::context ctx;
-  curl_allocations_fail = true;
-  EXPECT_THROW(http::client(ctx, {.timeout = 20s}), std::bad_alloc);
-  curl_allocations_fail = false;
-  http::client web(ctx, {.timeout = 20s});
-  curl_allocations_fail = true;
-  EXPECT_THROW(ctx.run(web.get(url("127.0.0.1", "/page-1.html"))), std::bad_alloc);  // no easy handle yet
-  curl_allocations_fail = false;
-  EXPECT_EQ(ctx.run(web.get(url("127.0.0.1", "/page-1.html"))).body, page(1));
-  curl_allocations_fail = true;
-  EXPECT_THROW(ctx.run(web.get(url("127.0.0.1", "/page-2.html"))), std::bad_alloc);  // an idle one: its URL's copy
-  curl_allocations_fail = false;
-  EXPECT_EQ(ctx.run(web.get(url("127.0.0.1", "/page-2.html"))).body, page(2));
 }
 
 // Over the limit by Content-Length (4 KiB pages: curl refuses before the
@@ -468,21 +341,6 @@ TEST_F(Http, ManyTransfersUnderAFastTimerAllSucceed) {
   expect_pages(ctx.run(fetch_pages(web, 2000)));
   EXPECT_FALSE(storm.gave_up()) << "the transfers did not end while the timer ran";
   EXPECT_GT(switchyard::testing::alarms.load() - before, 1000) << "the timer hardly fired: the test proved little";
-}
-
-// A stop asked for on another thread reaches a transfer while nothing can
-// be allocated: it was posted in a node allocated for it, which a full heap
-// lost, and the transfer waited for its timeout.
-TEST_F(Http, AStopFromAThreadThatCannotAllocateEndsATransfer) {
-  io::context ctx;
-  // The kernel completes the connection into the backlog; nobody answers.
-  io::socket listener = io::socket::listen(ctx, "127.0.0.1", 0, 16);
-  http::client web(ctx);
-  http::request r;
-  r.url = "http://127.0.0.1:" + std::to_string(listener.local_port()) + "/";
-  r.timeout = 6s;
-  auto transfer = [&]() -> task<void> { (void)co_await web.fetch(r); };
-  EXPECT_EQ(switchyard::testing::stop_without_memory(ctx, transfer(), [] {}), "cancelled");
 }
 
 TEST_F(Http, CancellingAThousandTransfersInFlightEndsThemAllAndLeaksNothing) {

@@ -25,7 +25,10 @@
 // malformed response, a body over client_options::max_body_bytes). Each
 // names the method and the URL. A response whose memory runs out ends its
 // transfer with std::bad_alloc, as does out of memory inside curl where
-// curl reports it as such; the client goes on.
+// curl reports it as such; out of memory in curl's work on the client's
+// connections (its multi handle) ends every transfer then in flight on the
+// client with std::bad_alloc, since curl's record of them may be broken.
+// The client goes on.
 //
 // A client belongs to one context, is used from its loop's thread, and
 // outlives the transfers it runs; the context outlives the client.
