@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <thread>
 
-
 namespace switchyard::testing {
 
 namespace {
