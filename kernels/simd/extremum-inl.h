@@ -21,6 +21,7 @@
 #include "kernels/common/alignment.hpp"
 #include "kernels/common/partials.hpp"
 #include "kernels/simd/fold-inl.h"
+#include "kernels/simd/load-inl.h"
 #include "kernels/simd/stream-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -131,7 +132,8 @@ HWY_INLINE BlockResult<T> ScanBlock(const T* HWY_RESTRICT p, std::size_t n, cons
   const std::size_t head = std::min(n, kernels::elements_before_line(p));
   std::size_t i = head;
   auto join_four = [&](std::size_t j) {
-    join(hn::LoadU(d, p + j), hn::LoadU(d, p + j + N), hn::LoadU(d, p + j + 2 * N), hn::LoadU(d, p + j + 3 * N));
+    join(InRegister(hn::LoadU(d, p + j)), InRegister(hn::LoadU(d, p + j + N)), InRegister(hn::LoadU(d, p + j + 2 * N)),
+         InRegister(hn::LoadU(d, p + j + 3 * N)));
   };
   while (i + kTurn * N <= n) {
     const std::size_t stop = RunOfTurns(i, n, kTurn * N, in);

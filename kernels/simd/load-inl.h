@@ -1,6 +1,7 @@
 // Per-target loads of Lanes(d) elements of a narrower or equal type, widened
 // to d's lane type: whole vectors, and the first n of an input shorter than
-// a vector. Shared by the sums (sum-inl.h, int_sum-inl.h).
+// a vector; and a loaded vector held in a register. Shared by the sums
+// (sum-inl.h, int_sum-inl.h) and the extremum scans (extremum-inl.h).
 #if defined(SWITCHYARD_KERNELS_SIMD_LOAD_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SWITCHYARD_KERNELS_SIMD_LOAD_INL_H_
 #undef SWITCHYARD_KERNELS_SIMD_LOAD_INL_H_
@@ -26,6 +27,21 @@ HWY_INLINE hn::Vec<D> LoadAs(D d, const In* HWY_RESTRICT p) {
   } else {
     return hn::PromoteTo(d, hn::LoadU(hn::Rebind<In, D>(), p));
   }
+}
+
+/// v, held in a register: the compiler can no longer fold its load into
+/// each operation that uses it. A vector loaded once and used by three
+/// (minmax's Min, Max and NaN sum) was loaded again by GCC 12 for each use
+/// on AVX-512, ten loads a turn of four vectors, and minmax over 2 GiB read
+/// at 0.61-0.74 of the hand-written loop's speed on one Zen 5 thread and
+/// 0.82-0.85 on two; with one load a vector 0.68-0.86 and 0.87-0.96
+/// (docs/PERF.md, "One load a vector").
+template <class V>
+HWY_INLINE V InRegister(V v) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3
+  asm("" : "+v"(v.raw));
+#endif
+  return v;
 }
 
 /// Loads the first n < Lanes(d) elements of type In, widened to d's lane
