@@ -105,9 +105,11 @@ void pool::run(const reduction& r, std::size_t chunk_elements, void* out, std::s
     if (r.y) std::memcpy(base + ((j % 2) * 2 + 1) * piece_bytes, static_cast<const unsigned char*>(r.y) + begin * esize, bytes);
   };
   // Posts the lane's current job, then stages the next one while it runs.
+  std::vector<const slot*> unposted(held.held.begin(), held.held.end());  // the lease saw them alive just now
   auto post = [&](lane& l) {
     worker_process& w = l.s->w;
-    if (!w.alive() || has_exited(w)) respawn(*l.s);  // died while idle: not this job's fault
+    const bool seen_alive = std::erase(unposted, l.s) > 0;
+    if (!w.alive() || (!seen_alive && has_exited(w))) respawn(*l.s);  // died while idle: not this job's fault
     const std::size_t j = l.current;
     if (copying) {
       if (l.staged <= j) stage(l, l.staged++);

@@ -104,8 +104,7 @@ void pool::start(std::vector<slot*>& slots) {
   std::lock_guard lock(m_);
   std::vector<slot*> started;
   try {
-    for (slot* s : slots) {
-      if (s->w.alive() && has_exited(s->w)) reap(s->w);
+    for (slot* s : slots) {  // the lease has reaped those that had exited
       if (!s->w.alive()) {
         const std::string& path = program();
         s->w = spawn_worker(path, image_fd_);

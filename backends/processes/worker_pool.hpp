@@ -109,10 +109,14 @@ class pool::lease {
       return std::any_of(p.slots_.begin(), p.slots_.end(), [](const slot& s) { return !s.busy; });
     });
     // Reap idle workers that died since the last call (killed from outside),
-    // so that none stays a zombie for longer than until the next call.
+    // so that none stays a zombie for longer than until the next call, and
+    // none is handed a job: the call's first job on each held worker is
+    // posted without asking again.
+    std::vector<worker_process*> idle;
     for (slot& s : p.slots_) {
-      if (!s.busy && s.w.alive() && has_exited(s.w)) reap(s.w);
+      if (!s.busy && s.w.alive()) idle.push_back(&s.w);
     }
+    reap_exited(idle);
     for (slot& s : p.slots_) {
       if (held.size() == want) break;
       if (!s.busy) {

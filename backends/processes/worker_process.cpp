@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <switchyard/error.hpp>
 
@@ -246,6 +247,16 @@ void await_ready(worker_process& w, std::chrono::milliseconds limit) {
 bool has_exited(const worker_process& w) {
   pollfd p{w.pidfd, POLLIN, 0};
   return poll(&p, 1, 0) > 0;
+}
+
+void reap_exited(std::span<worker_process* const> workers) {
+  std::vector<pollfd> fds;
+  fds.reserve(workers.size());
+  for (const worker_process* w : workers) fds.push_back({w->pidfd, POLLIN, 0});
+  if (fds.empty() || poll(fds.data(), fds.size(), 0) <= 0) return;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    if (fds[i].revents != 0) reap(*workers[i]);
+  }
 }
 
 std::string reap(worker_process& w) noexcept {

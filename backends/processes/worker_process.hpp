@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <set>
+#include <span>
 #include <string>
 
 #include "backends/processes/protocol.hpp"
@@ -47,6 +48,12 @@ void await_ready(worker_process& w, std::chrono::milliseconds limit);
 
 /// True when the worker has exited (its pidfd is readable).
 bool has_exited(const worker_process& w);
+
+/// Reaps those of `workers` (each alive) that have exited: one poll of all
+/// their pidfds, where has_exited on each would take a system call per
+/// worker, about 1 us each on some virtual machines (docs/PERF.md, "One poll
+/// a call").
+void reap_exited(std::span<worker_process* const> workers);
 
 /// Reaps an exited worker (or kills and reaps a live one), closes its
 /// descriptors and unmaps its control block. Returns how it ended, in words

@@ -343,9 +343,15 @@ TEST_F(Processes, WorkersKilledFromOutsideAreReplaced) {
   const auto a = ramp(std::size_t{1} << 24);  // 64 MiB: long enough to kill mid-call
   const std::vector<float> copy(a.begin(), a.end());
   const double want = sy::sum(copy, on_threads);
-  // Killed while idle.
-  for (pid_t pid : hooks::worker_pids()) kill(pid, SIGKILL);
+  // Killed while idle, and dead (a zombie) by the next call: each is
+  // replaced before that call posts it a job, so no chunk runs twice.
+  for (pid_t pid : hooks::worker_pids()) {
+    kill(pid, SIGKILL);
+    EXPECT_TRUE(eventually([&] { return state_of(pid) == 'Z'; })) << "worker " << pid;
+  }
+  const int reruns = hooks::rerun_chunks();
   EXPECT_EQ(sy::sum(a, on_processes), want);
+  EXPECT_EQ(hooks::rerun_chunks(), reruns) << "a worker killed while idle was posted a job";
   // Killed during the call, from another thread.
   for (int round = 0; round < 3; ++round) {
     const auto victims = hooks::worker_pids();
