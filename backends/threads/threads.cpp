@@ -250,7 +250,15 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
       (void)handed_over.load(std::memory_order_acquire);
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 1), [&](const tbb::blocked_range<std::size_t>& r) {
         (void)handed_over.load(std::memory_order_acquire);
-        for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
+        try {
+          for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
+        } catch (...) {
+          // A caller's callable threw: the exception reaches the caller
+          // through libtbb.so too, so this release orders what the range
+          // wrote, and the exception itself, before the caller's acquire.
+          finished.fetch_add(0, std::memory_order_release);
+          throw;
+        }
         a.note();
         finished.fetch_add(r.size(), std::memory_order_release);
       });
@@ -260,7 +268,12 @@ class threads_backend final : public chunked_backend<kernels::simd::kernel_set> 
     struct leave {
       ~leave() { --calls_inside; }
     } on_return;
-    a.arena().execute(run);
+    try {
+      a.arena().execute(run);
+    } catch (...) {
+      (void)finished.load(std::memory_order_acquire);
+      throw;
+    }
     (void)finished.load(std::memory_order_acquire);
   }
 
